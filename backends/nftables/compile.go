@@ -1,0 +1,272 @@
+package nftables
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/lang"
+)
+
+// FileName is the output file of this target with -o DIR.
+const FileName = "nftables.nft"
+
+// Compile renders the policy as nft text (see Build for the ruleset).
+func Compile(p *lang.Policy, _ backends.Options) (*backends.Output, hcl.Diagnostics) {
+	t := Build(p)
+	return &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(Render(t))}}}, nil
+}
+
+// Build lowers the policy's abstract rules into the nftables ruleset.
+// Every protection nftables can express natively, so there are no gaps.
+func Build(p *lang.Policy) *Table {
+	tgt := p.Target("nftables")
+	b := &builder{p: p, tgt: tgt, sets: map[string]*Set{}}
+	for _, ref := range p.Sets() {
+		for _, v6 := range []bool{false, true} {
+			if !ref.Set.Has(v6) {
+				continue
+			}
+			s := &Set{Name: setName(ref.Name, v6), Type: family(v6), Elements: ref.Set.Ranges(v6)}
+			b.t.Sets = append(b.t.Sets, s)
+			b.sets[s.Name] = s
+		}
+	}
+	if p.RateLimit != nil {
+		for _, v6 := range []bool{false, true} {
+			b.t.Sets = append(b.t.Sets, &Set{Name: setName("rate_limit_sip", v6), Type: family(v6), Dynamic: true, Size: 65535, Timeout: "1m", Origin: p.RateLimit.Origin})
+		}
+	}
+	wan := &Chain{Name: ChainWANIn, Type: "filter", Hook: "prerouting", Priority: "mangle", PrioNum: PrioMangle, Policy: "accept"}
+	nat := &Chain{Name: ChainWANNat, Type: "nat", Hook: "prerouting", Priority: "dstnat", PrioNum: PrioDstnat, Policy: "accept"}
+	voice := &Chain{Name: ChainVoice, Type: "filter", Hook: "forward", Priority: "filter", PrioNum: PrioFilter, Policy: "accept"}
+	var logChains []*Chain
+	for _, r := range p.Rules {
+		var c *Chain
+		switch r.Chain {
+		case lang.ChainWAN:
+			c = wan
+		case lang.ChainNAT:
+			c = nat
+		default:
+			c = voice
+		}
+		rules := b.expand(r)
+		c.Rules = append(c.Rules, rules...)
+		if len(rules) > 0 && r.Log && p.Log != nil {
+			logChains = append(logChains, b.logChain(r))
+		}
+	}
+	b.t.Chains = append(b.t.Chains, wan)
+	if len(nat.Rules) > 0 {
+		b.t.Chains = append(b.t.Chains, nat)
+	}
+	if len(voice.Rules) > 0 {
+		b.t.Chains = append(b.t.Chains, voice)
+	}
+	b.t.Chains = append(b.t.Chains, logChains...)
+	return &b.t
+}
+
+type builder struct {
+	p    *lang.Policy
+	tgt  *lang.Target
+	t    Table
+	sets map[string]*Set
+}
+
+func family(v6 bool) SetType {
+	if v6 {
+		return SetIPv6
+	}
+	return SetIPv4
+}
+
+func setName(base string, v6 bool) string {
+	if v6 {
+		return base + "_v6"
+	}
+	return base + "_v4"
+}
+
+// LogChainName is the regular chain a logged drop jumps to: it logs at the
+// policy's log rate, then drops. The limit lives apart from the match so a
+// rate-limited log never decides whether the packet is dropped.
+func LogChainName(ruleID string) string { return "drop_" + ruleID }
+
+func (b *builder) logChain(r *lang.Rule) *Chain {
+	name := LogChainName(r.ID)
+	prefix := fmt.Sprintf("%s drop %s: ", b.p.Log.Prefix, r.ID)
+	return &Chain{Name: name, Rules: []*Rule{
+		{Key: name + "_log", Stmts: []Stmt{Limit{b.p.Log.Rate}, Log{Prefix: prefix}}, Source: r},
+		{Key: name + "_drop", Stmts: []Stmt{Verdict{Kind: "drop"}}, Source: r},
+	}}
+}
+
+// families returns the address families a rule must be written for: nil
+// means one family-neutral rule.
+func (b *builder) families(r *lang.Rule) []bool {
+	switch {
+	case r.Action == lang.ActionDNAT:
+		return []bool{r.DNAT.Is6()}
+	case r.Action == lang.ActionMark:
+		v := b.p.VoiceVLAN(r.InZone)
+		var out []bool
+		for _, v6 := range []bool{false, true} {
+			if v != nil && v.Subnets.Has(v6) {
+				out = append(out, v6)
+			}
+		}
+		return out
+	case r.Action == lang.ActionDropOverRate:
+		return []bool{false, true}
+	case r.Src == nil && r.Dst == nil:
+		return nil
+	}
+	v4, v6 := r.Families()
+	var out []bool
+	if v4 {
+		out = append(out, false)
+	}
+	if v6 {
+		out = append(out, true)
+	}
+	if len(out) == 0 {
+		return []bool{} // sets empty in every family: nothing to match
+	}
+	return out
+}
+
+func (b *builder) iface(zone string) string { return b.tgt.Interface(zone, b.p) }
+
+// expand writes one abstract rule as nft rules: one per address family the
+// rule's sets need and one per protocol its ports use.
+func (b *builder) expand(r *lang.Rule) []*Rule {
+	fams := b.families(r)
+	type famOpt struct {
+		v6     bool
+		split  bool
+		family bool
+	}
+	var fopts []famOpt
+	if fams == nil {
+		fopts = []famOpt{{}}
+	} else {
+		for _, v6 := range fams {
+			fopts = append(fopts, famOpt{v6: v6, split: true})
+		}
+	}
+	protos := r.Protos()
+	var out []*Rule
+	for _, f := range fopts {
+		if len(protos) == 0 {
+			out = append(out, b.rule(r, f.v6, f.split, 0, false))
+			continue
+		}
+		for _, proto := range protos {
+			if len(r.Services) > 0 && len(r.SrcServices) > 0 && (len(r.ServicesFor(proto, false)) == 0 || len(r.ServicesFor(proto, true)) == 0) {
+				continue
+			}
+			out = append(out, b.rule(r, f.v6, f.split, proto, len(protos) > 1))
+		}
+	}
+	return out
+}
+
+func (b *builder) rule(r *lang.Rule, v6, split bool, proto lang.Proto, protoKey bool) *Rule {
+	key := r.ID
+	if split {
+		key += map[bool]string{false: "_v4", true: "_v6"}[v6]
+	}
+	if protoKey {
+		key += "_" + proto.String()
+	}
+	var s []Stmt
+	if r.InZone != "" {
+		s = append(s, MatchIface{Name: b.iface(r.InZone)})
+	}
+	if r.NotInZone != "" {
+		s = append(s, MatchIface{Neg: true, Name: b.iface(r.NotInZone)})
+	}
+	if r.OutZone != "" {
+		s = append(s, MatchIface{Out: true, Name: b.iface(r.OutZone)})
+	}
+	if r.Established {
+		s = append(s, MatchCtState{States: []string{"established", "related"}})
+	}
+	if r.Src != nil {
+		s = append(s, MatchAddrSet{V6: v6, Dir: Src, Set: setName(r.Src.Name, v6)})
+	}
+	if r.Dst != nil {
+		s = append(s, MatchAddrSet{V6: v6, Dir: Dst, Set: setName(r.Dst.Name, v6)})
+	}
+	if proto != 0 {
+		if rs := r.ServicesFor(proto, true); len(rs) > 0 {
+			s = append(s, MatchPorts{Proto: proto, Dir: Src, Ranges: mergeRanges(rs)})
+		}
+		if rs := r.ServicesFor(proto, false); len(rs) > 0 {
+			s = append(s, MatchPorts{Proto: proto, Dir: Dst, Ranges: mergeRanges(rs)})
+		}
+	}
+	drop := func() []Stmt {
+		if r.Log && b.p.Log != nil {
+			return []Stmt{Counter{}, Verdict{Kind: "jump", Chain: LogChainName(r.ID)}}
+		}
+		return []Stmt{Counter{}, Verdict{Kind: "drop"}}
+	}
+	switch r.Action {
+	case lang.ActionAccept:
+		s = append(s, Counter{}, Verdict{Kind: "accept"})
+	case lang.ActionDrop:
+		s = append(s, drop()...)
+	case lang.ActionDropOverRate:
+		s = append(s, MeterLimit{Set: setName("rate_limit_sip", v6), V6: v6, Rate: r.Rate.SIP, Burst: r.Rate.Burst})
+		s = append(s, drop()...)
+	case lang.ActionDNAT:
+		s = append(s, Counter{}, DNAT{Addr: r.DNAT})
+	case lang.ActionMark:
+		s = append(s, Counter{}, SetDSCP{V6: v6, Class: r.DSCP})
+	}
+	return &Rule{Key: key, Stmts: s, Comment: comment(key, r.Origin), Source: r}
+}
+
+// maxComment is nft's limit on rule comments.
+const maxComment = 128
+
+// comment carries the rule's key (how plan and status find it again) and
+// the policy block it came from: `provider_carrier_sip_udp_v4: provider carrier (gw.hcl:7)`.
+func comment(key string, o lang.Origin) string {
+	block := strings.ReplaceAll(o.Block(), `"`, "")
+	c := key + ": " + block
+	if o.Range.Filename != "" {
+		c += " (" + o.Pos() + ")"
+	}
+	if len(c) > maxComment {
+		c = c[:maxComment]
+	}
+	return c
+}
+
+// KeyOf extracts the rule key from a comment written by comment().
+func KeyOf(comment string) string {
+	k, _, _ := strings.Cut(comment, ": ")
+	return k
+}
+
+func mergeRanges(rs []lang.PortRange) []lang.PortRange {
+	rs = append([]lang.PortRange(nil), rs...)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].First < rs[j].First })
+	var out []lang.PortRange
+	for _, r := range rs {
+		if n := len(out); n > 0 && int(r.First) <= int(out[n-1].Last)+1 {
+			if r.Last > out[n-1].Last {
+				out[n-1].Last = r.Last
+			}
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}

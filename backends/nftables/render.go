@@ -1,0 +1,187 @@
+package nftables
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/voicewall/voicewall/lang"
+	"go4.org/netipx"
+)
+
+// Render writes the table exactly as `nft list table inet voicewall` prints
+// it after loading (counters at zero), so the kernel's listing can be
+// compared with the compiled text byte for byte.
+func Render(t *Table) string {
+	var b strings.Builder
+	b.Grow(4096 + 40*elementCount(t))
+	b.WriteString("table " + TableFamily + " " + TableName + " {\n")
+	first := true
+	block := func() {
+		if !first {
+			b.WriteByte('\n')
+		}
+		first = false
+	}
+	for _, s := range t.Sets {
+		block()
+		renderSet(&b, s)
+	}
+	for _, c := range t.Chains {
+		block()
+		renderChain(&b, c)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+func elementCount(t *Table) int {
+	n := 0
+	for _, s := range t.Sets {
+		n += len(s.Elements)
+	}
+	return n
+}
+
+func renderSet(b *strings.Builder, s *Set) {
+	b.WriteString("\tset " + s.Name + " {\n")
+	b.WriteString("\t\ttype " + string(s.Type) + "\n")
+	if s.Dynamic {
+		b.WriteString("\t\tsize " + strconv.FormatUint(uint64(s.Size), 10) + "\n")
+		b.WriteString("\t\tflags dynamic,timeout\n")
+		b.WriteString("\t\ttimeout " + s.Timeout + "\n")
+	} else {
+		b.WriteString("\t\tflags interval\n")
+		if len(s.Elements) > 0 {
+			b.WriteString("\t\telements = { ")
+			// nft breaks IPv4 address lists after every second element
+			// and IPv6 lists after every element.
+			perLine := 2
+			if s.V6() {
+				perLine = 1
+			}
+			var buf []byte
+			for i, r := range s.Elements {
+				if i > 0 {
+					if i%perLine == 0 {
+						b.WriteString(",\n\t\t\t     ")
+					} else {
+						b.WriteString(", ")
+					}
+				}
+				buf = AppendRange(buf[:0], r)
+				b.Write(buf)
+			}
+			b.WriteString(" }\n")
+		}
+	}
+	b.WriteString("\t}\n")
+}
+
+// AppendRange writes an interval as nft prints it: a prefix when the range
+// is exactly one (a host without /32 or /128), else "first-last".
+func AppendRange(buf []byte, r netipx.IPRange) []byte {
+	if p, ok := r.Prefix(); ok {
+		buf = p.Addr().AppendTo(buf)
+		if p.Bits() != p.Addr().BitLen() {
+			buf = append(buf, '/')
+			buf = strconv.AppendInt(buf, int64(p.Bits()), 10)
+		}
+		return buf
+	}
+	buf = r.From().AppendTo(buf)
+	buf = append(buf, '-')
+	return r.To().AppendTo(buf)
+}
+
+func renderChain(b *strings.Builder, c *Chain) {
+	b.WriteString("\tchain " + c.Name + " {\n")
+	if c.Base() {
+		b.WriteString("\t\ttype " + c.Type + " hook " + c.Hook + " priority " + c.Priority + "; policy " + c.Policy + ";\n")
+	}
+	for _, r := range c.Rules {
+		b.WriteString("\t\t")
+		b.WriteString(RuleText(r))
+		b.WriteByte('\n')
+	}
+	b.WriteString("\t}\n")
+}
+
+// RuleText is one rule as nft lists it.
+func RuleText(r *Rule) string {
+	parts := make([]string, 0, len(r.Stmts)+1)
+	for _, s := range r.Stmts {
+		parts = append(parts, StmtText(s))
+	}
+	if r.Comment != "" {
+		parts = append(parts, `comment "`+r.Comment+`"`)
+	}
+	return strings.Join(parts, " ")
+}
+
+func ipFamily(v6 bool) string {
+	if v6 {
+		return "ip6"
+	}
+	return "ip"
+}
+
+// StmtText renders one statement.
+func StmtText(s Stmt) string {
+	switch s := s.(type) {
+	case MatchIface:
+		kw := "iifname"
+		if s.Out {
+			kw = "oifname"
+		}
+		if s.Neg {
+			return kw + ` != "` + s.Name + `"`
+		}
+		return kw + ` "` + s.Name + `"`
+	case MatchCtState:
+		return "ct state " + strings.Join(s.States, ",")
+	case MatchNfproto:
+		if s.V6 {
+			return "meta nfproto ipv6"
+		}
+		return "meta nfproto ipv4"
+	case MatchAddrSet:
+		return ipFamily(s.V6) + " " + string(s.Dir) + "addr @" + s.Set
+	case MatchPorts:
+		return s.Proto.String() + " " + string(s.Dir) + "port " + portsText(s.Ranges)
+	case MeterLimit:
+		t := "update @" + s.Set + " { " + ipFamily(s.V6) + " saddr limit rate over " + rateText(s.Rate)
+		if s.Burst != 5 { // nft's default burst is not printed
+			t += " burst " + strconv.FormatUint(uint64(s.Burst), 10) + " packets"
+		}
+		return t + " }"
+	case Limit:
+		return "limit rate " + rateText(s.Rate)
+	case Log:
+		return `log prefix "` + s.Prefix + `"`
+	case Counter:
+		return "counter packets 0 bytes 0"
+	case SetDSCP:
+		return ipFamily(s.V6) + " dscp set " + s.Class
+	case DNAT:
+		return "dnat " + ipFamily(s.Addr.Is6()) + " to " + s.Addr.String()
+	case Verdict:
+		if s.Kind == "jump" {
+			return "jump " + s.Chain
+		}
+		return s.Kind
+	}
+	panic("nftables: unknown statement")
+}
+
+func rateText(r lang.Rate) string { return strconv.FormatUint(uint64(r.Count), 10) + "/" + r.Unit }
+
+func portsText(rs []lang.PortRange) string {
+	if len(rs) == 1 {
+		return rs[0].String()
+	}
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.String()
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
+}

@@ -1,0 +1,86 @@
+package registry
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/internal/testenv"
+	"github.com/voicewall/voicewall/lang"
+)
+
+var update = flag.Bool("update", false, "rewrite golden/ from the examples")
+
+const root = "../.."
+
+func examples(t *testing.T) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(root, "examples", "*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	return dirs
+}
+
+// TestGolden compiles every example for every target and compares with
+// golden/<example>/<file>; -update rewrites them. Compiling twice must give
+// byte-identical output.
+func TestGolden(t *testing.T) {
+	for _, dir := range examples(t) {
+		name := filepath.Base(dir)
+		p, diags := lang.Load(dir)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", name, diags)
+		}
+		for _, tgt := range Targets {
+			t.Run(name+"/"+tgt.Name, func(t *testing.T) {
+				out, diags := tgt.Compile(p, backends.Options{})
+				if diags.HasErrors() {
+					t.Fatalf("compile: %v", diags)
+				}
+				again, _ := tgt.Compile(p, backends.Options{})
+				for i, f := range out.Files {
+					if !bytes.Equal(f.Data, again.Files[i].Data) {
+						t.Fatalf("%s is not deterministic", f.Name)
+					}
+					path := filepath.Join(root, "golden", name, f.Name)
+					if *update {
+						if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+							t.Fatal(err)
+						}
+						if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+							t.Fatal(err)
+						}
+						continue
+					}
+					want, err := os.ReadFile(path)
+					if err != nil {
+						t.Fatalf("%v (run go test ./backends/registry -update to create it)", err)
+					}
+					if diff := cmp.Diff(string(want), string(f.Data)); diff != "" {
+						t.Errorf("%s differs from golden (-golden +got); review and run with -update:\n%s", path, diff)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestNftAcceptsGolden: the real nft is the oracle. Every golden ruleset
+// must pass `nft -c -f` in a throwaway network namespace.
+func TestNftAcceptsGolden(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTools(t, "nft", "unshare")
+	for _, dir := range examples(t) {
+		path := filepath.Join(root, "golden", filepath.Base(dir), "nftables.nft")
+		out, err := exec.Command("unshare", "-n", "nft", "-c", "-f", path).CombinedOutput()
+		if err != nil {
+			t.Errorf("nft -c rejects %s: %v\n%s", path, err, out)
+		}
+	}
+}

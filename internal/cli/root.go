@@ -1,0 +1,80 @@
+// Package cli is voicewall's command line: flags, output and exit codes.
+// Policy logic lives in lang and backends; nothing here decides a rule.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
+var Version = "0.1.0-dev"
+
+// exitError carries an exit code through cobra without printing twice.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// Main runs the CLI and returns the process exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintln(stderr, "Error:", err)
+		return 1
+	}
+}
+
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	e := &env{stdin, stdout, stderr}
+	root := &cobra.Command{
+		Use:   "voicewall",
+		Short: "Secure VoIP at the network edge: one HCL policy, native firewall rules",
+		Long: `voicewall reads a VoIP security policy (SIP trunk providers, RTP ranges, voice
+VLANs, closed ports, rate limits, blocklists) written in HCL, checks it against
+VoIP security practice, and compiles it into native rule sets for nftables,
+FortiGate, pfSense and DrayTek, with the SIP ALG always disabled, or applies it
+to a Linux gateway through netlink with plan/apply.`,
+		Example: `  voicewall validate examples/asterisk-udp-trunk
+  voicewall compile examples/asterisk-udp-trunk --target nftables
+  voicewall compile . --target all -o out/
+  voicewall plan . --netns gw && voicewall apply . --netns gw`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetIn(stdin)
+	root.AddCommand(e.validateCmd(), e.fmtCmd(), e.compileCmd())
+	for _, c := range extraCommands {
+		root.AddCommand(c(e))
+	}
+	return root
+}
+
+// extraCommands lets commands living in other files of this package
+// (plan/apply/status, test/explain) register themselves.
+var extraCommands []func(*env) *cobra.Command
+
+func pathArg(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return "."
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+	"github.com/voicewall/voicewall/lang"
+)
+
+func (e *env) validateCmd() *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "validate [PATH]",
+		Short: "Check a policy: exit 0 when valid, 1 when invalid (warnings do not fail)",
+		Example: `  voicewall validate examples/hosted-tls-vlan
+  voicewall validate . --format json
+  voicewall validate . --format sarif > voicewall.sarif`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l := lang.LoadFull(pathArg(args))
+			switch format {
+			case "text":
+				e.printDiags(l)
+				if !l.Diags.HasErrors() {
+					fmt.Fprintf(e.stdout, "%s is valid: %s.\n", pathArg(args), summary(l))
+				}
+			case "json":
+				if err := writeJSON(e.stdout, diagsJSON(l)); err != nil {
+					return err
+				}
+			case "sarif":
+				if err := writeJSON(e.stdout, sarifLog(l)); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("unknown --format %q: use text, json or sarif", format)
+			}
+			if l.Diags.HasErrors() {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&format, "format", "text", "output format: text, json or sarif")
+	return c
+}
+
+func summary(l *lang.Loaded) string {
+	p := l.Policy
+	w := 0
+	for _, d := range l.Diags {
+		if d.Severity == hcl.DiagWarning {
+			w++
+		}
+	}
+	return fmt.Sprintf("%d providers, %d pbx, %d voice VLANs, %d blocklists, %d rules, %d warnings",
+		len(p.Providers), len(p.PBXes), len(p.VoiceVLANs), len(p.Blocklists), len(p.Rules), w)
+}
+
+func (e *env) printDiags(l *lang.Loaded) {
+	if len(l.Diags) == 0 {
+		return
+	}
+	_ = lang.WriteDiagnostics(e.stderr, l.Files, l.Diags, l.Root)
+}
+
+func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+type jsonPos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+type jsonDiag struct {
+	Severity string   `json:"severity"`
+	RuleID   string   `json:"rule_id"`
+	Summary  string   `json:"summary"`
+	Detail   string   `json:"detail,omitempty"`
+	File     string   `json:"file,omitempty"`
+	Start    *jsonPos `json:"start,omitempty"`
+	End      *jsonPos `json:"end,omitempty"`
+}
+
+type jsonValidate struct {
+	Valid       bool       `json:"valid"`
+	Errors      int        `json:"errors"`
+	Warnings    int        `json:"warnings"`
+	Diagnostics []jsonDiag `json:"diagnostics"`
+}
+
+func diagsJSON(l *lang.Loaded) jsonValidate {
+	out := jsonValidate{Valid: !l.Diags.HasErrors(), Diagnostics: []jsonDiag{}}
+	ds := append(hcl.Diagnostics(nil), l.Diags...)
+	lang.SortDiagnostics(ds)
+	for _, d := range ds {
+		j := jsonDiag{Severity: "error", RuleID: lang.FindingID(d), Summary: d.Summary, Detail: d.Detail}
+		if d.Severity == hcl.DiagWarning {
+			j.Severity = "warning"
+			out.Warnings++
+		} else {
+			out.Errors++
+		}
+		if d.Subject != nil {
+			j.File = d.Subject.Filename
+			j.Start = &jsonPos{d.Subject.Start.Line, d.Subject.Start.Column}
+			j.End = &jsonPos{d.Subject.End.Line, d.Subject.End.Column}
+		}
+		out.Diagnostics = append(out.Diagnostics, j)
+	}
+	return out
+}

@@ -1,0 +1,143 @@
+package lang
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"unsafe"
+
+	"github.com/hashicorp/hcl/v2"
+	"go4.org/netipx"
+)
+
+// maxFileDiags bounds how many bad lines of one blocklist file are reported
+// individually; a feed in the wrong format would otherwise print a million.
+const maxFileDiags = 20
+
+// ReadBlocklist streams one blocklist file into b: one address or CIDR a
+// line, '#' starts a comment (own line or after an entry), blank lines are
+// ignored. Host bits in a CIDR are masked, as feeds often carry them.
+// Bad lines are reported at file:line, all of them up to maxFileDiags.
+// overlap, when not nil, reports entries that must not be blocked.
+func ReadBlocklist(path, display string, b *netipx.IPSetBuilder, overlap func(netip.Prefix) bool) (entries int, diags hcl.Diagnostics) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read blocklist file",
+			Detail: fmt.Sprintf("%v. File paths are relative to the policy file that names them.", err), Extra: Finding{IDBlocklistFile}}}
+	}
+	defer f.Close()
+	return readBlocklist(f, display, b, overlap)
+}
+
+func readBlocklist(r io.Reader, display string, b *netipx.IPSetBuilder, overlap func(netip.Prefix) bool) (entries int, diags hcl.Diagnostics) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	bad := 0
+	line := 0
+	off := 0 // byte offset of the current line, for diagnostic snippets
+	for {
+		raw, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// An absurdly long line: drain it and report it.
+			line++
+			lineOff := off
+			off += len(raw)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				raw, err = br.ReadSlice('\n')
+				off += len(raw)
+			}
+			bad++
+			if bad <= maxFileDiags {
+				diags = append(diags, lineDiag(display, line, 1, lineOff, 1, IDBlocklistFile, "Bad blocklist line", "The line is longer than 64 KiB; expected one address or CIDR a line."))
+			}
+			if err != nil {
+				break
+			}
+			continue
+		}
+		if len(raw) == 0 && err != nil {
+			break
+		}
+		line++
+		lineOff := off
+		off += len(raw)
+		text := raw
+		if i := bytes.IndexByte(text, '#'); i >= 0 {
+			text = text[:i]
+		}
+		start := 0
+		for start < len(text) && isSpace(text[start]) {
+			start++
+		}
+		end := len(text)
+		for end > start && isSpace(text[end-1]) {
+			end--
+		}
+		if start < end {
+			entry := text[start:end]
+			p, perr := parseEntry(entry)
+			if perr != nil {
+				bad++
+				if bad <= maxFileDiags {
+					diags = append(diags, lineDiag(display, line, start+1, lineOff+start, end-start, IDBlocklistFile, "Bad blocklist line",
+						fmt.Sprintf("%s. Each line holds one IPv4/IPv6 address or CIDR; '#' starts a comment.", perr)))
+				}
+			} else {
+				entries++
+				if overlap != nil && overlap(p) {
+					bad++
+					if bad <= maxFileDiags {
+						diags = append(diags, lineDiag(display, line, start+1, lineOff+start, end-start, IDBlockProvider, "Blocklist entry blocks a provider",
+							fmt.Sprintf("%s overlaps a provider's signaling or media addresses, so that provider's calls would be dropped. Remove the line, or fix the provider's addresses.", p)))
+					}
+				} else {
+					b.AddPrefix(p)
+				}
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if bad > maxFileDiags {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "More bad blocklist lines",
+			Detail: fmt.Sprintf("%s has %d bad lines in all; only the first %d are shown.", display, bad, maxFileDiags), Extra: Finding{IDBlocklistFile}})
+	}
+	return entries, diags
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
+}
+
+// parseEntry parses without copying the line: netip does not keep the string.
+func parseEntry(b []byte) (netip.Prefix, error) {
+	s := unsafe.String(unsafe.SliceData(b), len(b))
+	if bytes.IndexByte(b, '/') >= 0 {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || p.Addr().Zone() != "" {
+			return netip.Prefix{}, fmt.Errorf("%q is not a valid CIDR", string(b))
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("%q is not a valid IP address", string(b))
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func lineDiag(file string, line, col, byteOff, n int, id, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError, Summary: summary, Detail: detail,
+		Subject: &hcl.Range{Filename: file, Start: hcl.Pos{Line: line, Column: col, Byte: byteOff}, End: hcl.Pos{Line: line, Column: col + n, Byte: byteOff + n}},
+		Extra:   Finding{id},
+	}
+}

@@ -1,0 +1,277 @@
+package lang
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Finding identifies the kind of a diagnostic with a stable rule ID; it is
+// carried in hcl.Diagnostic.Extra so that SARIF and JSON output can name it.
+type Finding struct {
+	ID string
+}
+
+// FindingID returns the stable rule ID of a diagnostic. Diagnostics raised by
+// the HCL parser itself map to the syntax and schema IDs.
+func FindingID(d *hcl.Diagnostic) string {
+	if f, ok := d.Extra.(Finding); ok {
+		return f.ID
+	}
+	switch d.Summary {
+	case "Unsupported argument", "Unsupported block type", "Missing required argument",
+		"Extraneous label", "Missing name for " + "block", "Duplicate argument", "Unexpected block":
+		return IDSchema
+	}
+	if strings.HasPrefix(d.Summary, "Missing") && strings.Contains(d.Summary, "label") {
+		return IDSchema
+	}
+	return IDSyntax
+}
+
+// Stable finding IDs. docs/rules.md explains each one and the practice it
+// enforces; never renumber.
+const (
+	IDSyntax          = "VW001" // HCL syntax error
+	IDSchema          = "VW002" // unknown or missing block/attribute
+	IDDuplicate       = "VW003" // duplicate block label or singleton block
+	IDUnsafeName      = "VW004" // name a target cannot carry safely
+	IDBadValue        = "VW005" // wrong type or value
+	IDBadAddress      = "VW010" // bad address or CIDR
+	IDHostBits        = "VW011" // CIDR with host bits set
+	IDAnyWhitelist    = "VW012" // signaling/media is 0.0.0.0/0 or ::/0
+	IDAnyManagement   = "VW013" // management contains "any"
+	IDBlockProvider   = "VW014" // blocklist entry overlaps a provider
+	IDBlocklistFile   = "VW015" // blocklist file unreadable or bad line
+	IDBadPort         = "VW020" // port outside 1..65535
+	IDInvertedRange   = "VW021" // inverted port range
+	IDBadService      = "VW022" // bad PORT/PROTO
+	IDClosedConflict  = "VW023" // a closed port is one a provider uses
+	IDBadVLAN         = "VW030" // VLAN id outside 1..4094
+	IDDuplicateVLAN   = "VW031" // two voice VLANs share an id or overlap
+	IDUnknownRef      = "VW032" // unknown provider or zone
+	IDPBXConflict     = "VW033" // a provider forwarded to two PBXes
+	IDBadExpect       = "VW040" // invalid expect block
+	IDCleartext       = "VW101" // cleartext SIP transport
+	IDNoRateLimit     = "VW102" // no rate_limit block
+	IDNoLog           = "VW103" // no log block
+	IDWideRTP         = "VW104" // RTP range wider than needed
+	IDRTPWiderThanPBX = "VW105" // rtp.ports wider than every PBX's range
+	IDVLANNoProviders = "VW106" // voice VLAN without a provider list
+	IDFamilyMismatch  = "VW107" // v6 provider addresses, v4-only local side
+	IDNoMedia         = "VW108" // provider without media addresses
+	IDBroadProvider   = "VW109" // very broad provider range
+	IDNoProviders     = "VW110" // policy without providers
+	IDUnusedProvider  = "VW111" // provider not used by any pbx or voice VLAN
+)
+
+func errorf(id string, rng hcl.Range, summary, detail string, args ...any) *hcl.Diagnostic {
+	r := rng
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(detail, args...), Subject: &r, Extra: Finding{id}}
+}
+
+func warnf(id string, rng hcl.Range, summary, detail string, args ...any) *hcl.Diagnostic {
+	r := rng
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(detail, args...), Subject: &r, Extra: Finding{id}}
+}
+
+// suggest returns ` Did you mean "x"?` for the closest candidate, or "".
+func suggest(given string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		d := levenshtein.Distance(given, c, nil)
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best != "" && bestD <= 3 && bestD < len(given) {
+		return fmt.Sprintf(" Did you mean %q?", best)
+	}
+	return ""
+}
+
+// Files is the source text of every file a policy was loaded from, keyed by
+// the name diagnostics use; it lets printers show the offending line.
+type Files map[string]*hcl.File
+
+// WriteDiagnostics prints diagnostics the way users read them:
+//
+//	gw.hcl:18:16: warning[VW101]: Cleartext SIP transport
+//	   18 |   transports = ["udp"]
+//	      |                ^^^^^
+//	  SIP over udp is unencrypted: ... (the fix)
+//
+// root is joined to file names so the location can be opened as printed.
+func WriteDiagnostics(w io.Writer, files Files, diags hcl.Diagnostics, root string) error {
+	sorted := append(hcl.Diagnostics(nil), diags...)
+	SortDiagnostics(sorted)
+	var b strings.Builder
+	for _, d := range sorted {
+		sev := "error"
+		if d.Severity == hcl.DiagWarning {
+			sev = "warning"
+		}
+		loc := "voicewall"
+		if d.Subject != nil {
+			loc = fmt.Sprintf("%s:%d:%d", joinRoot(root, d.Subject.Filename), d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		fmt.Fprintf(&b, "%s: %s[%s]: %s\n", loc, sev, FindingID(d), d.Summary)
+		if d.Subject != nil {
+			if f := files[d.Subject.Filename]; f != nil {
+				writeSnippet(&b, f.Bytes, *d.Subject)
+			}
+		}
+		if d.Detail != "" {
+			for _, line := range wrap(d.Detail, 96) {
+				b.WriteString("  " + line + "\n")
+			}
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func joinRoot(root, name string) string {
+	if root == "" || root == "." || strings.HasPrefix(name, "/") {
+		return name
+	}
+	return strings.TrimSuffix(root, "/") + "/" + name
+}
+
+// writeSnippet prints the subject's first line with the span underlined.
+func writeSnippet(b *strings.Builder, src []byte, r hcl.Range) {
+	line := r.Start.Line
+	cur := 1
+	start := 0
+	for i := 0; i < len(src) && cur < line; i++ {
+		if src[i] == '\n' {
+			cur++
+			start = i + 1
+		}
+	}
+	if cur != line || start > len(src) {
+		return
+	}
+	end := start
+	for end < len(src) && src[end] != '\n' {
+		end++
+	}
+	text := strings.TrimRight(string(src[start:end]), "\r")
+	text = strings.ReplaceAll(text, "\t", " ")
+	num := fmt.Sprintf("%5d", line)
+	fmt.Fprintf(b, "%s | %s\n", num, text)
+	col := r.Start.Column
+	if col < 1 {
+		col = 1
+	}
+	width := 1
+	if r.End.Line == r.Start.Line && r.End.Column > r.Start.Column {
+		width = r.End.Column - r.Start.Column
+	}
+	if col-1+width > len(text)+1 {
+		width = max(1, len(text)+1-(col-1))
+	}
+	fmt.Fprintf(b, "%s | %s%s\n", strings.Repeat(" ", len(num)), strings.Repeat(" ", col-1), strings.Repeat("^", width))
+}
+
+func wrap(s string, width int) []string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for _, w := range strings.Fields(para) {
+			if line != "" && len(line)+1+len(w) > width {
+				out = append(out, line)
+				line = w
+				continue
+			}
+			if line != "" {
+				line += " "
+			}
+			line += w
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// SortDiagnostics orders by file, line, column, then errors first.
+func SortDiagnostics(d hcl.Diagnostics) {
+	sort.SliceStable(d, func(i, j int) bool {
+		a, b := d[i].Subject, d[j].Subject
+		switch {
+		case a == nil && b == nil:
+			return d[i].Severity < d[j].Severity
+		case a == nil:
+			return false
+		case b == nil:
+			return true
+		}
+		if a.Filename != b.Filename {
+			return a.Filename < b.Filename
+		}
+		if a.Start.Line != b.Start.Line {
+			return a.Start.Line < b.Start.Line
+		}
+		return a.Start.Column < b.Start.Column
+	})
+}
+
+// IsTerminal reports whether f is a terminal, for colored output.
+func IsTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// findingTitles are the short descriptions SARIF and docs/rules.md show.
+var findingTitles = map[string]string{
+	IDSyntax:          "HCL syntax error",
+	IDSchema:          "Unknown or missing block or attribute",
+	IDDuplicate:       "Duplicate block, label or list entry",
+	IDUnsafeName:      "Name or value a target cannot carry safely",
+	IDBadValue:        "Wrong type or value",
+	IDBadAddress:      "Bad IP address or CIDR",
+	IDHostBits:        "CIDR with host bits set",
+	IDAnyWhitelist:    "Provider whitelist is \"any\"",
+	IDAnyManagement:   "Phone management open to \"any\"",
+	IDBlockProvider:   "Blocklist entry blocks a provider",
+	IDBlocklistFile:   "Blocklist file unreadable or bad line",
+	IDBadPort:         "Port outside 1..65535",
+	IDInvertedRange:   "Inverted port range",
+	IDBadService:      "Bad PORT/PROTO",
+	IDClosedConflict:  "Closed port needed by a provider or RTP",
+	IDBadVLAN:         "VLAN id outside 1..4094",
+	IDDuplicateVLAN:   "Voice VLANs share an id or subnet",
+	IDUnknownRef:      "Unknown provider, zone or target",
+	IDPBXConflict:     "Provider forwarded to two PBXes",
+	IDBadExpect:       "Invalid expect block",
+	IDCleartext:       "Cleartext SIP transport",
+	IDNoRateLimit:     "No SIP rate limit",
+	IDNoLog:           "No logging of drops",
+	IDWideRTP:         "RTP range wider than needed",
+	IDRTPWiderThanPBX: "RTP range wider than the PBX's",
+	IDVLANNoProviders: "Voice VLAN without a provider list (toll fraud)",
+	IDFamilyMismatch:  "Address families do not match",
+	IDNoMedia:         "Provider without media addresses",
+	IDBroadProvider:   "Very broad provider range",
+	IDNoProviders:     "Policy without providers",
+	IDUnusedProvider:  "Provider serves no PBX or voice VLAN",
+}
+
+// FindingTitle is the short description of a finding ID.
+func FindingTitle(id string) string { return findingTitles[id] }
+
+// FindingIDs lists every finding ID, sorted.
+func FindingIDs() []string {
+	out := make([]string, 0, len(findingTitles))
+	for id := range findingTitles {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}

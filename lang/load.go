@@ -1,0 +1,130 @@
+package lang
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// Loaded is a policy together with everything needed to report on it.
+type Loaded struct {
+	Root   string  // directory file names in diagnostics are relative to
+	Policy *Policy // nil when Diagnostics has errors
+	Files  Files   // source of every file read, for printing diagnostics
+	Diags  hcl.Diagnostics
+}
+
+// Load reads a policy from a .hcl file or a directory of them (merged).
+// The policy is nil when the diagnostics contain an error.
+func Load(path string) (*Policy, hcl.Diagnostics) {
+	l := LoadFull(path)
+	return l.Policy, l.Diags
+}
+
+// LoadFull is Load that also returns the sources, for printing diagnostics.
+func LoadFull(path string) *Loaded {
+	if path == "" {
+		path = "."
+	}
+	files, root, err := PolicyFiles(path)
+	if err != nil {
+		return &Loaded{Files: Files{}, Diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy", Detail: err.Error(), Extra: Finding{IDSyntax}}}}
+	}
+	srcs := make([]source, 0, len(files))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return &Loaded{Files: Files{}, Diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy file", Detail: err.Error(), Extra: Finding{IDSyntax}}}}
+		}
+		srcs = append(srcs, source{name: displayName(root, f), path: f, src: b})
+	}
+	l := loadSources(path, srcs)
+	l.Root = root
+	return l
+}
+
+// LoadSource loads a policy from one in-memory file; blocklist files are
+// resolved relative to the current directory. Used by tests and fuzzing.
+func LoadSource(filename string, src []byte) (*Policy, hcl.Diagnostics) {
+	l := loadSources(filename, []source{{name: filename, path: filename, src: src}})
+	return l.Policy, l.Diags
+}
+
+type source struct {
+	name string // as shown in diagnostics and comments
+	path string // on disk (for resolving blocklist files)
+	src  []byte
+}
+
+// PolicyFiles lists the .hcl files of PATH (a file, or a directory whose
+// *.hcl files are merged), sorted, and the directory names are relative to.
+func PolicyFiles(path string) (files []string, root string, err error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if !st.IsDir() {
+		return []string{path}, filepath.Dir(path), nil
+	}
+	matches, err := filepath.Glob(filepath.Join(path, "*.hcl"))
+	if err != nil {
+		return nil, "", err
+	}
+	sort.Strings(matches)
+	if len(matches) == 0 {
+		return nil, "", fmt.Errorf("%s contains no .hcl files; give a policy file or a directory of them", path)
+	}
+	return matches, path, nil
+}
+
+// displayName is the file's name relative to the policy root, so comments
+// and golden files do not depend on where the checkout lives.
+func displayName(root, f string) string {
+	if rel, err := filepath.Rel(root, f); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(f)
+}
+
+func loadSources(root string, srcs []source) *Loaded {
+	l := &Loaded{Files: Files{}}
+	var bodies []parsedFile
+	for _, s := range srcs {
+		f, diags := hclsyntax.ParseConfig(s.src, s.name, hcl.Pos{Line: 1, Column: 1, Byte: 0})
+		l.Files[s.name] = f
+		l.Diags = append(l.Diags, diags...)
+		if f != nil && !diags.HasErrors() {
+			bodies = append(bodies, parsedFile{source: s, file: f})
+		}
+	}
+	if l.Diags.HasErrors() {
+		return l
+	}
+	d := &decoder{files: l.Files}
+	raw := d.decode(bodies)
+	p := d.validate(raw)
+	p.Root = root
+	if !d.diags.HasErrors() {
+		d.lower(p)
+		l.Policy = p
+	}
+	l.Diags = d.diags
+	return l
+}
+
+type parsedFile struct {
+	source
+	file *hcl.File
+}
+
+// LoadSourceSyntaxOnly parses a file without decoding it, so fmt can refuse
+// to rewrite a file it cannot parse.
+func LoadSourceSyntaxOnly(filename string, src []byte) *Loaded {
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.Pos{Line: 1, Column: 1})
+	return &Loaded{Files: Files{filename: f}, Diags: diags}
+}

@@ -1,0 +1,211 @@
+package lang
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+var logPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,20}$`)
+
+// StandardSIP are the well-known SIP ports. They are guarded on the WAN even
+// when no provider uses them: scanners knock there first.
+var StandardSIP = []Service{
+	{UDP, PortRange{5060, 5060}},
+	{TCP, PortRange{5060, 5060}},
+	{TCP, PortRange{5061, 5061}},
+}
+
+// id turns a validated name into an identifier fragment ([a-z0-9_]).
+func id(name string) string { return normName(name) }
+
+// SIPPorts are the WAN's SIP services: every provider's plus the standard ones.
+func (p *Policy) SIPPorts() []Service {
+	seen := map[Service]bool{}
+	var out []Service
+	for _, s := range append(p.SIPServices(), StandardSIP...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	SortServices(out)
+	return out
+}
+
+func udpServices(rs []PortRange) []Service {
+	out := make([]Service, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, Service{UDP, r})
+	}
+	return out
+}
+
+// lower builds the ordered abstract rules. The order is the policy's
+// meaning: blocklists first, then closed ports, the rate limit, replies of
+// known flows, the provider whitelists, and the catch-all drops.
+func (d *decoder) lower(p *Policy) {
+	refs := map[string]*AddrRef{}
+	ref := func(name string, set AddrSet) *AddrRef {
+		if r, ok := refs[name]; ok {
+			return r
+		}
+		r := &AddrRef{Name: name, Set: set}
+		refs[name] = r
+		return r
+	}
+	logDrops := p.Log != nil && p.Log.Dropped
+	add := func(r *Rule) { p.Rules = append(p.Rules, r) }
+	sipPorts := p.SIPPorts()
+	rtp := udpServices(p.RTPRanges())
+
+	// --- WAN ---
+	for _, b := range p.Blocklists {
+		add(&Rule{ID: "blocklist_" + id(b.Name), Chain: ChainWAN, Kind: RuleBlocklist, InZone: ZoneWAN,
+			Src: ref("blocklist_"+id(b.Name), b.Addresses), Action: ActionDrop, Log: logDrops,
+			Comment: fmt.Sprintf("drop blocklist %s", b.Name), Origin: b.Origin})
+	}
+	for _, c := range p.Closed {
+		s := c.Service
+		why := "closed port"
+		if c.Auto {
+			why = "cleartext SIP closed: every provider is TLS-only"
+		}
+		add(&Rule{ID: fmt.Sprintf("closed_%s_%s", strings.ReplaceAll(s.Ports.String(), "-", "_"), s.Proto), Chain: ChainWAN, Kind: RuleClosed, InZone: ZoneWAN,
+			Services: []Service{s}, Action: ActionDrop, Log: logDrops,
+			Comment: fmt.Sprintf("%s %s", why, s), Origin: closedOrigin(c)})
+	}
+	if p.RateLimit != nil {
+		add(&Rule{ID: "rate_limit_sip", Chain: ChainWAN, Kind: RuleRateLimit, InZone: ZoneWAN,
+			Services: sipPorts, Action: ActionDropOverRate, Rate: p.RateLimit, Log: logDrops,
+			Comment: fmt.Sprintf("SIP over %s per source", p.RateLimit.SIP), Origin: p.RateLimit.Origin})
+	}
+	managed := append(append([]Service{}, sipPorts...), rtp...)
+	SortServices(managed)
+	add(&Rule{ID: "established", Chain: ChainWAN, Kind: RuleEstablished, InZone: ZoneWAN,
+		Services: managed, Established: true, Action: ActionAccept,
+		Comment: "replies of SIP/RTP flows already allowed", Origin: Origin{Kind: "voicewall"}})
+	for _, pr := range p.Providers {
+		sig := ref("provider_"+id(pr.Name)+"_signaling", pr.Signaling)
+		for _, t := range pr.Transports {
+			add(&Rule{ID: "provider_" + id(pr.Name) + "_sip_" + string(t), Chain: ChainWAN, Kind: RuleProviderSIP, InZone: ZoneWAN,
+				Src: sig, Services: []Service{pr.TransportService(t)}, Action: ActionAccept,
+				Comment: fmt.Sprintf("SIP over %s from provider %s", t, pr.Name), Origin: pr.Origin})
+		}
+	}
+	for _, pr := range p.Providers {
+		if pr.Media.Empty() {
+			continue
+		}
+		add(&Rule{ID: "provider_" + id(pr.Name) + "_rtp", Chain: ChainWAN, Kind: RuleProviderRTP, InZone: ZoneWAN,
+			Src: ref("provider_"+id(pr.Name)+"_media", pr.Media), Services: udpServices(providerRTP(p, pr)), Action: ActionAccept,
+			Comment: fmt.Sprintf("RTP from provider %s", pr.Name), Origin: pr.Origin})
+	}
+	add(&Rule{ID: "sip_drop", Chain: ChainWAN, Kind: RuleSIPDefault, InZone: ZoneWAN,
+		Services: sipPorts, Action: ActionDrop, Log: logDrops,
+		Comment: "SIP from anyone but a provider", Origin: Origin{Kind: "voicewall"}})
+	add(&Rule{ID: "rtp_drop", Chain: ChainWAN, Kind: RuleRTPDefault, InZone: ZoneWAN,
+		Services: rtp, Action: ActionDrop, Log: logDrops,
+		Comment: "RTP from anyone but a provider's media", Origin: p.rtpOrigin()})
+
+	// --- NAT: provider SIP/RTP forwarded to its PBX ---
+	for _, x := range p.PBXes {
+		if !x.Address.IsValid() {
+			continue
+		}
+		for _, pr := range x.Providers {
+			if !hasFamily(pr, x.Address.Is6()) {
+				continue
+			}
+			base := "dnat_" + id(x.Name) + "_" + id(pr.Name)
+			if pr.Signaling.Has(x.Address.Is6()) {
+				for _, t := range pr.Transports {
+					add(&Rule{ID: base + "_sip_" + string(t), Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
+						Src: refs["provider_"+id(pr.Name)+"_signaling"], Services: []Service{pr.TransportService(t)}, Action: ActionDNAT, DNAT: x.Address,
+						Comment: fmt.Sprintf("SIP over %s from provider %s to pbx %s", t, pr.Name, x.Name), Origin: x.Origin})
+				}
+			}
+			if pr.Media.Has(x.Address.Is6()) {
+				add(&Rule{ID: base + "_rtp", Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
+					Src: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, x.RTPPorts}}, Action: ActionDNAT, DNAT: x.Address,
+					Comment: fmt.Sprintf("RTP from provider %s to pbx %s", pr.Name, x.Name), Origin: x.Origin})
+			}
+		}
+	}
+
+	// --- voice VLANs: marking and the toll-fraud guard ---
+	phoneRTP := []Service{{UDP, p.RTP}}
+	for _, v := range p.VoiceVLANs {
+		base := "vlan_" + id(v.Name)
+		add(&Rule{ID: base + "_dscp_sip", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
+			Services: sipPorts, Action: ActionMark, DSCP: SIPDSCP,
+			Comment: fmt.Sprintf("mark SIP from %s %s", v.Name, SIPDSCP), Origin: v.Origin})
+		add(&Rule{ID: base + "_dscp_rtp", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
+			SrcServices: phoneRTP, Action: ActionMark, DSCP: v.DSCP,
+			Comment: fmt.Sprintf("mark RTP from %s %s", v.Name, v.DSCP), Origin: v.Origin})
+		if v.Providers == nil {
+			continue // no provider list: warned about (toll fraud), nothing enforced
+		}
+		for _, pr := range v.Providers {
+			add(&Rule{ID: base + "_" + id(pr.Name) + "_sip", Chain: ChainVoiceEgress, Kind: RulePhoneSIP, InZone: v.Name, OutZone: ZoneWAN,
+				Dst: refs["provider_"+id(pr.Name)+"_signaling"], Services: pr.SIPServices(), Action: ActionAccept,
+				Comment: fmt.Sprintf("phones in %s to provider %s SIP", v.Name, pr.Name), Origin: v.Origin})
+			if !pr.Media.Empty() {
+				add(&Rule{ID: base + "_" + id(pr.Name) + "_rtp", Chain: ChainVoiceEgress, Kind: RulePhoneRTP, InZone: v.Name, OutZone: ZoneWAN,
+					Dst: refs["provider_"+id(pr.Name)+"_media"], SrcServices: phoneRTP, Action: ActionAccept,
+					Comment: fmt.Sprintf("phones in %s to provider %s RTP", v.Name, pr.Name), Origin: v.Origin})
+			}
+		}
+		add(&Rule{ID: base + "_sip_drop", Chain: ChainVoiceEgress, Kind: RulePhoneSIPDefault, InZone: v.Name, OutZone: ZoneWAN,
+			Services: sipPorts, Action: ActionDrop, Log: logDrops,
+			Comment: fmt.Sprintf("SIP from %s to anyone but its providers (toll fraud)", v.Name), Origin: v.Origin})
+		add(&Rule{ID: base + "_rtp_drop", Chain: ChainVoiceEgress, Kind: RulePhoneRTPDefault, InZone: v.Name, OutZone: ZoneWAN,
+			SrcServices: phoneRTP, Action: ActionDrop, Log: logDrops,
+			Comment: fmt.Sprintf("RTP from %s to anyone but its providers", v.Name), Origin: v.Origin})
+	}
+	for _, v := range p.VoiceVLANs {
+		base := "vlan_" + id(v.Name)
+		subnets := ref(base+"_subnets", v.Subnets)
+		if !v.Management.Empty() {
+			add(&Rule{ID: base + "_management", Chain: ChainVoiceIngress, Kind: RuleMgmt, NotInZone: ZoneWAN, OutZone: v.Name,
+				Src: ref(base+"_management", v.Management), Dst: subnets, Services: v.ManagementPorts, Action: ActionAccept,
+				Comment: fmt.Sprintf("management of %s phones", v.Name), Origin: v.Origin})
+		}
+		r := &Rule{ID: base + "_management_drop", Chain: ChainVoiceIngress, Kind: RuleMgmtDefault, OutZone: v.Name,
+			Dst: subnets, Services: v.ManagementPorts, Action: ActionDrop, Log: logDrops,
+			Comment: fmt.Sprintf("management of %s phones from anyone else", v.Name), Origin: v.Origin}
+		if v.Management.Empty() {
+			r.InZone = ZoneWAN // no management list: only the WAN is shut out
+			r.Comment = fmt.Sprintf("management of %s phones from the WAN", v.Name)
+		}
+		add(r)
+	}
+}
+
+// providerRTP is the local RTP range plus the ranges of the PBXes that serve
+// the provider.
+func providerRTP(p *Policy, pr *Provider) []PortRange {
+	rs := []PortRange{p.RTP}
+	for _, x := range p.PBXes {
+		for _, q := range x.Providers {
+			if q == pr {
+				rs = append(rs, x.RTPPorts)
+			}
+		}
+	}
+	return mergePortRanges(rs)
+}
+
+func closedOrigin(c ClosedPort) Origin {
+	if c.Auto {
+		return Origin{Kind: "voicewall"}
+	}
+	return c.Origin
+}
+
+func (p *Policy) rtpOrigin() Origin {
+	if p.RTPSource.Kind != "" {
+		return p.RTPSource
+	}
+	return Origin{Kind: "rtp"}
+}

@@ -1,0 +1,487 @@
+package lang
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"go4.org/netipx"
+)
+
+// Policy is the validated, resolved, target-neutral model every backend
+// renders and the evaluator walks. Nothing in it needs HCL to be understood;
+// the hcl.Range values are kept only to point users back at their source.
+//
+// Slices are sorted by name so that every rendering is deterministic.
+type Policy struct {
+	Root       string // the PATH the policy was loaded from (file or directory)
+	Targets    map[string]*Target
+	Providers  []*Provider
+	PBXes      []*PBX
+	VoiceVLANs []*VoiceVLAN
+	RTP        PortRange // the local media range (rtp.ports), default 10000-20000
+	RTPSource  Origin
+	Closed     []ClosedPort // explicit close.ports plus cleartext SIP closed because every provider is TLS-only
+	RateLimit  *RateLimit
+	Blocklists []*Blocklist
+	Log        *Log
+	Expects    []*Expect
+
+	// Rules is the one ordered list of abstract rules, in evaluation order
+	// within each chain. Backends render it; the evaluator walks it.
+	Rules []*Rule
+}
+
+// Origin says which policy block a fact came from, for comments, plan
+// grouping, status counters and explain traces.
+type Origin struct {
+	Kind  string    // "provider", "pbx", "voice_vlan", "rtp", "close", "rate_limit", "blocklist", "log", "target", "expect"
+	Name  string    // block label, "" for unlabelled blocks
+	Range hcl.Range // Filename is relative to the policy root
+}
+
+// Block renders the block as written: `provider "telnyx"` or `close`.
+func (o Origin) Block() string {
+	if o.Name == "" {
+		return o.Kind
+	}
+	return o.Kind + ` "` + o.Name + `"`
+}
+
+// Pos is "file:line".
+func (o Origin) Pos() string {
+	if o.Range.Filename == "" {
+		return "default"
+	}
+	return o.Range.Filename + ":" + strconv.Itoa(o.Range.Start.Line)
+}
+
+// String is `provider "telnyx" (gw.hcl:12)`.
+func (o Origin) String() string { return o.Block() + " (" + o.Pos() + ")" }
+
+// Target carries one target block's interface names (zones → device names)
+// and target-specific settings.
+type Target struct {
+	Name   string
+	WAN    string
+	LAN    string
+	Origin Origin
+	// Extra holds target-specific string attributes (e.g. fortigate "version",
+	// "wan_ip", "blocklist_url"); the backend that owns the target
+	// interprets them. Keys are validated against the schema in lang.
+	Extra map[string]string
+}
+
+// Zone interface name for this target: "wan", "lan" or a voice VLAN name.
+func (t *Target) Interface(zone string, p *Policy) string {
+	switch zone {
+	case ZoneWAN:
+		return t.WAN
+	case ZoneLAN:
+		return t.LAN
+	}
+	if v := p.VoiceVLAN(zone); v != nil {
+		return t.VLANInterface(v)
+	}
+	return ""
+}
+
+// VLANInterface is the device carrying a voice VLAN on this target:
+// Linux and pfSense name it "<parent>.<id>"; other targets use their own names
+// and may ignore this.
+func (t *Target) VLANInterface(v *VoiceVLAN) string {
+	parent := t.LAN
+	if v.Parent == ZoneWAN {
+		parent = t.WAN
+	}
+	return parent + "." + strconv.Itoa(int(v.ID))
+}
+
+const (
+	ZoneWAN = "wan"
+	ZoneLAN = "lan"
+)
+
+// Target names voicewall knows; DefaultTargets gives LANGUAGE.md's defaults.
+var TargetNames = []string{"nftables", "fortigate", "pfsense", "draytek"}
+
+// DefaultTargets are the interface names used when a target block is missing.
+var DefaultTargets = map[string][2]string{
+	"nftables":  {"eth0", "eth1"},
+	"fortigate": {"wan1", "internal"},
+	"pfsense":   {"wan", "lan"},
+	"draytek":   {"WAN1", "LAN1"},
+}
+
+// Proto is a transport protocol number as used on the wire.
+type Proto uint8
+
+const (
+	TCP Proto = 6
+	UDP Proto = 17
+)
+
+func (p Proto) String() string {
+	switch p {
+	case TCP:
+		return "tcp"
+	case UDP:
+		return "udp"
+	}
+	return strconv.Itoa(int(p))
+}
+
+// ParseProto accepts "udp" or "tcp".
+func ParseProto(s string) (Proto, bool) {
+	switch s {
+	case "udp":
+		return UDP, true
+	case "tcp":
+		return TCP, true
+	}
+	return 0, false
+}
+
+// PortRange is an inclusive range; a single port has First == Last.
+type PortRange struct{ First, Last uint16 }
+
+func (r PortRange) String() string {
+	if r.First == r.Last {
+		return strconv.Itoa(int(r.First))
+	}
+	return strconv.Itoa(int(r.First)) + "-" + strconv.Itoa(int(r.Last))
+}
+
+func (r PortRange) Contains(p uint16) bool { return p >= r.First && p <= r.Last }
+func (r PortRange) Size() int              { return int(r.Last) - int(r.First) + 1 }
+
+// Service is a protocol bound to a port range: voicewall never shares a port
+// set between udp and tcp rules (5061 is tcp only).
+type Service struct {
+	Proto Proto
+	Ports PortRange
+}
+
+func (s Service) String() string { return s.Ports.String() + "/" + s.Proto.String() }
+
+func (s Service) Matches(proto Proto, port uint16) bool {
+	return s.Proto == proto && s.Ports.Contains(port)
+}
+
+// SortServices orders by protocol (tcp before udp), then port.
+func SortServices(s []Service) {
+	sort.Slice(s, func(i, j int) bool {
+		if s[i].Proto != s[j].Proto {
+			return s[i].Proto < s[j].Proto
+		}
+		if s[i].Ports.First != s[j].Ports.First {
+			return s[i].Ports.First < s[j].Ports.First
+		}
+		return s[i].Ports.Last < s[j].Ports.Last
+	})
+}
+
+// Transport is how a provider speaks SIP.
+type Transport string
+
+const (
+	TransportUDP Transport = "udp"
+	TransportTCP Transport = "tcp"
+	TransportTLS Transport = "tls"
+)
+
+// AddrSet is a merged, overlap-free, non-adjacent set of addresses.
+// Ranges are what backends render (nft prints a range that is exactly a
+// prefix as that prefix); Prefixes are there for targets that need CIDRs.
+type AddrSet struct {
+	set *netipx.IPSet
+}
+
+// NewAddrSet merges prefixes with netipx (overlaps and adjacency removed).
+func NewAddrSet(prefixes ...netip.Prefix) AddrSet {
+	var b netipx.IPSetBuilder
+	for _, p := range prefixes {
+		b.AddPrefix(p)
+	}
+	s, _ := b.IPSet() // only errors on invalid prefixes, which lang never passes in
+	return AddrSet{set: s}
+}
+
+// AddrSetOf wraps an already built IPSet.
+func AddrSetOf(s *netipx.IPSet) AddrSet { return AddrSet{set: s} }
+
+// IPSet is the underlying netipx set (never nil).
+func (a AddrSet) IPSet() *netipx.IPSet {
+	if a.set == nil {
+		return &netipx.IPSet{}
+	}
+	return a.set
+}
+
+func (a AddrSet) Empty() bool { return a.set == nil || len(a.set.Ranges()) == 0 }
+
+func (a AddrSet) Contains(ip netip.Addr) bool { return a.set != nil && a.set.Contains(ip.Unmap()) }
+
+// Ranges returns the merged ranges of one family (v6=false: IPv4).
+func (a AddrSet) Ranges(v6 bool) []netipx.IPRange {
+	if a.set == nil {
+		return nil
+	}
+	var out []netipx.IPRange
+	for _, r := range a.set.Ranges() {
+		if r.From().Is6() == v6 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Prefixes returns the minimal CIDR cover of one family.
+func (a AddrSet) Prefixes(v6 bool) []netip.Prefix {
+	var out []netip.Prefix
+	for _, r := range a.Ranges(v6) {
+		out = r.AppendPrefixes(out)
+	}
+	return out
+}
+
+// Has reports whether the set has addresses of that family.
+func (a AddrSet) Has(v6 bool) bool { return len(a.Ranges(v6)) > 0 }
+
+// Count is the number of merged ranges of one family.
+func (a AddrSet) Count(v6 bool) int { return len(a.Ranges(v6)) }
+
+// Overlaps reports whether the two sets share an address.
+func (a AddrSet) Overlaps(b AddrSet) bool {
+	if a.set == nil || b.set == nil {
+		return false
+	}
+	return a.set.Overlaps(b.set)
+}
+
+// Provider is a SIP trunk or hosted-VoIP provider.
+type Provider struct {
+	Name       string
+	Signaling  AddrSet
+	Media      AddrSet
+	Transports []Transport // sorted: udp, tcp, tls order as in TransportOrder
+	SIPPort    uint16
+	TLSPort    uint16
+	Origin     Origin
+}
+
+// SIPServices are the protocol/port pairs the provider's transports use.
+func (p *Provider) SIPServices() []Service {
+	var out []Service
+	for _, t := range p.Transports {
+		out = append(out, p.TransportService(t))
+	}
+	return out
+}
+
+// TransportService is the wire protocol and port of one transport.
+func (p *Provider) TransportService(t Transport) Service {
+	switch t {
+	case TransportTCP:
+		return Service{TCP, PortRange{p.SIPPort, p.SIPPort}}
+	case TransportTLS:
+		return Service{TCP, PortRange{p.TLSPort, p.TLSPort}}
+	}
+	return Service{UDP, PortRange{p.SIPPort, p.SIPPort}}
+}
+
+// TLSOnly reports whether the provider speaks only SIP over TLS.
+func (p *Provider) TLSOnly() bool {
+	return len(p.Transports) == 1 && p.Transports[0] == TransportTLS
+}
+
+// PBX is an on-premises PBX that inbound provider SIP/RTP is forwarded to.
+type PBX struct {
+	Name      string
+	Address   netip.Addr
+	Providers []*Provider
+	RTPPorts  PortRange
+	Zone      string // the zone whose subnet holds the address ("lan" when none does)
+	Origin    Origin
+}
+
+// VoiceVLAN is a voice network segment.
+type VoiceVLAN struct {
+	Name            string
+	ID              uint16
+	Parent          string // zone: "lan" (or "wan")
+	Subnets         AddrSet
+	SubnetPrefixes  []netip.Prefix // as written (gateway addressing for vendor targets)
+	Providers       []*Provider
+	Management      AddrSet
+	ManagementPorts []Service // the phones' web UI, SSH, telnet, SNMP
+	DSCP            string    // RTP marking, e.g. "ef"; SIP is marked SIPDSCP
+	Origin          Origin
+}
+
+// SIPDSCP is the class SIP signaling is marked with.
+const SIPDSCP = "cs3"
+
+// DSCPValues maps the names voicewall accepts to their 6-bit code points.
+var DSCPValues = map[string]uint8{
+	"cs0": 0, "cs1": 8, "af11": 10, "af12": 12, "af13": 14,
+	"cs2": 16, "af21": 18, "af22": 20, "af23": 22,
+	"cs3": 24, "af31": 26, "af32": 28, "af33": 30,
+	"cs4": 32, "af41": 34, "af42": 36, "af43": 38,
+	"cs5": 40, "va": 44, "ef": 46, "cs6": 48, "cs7": 56,
+}
+
+// ClosedPort is a service always dropped on the WAN.
+type ClosedPort struct {
+	Service Service
+	Auto    bool // closed because every provider is TLS-only, not listed in close
+	Origin  Origin
+}
+
+// Rate is "N per unit".
+type Rate struct {
+	Count uint32
+	Unit  string // "second", "minute", "hour", "day"
+}
+
+func (r Rate) String() string { return strconv.FormatUint(uint64(r.Count), 10) + "/" + r.Unit }
+
+// PerSecond is the rate as packets per second (for targets without units).
+func (r Rate) PerSecond() float64 {
+	d := map[string]float64{"second": 1, "minute": 60, "hour": 3600, "day": 86400}[r.Unit]
+	return float64(r.Count) / d
+}
+
+// RateLimit limits SIP packets per source address on the WAN.
+type RateLimit struct {
+	SIP    Rate
+	Burst  uint32
+	Origin Origin
+}
+
+// Blocklist is a named set of addresses dropped first on the WAN.
+type Blocklist struct {
+	Name      string
+	Addresses AddrSet
+	Files     []string // the blocklist files as written (relative to the policy file)
+	FilePaths []string // resolved paths on disk, for targets that ship the list beside the config
+	Entries   int      // lines/addresses read before merging
+	Origin    Origin
+}
+
+// Log configures logging of what voicewall drops.
+type Log struct {
+	Dropped bool
+	Prefix  string
+	Rate    Rate
+	Origin  Origin
+}
+
+// Expect is a policy test: never rendered.
+type Expect struct {
+	Name     string
+	From     netip.Addr
+	FromPort uint16 // 0: any
+	Zone     string
+	To       netip.Addr // invalid: the gateway itself
+	Service  Service    // single port
+	Verdict  Verdict
+	Origin   Origin
+}
+
+// Verdict of a rule or an evaluation.
+type Verdict string
+
+const (
+	Accept Verdict = "accept"
+	Drop   Verdict = "drop"
+)
+
+// VoiceVLAN looks a voice VLAN up by name.
+func (p *Policy) VoiceVLAN(name string) *VoiceVLAN {
+	for _, v := range p.VoiceVLANs {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// Provider looks a provider up by name.
+func (p *Policy) Provider(name string) *Provider {
+	for _, v := range p.Providers {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// Target returns the target block (or its defaults) for a target name.
+func (p *Policy) Target(name string) *Target {
+	if t, ok := p.Targets[name]; ok {
+		return t
+	}
+	d := DefaultTargets[name]
+	return &Target{Name: name, WAN: d[0], LAN: d[1], Origin: Origin{Kind: "target", Name: name}, Extra: map[string]string{}}
+}
+
+// Zones lists every zone name: wan, lan, then voice VLANs.
+func (p *Policy) Zones() []string {
+	z := []string{ZoneWAN, ZoneLAN}
+	for _, v := range p.VoiceVLANs {
+		z = append(z, v.Name)
+	}
+	return z
+}
+
+// SIPServices is the union of every provider's SIP services, sorted.
+func (p *Policy) SIPServices() []Service {
+	seen := map[Service]bool{}
+	var out []Service
+	for _, pr := range p.Providers {
+		for _, s := range pr.SIPServices() {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	SortServices(out)
+	return out
+}
+
+// RTPRanges is the local RTP range plus every PBX's own range, merged.
+func (p *Policy) RTPRanges() []PortRange {
+	rs := []PortRange{p.RTP}
+	for _, x := range p.PBXes {
+		rs = append(rs, x.RTPPorts)
+	}
+	return mergePortRanges(rs)
+}
+
+func mergePortRanges(rs []PortRange) []PortRange {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].First < rs[j].First })
+	var out []PortRange
+	for _, r := range rs {
+		if n := len(out); n > 0 && int(r.First) <= int(out[n-1].Last)+1 {
+			if r.Last > out[n-1].Last {
+				out[n-1].Last = r.Last
+			}
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// String summarises a policy (for debugging and tests).
+func (p *Policy) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "policy %s: %d providers, %d pbx, %d voice vlans, %d blocklists, %d rules",
+		p.Root, len(p.Providers), len(p.PBXes), len(p.VoiceVLANs), len(p.Blocklists), len(p.Rules))
+	return b.String()
+}

@@ -1,0 +1,178 @@
+package lang
+
+import "net/netip"
+
+// Chain groups rules by where a packet meets them. Within a chain rules are
+// evaluated in order and the first terminal verdict wins; a packet no rule
+// decides is not managed by voicewall and passes to the rest of the firewall.
+type Chain string
+
+const (
+	// ChainWAN sees every packet arriving on the WAN zone, before any
+	// destination NAT (ports are the ones the provider addressed).
+	ChainWAN Chain = "wan"
+	// ChainNAT rewrites the destination of provider SIP/RTP to a PBX.
+	ChainNAT Chain = "nat"
+	// ChainVoiceEgress sees packets from a voice VLAN leaving through the WAN
+	// (DSCP marking and the toll-fraud guard).
+	ChainVoiceEgress Chain = "voice_egress"
+	// ChainVoiceIngress sees packets forwarded into a voice VLAN (management guard).
+	ChainVoiceIngress Chain = "voice_ingress"
+)
+
+// Chains in the order a packet meets them.
+var Chains = []Chain{ChainWAN, ChainNAT, ChainVoiceEgress, ChainVoiceIngress}
+
+// RuleKind says what protection a rule implements; backends use it to pick
+// the native construct, and status groups counters by it.
+type RuleKind string
+
+const (
+	RuleBlocklist       RuleKind = "blocklist"         // drop sources in a blocklist
+	RuleRateLimit       RuleKind = "rate_limit"        // drop SIP over the per-source rate
+	RuleClosed          RuleKind = "closed"            // drop a closed port
+	RuleEstablished     RuleKind = "established"       // accept replies of flows already allowed
+	RuleProviderSIP     RuleKind = "provider_sip"      // accept SIP from a provider's signaling
+	RuleProviderRTP     RuleKind = "provider_rtp"      // accept RTP from a provider's media
+	RuleSIPDefault      RuleKind = "sip_default"       // drop other SIP
+	RuleRTPDefault      RuleKind = "rtp_default"       // drop other RTP
+	RuleDNAT            RuleKind = "dnat"              // forward provider SIP/RTP to a PBX
+	RuleDSCP            RuleKind = "dscp"              // mark voice traffic (non-terminal)
+	RulePhoneSIP        RuleKind = "phone_sip"         // phones' SIP to their providers
+	RulePhoneRTP        RuleKind = "phone_rtp"         // phones' RTP to their providers
+	RulePhoneSIPDefault RuleKind = "phone_sip_default" // phones' SIP elsewhere (toll fraud)
+	RulePhoneRTPDefault RuleKind = "phone_rtp_default" // phones' RTP elsewhere
+	RuleMgmt            RuleKind = "management"        // management access to phones
+	RuleMgmtDefault     RuleKind = "management_default"
+)
+
+// Action is what a rule does when it matches.
+type Action string
+
+const (
+	ActionAccept       Action = "accept"
+	ActionDrop         Action = "drop"
+	ActionDropOverRate Action = "drop_over_rate" // drop when the source exceeds RateLimit
+	ActionDNAT         Action = "dnat"
+	ActionMark         Action = "mark" // set DSCP and continue
+)
+
+// Terminal reports whether a match ends evaluation.
+func (a Action) Terminal() bool { return a != ActionMark }
+
+// AddrRef is a named address set. The name is stable, unique in the policy,
+// and safe in every target ([a-z0-9_], starts with a letter, <= 48 chars);
+// targets with shorter limits derive their own names from it.
+type AddrRef struct {
+	Name string
+	Set  AddrSet
+}
+
+// Rule is one abstract rule. Zero-valued match fields match anything.
+type Rule struct {
+	ID    string // stable, unique, [a-z0-9_]
+	Chain Chain
+	Kind  RuleKind
+
+	InZone    string // zone the packet arrives on ("" any)
+	NotInZone string // zone the packet must not arrive on (management: never WAN)
+	OutZone   string // zone it leaves by ("" any)
+
+	Src *AddrRef // nil: any source
+	Dst *AddrRef // nil: any destination
+
+	// Services match the destination protocol/port; SrcServices the source
+	// protocol/port. Empty: any. When both are set, the protocols agree.
+	Services    []Service
+	SrcServices []Service
+
+	// Established matches only packets of flows conntrack already knows
+	// (replies). Policy tests evaluate new flows, which it never matches.
+	Established bool
+
+	Action Action
+	Rate   *RateLimit // ActionDropOverRate
+	DNAT   netip.Addr // ActionDNAT: new destination address (ports kept)
+	DSCP   string     // ActionMark: class name, a key of DSCPValues
+	Log    bool       // log the drop (rate-limited by Policy.Log)
+
+	Comment string // what the rule is for, in words
+	Origin  Origin // the block it came from
+}
+
+// Family restriction derived from the rule's address sets: a rule whose sets
+// hold only IPv4 renders only for IPv4, and so on.
+func (r *Rule) Families() (v4, v6 bool) {
+	v4, v6 = true, true
+	for _, ref := range []*AddrRef{r.Src, r.Dst} {
+		if ref == nil {
+			continue
+		}
+		v4 = v4 && ref.Set.Has(false)
+		v6 = v6 && ref.Set.Has(true)
+	}
+	if r.Action == ActionDNAT && r.DNAT.IsValid() {
+		v4 = v4 && r.DNAT.Is4()
+		v6 = v6 && r.DNAT.Is6()
+	}
+	return v4, v6
+}
+
+// Protos lists the protocols the rule's services use, in order (tcp, udp).
+func (r *Rule) Protos() []Proto {
+	var has [256]bool
+	for _, s := range r.Services {
+		has[s.Proto] = true
+	}
+	for _, s := range r.SrcServices {
+		has[s.Proto] = true
+	}
+	var out []Proto
+	for _, p := range []Proto{TCP, UDP} {
+		if has[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ServicesFor returns the destination (src=false) or source port ranges of one protocol.
+func (r *Rule) ServicesFor(p Proto, src bool) []PortRange {
+	list := r.Services
+	if src {
+		list = r.SrcServices
+	}
+	var out []PortRange
+	for _, s := range list {
+		if s.Proto == p {
+			out = append(out, s.Ports)
+		}
+	}
+	return out
+}
+
+// RulesIn returns the rules of one chain, in order.
+func (p *Policy) RulesIn(c Chain) []*Rule {
+	var out []*Rule
+	for _, r := range p.Rules {
+		if r.Chain == c {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Sets returns every named address set the rules use, once, in first-use order.
+func (p *Policy) Sets() []*AddrRef {
+	seen := map[string]bool{}
+	var out []*AddrRef
+	for _, r := range p.Rules {
+		for _, ref := range []*AddrRef{r.Src, r.Dst} {
+			if ref != nil && !seen[ref.Name] {
+				seen[ref.Name] = true
+				out = append(out, ref)
+			}
+		}
+	}
+	return out
+}

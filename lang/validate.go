@@ -1,0 +1,831 @@
+package lang
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"go4.org/netipx"
+)
+
+// Defaults from LANGUAGE.md.
+var (
+	DefaultRTP             = PortRange{10000, 20000}
+	DefaultManagementPorts = []Service{
+		{TCP, PortRange{22, 23}},   // SSH, telnet
+		{TCP, PortRange{80, 80}},   // web UI
+		{TCP, PortRange{443, 443}}, // web UI over TLS
+		{TCP, PortRange{8080, 8080}},
+		{TCP, PortRange{8443, 8443}},
+		{UDP, PortRange{161, 161}}, // SNMP
+	}
+	DefaultLogRate = Rate{10, "minute"}
+)
+
+// wideRTP: 10,001 ports carry 5,000 concurrent calls (RTP+RTCP pairs); more is
+// attack surface without benefit for the sites voicewall targets.
+const wideRTP = 10001
+
+func (d *decoder) validate(raw []*rawBlock) *Policy {
+	p := &Policy{Targets: map[string]*Target{}, RTP: DefaultRTP}
+	byType := map[string][]*rawBlock{}
+	for _, b := range raw {
+		byType[b.typ] = append(byType[b.typ], b)
+	}
+	// Labels are unique per block type; singletons appear once.
+	for typ, bs := range byType {
+		seen := map[string]*rawBlock{}
+		for _, b := range bs {
+			key := normName(b.label)
+			if typ == "expect" {
+				key = b.label
+			}
+			if prev, ok := seen[key]; ok {
+				what := fmt.Sprintf("a second %s %q", typ, b.label)
+				if b.label == "" {
+					what = "a second " + typ + " block"
+				}
+				d.add(errorf(IDDuplicate, b.rng, "Duplicate "+typ+" block",
+					"This is %s; the first is at %s:%d. Merge them or rename one (names are compared ignoring case and '-' vs '_').", what, prev.rng.Filename, prev.rng.Start.Line))
+				b.typ = "" // ignore the duplicate
+				continue
+			}
+			seen[key] = b
+		}
+	}
+	for _, b := range byType["target"] {
+		if b.typ != "" {
+			d.target(p, b)
+		}
+	}
+	for _, b := range byType["rtp"] {
+		if b.typ != "" {
+			d.rtp(p, b)
+		}
+	}
+	for _, b := range byType["provider"] {
+		if b.typ != "" && d.checkName("provider", b.label, b.labelR) {
+			d.provider(p, b)
+		}
+	}
+	sort.Slice(p.Providers, func(i, j int) bool { return p.Providers[i].Name < p.Providers[j].Name })
+	for _, b := range byType["voice_vlan"] {
+		if b.typ != "" && d.checkName("voice_vlan", b.label, b.labelR) {
+			d.voiceVLAN(p, b)
+		}
+	}
+	sort.Slice(p.VoiceVLANs, func(i, j int) bool { return p.VoiceVLANs[i].Name < p.VoiceVLANs[j].Name })
+	for _, b := range byType["pbx"] {
+		if b.typ != "" && d.checkName("pbx", b.label, b.labelR) {
+			d.pbx(p, b)
+		}
+	}
+	sort.Slice(p.PBXes, func(i, j int) bool { return p.PBXes[i].Name < p.PBXes[j].Name })
+	for _, b := range byType["close"] {
+		if b.typ != "" {
+			d.close(p, b)
+		}
+	}
+	for _, b := range byType["rate_limit"] {
+		if b.typ != "" {
+			d.rateLimit(p, b)
+		}
+	}
+	for _, b := range byType["log"] {
+		if b.typ != "" {
+			d.log(p, b)
+		}
+	}
+	for _, b := range byType["blocklist"] {
+		if b.typ != "" && d.checkName("blocklist", b.label, b.labelR) {
+			d.blocklist(p, b)
+		}
+	}
+	sort.Slice(p.Blocklists, func(i, j int) bool { return p.Blocklists[i].Name < p.Blocklists[j].Name })
+	for _, b := range byType["expect"] {
+		if b.typ != "" && d.checkExpectName(b.label, b.labelR) {
+			d.expect(p, b)
+		}
+	}
+	sort.SliceStable(p.Expects, func(i, j int) bool {
+		a, b := p.Expects[i].Origin.Range, p.Expects[j].Origin.Range
+		if a.Filename != b.Filename {
+			return a.Filename < b.Filename
+		}
+		return a.Start.Line < b.Start.Line
+	})
+	d.crossChecks(p, byType)
+	return p
+}
+
+func origin(kind string, b *rawBlock) Origin {
+	return Origin{Kind: kind, Name: b.label, Range: b.rng}
+}
+
+func (d *decoder) target(p *Policy, b *rawBlock) {
+	def := DefaultTargets[b.label]
+	t := &Target{Name: b.label, WAN: def[0], LAN: def[1], Origin: origin("target", b), Extra: map[string]string{}}
+	names := make([]string, 0, len(b.attrs))
+	for n := range b.attrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a := b.attrs[n]
+		v, ok := d.str(a)
+		if !ok {
+			continue
+		}
+		if !safeTargetValue(v.s) {
+			d.add(errorf(IDUnsafeName, v.rng, "Unsafe value", "%s = %q cannot be carried safely into %s output: use letters, digits and . _ - / : only, at most 64 characters.", n, v.s, b.label))
+			continue
+		}
+		switch n {
+		case "wan":
+			t.WAN = v.s
+		case "lan":
+			t.LAN = v.s
+		default:
+			t.Extra[n] = v.s
+		}
+	}
+	if b.label == "nftables" {
+		for _, dev := range []string{t.WAN, t.LAN} {
+			if len(dev) > 15 || strings.ContainsAny(dev, "/: ") {
+				d.add(errorf(IDUnsafeName, b.rng, "Bad Linux interface name", "%q is not a valid Linux device name (at most 15 characters, no '/', ':' or spaces).", dev))
+			}
+		}
+	}
+	if t.WAN == t.LAN {
+		d.add(errorf(IDBadValue, b.rng, "WAN and LAN are the same interface", "target %q maps both wan and lan to %q; voicewall tells zones apart by interface.", b.label, t.WAN))
+	}
+	p.Targets[b.label] = t
+}
+
+func safeTargetValue(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/:", r))) {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) rtp(p *Policy, b *rawBlock) {
+	p.RTPSource = origin("rtp", b)
+	if a := b.attrs["ports"]; a != nil {
+		if r, ok := d.portRange(a); ok {
+			p.RTP = r
+			if r.Size() > wideRTP {
+				d.add(warnf(IDWideRTP, a.Expr.Range(), "RTP range wider than needed",
+					"%d ports are open to provider media; %d carry 5,000 concurrent calls. Narrow it to what your PBX and phones use (e.g. \"10000-20000\").", r.Size(), wideRTP))
+			}
+			if r.First < 1024 {
+				d.add(warnf(IDWideRTP, a.Expr.Range(), "RTP range includes privileged ports", "RTP never uses ports below 1024; start the range at 1024 or above (e.g. 10000)."))
+			}
+		}
+	}
+}
+
+func (d *decoder) portRange(a *hcl.Attribute) (PortRange, bool) {
+	v, ok := d.str(a)
+	if !ok {
+		return PortRange{}, false
+	}
+	r, err := ParsePortRange(v.s)
+	if err != nil {
+		d.add(errorf(portErrID(err), v.rng, "Bad port range", "%s.", err))
+		return PortRange{}, false
+	}
+	return r, true
+}
+
+func portErrID(err error) string {
+	var inv errInverted
+	var pr errPortRange
+	switch {
+	case errors.As(err, &inv):
+		return IDInvertedRange
+	case errors.As(err, &pr):
+		return IDBadPort
+	}
+	return IDBadService
+}
+
+// addrList reads hosts/CIDRs, reporting each bad one at its own position.
+// anyID is the finding for 0.0.0.0/0 or ::/0 ("" allows it).
+func (d *decoder) addrList(a *hcl.Attribute, what, anyID string) ([]netip.Prefix, []strItem, bool) {
+	items, ok := d.strList(a)
+	if !ok {
+		return nil, nil, false
+	}
+	var out []netip.Prefix
+	var kept []strItem
+	for _, it := range items {
+		pfx, err := ParsePrefix(it.s)
+		var hb errHostBits
+		if errors.As(err, &hb) {
+			d.add(errorf(IDHostBits, it.rng, "Host bits set in CIDR", "%q: %s. Write %q (or the single host %s).", it.s, err, hb.masked.String(), strings.Split(it.s, "/")[0]))
+			ok = false
+			continue
+		}
+		if err != nil {
+			d.add(errorf(IDBadAddress, it.rng, "Bad address", "%s.", err))
+			ok = false
+			continue
+		}
+		if pfx.Bits() == 0 && anyID != "" {
+			d.add(errorf(anyID, it.rng, "\"Any\" is not a whitelist", "%s %q would match every address on the Internet. List the provider's published addresses instead (see its interconnect guide).", what, it.s))
+			ok = false
+			continue
+		}
+		out = append(out, pfx)
+		kept = append(kept, it)
+	}
+	return out, kept, ok
+}
+
+func (d *decoder) provider(p *Policy, b *rawBlock) {
+	pr := &Provider{Name: b.label, SIPPort: 5060, TLSPort: 5061, Transports: []Transport{TransportUDP}, Origin: origin("provider", b)}
+	if a := b.attrs["signaling"]; a != nil {
+		pfx, items, _ := d.addrList(a, "signaling", IDAnyWhitelist)
+		pr.Signaling = NewAddrSet(pfx...)
+		d.broad(pfx, items, pr)
+		if len(pfx) == 0 && len(items) == 0 {
+			d.add(errorf(IDBadValue, a.Expr.Range(), "Empty signaling list", "provider %q needs at least one signaling address: SIP is accepted only from there.", pr.Name))
+		}
+	}
+	if a := b.attrs["media"]; a != nil {
+		pfx, items, _ := d.addrList(a, "media", IDAnyWhitelist)
+		pr.Media = NewAddrSet(pfx...)
+		d.broad(pfx, items, pr)
+	}
+	if b.attrs["media"] == nil || pr.Media.Empty() {
+		d.add(warnf(IDNoMedia, b.rng, "Provider has no media addresses",
+			"provider %q lists no media addresses, so its RTP (the call audio) is dropped at the WAN. Add media = [...] from the provider's interconnect guide; many providers send RTP from other hosts than SIP.", pr.Name))
+	}
+	if a := b.attrs["transports"]; a != nil {
+		if items, ok := d.strList(a); ok {
+			seen := map[Transport]bool{}
+			var ts []Transport
+			for _, it := range items {
+				t := Transport(strings.ToLower(it.s))
+				switch t {
+				case TransportUDP, TransportTCP, TransportTLS:
+				default:
+					d.add(errorf(IDBadValue, it.rng, "Unknown transport", "%q is not a SIP transport; use \"udp\", \"tcp\" or \"tls\".%s", it.s, suggest(it.s, []string{"udp", "tcp", "tls"})))
+					continue
+				}
+				if seen[t] {
+					d.add(errorf(IDDuplicate, it.rng, "Duplicate transport", "%q is listed twice.", it.s))
+					continue
+				}
+				seen[t] = true
+				ts = append(ts, t)
+				if t != TransportTLS {
+					d.add(warnf(IDCleartext, it.rng, "Cleartext SIP transport",
+						"SIP over %s is unencrypted: credentials digests and call metadata can be read and calls hijacked on the path. Prefer \"tls\" (with SRTP for media) where the provider supports it.", t))
+				}
+			}
+			if len(items) == 0 {
+				d.add(errorf(IDBadValue, a.Expr.Range(), "No transports", "transports must list at least one of \"udp\", \"tcp\", \"tls\"."))
+			}
+			order := map[Transport]int{TransportUDP: 0, TransportTCP: 1, TransportTLS: 2}
+			sort.Slice(ts, func(i, j int) bool { return order[ts[i]] < order[ts[j]] })
+			pr.Transports = ts
+		}
+	} else {
+		d.add(warnf(IDCleartext, b.rng, "Cleartext SIP transport",
+			"provider %q uses the default transport, \"udp\": SIP in cleartext. Set transports = [\"tls\"] where the provider supports it.", pr.Name))
+	}
+	if a := b.attrs["sip_port"]; a != nil {
+		if n, ok := d.integer(a, 1, 65535); ok {
+			pr.SIPPort = uint16(n)
+		}
+	}
+	if a := b.attrs["tls_port"]; a != nil {
+		if n, ok := d.integer(a, 1, 65535); ok {
+			pr.TLSPort = uint16(n)
+		}
+	}
+	if pr.SIPPort == pr.TLSPort && len(pr.Transports) > 1 {
+		for _, t := range pr.Transports {
+			if t == TransportTCP {
+				d.add(errorf(IDBadValue, b.rng, "SIP and TLS share a port", "provider %q uses tcp and tls on the same port %d; give tls_port its own port.", pr.Name, pr.SIPPort))
+				break
+			}
+		}
+	}
+	p.Providers = append(p.Providers, pr)
+}
+
+func (d *decoder) broad(pfx []netip.Prefix, items []strItem, pr *Provider) {
+	for i, x := range pfx {
+		if (x.Addr().Is4() && x.Bits() < 16) || (x.Addr().Is6() && x.Bits() < 32) {
+			d.add(warnf(IDBroadProvider, items[i].rng, "Very broad provider range",
+				"%s covers %s addresses; a SIP whitelist this wide admits scanners hosted nearby. Use the provider's published host ranges.", x, map[bool]string{true: "millions of", false: "a huge number of"}[x.Addr().Is4()]))
+		}
+	}
+}
+
+func (d *decoder) pbx(p *Policy, b *rawBlock) {
+	x := &PBX{Name: b.label, RTPPorts: p.RTP, Zone: ZoneLAN, Origin: origin("pbx", b)}
+	if a := b.attrs["address"]; a != nil {
+		if v, ok := d.str(a); ok {
+			addr, err := netip.ParseAddr(strings.TrimSpace(v.s))
+			if err != nil || addr.Zone() != "" {
+				d.add(errorf(IDBadAddress, v.rng, "Bad PBX address", "%q is not a single IP address; write the PBX's LAN address, e.g. \"10.20.0.10\".", v.s))
+			} else {
+				x.Address = addr.Unmap()
+			}
+		}
+	}
+	if a := b.attrs["providers"]; a != nil {
+		if items, ok := d.strList(a); ok {
+			x.Providers = d.providerRefs(items, p, fmt.Sprintf("pbx %q", x.Name))
+		}
+	} else {
+		x.Providers = append(x.Providers, p.Providers...)
+	}
+	if a := b.attrs["rtp_ports"]; a != nil {
+		if r, ok := d.portRange(a); ok {
+			x.RTPPorts = r
+		}
+	}
+	for _, v := range p.VoiceVLANs {
+		if x.Address.IsValid() && v.Subnets.Contains(x.Address) {
+			x.Zone = v.Name
+		}
+	}
+	p.PBXes = append(p.PBXes, x)
+}
+
+func (d *decoder) voiceVLAN(p *Policy, b *rawBlock) {
+	v := &VoiceVLAN{Name: b.label, Parent: ZoneLAN, DSCP: "ef", ManagementPorts: DefaultManagementPorts, Origin: origin("voice_vlan", b)}
+	if v.Name == ZoneWAN || v.Name == ZoneLAN {
+		d.add(errorf(IDDuplicate, b.labelR, "Reserved zone name", "%q is a built-in zone; name the voice VLAN something else, e.g. \"phones\".", v.Name))
+	}
+	if a := b.attrs["id"]; a != nil {
+		if n, ok := d.integer(a, 1, 4094); ok {
+			v.ID = uint16(n)
+		}
+	}
+	if a := b.attrs["parent"]; a != nil {
+		if s, ok := d.str(a); ok {
+			switch s.s {
+			case ZoneLAN:
+			case ZoneWAN:
+				d.add(errorf(IDUnknownRef, s.rng, "Voice VLAN on the WAN", "parent = \"wan\" would put phones on the Internet side; voice VLANs hang off \"lan\"."))
+			default:
+				d.add(errorf(IDUnknownRef, s.rng, "Unknown zone", "parent must be a zone whose interface carries the tagged VLAN; %q is not one. Use \"lan\".%s", s.s, suggest(s.s, []string{"lan"})))
+			}
+		}
+	}
+	var subnets []netip.Prefix
+	sa, sas := b.attrs["subnet"], b.attrs["subnets"]
+	switch {
+	case sa != nil && sas != nil:
+		d.add(errorf(IDDuplicate, sas.NameRange, "Both subnet and subnets", "Use subnet for one network or subnets = [...] for several (v4 and v6), not both."))
+	case sa == nil && sas == nil:
+		d.add(errorf(IDSchema, b.rng, "Missing subnet", "voice_vlan %q needs subnet = \"10.20.0.0/24\" (or subnets = [...]) so its rules can name the phones.", v.Name))
+	case sa != nil:
+		if s, ok := d.str(sa); ok {
+			subnets = d.subnet(s, &v.SubnetPrefixes)
+		}
+	default:
+		if items, ok := d.strList(sas); ok {
+			for _, it := range items {
+				subnets = append(subnets, d.subnet(it, &v.SubnetPrefixes)...)
+			}
+		}
+	}
+	v.Subnets = NewAddrSet(subnets...)
+	if a := b.attrs["providers"]; a != nil {
+		if items, ok := d.strList(a); ok {
+			v.Providers = d.providerRefs(items, p, fmt.Sprintf("voice_vlan %q", v.Name))
+			if len(items) == 0 {
+				v.Providers = []*Provider{} // explicitly none: no SIP/RTP to the Internet at all
+			}
+		}
+	} else {
+		d.add(warnf(IDVLANNoProviders, b.rng, "Voice VLAN without a provider list",
+			"voice_vlan %q has no providers = [...], so phones may send SIP to any server on the Internet: a hijacked phone can place fraudulent calls through a rogue provider (toll fraud). List the providers the phones use, or providers = [] when they talk only to a local PBX.", v.Name))
+	}
+	if a := b.attrs["management"]; a != nil {
+		pfx, _, _ := d.addrList(a, "management", IDAnyManagement)
+		v.Management = NewAddrSet(pfx...)
+	}
+	if a := b.attrs["management_ports"]; a != nil {
+		if items, ok := d.strList(a); ok {
+			v.ManagementPorts = nil
+			for _, it := range items {
+				s, err := ParseService(it.s)
+				if err != nil {
+					d.add(errorf(portErrID(err), it.rng, "Bad management port", "%s.", err))
+					continue
+				}
+				v.ManagementPorts = append(v.ManagementPorts, s)
+			}
+			SortServices(v.ManagementPorts)
+		}
+	}
+	if a := b.attrs["dscp"]; a != nil {
+		if s, ok := d.str(a); ok {
+			c := strings.ToLower(s.s)
+			if _, known := DSCPValues[c]; !known {
+				var names []string
+				for k := range DSCPValues {
+					names = append(names, k)
+				}
+				sort.Strings(names)
+				d.add(errorf(IDBadValue, s.rng, "Unknown DSCP class", "%q is not a DSCP class name; RTP is normally \"ef\".%s Known: %s.", s.s, suggest(c, names), strings.Join(names, ", ")))
+			} else {
+				v.DSCP = c
+			}
+		}
+	}
+	for _, o := range p.VoiceVLANs {
+		if o.ID == v.ID && v.ID != 0 {
+			d.add(errorf(IDDuplicateVLAN, b.attrs["id"].Expr.Range(), "Duplicate VLAN id", "VLAN id %d is also used by voice_vlan %q (%s).", v.ID, o.Name, o.Origin.Pos()))
+		}
+		if o.Subnets.Overlaps(v.Subnets) {
+			d.add(errorf(IDDuplicateVLAN, b.rng, "Overlapping voice VLAN subnets", "voice_vlan %q overlaps the subnet of voice_vlan %q (%s); each segment needs its own network.", v.Name, o.Name, o.Origin.Pos()))
+		}
+	}
+	p.VoiceVLANs = append(p.VoiceVLANs, v)
+}
+
+// subnet accepts the gateway's own address with its prefix length
+// ("10.20.0.1/24"), as admins write interface addresses.
+func (d *decoder) subnet(it strItem, asWritten *[]netip.Prefix) []netip.Prefix {
+	s := strings.TrimSpace(it.s)
+	if pfx, err := netip.ParsePrefix(s); err == nil && pfx.Addr().Zone() == "" {
+		if pfx.Bits() == 0 {
+			d.add(errorf(IDBadAddress, it.rng, "Subnet is \"any\"", "A voice VLAN subnet must be the phones' network, not %s.", s))
+			return nil
+		}
+		*asWritten = append(*asWritten, netip.PrefixFrom(pfx.Addr().Unmap(), pfx.Bits()))
+		return []netip.Prefix{pfx.Masked()}
+	}
+	pfx, err := ParsePrefix(s)
+	if err != nil {
+		d.add(errorf(IDBadAddress, it.rng, "Bad subnet", "%s.", err))
+		return nil
+	}
+	*asWritten = append(*asWritten, pfx)
+	return []netip.Prefix{pfx}
+}
+
+func (d *decoder) close(p *Policy, b *rawBlock) {
+	a := b.attrs["ports"]
+	if a == nil {
+		return
+	}
+	items, ok := d.strList(a)
+	if !ok {
+		return
+	}
+	seen := map[Service]bool{}
+	for _, it := range items {
+		s, err := ParseService(it.s)
+		if err != nil {
+			d.add(errorf(portErrID(err), it.rng, "Bad closed port", "%s.", err))
+			continue
+		}
+		if seen[s] {
+			d.add(errorf(IDDuplicate, it.rng, "Duplicate closed port", "%q is listed twice.", it.s))
+			continue
+		}
+		seen[s] = true
+		o := origin("close", b)
+		o.Range = it.rng
+		p.Closed = append(p.Closed, ClosedPort{Service: s, Origin: o})
+	}
+}
+
+func (d *decoder) rateLimit(p *Policy, b *rawBlock) {
+	rl := &RateLimit{Burst: 0, Origin: origin("rate_limit", b)}
+	if a := b.attrs["sip"]; a != nil {
+		if s, ok := d.str(a); ok {
+			r, err := ParseRate(s.s)
+			if err != nil {
+				d.add(errorf(IDBadValue, s.rng, "Bad rate", "%s.", err))
+			}
+			rl.SIP = r
+		}
+	}
+	rl.Burst = rl.SIP.Count
+	if a := b.attrs["burst"]; a != nil {
+		if n, ok := d.integer(a, 1, 1000000); ok {
+			rl.Burst = uint32(n)
+		}
+	}
+	p.RateLimit = rl
+}
+
+func (d *decoder) log(p *Policy, b *rawBlock) {
+	l := &Log{Dropped: true, Prefix: "voicewall", Rate: DefaultLogRate, Origin: origin("log", b)}
+	if a := b.attrs["dropped"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			l.Dropped = v
+		}
+	}
+	if a := b.attrs["prefix"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if !logPrefixRE.MatchString(s.s) {
+				d.add(errorf(IDUnsafeName, s.rng, "Unsafe log prefix", "%q: a log prefix is 1 to 20 letters, digits, '_', '-', '.' or ':' (it is written into every target's config).", s.s))
+			} else {
+				l.Prefix = s.s
+			}
+		}
+	}
+	if a := b.attrs["rate"]; a != nil {
+		if s, ok := d.str(a); ok {
+			r, err := ParseRate(s.s)
+			if err != nil {
+				d.add(errorf(IDBadValue, s.rng, "Bad rate", "%s.", err))
+			} else {
+				l.Rate = r
+			}
+		}
+	}
+	p.Log = l
+}
+
+func (d *decoder) blocklist(p *Policy, b *rawBlock) {
+	bl := &Blocklist{Name: b.label, Origin: origin("blocklist", b)}
+	provAddrs := providerAddrs(p)
+	overlap := func(x netip.Prefix) bool { return provAddrs.OverlapsPrefix(x) }
+	var sb netipx.IPSetBuilder
+	if a := b.attrs["addresses"]; a != nil {
+		pfx, items, _ := d.addrList(a, "a blocklist entry", "")
+		for i, x := range pfx {
+			if overlap(x) {
+				d.add(errorf(IDBlockProvider, items[i].rng, "Blocklist entry blocks a provider",
+					"%s overlaps a provider's signaling or media addresses, so that provider's calls would be dropped. Remove the entry, or fix the provider's addresses.", x))
+				continue
+			}
+			sb.AddPrefix(x)
+			bl.Entries++
+		}
+	}
+	var files []strItem
+	if a := b.attrs["file"]; a != nil {
+		if s, ok := d.str(a); ok {
+			files = append(files, s)
+		}
+	}
+	if a := b.attrs["files"]; a != nil {
+		if items, ok := d.strList(a); ok {
+			files = append(files, items...)
+		}
+	}
+	for _, f := range files {
+		path := resolveRelative(b.file.parsedFileSource(), f.s)
+		display := displayRel(b.file.name, f.s)
+		n, diags := ReadBlocklist(path, display, &sb, overlap)
+		for _, dg := range diags {
+			if dg.Subject == nil { // cannot open: point at the attribute
+				r := f.rng
+				dg.Subject = &r
+			}
+		}
+		if len(diags) > 0 && diags[0].Subject != nil && diags[0].Subject.Filename == display {
+			if src, err := os.ReadFile(path); err == nil {
+				d.files[display] = &hcl.File{Bytes: src}
+			}
+		}
+		d.diags = append(d.diags, diags...)
+		bl.Entries += n
+		bl.Files = append(bl.Files, f.s)
+		bl.FilePaths = append(bl.FilePaths, path)
+	}
+	if b.attrs["addresses"] == nil && len(files) == 0 {
+		d.add(errorf(IDSchema, b.rng, "Empty blocklist", "blocklist %q needs addresses = [...] or file = \"...\".", bl.Name))
+	}
+	set, err := sb.IPSet()
+	if err != nil {
+		d.add(errorf(IDBadAddress, b.rng, "Bad blocklist", "%v.", err))
+	}
+	bl.Addresses = AddrSetOf(set)
+	p.Blocklists = append(p.Blocklists, bl)
+}
+
+// displayRel names a blocklist file relative to the policy root, as the
+// policy file that names it is.
+func displayRel(policyFile, name string) string {
+	if strings.HasPrefix(name, "/") {
+		return name
+	}
+	dir := ""
+	if i := strings.LastIndex(policyFile, "/"); i >= 0 {
+		dir = policyFile[:i+1]
+	}
+	return dir + name
+}
+
+func (f parsedFile) parsedFileSource() parsedFile { return f }
+
+func providerAddrs(p *Policy) *netipx.IPSet {
+	var b netipx.IPSetBuilder
+	for _, pr := range p.Providers {
+		b.AddSet(pr.Signaling.IPSet())
+		b.AddSet(pr.Media.IPSet())
+	}
+	s, _ := b.IPSet()
+	return s
+}
+
+func (d *decoder) expect(p *Policy, b *rawBlock) {
+	e := &Expect{Name: b.label, Zone: ZoneWAN, Origin: origin("expect", b)}
+	if a := b.attrs["from"]; a != nil {
+		if s, ok := d.str(a); ok {
+			addr, err := netip.ParseAddr(strings.TrimSpace(s.s))
+			if err != nil || addr.Zone() != "" {
+				d.add(errorf(IDBadExpect, s.rng, "Bad source address", "from must be one IP address, e.g. \"203.0.113.10\"; got %q.", s.s))
+			} else {
+				e.From = addr.Unmap()
+			}
+		}
+	}
+	if a := b.attrs["from_port"]; a != nil {
+		if n, ok := d.integer(a, 1, 65535); ok {
+			e.FromPort = uint16(n)
+		}
+	}
+	if a := b.attrs["zone"]; a != nil {
+		if s, ok := d.str(a); ok {
+			e.Zone = s.s
+			if s.s != ZoneWAN && s.s != ZoneLAN && p.VoiceVLAN(s.s) == nil {
+				d.add(errorf(IDUnknownRef, s.rng, "Unknown zone", "%q is not a zone; zones are %s.%s", s.s, strings.Join(p.Zones(), ", "), suggest(s.s, p.Zones())))
+			}
+		}
+	}
+	if a := b.attrs["to"]; a != nil {
+		if s, ok := d.str(a); ok {
+			addr, svc, err := ParseDestination(s.s)
+			if err != nil {
+				d.add(errorf(IDBadExpect, s.rng, "Bad destination", "%s. Write [ADDRESS:]PORT/PROTO, e.g. \"5060/udp\" or \"10.20.0.10:5060/udp\".", err))
+			}
+			e.To, e.Service = addr, svc
+		}
+	}
+	if a := b.attrs["verdict"]; a != nil {
+		if s, ok := d.str(a); ok {
+			switch Verdict(s.s) {
+			case Accept, Drop:
+				e.Verdict = Verdict(s.s)
+			default:
+				d.add(errorf(IDBadExpect, s.rng, "Bad verdict", "verdict must be \"accept\" or \"drop\"; got %q.%s", s.s, suggest(s.s, []string{"accept", "drop"})))
+			}
+		}
+	}
+	if e.From.IsValid() && e.To.IsValid() && e.From.Is4() != e.To.Is4() {
+		d.add(errorf(IDBadExpect, b.rng, "Mixed address families", "from and to must both be IPv4 or both IPv6."))
+	}
+	p.Expects = append(p.Expects, e)
+}
+
+// crossChecks are the findings that need the whole policy.
+func (d *decoder) crossChecks(p *Policy, byType map[string][]*rawBlock) {
+	// Cleartext SIP closes itself when every provider is TLS-only.
+	if len(p.Providers) > 0 {
+		allTLS := true
+		for _, pr := range p.Providers {
+			allTLS = allTLS && pr.TLSOnly()
+		}
+		if allTLS {
+			ports := map[uint16]bool{5060: true}
+			for _, pr := range p.Providers {
+				ports[pr.SIPPort] = true
+			}
+			var list []uint16
+			for x := range ports {
+				list = append(list, x)
+			}
+			sort.Slice(list, func(i, j int) bool { return list[i] < list[j] })
+			for _, port := range list {
+				for _, proto := range []Proto{UDP, TCP} {
+					s := Service{proto, PortRange{port, port}}
+					dup := false
+					for _, c := range p.Closed {
+						dup = dup || c.Service == s
+					}
+					if !dup {
+						p.Closed = append(p.Closed, ClosedPort{Service: s, Auto: true, Origin: p.Providers[0].Origin})
+					}
+				}
+			}
+		}
+	} else if len(byType["provider"]) == 0 {
+		d.add(&hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "No providers", Detail: "The policy declares no provider, so all SIP and RTP from the WAN is dropped. Add a provider block for your SIP trunk.", Extra: Finding{IDNoProviders}})
+	}
+	// A closed port must not be one a provider needs.
+	for _, c := range p.Closed {
+		if c.Auto {
+			continue
+		}
+		for _, pr := range p.Providers {
+			for _, s := range pr.SIPServices() {
+				if c.Service.Proto == s.Proto && rangesOverlap(c.Service.Ports, s.Ports) {
+					d.add(errorf(IDClosedConflict, c.Origin.Range, "Closed port is a provider's SIP port", "%s is closed, but provider %q (%s) sends SIP to %s. Remove it from close, or change the provider's transports.", c.Service, pr.Name, pr.Origin.Pos(), s))
+				}
+			}
+		}
+		for _, r := range p.RTPRanges() {
+			if c.Service.Proto == UDP && rangesOverlap(c.Service.Ports, r) {
+				d.add(errorf(IDClosedConflict, c.Origin.Range, "Closed port is in the RTP range", "%s is closed, but it is inside the RTP range %s that provider media uses. Remove it from close or move the RTP range.", c.Service, r))
+			}
+		}
+	}
+	// One PBX per provider: a DNAT can only go one way.
+	owner := map[string]*PBX{}
+	for _, x := range p.PBXes {
+		for _, pr := range x.Providers {
+			if o := owner[pr.Name]; o != nil {
+				d.add(errorf(IDPBXConflict, x.Origin.Range, "Provider forwarded to two PBXes", "provider %q is already forwarded to pbx %q (%s); inbound calls can only be forwarded to one PBX. Remove it from one providers list.", pr.Name, o.Name, o.Origin.Pos()))
+				continue
+			}
+			owner[pr.Name] = x
+		}
+		if x.Address.IsValid() {
+			for _, pr := range x.Providers {
+				if !hasFamily(pr, x.Address.Is6()) {
+					d.add(warnf(IDFamilyMismatch, x.Origin.Range, "Provider cannot reach the PBX's address family",
+						"pbx %q has an IPv%s address, but provider %q has no IPv%s addresses: its calls cannot be forwarded.", x.Name, ipv(x.Address.Is6()), pr.Name, ipv(x.Address.Is6())))
+				} else if hasFamily(pr, !x.Address.Is6()) {
+					d.add(warnf(IDFamilyMismatch, x.Origin.Range, "Provider addresses of the other family are not forwarded",
+						"provider %q also has IPv%s addresses, but pbx %q is IPv%s only: SIP/RTP arriving over IPv%s is accepted but not forwarded to the PBX.", pr.Name, ipv(!x.Address.Is6()), x.Name, ipv(x.Address.Is6()), ipv(!x.Address.Is6())))
+				}
+			}
+		}
+		if x.RTPPorts != p.RTP && p.RTP.First <= x.RTPPorts.First && p.RTP.Last >= x.RTPPorts.Last {
+			if a := byType["rtp"]; len(a) > 0 {
+				d.add(warnf(IDRTPWiderThanPBX, p.RTPSource.Range, "RTP range wider than the PBX's",
+					"rtp.ports %s is wider than pbx %q's rtp_ports %s; ports the PBX never uses are open to provider media. Narrow rtp.ports to what phones and the PBX use.", p.RTP, x.Name, x.RTPPorts))
+			}
+		}
+	}
+	for _, v := range p.VoiceVLANs {
+		for _, pr := range v.Providers {
+			if pr.Signaling.Has(true) && !v.Subnets.Has(true) {
+				d.add(warnf(IDFamilyMismatch, v.Origin.Range, "IPv6 provider, IPv4-only voice VLAN",
+					"provider %q has IPv6 addresses but voice_vlan %q has no IPv6 subnet, so phones reach it over IPv4 only. Add the VLAN's IPv6 subnet to subnets = [...] or drop the provider's v6 addresses.", pr.Name, v.Name))
+			}
+		}
+	}
+	// Every provider should serve someone.
+	used := map[string]bool{}
+	for _, x := range p.PBXes {
+		for _, pr := range x.Providers {
+			used[pr.Name] = true
+		}
+	}
+	for _, v := range p.VoiceVLANs {
+		for _, pr := range v.Providers {
+			used[pr.Name] = true
+		}
+	}
+	if len(p.PBXes) > 0 || len(p.VoiceVLANs) > 0 {
+		for _, pr := range p.Providers {
+			if !used[pr.Name] {
+				d.add(warnf(IDUnusedProvider, pr.Origin.Range, "Provider serves no PBX or voice VLAN",
+					"provider %q is not listed by any pbx or voice_vlan; its SIP is accepted at the WAN but reaches nothing. Add it to a providers list or remove it.", pr.Name))
+			}
+		}
+	}
+	if p.RateLimit == nil && len(p.Providers) > 0 {
+		d.add(&hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "No SIP rate limit",
+			Detail: "Without rate_limit { sip = \"10/second\" } a flood of SIP from one address (or a spoofed provider address) reaches the PBX unchecked. Add a rate_limit block.", Extra: Finding{IDNoRateLimit}, Subject: firstRange(p)})
+	}
+	if p.Log == nil {
+		d.add(&hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "No logging",
+			Detail: "Without log { dropped = true } scans and toll-fraud attempts leave no trace. Add a log block.", Extra: Finding{IDNoLog}, Subject: firstRange(p)})
+	}
+}
+
+func firstRange(p *Policy) *hcl.Range {
+	if len(p.Providers) > 0 {
+		r := p.Providers[0].Origin.Range
+		return &r
+	}
+	return nil
+}
+
+func hasFamily(pr *Provider, v6 bool) bool { return pr.Signaling.Has(v6) || pr.Media.Has(v6) }
+
+func ipv(v6 bool) string {
+	if v6 {
+		return "6"
+	}
+	return "4"
+}
+
+func rangesOverlap(a, b PortRange) bool { return a.First <= b.Last && b.First <= a.Last }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite, as a new user and CI run it:
+#   ./scripts/test.sh
+# As root it first installs what the live tests need (nftables, sipp, socat,
+# iproute2) with apt-get when they are missing. Then: gofmt, go vet,
+# go test ./... (unit, golden, nft oracle, network-namespace end-to-end
+# tests), and a bounded run of every fuzz target (FUZZTIME, default 15s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v nft   >/dev/null 2>&1 || need+=(nftables)
+command -v sipp  >/dev/null 2>&1 || need+=(sip-tester)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v ip    >/dev/null 2>&1 || need+=(iproute2)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "note: ${need[*]} missing and not root: live tests will skip" >&2
+  fi
+fi
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -count=1 -timeout 20m ./...
+
+# Keep fuzzing in CI: every Fuzz target for a bounded time.
+FUZZTIME=${FUZZTIME:-15s}
+if [ "$FUZZTIME" != "0" ]; then
+  for pkg in $(go list ./...); do
+    dir=$(go list -f '{{.Dir}}' "$pkg")
+    for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+      echo "fuzz $pkg $f for $FUZZTIME"
+      go test -run '^$' -fuzz "^${f}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/voicewall-fuzz.log 2>&1 || { cat /tmp/voicewall-fuzz.log; exit 1; }
+    done
+  done
+fi
+echo "all tests passed"
