@@ -1,0 +1,97 @@
+package draytek
+
+import (
+	"hash/fnv"
+	"strconv"
+	"strings"
+)
+
+// maxName is the longest object/group name the Vigor CLI takes: the manual
+// says "less than 15 characters" for every object kind.
+const maxName = 14
+
+// namer hands out names that are unique inside one namespace (IP objects,
+// IP groups, service objects, ...), at most maxName characters long and made
+// only of [A-Za-z0-9_-]. Shortening is deterministic: a name that is too long,
+// or already taken, keeps its first characters and gets a short hash of the
+// full name; a collision of those is resolved by hashing again with a
+// counter. Nothing is ever dropped.
+type namer struct {
+	taken map[string]bool
+}
+
+func newNamer() *namer { return &namer{taken: map[string]bool{}} }
+
+func (n *namer) name(base string) string {
+	base = cleanName(base)
+	if base == "" {
+		base = "vw"
+	}
+	cand := base
+	for i := 0; len(cand) > maxName || n.taken[cand]; i++ {
+		key := base
+		if i > 0 {
+			key += "#" + strconv.Itoa(i)
+		}
+		keep := base
+		if len(keep) > maxName-5 {
+			keep = keep[:maxName-5]
+		}
+		cand = keep + "~" + hash4(key)
+	}
+	n.taken[cand] = true
+	return cand
+}
+
+// cleanName keeps [A-Za-z0-9_-] and turns anything else into '_'. lang only
+// passes validated names, so this is a second fence, not an escape.
+func cleanName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// shortToken cuts a cleaned token to n characters (rule comments, NAT service
+// names); uniqueness is not needed there.
+func shortToken(s string, n int) string {
+	s = cleanName(s)
+	if len(s) > n {
+		s = s[:n]
+	}
+	return s
+}
+
+const hashAlphabet = "0123456789abcdefghijklmnopqrstuv"
+
+func hash4(s string) string {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	v := h.Sum32()
+	var b [4]byte
+	for i := range b {
+		b[i] = hashAlphabet[v&31]
+		v >>= 5
+	}
+	return string(b[:])
+}
+
+// commentSafe makes a header comment line safe: no control characters, so a
+// policy value can never end the comment and start a command line.
+func commentSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' || r == '\u0085' {
+			b.WriteByte('?')
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
