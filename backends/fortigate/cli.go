@@ -1,0 +1,193 @@
+package fortigate
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+)
+
+// forbidden are the characters FortiOS text strings must not contain
+// (FortiOS "Text strings": " ' < > are rejected; \ is the CLI escape).
+const forbidden = "\"'<>\\"
+
+// safeString reports whether s can be written inside "..." on the FortiOS
+// CLI without escaping: no forbidden characters, no control characters, not empty.
+func safeString(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(forbidden, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// q quotes a value that must already be safe. Names are validated (by lang
+// and again by the compiler) before they get here; a violation is a bug, so
+// it panics rather than emitting a string that would break the script.
+func q(s string) string {
+	if !safeString(s) {
+		panic(fmt.Sprintf("fortigate: unsafe string reached the writer: %q", s))
+	}
+	return `"` + s + `"`
+}
+
+// text makes free text (comments) safe: forbidden and control characters
+// become '_', runs of spaces collapse, and the result is cut to max bytes
+// on a rune boundary.
+func text(s string, max int) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\'':
+			continue // block labels are shown without their quotes
+		case r < 0x20 || r == 0x7f || strings.ContainsRune(forbidden, r):
+			r = '_'
+		}
+		if r == ' ' {
+			if space {
+				continue
+			}
+			space = true
+		} else {
+			space = false
+		}
+		if b.Len()+len(string(r)) > max {
+			break
+		}
+		b.WriteRune(r)
+	}
+	out := strings.TrimSpace(b.String())
+	if out == "" {
+		out = "voicewall"
+	}
+	return out
+}
+
+// writer builds the indented config/edit/set/next/end script.
+type writer struct {
+	b     strings.Builder
+	depth int
+}
+
+func (w *writer) line(s string) {
+	w.b.WriteString(strings.Repeat("    ", w.depth))
+	w.b.WriteString(s)
+	w.b.WriteByte('\n')
+}
+
+// comment writes a whole-line '#' comment; the text is made single-line.
+func (w *writer) comment(s string) {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if s == "" {
+		w.line("#")
+		return
+	}
+	w.line("# " + s)
+}
+
+func (w *writer) blank() { w.b.WriteByte('\n') }
+
+func (w *writer) config(path string) { w.line("config " + path); w.depth++ }
+func (w *writer) end()               { w.depth--; w.line("end") }
+func (w *writer) edit(key string)    { w.line("edit " + key); w.depth++ }
+func (w *writer) editID(id int)      { w.edit(strconv.Itoa(id)) }
+func (w *writer) next()              { w.depth--; w.line("next") }
+
+// set writes `set attr v1 v2 ...` with values already quoted or keywords.
+func (w *writer) set(attr string, vals ...string) {
+	w.line("set " + attr + " " + strings.Join(vals, " "))
+}
+
+// setq writes `set attr "v1" "v2" ...`.
+func (w *writer) setq(attr string, vals ...string) {
+	qs := make([]string, len(vals))
+	for i, v := range vals {
+		qs[i] = q(v)
+	}
+	w.set(attr, qs...)
+}
+
+// namer hands out names unique within one FortiOS name table, inside the
+// table's length limit. The same key always gets the same name; a name too
+// long is cut and given a hash of the full name; a collision after cutting
+// gets a counter. Allocation order is the (deterministic) compile order.
+type namer struct {
+	max  int
+	byK  map[string]string
+	used map[string]bool
+}
+
+func newNamer(max int) *namer {
+	return &namer{max: max, byK: map[string]string{}, used: map[string]bool{}}
+}
+
+func (n *namer) name(key, want string) string {
+	if s, ok := n.byK[key]; ok {
+		return s
+	}
+	cand := shorten(want, n.max)
+	for i := 2; n.used[cand]; i++ {
+		suffix := "-" + strconv.Itoa(i)
+		cand = shorten(want, n.max-len(suffix)) + suffix
+	}
+	n.used[cand] = true
+	n.byK[key] = cand
+	return cand
+}
+
+// shorten cuts s to max bytes, replacing the tail with a hash of s so that
+// two long names with the same prefix stay distinct.
+func shorten(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	tag := fmt.Sprintf("-%06x", h.Sum32()&0xffffff)
+	cut := max - len(tag)
+	if cut < 1 {
+		return tag[len(tag)-max:]
+	}
+	return strings.TrimRight(s[:cut], "-_.") + tag
+}
+
+// idAlloc derives stable numeric ids from keys: the same rule keeps its
+// policy id across policy edits (so a re-paste updates it in place), and
+// collisions are probed deterministically.
+type idAlloc struct {
+	base, span int
+	used       map[int]bool
+}
+
+func newIDAlloc(base, span int) *idAlloc {
+	return &idAlloc{base: base, span: span, used: map[int]bool{}}
+}
+
+func (a *idAlloc) id(key string) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	off := int(h.Sum32() % uint32(a.span))
+	for i := 0; i < a.span; i++ {
+		id := a.base + (off+i)%a.span
+		if !a.used[id] {
+			a.used[id] = true
+			return id
+		}
+	}
+	panic("fortigate: policy id space exhausted")
+}
+
+// seqAlloc gives sequential ids (for tables whose evaluation may follow id order).
+type seqAlloc struct{ next int }
+
+func (s *seqAlloc) id() int { s.next++; return s.next - 1 }

@@ -1,0 +1,1342 @@
+// Package fortigate renders a lang.Policy as a FortiOS CLI script
+// (fortigate.conf): config/edit/set/next/end blocks an admin pastes into the
+// CLI in one go, idempotent when pasted twice.
+//
+// What the script owns: objects and policies whose names start with "vw-",
+// the firewall policies it lists by id, local-in and DoS policies in its id
+// ranges, and the VoIP ALG settings of `config system settings`.
+package fortigate
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"go4.org/netipx"
+
+	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/lang"
+)
+
+const (
+	target = "fortigate"
+	// FileName is the main output file.
+	FileName = "fortigate.conf"
+
+	// Name limits. FortiOS 7.x allows 79 characters for address, VIP and
+	// service names; FortiOS 6.0 documents size[63] for service names, so
+	// every object name stays within 63 to paste on all supported releases.
+	maxObjectName    = 63
+	maxPolicyName    = 35 // firewall policy / DoS-policy name
+	maxInterfaceName = 15
+	maxComment       = 255  // address/service/vip comment
+	maxPolicyComment = 1023 // policy comments
+
+	// A blocklist with more merged ranges than this becomes an external
+	// threat feed instead of address objects (FortiGate models have per-VDOM
+	// address table limits in the low thousands).
+	externalThreshold = 5000
+	// Address groups are split into sub-groups of at most this many members.
+	groupMax = 500
+
+	policyIDBase  = 1000000 // firewall policy ids: 1000000..1999999, hashed from the rule id
+	policyIDSpan  = 1000000
+	localInIDBase = 3100 // local-in-policy(6) ids: sequential from here
+	dosIDBase     = 9100 // DoS-policy(6) ids: sequential from here (DoS ids are 0..9999)
+	feedRefresh   = 60   // threat feed refresh, minutes
+)
+
+// Compile renders the policy for FortiOS.
+func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
+	c := newCompiler(p, opts)
+	if !c.setup() {
+		return nil, c.diags
+	}
+	c.plan()
+	if c.diags.HasErrors() {
+		return nil, c.diags
+	}
+	out := &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(c.render())}}}
+	out.Files = append(out.Files, c.feedFiles...)
+	return out, c.diags
+}
+
+type compiler struct {
+	p     *lang.Policy
+	opts  backends.Options
+	t     *lang.Target
+	ver   fosVersion
+	vdom  string
+	wanIP string
+	diags hcl.Diagnostics
+	gaps  []string // degraded: what is not enforced (header comment)
+
+	objNames  *namer // address, address6, addrgrp(6), vip, external-resource share one table
+	svcNames  *namer
+	polNames  *namer
+	ifNames   *namer
+	policyIDs *idAlloc
+	localIDs  [2]seqAlloc // v4, v6 tables
+	dosIDs    [2]seqAlloc
+
+	ifaces    []*vlanIface
+	zoneIf    map[string]string
+	addrs     map[bool][]*address // v6 → objects
+	groups    map[bool][]*addrGroup
+	refDone   map[string]bool
+	refGroup  map[string]string // ref name + family → group (or feed) name
+	feeds     []*feed
+	feedFiles []backends.File
+	svcList   []*service
+	svcByKey  map[string]*service
+	vips      []*vip
+	policies  []*policy
+	localIn   []*localIn
+	localIn6  []*localIn
+	dos       []*dosPolicy
+	dos6      []*dosPolicy
+	notes     []string // informational header lines
+	usedMarks map[*lang.Rule]bool
+	noted     map[string]bool
+}
+
+func newCompiler(p *lang.Policy, opts backends.Options) *compiler {
+	return &compiler{
+		p: p, opts: opts,
+		objNames:  newNamer(maxObjectName),
+		svcNames:  newNamer(maxObjectName),
+		polNames:  newNamer(maxPolicyName),
+		ifNames:   newNamer(maxInterfaceName),
+		policyIDs: newIDAlloc(policyIDBase, policyIDSpan),
+		localIDs:  [2]seqAlloc{{next: localInIDBase}, {next: localInIDBase}},
+		dosIDs:    [2]seqAlloc{{next: dosIDBase}, {next: dosIDBase}},
+		zoneIf:    map[string]string{},
+		addrs:     map[bool][]*address{},
+		groups:    map[bool][]*addrGroup{},
+		refDone:   map[string]bool{},
+		refGroup:  map[string]string{},
+		svcByKey:  map[string]*service{},
+	}
+}
+
+// ---------------------------------------------------------------- objects
+
+type vlanIface struct {
+	name, parent string
+	id           uint16
+	ip4          netip.Prefix // gateway address/len, invalid: none
+	ip6          netip.Prefix
+	comment      string
+}
+
+type address struct {
+	name    string
+	v6      bool
+	rng     netipx.IPRange
+	comment string
+}
+
+type addrGroup struct {
+	name    string
+	v6      bool
+	members []string
+	comment string
+}
+
+type feed struct {
+	name, url, file, comment string
+}
+
+type service struct {
+	name    string
+	proto   lang.Proto
+	item    string // dst[:src] port range item
+	comment string
+}
+
+type vip struct {
+	name, extintf, extip, mapped, proto, ports string
+	srcFilter                                  []string
+	comment                                    string
+}
+
+type policy struct {
+	id                         int
+	name                       string
+	srcintf, dstintf           []string
+	srcaddr, dstaddr           []string
+	srcaddr6, dstaddr6         []string
+	action                     string
+	service                    []string
+	matchVIP, nat, fixedport   bool
+	logtraffic                 string
+	dscp                       string // 6-bit binary, "" none
+	comment                    string
+	preComments                []string
+	srcIsProvider, isVIPAccept bool
+}
+
+type localIn struct {
+	id               int
+	intf             string
+	srcaddr, dstaddr []string
+	action           string
+	service          []string
+	log              bool
+	comment          string
+}
+
+type dosPolicy struct {
+	id        int
+	name      string
+	intf      string
+	service   []string
+	anomalies []anomaly
+	comment   string
+}
+
+type anomaly struct {
+	name      string
+	threshold int
+	log       bool
+}
+
+// ---------------------------------------------------------------- setup
+
+var (
+	vdomRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,31}$`)
+	urlRe  = regexp.MustCompile(`^https?://[^\s"'<>\\]+$`)
+)
+
+func (c *compiler) errorf(o lang.Origin, summary, detail string, args ...any) {
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: target + ": " + summary, Detail: fmt.Sprintf(detail, args...)}
+	if o.Range.Filename != "" {
+		r := o.Range
+		d.Subject = &r
+	}
+	c.diags = append(c.diags, d)
+}
+
+func (c *compiler) warnf(o lang.Origin, summary, detail string, args ...any) {
+	d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: target + ": " + summary, Detail: fmt.Sprintf(detail, args...)}
+	if o.Range.Filename != "" {
+		r := o.Range
+		d.Subject = &r
+	}
+	c.diags = append(c.diags, d)
+}
+
+// gap reports a protection FortiOS cannot express: an error, or with
+// AllowDegraded a warning plus a comment in the output.
+func (c *compiler) gap(o lang.Origin, what string) {
+	c.diags = append(c.diags, backends.Gap(c.opts, target, o, what))
+	c.gaps = append(c.gaps, fmt.Sprintf("%s: %s", originText(o), what))
+}
+
+func originText(o lang.Origin) string { return text(o.String(), 200) }
+
+func (c *compiler) setup() bool {
+	c.t = c.p.Target(target)
+	to := c.t.Origin
+	ok := true
+	for _, f := range []struct{ attr, v string }{{"wan", c.t.WAN}, {"lan", c.t.LAN}} {
+		if !safeString(f.v) || len(f.v) > maxInterfaceName || strings.ContainsRune(f.v, ' ') {
+			c.errorf(to, "bad interface name", "target %q %s = %q is not a FortiOS interface name (1-%d characters, none of %s, no spaces).", target, f.attr, f.v, maxInterfaceName, forbidden)
+			ok = false
+		}
+	}
+	vs := c.t.Extra["version"]
+	if vs == "" {
+		vs = DefaultVersion
+	}
+	v, err := parseVersion(vs)
+	if err != nil {
+		c.errorf(to, "bad version", "%v", err)
+		ok = false
+	}
+	c.ver = v
+	if s, has := c.t.Extra["sip_helper_index"]; has {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil || n == 0 || strconv.FormatUint(n, 10) != s {
+			c.errorf(to, "bad sip_helper_index", "sip_helper_index = %q must be the id of the SIP entry in \"config system session-helper\" (a positive integer).", s)
+			ok = false
+		}
+	}
+	if u, has := c.t.Extra["blocklist_url"]; has && !urlRe.MatchString(u) {
+		c.errorf(to, "bad blocklist_url", "blocklist_url = %q must be an http:// or https:// URL without spaces or any of %s.", u, forbidden)
+		ok = false
+	}
+	c.wanIP = "0.0.0.0" // with extintf set, 0.0.0.0 means "the external interface's address"
+	if s, has := c.t.Extra["wan_ip"]; has {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() || a.IsUnspecified() {
+			c.errorf(to, "bad wan_ip", "wan_ip = %q must be the IPv4 address of the WAN interface that port forwards (VIPs) listen on.", s)
+			ok = false
+		} else {
+			c.wanIP = a.String()
+		}
+	}
+	if s, has := c.t.Extra["vdom"]; has {
+		if !vdomRe.MatchString(s) {
+			c.errorf(to, "bad vdom", "vdom = %q is not a FortiOS VDOM name ([0-9A-Za-z_-], at most 31 characters).", s)
+			ok = false
+		}
+		c.vdom = s
+	}
+	if !ok {
+		return false
+	}
+	c.zoneIf[lang.ZoneWAN] = c.t.WAN
+	c.zoneIf[lang.ZoneLAN] = c.t.LAN
+	for _, v := range c.p.VoiceVLANs {
+		if !safeString(v.Name) {
+			c.errorf(v.Origin, "unsafe name", "voice_vlan name %q cannot be carried in FortiOS strings.", v.Name)
+			ok = false
+			continue
+		}
+		name := c.ifNames.name(v.Name, "vw-"+v.Name)
+		parent := c.t.LAN
+		if v.Parent == lang.ZoneWAN {
+			parent = c.t.WAN
+		}
+		vi := &vlanIface{name: name, parent: parent, id: v.ID, comment: "voicewall: " + originText(v.Origin)}
+		for _, pf := range v.SubnetPrefixes {
+			gw := gateway(pf)
+			if pf.Addr().Is4() && !vi.ip4.IsValid() {
+				vi.ip4 = gw
+			}
+			if pf.Addr().Is6() && !vi.ip6.IsValid() {
+				vi.ip6 = gw
+			}
+		}
+		c.ifaces = append(c.ifaces, vi)
+		c.zoneIf[v.Name] = name
+	}
+	return ok
+}
+
+// gateway is the interface address for a subnet written as a network
+// address (10.20.0.0/24 → 10.20.0.1/24); an address with host bits is kept.
+func gateway(p netip.Prefix) netip.Prefix {
+	a := p.Addr()
+	if a == p.Masked().Addr() && p.Bits() < a.BitLen()-1 {
+		a = a.Next()
+	}
+	return netip.PrefixFrom(a, p.Bits())
+}
+
+// ---------------------------------------------------------------- planning
+
+func (c *compiler) iface(zone string) string {
+	if zone == "" {
+		return "any"
+	}
+	if n, ok := c.zoneIf[zone]; ok {
+		return n
+	}
+	return ""
+}
+
+// plan walks the abstract rules in chain order and builds every object.
+func (c *compiler) plan() {
+	nat := c.p.RulesIn(lang.ChainNAT)
+	natUsed := make([]bool, len(nat))
+	var marks []*lang.Rule
+	for _, ch := range lang.Chains {
+		rules := c.p.RulesIn(ch)
+		for i, r := range rules {
+			switch ch {
+			case lang.ChainWAN:
+				c.planWAN(r, rules[i+1:], nat, natUsed)
+			case lang.ChainNAT:
+				if r.Action != lang.ActionDNAT {
+					c.gap(r.Origin, fmt.Sprintf("rule %s in the nat chain has action %s, which voicewall cannot render on FortiOS", r.ID, r.Action))
+				}
+			case lang.ChainVoiceEgress, lang.ChainVoiceIngress:
+				if r.Action == lang.ActionMark {
+					marks = append(marks, r)
+					continue
+				}
+				c.planForward(r, marks)
+			}
+		}
+	}
+	// DNAT rules no WAN accept rule claimed: forwarded anyway (the NAT chain
+	// says so) with their own accept policy, still only from the rule's sources.
+	for i, r := range nat {
+		if !natUsed[i] && r.Action == lang.ActionDNAT {
+			c.planVIPAccept(r, r.Services, nil)
+		}
+	}
+	c.checkMarks(marks)
+}
+
+func (c *compiler) planWAN(r *lang.Rule, rest []*lang.Rule, nat []*lang.Rule, natUsed []bool) {
+	v4, v6 := r.Families()
+	switch r.Kind {
+	case lang.RuleEstablished:
+		c.notes = append(c.notes, fmt.Sprintf("%s: replies of allowed flows pass through the FortiOS session table (stateful); no policy needed.", originText(r.Origin)))
+		return
+	case lang.RuleRateLimit:
+		c.planRate(r)
+		return
+	}
+	if r.Action == lang.ActionMark || r.Action == lang.ActionDNAT || r.Action == lang.ActionDropOverRate {
+		c.gap(r.Origin, fmt.Sprintf("rule %s (%s, %s) on the WAN has no FortiOS rendering", r.ID, r.Kind, r.Action))
+		return
+	}
+	accept := r.Action == lang.ActionAccept
+	if accept && (r.Kind == lang.RuleProviderSIP || r.Kind == lang.RuleProviderRTP || len(r.Services) > 0) && (r.Src == nil || r.Src.Set.Empty()) {
+		// Principle 3: never accept SIP or RTP from "any".
+		c.errorf(r.Origin, "refusing to accept from any", "rule %s would accept %s from any source on the WAN; voicewall never renders that.", r.ID, servicesText(r.Services))
+		return
+	}
+	svc := c.services(r)
+	comment := ruleComment(r)
+
+	// Traffic to the FortiGate itself: local-in policies mirror the WAN chain.
+	c.planLocalIn(r, v4, v6, svc, comment)
+
+	if accept {
+		// Forwarded provider SIP/RTP exists only through a port forward (VIP) to a PBX.
+		claimed := false
+		for i, n := range nat {
+			if n.Action != lang.ActionDNAT || n.Src == nil || r.Src == nil || n.Src.Name != r.Src.Name {
+				continue
+			}
+			common := intersectServices(n.Services, r.Services)
+			if len(common) == 0 {
+				continue
+			}
+			natUsed[i] = true
+			claimed = true
+			c.planVIPAccept(n, common, r)
+		}
+		if !claimed {
+			c.notes = append(c.notes, fmt.Sprintf("%s: %s is accepted only towards the FortiGate itself (local-in) and as replies of sessions the phones opened; no port forward exists for it.", originText(r.Origin), r.Comment))
+		}
+		return
+	}
+	// Drops: one deny policy from the WAN to any interface. match-vip makes
+	// it also catch traffic addressed to a VIP (port forward).
+	pol := &policy{
+		srcintf: []string{c.t.WAN}, dstintf: []string{c.iface(r.OutZone)},
+		action: "deny", service: svc, matchVIP: true, logtraffic: logMode(r.Log),
+		comment: comment,
+	}
+	if !c.addrsFor(pol, r, v4, v6) {
+		return
+	}
+	c.addPolicy(r.ID, r.Kind, pol)
+}
+
+func logMode(log bool) string {
+	if log {
+		return "all"
+	}
+	return "disable"
+}
+
+// addrsFor fills a policy's address fields for the families the rule has.
+// It reports false (and has reported why) when the rule cannot be rendered.
+func (c *compiler) addrsFor(pol *policy, r *lang.Rule, v4, v6 bool) bool {
+	if !v4 && !v6 {
+		c.notes = append(c.notes, fmt.Sprintf("%s: rule %s matches no address family; nothing to render.", originText(r.Origin), r.ID))
+		return false
+	}
+	if v6 && !c.ver.consolidatedV6() && !hasV6Addrs(r) {
+		// An "any" rule: IPv4 only on this release (header note says so).
+		v6 = false
+		c.noteOnce("v6old", fmt.Sprintf("FortiOS %s keeps IPv6 in separate policy6 tables, which voicewall does not generate: rules without IPv6 addresses are rendered for IPv4 only.", c.ver))
+	}
+	if v6 && !c.ver.consolidatedV6() {
+		c.gap(r.Origin, fmt.Sprintf("rule %s has IPv6 addresses; FortiOS %s keeps IPv6 in separate policy6 tables, which voicewall does not generate (use version 6.4 or later)", r.ID, c.ver))
+		v6 = false
+		if !v4 {
+			return false
+		}
+	}
+	if v4 {
+		s, okS := c.addrRef(r, r.Src, false)
+		d, okD := c.addrRef(r, r.Dst, false)
+		if !okS || !okD {
+			return false
+		}
+		pol.srcaddr, pol.dstaddr = []string{s}, []string{d}
+	}
+	if v6 {
+		s, okS := c.addrRef(r, r.Src, true)
+		d, okD := c.addrRef(r, r.Dst, true)
+		if !okS || !okD {
+			return false
+		}
+		pol.srcaddr6, pol.dstaddr6 = []string{s}, []string{d}
+	}
+	return true
+}
+
+func hasV6Addrs(r *lang.Rule) bool {
+	return r.Src != nil && r.Src.Set.Has(true) || r.Dst != nil && r.Dst.Set.Has(true)
+}
+
+func (c *compiler) noteOnce(key, note string) {
+	if c.noted == nil {
+		c.noted = map[string]bool{}
+	}
+	if !c.noted[key] {
+		c.noted[key] = true
+		c.notes = append(c.notes, note)
+	}
+}
+
+func (c *compiler) addPolicy(key string, kind lang.RuleKind, pol *policy) {
+	pol.id = c.policyIDs.id(key)
+	pol.name = c.polNames.name(key, "vw-"+strings.ReplaceAll(key, "_", "-"))
+	c.policies = append(c.policies, pol)
+}
+
+// planLocalIn mirrors a WAN rule for traffic addressed to the FortiGate.
+func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment string) {
+	action := "deny"
+	if r.Action == lang.ActionAccept {
+		action = "accept"
+	}
+	for _, fam := range []bool{false, true} {
+		if (!fam && !v4) || (fam && !v6) {
+			continue
+		}
+		if r.Kind == lang.RuleBlocklist && c.isFeed(r) {
+			if fam || !c.ver.localInFeed() {
+				c.gap(r.Origin, fmt.Sprintf("blocklist %s is an external threat feed; FortiOS %s cannot use a threat feed in %s, so blocklisted sources can still reach the FortiGate itself (firewall policies still block forwarded traffic)", r.Src.Name, c.ver, map[bool]string{false: "local-in policies (needs 7.2.4 or later)", true: "IPv6 local-in policies"}[fam]))
+				continue
+			}
+		}
+		s, okS := c.addrRef(r, r.Src, fam)
+		d, okD := c.addrRef(r, r.Dst, fam)
+		if !okS || !okD {
+			continue
+		}
+		li := &localIn{id: c.localIDs[map[bool]int{false: 0, true: 1}[fam]].id(), intf: c.t.WAN, srcaddr: []string{s}, dstaddr: []string{d},
+			action: action, service: svc, log: r.Log && action == "deny", comment: comment}
+		if fam {
+			c.localIn6 = append(c.localIn6, li)
+		} else {
+			c.localIn = append(c.localIn, li)
+		}
+	}
+}
+
+// planVIPAccept renders one DNAT rule as port-forward VIPs (one per
+// protocol and port range: a VIP carries one protocol) and the accept policy
+// that lets the rule's sources reach them.
+func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Rule) {
+	if !n.DNAT.IsValid() {
+		c.gap(n.Origin, fmt.Sprintf("rule %s forwards without a destination address", n.ID))
+		return
+	}
+	if n.Src == nil || n.Src.Set.Empty() {
+		c.errorf(n.Origin, "refusing to forward from any", "rule %s would forward %s from any source to %s; voicewall never renders that.", n.ID, servicesText(svcs), n.DNAT)
+		return
+	}
+	if n.DNAT.Is6() {
+		c.gap(n.Origin, fmt.Sprintf("forwarding to the IPv6 PBX address %s needs a vip6 with the WAN's IPv6 address, which voicewall does not generate", n.DNAT))
+		return
+	}
+	if !n.Src.Set.Has(false) {
+		c.notes = append(c.notes, fmt.Sprintf("%s: rule %s has no IPv4 sources; an IPv4 PBX cannot be reached from them.", originText(n.Origin), n.ID))
+		return
+	}
+	var filter []string
+	for _, rg := range n.Src.Set.Ranges(false) {
+		filter = append(filter, rangeText(rg, "/"))
+	}
+	dstZone := n.OutZone
+	if dstZone == "" {
+		dstZone = lang.ZoneLAN
+		for _, x := range c.p.PBXes {
+			if x.Address == n.DNAT && x.Zone != "" {
+				dstZone = x.Zone
+			}
+		}
+	}
+	origin := n.Origin
+	log := n.Log
+	if wan != nil {
+		log = log || wan.Log
+	}
+	var vipNames, svcNames []string
+	sorted := append([]lang.Service(nil), svcs...)
+	lang.SortServices(sorted)
+	for _, s := range sorted {
+		name := c.objNames.name("vip:"+n.ID+":"+s.String(), fmt.Sprintf("vw-vip-%s-%s-%s", strings.ReplaceAll(n.ID, "_", "-"), s.Proto, s.Ports))
+		c.vips = append(c.vips, &vip{
+			name: name, extintf: c.t.WAN, extip: c.wanIP, mapped: n.DNAT.String(),
+			proto: s.Proto.String(), ports: s.Ports.String(), srcFilter: filter,
+			comment: "voicewall: " + originText(origin) + " port forward " + s.String() + " to " + n.DNAT.String(),
+		})
+		vipNames = append(vipNames, name)
+		svcNames = append(svcNames, c.service(s.Proto, s.Ports, nil, origin))
+	}
+	src, ok := c.addrRef(n, n.Src, false)
+	if !ok {
+		return
+	}
+	comment := ruleComment(n)
+	if wan != nil {
+		comment = ruleComment(wan) + "; " + ruleComment(n)
+	}
+	pol := &policy{
+		srcintf: []string{c.t.WAN}, dstintf: []string{c.iface(dstZone)},
+		srcaddr: []string{src}, dstaddr: vipNames, action: "accept", service: svcNames,
+		logtraffic: map[bool]string{true: "all", false: ""}[log], comment: comment,
+		srcIsProvider: true, isVIPAccept: true,
+	}
+	key := n.ID
+	if wan != nil {
+		key = wan.ID + "_" + n.ID
+	}
+	c.addPolicy(key, n.Kind, pol)
+}
+
+// planForward renders voice egress / ingress rules as firewall policies.
+func (c *compiler) planForward(r *lang.Rule, marks []*lang.Rule) {
+	v4, v6 := r.Families()
+	if r.Action != lang.ActionAccept && r.Action != lang.ActionDrop {
+		c.gap(r.Origin, fmt.Sprintf("rule %s (%s, %s) has no FortiOS rendering", r.ID, r.Kind, r.Action))
+		return
+	}
+	src := []string{c.iface(r.InZone)}
+	if r.InZone == "" && r.NotInZone != "" {
+		// "from anywhere but this zone": every other zone voicewall knows,
+		// except the one the packet leaves by.
+		src = nil
+		for _, z := range c.p.Zones() {
+			if z == r.NotInZone || z == r.OutZone {
+				continue
+			}
+			src = append(src, c.iface(z))
+		}
+		if len(src) == 0 {
+			c.notes = append(c.notes, fmt.Sprintf("%s: rule %s has no source zone left; nothing to render.", originText(r.Origin), r.ID))
+			return
+		}
+	}
+	dst := []string{c.iface(r.OutZone)}
+	for _, s := range append(append([]string{}, src...), dst...) {
+		if s == "" {
+			c.gap(r.Origin, fmt.Sprintf("rule %s names a zone FortiOS has no interface for", r.ID))
+			return
+		}
+	}
+	pol := &policy{srcintf: src, dstintf: dst, service: c.services(r), comment: ruleComment(r)}
+	if r.Action == lang.ActionAccept {
+		pol.action = "accept"
+		if r.OutZone == lang.ZoneWAN && v4 {
+			// Phones reach the providers through the WAN: source NAT as any
+			// outbound policy would, keeping source ports (no ALG rewrites them).
+			pol.nat, pol.fixedport = true, true
+		}
+		if m := markFor(r, marks); m != nil {
+			if code, ok := lang.DSCPValues[m.DSCP]; ok {
+				pol.dscp = fmt.Sprintf("%06b", code)
+				pol.comment += "; DSCP " + m.DSCP + " (" + originText(m.Origin) + ")"
+				c.markUsed(m)
+			} else {
+				c.gap(m.Origin, fmt.Sprintf("unknown DSCP class %q", m.DSCP))
+			}
+		}
+	} else {
+		pol.action = "deny"
+		pol.logtraffic = logMode(r.Log)
+		if r.InZone != lang.ZoneWAN && r.InZone != "" {
+			// no VIP can be involved
+		} else {
+			pol.matchVIP = true
+		}
+	}
+	if !c.addrsFor(pol, r, v4, v6) {
+		return
+	}
+	c.addPolicy(r.ID, r.Kind, pol)
+}
+
+func (c *compiler) markUsed(m *lang.Rule) {
+	if c.usedMarks == nil {
+		c.usedMarks = map[*lang.Rule]bool{}
+	}
+	c.usedMarks[m] = true
+}
+
+// markFor is the DSCP mark that applies to an accepted flow. FortiOS marks
+// per policy, so a mark applies when it matches everything the policy
+// accepts (zones, addresses, services); among those the last one wins, as
+// marks do not end evaluation. A mark that only partly overlaps is not used.
+func markFor(r *lang.Rule, marks []*lang.Rule) *lang.Rule {
+	var found *lang.Rule
+	for _, m := range marks {
+		if m.Chain != r.Chain {
+			continue
+		}
+		if m.InZone != "" && m.InZone != r.InZone || m.OutZone != "" && m.OutZone != r.OutZone {
+			continue
+		}
+		if m.Src != nil && (r.Src == nil || m.Src.Name != r.Src.Name) {
+			continue
+		}
+		if m.Dst != nil && (r.Dst == nil || m.Dst.Name != r.Dst.Name) {
+			continue
+		}
+		if !servicesCover(m.Services, r.Services) || !servicesCover(m.SrcServices, r.SrcServices) {
+			continue
+		}
+		found = m
+	}
+	return found
+}
+
+// servicesCover reports whether every service in b lies inside one of a
+// (empty a matches everything; empty b is everything).
+func servicesCover(a, b []lang.Service) bool {
+	if len(a) == 0 {
+		return true
+	}
+	if len(b) == 0 {
+		return false
+	}
+	for _, y := range b {
+		ok := false
+		for _, x := range a {
+			if x.Proto == y.Proto && x.Ports.First <= y.Ports.First && y.Ports.Last <= x.Ports.Last {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *compiler) checkMarks(marks []*lang.Rule) {
+	for _, m := range marks {
+		if !c.usedMarks[m] {
+			c.notes = append(c.notes, fmt.Sprintf("%s: DSCP %s marking applies to no accepted flow (FortiOS marks on accept policies; the traffic it names is dropped or not voicewall's).", originText(m.Origin), m.DSCP))
+		}
+	}
+}
+
+// planRate renders the SIP rate limit as DoS policies on the WAN.
+func (c *compiler) planRate(r *lang.Rule) {
+	rl := r.Rate
+	if rl == nil {
+		rl = c.p.RateLimit
+	}
+	if rl == nil {
+		c.gap(r.Origin, "rate_limit rule without a rate")
+		return
+	}
+	threshold := int(rl.Burst)
+	if threshold <= 0 {
+		threshold = int(rl.SIP.PerSecond() + 0.999)
+	}
+	if threshold < 1 {
+		threshold = 1
+	}
+	var an []anomaly
+	for _, p := range r.Protos() {
+		name := "udp_src_session"
+		if p == lang.TCP {
+			name = "tcp_src_session"
+		}
+		an = append(an, anomaly{name: name, threshold: threshold, log: r.Log || (c.p.Log != nil && c.p.Log.Dropped)})
+	}
+	if len(an) == 0 {
+		an = []anomaly{{name: "udp_src_session", threshold: threshold}, {name: "tcp_src_session", threshold: threshold}}
+	}
+	svc := c.services(r)
+	comment := ruleComment(r) + fmt.Sprintf("; %s per source, burst %d: FortiOS DoS anomalies limit concurrent sessions per source (threshold %d)", rl.SIP, rl.Burst, threshold)
+	c.warnf(r.Origin, "rate limit emulated",
+		"FortiOS DoS policies have no per-source packet rate; %s is rendered as *_src_session anomalies (at most %d concurrent SIP sessions per source address) on %s.", rl.SIP, threshold, c.t.WAN)
+	v4, v6 := r.Families()
+	name := c.polNames.name("dos:"+r.ID, "vw-"+strings.ReplaceAll(r.ID, "_", "-"))
+	if v4 {
+		c.dos = append(c.dos, &dosPolicy{id: c.dosIDs[0].id(), name: name, intf: c.t.WAN, service: svc, anomalies: an, comment: comment})
+	}
+	if v6 {
+		c.dos6 = append(c.dos6, &dosPolicy{id: c.dosIDs[1].id(), name: name, intf: c.t.WAN, service: svc, anomalies: an, comment: comment})
+	}
+}
+
+// ---------------------------------------------------------------- addresses
+
+// isFeed reports whether a blocklist rule's set becomes an external threat feed.
+func (c *compiler) isFeed(r *lang.Rule) bool {
+	if r.Kind != lang.RuleBlocklist || r.Src == nil {
+		return false
+	}
+	_, url := c.t.Extra["blocklist_url"]
+	return url || r.Src.Set.Count(false)+r.Src.Set.Count(true) > externalThreshold
+}
+
+// addrRef returns the name to put in srcaddr/dstaddr for one family of a
+// named set ("all" for nil), creating the address objects and groups once.
+func (c *compiler) addrRef(r *lang.Rule, ref *lang.AddrRef, v6 bool) (string, bool) {
+	if ref == nil {
+		return "all", true
+	}
+	if r.Kind == lang.RuleBlocklist && ref == r.Src && c.isFeed(r) {
+		return c.feedFor(r)
+	}
+	key := ref.Name + map[bool]string{false: "/4", true: "/6"}[v6]
+	if g, ok := c.refGroup[key]; ok {
+		return g, g != ""
+	}
+	if !safeString(ref.Name) {
+		c.errorf(r.Origin, "unsafe name", "address set name %q cannot be carried in FortiOS strings.", ref.Name)
+		c.refGroup[key] = ""
+		return "", false
+	}
+	ranges := ref.Set.Ranges(v6)
+	if len(ranges) == 0 {
+		c.refGroup[key] = ""
+		return "", false
+	}
+	if len(ranges) > externalThreshold {
+		c.gap(r.Origin, fmt.Sprintf("address set %s has %d ranges; FortiOS address tables are too small for that (only blocklists can become external threat feeds)", ref.Name, len(ranges)))
+		c.refGroup[key] = ""
+		return "", false
+	}
+	fam := map[bool]string{false: "", true: "6"}[v6]
+	comment := "voicewall: " + originText(r.Origin) + " " + ref.Name
+	var members []string
+	for _, rg := range ranges {
+		txt := rangeText(rg, "_")
+		name := c.objNames.name("addr:"+ref.Name+":"+txt, "vw-"+ref.Name+"-"+txt)
+		c.addrs[v6] = append(c.addrs[v6], &address{name: name, v6: v6, rng: rg, comment: comment})
+		members = append(members, name)
+	}
+	gname := c.objNames.name("grp:"+key, "vw-"+ref.Name+map[bool]string{false: "", true: "-v6"}[v6])
+	if len(members) > groupMax {
+		var parts []string
+		for i := 0; i < len(members); i += groupMax {
+			j := min(i+groupMax, len(members))
+			pn := c.objNames.name(fmt.Sprintf("grp:%s:%d", key, i/groupMax+1), fmt.Sprintf("%s-part%d", gname, i/groupMax+1))
+			c.groups[v6] = append(c.groups[v6], &addrGroup{name: pn, v6: v6, members: members[i:j], comment: comment})
+			parts = append(parts, pn)
+		}
+		members = parts
+	}
+	c.groups[v6] = append(c.groups[v6], &addrGroup{name: gname, v6: v6, members: members, comment: comment + fam})
+	c.refGroup[key] = gname
+	return gname, true
+}
+
+// feedFor writes a blocklist as an external threat feed file and returns the
+// external-resource name that firewall policies use as an address.
+func (c *compiler) feedFor(r *lang.Rule) (string, bool) {
+	key := "feed:" + r.Src.Name
+	if g, ok := c.refGroup[key]; ok {
+		return g, g != ""
+	}
+	blName := r.Origin.Name
+	if blName == "" || !safeString(blName) {
+		blName = r.Src.Name
+	}
+	fileName := "fortigate-blocklist-" + blName + ".txt"
+	var b strings.Builder
+	b.WriteString("# voicewall: " + originText(r.Origin) + " merged (" + strconv.Itoa(r.Src.Set.Count(false)+r.Src.Set.Count(true)) + " ranges); serve this file at the threat feed URL\n")
+	for _, v6 := range []bool{false, true} {
+		for _, rg := range r.Src.Set.Ranges(v6) {
+			b.WriteString(rangeText(rg, "/"))
+			b.WriteByte('\n')
+		}
+	}
+	c.feedFiles = append(c.feedFiles, backends.File{Name: fileName, Data: []byte(b.String())})
+	url, has := c.t.Extra["blocklist_url"]
+	if !has {
+		c.gap(r.Origin, fmt.Sprintf("blocklist %s has %d ranges, more than the %d address objects voicewall puts on a FortiGate; serve %s over HTTP(S) and set blocklist_url in target %q to use it as an external threat feed", blName, r.Src.Set.Count(false)+r.Src.Set.Count(true), externalThreshold, fileName, target))
+		c.refGroup[key] = ""
+		return "", false
+	}
+	switch {
+	case strings.Contains(url, "{name}"):
+		url = strings.ReplaceAll(url, "{name}", blName)
+	case strings.HasSuffix(url, "/"):
+		url += fileName
+	default:
+		if c.countFeeds() > 1 {
+			c.errorf(c.t.Origin, "one blocklist_url for several blocklists", "%d blocklists become threat feeds but blocklist_url names one file; end it with \"/\" (the file names are appended) or put {name} in it.", c.countFeeds())
+			c.refGroup[key] = ""
+			return "", false
+		}
+	}
+	if !urlRe.MatchString(url) || len(url) > 511 {
+		c.errorf(c.t.Origin, "bad blocklist_url", "the threat feed URL %q is not usable.", url)
+		c.refGroup[key] = ""
+		return "", false
+	}
+	name := c.objNames.name(key, "vw-bl-"+blName)
+	c.feeds = append(c.feeds, &feed{name: name, url: url, file: fileName, comment: "voicewall: " + originText(r.Origin) + " (" + fileName + ")"})
+	c.refGroup[key] = name
+	return name, true
+}
+
+func (c *compiler) countFeeds() int {
+	n := 0
+	seen := map[string]bool{}
+	for _, r := range c.p.Rules {
+		if c.isFeed(r) && !seen[r.Src.Name] {
+			seen[r.Src.Name] = true
+			n++
+		}
+	}
+	return n
+}
+
+// rangeText renders a range as a prefix ("10.0.0.0/24", with sep for '/') or
+// "first-last".
+func rangeText(r netipx.IPRange, sep string) string {
+	if p, ok := r.Prefix(); ok {
+		return p.Addr().String() + sep + strconv.Itoa(p.Bits())
+	}
+	return r.From().String() + "-" + r.To().String()
+}
+
+// ---------------------------------------------------------------- services
+
+// services names the custom services a rule matches ("ALL" when it names none).
+func (c *compiler) services(r *lang.Rule) []string {
+	if len(r.Services) == 0 && len(r.SrcServices) == 0 {
+		return []string{"ALL"}
+	}
+	var out []string
+	for _, p := range r.Protos() {
+		dst := r.ServicesFor(p, false)
+		src := r.ServicesFor(p, true)
+		if len(dst) == 0 {
+			dst = []lang.PortRange{{First: 1, Last: 65535}}
+		}
+		for _, d := range dst {
+			if len(src) == 0 {
+				out = append(out, c.service(p, d, nil, r.Origin))
+				continue
+			}
+			for _, s := range src {
+				s := s
+				out = append(out, c.service(p, d, &s, r.Origin))
+			}
+		}
+	}
+	return out
+}
+
+func (c *compiler) service(p lang.Proto, dst lang.PortRange, src *lang.PortRange, o lang.Origin) string {
+	item := dst.String()
+	want := "vw-" + p.String() + "-" + dst.String()
+	if src != nil {
+		item += ":" + src.String()
+		want += "-from-" + src.String()
+	}
+	key := p.String() + " " + item
+	if s, ok := c.svcByKey[key]; ok {
+		return s.name
+	}
+	name := c.svcNames.name(key, want)
+	s := &service{name: name, proto: p, item: item, comment: "voicewall: " + p.String() + " " + item + " (first used by " + originText(o) + ")"}
+	c.svcByKey[key] = s
+	c.svcList = append(c.svcList, s)
+	return name
+}
+
+func servicesText(s []lang.Service) string {
+	if len(s) == 0 {
+		return "all traffic"
+	}
+	var parts []string
+	for _, x := range s {
+		parts = append(parts, x.String())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// intersectServices keeps the parts of a that b also matches (empty b: all).
+func intersectServices(a, b []lang.Service) []lang.Service {
+	if len(b) == 0 {
+		return a
+	}
+	var out []lang.Service
+	for _, x := range a {
+		for _, y := range b {
+			if x.Proto != y.Proto {
+				continue
+			}
+			lo, hi := max(x.Ports.First, y.Ports.First), min(x.Ports.Last, y.Ports.Last)
+			if lo <= hi {
+				out = append(out, lang.Service{Proto: x.Proto, Ports: lang.PortRange{First: lo, Last: hi}})
+			}
+		}
+	}
+	return out
+}
+
+func ruleComment(r *lang.Rule) string {
+	s := r.Comment
+	if s == "" {
+		s = string(r.Kind)
+	}
+	return s + " - " + originText(r.Origin)
+}
+
+// ---------------------------------------------------------------- render
+
+func (c *compiler) render() string {
+	w := &writer{}
+	w.comment("voicewall: FortiOS CLI script (" + FileName + "), generated; do not edit by hand.")
+	w.comment(fmt.Sprintf("Target FortiOS %s, WAN interface %s, LAN interface %s%s.", c.ver, c.t.WAN, c.t.LAN, map[bool]string{true: ", VDOM " + c.vdom, false: ""}[c.vdom != ""]))
+	w.comment("Paste the whole script into the CLI (or run it as a script); pasting it again changes nothing.")
+	w.comment("voicewall owns: objects named vw-*, firewall policies " + strconv.Itoa(policyIDBase) + "-" + strconv.Itoa(policyIDBase+policyIDSpan-1) + ",")
+	w.comment(fmt.Sprintf("local-in policies from %d and DoS policies from %d, and the VoIP ALG settings below.", localInIDBase, dosIDBase))
+	if len(c.gaps) > 0 {
+		w.comment("")
+		w.comment("NOT ENFORCED on this FortiGate (compiled with --allow-degraded):")
+		for _, g := range c.gaps {
+			w.comment("  - " + g)
+		}
+	}
+	if len(c.notes) > 0 {
+		w.comment("")
+		w.comment("Notes:")
+		for _, n := range c.notes {
+			w.comment("  - " + text(n, 400))
+		}
+	}
+	w.blank()
+
+	if c.vdom != "" {
+		if len(c.ifaces) > 0 {
+			w.config("global")
+			c.renderInterfaces(w)
+			w.end()
+			w.blank()
+		}
+		w.config("vdom")
+		w.edit(q(c.vdom))
+	} else {
+		c.renderInterfaces(w)
+	}
+	c.renderALG(w)
+	c.renderAddresses(w)
+	c.renderServices(w)
+	c.renderVIPs(w)
+	c.renderPolicies(w)
+	c.renderLocalIn(w)
+	c.renderDoS(w)
+	if c.vdom != "" {
+		w.next()
+		w.end()
+	}
+	return w.b.String()
+}
+
+func (c *compiler) renderALG(w *writer) {
+	w.comment("SIP ALG off: SIP is not handed to the VoIP proxy (ALG); the kernel SIP helper does no")
+	w.comment("expectation (pinholes) and no NAT tracing. voicewall's own services also set helper disable.")
+	w.config("system settings")
+	w.set("default-voip-alg-mode", "kernel-helper-based")
+	if c.ver.sipHelperSetting() {
+		w.set("sip-helper", "disable")
+	}
+	if c.ver.sipExpectation() {
+		w.set("sip-expectation", "disable")
+	}
+	w.set("sip-nat-trace", "disable")
+	w.end()
+	w.blank()
+	w.comment("SIP session helper: FortiOS keeps it in config system session-helper under an id that")
+	w.comment("differs between builds, and the CLI cannot delete an entry by name. Find the id with")
+	w.comment("    show system session-helper | grep -f sip")
+	w.comment("(the edit N whose set name is sip, protocol 17, port 5060).")
+	if idx, ok := c.t.Extra["sip_helper_index"]; ok {
+		w.comment("target fortigate sip_helper_index = " + idx + ": deleting that entry. Pasting again reports")
+		w.comment("entry not found, which is harmless. Re-enabling the ALG later may need a reboot.")
+		w.config("system session-helper")
+		w.line("delete " + idx)
+		w.end()
+	} else {
+		w.comment("Then delete it by hand (config system session-helper / delete N / end), or set")
+		w.comment("sip_helper_index = N in target fortigate and compile again. Never delete an id blindly.")
+		c.warnf(c.t.Origin, "SIP session helper left in place",
+			"The FortiOS CLI cannot delete the SIP session helper by name and its id differs between builds. The script disables the VoIP ALG and marks voicewall's services helper disable, but the helper table entry stays until you delete it: run `show system session-helper | grep -f sip` on the FortiGate and set sip_helper_index in target %q.", target)
+	}
+	w.blank()
+}
+
+func (c *compiler) renderInterfaces(w *writer) {
+	if len(c.ifaces) == 0 {
+		return
+	}
+	vdom := c.vdom
+	if vdom == "" {
+		vdom = "root"
+	}
+	w.comment("Voice VLAN interfaces (tagged on their parent interface).")
+	w.config("system interface")
+	for _, vi := range c.ifaces {
+		w.edit(q(vi.name))
+		w.setq("vdom", vdom)
+		w.setq("interface", vi.parent)
+		w.set("vlanid", strconv.Itoa(int(vi.id)))
+		if vi.ip4.IsValid() {
+			w.set("ip", vi.ip4.Addr().String(), maskText(vi.ip4.Bits()))
+		}
+		w.set("allowaccess", "ping")
+		w.set("role", "lan")
+		w.setq("description", text(vi.comment, maxComment))
+		if vi.ip6.IsValid() {
+			w.config("ipv6")
+			w.set("ip6-address", vi.ip6.String())
+			w.end()
+		}
+		w.next()
+	}
+	w.end()
+	w.blank()
+}
+
+func maskText(bits int) string {
+	var b [4]byte
+	for i := 0; i < bits; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	return netip.AddrFrom4(b).String()
+}
+
+func (c *compiler) renderAddresses(w *writer) {
+	for _, v6 := range []bool{false, true} {
+		if len(c.addrs[v6]) > 0 {
+			w.config(map[bool]string{false: "firewall address", true: "firewall address6"}[v6])
+			for _, a := range c.addrs[v6] {
+				w.edit(q(a.name))
+				p, isPrefix := a.rng.Prefix()
+				switch {
+				case isPrefix && !v6:
+					w.set("type", "ipmask")
+					w.set("subnet", p.Addr().String(), maskText(p.Bits()))
+				case isPrefix:
+					w.set("type", "ipprefix")
+					w.set("ip6", p.String())
+				default:
+					w.set("type", "iprange")
+					w.set("start-ip", a.rng.From().String())
+					w.set("end-ip", a.rng.To().String())
+				}
+				w.setq("comment", text(a.comment, maxComment))
+				w.next()
+			}
+			w.end()
+			w.blank()
+		}
+		if len(c.groups[v6]) > 0 {
+			w.config(map[bool]string{false: "firewall addrgrp", true: "firewall addrgrp6"}[v6])
+			for _, g := range c.groups[v6] {
+				w.edit(q(g.name))
+				w.setq("member", g.members...)
+				w.setq("comment", text(g.comment, maxComment))
+				w.next()
+			}
+			w.end()
+			w.blank()
+		}
+	}
+	if len(c.feeds) > 0 {
+		w.comment("Large blocklists as external threat feeds (IP address lists fetched by the FortiGate).")
+		w.config("system external-resource")
+		for _, f := range c.feeds {
+			w.edit(q(f.name))
+			w.set("status", "enable")
+			w.set("type", "address")
+			w.setq("resource", f.url)
+			w.set("refresh-rate", strconv.Itoa(feedRefresh))
+			w.setq("comments", text(f.comment, maxComment))
+			w.next()
+		}
+		w.end()
+		w.blank()
+	}
+}
+
+func (c *compiler) renderServices(w *writer) {
+	if len(c.svcList) == 0 {
+		return
+	}
+	w.comment("Services: one protocol each (udp and tcp never share a service); helper disable keeps")
+	w.comment("every session helper (the SIP helper too) away from voicewall's flows.")
+	w.config("firewall service custom")
+	for _, s := range c.svcList {
+		w.edit(q(s.name))
+		w.set(s.proto.String()+"-portrange", s.item)
+		w.set("helper", "disable")
+		w.setq("comment", text(s.comment, maxComment))
+		w.next()
+	}
+	w.end()
+	w.blank()
+}
+
+func (c *compiler) renderVIPs(w *writer) {
+	if len(c.vips) == 0 {
+		return
+	}
+	w.comment("Port forwards to the PBX, one protocol and port range each, only from the provider's addresses.")
+	if c.wanIP == "0.0.0.0" {
+		w.comment("extip 0.0.0.0 stands for the address of the external interface (set wan_ip to pin it).")
+	}
+	w.config("firewall vip")
+	for _, v := range c.vips {
+		w.edit(q(v.name))
+		w.set("type", "static-nat")
+		w.set("extip", v.extip)
+		w.setq("extintf", v.extintf)
+		w.set("portforward", "enable")
+		w.set("protocol", v.proto)
+		w.set("extport", v.ports)
+		w.setq("mappedip", v.mapped)
+		w.set("mappedport", v.ports)
+		w.setq("src-filter", v.srcFilter...)
+		w.setq("comment", text(v.comment, maxComment))
+		w.next()
+	}
+	w.end()
+	w.blank()
+}
+
+func (c *compiler) renderPolicies(w *writer) {
+	if len(c.policies) == 0 {
+		return
+	}
+	w.comment("Firewall policies in voicewall's rule order (moved into that order at the end of the block).")
+	w.comment("FortiOS evaluates policies top-down: keep these above any broader policy of your own, e.g.")
+	w.comment(fmt.Sprintf("config firewall policy / move %d before <your first policy id> / end.", c.policies[0].id))
+	w.config("firewall policy")
+	for _, p := range c.policies {
+		w.editID(p.id)
+		w.setq("name", p.name)
+		w.set("status", "enable")
+		w.setq("srcintf", p.srcintf...)
+		w.setq("dstintf", p.dstintf...)
+		if len(p.srcaddr) > 0 {
+			w.setq("srcaddr", p.srcaddr...)
+			w.setq("dstaddr", p.dstaddr...)
+		}
+		if len(p.srcaddr6) > 0 {
+			w.setq("srcaddr6", p.srcaddr6...)
+			w.setq("dstaddr6", p.dstaddr6...)
+		}
+		w.set("action", p.action)
+		w.setq("schedule", "always")
+		w.setq("service", p.service...)
+		if p.action == "deny" && p.matchVIP {
+			w.set("match-vip", "enable")
+		}
+		if p.action == "accept" {
+			w.set("nat", map[bool]string{true: "enable", false: "disable"}[p.nat])
+			if p.nat {
+				w.set("fixedport", "enable")
+			}
+			if p.dscp != "" {
+				w.set("diffserv-forward", "enable")
+				w.set("diffservcode-forward", p.dscp)
+			}
+		}
+		if p.logtraffic != "" {
+			w.set("logtraffic", p.logtraffic)
+		}
+		w.setq("comments", "voicewall: "+text(p.comment, maxPolicyComment-20))
+		w.next()
+	}
+	for i := 1; i < len(c.policies); i++ {
+		w.line(fmt.Sprintf("move %d after %d", c.policies[i].id, c.policies[i-1].id))
+	}
+	w.end()
+	w.blank()
+}
+
+func (c *compiler) renderLocalIn(w *writer) {
+	for _, v6 := range []bool{false, true} {
+		list := c.localIn
+		path := "firewall local-in-policy"
+		if v6 {
+			list, path = c.localIn6, "firewall local-in-policy6"
+		}
+		if len(list) == 0 {
+			continue
+		}
+		if !v6 {
+			w.comment("Traffic addressed to the FortiGate itself from the WAN, in the same order.")
+			if !c.ver.localInLogtraffic() && c.p.Log != nil && c.p.Log.Dropped {
+				w.comment(fmt.Sprintf("FortiOS %s has no per-policy logging on local-in policies; local-in denies are logged", c.ver))
+				w.comment("when config log setting has set local-in-deny-unicast enable.")
+			}
+		}
+		w.config(path)
+		for _, li := range list {
+			w.editID(li.id)
+			w.setq("intf", li.intf)
+			w.setq("srcaddr", li.srcaddr...)
+			w.setq("dstaddr", li.dstaddr...)
+			w.set("action", li.action)
+			w.setq("service", li.service...)
+			w.setq("schedule", "always")
+			if c.ver.localInLogtraffic() && li.log {
+				w.set("logtraffic", "enable")
+			}
+			w.setq("comments", "voicewall: "+text(li.comment, maxPolicyComment-20))
+			w.next()
+		}
+		w.end()
+		w.blank()
+	}
+}
+
+func (c *compiler) renderDoS(w *writer) {
+	for _, v6 := range []bool{false, true} {
+		list := c.dos
+		path := "firewall DoS-policy"
+		if v6 {
+			list, path = c.dos6, "firewall DoS-policy6"
+		}
+		if len(list) == 0 {
+			continue
+		}
+		w.config(path)
+		for _, d := range list {
+			w.editID(d.id)
+			if c.ver.dosPolicyName() {
+				w.setq("name", d.name)
+			}
+			w.set("status", "enable")
+			w.setq("interface", d.intf)
+			w.setq("srcaddr", "all")
+			w.setq("dstaddr", "all")
+			w.setq("service", d.service...)
+			w.config("anomaly")
+			for _, a := range d.anomalies {
+				w.edit(q(a.name))
+				w.set("status", "enable")
+				w.set("log", map[bool]string{true: "enable", false: "disable"}[a.log])
+				w.set("action", "block")
+				w.set("threshold", strconv.Itoa(a.threshold))
+				w.next()
+			}
+			w.end()
+			w.setq("comments", "voicewall: "+text(d.comment, maxPolicyComment-20))
+			w.next()
+		}
+		w.end()
+		w.blank()
+	}
+}
