@@ -1,0 +1,802 @@
+// Package pfsense renders a voicewall policy as a pfSense config.xml
+// fragment (aliases, filter rules, port forwards, hybrid outbound NAT with
+// static ports, VLANs), or merges it into an exported full config.xml
+// (Options.Base). docs/targets-pfsense.md lists what is native, emulated and
+// impossible, with the pfSense sources each choice was checked against.
+package pfsense
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/lang"
+)
+
+const (
+	target = "pfsense"
+	// FileName is the main output file.
+	FileName = "pfsense.xml"
+	// Owner starts the descr of everything voicewall owns; --base replaces
+	// exactly those items and keeps the rest byte-for-byte.
+	Owner = "voicewall:"
+	// MaxAliasEntries is pfSense's limit for a host/network alias; larger
+	// lists must be a urltable alias.
+	MaxAliasEntries = 5000
+	// trackers live in [trackerBase, trackerBase+trackerSpan): far from the
+	// GUI's (int)microtime() values and pfSense's own 10000xxxxx ids, and
+	// inside pf's 32-bit ridentifier.
+	trackerBase = 3000000000
+	trackerSpan = 900000000
+)
+
+// Compile renders the policy for pfSense.
+func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
+	c := &compiler{p: p, opts: opts, t: p.Target(target), names: newNamer(), trackers: map[uint32]bool{}, tags: map[string]bool{}}
+	if opts.Base != nil {
+		b, err := scanBase(opts.Base)
+		if err != nil {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "pfsense: cannot read --base config.xml", Detail: err.Error()}}
+		}
+		c.base = b
+		for _, n := range b.foreignAliases {
+			c.names.reserve(n)
+		}
+		for _, n := range b.ifDescrs {
+			c.names.reserve(n)
+		}
+		for _, tr := range b.foreignTrackers {
+			c.trackers[tr] = true
+		}
+	}
+	c.build()
+	if c.diags.HasErrors() {
+		return nil, c.diags
+	}
+	var main []byte
+	var err error
+	if c.base != nil {
+		main, err = c.merge()
+	} else {
+		main, err = c.fragment()
+	}
+	if err != nil {
+		c.diags = append(c.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "pfsense: cannot render config.xml", Detail: err.Error()})
+		return nil, c.diags
+	}
+	out := &backends.Output{Files: []backends.File{{Name: FileName, Data: main}}}
+	out.Files = append(out.Files, c.files...)
+	return out, c.diags
+}
+
+type compiler struct {
+	p     *lang.Policy
+	opts  backends.Options
+	t     *lang.Target
+	base  *baseInfo
+	names *namer
+	diags hcl.Diagnostics
+
+	aliases   []Alias
+	aliasOf   map[string]string // AddrRef / internal key → alias name
+	tagRules  []FilterRule      // floating match rules that tag packets by zone
+	rules     []FilterRule
+	natRules  []NATRule
+	outRules  []OutRule
+	vlans     []VLAN
+	files     []backends.File
+	notes     []string // what --allow-degraded left out, for the header comment
+	trackers  map[uint32]bool
+	tags      map[string]bool
+	gapsSeen  map[string]bool
+	blockRefs map[string]*lang.Rule // AddrRef name → the blocklist rule using it
+}
+
+func (c *compiler) gap(o lang.Origin, what string) {
+	if c.gapsSeen == nil {
+		c.gapsSeen = map[string]bool{}
+	}
+	key := o.String() + "|" + what
+	if c.gapsSeen[key] {
+		return
+	}
+	c.gapsSeen[key] = true
+	c.diags = append(c.diags, backends.Gap(c.opts, target, o, what))
+	c.notes = append(c.notes, fmt.Sprintf("NOT ENFORCED: %s: %s", o.String(), what))
+}
+
+func (c *compiler) warn(o lang.Origin, summary, detail string) {
+	d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "pfsense: " + summary, Detail: detail}
+	if o.Range.Filename != "" {
+		r := o.Range
+		d.Subject = &r
+	}
+	c.diags = append(c.diags, d)
+}
+
+// descr is the description of an item: "voicewall: <block (file:line)>: what".
+func descr(o lang.Origin, what string) Text {
+	s := Owner + " " + o.String()
+	if what != "" {
+		s += ": " + what
+	}
+	return text(clean(s))
+}
+
+// clean drops control characters and backslashes (the GUI rejects '\' in
+// descr); everything else is entity-escaped by text().
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func (c *compiler) build() {
+	c.aliasOf = map[string]string{}
+	c.blockRefs = map[string]*lang.Rule{}
+	for _, r := range c.p.Rules {
+		if r.Kind == lang.RuleBlocklist && r.Src != nil {
+			if _, ok := c.blockRefs[r.Src.Name]; !ok {
+				c.blockRefs[r.Src.Name] = r
+			}
+		}
+	}
+	// Aliases for every named set, in first-use order.
+	for _, ref := range c.p.Sets() {
+		c.addAlias(ref)
+	}
+	c.renderRules()
+	c.renderOutbound()
+	c.renderVLANs()
+}
+
+// addAlias creates the alias for one named set (or a urltable alias for a
+// large blocklist).
+func (c *compiler) addAlias(ref *lang.AddrRef) string {
+	if n, ok := c.aliasOf[ref.Name]; ok {
+		return n
+	}
+	var entries []string
+	for _, v6 := range []bool{false, true} {
+		for _, pfx := range ref.Set.Prefixes(v6) {
+			entries = append(entries, pfx.String())
+		}
+	}
+	origin := lang.Origin{Kind: "policy"}
+	what := "address set " + ref.Name
+	br := c.blockRefs[ref.Name]
+	if br != nil {
+		origin = br.Origin
+		what = "blocklist addresses (" + strconv.Itoa(len(entries)) + " merged entries)"
+	} else if o, ok := c.refOrigin(ref.Name); ok {
+		origin = o
+	}
+	name := c.names.name(ref.Name)
+	c.aliasOf[ref.Name] = name
+	url := c.t.Extra["blocklist_url"]
+	if br != nil && (len(entries) > MaxAliasEntries || url != "") {
+		file := "pfsense-blocklist-" + fileStem(br, ref) + ".txt"
+		c.files = append(c.files, backends.File{Name: file, Data: []byte(strings.Join(entries, "\n") + "\n")})
+		if url == "" {
+			c.gap(br.Origin, fmt.Sprintf("blocklist has %d entries after merging; a pfSense alias holds at most %d. Set blocklist_url in target \"pfsense\" to where %s will be served, and voicewall emits a urltable alias", len(entries), MaxAliasEntries, file))
+			delete(c.aliasOf, ref.Name)
+			return ""
+		}
+		c.aliases = append(c.aliases, Alias{Name: name, Type: "urltable", URL: blocklistURL(url, file, c.urlTables()), UpdateFreq: "1", Descr: descr(origin, what+", served as "+file)})
+		return name
+	}
+	c.aliases = append(c.aliases, Alias{Name: name, Type: "network", Address: strings.Join(entries, " "), Descr: descr(origin, what)})
+	return name
+}
+
+// urlTables counts the blocklists that become urltable aliases (one URL is
+// used as is only when there is exactly one).
+func (c *compiler) urlTables() int {
+	n := 0
+	for refName, br := range c.blockRefs {
+		_ = br
+		for _, ref := range c.p.Sets() {
+			if ref.Name == refName {
+				cnt := len(ref.Set.Prefixes(false)) + len(ref.Set.Prefixes(true))
+				if cnt > MaxAliasEntries || c.t.Extra["blocklist_url"] != "" {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// blocklistURL: "{name}" in the URL is replaced by the file name; a URL
+// ending in "/" is a directory the files are served from; otherwise the URL
+// is the file itself when there is one list, and its directory when more.
+func blocklistURL(url, file string, lists int) string {
+	switch {
+	case strings.Contains(url, "{name}"):
+		return strings.ReplaceAll(url, "{name}", file)
+	case strings.HasSuffix(url, "/"):
+		return url + file
+	case lists <= 1:
+		return url
+	}
+	if i := strings.LastIndex(url, "/"); i > len("https://") {
+		return url[:i+1] + file
+	}
+	return url + "/" + file
+}
+
+func fileStem(br *lang.Rule, ref *lang.AddrRef) string {
+	if br.Origin.Name != "" {
+		return sanitize(br.Origin.Name)
+	}
+	return sanitize(ref.Name)
+}
+
+// refOrigin finds the block a named set belongs to: the first rule using it
+// as a source names it best (provider signaling, voice VLAN subnets...).
+func (c *compiler) refOrigin(name string) (lang.Origin, bool) {
+	for _, r := range c.p.Rules {
+		if (r.Src != nil && r.Src.Name == name) || (r.Dst != nil && r.Dst.Name == name) {
+			return r.Origin, true
+		}
+	}
+	return lang.Origin{}, false
+}
+
+// tracker derives a stable, unique tracker from the rule identity.
+func (c *compiler) tracker(key string) string {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	v := trackerBase + h.Sum32()%trackerSpan
+	for c.trackers[v] {
+		v++
+		if v >= trackerBase+trackerSpan {
+			v = trackerBase
+		}
+	}
+	c.trackers[v] = true
+	return strconv.FormatUint(uint64(v), 10)
+}
+
+func family(r *lang.Rule) string {
+	v4, v6 := r.Families()
+	switch {
+	case v4 && v6:
+		return "inet46"
+	case v4:
+		return "inet"
+	case v6:
+		return "inet6"
+	}
+	return ""
+}
+
+func portString(pr lang.PortRange) string {
+	if pr.First == pr.Last {
+		return strconv.Itoa(int(pr.First))
+	}
+	return strconv.Itoa(int(pr.First)) + "-" + strconv.Itoa(int(pr.Last))
+}
+
+// match is one protocol/port combination a rule expands to: pfSense rules
+// carry one protocol and one port (range) per side, and voicewall never
+// shares a rule between udp and tcp.
+type match struct {
+	proto          string
+	dport, sport   string
+	dRange, sRange lang.PortRange
+}
+
+func expand(r *lang.Rule) []match {
+	protos := r.Protos()
+	if len(protos) == 0 {
+		return []match{{}}
+	}
+	var out []match
+	for _, pr := range protos {
+		ds := r.ServicesFor(pr, false)
+		ss := r.ServicesFor(pr, true)
+		if len(ds) == 0 {
+			ds = []lang.PortRange{{}}
+		}
+		if len(ss) == 0 {
+			ss = []lang.PortRange{{}}
+		}
+		for _, d := range ds {
+			for _, s := range ss {
+				m := match{proto: pr.String(), dRange: d, sRange: s}
+				if d.First != 0 {
+					m.dport = portString(d)
+				}
+				if s.First != 0 {
+					m.sport = portString(s)
+				}
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func (c *compiler) endpoint(ref *lang.AddrRef, port string) (Endpoint, bool) {
+	e := Endpoint{Port: port}
+	if ref == nil {
+		e.Any = &Flag{}
+		return e, true
+	}
+	name, ok := c.aliasOf[ref.Name]
+	if !ok || name == "" {
+		return e, false
+	}
+	e.Address = name
+	return e, true
+}
+
+// ifKey is the pfSense interface key of a zone; known is false for a voice
+// VLAN the base config does not assign (then rules use floating rules on
+// "any" narrowed by the VLAN's subnets and zone tags).
+func (c *compiler) ifKey(zone string) (string, bool) {
+	switch zone {
+	case lang.ZoneWAN:
+		return c.t.WAN, true
+	case lang.ZoneLAN:
+		return c.t.LAN, true
+	}
+	if v := c.p.VoiceVLAN(zone); v != nil && c.base != nil {
+		if nic := c.parentNIC(v); nic != "" {
+			if key, ok := c.base.ifByDevice[nic+"."+strconv.Itoa(int(v.ID))]; ok {
+				return key, true
+			}
+		}
+	}
+	return "", false
+}
+
+// zoneTag is the pf tag for packets that arrived on a zone; the first use
+// emits the floating match rule that sets it.
+func (c *compiler) zoneTag(zone string) string {
+	tag := "VW_IN_" + strings.ToUpper(sanitize(zone))
+	if c.tags[tag] {
+		return tag
+	}
+	c.tags[tag] = true
+	r := FilterRule{Type: "match", Floating: "yes", Direction: "in", IPProtocol: "inet46", Tag: tag,
+		Source: Endpoint{Any: &Flag{}}, Destination: Endpoint{Any: &Flag{}}}
+	o := c.t.Origin
+	what := "tag packets arriving on zone " + zone
+	if key, ok := c.ifKey(zone); ok {
+		r.Interface = key
+	} else {
+		r.Interface = "any"
+		v := c.p.VoiceVLAN(zone)
+		if v != nil {
+			o = v.Origin
+			r.Source = Endpoint{Address: c.vlanAlias(v)}
+			what += " (by its subnets)"
+		}
+	}
+	r.Descr = descr(o, what)
+	r.Tracker = c.tracker("tag/" + tag)
+	c.tagRules = append(c.tagRules, r)
+	return tag
+}
+
+// srcTag is the tag for packets that arrived on zone from src: the zone tag
+// when src is nil or the zone's own subnets, else a tag of its own.
+func (c *compiler) srcTag(zone string, src *lang.AddrRef) string {
+	v := c.p.VoiceVLAN(zone)
+	if src == nil || (v != nil && sameSet(src.Set, v.Subnets)) {
+		return c.zoneTag(zone)
+	}
+	name, ok := c.aliasOf[src.Name]
+	if !ok || name == "" {
+		return c.zoneTag(zone)
+	}
+	tag := "VW_IN_" + strings.ToUpper(sanitize(zone)) + "_FROM_" + strings.TrimPrefix(name, "VW_")
+	if len(tag) > 60 { // pf tags are at most 63 characters
+		h := fnv.New32a()
+		h.Write([]byte(tag))
+		tag = tag[:51] + fmt.Sprintf("_%08X", h.Sum32())
+	}
+	if c.tags[tag] {
+		return tag
+	}
+	c.tags[tag] = true
+	r := FilterRule{Type: "match", Floating: "yes", Direction: "in", IPProtocol: "inet46", Tag: tag,
+		Source: Endpoint{Address: name}, Destination: Endpoint{Any: &Flag{}}, Interface: "any"}
+	if key, ok := c.ifKey(zone); ok {
+		r.Interface = key
+	}
+	o := c.t.Origin
+	if v != nil {
+		o = v.Origin
+	}
+	r.Descr = descr(o, "tag packets from "+src.Name+" arriving on zone "+zone)
+	r.Tracker = c.tracker("tag/" + tag)
+	c.tagRules = append(c.tagRules, r)
+	return tag
+}
+
+func sameSet(a, b lang.AddrSet) bool {
+	ra, rb := a.IPSet().Ranges(), b.IPSet().Ranges()
+	if len(ra) != len(rb) {
+		return false
+	}
+	for i := range ra {
+		if ra[i] != rb[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// vlanAlias is the alias of a voice VLAN's subnets (the rules' own set when
+// one holds exactly those subnets).
+func (c *compiler) vlanAlias(v *lang.VoiceVLAN) string {
+	key := "net_" + v.Name
+	if n, ok := c.aliasOf[key]; ok {
+		return n
+	}
+	for _, ref := range c.p.Sets() {
+		if n, ok := c.aliasOf[ref.Name]; ok && n != "" && sameSet(ref.Set, v.Subnets) {
+			c.aliasOf[key] = n
+			return n
+		}
+	}
+	var entries []string
+	for _, v6 := range []bool{false, true} {
+		for _, pfx := range v.Subnets.Prefixes(v6) {
+			entries = append(entries, pfx.String())
+		}
+	}
+	name := c.names.name(key)
+	c.aliasOf[key] = name
+	c.aliases = append(c.aliases, Alias{Name: name, Type: "network", Address: strings.Join(entries, " "), Descr: descr(v.Origin, "subnets")})
+	return name
+}
+
+// rateOpts are the pf source-tracking options a rate_limit becomes on TCP
+// pass rules: max-src-conn-rate N / S (new connections per source).
+type rateOpts struct {
+	chain    lang.Chain
+	services []lang.Service
+	n, secs  string
+	origin   lang.Origin
+}
+
+func newRateOpts(r *lang.Rule, rl *lang.RateLimit) rateOpts {
+	ps := rl.SIP.PerSecond()
+	limit := float64(rl.SIP.Count)
+	secs := limit / ps
+	if float64(rl.Burst) > limit {
+		// Allow the burst at once, averaging the rate: burst per burst/rate seconds.
+		limit = float64(rl.Burst)
+		secs = limit / ps
+	}
+	s := int64(math.Round(secs))
+	if s < 1 {
+		s = 1
+	}
+	return rateOpts{chain: r.Chain, services: r.Services, n: strconv.FormatInt(int64(limit), 10), secs: strconv.FormatInt(s, 10), origin: rl.Origin}
+}
+
+func (c *compiler) renderRules() {
+	var rates []rateOpts
+	logDrops := c.p.Log != nil && c.p.Log.Dropped
+	for _, r := range c.p.Rules {
+		switch {
+		case r.Action == lang.ActionDNAT:
+			c.renderDNAT(r)
+			continue
+		case r.Action == lang.ActionMark:
+			c.gap(r.Origin, fmt.Sprintf("DSCP marking (%s) is impossible: pfSense rules only match DSCP (tos), they cannot set it", r.DSCP))
+			continue
+		case r.Kind == lang.RuleEstablished || r.Established:
+			continue // pf keeps state: replies of passed flows never reach the rules
+		case r.Action == lang.ActionDropOverRate:
+			rl := r.Rate
+			if rl == nil {
+				rl = c.p.RateLimit
+			}
+			if rl == nil {
+				continue
+			}
+			ro := newRateOpts(r, rl)
+			rates = append(rates, ro)
+			for _, s := range r.Services {
+				if s.Proto == lang.UDP {
+					c.gap(rl.Origin, fmt.Sprintf("per-source rate limit of UDP SIP (%s): pf's max-src-conn-rate counts TCP connections only and pfSense has no per-source packet rate", s))
+				}
+			}
+			continue
+		}
+		fam := family(r)
+		if fam == "" {
+			continue
+		}
+		typ := "pass"
+		if r.Action == lang.ActionDrop {
+			typ = "block"
+		}
+		for i, m := range expand(r) {
+			src, ok1 := c.endpoint(r.Src, m.sport)
+			dst, ok2 := c.endpoint(r.Dst, m.dport)
+			if !ok1 || !ok2 {
+				// The set became no alias (a gap already reported).
+				continue
+			}
+			fr := FilterRule{Type: typ, IPProtocol: fam, Protocol: m.proto, Source: src, Destination: dst}
+			what := r.Comment
+			if what == "" {
+				what = string(r.Kind)
+			}
+			if m.proto != "" {
+				what += " " + m.proto
+				if m.dport != "" {
+					what += "/" + m.dport
+				}
+			}
+			fr.Descr = descr(r.Origin, what)
+			c.place(r, &fr)
+			if typ == "block" && (r.Log || logDrops) {
+				fr.Log = &Flag{}
+			}
+			if typ == "pass" && m.proto == "tcp" {
+				for _, ro := range rates {
+					if ro.chain != r.Chain {
+						continue
+					}
+					for _, s := range ro.services {
+						if s.Proto == lang.TCP && overlaps(s.Ports, m.dRange) {
+							fr.MaxSrcConnRate, fr.MaxSrcConnRates = ro.n, ro.secs
+						}
+					}
+				}
+			}
+			fr.Tracker = c.tracker(fmt.Sprintf("%s/%d/%s/%s", r.ID, i, m.proto, m.dport))
+			c.rules = append(c.rules, fr)
+		}
+	}
+}
+
+func overlaps(a, b lang.PortRange) bool {
+	if b.First == 0 {
+		return true
+	}
+	return a.First <= b.Last && b.First <= a.Last
+}
+
+// place decides where a rule sits: an interface rule for packets arriving on
+// a known zone, a floating "out" rule for packets leaving to a zone (with
+// the arrival zone as a tag, because outbound NAT has already rewritten the
+// source when out rules on the WAN are evaluated).
+func (c *compiler) place(r *lang.Rule, fr *FilterRule) {
+	if r.OutZone == "" {
+		if r.InZone != "" {
+			if key, ok := c.ifKey(r.InZone); ok {
+				fr.Interface = key
+				return
+			}
+			fr.Tagged = c.zoneTag(r.InZone)
+		}
+		fr.Floating, fr.Direction, fr.Quick, fr.Interface = "yes", "in", "yes", "any"
+		if r.NotInZone != "" && fr.Tagged == "" {
+			fr.Tagged, fr.NotTagged = c.zoneTag(r.NotInZone), &Flag{}
+		}
+		return
+	}
+	fr.Floating, fr.Direction, fr.Quick = "yes", "out", "yes"
+	if key, ok := c.ifKey(r.OutZone); ok {
+		fr.Interface = key
+	} else {
+		fr.Interface = "any"
+		if v := c.p.VoiceVLAN(r.OutZone); v != nil && r.Dst == nil {
+			fr.Destination.Any = nil
+			fr.Destination.Address = c.vlanAlias(v)
+		}
+	}
+	switch {
+	case r.InZone != "":
+		// Outbound NAT has already rewritten the source when out rules
+		// run, so the source is matched on the way in and carried as a tag.
+		fr.Tagged = c.srcTag(r.InZone, r.Src)
+		fr.Source.Any, fr.Source.Address = &Flag{}, ""
+	case r.NotInZone != "":
+		fr.Tagged, fr.NotTagged = c.zoneTag(r.NotInZone), &Flag{}
+	}
+}
+
+// renderDNAT writes port forwards. No associated filter rule ("pass" would
+// make it an rdr pass that skips the filter): the WAN rules decide.
+func (c *compiler) renderDNAT(r *lang.Rule) {
+	if !r.DNAT.IsValid() {
+		return
+	}
+	fam := "inet"
+	if r.DNAT.Is6() {
+		fam = "inet6"
+	}
+	v4, v6 := r.Families()
+	if (fam == "inet" && !v4) || (fam == "inet6" && !v6) {
+		return
+	}
+	iface := c.t.WAN
+	if r.InZone != "" {
+		if key, ok := c.ifKey(r.InZone); ok {
+			iface = key
+		}
+	}
+	for _, m := range expand(r) {
+		if m.proto == "" || m.dport == "" {
+			continue // a forward without ports would capture all traffic to the WAN address
+		}
+		src, ok := c.endpoint(r.Src, m.sport)
+		if !ok {
+			continue
+		}
+		nr := NATRule{Source: src, Destination: Endpoint{Network: "wanip", Port: m.dport}, IPProtocol: fam, Protocol: m.proto,
+			Target: r.DNAT.String(), LocalPort: strconv.Itoa(int(m.dRange.First)), Interface: iface}
+		what := r.Comment
+		if what == "" {
+			what = "forward to " + r.DNAT.String()
+		}
+		nr.Descr = descr(r.Origin, what+" "+m.proto+"/"+m.dport)
+		c.natRules = append(c.natRules, nr)
+	}
+}
+
+// renderOutbound emits hybrid outbound NAT rules with static port for the
+// voice hosts (PBX addresses and voice VLAN subnets): pfSense has no SIP ALG,
+// and rewriting the source port breaks SIP/RTP.
+func (c *compiler) renderOutbound() {
+	type host struct {
+		pfx    netip.Prefix
+		origin lang.Origin
+	}
+	var hosts []host
+	for _, x := range c.p.PBXes {
+		if x.Address.Is4() {
+			hosts = append(hosts, host{netip.PrefixFrom(x.Address, 32), x.Origin})
+		}
+	}
+	for _, v := range c.p.VoiceVLANs {
+		for _, pfx := range v.Subnets.Prefixes(false) {
+			hosts = append(hosts, host{pfx, v.Origin})
+		}
+	}
+	if len(hosts) == 0 {
+		return
+	}
+	var pfxs []netip.Prefix
+	for _, h := range hosts {
+		pfxs = append(pfxs, h.pfx)
+	}
+	set := lang.NewAddrSet(pfxs...)
+	var entries []string
+	for _, pfx := range set.Prefixes(false) {
+		entries = append(entries, pfx.String())
+	}
+	name := c.names.name("voice_hosts")
+	c.aliasOf["voice_hosts"] = name
+	o := hosts[0].origin
+	c.aliases = append(c.aliases, Alias{Name: name, Type: "network", Address: strings.Join(entries, " "),
+		Descr: descr(o, "voice hosts (PBX addresses and voice VLAN subnets) for static-port outbound NAT")})
+	c.outRules = append(c.outRules, OutRule{
+		Source: OutNetwork{Network: name}, Interface: c.t.WAN, IPProtocol: "inet", Protocol: "udp",
+		StaticNATPort: &Flag{}, Destination: Endpoint{Any: &Flag{}},
+		Descr: descr(o, "static source port for SIP/RTP of the voice hosts (pfSense has no SIP ALG)"),
+	})
+}
+
+// parentNIC is the physical device carrying a VLAN's parent zone: from the
+// base config's interface assignment, or the target's "<zone>_if" attribute.
+func (c *compiler) parentNIC(v *lang.VoiceVLAN) string {
+	key := c.t.LAN
+	if v.Parent == lang.ZoneWAN {
+		key = c.t.WAN
+	}
+	if nic := c.t.Extra[v.Parent+"_if"]; nic != "" {
+		return nic
+	}
+	if c.base != nil {
+		return c.base.ifDevice[key]
+	}
+	return ""
+}
+
+func (c *compiler) renderVLANs() {
+	for _, v := range c.p.VoiceVLANs {
+		nic := c.parentNIC(v)
+		if nic == "" {
+			c.warn(v.Origin, "VLAN parent device unknown",
+				fmt.Sprintf("voice_vlan %q: pfSense needs the NIC behind interface %q to create VLAN %d. Compile with --base config.xml (voicewall reads the assignment from it) or create the VLAN in Interfaces > VLANs; the filter rules do not depend on it.", v.Name, c.ifName(v.Parent), v.ID))
+			c.notes = append(c.notes, fmt.Sprintf("voice_vlan %q (VLAN %d): create it on the NIC of interface %q (unknown without the base flag)", v.Name, v.ID, c.ifName(v.Parent)))
+			continue
+		}
+		tag := strconv.Itoa(int(v.ID))
+		if c.base != nil && c.base.foreignVLANs[nic+"."+tag] {
+			continue // the admin already has this VLAN; keep theirs
+		}
+		c.vlans = append(c.vlans, VLAN{If: nic, Tag: tag, Descr: descr(v.Origin, "voice VLAN "+tag), VLANIf: nic + "." + tag})
+	}
+}
+
+func (c *compiler) ifName(zone string) string {
+	if zone == lang.ZoneWAN {
+		return c.t.WAN
+	}
+	return c.t.LAN
+}
+
+// header is the comment at the top of the fragment.
+func (c *compiler) header() string {
+	var b strings.Builder
+	b.WriteString(" voicewall pfSense configuration. Restore per area (Diagnostics > Backup & Restore, Restore area:\n")
+	b.WriteString("     Aliases, Firewall Rules, NAT, VLANs): restoring an area REPLACES that whole area. To keep\n")
+	b.WriteString("     existing content, compile with the base flag set to an exported config.xml and restore the full result.\n")
+	b.WriteString("     Everything voicewall owns has a description starting with \"" + Owner + "\".\n")
+	if c.p.Log != nil && c.p.Log.Dropped {
+		b.WriteString("     log.rate is not applied: pflog entries are not rate-limited on pfSense.\n")
+	}
+	for _, n := range c.notes {
+		b.WriteString("     " + n + "\n")
+	}
+	return commentSafe(clean2(b.String())) + " "
+}
+
+// clean2 is clean() but keeps newlines (comments may span lines).
+func clean2(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\n') || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// fragment renders the standalone <pfsense> fragment.
+func (c *compiler) fragment() ([]byte, error) {
+	doc := Document{Comment: c.header()}
+	doc.Aliases = &Aliases{Items: c.aliases}
+	doc.Filter = &Filter{Rules: append(append([]FilterRule{}, c.tagRules...), c.rules...)}
+	doc.NAT = &NAT{Rules: c.natRules}
+	if len(c.outRules) > 0 {
+		doc.NAT.Outbound = &Outbound{Mode: "hybrid", Rules: c.outRules}
+	}
+	doc.VLANs = &VLANs{Items: c.vlans}
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "\t")
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// allFilterRules is the filter rules in output order.
+func (c *compiler) allFilterRules() []FilterRule {
+	return append(append([]FilterRule{}, c.tagRules...), c.rules...)
+}
+
+// sortedKeys is a helper for deterministic map iteration.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,403 @@
+package pfsense
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/lang"
+)
+
+func compileOK(t testing.TB, p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
+	t.Helper()
+	out, diags := Compile(p, opts)
+	if diags.HasErrors() {
+		t.Fatalf("compile: %s", diags.Error())
+	}
+	if out == nil || len(out.Files) == 0 || out.Main().Name != FileName {
+		t.Fatalf("no %s in output", FileName)
+	}
+	return out, diags
+}
+
+func degraded() backends.Options { return backends.Options{AllowDegraded: true} }
+
+func portsOverlap(port string, lo, hi int) bool {
+	if port == "" {
+		return true
+	}
+	a, b, err := parsePorts(port)
+	if err != nil {
+		return false
+	}
+	return a <= hi && lo <= b
+}
+
+func subset(got []netip.Prefix, of lang.AddrSet) bool {
+	for _, p := range got {
+		if !of.Contains(p.Addr()) || !of.Contains(lastAddr(p)) {
+			return false
+		}
+	}
+	return true
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().AsSlice()
+	bits := p.Bits()
+	for i := range a {
+		for j := 0; j < 8; j++ {
+			if i*8+j >= bits {
+				a[i] |= 0x80 >> j
+			}
+		}
+	}
+	r, _ := netip.AddrFromSlice(a)
+	return r
+}
+
+// checkFacts asserts what the policy asked for in a parsed fragment.
+func checkFacts(t testing.TB, p *lang.Policy, d *rDoc) {
+	t.Helper()
+	aliases := d.aliasMap()
+	var sig, media lang.AddrSet
+	var sigP, medP []netip.Prefix
+	for _, pr := range p.Providers {
+		sigP = append(sigP, pr.Signaling.Prefixes(false)...)
+		sigP = append(sigP, pr.Signaling.Prefixes(true)...)
+		medP = append(medP, pr.Media.Prefixes(false)...)
+		medP = append(medP, pr.Media.Prefixes(true)...)
+	}
+	sig, media = lang.NewAddrSet(sigP...), lang.NewAddrSet(medP...)
+	sipPorts := map[string][][2]int{}
+	for _, s := range p.SIPServices() {
+		sipPorts[s.Proto.String()] = append(sipPorts[s.Proto.String()], [2]int{int(s.Ports.First), int(s.Ports.Last)})
+	}
+	isSIP := func(proto, port string) bool {
+		for _, r := range sipPorts[proto] {
+			if portsOverlap(port, r[0], r[1]) {
+				return true
+			}
+		}
+		return false
+	}
+	isRTP := func(proto, port string) bool {
+		if proto != "udp" {
+			return false
+		}
+		for _, r := range p.RTPRanges() {
+			if portsOverlap(port, int(r.First), int(r.Last)) {
+				return true
+			}
+		}
+		return false
+	}
+	var wanSIPPass, wanRTPPass int
+	for _, r := range d.Filter.Rule {
+		if r.Type != "pass" {
+			continue
+		}
+		if r.Protocol == "" {
+			t.Errorf("pass rule without protocol: %s", r.Descr)
+		}
+		sipish, rtpish := isSIP(r.Protocol, r.Destination.Port), isRTP(r.Protocol, r.Destination.Port)
+		if (sipish || rtpish) && r.Source.Any != nil && r.Tagged == "" {
+			t.Errorf("pass rule for SIP/RTP from any: %s", r.Descr)
+		}
+		if r.Floating == "" && r.Interface == p.Target("pfsense").WAN {
+			a, ok := aliases[r.Source.Address]
+			if !ok {
+				t.Errorf("WAN pass rule not from an alias: %s", r.Descr)
+				continue
+			}
+			if sipish {
+				wanSIPPass++
+				if !subset(aliasSet(a), sig) {
+					t.Errorf("SIP pass from %s which is not provider signaling: %s", a.Name, r.Descr)
+				}
+			}
+			if rtpish {
+				wanRTPPass++
+				if !subset(aliasSet(a), media) {
+					t.Errorf("RTP pass from %s which is not provider media: %s", a.Name, r.Descr)
+				}
+			}
+		}
+	}
+	if len(p.Providers) > 0 && (wanSIPPass == 0 || wanRTPPass == 0) {
+		t.Errorf("want SIP and RTP pass rules on the WAN, got %d/%d", wanSIPPass, wanRTPPass)
+	}
+	// Blocklist first among WAN rules.
+	if len(p.Blocklists) > 0 {
+		for _, r := range d.Filter.Rule {
+			if r.Floating == "" && r.Interface == p.Target("pfsense").WAN {
+				if r.Type != "block" || !strings.Contains(r.Descr, "blocklist") {
+					t.Errorf("first WAN rule is not the blocklist: %s", r.Descr)
+				}
+				break
+			}
+		}
+	}
+	// Logged drops.
+	if p.Log != nil && p.Log.Dropped {
+		for _, r := range d.Filter.Rule {
+			if r.Type == "block" && r.Log == nil {
+				t.Errorf("drop without <log/>: %s", r.Descr)
+			}
+		}
+	}
+	// Port forwards go to the PBX, from provider aliases only.
+	for _, x := range p.PBXes {
+		n := 0
+		for _, r := range d.NAT.Rule {
+			if r.Target != x.Address.String() {
+				continue
+			}
+			n++
+			a, ok := aliases[r.Source.Address]
+			if !ok || !(subset(aliasSet(a), sig) || subset(aliasSet(a), media)) {
+				t.Errorf("port forward to the PBX not restricted to provider addresses: %s", r.Descr)
+			}
+			if r.Destination.Network != "wanip" {
+				t.Errorf("port forward not on the WAN address: %s", r.Descr)
+			}
+		}
+		if n == 0 {
+			t.Errorf("no port forward to PBX %s", x.Address)
+		}
+	}
+	// Static-port hybrid outbound NAT for the voice hosts.
+	var hosts []netip.Addr
+	for _, x := range p.PBXes {
+		hosts = append(hosts, x.Address)
+	}
+	for _, v := range p.VoiceVLANs {
+		for _, s := range v.Subnets.Prefixes(false) {
+			hosts = append(hosts, s.Addr())
+		}
+	}
+	if len(hosts) > 0 {
+		o := d.NAT.Outbound
+		if o == nil || (o.Mode != "hybrid" && o.Mode != "advanced") {
+			t.Fatalf("outbound NAT not hybrid: %+v", o)
+		}
+		for _, h := range hosts {
+			found := false
+			for _, r := range o.Rule {
+				a, ok := aliases[r.Source.Network]
+				if r.StaticNATPort == nil || !ok {
+					continue
+				}
+				if lang.NewAddrSet(aliasSet(a)...).Contains(h) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no static-port outbound NAT for voice host %s", h)
+			}
+		}
+	}
+}
+
+func TestCompileFacts(t *testing.T) {
+	p := build(defaultSpec())
+	out, diags := compileOK(t, p, degraded())
+	d, err := readFragment(out.Main().Data)
+	if err != nil {
+		t.Fatalf("strict reader: %v\n%s", err, out.Main().Data)
+	}
+	checkFacts(t, p, d)
+	main := string(out.Main().Data)
+	for _, want := range []string{"<mode>hybrid</mode>", "<staticnatport></staticnatport>", "NOT ENFORCED", "DSCP", "<vlans></vlans>"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	// 5061 is TCP only; the TLS rule carries the rate limit.
+	var tls, udpSIP bool
+	for _, r := range d.Filter.Rule {
+		if r.Type == "pass" && r.Destination.Port == "5061" && r.Floating == "" {
+			if r.Protocol != "tcp" {
+				t.Errorf("5061 rule with protocol %q", r.Protocol)
+			}
+			tls = true
+			if r.MaxSrcConnRate != "20" || r.MaxSrcConnRates != "2" {
+				t.Errorf("TLS SIP rate limit = %s/%s, want 20/2", r.MaxSrcConnRate, r.MaxSrcConnRates)
+			}
+		}
+		if r.Type == "pass" && r.Destination.Port == "5060" && r.Protocol == "udp" && r.Floating == "" {
+			udpSIP = true
+		}
+	}
+	if !tls || !udpSIP {
+		t.Errorf("missing provider SIP rules: tls=%v udp=%v", tls, udpSIP)
+	}
+	// Degraded: the gaps are warnings naming the blocks.
+	var gaps []string
+	for _, dg := range diags {
+		if dg.Severity == hcl.DiagWarning && strings.HasPrefix(dg.Summary, "pfsense:") {
+			gaps = append(gaps, dg.Summary)
+		}
+	}
+	joined := strings.Join(gaps, "\n")
+	if !strings.Contains(joined, "DSCP") || !strings.Contains(joined, "UDP SIP") {
+		t.Errorf("want DSCP and UDP rate-limit gaps, got:\n%s", joined)
+	}
+	// Egress guard: floating out on WAN, by tag.
+	var egress, tagger, mgmt bool
+	for _, r := range d.Filter.Rule {
+		if r.Type == "match" && r.Tag == "VW_IN_PHONES" {
+			tagger = true
+		}
+		if r.Type == "block" && r.Direction == "out" && r.Interface == "wan" && r.Tagged == "VW_IN_PHONES" && r.Destination.Port == "5060" {
+			egress = true
+		}
+		if r.Type == "pass" && r.Direction == "out" && r.Tagged == "VW_IN_WAN" && r.NotTagged != nil && r.Destination.Port == "443" {
+			mgmt = true
+		}
+	}
+	if !egress || !tagger || !mgmt {
+		t.Errorf("egress/management guard missing: egress=%v tagger=%v mgmt=%v\n%s", egress, tagger, mgmt, main)
+	}
+}
+
+func TestGapsAreErrors(t *testing.T) {
+	p := build(defaultSpec())
+	out, diags := Compile(p, backends.Options{})
+	if !diags.HasErrors() || out != nil {
+		t.Fatalf("want errors for DSCP and UDP rate limit, got %v", diags)
+	}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && d.Subject == nil {
+			t.Errorf("gap without source range: %s", d.Summary)
+		}
+	}
+	// Without dscp and with TLS-only transports there is no gap.
+	s := defaultSpec()
+	s.dscp = ""
+	s.transports = []lang.Transport{lang.TransportTLS}
+	if _, diags := Compile(build(s), backends.Options{}); diags.HasErrors() {
+		t.Fatalf("unexpected errors: %s", diags.Error())
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, _ := compileOK(t, build(defaultSpec()), degraded())
+	b, _ := compileOK(t, build(defaultSpec()), degraded())
+	if len(a.Files) != len(b.Files) {
+		t.Fatal("different file counts")
+	}
+	for i := range a.Files {
+		if a.Files[i].Name != b.Files[i].Name || !bytes.Equal(a.Files[i].Data, b.Files[i].Data) {
+			t.Fatalf("file %s differs between runs", a.Files[i].Name)
+		}
+	}
+}
+
+func TestAliasNames(t *testing.T) {
+	n := newNamer()
+	long1 := strings.Repeat("a", 40) + "_one"
+	long2 := strings.Repeat("a", 40) + "_two"
+	x, y := n.name(long1), n.name(long2)
+	if x == y || len(x) > 31 || len(y) > 31 {
+		t.Fatalf("bad shortening: %q %q", x, y)
+	}
+	if n.name(long1) != x {
+		t.Fatal("not stable")
+	}
+	n2 := newNamer()
+	n2.reserve("VW_SIP")
+	if got := n2.name("sip"); got == "VW_SIP" || checkAliasName(got) != nil {
+		t.Fatalf("collision not avoided: %q", got)
+	}
+	for _, bad := range []string{"sip", "port", "ANY", "123", "___", "a-b", strings.Repeat("x", 32)} {
+		if ValidAliasName(bad) {
+			t.Errorf("ValidAliasName(%q) = true", bad)
+		}
+	}
+	// The same inputs give the same names in a fresh namer.
+	if newNamer().name(long1) != x {
+		t.Fatal("not deterministic")
+	}
+}
+
+func TestLargeBlocklist(t *testing.T) {
+	s := defaultSpec()
+	s.block = nil
+	for i := 0; i < 6000; i++ {
+		s.block = append(s.block, netip.PrefixFrom(netip.AddrFrom4([4]byte{203, byte(i >> 8), byte(i), 1}), 32))
+	}
+	p := build(s)
+	// Without a URL: a gap.
+	if _, diags := Compile(p, backends.Options{}); !diags.HasErrors() || !strings.Contains(diags.Error(), "blocklist_url") {
+		t.Fatalf("want a gap naming blocklist_url, got %v", diags)
+	}
+	p.Targets["pfsense"] = &lang.Target{Name: "pfsense", WAN: "wan", LAN: "lan", Extra: map[string]string{"blocklist_url": "https://fw.example/lists/"}}
+	out, _ := compileOK(t, p, degraded())
+	d, err := readFragment(out.Main().Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var url string
+	for _, a := range d.Aliases.Alias {
+		if a.Type == "urltable" {
+			url = a.URL
+		}
+	}
+	if url != "https://fw.example/lists/pfsense-blocklist-scanners.txt" {
+		t.Fatalf("urltable url = %q", url)
+	}
+	if len(out.Files) != 2 || out.Files[1].Name != "pfsense-blocklist-scanners.txt" {
+		t.Fatalf("files: %v", len(out.Files))
+	}
+	lines := strings.Split(strings.TrimSpace(string(out.Files[1].Data)), "\n")
+	if len(lines) != 6000 {
+		t.Fatalf("blocklist file has %d lines", len(lines))
+	}
+	checkFacts(t, p, d)
+}
+
+func TestBlocklistURLForms(t *testing.T) {
+	for _, c := range []struct {
+		url   string
+		lists int
+		want  string
+	}{
+		{"https://x/{name}", 2, "https://x/f.txt"},
+		{"https://x/dir/", 2, "https://x/dir/f.txt"},
+		{"https://x/one.txt", 1, "https://x/one.txt"},
+		{"https://x/a/one.txt", 2, "https://x/a/f.txt"},
+	} {
+		if got := blocklistURL(c.url, "f.txt", c.lists); got != c.want {
+			t.Errorf("blocklistURL(%q) = %q, want %q", c.url, got, c.want)
+		}
+	}
+}
+
+func TestTrackersUniqueUnderCollisions(t *testing.T) {
+	c := &compiler{trackers: map[uint32]bool{}}
+	seen := map[string]bool{}
+	for i := 0; i < 20000; i++ {
+		tr := c.tracker(fmt.Sprintf("r%d", i%5000)) // repeated keys collide on purpose
+		if seen[tr] {
+			t.Fatalf("duplicate tracker %s", tr)
+		}
+		seen[tr] = true
+	}
+}
+
+func TestDescrEscaping(t *testing.T) {
+	s := defaultSpec()
+	p := build(s)
+	p.Rules[0].Origin.Range.Filename = `we&ird]]>"name<--.hcl`
+	out, _ := compileOK(t, p, degraded())
+	d, err := readFragment(out.Main().Data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.Main().Data)
+	}
+	_ = d
+}
