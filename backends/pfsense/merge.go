@@ -326,11 +326,15 @@ func (b *baseInfo) spliceAt(c *container, parent *container, name string, text s
 		*edits = append(*edits, edit{c.start.start, c.end.end, "<" + name + ">\n" + text + indent(c.depth) + "</" + name + ">"})
 		return
 	}
+	// Ordered containers (filter rules, NAT rules) always get voicewall's
+	// items first, so the blocklist precedes the admin's rules; unordered
+	// ones (aliases, VLANs) keep them where they were, else at the end.
+	ordered := atStart || after != nil
 	sort.Slice(c.owned, func(i, j int) bool { return c.owned[i].start < c.owned[j].start })
 	insertAt := -1
 	for i, sp := range c.owned {
 		ls := lineSpan(data, sp)
-		if i == 0 {
+		if i == 0 && !ordered {
 			insertAt = ls.start
 			*edits = append(*edits, edit{ls.start, ls.end, text})
 			continue
@@ -364,7 +368,13 @@ func (b *baseInfo) spliceAt(c *container, parent *container, name string, text s
 }
 
 func applyEdits(data []byte, edits []edit) ([]byte, error) {
-	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	// By position; at the same position insertions go before deletions.
+	sort.SliceStable(edits, func(i, j int) bool {
+		if edits[i].start != edits[j].start {
+			return edits[i].start < edits[j].start
+		}
+		return edits[i].end-edits[i].start < edits[j].end-edits[j].start
+	})
 	var out bytes.Buffer
 	pos := 0
 	for _, e := range edits {

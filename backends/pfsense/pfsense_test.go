@@ -16,7 +16,12 @@ func compileOK(t testing.TB, p *lang.Policy, opts backends.Options) (*backends.O
 	t.Helper()
 	out, diags := Compile(p, opts)
 	if diags.HasErrors() {
-		t.Fatalf("compile: %s", diags.Error())
+		for _, d := range diags {
+			if d.Severity == hcl.DiagError {
+				t.Errorf("compile error: %s: %s", d.Summary, d.Detail)
+			}
+		}
+		t.FailNow()
 	}
 	if out == nil || len(out.Files) == 0 || out.Main().Name != FileName {
 		t.Fatalf("no %s in output", FileName)

@@ -1,0 +1,256 @@
+package pfsense
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/lang"
+)
+
+// stripOwned removes, line by line, every <alias>/<rule>/<vlan> block whose
+// descr starts with "voicewall:" and voicewall's own comments. It is written
+// independently of the merge code: what is left must equal the base.
+func stripOwned(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	open := regexp.MustCompile(`^(\s*)<(alias|rule|vlan)>\s*$`)
+	var out []string
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if strings.HasPrefix(strings.TrimSpace(l), "<!-- voicewall") {
+			for !strings.Contains(lines[i], "-->") {
+				i++
+			}
+			continue
+		}
+		m := open.FindStringSubmatch(l)
+		if m == nil {
+			out = append(out, l)
+			continue
+		}
+		closer := m[1] + "</" + m[2] + ">"
+		j := i + 1
+		for j < len(lines) && strings.TrimRight(lines[j], "\r\n") != closer {
+			j++
+		}
+		block := strings.Join(lines[i:j+1], "")
+		if regexp.MustCompile(`\n` + m[1] + `\t<descr><!\[CDATA\[voicewall:`).MatchString(block) {
+			i = j
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "")
+}
+
+func wellFormed(t *testing.T, data []byte) {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	for {
+		_, err := dec.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("merged config is not well-formed: %v", err)
+		}
+	}
+}
+
+// readMerged checks voicewall's items inside a full config with the strict
+// reader: foreign items are dropped first (they may use any element).
+func readMerged(t *testing.T, data []byte) *rDoc {
+	t.Helper()
+	var d rDoc
+	if err := xml.Unmarshal(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	d.Unknown = nil
+	own := func(descr string) bool { return strings.HasPrefix(descr, Owner) }
+	if d.Aliases != nil {
+		d.Aliases.Unknown = nil
+		var keep []rAlias
+		for _, a := range d.Aliases.Alias {
+			if own(a.Descr) {
+				keep = append(keep, a)
+			}
+		}
+		d.Aliases.Alias = keep
+	}
+	if d.Filter != nil {
+		d.Filter.Unknown = nil
+		var keep []rRule
+		for _, r := range d.Filter.Rule {
+			if own(r.Descr) {
+				keep = append(keep, r)
+			}
+		}
+		d.Filter.Rule = keep
+	}
+	if d.NAT != nil {
+		d.NAT.Unknown = nil
+		var keep []rNATRule
+		for _, r := range d.NAT.Rule {
+			if own(r.Descr) {
+				keep = append(keep, r)
+			}
+		}
+		d.NAT.Rule = keep
+		if o := d.NAT.Outbound; o != nil {
+			var k []rOutRule
+			for _, r := range o.Rule {
+				if own(r.Descr) {
+					k = append(k, r)
+				}
+			}
+			o.Rule = k
+		}
+	}
+	if d.VLANs != nil {
+		var keep []rVLAN
+		for _, v := range d.VLANs.VLAN {
+			if own(v.Descr) {
+				keep = append(keep, v)
+			}
+		}
+		d.VLANs.VLAN = keep
+	}
+	// Aliases that foreign items may reference are not voicewall's concern;
+	// voicewall's rules only reference voicewall's aliases.
+	if err := d.validate(); err != nil {
+		t.Fatalf("strict reader on merged config: %v", err)
+	}
+	return &d
+}
+
+func loadBase(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/base-config.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestMergeKeepsForeignBytes(t *testing.T) {
+	base := loadBase(t)
+	p := build(defaultSpec())
+	out, _ := compileOK(t, p, backends.Options{AllowDegraded: true, Base: base})
+	merged := out.Main().Data
+	wellFormed(t, merged)
+
+	want := strings.Replace(stripOwned(string(base)), "<mode>automatic</mode>", "<mode>hybrid</mode>", 1)
+	if got := stripOwned(string(merged)); got != want {
+		t.Fatalf("non-voicewall content changed:\n--- got\n%s\n--- want\n%s", got, want)
+	}
+	for _, stale := range []string{"VW_OLD_PROVIDER</name>", "stale]]>"} {
+		if strings.Contains(string(merged), stale) {
+			t.Errorf("stale voicewall item %q kept", stale)
+		}
+	}
+	// Foreign items survive, including the hand-made alias whose name voicewall would have used.
+	for _, keep := range []string{"<name>Office_Printers</name>", "printers &amp; scanners", "<descr><![CDATA[hand-made, not voicewall's]]></descr>",
+		"<associated-rule-id>nat_6420c0a1b2c3d4.12345678</associated-rule-id>", "<vlanif>igb1.30</vlanif>", "<separator>"} {
+		if !strings.Contains(string(merged), keep) {
+			t.Errorf("foreign content %q lost", keep)
+		}
+	}
+	d := readMerged(t, merged)
+	checkFacts(t, p, d)
+	for _, a := range d.Aliases.Alias {
+		if a.Name == "VW_BLOCKLIST_SCANNERS" {
+			t.Errorf("voicewall reused the foreign alias name %s", a.Name)
+		}
+	}
+	// The VLAN is created on the LAN's NIC, read from the base.
+	if len(d.VLANs.VLAN) != 1 || d.VLANs.VLAN[0].VLANIf != "igb1.20" {
+		t.Errorf("vlans = %+v", d.VLANs.VLAN)
+	}
+	// voicewall's filter rules come first (blocklist before the admin's rules).
+	i := strings.Index(string(merged), "drop listed sources")
+	j := strings.Index(string(merged), "Default allow LAN to any rule")
+	if i < 0 || j < 0 || i > j {
+		t.Errorf("voicewall rules not first in <filter>")
+	}
+
+	// Idempotent: merging again into the merged config changes nothing.
+	again, _ := compileOK(t, p, backends.Options{AllowDegraded: true, Base: merged})
+	if !bytes.Equal(again.Main().Data, merged) {
+		t.Fatalf("second merge differs:\n%s", again.Main().Data)
+	}
+}
+
+func TestMergeReplacesOnRerun(t *testing.T) {
+	base := loadBase(t)
+	first, _ := compileOK(t, build(defaultSpec()), backends.Options{AllowDegraded: true, Base: base})
+	s := defaultSpec()
+	s.provName = "sipgate"
+	s.signaling = pfx("217.10.79.9")
+	p2 := build(s)
+	second, _ := compileOK(t, p2, backends.Options{AllowDegraded: true, Base: first.Main().Data})
+	m := string(second.Main().Data)
+	if strings.Contains(m, "TELNYX") || !strings.Contains(m, "VW_PROVIDER_SIPGATE_SIGNALING") {
+		t.Fatalf("re-run did not replace voicewall's items")
+	}
+	direct, _ := compileOK(t, p2, backends.Options{AllowDegraded: true, Base: base})
+	if m != string(direct.Main().Data) {
+		t.Fatalf("merge(merge(base, a), b) != merge(base, b)")
+	}
+	checkFacts(t, p2, readMerged(t, second.Main().Data))
+}
+
+func TestMergeCreatesMissingSections(t *testing.T) {
+	for name, base := range map[string]string{
+		"missing": "<?xml version=\"1.0\"?>\n<pfsense>\n\t<version>23.3</version>\n\t<interfaces>\n\t\t<lan>\n\t\t\t<if>em1</if>\n\t\t</lan>\n\t</interfaces>\n</pfsense>\n",
+		"empty":   "<?xml version=\"1.0\"?>\n<pfsense>\n\t<aliases/>\n\t<filter></filter>\n\t<nat>\n\t\t<outbound/>\n\t</nat>\n\t<vlans>\n\t</vlans>\n</pfsense>\n",
+		"compact": "<pfsense><aliases></aliases><filter/><nat/><vlans/></pfsense>",
+		"nomode":  "<pfsense>\n\t<nat>\n\t\t<outbound>\n\t\t\t<rule>\n\t\t\t\t<descr>mine</descr>\n\t\t\t</rule>\n\t\t</outbound>\n\t</nat>\n</pfsense>\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := build(defaultSpec())
+			out, _ := compileOK(t, p, backends.Options{AllowDegraded: true, Base: []byte(base)})
+			wellFormed(t, out.Main().Data)
+			d := readMerged(t, out.Main().Data)
+			checkFacts(t, p, d)
+			again, _ := compileOK(t, p, backends.Options{AllowDegraded: true, Base: out.Main().Data})
+			if !bytes.Equal(again.Main().Data, out.Main().Data) {
+				t.Fatalf("not idempotent:\n%s\n---\n%s", out.Main().Data, again.Main().Data)
+			}
+		})
+	}
+}
+
+func TestMergeUsesAssignedVLANInterface(t *testing.T) {
+	base := strings.Replace(string(loadBase(t)), "\t</interfaces>", "\t\t<opt2>\n\t\t\t<enable></enable>\n\t\t\t<if>igb1.20</if>\n\t\t\t<descr><![CDATA[VOICE]]></descr>\n\t\t</opt2>\n\t</interfaces>", 1)
+	p := build(defaultSpec())
+	out, _ := compileOK(t, p, backends.Options{AllowDegraded: true, Base: []byte(base)})
+	d := readMerged(t, out.Main().Data)
+	var tagOnOpt2, mgmtOnOpt2 bool
+	for _, r := range d.Filter.Rule {
+		if r.Type == "match" && r.Tag == "VW_IN_PHONES" && r.Interface == "opt2" {
+			tagOnOpt2 = true
+		}
+		if r.Direction == "out" && r.Interface == "opt2" && r.Destination.Port == "443" {
+			mgmtOnOpt2 = true
+		}
+	}
+	if !tagOnOpt2 || !mgmtOnOpt2 {
+		t.Errorf("rules do not use the assigned interface opt2")
+	}
+}
+
+func TestMergeRejectsBrokenBase(t *testing.T) {
+	for _, base := range []string{"", "<pfsense>", "<notpfsense/>", "<pfsense></filter>"} {
+		if out, diags := Compile(build(defaultSpec()), backends.Options{AllowDegraded: true, Base: []byte(base)}); !diags.HasErrors() || out != nil {
+			t.Errorf("base %q accepted", base)
+		}
+	}
+}
+
+var _ = lang.ZoneWAN
