@@ -408,6 +408,10 @@ func (c *compiler) plan() {
 	// 4. voice VLANs.
 	c.planVLANs()
 
+	if len(c.rules) > 0 {
+		c.notes = append(c.notes, fmt.Sprintf("filter set %d must be the data filter start set (`ipf set -d %d`; factory default 2) or be reached from it; rules voicewall does not write are left alone and still apply after its rules.", c.cfg.filterSet, c.cfg.filterSet))
+	}
+
 	if c.p.Log != nil && c.p.Log.Dropped {
 		c.notes = append(c.notes, "log: drops carry the syslog flag (-F \"1 1\"); the Vigor has no per-rule log prefix or rate ("+
 			commentSafe(c.p.Log.Prefix)+", "+c.p.Log.Rate.String()+" not applied); configure the syslog server with `sys syslog`.")

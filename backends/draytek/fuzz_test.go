@@ -1,0 +1,89 @@
+package draytek
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/lang"
+)
+
+var fuzzSeeds = []string{
+	fullPolicy,
+	tlsOnly,
+	noPBX,
+	`provider "p" {
+  signaling = ["192.0.2.1", "2001:db8::1"]
+  media     = ["192.0.2.0/24", "2001:db8::/64"]
+}
+pbx "x" {
+  address   = "10.0.0.2"
+  providers = ["p"]
+}
+`,
+	`target "draytek" {
+  wan = "WAN2"
+}
+provider "a" {
+  signaling  = ["198.51.100.1", "198.51.100.3", "198.51.100.5"]
+  transports = ["udp", "tcp", "tls"]
+  sip_port   = 5080
+}
+provider "b" {
+  signaling = ["203.0.113.9"]
+  media     = ["203.0.113.0/25"]
+}
+pbx "x" {
+  address   = "10.0.0.2"
+  providers = ["a", "b"]
+}
+voice_vlan "v" {
+  id         = 4094
+  subnets    = ["10.9.0.0/16"]
+  providers  = ["a", "b"]
+  management = ["10.0.0.0/8"]
+  dscp       = "af41"
+}
+blocklist "one" {
+  addresses = ["192.0.2.200/29", "192.0.2.210"]
+}
+`,
+}
+
+// FuzzCompile: any policy the loader accepts compiles without panicking, and
+// any output is accepted by the strict reader and keeps the policy's facts.
+func FuzzCompile(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s), true)
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, src []byte, degraded bool) {
+		p, d := lang.LoadSource("fuzz.hcl", src)
+		if d.HasErrors() || p == nil {
+			return
+		}
+		opts := backends.Options{AllowDegraded: degraded}
+		out, diags := Compile(p, opts)
+		if out == nil {
+			if !diags.HasErrors() {
+				t.Fatalf("no output and no error")
+			}
+			return
+		}
+		if diags.HasErrors() {
+			t.Fatalf("output despite errors: %v", diags)
+		}
+		text := string(out.Main().Data)
+		v, err := parseVigor(text)
+		if err != nil {
+			t.Fatalf("strict reader rejects the output: %v\n%s", err, text)
+		}
+		if err := checkFacts(p, v); err != nil {
+			t.Fatalf("%v\n%s", err, text)
+		}
+		again, _ := Compile(p, opts)
+		if again == nil || !bytes.Equal(again.Main().Data, out.Main().Data) {
+			t.Fatalf("not deterministic")
+		}
+	})
+}
