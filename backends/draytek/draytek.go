@@ -57,11 +57,10 @@ const (
 	maxOpenComm   = 22  // srv nat openport -c: "less than 23 characters"
 )
 
-// Extra attributes of target "draytek" this backend reads. Only wan_index is
-// accepted by lang today; the others are read when present (see the final
-// report / docs: lang's TargetExtras must list them to make them usable).
-var extraKeys = []string{"wan_index", "object_base", "group_base", "service_base", "filter_set", "rule_base", "nat_base", "vlan_base", "lan_base"}
-
+// Extra attributes of target "draytek" this backend reads (see
+// docs/targets-draytek.md): wan_index, object_base, group_base,
+// service_base, filter_set, rule_base, nat_base, vlan_base, lan_base. Only
+// wan_index is accepted by lang's schema today.
 type config struct {
 	wanIndex  int // 0: derive from the target's wan name
 	objBase   int // first IPv4 and IPv6 object index
