@@ -46,7 +46,7 @@ var TargetExtras = map[string][]string{
 	"nftables":  {},
 	"fortigate": {"version", "sip_helper_index", "blocklist_url", "wan_ip", "vdom"},
 	"pfsense":   {"blocklist_url"},
-	"draytek":   {"wan_index"},
+	"draytek":   {"wan_index", "object_base", "group_base", "service_base", "filter_set", "rule_base", "nat_base", "vlan_base", "lan_base"},
 }
 
 var (

@@ -196,8 +196,11 @@ const (
 // AddrSet is a merged, overlap-free, non-adjacent set of addresses.
 // Ranges are what backends render (nft prints a range that is exactly a
 // prefix as that prefix); Prefixes are there for targets that need CIDRs.
+// The ranges are computed once; slices returned are shared, read-only.
 type AddrSet struct {
-	set *netipx.IPSet
+	set   *netipx.IPSet
+	rs    []netipx.IPRange // sorted: IPv4 first, then IPv6
+	split int              // index of the first IPv6 range
 }
 
 // NewAddrSet merges prefixes with netipx (overlaps and adjacency removed).
@@ -207,11 +210,18 @@ func NewAddrSet(prefixes ...netip.Prefix) AddrSet {
 		b.AddPrefix(p)
 	}
 	s, _ := b.IPSet() // only errors on invalid prefixes, which lang never passes in
-	return AddrSet{set: s}
+	return AddrSetOf(s)
 }
 
 // AddrSetOf wraps an already built IPSet.
-func AddrSetOf(s *netipx.IPSet) AddrSet { return AddrSet{set: s} }
+func AddrSetOf(s *netipx.IPSet) AddrSet {
+	if s == nil {
+		return AddrSet{}
+	}
+	rs := s.Ranges()
+	split := sort.Search(len(rs), func(i int) bool { return rs[i].From().Is6() })
+	return AddrSet{set: s, rs: rs, split: split}
+}
 
 // IPSet is the underlying netipx set (never nil).
 func (a AddrSet) IPSet() *netipx.IPSet {
@@ -221,22 +231,17 @@ func (a AddrSet) IPSet() *netipx.IPSet {
 	return a.set
 }
 
-func (a AddrSet) Empty() bool { return a.set == nil || len(a.set.Ranges()) == 0 }
+func (a AddrSet) Empty() bool { return len(a.rs) == 0 }
 
 func (a AddrSet) Contains(ip netip.Addr) bool { return a.set != nil && a.set.Contains(ip.Unmap()) }
 
-// Ranges returns the merged ranges of one family (v6=false: IPv4).
+// Ranges returns the merged ranges of one family (v6=false: IPv4). The
+// slice is shared: do not modify it.
 func (a AddrSet) Ranges(v6 bool) []netipx.IPRange {
-	if a.set == nil {
-		return nil
+	if v6 {
+		return a.rs[a.split:len(a.rs):len(a.rs)]
 	}
-	var out []netipx.IPRange
-	for _, r := range a.set.Ranges() {
-		if r.From().Is6() == v6 {
-			out = append(out, r)
-		}
-	}
-	return out
+	return a.rs[:a.split:a.split]
 }
 
 // Prefixes returns the minimal CIDR cover of one family.

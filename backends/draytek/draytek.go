@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -949,7 +950,7 @@ const HeaderEnd = "end of voicewall header: everything below is Vigor CLI comman
 
 func (c *compiler) header() []string {
 	h := []string{
-		"voicewall: DrayTek Vigor telnet/SSH command script, generated from " + c.p.Root,
+		"voicewall: DrayTek Vigor telnet/SSH command script, generated from policy " + filepath.Base(filepath.Clean(c.p.Root)),
 		"Comment lines start with '#'. The Vigor CLI has no documented comment syntax:",
 		"remove them before pasting, e.g.  grep -v '^#' draytek.txt",
 		"Checked against the Vigor3912 UG Part VIII (fw 4.3.5.1) and fw 4.4.7_RC2 live help;",

@@ -4,6 +4,7 @@ package registry
 
 import (
 	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/backends/draytek"
 	"github.com/voicewall/voicewall/backends/nftables"
 )
 
@@ -17,6 +18,7 @@ type Target struct {
 // Targets in the order `--target all` renders them.
 var Targets = []Target{
 	{"nftables", "nftables.nft", nftables.Compile},
+	{"draytek", "draytek.txt", draytek.Compile},
 }
 
 // Lookup finds a target by name.
