@@ -507,13 +507,11 @@ func (c *compiler) merge() ([]byte, error) {
 		mode := strings.TrimSpace(b.mode)
 		switch {
 		case !b.modeFound:
-			pos, ok := afterStartLine(data, b.outbound.start)
-			t := indent(b.outbound.depth+1) + "<mode>hybrid</mode>\n"
-			if !ok {
-				t = "\n" + t
-			}
-			edits = append(edits, edit{pos, pos, t})
-		case mode == "" || mode == "automatic":
+			// <mode> goes first, in the same insertion as the rules.
+			outText = indent(b.outbound.depth+1) + "<mode>hybrid</mode>\n" + outText
+		case mode != "hybrid" && mode != "advanced" && mode != "disabled":
+			// "automatic", empty, or a value pfSense does not know (it
+			// falls back to automatic): switch to hybrid.
 			edits = append(edits, edit{b.modeSpan.start, b.modeSpan.end, "<mode>hybrid</mode>"})
 		case mode == "disabled":
 			c.warn(c.t.Origin, "outbound NAT is disabled in the base config",
@@ -522,7 +520,7 @@ func (c *compiler) merge() ([]byte, error) {
 		// hybrid and advanced (manual) both evaluate the manual rules first.
 		if b.outbound.end.start == b.outbound.end.end {
 			edits = append(edits, edit{b.outbound.start.start, b.outbound.end.end,
-				"<outbound>\n" + indent(b.outbound.depth+1) + "<mode>hybrid</mode>\n" + outText + indent(b.outbound.depth) + "</outbound>"})
+				"<outbound>\n" + outText + indent(b.outbound.depth) + "</outbound>"})
 			// the mode edit above (if any) is inside this span; drop it
 			edits = dropInside(edits, b.outbound.start.start, b.outbound.end.end)
 			return applyEdits(data, edits)
