@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = Main(args, strings.NewReader(""), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func writePolicy(t *testing.T, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "gw.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const testPolicy = `provider "carrier" {
+  signaling  = ["203.0.113.10"]
+  media      = ["203.0.113.64/26"]
+  transports = ["udp"]
+}
+
+rate_limit {
+  sip = "10/second"
+}
+
+log {
+  dropped = true
+}
+
+expect "carrier sip" {
+  from    = "203.0.113.10"
+  to      = "5060/udp"
+  verdict = "accept"
+}
+
+expect "scanner is dropped" {
+  from    = "198.51.100.1"
+  to      = "5060/udp"
+  verdict = "drop"
+}
+
+expect "wrong on purpose" {
+  from    = "198.51.100.1"
+  to      = "15000/udp"
+  verdict = "accept"
+}
+`
+
+func TestTestCommandExamples(t *testing.T) {
+	dirs, _ := filepath.Glob("../../examples/*")
+	if len(dirs) == 0 {
+		t.Fatal("no examples")
+	}
+	for _, dir := range dirs {
+		code, out, errOut := run(t, "test", dir)
+		if code != 0 || !strings.Contains(out, "ok: all ") || strings.Contains(out, "FAIL") {
+			t.Errorf("%s: exit %d\n%s%s", dir, code, out, errOut)
+		}
+	}
+}
+
+func TestTestCommandFailure(t *testing.T) {
+	dir := writePolicy(t, testPolicy)
+	code, out, _ := run(t, "test", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	file := filepath.ToSlash(filepath.Join(dir, "gw.hcl"))
+	for _, want := range []string{
+		"PASS  carrier sip (" + file + ":15): accept by SIP over udp from provider carrier (gw.hcl:1)",
+		`from provider "carrier" (gw.hcl:1)`,
+		"PASS  scanner is dropped (" + file + ":21): drop by SIP from anyone but a provider (built in)",
+		"FAIL  wrong on purpose (" + file + ":27): expected accept, got drop",
+		"packet: 198.51.100.1 (zone wan) -> the gateway 15000/udp",
+		"drop by RTP from anyone but a provider's media",
+		"FAILED: 1 of 3 expectations do not hold.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "FAIL  "); n != 1 {
+		t.Errorf("%d failures printed:\n%s", n, out)
+	}
+
+	code, out, _ = run(t, "test", dir, "--format", "json")
+	if code != 1 {
+		t.Fatalf("json exit %d", code)
+	}
+	var rep jsonTestReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rep.Total != 3 || rep.Passed != 2 || rep.Failed != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	f := rep.Results[2]
+	if f.Pass || f.Line != 27 || f.Expected != "accept" || f.Actual != "drop" || f.RuleID != "rtp_drop" || len(f.Trace) == 0 {
+		t.Errorf("%+v", f)
+	}
+	if r := rep.Results[0]; r.RuleID != "provider_carrier_sip_udp" || r.Source != `provider "carrier" (gw.hcl:1)` {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestTestCommandNoExpects(t *testing.T) {
+	dir := writePolicy(t, strings.Split(testPolicy, "expect")[0])
+	code, out, errOut := run(t, "test", dir)
+	if code != 0 || !strings.Contains(out, "no expect blocks") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = run(t, "test", dir, "--format", "json")
+	if code != 0 || !strings.Contains(out, `"total": 0`) {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestTestCommandInvalid(t *testing.T) {
+	dir := writePolicy(t, testPolicy+`
+expect "bad" {
+  from    = "203.0.113.10"
+  to      = "5060/udp"
+  verdict = "allow"
+}
+`)
+	code, out, errOut := run(t, "test", dir)
+	if code != 1 || !strings.Contains(errOut, "gw.hcl:36:") || !strings.Contains(errOut, "Bad verdict") || strings.Contains(out, "PASS") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	code, out, _ = run(t, "test", dir, "--format", "json")
+	if code != 1 || !strings.Contains(out, `"valid": false`) || !strings.Contains(out, "VW040") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if code, _, _ := run(t, "test", dir, "--format", "xml"); code != 1 {
+		t.Fatalf("bad format: exit %d", code)
+	}
+}
+
+func TestExplainCommand(t *testing.T) {
+	dir := writePolicy(t, testPolicy)
+	code, out, errOut := run(t, "explain", dir, "--from", "203.0.113.10", "--to", "5060/udp")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		"packet: 203.0.113.10 (zone wan) -> the gateway 5060/udp",
+		"wan chain",
+		"checked SIP rate limit 10/second per source (gw.hcl:7): continue",
+		"checked replies of SIP/RTP flows already allowed (built in): no match",
+		"SIP over udp from provider carrier (gw.hcl:1): accept (source 203.0.113.10 in provider_carrier_signaling",
+		"verdict: accept by SIP over udp from provider carrier (gw.hcl:1)",
+		`decided by rule provider_carrier_sip_udp from provider "carrier" (gw.hcl:1)`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = run(t, "explain", dir, "--from", "198.51.100.1", "--to", "443/tcp")
+	if code != 0 || !strings.Contains(out, "not managed by voicewall") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	code, out, _ = run(t, "explain", dir, "--from", "2001:db8::1", "--from-port", "5060", "--to", "[2001:db8::2]:5060/udp", "--zone", "wan", "--format", "json")
+	var j jsonExplain
+	if err := json.Unmarshal([]byte(out), &j); code != 0 || err != nil || j.Verdict != "drop" || j.RuleID != "sip_drop" || j.OutZone != "lan" || len(j.Trace) == 0 {
+		t.Errorf("exit %d %v\n%s", code, err, out)
+	}
+	for _, bad := range [][]string{
+		{"--from", "nope", "--to", "5060/udp"},
+		{"--from", "1.2.3.4", "--to", "5060/icmp"},
+		{"--from", "1.2.3.4", "--to", "[2001:db8::1]:5060/udp"},
+		{"--from", "1.2.3.4", "--to", "5060/udp", "--zone", "dmz"},
+		{"--to", "5060/udp"},
+	} {
+		if code, _, errOut := run(t, append([]string{"explain", dir}, bad...)...); code != 1 || errOut == "" {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, errOut)
+		}
+	}
+}
