@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -84,7 +83,7 @@ func warnf(id string, rng hcl.Range, summary, detail string, args ...any) *hcl.D
 func suggest(given string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
-		d := levenshtein.Distance(given, c, nil)
+		d := editDistance(given, c)
 		if d < bestD {
 			best, bestD = c, d
 		}
@@ -93,6 +92,34 @@ func suggest(given string, candidates []string) string {
 		return fmt.Sprintf(" Did you mean %q?", best)
 	}
 	return ""
+}
+
+// editDistance is the optimal string alignment distance: Levenshtein plus
+// the transposition of two adjacent characters as one edit, so "tsl" is
+// closer to "tls" than to "tcp".
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }
 
 // Files is the source text of every file a policy was loaded from, keyed by

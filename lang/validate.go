@@ -46,11 +46,16 @@ func (d *decoder) validate(raw []*rawBlock) *Policy {
 			}
 			if prev, ok := seen[key]; ok {
 				what := fmt.Sprintf("a second %s %q", typ, b.label)
-				if b.label == "" {
+				fix := "Merge them or rename one (names are compared ignoring case and '-' vs '_')."
+				switch {
+				case b.label == "":
 					what = "a second " + typ + " block"
+					fix = "A policy has one " + typ + " block: merge them."
+				case typ == "expect":
+					fix = "Rename one: the name identifies the test in `voicewall test` output."
 				}
 				d.add(errorf(IDDuplicate, b.rng, "Duplicate "+typ+" block",
-					"This is %s; the first is at %s:%d. Merge them or rename one (names are compared ignoring case and '-' vs '_').", what, prev.rng.Filename, prev.rng.Start.Line))
+					"This is %s; the first is at %s:%d:%d. %s", what, prev.rng.Filename, prev.rng.Start.Line, prev.rng.Start.Column, fix))
 				b.typ = "" // ignore the duplicate
 				continue
 			}
@@ -229,6 +234,11 @@ func (d *decoder) addrList(a *hcl.Attribute, what, anyID string) ([]netip.Prefix
 	var out []netip.Prefix
 	var kept []strItem
 	for _, it := range items {
+		if anyID != "" && isAnyWord(it.s) {
+			d.add(anyDiag(anyID, it, what))
+			ok = false
+			continue
+		}
 		pfx, err := ParsePrefix(it.s)
 		var hb errHostBits
 		if errors.As(err, &hb) {
@@ -242,7 +252,7 @@ func (d *decoder) addrList(a *hcl.Attribute, what, anyID string) ([]netip.Prefix
 			continue
 		}
 		if pfx.Bits() == 0 && anyID != "" {
-			d.add(errorf(anyID, it.rng, "\"Any\" is not a whitelist", "%s %q would match every address on the Internet. List the provider's published addresses instead (see its interconnect guide).", what, it.s))
+			d.add(anyDiag(anyID, it, what))
 			ok = false
 			continue
 		}
@@ -252,13 +262,29 @@ func (d *decoder) addrList(a *hcl.Attribute, what, anyID string) ([]netip.Prefix
 	return out, kept, ok
 }
 
+// isAnyWord reports the words admins write for "every address".
+func isAnyWord(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "any", "all", "*", "0/0":
+		return true
+	}
+	return false
+}
+
+func anyDiag(id string, it strItem, what string) *hcl.Diagnostic {
+	if id == IDAnyManagement {
+		return errorf(id, it.rng, "Phone management open to \"any\"", "%s %q would let every address, the Internet (WAN) included, reach the phones' web UI, SSH and provisioning. List the networks your administrators use, e.g. \"10.0.0.0/24\".", what, it.s)
+	}
+	return errorf(id, it.rng, "\"Any\" is not a whitelist", "%s %q would match every address on the Internet. List the provider's published addresses instead (see its interconnect guide).", what, it.s)
+}
+
 func (d *decoder) provider(p *Policy, b *rawBlock) {
 	pr := &Provider{Name: b.label, SIPPort: 5060, TLSPort: 5061, Transports: []Transport{TransportUDP}, Origin: origin("provider", b)}
 	if a := b.attrs["signaling"]; a != nil {
-		pfx, items, _ := d.addrList(a, "signaling", IDAnyWhitelist)
+		pfx, items, ok := d.addrList(a, "signaling", IDAnyWhitelist)
 		pr.Signaling = NewAddrSet(pfx...)
 		d.broad(pfx, items, pr)
-		if len(pfx) == 0 && len(items) == 0 {
+		if ok && len(pfx) == 0 { // not when every entry was already reported as bad
 			d.add(errorf(IDBadValue, a.Expr.Range(), "Empty signaling list", "provider %q needs at least one signaling address: SIP is accepted only from there.", pr.Name))
 		}
 	}
@@ -384,7 +410,7 @@ func (d *decoder) voiceVLAN(p *Policy, b *rawBlock) {
 			case ZoneWAN:
 				d.add(errorf(IDUnknownRef, s.rng, "Voice VLAN on the WAN", "parent = \"wan\" would put phones on the Internet side; voice VLANs hang off \"lan\"."))
 			default:
-				d.add(errorf(IDUnknownRef, s.rng, "Unknown zone", "parent must be a zone whose interface carries the tagged VLAN; %q is not one. Use \"lan\".%s", s.s, suggest(s.s, []string{"lan"})))
+				d.add(errorf(IDUnknownRef, s.rng, "Unknown zone", "parent must be a zone whose interface carries the tagged VLAN; %q is not one.%s", s.s, orDefault(suggest(s.s, []string{"lan"}), ` Use "lan".`)))
 			}
 		}
 	}
@@ -809,6 +835,13 @@ func (d *decoder) crossChecks(p *Policy, byType map[string][]*rawBlock) {
 		d.add(&hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "No logging",
 			Detail: "Without log { dropped = true } scans and toll-fraud attempts leave no trace. Add a log block.", Extra: Finding{IDNoLog}, Subject: firstRange(p)})
 	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func firstRange(p *Policy) *hcl.Range {

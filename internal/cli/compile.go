@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/voicewall/voicewall/backends"
 	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
@@ -100,6 +101,13 @@ func (e *env) compileCmd() *cobra.Command {
 	}
 	c.Flags().StringVarP(&target, "target", "t", "", "nftables, fortigate, pfsense, draytek or all")
 	c.Flags().StringVarP(&outDir, "output", "o", "", "write files into DIR (nftables.nft, fortigate.conf, pfsense.xml, draytek.txt) instead of stdout")
+	// --out (and -out, see normalizeArgs) is an alias of --output.
+	c.Flags().SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "out" {
+			name = "output"
+		}
+		return pflag.NormalizedName(name)
+	})
 	c.Flags().BoolVar(&degraded, "allow-degraded", false, "compile even when a target cannot express a protection; the output says what is missing")
 	c.Flags().StringVar(&base, "base", "", "pfSense: merge into this exported config.xml")
 	return c

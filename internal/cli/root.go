@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -21,7 +22,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // Main runs the CLI and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot(stdin, stdout, stderr)
-	root.SetArgs(args)
+	root.SetArgs(normalizeArgs(args))
 	err := root.Execute()
 	var ee exitError
 	switch {
@@ -33,6 +34,32 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Error:", err)
 		return 1
 	}
+}
+
+// singleDash are the Go-style single-dash long flags LANGUAGE.md writes
+// (`fmt -check`, `compile -out`); cobra would read "-check" as the shorthand
+// cluster -c -h -e -c -k, and "-out" as -o "ut".
+var singleDash = map[string]string{"-check": "--check", "-out": "--out"}
+
+// normalizeArgs rewrites exactly the single-dash long flags of singleDash
+// (also in the -flag=value form), up to a "--" terminator.
+func normalizeArgs(args []string) []string {
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		if long, ok := singleDash[name]; ok {
+			if hasVal {
+				out[i] = long + "=" + val
+			} else {
+				out[i] = long
+			}
+		}
+	}
+	return out
 }
 
 type env struct {
