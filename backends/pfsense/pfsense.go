@@ -515,7 +515,9 @@ func (c *compiler) renderRules() {
 			ro := newRateOpts(r, rl)
 			rates = append(rates, ro)
 			for _, s := range r.Services {
-				if s.Proto == lang.UDP {
+				// pf can only limit what a pass rule lets in: the gap is real
+				// only when UDP SIP on these ports is accepted after it.
+				if s.Proto == lang.UDP && c.acceptsLater(r, s) {
 					c.gap(rl.Origin, fmt.Sprintf("per-source rate limit of UDP SIP (%s): pf's max-src-conn-rate counts TCP connections only and pfSense has no per-source packet rate", s))
 				}
 			}
@@ -542,9 +544,15 @@ func (c *compiler) renderRules() {
 				what = string(r.Kind)
 			}
 			if m.proto != "" {
-				what += " " + m.proto
+				svc := m.proto
 				if m.dport != "" {
-					what += "/" + m.dport
+					svc += "/" + m.dport
+				}
+				if m.sport != "" {
+					svc += " from port " + m.sport
+				}
+				if !strings.Contains(what, m.dport+"/"+m.proto) || m.dport == "" {
+					what += " " + svc
 				}
 			}
 			fr.Descr = descr(r.Origin, what)
@@ -568,6 +576,27 @@ func (c *compiler) renderRules() {
 			c.rules = append(c.rules, fr)
 		}
 	}
+}
+
+// acceptsLater reports whether an accept rule after rr in its chain lets in
+// traffic of service s.
+func (c *compiler) acceptsLater(rr *lang.Rule, s lang.Service) bool {
+	after := false
+	for _, r := range c.p.Rules {
+		if r == rr {
+			after = true
+			continue
+		}
+		if !after || r.Chain != rr.Chain || r.Action != lang.ActionAccept || r.Established || r.Kind == lang.RuleEstablished {
+			continue
+		}
+		for _, x := range r.Services {
+			if x.Proto == s.Proto && overlaps(x.Ports, s.Ports) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func overlaps(a, b lang.PortRange) bool {
