@@ -145,7 +145,12 @@ func (d *decoder) target(p *Policy, b *rawBlock) {
 		if !ok {
 			continue
 		}
-		if !safeTargetValue(v.s) {
+		if n == "blocklist_url" {
+			if !safeURL(v.s) {
+				d.add(errorf(IDUnsafeName, v.rng, "Bad blocklist URL", "%s = %q: write an http:// or https:// URL of at most 255 characters, without spaces, quotes, backslashes or angle brackets.", n, v.s))
+				continue
+			}
+		} else if !safeTargetValue(v.s) {
 			d.add(errorf(IDUnsafeName, v.rng, "Unsafe value", "%s = %q cannot be carried safely into %s output: use letters, digits and . _ - / : only, at most 64 characters.", n, v.s, b.label))
 			continue
 		}
@@ -169,6 +174,20 @@ func (d *decoder) target(p *Policy, b *rawBlock) {
 		d.add(errorf(IDBadValue, b.rng, "WAN and LAN are the same interface", "target %q maps both wan and lan to %q; voicewall tells zones apart by interface.", b.label, t.WAN))
 	}
 	p.Targets[b.label] = t
+}
+
+// safeURL accepts URL characters (RFC 3986) except quotes: the value is
+// written into vendor configurations inside double quotes.
+func safeURL(s string) bool {
+	if len(s) > 255 || !(strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) {
+		return false
+	}
+	for _, r := range s {
+		if !(r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~:/?#[]@!$&()*+,;=%", r))) {
+			return false
+		}
+	}
+	return true
 }
 
 func safeTargetValue(s string) bool {

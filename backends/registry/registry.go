@@ -5,6 +5,7 @@ package registry
 import (
 	"github.com/voicewall/voicewall/backends"
 	"github.com/voicewall/voicewall/backends/draytek"
+	"github.com/voicewall/voicewall/backends/fortigate"
 	"github.com/voicewall/voicewall/backends/nftables"
 )
 
@@ -18,6 +19,7 @@ type Target struct {
 // Targets in the order `--target all` renders them.
 var Targets = []Target{
 	{"nftables", "nftables.nft", nftables.Compile},
+	{"fortigate", "fortigate.conf", fortigate.Compile},
 	{"draytek", "draytek.txt", draytek.Compile},
 }
 
