@@ -12,7 +12,6 @@ import (
 	"hash/fnv"
 	"math"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -172,6 +171,11 @@ func (c *compiler) addAlias(ref *lang.AddrRef) string {
 		for _, pfx := range ref.Set.Prefixes(v6) {
 			entries = append(entries, pfx.String())
 		}
+	}
+	if len(entries) == 0 {
+		// An empty set matches nothing: rules using it are left out.
+		c.aliasOf[ref.Name] = ""
+		return ""
 	}
 	origin := lang.Origin{Kind: "policy"}
 	what := "address set " + ref.Name
@@ -818,14 +822,4 @@ func (c *compiler) fragment() ([]byte, error) {
 // allFilterRules is the filter rules in output order.
 func (c *compiler) allFilterRules() []FilterRule {
 	return append(append([]FilterRule{}, c.tagRules...), c.rules...)
-}
-
-// sortedKeys is a helper for deterministic map iteration.
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
