@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"net/url"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/voicewall/voicewall/lang"
@@ -17,8 +19,9 @@ type sarifDoc struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool       sarifTool     `json:"tool"`
+	ColumnKind string        `json:"columnKind"`
+	Results    []sarifResult `json:"results"`
 }
 
 type sarifTool struct {
@@ -37,9 +40,14 @@ type sarifText struct {
 }
 
 type sarifRule struct {
-	ID               string    `json:"id"`
-	ShortDescription sarifText `json:"shortDescription"`
-	HelpURI          string    `json:"helpUri,omitempty"`
+	ID                   string             `json:"id"`
+	ShortDescription     sarifText          `json:"shortDescription"`
+	HelpURI              string             `json:"helpUri,omitempty"`
+	DefaultConfiguration sarifConfiguration `json:"defaultConfiguration"`
+}
+
+type sarifConfiguration struct {
+	Level string `json:"level"`
 }
 
 type sarifResult struct {
@@ -60,7 +68,8 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
@@ -70,17 +79,32 @@ type sarifRegion struct {
 	EndColumn   int `json:"endColumn,omitempty"`
 }
 
+// sarifSchema is the OASIS SARIF 2.1.0 schema (errata 01).
+const sarifSchema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+// rulesDocURI is where each finding ID is explained; SARIF's helpUri must be
+// an absolute URI, and docs/rules.md has one "## VWxxx" section per ID.
+const rulesDocURI = "https://github.com/voicewall/voicewall/blob/main/docs/rules.md#"
+
+func sarifLevel(d *hcl.Diagnostic) string {
+	if d.Severity == hcl.DiagWarning {
+		return "warning"
+	}
+	return "error"
+}
+
 func sarifLog(l *lang.Loaded) sarifDoc {
 	ds := append(hcl.Diagnostics(nil), l.Diags...)
 	lang.SortDiagnostics(ds)
-	ids := map[string]string{}
+	levels := map[string]string{}
 	for _, d := range ds {
-		if _, ok := ids[lang.FindingID(d)]; !ok {
-			ids[lang.FindingID(d)] = lang.FindingTitle(lang.FindingID(d))
+		id := lang.FindingID(d)
+		if lv, ok := levels[id]; !ok || lv == "warning" {
+			levels[id] = sarifLevel(d)
 		}
 	}
 	var ruleIDs []string
-	for id := range ids {
+	for id := range levels {
 		ruleIDs = append(ruleIDs, id)
 	}
 	sort.Strings(ruleIDs)
@@ -88,39 +112,86 @@ func sarifLog(l *lang.Loaded) sarifDoc {
 	rules := []sarifRule{}
 	for i, id := range ruleIDs {
 		index[id] = i
-		rules = append(rules, sarifRule{ID: id, ShortDescription: sarifText{ids[id]}, HelpURI: "docs/rules.md#" + id})
+		title := lang.FindingTitle(id)
+		if title == "" {
+			title = id
+		}
+		rules = append(rules, sarifRule{ID: id, ShortDescription: sarifText{title},
+			HelpURI: rulesDocURI + strings.ToLower(id), DefaultConfiguration: sarifConfiguration{levels[id]}})
 	}
 	results := []sarifResult{}
 	for _, d := range ds {
 		id := lang.FindingID(d)
-		level := "error"
-		if d.Severity == hcl.DiagWarning {
-			level = "warning"
-		}
-		msg := d.Summary
+		msg := strings.TrimSpace(d.Summary)
 		if d.Detail != "" {
 			msg += ": " + d.Detail
 		}
-		r := sarifResult{RuleID: id, RuleIndex: index[id], Level: level, Message: sarifText{msg}}
-		if d.Subject != nil {
-			uri := d.Subject.Filename
-			if root := policyDir(l); root != "" && !filepath.IsAbs(uri) {
-				uri = filepath.ToSlash(filepath.Join(root, uri))
-			}
-			r.Locations = []sarifLocation{{sarifPhysical{sarifArtifact{uri}, sarifRegion{
-				StartLine: d.Subject.Start.Line, StartColumn: max(d.Subject.Start.Column, 1),
-				EndLine: d.Subject.End.Line, EndColumn: d.Subject.End.Column}}}}
+		if msg == "" {
+			msg = lang.FindingTitle(id)
+		}
+		r := sarifResult{RuleID: id, RuleIndex: index[id], Level: sarifLevel(d), Message: sarifText{msg}}
+		if loc, ok := sarifLocationOf(l, d); ok {
+			r.Locations = []sarifLocation{loc}
 		}
 		results = append(results, r)
 	}
 	return sarifDoc{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Schema:  sarifSchema,
 		Version: "2.1.0",
 		Runs: []sarifRun{{
-			Tool:    sarifTool{sarifDriver{Name: "voicewall", Version: Version, InformationURI: "https://github.com/voicewall/voicewall", Rules: rules}},
-			Results: results,
+			Tool:       sarifTool{sarifDriver{Name: "voicewall", Version: Version, InformationURI: "https://github.com/voicewall/voicewall", Rules: rules}},
+			ColumnKind: "unicodeCodePoints", // HCL counts columns in characters
+			Results:    results,
 		}},
 	}
+}
+
+// sarifLocationOf is the diagnostic's file and region. Findings about the
+// policy as a whole (no subject) point at the first line of its first file,
+// so review tools, which annotate only located results, still show them.
+func sarifLocationOf(l *lang.Loaded, d *hcl.Diagnostic) (sarifLocation, bool) {
+	var rng hcl.Range
+	switch {
+	case d.Subject != nil && d.Subject.Filename != "":
+		rng = *d.Subject
+	default:
+		names := make([]string, 0, len(l.Files))
+		for name := range l.Files {
+			names = append(names, name)
+		}
+		if len(names) == 0 {
+			return sarifLocation{}, false
+		}
+		sort.Strings(names)
+		rng = hcl.Range{Filename: names[0], Start: hcl.Pos{Line: 1, Column: 1}, End: hcl.Pos{Line: 1, Column: 1}}
+	}
+	region := sarifRegion{StartLine: max(rng.Start.Line, 1), StartColumn: max(rng.Start.Column, 1)}
+	// SARIF: the end is optional; when given it must not precede the start
+	// (endColumn is exclusive, like HCL's End.Column).
+	if rng.End.Line > region.StartLine || rng.End.Line == region.StartLine && rng.End.Column >= region.StartColumn {
+		region.EndLine, region.EndColumn = rng.End.Line, max(rng.End.Column, 1)
+	}
+	return sarifLocation{sarifPhysical{sarifFileURI(policyDir(l), rng.Filename), region}}, true
+}
+
+// sarifFileURI is a URI reference for a policy file: relative to the
+// working directory (the repository root, where review tools resolve it,
+// marked with the conventional %SRCROOT% base) or a file:// URI for an
+// absolute path. Characters a URI cannot carry are percent-encoded.
+func sarifFileURI(root, name string) sarifArtifact {
+	p := name
+	if root != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	p = filepath.ToSlash(filepath.Clean(p))
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") {
+		return sarifArtifact{URI: (&url.URL{Scheme: "file", Path: p}).String()}
+	}
+	u := (&url.URL{Path: p}).String()
+	if strings.HasPrefix(u, "./") {
+		u = u[2:]
+	}
+	return sarifArtifact{URI: u, URIBaseID: "%SRCROOT%"}
 }
 
 // policyDir makes SARIF paths relative to the repository (the working
