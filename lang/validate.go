@@ -182,7 +182,8 @@ func safeURL(s string) bool {
 	if len(s) > 255 || !(strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) {
 		return false
 	}
-	for _, r := range s {
+	// "{name}" is the pfSense placeholder for the feed file name (docs/targets-pfsense.md).
+	for _, r := range strings.ReplaceAll(s, "{name}", "name") {
 		if !(r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~:/?#[]@!$&()*+,;=%", r))) {
 			return false
 		}
@@ -448,6 +449,9 @@ func (d *decoder) voiceVLAN(p *Policy, b *rawBlock) {
 		if items, ok := d.strList(sas); ok {
 			for _, it := range items {
 				subnets = append(subnets, d.subnet(it, &v.SubnetPrefixes)...)
+			}
+			if len(items) == 0 {
+				d.add(errorf(IDSchema, sas.Expr.Range(), "Empty subnets", "voice_vlan %q needs at least one subnet, e.g. subnets = [\"10.20.0.0/24\", \"2001:db8:20::/64\"], so its rules can name the phones.", v.Name))
 			}
 		}
 	}

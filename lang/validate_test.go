@@ -240,6 +240,19 @@ func TestValidation(t *testing.T) {
   providers = ["telnyx"]
 }
 `, want: []want{wErr(lang.IDBadAddress, `"2001:db8:20::/64x"`, "")}},
+		{name: "empty subnets list",
+			src: `+voice_vlan "phones" {
+  id        = 20
+  subnets   = []
+  providers = ["telnyx"]
+}
+`, want: []want{wErr(lang.IDSchema, `[]`, "at least one subnet")}},
+		{name: "voice_vlan without subnet",
+			src: `+voice_vlan "phones" {
+  id        = 20
+  providers = ["telnyx"]
+}
+`, want: []want{wErr(lang.IDSchema, `voice_vlan "phones"`, "subnet")}},
 		{name: "bad management address",
 			src: `+voice_vlan "phones" {
   id         = 20
@@ -692,6 +705,20 @@ provider "telnyx" {
 		{name: "target interface with a quote",
 			src:  "+target \"nftables\" {\n  wan = \"eth0\\\"\"\n  lan = \"eth1\"\n}\n",
 			want: []want{wErr(lang.IDUnsafeName, `"eth0\""`, "")}},
+
+		{name: "blocklist_url with {name} and a query string is fine",
+			src: `+target "pfsense" {
+  blocklist_url = "https://feeds.example.com/vw/{name}?token=a1&fmt=txt"
+}
+`},
+		{name: "blocklist_url with a quote",
+			src:  "+target \"fortigate\" {\n  blocklist_url = \"https://x.example/a\\\"b\"\n}\n",
+			want: []want{wErr(lang.IDUnsafeName, `"https://`, "URL")}},
+		{name: "blocklist_url that is not http",
+			src: `+target "fortigate" {
+  blocklist_url = "file:///etc/passwd"
+}
+`, want: []want{wErr(lang.IDUnsafeName, `"file:///etc/passwd"`, "URL")}},
 
 		// --- schema: unknown blocks and attributes ---
 		{name: "unknown block with did you mean",
