@@ -45,7 +45,7 @@ func attrs(req []string, opt ...string) *hcl.BodySchema {
 var TargetExtras = map[string][]string{
 	"nftables":  {},
 	"fortigate": {"version", "sip_helper_index", "blocklist_url", "wan_ip", "vdom"},
-	"pfsense":   {"blocklist_url"},
+	"pfsense":   {"blocklist_url", "wan_if", "lan_if"},
 	"draytek":   {"wan_index", "object_base", "group_base", "service_base", "filter_set", "rule_base", "nat_base", "vlan_base", "lan_base"},
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/voicewall/voicewall/backends/draytek"
 	"github.com/voicewall/voicewall/backends/fortigate"
 	"github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/backends/pfsense"
 )
 
 // Target is one compile target.
@@ -20,6 +21,7 @@ type Target struct {
 var Targets = []Target{
 	{"nftables", "nftables.nft", nftables.Compile},
 	{"fortigate", "fortigate.conf", fortigate.Compile},
+	{"pfsense", "pfsense.xml", pfsense.Compile},
 	{"draytek", "draytek.txt", draytek.Compile},
 }
 
