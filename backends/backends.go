@@ -55,6 +55,7 @@ func Gap(opts Options, target string, o lang.Origin, what string) *hcl.Diagnosti
 		Summary:  fmt.Sprintf("%s: %s", target, what),
 		Detail:   detail,
 		Subject:  rangePtr(r),
+		Extra:    lang.Finding{ID: lang.IDCapabilityGap},
 	}
 }
 

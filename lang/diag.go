@@ -22,6 +22,12 @@ func FindingID(d *hcl.Diagnostic) string {
 	if f, ok := d.Extra.(Finding); ok {
 		return f.ID
 	}
+	if i := strings.Index(d.Summary, ": "); i > 0 && isTargetName(d.Summary[:i]) {
+		if d.Severity == hcl.DiagError || strings.Contains(d.Detail, "--allow-degraded") {
+			return IDCapabilityGap
+		}
+		return IDTargetNote
+	}
 	switch d.Summary {
 	case "Unsupported argument", "Unsupported block type", "Missing required argument",
 		"Extraneous label", "Missing name for " + "block", "Duplicate argument", "Unexpected block":
@@ -67,6 +73,8 @@ const (
 	IDBroadProvider   = "VW109" // very broad provider range
 	IDNoProviders     = "VW110" // policy without providers
 	IDUnusedProvider  = "VW111" // provider not used by any pbx or voice VLAN
+	IDCapabilityGap   = "VW201" // a target cannot express a protection
+	IDTargetNote      = "VW202" // a target emulates a protection or needs a manual step
 )
 
 func errorf(id string, rng hcl.Range, summary, detail string, args ...any) *hcl.Diagnostic {
@@ -288,6 +296,8 @@ var findingTitles = map[string]string{
 	IDBroadProvider:   "Very broad provider range",
 	IDNoProviders:     "Policy without providers",
 	IDUnusedProvider:  "Provider serves no PBX or voice VLAN",
+	IDCapabilityGap:   "Target cannot express a protection",
+	IDTargetNote:      "Target emulates a protection or needs a manual step",
 }
 
 // FindingTitle is the short description of a finding ID.
@@ -301,4 +311,13 @@ func FindingIDs() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func isTargetName(s string) bool {
+	for _, t := range TargetNames {
+		if t == s {
+			return true
+		}
+	}
+	return false
 }

@@ -111,6 +111,7 @@ func loadSources(root string, srcs []source) *Loaded {
 	p.Root = root
 	if !d.diags.HasErrors() {
 		d.lower(p)
+		d.diags = append(d.diags, lint(p)...)
 		l.Policy = p
 	}
 	l.Diags = d.diags

@@ -174,7 +174,7 @@ func (d *decoder) lower(p *Policy) {
 		r := &Rule{ID: base + "_management_drop", Chain: ChainVoiceIngress, Kind: RuleMgmtDefault, OutZone: v.Name,
 			Dst: subnets, Services: v.ManagementPorts, Action: ActionDrop, Log: logDrops,
 			Comment: fmt.Sprintf("management of %s phones from anyone else", v.Name), Origin: v.Origin}
-		if v.Management.Empty() {
+		if !v.ManagementGiven {
 			r.InZone = ZoneWAN // no management list: only the WAN is shut out
 			r.Comment = fmt.Sprintf("management of %s phones from the WAN", v.Name)
 		}

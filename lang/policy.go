@@ -322,6 +322,7 @@ type VoiceVLAN struct {
 	SubnetPrefixes  []netip.Prefix // as written (gateway addressing for vendor targets)
 	Providers       []*Provider
 	Management      AddrSet
+	ManagementGiven bool      // management = [...] was written; [] means nobody
 	ManagementPorts []Service // the phones' web UI, SSH, telnet, SNMP
 	DSCP            string    // RTP marking, e.g. "ef"; SIP is marked SIPDSCP
 	Origin          Origin

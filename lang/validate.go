@@ -468,6 +468,7 @@ func (d *decoder) voiceVLAN(p *Policy, b *rawBlock) {
 			"voice_vlan %q has no providers = [...], so phones may send SIP to any server on the Internet: a hijacked phone can place fraudulent calls through a rogue provider (toll fraud). List the providers the phones use, or providers = [] when they talk only to a local PBX.", v.Name))
 	}
 	if a := b.attrs["management"]; a != nil {
+		v.ManagementGiven = true
 		pfx, _, _ := d.addrList(a, "management", IDAnyManagement)
 		v.Management = NewAddrSet(pfx...)
 	}
