@@ -1,0 +1,114 @@
+package live
+
+import (
+	"bytes"
+	"encoding/binary"
+)
+
+// attr is one netlink attribute; Type has the nested/byte-order bits cleared.
+type attr struct {
+	Type uint16
+	Data []byte
+}
+
+const nlaTypeMask = 0x3fff
+
+// parseAttrs splits b into attributes (no copying; malformed tails are
+// ignored).
+func parseAttrs(b []byte) []attr {
+	var out []attr
+	for len(b) >= 4 {
+		l := int(binary.NativeEndian.Uint16(b[0:2]))
+		t := binary.NativeEndian.Uint16(b[2:4]) & nlaTypeMask
+		if l < 4 || l > len(b) {
+			break
+		}
+		out = append(out, attr{Type: t, Data: b[4:l]})
+		a := (l + 3) &^ 3
+		if a > len(b) {
+			a = len(b)
+		}
+		b = b[a:]
+	}
+	return out
+}
+
+// forAttrs calls fn for every attribute in b without allocating.
+func forAttrs(b []byte, fn func(t uint16, data []byte)) {
+	for len(b) >= 4 {
+		l := int(binary.NativeEndian.Uint16(b[0:2]))
+		t := binary.NativeEndian.Uint16(b[2:4]) & nlaTypeMask
+		if l < 4 || l > len(b) {
+			return
+		}
+		fn(t, b[4:l])
+		a := (l + 3) &^ 3
+		if a > len(b) {
+			a = len(b)
+		}
+		b = b[a:]
+	}
+}
+
+// appendAttr appends one attribute (header, data, padding).
+func appendAttr(b []byte, typ uint16, data []byte) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(4+len(data)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, data...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// beginNested appends a nested attribute header whose length is fixed by
+// endNested; it returns the offset of the header.
+func beginNested(b []byte, typ uint16) ([]byte, int) {
+	off := len(b)
+	b = binary.NativeEndian.AppendUint16(b, 0)
+	b = binary.NativeEndian.AppendUint16(b, typ|0x8000) // NLA_F_NESTED
+	return b, off
+}
+
+func endNested(b []byte, off int) []byte {
+	binary.NativeEndian.PutUint16(b[off:], uint16(len(b)-off))
+	return b
+}
+
+func appendStrAttr(b []byte, typ uint16, s string) []byte {
+	return appendAttr(b, typ, append([]byte(s), 0))
+}
+
+func appendU32Attr(b []byte, typ uint16, v uint32) []byte {
+	return appendAttr(b, typ, binary.BigEndian.AppendUint32(nil, v))
+}
+
+func cstring(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+func be32(b []byte) uint32 {
+	if len(b) < 4 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(b)
+}
+
+func be64(b []byte) uint64 {
+	if len(b) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+// nfgenmsg is the 4-byte header after the netlink header.
+func nfgenmsg(family uint8, resID uint16) []byte {
+	return []byte{family, 0 /* NFNETLINK_V0 */, byte(resID >> 8), byte(resID)}
+}
+
+// nftaTableUserdata is NFTA_TABLE_USERDATA (linux/netfilter/nf_tables.h),
+// which x/sys/unix does not define.
+const nftaTableUserdata = 6

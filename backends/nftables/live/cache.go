@@ -1,0 +1,249 @@
+package live
+
+// The state cache lets a no-op plan skip dumping big sets (pitfall 6: a
+// 100,000-range set takes about 0.3 s to dump). After every apply voicewall
+// writes the element ranges it left in each set, keyed by the table's
+// identity (a random nonce in the table's userdata, set when voicewall
+// created the table) and by the ruleset generation the apply produced.
+// A plan uses the cache only when both still match: the generation moves
+// with every commit by anyone, so a matching generation proves the kernel
+// still holds exactly what voicewall wrote. Otherwise it dumps the sets.
+// The cache lives in /run (tmpfs): it goes away on reboot, as does the
+// kernel state it describes.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"go4.org/netipx"
+)
+
+// StateDir is where voicewall keeps its cache and pending rollbacks.
+// VOICEWALL_STATE_DIR overrides it.
+func StateDir() string {
+	if d := os.Getenv("VOICEWALL_STATE_DIR"); d != "" {
+		return d
+	}
+	return "/run/voicewall"
+}
+
+const cacheMagic = "VWC1"
+
+type cacheSet struct {
+	name   string
+	v6     bool
+	marker bool
+	digest [32]byte
+	raw    []byte // ranges: From, To bytes
+}
+
+func (c *cacheSet) content() *SetContent {
+	kl := 4
+	if c.v6 {
+		kl = 16
+	}
+	n := len(c.raw) / (2 * kl)
+	sc := &SetContent{Marker: c.marker, Ranges: make([]netipx.IPRange, 0, n)}
+	for i := 0; i < n; i++ {
+		b := c.raw[i*2*kl:]
+		from, _ := netip.AddrFromSlice(b[:kl])
+		to, _ := netip.AddrFromSlice(b[kl : 2*kl])
+		sc.Ranges = append(sc.Ranges, netipx.IPRangeFrom(from, to))
+	}
+	return sc
+}
+
+type cacheFile struct {
+	nonce []byte
+	genid uint32
+	sets  []*cacheSet
+}
+
+func (f *cacheFile) set(name string) *cacheSet {
+	for _, s := range f.sets {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func cachePath(nonce []byte) string {
+	return filepath.Join(StateDir(), "cache", hex.EncodeToString(nonce)+".bin")
+}
+
+// rangesDigest is a digest of a set's ranges (and its marker).
+func rangesDigest(rs []netipx.IPRange, marker bool) [32]byte {
+	h := sha256.New()
+	var buf []byte
+	if marker {
+		buf = append(buf, 1)
+	} else {
+		buf = append(buf, 0)
+	}
+	for i, r := range rs {
+		buf = r.From().AppendTo(buf)
+		buf = append(buf, '-')
+		buf = r.To().AppendTo(buf)
+		buf = append(buf, ',')
+		if i%1024 == 1023 {
+			h.Write(buf)
+			buf = buf[:0]
+		}
+	}
+	h.Write(buf)
+	var d [32]byte
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+func encodeRanges(rs []netipx.IPRange) []byte {
+	var b []byte
+	for _, r := range rs {
+		b = append(b, r.From().AsSlice()...)
+		b = append(b, r.To().AsSlice()...)
+	}
+	return b
+}
+
+// writeCache records the sets of t (the table as just applied) for the
+// table identity nonce at generation genid. Errors are ignored: without a
+// cache, plans read the kernel.
+func writeCache(nonce []byte, genid uint32, sets map[string]*SetContent, v6 map[string]bool) {
+	if nonce == nil {
+		return
+	}
+	dir := filepath.Join(StateDir(), "cache")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return
+	}
+	names := make([]string, 0, len(sets))
+	for n := range sets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	b.WriteString(cacheMagic)
+	b.Write(nonce)
+	_ = binary.Write(&b, binary.BigEndian, genid)
+	_ = binary.Write(&b, binary.BigEndian, uint32(len(names)))
+	for _, n := range names {
+		c := sets[n]
+		_ = binary.Write(&b, binary.BigEndian, uint16(len(n)))
+		b.WriteString(n)
+		flags := byte(0)
+		if v6[n] {
+			flags |= 1
+		}
+		if c.Marker {
+			flags |= 2
+		}
+		b.WriteByte(flags)
+		d := rangesDigest(c.Ranges, c.Marker)
+		b.Write(d[:])
+		raw := encodeRanges(c.Ranges)
+		_ = binary.Write(&b, binary.BigEndian, uint32(len(raw)))
+		b.Write(raw)
+	}
+	path := cachePath(nonce)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
+		return
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return
+	}
+	pruneCache(dir, filepath.Base(path))
+}
+
+// pruneCache keeps the directory small: caches of tables that no longer
+// exist are useless; keep the newest few.
+func pruneCache(dir, keep string) {
+	es, err := os.ReadDir(dir)
+	if err != nil || len(es) <= 16 {
+		return
+	}
+	type fi struct {
+		name string
+		mod  int64
+	}
+	var fs []fi
+	for _, e := range es {
+		if e.Name() == keep || !strings.HasSuffix(e.Name(), ".bin") {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			fs = append(fs, fi{e.Name(), info.ModTime().UnixNano()})
+		}
+	}
+	sort.Slice(fs, func(i, j int) bool { return fs[i].mod > fs[j].mod })
+	for i := 15; i < len(fs); i++ {
+		os.Remove(filepath.Join(dir, fs[i].name))
+	}
+}
+
+// dropCache removes the cache of a table identity.
+func dropCache(nonce []byte) {
+	if nonce != nil {
+		os.Remove(cachePath(nonce))
+	}
+}
+
+// loadCache returns the cache for nonce if it was written at generation
+// genid, else nil.
+func loadCache(nonce []byte, genid uint32) *cacheFile {
+	b, err := os.ReadFile(cachePath(nonce))
+	if err != nil {
+		return nil
+	}
+	f, err := parseCache(b)
+	if err != nil || !bytes.Equal(f.nonce, nonce) || f.genid != genid {
+		return nil
+	}
+	return f
+}
+
+func parseCache(b []byte) (*cacheFile, error) {
+	bad := errors.New("bad cache file")
+	if len(b) < 4+16+8 || string(b[:4]) != cacheMagic {
+		return nil, bad
+	}
+	f := &cacheFile{nonce: b[4:20], genid: binary.BigEndian.Uint32(b[20:24])}
+	n := binary.BigEndian.Uint32(b[24:28])
+	b = b[28:]
+	for i := uint32(0); i < n; i++ {
+		if len(b) < 2 {
+			return nil, bad
+		}
+		l := int(binary.BigEndian.Uint16(b))
+		if len(b) < 2+l+1+32+4 {
+			return nil, bad
+		}
+		s := &cacheSet{name: string(b[2 : 2+l])}
+		b = b[2+l:]
+		s.v6, s.marker = b[0]&1 != 0, b[0]&2 != 0
+		copy(s.digest[:], b[1:33])
+		rl := int(binary.BigEndian.Uint32(b[33:37]))
+		b = b[37:]
+		kl := 4
+		if s.v6 {
+			kl = 16
+		}
+		if len(b) < rl || rl%(2*kl) != 0 {
+			return nil, bad
+		}
+		s.raw = b[:rl]
+		b = b[rl:]
+		f.sets = append(f.sets, s)
+	}
+	return f, nil
+}

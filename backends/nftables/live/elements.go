@@ -1,0 +1,296 @@
+package live
+
+// Interval set elements: encoded by hand (google/nftables builds one
+// attribute slice per element, too slow for 100,000 entries), chunked so no
+// message overflows the 16-bit attribute length (pitfall 1), read back with
+// a raw dump (pitfall 6) and normalized (pitfall 5).
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"go4.org/netipx"
+	"golang.org/x/sys/unix"
+
+	vw "github.com/voicewall/voicewall/backends/nftables"
+)
+
+// ChunkElements is how many set elements one netlink message carries at
+// most. 1,000 IPv6 elements stay far below the 64 KB attribute limit.
+const ChunkElements = 1000
+
+// elem is one kernel set element: a key, whether it is an interval end, and
+// whether it opens an interval that runs to the end of the key space.
+type elem struct {
+	key  []byte
+	end  bool
+	open bool
+}
+
+// SetContent is an interval set's elements in normalized form.
+type SetContent struct {
+	Ranges []netipx.IPRange // sorted, as the elements describe them
+	// Marker reports the end element at key 0 nft puts in front of the
+	// first interval (when it does not start at 0).
+	Marker bool
+	// Odd counts elements that do not fit the interval layout (an end
+	// without a start); such a set is rewritten whole.
+	Odd int
+}
+
+func needsMarker(rs []netipx.IPRange) bool {
+	return len(rs) > 0 && !rs[0].From().IsUnspecified()
+}
+
+// rangeElems appends the elements of ranges: start, then end+1 with the
+// interval-end flag; a range reaching the last address is left open.
+func rangeElems(out []elem, rs []netipx.IPRange) []elem {
+	for _, r := range rs {
+		next := r.To().Next()
+		if !next.IsValid() {
+			out = append(out, elem{key: r.From().AsSlice(), open: true})
+			continue
+		}
+		out = append(out, elem{key: r.From().AsSlice()}, elem{key: next.AsSlice(), end: true})
+	}
+	return out
+}
+
+func markerElem(v6 bool) elem {
+	if v6 {
+		return elem{key: make([]byte, 16), end: true}
+	}
+	return elem{key: make([]byte, 4), end: true}
+}
+
+// setElems is the full element list of a set as `nft -f` sends it.
+func setElems(s *vw.Set) []elem {
+	out := make([]elem, 0, 2*len(s.Elements)+1)
+	if needsMarker(s.Elements) {
+		out = append(out, markerElem(s.V6()))
+	}
+	return rangeElems(out, s.Elements)
+}
+
+// elemMsgs encodes elements into NEWSETELEM (add) or DELSETELEM messages
+// of at most ChunkElements elements each. setID names a set created in the
+// same batch (0 for an existing set).
+func elemMsgs(add bool, set string, setID uint32, elems []elem, what string) []Msg {
+	typ := nftType(unix.NFT_MSG_DELSETELEM)
+	flags := uint16(flagRequest | flagAck)
+	if add {
+		typ = nftType(unix.NFT_MSG_NEWSETELEM)
+		flags |= unix.NLM_F_CREATE
+	}
+	var out []Msg
+	for len(elems) > 0 {
+		n := min(len(elems), ChunkElements)
+		chunk := elems[:n]
+		elems = elems[n:]
+		b := make([]byte, 0, 64+n*(28+len(chunk[0].key)))
+		b = append(b, nfgenmsg(unix.NFPROTO_INET, 0)...)
+		b = appendStrAttr(b, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
+		b = appendStrAttr(b, unix.NFTA_SET_ELEM_LIST_SET, set)
+		if setID != 0 {
+			b = appendU32Attr(b, unix.NFTA_SET_ELEM_LIST_SET_ID, setID)
+		}
+		b, list := beginNested(b, unix.NFTA_SET_ELEM_LIST_ELEMENTS)
+		for _, e := range chunk {
+			var item int
+			b, item = beginNested(b, unix.NFTA_LIST_ELEM)
+			if e.end {
+				b = appendU32Attr(b, unix.NFTA_SET_ELEM_FLAGS, unix.NFT_SET_ELEM_INTERVAL_END)
+			}
+			var key int
+			b, key = beginNested(b, unix.NFTA_SET_ELEM_KEY)
+			b = appendAttr(b, unix.NFTA_DATA_VALUE, e.key)
+			b = endNested(b, key)
+			if e.open {
+				b = appendAttr(b, unix.NFTA_SET_ELEM_USERDATA, elemFlagOpen)
+			}
+			b = endNested(b, item)
+		}
+		b = endNested(b, list)
+		verb := "delete"
+		if add {
+			verb = "add"
+		}
+		out = append(out, Msg{Type: typ, Flags: flags, Data: b, Elems: n,
+			What: fmt.Sprintf("%s %d elements of set %s (%s)", verb, n, set, what)})
+	}
+	return out
+}
+
+// dumpSetElems reads every element of a set with one raw dump request on s.
+func dumpSetElems(s *sock, set string) ([]elem, error) {
+	req := nfgenmsg(unix.NFPROTO_INET, 0)
+	req = appendStrAttr(req, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
+	req = appendStrAttr(req, unix.NFTA_SET_ELEM_LIST_SET, set)
+	var out []elem
+	err := s.dump(nftType(unix.NFT_MSG_GETSETELEM), req, func(m nlMsg) error {
+		if len(m.Data) < 4 {
+			return nil
+		}
+		forAttrs(m.Data[4:], func(t uint16, d []byte) {
+			if t != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
+				return
+			}
+			forAttrs(d, func(_ uint16, item []byte) {
+				var e elem
+				forAttrs(item, func(t uint16, d []byte) {
+					switch t {
+					case unix.NFTA_SET_ELEM_KEY:
+						forAttrs(d, func(t uint16, v []byte) {
+							if t == unix.NFTA_DATA_VALUE {
+								e.key = bytes.Clone(v)
+							}
+						})
+					case unix.NFTA_SET_ELEM_FLAGS:
+						e.end = be32(d)&unix.NFT_SET_ELEM_INTERVAL_END != 0
+					case unix.NFTA_SET_ELEM_USERDATA:
+						e.open = bytes.Contains(d, elemFlagOpen)
+					}
+				})
+				if e.key != nil {
+					out = append(out, e)
+				}
+			})
+		})
+		return nil
+	})
+	return out, err
+}
+
+// dump sends one dump request and calls fn for every reply until DONE.
+func (s *sock) dump(typ uint16, data []byte, fn func(nlMsg) error) error {
+	seq := s.nextSeq()
+	if err := s.send(appendMsg(nil, typ, flagRequest|flagDump|flagAck, seq, data)); err != nil {
+		return err
+	}
+	for {
+		msgs, err := s.recv()
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.Seq != seq {
+				continue
+			}
+			switch m.Type {
+			case unix.NLMSG_DONE:
+				if len(m.Data) >= 4 {
+					if code := int32(binary.NativeEndian.Uint32(m.Data)); code < 0 {
+						return unix.Errno(-code)
+					}
+				}
+				return nil
+			case unix.NLMSG_ERROR:
+				errno, _, text := nlError(m)
+				if errno != 0 {
+					if text != "" {
+						return fmt.Errorf("%w (%s)", errno, text)
+					}
+					return errno
+				}
+				return nil
+			}
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// normalize turns kernel elements into ranges (pitfall 5: they come back in
+// reverse order, as start/end pairs).
+func normalize(es []elem, v6 bool) SetContent {
+	var c SetContent
+	cmp := func(a, b elem) int {
+		if d := bytes.Compare(a.key, b.key); d != 0 {
+			return d
+		}
+		// At one key an end sorts before a start.
+		switch {
+		case a.end == b.end:
+			return 0
+		case a.end:
+			return -1
+		}
+		return 1
+	}
+	sorted := slices.IsSortedFunc(es, cmp)
+	if !sorted {
+		rev := make([]elem, len(es))
+		for i, e := range es {
+			rev[len(es)-1-i] = e
+		}
+		es = rev
+		if !slices.IsSortedFunc(es, cmp) {
+			slices.SortFunc(es, cmp)
+		}
+	}
+	c.Ranges = make([]netipx.IPRange, 0, len(es)/2)
+	for i := 0; i < len(es); i++ {
+		e := es[i]
+		a, ok := netip.AddrFromSlice(e.key)
+		if !ok || a.Is6() != v6 {
+			c.Odd++
+			continue
+		}
+		if e.end {
+			if i == 0 && a.IsUnspecified() {
+				c.Marker = true
+			} else {
+				c.Odd++
+			}
+			continue
+		}
+		if i+1 < len(es) && es[i+1].end {
+			b, ok := netip.AddrFromSlice(es[i+1].key)
+			if !ok || b.Compare(a) <= 0 {
+				c.Odd++
+				continue
+			}
+			c.Ranges = append(c.Ranges, netipx.IPRangeFrom(a, b.Prev()))
+			i++
+			continue
+		}
+		// A start without an end: open to the end of the key space.
+		c.Ranges = append(c.Ranges, netipx.IPRangeFrom(a, maxAddr(v6)))
+	}
+	return c
+}
+
+// rangeDelta compares two sorted range lists: ranges only in old are
+// removed, ranges only in new are added (a changed range is both).
+func rangeDelta(old, new []netipx.IPRange) (del, add []netipx.IPRange) {
+	i, j := 0, 0
+	for i < len(old) && j < len(new) {
+		o, n := old[i], new[j]
+		if o == n {
+			i++
+			j++
+			continue
+		}
+		if c := o.From().Compare(n.From()); c < 0 || (c == 0 && o.To().Compare(n.To()) < 0) {
+			del = append(del, o)
+			i++
+		} else {
+			add = append(add, n)
+			j++
+		}
+	}
+	del = append(del, old[i:]...)
+	add = append(add, new[j:]...)
+	return del, add
+}
+
+func maxAddr(v6 bool) netip.Addr {
+	if v6 {
+		return netip.AddrFrom16([16]byte{0: 0xff, 1: 0xff, 2: 0xff, 3: 0xff, 4: 0xff, 5: 0xff, 6: 0xff, 7: 0xff, 8: 0xff, 9: 0xff, 10: 0xff, 11: 0xff, 12: 0xff, 13: 0xff, 14: 0xff, 15: 0xff})
+	}
+	return netip.AddrFrom4([4]byte{0xff, 0xff, 0xff, 0xff})
+}

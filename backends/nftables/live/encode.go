@@ -1,0 +1,401 @@
+package live
+
+// IR → google/nftables objects. Every statement is spelled as the
+// expression list `nft -f` generates for the rendered text (checked with
+// `nft --debug=netlink`), including the implicit `meta nfproto` and
+// `meta l4proto` dependencies nft inserts in an inet table, so that the
+// kernel lists exactly the compiled text back.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	nft "github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+	"golang.org/x/sys/unix"
+
+	vw "github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/lang"
+)
+
+// tableObj is voicewall's table as a google/nftables object.
+func tableObj() *nft.Table {
+	return &nft.Table{Family: nft.TableFamilyINet, Name: vw.TableName}
+}
+
+var hooks = map[string]nft.ChainHook{
+	"prerouting":  unix.NF_INET_PRE_ROUTING,
+	"input":       unix.NF_INET_LOCAL_IN,
+	"forward":     unix.NF_INET_FORWARD,
+	"output":      unix.NF_INET_LOCAL_OUT,
+	"postrouting": unix.NF_INET_POST_ROUTING,
+}
+
+// chainObj converts one chain (base or regular).
+func chainObj(t *nft.Table, c *vw.Chain) (*nft.Chain, error) {
+	ch := &nft.Chain{Name: c.Name, Table: t}
+	if !c.Base() {
+		return ch, nil
+	}
+	h, ok := hooks[c.Hook]
+	if !ok {
+		return nil, fmt.Errorf("chain %s: unknown hook %q", c.Name, c.Hook)
+	}
+	prio := nft.ChainPriority(c.PrioNum)
+	ch.Hooknum = &h
+	ch.Priority = &prio
+	switch c.Type {
+	case "filter":
+		ch.Type = nft.ChainTypeFilter
+	case "nat":
+		ch.Type = nft.ChainTypeNAT
+	case "route":
+		ch.Type = nft.ChainTypeRoute
+	default:
+		return nil, fmt.Errorf("chain %s: unknown type %q", c.Name, c.Type)
+	}
+	var pol nft.ChainPolicy
+	switch c.Policy {
+	case "accept", "":
+		pol = nft.ChainPolicyAccept
+	case "drop":
+		pol = nft.ChainPolicyDrop
+	default:
+		return nil, fmt.Errorf("chain %s: unknown policy %q", c.Name, c.Policy)
+	}
+	ch.Policy = &pol
+	return ch, nil
+}
+
+// setObj converts one named set (without its elements).
+func setObj(t *nft.Table, s *vw.Set) (*nft.Set, error) {
+	o := &nft.Set{Table: t, Name: s.Name, KeyType: nft.TypeIPAddr}
+	if s.V6() {
+		o.KeyType = nft.TypeIP6Addr
+	} else if s.Type != vw.SetIPv4 {
+		return nil, fmt.Errorf("set %s: unsupported type %q", s.Name, s.Type)
+	}
+	if s.Dynamic {
+		d, err := parseNftDuration(s.Timeout)
+		if err != nil {
+			return nil, fmt.Errorf("set %s: %w", s.Name, err)
+		}
+		o.Dynamic, o.HasTimeout, o.Timeout, o.Size = true, true, d, s.Size
+	} else {
+		o.Interval = true
+	}
+	return o, nil
+}
+
+// parseNftDuration reads nft's durations: "1m", "30s", "1h30m", "2d".
+func parseNftDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	var total time.Duration
+	rest := s
+	for rest != "" {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		j := i
+		for j < len(rest) && (rest[j] < '0' || rest[j] > '9') {
+			j++
+		}
+		if i == 0 || j == i {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		n, err := strconv.ParseUint(rest[:i], 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		unit := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}[rest[i:j]]
+		if unit == 0 {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		total += time.Duration(n) * unit
+		rest = rest[j:]
+	}
+	return total, nil
+}
+
+// formatNftDuration writes a duration as nft lists it ("1m", "1h30m").
+func formatNftDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		d time.Duration
+		s string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
+		if d >= u.d {
+			b.WriteString(strconv.FormatInt(int64(d/u.d), 10) + u.s)
+			d %= u.d
+		}
+	}
+	return b.String()
+}
+
+// anonSet is an anonymous constant interval set a rule looks ports up in.
+type anonSet struct {
+	set   *nft.Set
+	elems []nft.SetElement
+}
+
+// ruleEncoder turns one IR rule into expressions.
+type ruleEncoder struct {
+	sets map[string]*nft.Set // named sets by name (for set ids of new sets)
+	t    *nft.Table
+	anon []anonSet
+	nf   int   // network layer established by an earlier match: 0, 4 or 6
+	l4   uint8 // transport protocol established by an earlier match
+}
+
+func ifname(name string) []byte {
+	b := make([]byte, 16) // IFNAMSIZ: nft compares the whole padded name
+	copy(b, name)
+	return b
+}
+
+func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+
+func (e *ruleEncoder) nfproto(v6 bool) []expr.Any {
+	fam := 4
+	proto := byte(unix.NFPROTO_IPV4)
+	if v6 {
+		fam, proto = 6, unix.NFPROTO_IPV6
+	}
+	if e.nf == fam {
+		return nil
+	}
+	e.nf = fam
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
+	}
+}
+
+func (e *ruleEncoder) l4proto(p lang.Proto) []expr.Any {
+	if e.l4 == uint8(p) {
+		return nil
+	}
+	e.l4 = uint8(p)
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{byte(p)}},
+	}
+}
+
+func addrPayload(v6 bool, dir vw.Dir) *expr.Payload {
+	p := &expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4}
+	switch {
+	case v6 && dir == vw.Src:
+		p.Offset, p.Len = 8, 16
+	case v6:
+		p.Offset, p.Len = 24, 16
+	case dir == vw.Dst:
+		p.Offset = 16
+	}
+	return p
+}
+
+func (e *ruleEncoder) lookup(name string) *expr.Lookup {
+	l := &expr.Lookup{SourceRegister: 1, SetName: name}
+	if s := e.sets[name]; s != nil {
+		l.SetID = s.ID
+	}
+	return l
+}
+
+var ctStates = map[string]uint32{"invalid": 1, "established": 2, "related": 4, "new": 8, "untracked": 64}
+
+var limitUnits = map[string]expr.LimitTime{"second": expr.LimitTimeSecond, "minute": expr.LimitTimeMinute, "hour": expr.LimitTimeHour, "day": expr.LimitTimeDay, "week": expr.LimitTimeWeek}
+
+// stmt appends the expressions of one statement.
+func (e *ruleEncoder) stmt(out []expr.Any, s vw.Stmt) ([]expr.Any, error) {
+	switch s := s.(type) {
+	case vw.MatchIface:
+		k := expr.MetaKeyIIFNAME
+		if s.Out {
+			k = expr.MetaKeyOIFNAME
+		}
+		op := expr.CmpOpEq
+		if s.Neg {
+			op = expr.CmpOpNeq
+		}
+		if len(s.Name) >= 16 {
+			return nil, fmt.Errorf("interface name %q too long", s.Name)
+		}
+		return append(out, &expr.Meta{Key: k, Register: 1}, &expr.Cmp{Op: op, Register: 1, Data: ifname(s.Name)}), nil
+	case vw.MatchCtState:
+		var bits uint32
+		for _, st := range s.States {
+			b, ok := ctStates[st]
+			if !ok {
+				return nil, fmt.Errorf("unknown ct state %q", st)
+			}
+			bits |= b
+		}
+		return append(out,
+			&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binaryutil.NativeEndian.PutUint32(bits), Xor: binaryutil.NativeEndian.PutUint32(0)},
+			&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(0)},
+		), nil
+	case vw.MatchNfproto:
+		e.nf = 0
+		return append(out, e.nfproto(s.V6)...), nil
+	case vw.MatchAddrSet:
+		out = append(out, e.nfproto(s.V6)...)
+		return append(out, addrPayload(s.V6, s.Dir), e.lookup(s.Set)), nil
+	case vw.MatchPorts:
+		if len(s.Ranges) == 0 {
+			return nil, fmt.Errorf("port match without ports")
+		}
+		out = append(out, e.l4proto(s.Proto)...)
+		off := uint32(2)
+		if s.Dir == vw.Src {
+			off = 0
+		}
+		out = append(out, &expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: off, Len: 2})
+		switch {
+		case len(s.Ranges) == 1 && s.Ranges[0].First == s.Ranges[0].Last:
+			return append(out, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(s.Ranges[0].First)}), nil
+		case len(s.Ranges) == 1:
+			return append(out,
+				&expr.Cmp{Op: expr.CmpOpGte, Register: 1, Data: be16(s.Ranges[0].First)},
+				&expr.Cmp{Op: expr.CmpOpLte, Register: 1, Data: be16(s.Ranges[0].Last)},
+			), nil
+		}
+		set := &nft.Set{Table: e.t, Anonymous: true, Constant: true, Interval: true, KeyType: nft.TypeInetService}
+		elems := portElements(s.Ranges)
+		e.anon = append(e.anon, anonSet{set: set, elems: elems})
+		// The set id is assigned when the set is added (before the rule).
+		return append(out, &expr.Lookup{SourceRegister: 1, SetName: "__set%d"}), nil
+	case vw.MeterLimit:
+		unit, ok := limitUnits[s.Rate.Unit]
+		if !ok {
+			return nil, fmt.Errorf("unknown rate unit %q", s.Rate.Unit)
+		}
+		out = append(out, e.nfproto(s.V6)...)
+		d := &expr.Dynset{SrcRegKey: 1, SetName: s.Set, Operation: unix.NFT_DYNSET_OP_UPDATE,
+			Exprs: []expr.Any{&expr.Limit{Type: expr.LimitTypePkts, Rate: uint64(s.Rate.Count), Unit: unit, Over: true, Burst: s.Burst}}}
+		if set := e.sets[s.Set]; set != nil {
+			d.SetID = set.ID
+		}
+		return append(out, addrPayload(s.V6, vw.Src), d), nil
+	case vw.Limit:
+		unit, ok := limitUnits[s.Rate.Unit]
+		if !ok {
+			return nil, fmt.Errorf("unknown rate unit %q", s.Rate.Unit)
+		}
+		return append(out, &expr.Limit{Type: expr.LimitTypePkts, Rate: uint64(s.Rate.Count), Unit: unit, Burst: 5}), nil
+	case vw.Log:
+		// Level warn set explicitly (pitfall 8): the kernel lists it
+		// back, nft does not print it.
+		return append(out, &expr.Log{Key: 1<<unix.NFTA_LOG_PREFIX | 1<<unix.NFTA_LOG_LEVEL, Level: expr.LogLevelWarning, Data: []byte(s.Prefix)}), nil
+	case vw.Counter:
+		return append(out, &expr.Counter{}), nil
+	case vw.SetDSCP:
+		v, ok := lang.DSCPValues[s.Class]
+		if !ok {
+			return nil, fmt.Errorf("unknown dscp class %q", s.Class)
+		}
+		out = append(out, e.nfproto(s.V6)...)
+		tc := v << 2
+		mask, xor := []byte{0xff, 0x03}, []byte{0x00, tc}
+		csum, csumOff := expr.CsumTypeInet, uint32(10)
+		if s.V6 {
+			mask, xor = []byte{0xf0, 0x3f}, []byte{tc >> 4, tc << 4}
+			csum, csumOff = expr.CsumTypeNone, 0
+		}
+		return append(out,
+			&expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 0, Len: 2},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 2, Mask: mask, Xor: xor},
+			&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 0, Len: 2, CsumType: csum, CsumOffset: csumOff},
+		), nil
+	case vw.DNAT:
+		if !s.Addr.IsValid() {
+			return nil, fmt.Errorf("dnat without address")
+		}
+		fam := uint32(unix.NFPROTO_IPV4)
+		if s.Addr.Is6() {
+			fam = unix.NFPROTO_IPV6
+		}
+		return append(out,
+			&expr.Immediate{Register: 1, Data: s.Addr.AsSlice()},
+			&expr.NAT{Type: expr.NATTypeDestNAT, Family: fam, RegAddrMin: 1},
+		), nil
+	case vw.Verdict:
+		switch s.Kind {
+		case "accept":
+			return append(out, &expr.Verdict{Kind: expr.VerdictAccept}), nil
+		case "drop":
+			return append(out, &expr.Verdict{Kind: expr.VerdictDrop}), nil
+		case "jump":
+			return append(out, &expr.Verdict{Kind: expr.VerdictJump, Chain: s.Chain}), nil
+		case "goto":
+			return append(out, &expr.Verdict{Kind: expr.VerdictGoto, Chain: s.Chain}), nil
+		case "return":
+			return append(out, &expr.Verdict{Kind: expr.VerdictReturn}), nil
+		}
+		return nil, fmt.Errorf("unknown verdict %q", s.Kind)
+	}
+	return nil, fmt.Errorf("unknown statement %T", s)
+}
+
+// ruleExprs encodes a rule; anonymous sets it needs are returned with it
+// and must be added to the batch before the rule.
+func ruleExprs(t *nft.Table, sets map[string]*nft.Set, r *vw.Rule) ([]expr.Any, []anonSet, error) {
+	e := &ruleEncoder{sets: sets, t: t}
+	var out []expr.Any
+	for _, s := range r.Stmts {
+		var err error
+		out, err = e.stmt(out, s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rule %s: %w", r.Key, err)
+		}
+	}
+	return out, e.anon, nil
+}
+
+// commentData is the rule userdata nft writes for `comment "..."`.
+func commentData(c string) []byte {
+	if c == "" {
+		return nil
+	}
+	return userdata.AppendString(nil, userdata.TypeComment, c)
+}
+
+// elemFlagOpen is the element userdata nft attaches to an interval that
+// runs to the end of the key space (no end element can be sent for it):
+// NFTNL_UDATA_SET_ELEM_FLAGS = NFTNL_SET_ELEM_F_INTERVAL_OPEN.
+var elemFlagOpen = binary.NativeEndian.AppendUint32([]byte{1, 4}, 1)
+
+// portElements spells port ranges as nft does for an anonymous interval
+// set: a leading end marker at 0 unless the first range starts at 0, then
+// [first, last+1) pairs; a range ending at 65535 is left open.
+func portElements(rs []lang.PortRange) []nft.SetElement {
+	var out []nft.SetElement
+	if len(rs) > 0 && rs[0].First != 0 {
+		out = append(out, nft.SetElement{Key: be16(0), IntervalEnd: true})
+	}
+	for _, r := range rs {
+		if r.Last == 0xffff {
+			out = append(out, nft.SetElement{Key: be16(r.First)})
+			continue
+		}
+		out = append(out, nft.SetElement{Key: be16(r.First)}, nft.SetElement{Key: be16(r.Last + 1), IntervalEnd: true})
+	}
+	return out
+}
+
+// addrBytes is the key of an address as the kernel stores it.
+func addrBytes(a netip.Addr) []byte { return a.AsSlice() }

@@ -1,0 +1,471 @@
+package live
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	nft "github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+	"golang.org/x/sys/unix"
+
+	vw "github.com/voicewall/voicewall/backends/nftables"
+)
+
+// State is what the kernel holds for table inet voicewall, read through
+// netlink, in a form comparable with the compiler's Table.
+type State struct {
+	GenID  uint32 // ruleset generation the read saw (stable during the read)
+	Exists bool   // the table exists
+	// Nonce is the identity voicewall stored in the table's userdata when
+	// it created it (nil for a table made by someone else).
+	Nonce  []byte
+	Chains []*LiveChain // kernel order
+	Sets   []*LiveSet   // named sets, kernel order
+	// CacheHit reports that set elements were taken from voicewall's state
+	// cache (valid because the generation and table identity match) rather
+	// than dumped from the kernel.
+	CacheHit bool
+	// ReadTime is how long reading took.
+	ReadTime time.Duration
+}
+
+// LiveChain is a chain as read back.
+type LiveChain struct {
+	Name     string
+	Type     string // "" for a regular chain
+	Hook     string
+	PrioNum  int32
+	Policy   string
+	HookNum  uint32
+	Rules    []*LiveRule
+	hookSeen bool
+}
+
+// Base reports whether the chain is attached to a hook.
+func (c *LiveChain) Base() bool { return c.hookSeen }
+
+// LiveRule is a rule as read back.
+type LiveRule struct {
+	Handle  uint64
+	Comment string
+	Key     string // vw.KeyOf(Comment)
+	// Stmts is the rule decoded into the compiler's statements; nil with
+	// DecodeErr set when the expressions are not voicewall's spelling of
+	// any statement (the rule is then replaced).
+	Stmts     []vw.Stmt
+	DecodeErr error
+	Packets   uint64 // summed over the rule's counters
+	Bytes     uint64
+}
+
+// Text is the rule as nft lists it (counters at zero), or a note when it
+// could not be decoded.
+func (r *LiveRule) Text() string {
+	if r.DecodeErr != nil {
+		s := "(not in voicewall's form: " + r.DecodeErr.Error() + ")"
+		if r.Comment != "" {
+			s += ` comment "` + r.Comment + `"`
+		}
+		return s
+	}
+	return vw.RuleText(&vw.Rule{Stmts: r.Stmts, Comment: r.Comment})
+}
+
+// LiveSet is a named set as read back.
+type LiveSet struct {
+	Name      string
+	Type      vw.SetType // "" for a key type voicewall does not use
+	KeyType   uint32
+	Flags     uint32
+	Interval  bool
+	Dynamic   bool
+	Timeout   time.Duration
+	Size      uint32
+	Anonymous bool
+	// Content holds the elements of interval sets (nil for dynamic sets,
+	// whose elements are the meter's state).
+	Content *SetContent
+	// Ports holds the elements of an anonymous port set.
+	Ports [][2]uint16
+}
+
+// Definition is the set's header as nft lists it (without elements).
+func (s *LiveSet) Definition() string {
+	d := "type " + string(s.Type)
+	if s.Type == "" {
+		d = fmt.Sprintf("type #%d", s.KeyType)
+	}
+	if s.Dynamic {
+		d += fmt.Sprintf(" size %d flags dynamic,timeout timeout %s", s.Size, formatNftDuration(s.Timeout))
+	} else if s.Interval {
+		d += " flags interval"
+	}
+	if extra := s.Flags &^ (unix.NFT_SET_INTERVAL | unix.NFT_SET_TIMEOUT | unix.NFT_SET_EVAL); extra != 0 {
+		d += fmt.Sprintf(" flags 0x%x", s.Flags)
+	}
+	return d
+}
+
+// Chain returns the chain with that name, or nil.
+func (s *State) Chain(name string) *LiveChain {
+	for _, c := range s.Chains {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Set returns the named set, or nil.
+func (s *State) Set(name string) *LiveSet {
+	for _, x := range s.Sets {
+		if x.Name == name {
+			return x
+		}
+	}
+	return nil
+}
+
+// ReadOptions tune Read.
+type ReadOptions struct {
+	// NoCache forces a full dump of every set (ignores the state cache).
+	NoCache bool
+	// SkipElements leaves interval set contents unread (status).
+	SkipElements bool
+}
+
+// Read reads table inet voicewall from the target's namespace. The read is
+// consistent: the generation id is read before and after, and the read is
+// repeated when something committed in between.
+func Read(t *Target, opts ReadOptions) (*State, error) {
+	start := time.Now()
+	s, err := openSock(t.FD(), BufferSize)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		g0, err := genOn(s)
+		if err != nil {
+			return nil, err
+		}
+		st, err := readOnce(t, s, g0, opts)
+		if err != nil {
+			lastErr = err
+			// A table changed under us makes dumps fail (EINTR from
+			// an interrupted dump, ENOENT for a vanished chain).
+			if g1, gerr := genOn(s); gerr == nil && g1 != g0 {
+				continue
+			}
+			return nil, err
+		}
+		g1, err := genOn(s)
+		if err != nil {
+			return nil, err
+		}
+		if g1 == g0 {
+			st.ReadTime = time.Since(start)
+			return st, nil
+		}
+	}
+	if lastErr != nil {
+		return nil, lastErr
+	}
+	return nil, errors.New("the ruleset kept changing while it was read; try again")
+}
+
+// genOn reads the generation id on a raw socket.
+func genOn(s *sock) (uint32, error) {
+	seq := s.nextSeq()
+	if err := s.send(appendMsg(nil, nftType(unix.NFT_MSG_GETGEN), flagRequest, seq, nfgenmsg(unix.AF_UNSPEC, 0))); err != nil {
+		return 0, fmt.Errorf("NFT_MSG_GETGEN: %w", err)
+	}
+	for {
+		msgs, err := s.recv()
+		if err != nil {
+			return 0, fmt.Errorf("NFT_MSG_GETGEN: %w", err)
+		}
+		for _, m := range msgs {
+			if m.Seq != seq {
+				continue
+			}
+			if m.Type == unix.NLMSG_ERROR {
+				if errno, _, _ := nlError(m); errno != 0 {
+					return 0, fmt.Errorf("NFT_MSG_GETGEN: %w", errno)
+				}
+				continue
+			}
+			if m.Type == nftType(unix.NFT_MSG_NEWGEN) && len(m.Data) >= 4 {
+				for _, a := range parseAttrs(m.Data[4:]) {
+					if a.Type == unix.NFTA_GEN_ID {
+						return be32(a.Data), nil
+					}
+				}
+			}
+			return 0, errors.New("NFT_MSG_GETGEN: no NFTA_GEN_ID in the reply")
+		}
+	}
+}
+
+// nonceType is the table userdata TLV voicewall keeps its table identity
+// in. nft ignores userdata types it does not know, so the listing is
+// unchanged.
+const nonceType = 0x76
+
+func newNonce() []byte {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func nonceUserdata(n []byte) []byte {
+	return userdata.Append(nil, nonceType, n)
+}
+
+func readTable(s *sock) (exists bool, nonce []byte, err error) {
+	req := nfgenmsg(unix.NFPROTO_INET, 0)
+	req = appendStrAttr(req, unix.NFTA_TABLE_NAME, vw.TableName)
+	seq := s.nextSeq()
+	if err := s.send(appendMsg(nil, nftType(unix.NFT_MSG_GETTABLE), flagRequest|flagAck, seq, req)); err != nil {
+		return false, nil, err
+	}
+	for {
+		msgs, err := s.recv()
+		if err != nil {
+			return false, nil, err
+		}
+		for _, m := range msgs {
+			if m.Seq != seq {
+				continue
+			}
+			if m.Type == unix.NLMSG_ERROR {
+				errno, _, _ := nlError(m)
+				switch errno {
+				case 0:
+					return exists, nonce, nil
+				case unix.ENOENT:
+					return false, nil, nil
+				}
+				return false, nil, fmt.Errorf("read table: %w", errno)
+			}
+			if m.Type == nftType(unix.NFT_MSG_NEWTABLE) && len(m.Data) >= 4 {
+				exists = true
+				for _, a := range parseAttrs(m.Data[4:]) {
+					if a.Type == nftaTableUserdata {
+						if v := userdata.Get(a.Data, nonceType); len(v) == 16 {
+							nonce = bytes.Clone(v)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func readSets(s *sock) ([]*LiveSet, error) {
+	req := nfgenmsg(unix.NFPROTO_INET, 0)
+	req = appendStrAttr(req, unix.NFTA_SET_TABLE, vw.TableName)
+	var out []*LiveSet
+	err := s.dump(nftType(unix.NFT_MSG_GETSET), req, func(m nlMsg) error {
+		if m.Type != nftType(unix.NFT_MSG_NEWSET) || len(m.Data) < 4 {
+			return nil
+		}
+		ls := &LiveSet{}
+		var table string
+		for _, a := range parseAttrs(m.Data[4:]) {
+			switch a.Type {
+			case unix.NFTA_SET_TABLE:
+				table = cstring(a.Data)
+			case unix.NFTA_SET_NAME:
+				ls.Name = cstring(a.Data)
+			case unix.NFTA_SET_FLAGS:
+				ls.Flags = be32(a.Data)
+			case unix.NFTA_SET_KEY_TYPE:
+				ls.KeyType = be32(a.Data)
+			case unix.NFTA_SET_TIMEOUT:
+				ls.Timeout = time.Duration(be64(a.Data)) * time.Millisecond
+			case unix.NFTA_SET_DESC:
+				for _, d := range parseAttrs(a.Data) {
+					if d.Type == unix.NFTA_SET_DESC_SIZE {
+						ls.Size = be32(d.Data)
+					}
+				}
+			}
+		}
+		if table != "" && table != vw.TableName {
+			return nil
+		}
+		switch ls.KeyType {
+		case 7:
+			ls.Type = vw.SetIPv4
+		case 8:
+			ls.Type = vw.SetIPv6
+		}
+		ls.Anonymous = ls.Flags&unix.NFT_SET_ANONYMOUS != 0
+		ls.Interval = ls.Flags&unix.NFT_SET_INTERVAL != 0
+		ls.Dynamic = ls.Flags&unix.NFT_SET_EVAL != 0
+		out = append(out, ls)
+		return nil
+	})
+	return out, err
+}
+
+var hookNames = map[uint32]string{
+	unix.NF_INET_PRE_ROUTING:  "prerouting",
+	unix.NF_INET_LOCAL_IN:     "input",
+	unix.NF_INET_FORWARD:      "forward",
+	unix.NF_INET_LOCAL_OUT:    "output",
+	unix.NF_INET_POST_ROUTING: "postrouting",
+}
+
+func readOnce(t *Target, s *sock, gen uint32, opts ReadOptions) (*State, error) {
+	st := &State{GenID: gen}
+	var err error
+	st.Exists, st.Nonce, err = readTable(s)
+	if err != nil || !st.Exists {
+		return st, err
+	}
+	sets, err := readSets(s)
+	if err != nil {
+		return nil, fmt.Errorf("read sets: %w", err)
+	}
+	anon := map[string]*LiveSet{}
+	for _, ls := range sets {
+		if ls.Anonymous {
+			anon[ls.Name] = ls
+			es, err := dumpSetElems(s, ls.Name)
+			if err != nil {
+				return nil, fmt.Errorf("read set %s: %w", ls.Name, err)
+			}
+			ls.Ports = portRanges(es)
+			continue
+		}
+		st.Sets = append(st.Sets, ls)
+	}
+
+	// Chains and rules through google/nftables (it decodes expressions).
+	c, err := nft.New(nft.WithNetNSFd(t.FD()), nft.AsLasting())
+	if err != nil {
+		return nil, err
+	}
+	defer c.CloseLasting()
+	chains, err := c.ListChainsOfTableFamily(nft.TableFamilyINet)
+	if err != nil {
+		return nil, fmt.Errorf("read chains: %w", err)
+	}
+	tab := tableObj()
+	for _, ch := range chains {
+		if ch.Table == nil || ch.Table.Name != vw.TableName {
+			continue
+		}
+		lc := &LiveChain{Name: ch.Name, Type: string(ch.Type)}
+		if ch.Hooknum != nil {
+			lc.hookSeen = true
+			lc.HookNum = uint32(*ch.Hooknum)
+			lc.Hook = hookNames[lc.HookNum]
+			if lc.Hook == "" {
+				lc.Hook = fmt.Sprintf("hook#%d", lc.HookNum)
+			}
+		}
+		if ch.Priority != nil {
+			lc.PrioNum = int32(*ch.Priority)
+		}
+		if ch.Policy != nil {
+			lc.Policy = "accept"
+			if *ch.Policy == nft.ChainPolicyDrop {
+				lc.Policy = "drop"
+			}
+		}
+		rules, err := c.GetRules(tab, &nft.Chain{Name: ch.Name, Table: tab})
+		if err != nil {
+			return nil, fmt.Errorf("read rules of chain %s: %w", ch.Name, err)
+		}
+		for _, r := range rules {
+			lr := &LiveRule{Handle: r.Handle}
+			if cm, ok := userdata.GetString(r.UserData, userdata.TypeComment); ok {
+				lr.Comment = cm
+				lr.Key = vw.KeyOf(cm)
+			}
+			for _, e := range r.Exprs {
+				if ctr, ok := e.(*expr.Counter); ok {
+					lr.Packets += ctr.Packets
+					lr.Bytes += ctr.Bytes
+				}
+			}
+			lr.Stmts, lr.DecodeErr = decodeRule(r.Exprs, anon)
+			lc.Rules = append(lc.Rules, lr)
+		}
+		st.Chains = append(st.Chains, lc)
+	}
+
+	if opts.SkipElements {
+		return st, nil
+	}
+	var cached *cacheFile
+	if !opts.NoCache && st.Nonce != nil {
+		cached = loadCache(st.Nonce, gen)
+	}
+	for _, ls := range st.Sets {
+		if ls.Dynamic || !ls.Interval || ls.Type == "" {
+			continue
+		}
+		if cached != nil {
+			if cs := cached.set(ls.Name); cs != nil {
+				ls.Content = cs.content()
+				continue
+			}
+		}
+		es, err := dumpSetElems(s, ls.Name)
+		if err != nil {
+			return nil, fmt.Errorf("read set %s: %w", ls.Name, err)
+		}
+		c := normalize(es, ls.Type == vw.SetIPv6)
+		ls.Content = &c
+	}
+	st.CacheHit = cached != nil
+	return st, nil
+}
+
+// portRanges reads an anonymous inet_service interval set back.
+func portRanges(es []elem) [][2]uint16 {
+	type pe struct {
+		v   uint32
+		end bool
+	}
+	ps := make([]pe, 0, len(es))
+	for _, e := range es {
+		if len(e.key) != 2 {
+			continue
+		}
+		ps = append(ps, pe{uint32(e.key[0])<<8 | uint32(e.key[1]), e.end})
+	}
+	// Ascending; at one value an end sorts first.
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0; j-- {
+			a, b := ps[j-1], ps[j]
+			if a.v > b.v || (a.v == b.v && !a.end && b.end) {
+				ps[j-1], ps[j] = b, a
+			} else {
+				break
+			}
+		}
+	}
+	var out [][2]uint16
+	for i := 0; i < len(ps); i++ {
+		if ps[i].end {
+			continue // the marker at 0
+		}
+		if i+1 < len(ps) && ps[i+1].end {
+			out = append(out, [2]uint16{uint16(ps[i].v), uint16(ps[i+1].v - 1)})
+			i++
+			continue
+		}
+		out = append(out, [2]uint16{uint16(ps[i].v), 0xffff})
+	}
+	return out
+}
