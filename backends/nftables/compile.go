@@ -16,7 +16,7 @@ const FileName = "nftables.nft"
 // Compile renders the policy as nft text (see Build for the ruleset).
 func Compile(p *lang.Policy, _ backends.Options) (*backends.Output, hcl.Diagnostics) {
 	t := Build(p)
-	return &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(Render(t))}}}, nil
+	return &backends.Output{Files: []backends.File{{Name: FileName, Data: RenderBytes(t)}}}, nil
 }
 
 // Build lowers the policy's abstract rules into the nftables ruleset.

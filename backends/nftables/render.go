@@ -11,9 +11,12 @@ import (
 // Render writes the table exactly as `nft list table inet voicewall` prints
 // it after loading (counters at zero), so the kernel's listing can be
 // compared with the compiled text byte for byte.
-func Render(t *Table) string {
-	var b strings.Builder
-	b.Grow(4096 + 40*elementCount(t))
+func Render(t *Table) string { return string(RenderBytes(t)) }
+
+// RenderBytes is Render without the final copy into a string: at a million
+// blocklist entries every avoided copy is tens of megabytes.
+func RenderBytes(t *Table) []byte {
+	b := &buffer{b: make([]byte, 0, 4096+34*elementCount(t))}
 	b.WriteString("table " + TableFamily + " " + TableName + " {\n")
 	first := true
 	block := func() {
@@ -24,15 +27,23 @@ func Render(t *Table) string {
 	}
 	for _, s := range t.Sets {
 		block()
-		renderSet(&b, s)
+		renderSet(b, s)
 	}
 	for _, c := range t.Chains {
 		block()
-		renderChain(&b, c)
+		renderChain(b, c)
 	}
 	b.WriteString("}\n")
-	return b.String()
+	return b.b
 }
+
+// buffer is an append-only byte buffer with the strings.Builder methods
+// the renderer uses.
+type buffer struct{ b []byte }
+
+func (w *buffer) WriteString(s string) { w.b = append(w.b, s...) }
+func (w *buffer) WriteByte(c byte)     { w.b = append(w.b, c) }
+func (w *buffer) Write(p []byte)       { w.b = append(w.b, p...) }
 
 func elementCount(t *Table) int {
 	n := 0
@@ -42,7 +53,7 @@ func elementCount(t *Table) int {
 	return n
 }
 
-func renderSet(b *strings.Builder, s *Set) {
+func renderSet(b *buffer, s *Set) {
 	b.WriteString("\tset " + s.Name + " {\n")
 	b.WriteString("\t\ttype " + string(s.Type) + "\n")
 	if s.Dynamic {
@@ -59,7 +70,6 @@ func renderSet(b *strings.Builder, s *Set) {
 			if s.V6() {
 				perLine = 1
 			}
-			var buf []byte
 			for i, r := range s.Elements {
 				if i > 0 {
 					if i%perLine == 0 {
@@ -68,8 +78,7 @@ func renderSet(b *strings.Builder, s *Set) {
 						b.WriteString(", ")
 					}
 				}
-				buf = AppendRange(buf[:0], r)
-				b.Write(buf)
+				b.b = AppendRange(b.b, r)
 			}
 			b.WriteString(" }\n")
 		}
@@ -93,7 +102,7 @@ func AppendRange(buf []byte, r netipx.IPRange) []byte {
 	return r.To().AppendTo(buf)
 }
 
-func renderChain(b *strings.Builder, c *Chain) {
+func renderChain(b *buffer, c *Chain) {
 	b.WriteString("\tchain " + c.Name + " {\n")
 	if c.Base() {
 		b.WriteString("\t\ttype " + c.Type + " hook " + c.Hook + " priority " + c.Priority + "; policy " + c.Policy + ";\n")
