@@ -1,0 +1,179 @@
+package live
+
+// SIP ALG detection. voicewall never attaches the conntrack SIP helper
+// (nf_conntrack_sip); since Linux 4.7 a helper is attached only by an
+// explicit rule, so plan and apply look through every table of the
+// namespace for ct helper objects of type sip and for rules that attach a
+// helper (`ct helper set`, or iptables' `-j CT --helper`).
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	nftObjectCtHelper = 3 // NFT_OBJECT_CT_HELPER
+	nftaObjrefImmType = 1 // NFTA_OBJREF_IMM_TYPE
+	nftaObjrefImmName = 2 // NFTA_OBJREF_IMM_NAME
+	nftaCtHelperName  = 1 // NFTA_CT_HELPER_NAME
+)
+
+var familyNames = map[uint8]string{
+	unix.NFPROTO_INET: "inet", unix.NFPROTO_IPV4: "ip", unix.NFPROTO_IPV6: "ip6",
+	unix.NFPROTO_ARP: "arp", unix.NFPROTO_NETDEV: "netdev", unix.NFPROTO_BRIDGE: "bridge",
+}
+
+func familyName(f uint8) string {
+	if n, ok := familyNames[f]; ok {
+		return n
+	}
+	return fmt.Sprintf("family%d", f)
+}
+
+// SIPHelpers returns one warning per place in the namespace that loads or
+// attaches the conntrack SIP helper.
+func SIPHelpers(t *Target) ([]string, error) {
+	s, err := openSock(t.FD(), BufferSize)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+
+	type objKey struct{ table, name string }
+	helpers := map[objKey]string{} // ct helper objects → helper type
+	var warnings []string
+	req := nfgenmsg(unix.AF_UNSPEC, 0)
+	req = appendU32Attr(req, unix.NFTA_OBJ_TYPE, nftObjectCtHelper)
+	err = s.dump(nftType(unix.NFT_MSG_GETOBJ), req, func(m nlMsg) error {
+		if len(m.Data) < 4 {
+			return nil
+		}
+		var table, name, helper string
+		var typ uint32
+		for _, a := range parseAttrs(m.Data[4:]) {
+			switch a.Type {
+			case unix.NFTA_OBJ_TABLE:
+				table = cstring(a.Data)
+			case unix.NFTA_OBJ_NAME:
+				name = cstring(a.Data)
+			case unix.NFTA_OBJ_TYPE:
+				typ = be32(a.Data)
+			case unix.NFTA_OBJ_DATA:
+				for _, d := range parseAttrs(a.Data) {
+					if d.Type == nftaCtHelperName {
+						helper = cstring(d.Data)
+					}
+				}
+			}
+		}
+		if typ != nftObjectCtHelper {
+			return nil
+		}
+		tn := familyName(m.Data[0]) + " " + table
+		helpers[objKey{tn, name}] = helper
+		if strings.HasPrefix(helper, "sip") {
+			warnings = append(warnings, fmt.Sprintf("table %s has a ct helper object %q of type %q (the conntrack SIP helper, a SIP ALG)", tn, name, helper))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list ct helper objects: %w", err)
+	}
+
+	err = s.dump(nftType(unix.NFT_MSG_GETRULE), nfgenmsg(unix.AF_UNSPEC, 0), func(m nlMsg) error {
+		if len(m.Data) < 4 {
+			return nil
+		}
+		var table, chain string
+		var exprs []byte
+		for _, a := range parseAttrs(m.Data[4:]) {
+			switch a.Type {
+			case unix.NFTA_RULE_TABLE:
+				table = cstring(a.Data)
+			case unix.NFTA_RULE_CHAIN:
+				chain = cstring(a.Data)
+			case unix.NFTA_RULE_EXPRESSIONS:
+				exprs = a.Data
+			}
+		}
+		tn := familyName(m.Data[0]) + " " + table
+		for _, e := range parseAttrs(exprs) {
+			var name string
+			var data []byte
+			for _, a := range parseAttrs(e.Data) {
+				switch a.Type {
+				case unix.NFTA_EXPR_NAME:
+					name = cstring(a.Data)
+				case unix.NFTA_EXPR_DATA:
+					data = a.Data
+				}
+			}
+			switch name {
+			case "objref":
+				var typ uint32
+				var obj string
+				for _, a := range parseAttrs(data) {
+					switch a.Type {
+					case nftaObjrefImmType:
+						typ = be32(a.Data)
+					case nftaObjrefImmName:
+						obj = cstring(a.Data)
+					}
+				}
+				if typ != nftObjectCtHelper {
+					continue
+				}
+				h := helpers[objKey{tn, obj}]
+				if strings.HasPrefix(h, "sip") || h == "" {
+					warnings = append(warnings, fmt.Sprintf("chain %s of table %s attaches ct helper %q (ct helper set%s)", chain, tn, obj, helperNote(h)))
+				}
+			case "target":
+				// iptables-nft: -j CT --helper NAME (xt_ct_target_info:
+				// flags u16, zone u16, ct_events u32, exp_events u32,
+				// helper[16]).
+				var tname string
+				var info []byte
+				for _, a := range parseAttrs(data) {
+					switch a.Type {
+					case unix.NFTA_TARGET_NAME:
+						tname = cstring(a.Data)
+					case unix.NFTA_TARGET_INFO:
+						info = a.Data
+					}
+				}
+				if tname == "CT" && len(info) >= 28 {
+					if h := cstring(info[12:28]); strings.HasPrefix(h, "sip") {
+						warnings = append(warnings, fmt.Sprintf("chain %s of table %s attaches the %q helper (iptables -j CT --helper)", chain, tn, h))
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list rules: %w", err)
+	}
+	sort.Strings(warnings)
+	return dedup(warnings), nil
+}
+
+func helperNote(h string) string {
+	if h == "" {
+		return ", helper type unknown"
+	}
+	return ", type " + h
+}
+
+func dedup(s []string) []string {
+	var out []string
+	for i, x := range s {
+		if i == 0 || !bytes.Equal([]byte(x), []byte(s[i-1])) {
+			out = append(out, x)
+		}
+	}
+	return out
+}

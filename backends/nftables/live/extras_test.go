@@ -1,0 +1,163 @@
+package live
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/voicewall/voicewall/lang"
+)
+
+func TestSIPHelperWarnings(t *testing.T) {
+	ns, tg := nsTarget(t, "alg")
+	if w, err := SIPHelpers(tg); err != nil || len(w) != 0 {
+		t.Fatalf("clean namespace: %v %v", w, err)
+	}
+	script := `table ip raw {
+	ct helper sip-5060 {
+		type "sip" protocol udp
+		l3proto ip
+	}
+	ct helper ftp-21 {
+		type "ftp" protocol tcp
+	}
+	chain pre {
+		type filter hook prerouting priority raw; policy accept;
+		udp dport 5060 ct helper set "sip-5060"
+		tcp dport 21 ct helper set "ftp-21"
+	}
+}
+`
+	if _, err := ns.Run("sh", "-c", "printf '%s' '"+script+"' | nft -f -"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := SIPHelpers(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("warnings: %q", w)
+	if len(w) != 2 || !strings.Contains(strings.Join(w, "\n"), `"sip-5060"`) || strings.Contains(strings.Join(w, "\n"), "ftp") {
+		t.Errorf("want the sip object and the rule attaching it, not ftp: %q", w)
+	}
+}
+
+func TestLinksAndLockout(t *testing.T) {
+	ns, tg := nsTarget(t, "links")
+	p, diags := lang.Load("../../../examples/hosted-tls-vlan")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	ls, err := CheckLinks(tg, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := LinkProblems(ls); err == nil || !strings.Contains(err.Error(), `"eth0" does not exist`) {
+		t.Errorf("missing devices not reported: %v", err)
+	}
+	for _, cmd := range [][]string{
+		{"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "x0"},
+		{"ip", "link", "add", "eth1", "type", "veth", "peer", "name", "x1"},
+		{"ip", "addr", "add", "192.0.2.1/24", "dev", "eth0"},
+		{"ip", "addr", "add", "10.0.0.1/24", "dev", "eth1"},
+	} {
+		if _, err := ns.Run(cmd...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls, _ = CheckLinks(tg, p)
+	if err := LinkProblems(ls); err != nil {
+		t.Fatal(err)
+	}
+	var vlan *Link
+	for i := range ls {
+		if ls[i].Zone == "phones" {
+			vlan = &ls[i]
+		}
+	}
+	if vlan == nil || !vlan.Create || vlan.Name != "eth1.20" || vlan.Parent != "eth1" || vlan.ID != 20 {
+		t.Fatalf("vlan link: %+v", vlan)
+	}
+	made, err := CreateVLANs(tg, ls)
+	switch {
+	case errors.Is(err, ErrNoVLANSupport):
+		t.Logf("no 802.1Q here, as expected on this kernel: %v", err)
+		// A stand-in of that name is verified and accepted.
+		if _, err := ns.Run("ip", "link", "add", "eth1.20", "link", "eth1", "type", "macvlan", "mode", "bridge"); err != nil {
+			t.Fatal(err)
+		}
+		ls, _ = CheckLinks(tg, p)
+		if err := LinkProblems(ls); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			if l.Zone == "phones" && (l.Create || !strings.Contains(l.Note, "macvlan")) {
+				t.Errorf("stand-in not accepted: %+v", l)
+			}
+		}
+	case err != nil:
+		t.Fatal(err)
+	default:
+		t.Logf("created %v", made)
+		ls, _ = CheckLinks(tg, p)
+		for _, l := range ls {
+			if l.Zone == "phones" && (l.Create || l.Kind != "vlan" || l.Problem != "") {
+				t.Errorf("created vlan not verified: %+v", l)
+			}
+		}
+	}
+
+	// Lock-out: an SSH client inside the management network reaching the
+	// gateway over the LAN is fine; one in a blocklist is not.
+	if l := CheckLockout(tg, p, "10.0.0.7 51000 10.0.0.1 22"); l != nil {
+		t.Errorf("lan admin locked out: %v", l)
+	}
+	bl, d := lang.Load("../../../examples/smb-blocklist")
+	if d.HasErrors() {
+		t.Fatal(d)
+	}
+	l := CheckLockout(tg, bl, "198.51.100.23 51000 192.0.2.1 22")
+	if l == nil || l.Zone != "wan" || !strings.Contains(l.Error(), "blocklist") {
+		t.Errorf("blocklisted admin not detected: %v", l)
+	}
+	t.Logf("%v", l)
+	if l := CheckLockout(tg, bl, "203.0.113.50 51000 192.0.2.1 22"); l != nil {
+		t.Errorf("provider address locked out: %v", l)
+	}
+}
+
+func TestStatusMapsCounters(t *testing.T) {
+	_, tg := nsTarget(t, "status")
+	tab := loadTable(t, "../../../examples/smb-blocklist")
+	mustApply(t, tg, tab)
+	st, err := Read(tg, ReadOptions{SkipElements: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := Counters(st, tab)
+	var found bool
+	for _, c := range cs {
+		if c.Rule == "blocklist_scanners_v4" {
+			found = true
+			if c.Kind != "blocklist" || c.Block != `blocklist "scanners"` || c.Source != "policy.hcl:34" || c.Action != "drop" || !c.InPolicy {
+				t.Errorf("blocklist counter: %+v", c)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no blocklist counter")
+	}
+	// Without the policy the comment still names the block.
+	for _, c := range Counters(st, nil) {
+		if c.Rule == "blocklist_scanners_v4" && (c.Block != `blocklist "scanners"` || c.Source != "policy.hcl:34" || c.Kind != "blocklist") {
+			t.Errorf("comment-only mapping: %+v", c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := WritePrometheus(&buf, cs, st, "gw"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `voicewall_packets_total{rule="blocklist_scanners_v4",block="blocklist \"scanners\"",kind="blocklist"`) {
+		t.Errorf("prometheus output:\n%s", buf.String())
+	}
+}
