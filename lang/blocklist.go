@@ -30,6 +30,11 @@ func ReadBlocklist(path, display string, b *netipx.IPSetBuilder, overlap func(ne
 			Detail: fmt.Sprintf("%v. File paths are relative to the policy file that names them.", err), Extra: Finding{IDBlocklistFile}}}
 	}
 	defer f.Close()
+	// A device or FIFO (a typo like /dev/zero) would never end.
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return 0, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Blocklist is not a regular file",
+			Detail: fmt.Sprintf("%s is not a regular file; name a text file with one address or CIDR a line.", display), Extra: Finding{IDBlocklistFile}}}
+	}
 	return readBlocklist(f, display, b, overlap)
 }
 

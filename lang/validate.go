@@ -575,9 +575,23 @@ func (d *decoder) rateLimit(p *Policy, b *rawBlock) {
 	if a := b.attrs["burst"]; a != nil {
 		if n, ok := d.integer(a, 1, 1000000); ok {
 			rl.Burst = uint32(n)
+			if !kernelRateOK(rl.SIP, rl.Burst) {
+				d.add(errorf(IDBadValue, a.Expr.Range(), "Burst too large for the rate", "Linux stores a limit as (rate + burst) x the unit in nanoseconds in 64 bits; %d + %d per %s overflows it. Use a shorter unit or a smaller burst.", rl.SIP.Count, rl.Burst, rl.SIP.Unit))
+			}
 		}
 	}
+	if b.attrs["burst"] == nil && rl.SIP.Count > 0 && !kernelRateOK(rl.SIP, rl.Burst) {
+		d.add(errorf(IDBadValue, b.attrs["sip"].Expr.Range(), "Rate too large", "%s cannot be expressed by Linux limits; use a shorter unit (e.g. per second).", rl.SIP))
+	}
 	p.RateLimit = rl
+}
+
+// kernelRateOK: the kernel's limit expression keeps (rate + burst) times the
+// unit in nanoseconds in a 64-bit number (nft -c fails beyond it).
+func kernelRateOK(r Rate, burst uint32) bool {
+	unit := map[string]uint64{"second": 1, "minute": 60, "hour": 3600, "day": 86400}[r.Unit]
+	total := uint64(r.Count) + uint64(burst)
+	return total <= (1<<64-1)/(unit*1_000_000_000)
 }
 
 func (d *decoder) log(p *Policy, b *rawBlock) {
@@ -599,9 +613,12 @@ func (d *decoder) log(p *Policy, b *rawBlock) {
 	if a := b.attrs["rate"]; a != nil {
 		if s, ok := d.str(a); ok {
 			r, err := ParseRate(s.s)
-			if err != nil {
+			switch {
+			case err != nil:
 				d.add(errorf(IDBadValue, s.rng, "Bad rate", "%s.", err))
-			} else {
+			case !kernelRateOK(r, 5):
+				d.add(errorf(IDBadValue, s.rng, "Rate too large", "%s cannot be expressed by Linux limits; use a shorter unit (e.g. \"10/minute\").", r))
+			default:
 				l.Rate = r
 			}
 		}

@@ -39,7 +39,7 @@ if [ "$FUZZTIME" != "0" ]; then
     dir=$(go list -f '{{.Dir}}' "$pkg")
     for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
       echo "fuzz $pkg $f for $FUZZTIME"
-      go test -run '^$' -fuzz "^${f}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/voicewall-fuzz.log 2>&1 || { cat /tmp/voicewall-fuzz.log; exit 1; }
+      go test -run '^$' -fuzz "^${f}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 2s "$pkg" >/tmp/voicewall-fuzz.log 2>&1 || { cat /tmp/voicewall-fuzz.log; exit 1; }
     done
   done
 fi

@@ -21,7 +21,7 @@ func RenderBytes(t *Table) []byte {
 	first := true
 	block := func() {
 		if !first {
-			b.WriteByte('\n')
+			b.writeByte('\n')
 		}
 		first = false
 	}
@@ -42,7 +42,7 @@ func RenderBytes(t *Table) []byte {
 type buffer struct{ b []byte }
 
 func (w *buffer) WriteString(s string) { w.b = append(w.b, s...) }
-func (w *buffer) WriteByte(c byte)     { w.b = append(w.b, c) }
+func (w *buffer) writeByte(c byte)     { w.b = append(w.b, c) }
 func (w *buffer) Write(p []byte)       { w.b = append(w.b, p...) }
 
 func elementCount(t *Table) int {
@@ -110,7 +110,7 @@ func renderChain(b *buffer, c *Chain) {
 	for _, r := range c.Rules {
 		b.WriteString("\t\t")
 		b.WriteString(RuleText(r))
-		b.WriteByte('\n')
+		b.writeByte('\n')
 	}
 	b.WriteString("\t}\n")
 }
