@@ -85,3 +85,15 @@ expect "web traffic is not voicewall's business" {
   to      = "443/tcp"
   verdict = "accept"
 }
+
+expect "attacker cannot reach the pbx address directly" {
+  from    = "198.51.100.66"
+  to      = "10.20.0.10:5060/udp"
+  verdict = "drop"
+}
+
+expect "skinny is closed even to the carrier" {
+  from    = "203.0.113.10"
+  to      = "2000/tcp"
+  verdict = "drop"
+}

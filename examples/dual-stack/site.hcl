@@ -76,3 +76,21 @@ expect "admin v6 reaches handset web ui" {
   to      = "[2001:db8:abcd:30::21]:443/tcp"
   verdict = "accept"
 }
+
+expect "skinny is closed" {
+  from    = "198.51.100.66"
+  to      = "2000/tcp"
+  verdict = "drop"
+}
+
+expect "internet cannot reach handset web ui" {
+  from    = "198.51.100.66"
+  to      = "10.30.0.21:80/tcp"
+  verdict = "drop"
+}
+
+expect "carrier over ipv4 tls reaches the pbx" {
+  from    = "203.0.113.10"
+  to      = "5061/tcp"
+  verdict = "accept"
+}

@@ -83,3 +83,21 @@ expect "rtp from trunk media" {
   to      = "10500/udp"
   verdict = "accept"
 }
+
+expect "closed alternate sip port" {
+  from    = "203.0.113.50"
+  to      = "5080/udp"
+  verdict = "drop"
+}
+
+expect "scanner rtp is dropped" {
+  from    = "192.0.2.99"
+  to      = "10200/udp"
+  verdict = "drop"
+}
+
+expect "unknown sip source is dropped" {
+  from    = "192.0.2.99"
+  to      = "5060/udp"
+  verdict = "drop"
+}
