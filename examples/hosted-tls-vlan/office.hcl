@@ -34,7 +34,7 @@ voice_vlan "phones" {
   id         = 20
   parent     = "lan"
   subnet     = "10.20.0.0/24"
-  providers  = ["hostedpbx"] # a hijacked phone cannot call through anyone else
+  providers  = ["hostedpbx"]   # a hijacked phone cannot call through anyone else
   management = ["10.0.0.0/24"] # the IT desk; never the Internet
   dscp       = "ef"
 }
