@@ -3,7 +3,11 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
@@ -11,15 +15,22 @@ import (
 )
 
 func (e *env) fmtCmd() *cobra.Command {
-	var check bool
+	var check, recursive bool
 	c := &cobra.Command{
 		Use:   "fmt [-check] [PATH]",
 		Short: "Rewrite policy files in canonical HCL formatting",
 		Example: `  voicewall fmt .
-  voicewall fmt -check examples/   # exit 1 and list files that need formatting`,
+  voicewall fmt -check .            # exit 1 and list files that need formatting
+  voicewall fmt -recursive examples/`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			files, _, err := lang.PolicyFiles(pathArg(args))
+			var files []string
+			var err error
+			if recursive {
+				files, err = hclFilesUnder(pathArg(args))
+			} else {
+				files, _, err = lang.PolicyFiles(pathArg(args))
+			}
 			if err != nil {
 				return err
 			}
@@ -55,5 +66,28 @@ func (e *env) fmtCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&check, "check", false, "do not rewrite; list files that need formatting and exit 1 if any")
+	c.Flags().BoolVarP(&recursive, "recursive", "r", false, "also format .hcl files in subdirectories")
 	return c
+}
+
+// hclFilesUnder lists every .hcl file below root, sorted.
+func hclFilesUnder(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".hcl") {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%s contains no .hcl files", root)
+	}
+	sort.Strings(out)
+	return out, err
 }

@@ -39,7 +39,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // singleDash are the Go-style single-dash long flags LANGUAGE.md writes
 // (`fmt -check`, `compile -out`); cobra would read "-check" as the shorthand
 // cluster -c -h -e -c -k, and "-out" as -o "ut".
-var singleDash = map[string]string{"-check": "--check", "-out": "--out"}
+var singleDash = map[string]string{"-check": "--check", "-out": "--out", "-recursive": "--recursive"}
 
 // normalizeArgs rewrites exactly the single-dash long flags of singleDash
 // (also in the -flag=value form), up to a "--" terminator.
