@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench/compare.sh: voicewall against `nft -f` of the same compiled text, on
+# this machine, in network namespaces this script creates and deletes.
+#
+#   sudo bench/compare.sh [ENTRIES...]      # default: 100000 1000000
+#   RUNS=5 sudo bench/compare.sh 100000
+#
+# For each blocklist size it times (median of RUNS whole-process runs, wall
+# seconds, and peak RSS):
+#   nft -f        the compiled nftables.nft into a fresh namespace (the anchor)
+#   compile       voicewall compile --target nftables
+#   apply         voicewall apply --auto-approve into a fresh namespace
+#   plan (no-op)  voicewall plan --detailed-exitcode on the applied namespace
+#   delta apply   apply after 1,000 element changes (500 removed, 500 added)
+# and prints each voicewall figure as a ratio of the nft -f median.
+# Never touches the root namespace's ruleset, links or sysctls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "bench/compare.sh needs root (network namespaces)" >&2; exit 1; }
+command -v nft >/dev/null || { echo "needs nft (apt-get install nftables)" >&2; exit 1; }
+
+RUNS=${RUNS:-5}
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(100000 1000000)
+work=$(mktemp -d /tmp/voicewall-bench.XXXXXX)
+prefix="vwbench-$$"
+cleanup() {
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix-" || true); do ip netns del "$ns" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/voicewall" ./cmd/voicewall
+go build -o "$work/writepolicy" ./internal/bench/cmd/writepolicy
+vw="$work/voicewall"
+nsn=0
+newns() { nsn=$((nsn+1)); ip netns add "$prefix-$nsn"; echo "$prefix-$nsn"; }
+delns() { ip netns del "$1"; }
+
+# timeit FILE CMD...: run once, append "wall rss_kb" to FILE.
+timeit() {
+  local out=$1; shift
+  /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || {
+    local rc=$?
+    # plan --detailed-exitcode exits 2 on changes; anything else is a failure
+    if [ "$rc" != 2 ]; then echo "failed ($rc): $*" >&2; cat "$work/err" >&2; exit 1; fi
+  }
+  tail -1 "$work/t" >> "$out"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+col() { awk -v c="$1" '{print $c}' "$2"; }
+
+printf '%-10s %-14s %10s %10s %10s\n' entries work "median s" "x nft -f" "rss MB"
+for n in "${SIZES[@]}"; do
+  d="$work/p$n"; mkdir -p "$d"
+  "$work/writepolicy" "$d" "$n"
+  "$vw" compile "$d" --target nftables -o "$d/out" 2>/dev/null
+  for k in nft compile apply plan delta; do : > "$work/$k.$n"; done
+  for r in $(seq "$RUNS"); do
+    ns=$(newns); timeit "$work/nft.$n" ip netns exec "$ns" nft -f "$d/out/nftables.nft"; delns "$ns"
+    timeit "$work/compile.$n" "$vw" compile "$d" --target nftables
+    ns=$(newns)
+    timeit "$work/apply.$n" "$vw" apply "$d" --netns "$ns" --auto-approve
+    timeit "$work/plan.$n" "$vw" plan "$d" --netns "$ns" --detailed-exitcode
+    # Delta: move 500 entries to new addresses: 500 removed + 500 added = 1,000 changes.
+    cp "$d/blocklist.txt" "$d/blocklist.orig"
+    awk 'NR<=501 && /^[0-9]/ {sub(/^11\./, "12.")} {print}' "$d/blocklist.orig" > "$d/blocklist.txt"
+    timeit "$work/delta.$n" "$vw" apply "$d" --netns "$ns" --auto-approve
+    mv "$d/blocklist.orig" "$d/blocklist.txt"
+    delns "$ns"
+  done
+  base=$(col 1 "$work/nft.$n" | median)
+  for k in nft compile apply plan delta; do
+    m=$(col 1 "$work/$k.$n" | median)
+    rss=$(col 2 "$work/$k.$n" | median)
+    ratio=$(awk -v a="$m" -v b="$base" 'BEGIN {printf "%.2f", (b > 0 ? a/b : 0)}')
+    label=$k; [ "$k" = plan ] && label="plan (no-op)"; [ "$k" = delta ] && label="delta apply"; [ "$k" = nft ] && label="nft -f"
+    printf '%-10s %-14s %10s %10s %10.0f\n' "$n" "$label" "$m" "$ratio" "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
+  done
+done
+echo
+echo "goals (100k): compile <= 0.5x (goal 0.15 s, <100 MB); apply <= 1.2x (goal 0.6x);"
+echo "plan no-op <= 0.5x (goal 0.25x); delta sends only the changed elements; 1M linear, <1 GB."
