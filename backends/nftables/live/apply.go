@@ -34,15 +34,10 @@ func (p *Plan) Messages() ([]Msg, []byte, error) {
 	for _, s := range p.State.Sets {
 		b.existingSet(s.Name)
 	}
-	removedChains := map[string]bool{}
-	for _, c := range p.Chains {
-		if c.Op == OpRemove {
-			removedChains[c.Name] = true
-		}
-	}
-	// 1. Removed rules (their jumps and lookups go first).
+	// 1. Removed rules (their jumps and lookups go first; rules of
+	// removed chains go with their chain).
 	for _, r := range p.Rules {
-		if r.Op == OpRemove && !removedChains[r.Chain] {
+		if r.Op == OpRemove {
 			if err := b.delRule(r.Chain, r.Handle, r.Key); err != nil {
 				return nil, nil, err
 			}

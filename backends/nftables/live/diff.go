@@ -46,6 +46,7 @@ type ChainChange struct {
 	Name   string
 	Before string // chain header as listed, "" when added
 	After  string // "" when removed
+	Rules  int    // rules a removed chain takes with it
 	chain  *vw.Chain
 }
 
@@ -288,10 +289,8 @@ func Diff(st *State, want *vw.Table) *Plan {
 	for _, lc := range st.Chains {
 		wc := wantChains[lc.Name]
 		if wc == nil {
-			p.Chains = append(p.Chains, ChainChange{Op: OpRemove, Name: lc.Name, Before: liveChainHeader(lc)})
-			for _, r := range lc.Rules {
-				p.Rules = append(p.Rules, RuleChange{Op: OpRemove, Chain: lc.Name, Key: r.Key, Before: r.Text(), Source: commentSource(r.Comment), Handle: r.Handle})
-			}
+			// Its rules go with it (not listed one by one).
+			p.Chains = append(p.Chains, ChainChange{Op: OpRemove, Name: lc.Name, Before: liveChainHeader(lc), Rules: len(lc.Rules)})
 			continue
 		}
 		keptChains = append(keptChains, lc.Name)

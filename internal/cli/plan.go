@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	vw "github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/backends/nftables/live"
+	"github.com/voicewall/voicewall/lang"
+)
+
+func init() {
+	extraCommands = append(extraCommands, (*env).planCmd)
+}
+
+// livePlan is everything plan and apply know about one run: the policy,
+// the namespace, what the kernel holds and what changes.
+type livePlan struct {
+	path     string // policy path as given
+	loaded   *lang.Loaded
+	target   *live.Target
+	desired  *vw.Table
+	plan     *live.Plan
+	links    []live.Link
+	warnings []string
+	pending  *live.Pending
+}
+
+// changes reports whether applying would change anything (table or links).
+func (lp *livePlan) changes() bool {
+	if !lp.plan.Empty() {
+		return true
+	}
+	for _, l := range lp.links {
+		if l.Create {
+			return true
+		}
+	}
+	return false
+}
+
+// preparePlan loads the policy, opens the namespace, checks its links,
+// reads table inet voicewall and diffs it with the compiled policy.
+func (e *env) preparePlan(path, netns string, readOpts live.ReadOptions) (*livePlan, error) {
+	lp := &livePlan{path: path}
+	lp.loaded = lang.LoadFull(path)
+	if lp.loaded.Diags.HasErrors() {
+		e.printDiags(lp.loaded)
+		return nil, exitError{1}
+	}
+	t, err := live.Open(netns)
+	if err != nil {
+		return nil, err
+	}
+	lp.target = t
+	lp.desired = vw.Build(lp.loaded.Policy)
+	lp.links, err = live.CheckLinks(t, lp.loaded.Policy)
+	if err != nil {
+		return lp, err
+	}
+	if err := live.LinkProblems(lp.links); err != nil {
+		return lp, fmt.Errorf("target \"nftables\" of the policy does not fit %s:\n  %w", t, indentErr(err))
+	}
+	st, err := live.Read(t, readOpts)
+	if err != nil {
+		return lp, fmt.Errorf("reading table inet voicewall in %s: %w", t, err)
+	}
+	lp.plan = live.Diff(st, lp.desired)
+	if w, err := live.SIPHelpers(t); err != nil {
+		lp.warnings = append(lp.warnings, "could not check for SIP helpers: "+err.Error())
+	} else {
+		for _, x := range w {
+			lp.warnings = append(lp.warnings, "SIP ALG: "+x+"; voicewall never attaches the conntrack SIP helper; remove it (it rewrites SIP and breaks calls)")
+		}
+	}
+	lp.pending, _ = live.LoadPending(t)
+	return lp, nil
+}
+
+func (lp *livePlan) close() {
+	if lp != nil && lp.target != nil {
+		lp.target.Close()
+	}
+}
+
+type indentedErr struct{ error }
+
+func (i indentedErr) Error() string {
+	s := i.error.Error()
+	out := ""
+	for j, c := range s {
+		out += string(c)
+		if c == '\n' && j < len(s)-1 {
+			out += "  "
+		}
+	}
+	return out
+}
+
+func indentErr(err error) error { return indentedErr{err} }
+
+func (e *env) planCmd() *cobra.Command {
+	var netns, format, out string
+	var detailed bool
+	c := &cobra.Command{
+		Use:   "plan [PATH] [--netns NAME] [--detailed-exitcode] [-out FILE] [--format text|json]",
+		Short: "Show what apply would change in the live table inet voicewall",
+		Long: `plan reads table inet voicewall from the kernel (through netlink, in the current
+network namespace or /run/netns/NAME), compares it with the compiled policy and
+prints what apply would do: + add, - remove, ~ change, grouped by the policy
+block each rule comes from. Large sets are shown as counts. It changes
+nothing.
+
+With --detailed-exitcode the exit code is 0 when there is nothing to change,
+2 when there are changes, 1 on errors. -out FILE saves the plan (policy,
+ruleset generation and compiled-table digest) for "voicewall apply FILE",
+which applies exactly that plan or refuses when anything moved.`,
+		Example: `  voicewall plan examples/asterisk-udp-trunk --netns gw
+  voicewall plan . --detailed-exitcode
+  voicewall plan . -out gw.plan && voicewall apply gw.plan`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("unknown --format %q: use text or json", format)
+			}
+			lp, err := e.preparePlan(pathArg(args), netns, live.ReadOptions{})
+			defer lp.close()
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := savePlanFile(out, lp); err != nil {
+					return fmt.Errorf("-out: %w", err)
+				}
+			}
+			if format == "json" {
+				if err := writeJSON(e.stdout, planJSON(lp)); err != nil {
+					return err
+				}
+			} else {
+				e.printPlan(lp, false)
+				if out != "" {
+					fmt.Fprintf(e.stdout, "\nSaved the plan to %s. To apply exactly this plan: voicewall apply %s\n", out, out)
+				}
+			}
+			if detailed && lp.changes() {
+				return exitError{2}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&netns, "netns", "", "work in the network namespace /run/netns/NAME instead of the current one")
+	c.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	c.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there is nothing to change, 2 when there are changes, 1 on errors")
+	c.Flags().StringVar(&out, "out", "", "save the plan to FILE for `voicewall apply FILE`")
+	return c
+}
+
+// absPath makes a policy path absolute for saved plans.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// isPlanFile reports whether path is a saved plan rather than a policy.
+func isPlanFile(path string) bool {
+	st, err := os.Stat(path)
+	if err != nil || st.IsDir() || filepath.Ext(path) == ".hcl" {
+		return false
+	}
+	_, err = readPlanFile(path)
+	return err == nil || !errors.Is(err, errNotPlan)
+}

@@ -1,0 +1,374 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"go4.org/netipx"
+
+	vw "github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/backends/nftables/live"
+)
+
+// showRanges: sets (and deltas) up to this many ranges are listed; larger
+// ones are shown as counts.
+const showRanges = 8
+
+// planItem is one change line, with its group (policy block).
+type planItem struct {
+	group string
+	lines []string
+}
+
+func rangesText(rs []netipx.IPRange) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = string(vw.AppendRange(nil, r))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// ruleBody is the rule text without its comment (the change line names it).
+func ruleBody(text string) string {
+	if i := strings.Index(text, ` comment "`); i >= 0 {
+		text = text[:i]
+	}
+	return strings.ReplaceAll(text, "counter packets 0 bytes 0", "counter")
+}
+
+// groupLabel normalizes a block label so added rules (`provider "x" (f:1)`)
+// and removed ones (from their comment: `provider x (f:1)`) group together.
+func groupKey(label string) string { return strings.ReplaceAll(label, `"`, "") }
+
+func planItems(p *live.Plan) []planItem {
+	var items []planItem
+	for _, s := range p.Sets {
+		var l []string
+		switch s.Op {
+		case live.OpAdd:
+			set := findSet(p.Desired, s.Name)
+			desc := fmt.Sprintf("+ set %s: %s, %s", s.Name, s.Def, plural(s.Elements, "range", "ranges"))
+			if set != nil && !set.Dynamic && s.Elements > 0 && s.Elements <= showRanges {
+				desc = fmt.Sprintf("+ set %s: %s { %s }", s.Name, s.Def, rangesText(set.Elements))
+			} else if set != nil && set.Dynamic {
+				desc = fmt.Sprintf("+ set %s: %s", s.Name, s.Def)
+			}
+			l = append(l, desc)
+		case live.OpRemove:
+			l = append(l, fmt.Sprintf("- set %s: %s, %s", s.Name, s.Def, plural(s.Elements, "range", "ranges")))
+		case live.OpChange:
+			if s.Delta == nil {
+				l = append(l, fmt.Sprintf("~ set %s: becomes %s (the table is replaced)", s.Name, s.Def))
+				break
+			}
+			d := s.Delta
+			l = append(l, fmt.Sprintf("~ set %s: %s → %s (+%d -%d)", s.Name,
+				plural(s.Elements-len(d.Add)+len(d.Del), "range", "ranges"), plural(s.Elements, "range", "ranges"), len(d.Add), len(d.Del)))
+			if len(d.Add)+len(d.Del) <= showRanges {
+				if len(d.Add) > 0 {
+					l = append(l, "    + "+rangesText(d.Add))
+				}
+				if len(d.Del) > 0 {
+					l = append(l, "    - "+rangesText(d.Del))
+				}
+			}
+		}
+		g := s.Source
+		if g == "" {
+			g = "voicewall"
+		}
+		items = append(items, planItem{group: g, lines: l})
+	}
+	for _, c := range p.Chains {
+		var l []string
+		switch c.Op {
+		case live.OpAdd:
+			l = append(l, "+ chain "+c.Name+headerNote(c.After))
+		case live.OpRemove:
+			note := ""
+			if c.Rules > 0 {
+				note = " (and its " + plural(c.Rules, "rule", "rules") + ")"
+			}
+			l = append(l, "- chain "+c.Name+headerNote(c.Before)+note)
+		case live.OpChange:
+			l = append(l, "~ chain "+c.Name, "    - "+c.Before, "    + "+c.After)
+		}
+		items = append(items, planItem{group: chainGroup(p, c.Name), lines: l})
+	}
+	for _, r := range p.Rules {
+		var l []string
+		name := "rule " + r.Key + " in " + r.Chain
+		if r.Key == "" {
+			name = "rule in " + r.Chain
+		}
+		switch r.Op {
+		case live.OpAdd:
+			l = append(l, "+ "+name, "    "+ruleBody(r.After))
+		case live.OpRemove:
+			l = append(l, "- "+name, "    "+ruleBody(r.Before))
+		case live.OpChange:
+			l = append(l, "~ "+name, "    - "+ruleBody(r.Before), "    + "+ruleBody(r.After))
+		}
+		g := r.Source
+		if g == "" {
+			g = "voicewall"
+		}
+		items = append(items, planItem{group: g, lines: l})
+	}
+	return items
+}
+
+func headerNote(h string) string {
+	if h == "" {
+		return ""
+	}
+	return " { " + h + " }"
+}
+
+// chainGroup: a log chain belongs to the block of the rules jumping to it.
+func chainGroup(p *live.Plan, name string) string {
+	for _, c := range p.Desired.Chains {
+		for _, r := range c.Rules {
+			for _, s := range r.Stmts {
+				if v, ok := s.(vw.Verdict); ok && v.Kind == "jump" && v.Chain == name {
+					return live.RuleSource(r)
+				}
+			}
+		}
+	}
+	return "voicewall"
+}
+
+func findSet(t *vw.Table, name string) *vw.Set {
+	for _, s := range t.Sets {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// groupOrder sorts groups by file and line, built-in ones last.
+func groupLess(a, b string) bool {
+	pa, pb := groupPos(a), groupPos(b)
+	if (pa.file == "") != (pb.file == "") {
+		return pa.file != ""
+	}
+	if pa.file != pb.file {
+		return pa.file < pb.file
+	}
+	if pa.line != pb.line {
+		return pa.line < pb.line
+	}
+	return a < b
+}
+
+type pos struct {
+	file string
+	line int
+}
+
+func groupPos(label string) pos {
+	i := strings.LastIndex(label, " (")
+	if i < 0 || !strings.HasSuffix(label, ")") {
+		return pos{}
+	}
+	fl := label[i+2 : len(label)-1]
+	j := strings.LastIndex(fl, ":")
+	if j < 0 {
+		return pos{}
+	}
+	var n int
+	fmt.Sscanf(fl[j+1:], "%d", &n)
+	return pos{fl[:j], n}
+}
+
+// printPlan writes the Terraform-style plan. applying: the header says
+// "will" instead of "would".
+func (e *env) printPlan(lp *livePlan, applying bool) {
+	w := e.stdout
+	p := lp.plan
+	fmt.Fprintf(w, "voicewall plan: %s → table inet voicewall in %s (ruleset generation %d)\n", lp.path, lp.target, p.GenID)
+	if p.State.CacheHit {
+		fmt.Fprintln(w, "  (set contents from voicewall's cache: nothing committed since voicewall's last apply)")
+	}
+	printLinks(w, lp.links)
+	for _, x := range lp.warnings {
+		fmt.Fprintf(w, "\nWarning: %s\n", x)
+	}
+	if lp.pending != nil {
+		fmt.Fprintf(w, "\nWarning: an earlier apply is waiting for confirmation until %s; run `voicewall confirm%s` to keep it, or it is rolled back\n",
+			lp.pending.Deadline.Format("15:04:05"), netnsFlag(lp.target.Name))
+	}
+	if !lp.changes() {
+		fmt.Fprintln(w, "\nNo changes. The kernel's table inet voicewall matches the policy.")
+		return
+	}
+	if p.Empty() {
+		fmt.Fprintln(w, "\nThe table inet voicewall matches the policy; only interfaces change.")
+		return
+	}
+	fmt.Fprintln(w, "\nvoicewall will perform the following actions:")
+	switch {
+	case p.Create:
+		fmt.Fprintln(w, "\n  # table inet voicewall will be created")
+	case p.Recreate != "":
+		fmt.Fprintf(w, "\n  # table inet voicewall will be replaced in one atomic batch (%s); counters and rate-limit state restart\n", p.Recreate)
+	}
+	items := planItems(p)
+	var groups []string
+	byGroup := map[string][]planItem{}
+	label := map[string]string{}
+	for _, it := range items {
+		k := groupKey(it.group)
+		if _, ok := byGroup[k]; !ok {
+			groups = append(groups, k)
+			label[k] = it.group
+		}
+		if strings.Contains(it.group, `"`) {
+			label[k] = it.group // prefer the quoted form
+		}
+		byGroup[k] = append(byGroup[k], it)
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return groupLess(label[groups[i]], label[groups[j]]) })
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n  # %s\n", label[g])
+		for _, it := range byGroup[g] {
+			for _, l := range it.lines {
+				fmt.Fprintf(w, "  %s\n", l)
+			}
+		}
+	}
+	add, change, remove := p.Counts()
+	fmt.Fprintf(w, "\nPlan: %d to add, %d to change, %d to remove.\n", add, change, remove)
+}
+
+func printLinks(w io.Writer, ls []live.Link) {
+	var lines []string
+	for _, l := range ls {
+		switch {
+		case l.Create:
+			lines = append(lines, fmt.Sprintf("  + create VLAN link %s (802.1Q id %d on %s) for voice_vlan %q (%s)", l.Name, l.ID, l.Parent, l.Zone, l.Origin.Pos()))
+		case l.Note != "":
+			lines = append(lines, "  ✓ "+l.Note)
+		case l.ID != 0:
+			lines = append(lines, fmt.Sprintf("  ✓ %s: VLAN %d on %s (voice_vlan %q)", l.Name, l.ID, l.Parent, l.Zone))
+		default:
+			lines = append(lines, fmt.Sprintf("  ✓ %s: %s (%s)", l.Zone, l.Name, l.Kind))
+		}
+	}
+	if len(lines) > 0 {
+		fmt.Fprintln(w, "\nInterfaces:")
+		for _, l := range lines {
+			fmt.Fprintln(w, l)
+		}
+	}
+}
+
+func netnsFlag(n string) string {
+	if n == "" {
+		return ""
+	}
+	return " --netns " + n
+}
+
+// JSON form of a plan.
+type jsonPlan struct {
+	FormatVersion string         `json:"format_version"`
+	Policy        string         `json:"policy"`
+	Netns         string         `json:"netns"`
+	GenID         uint32         `json:"genid"`
+	Digest        string         `json:"digest"`
+	Changes       bool           `json:"changes"`
+	Create        bool           `json:"create"`
+	Recreate      string         `json:"recreate,omitempty"`
+	Summary       map[string]int `json:"summary"`
+	Links         []jsonLink     `json:"links"`
+	Warnings      []string       `json:"warnings"`
+	Resources     []jsonChange   `json:"resource_changes"`
+	CacheHit      bool           `json:"cache_hit"`
+}
+
+type jsonLink struct {
+	Name   string `json:"name"`
+	Zone   string `json:"zone"`
+	Kind   string `json:"kind,omitempty"`
+	Create bool   `json:"create"`
+	Note   string `json:"note,omitempty"`
+}
+
+type jsonChange struct {
+	Op      string   `json:"op"`
+	Type    string   `json:"type"`
+	Name    string   `json:"name"`
+	Chain   string   `json:"chain,omitempty"`
+	Block   string   `json:"block,omitempty"`
+	Source  string   `json:"source,omitempty"`
+	Before  string   `json:"before,omitempty"`
+	After   string   `json:"after,omitempty"`
+	Ranges  *int     `json:"ranges,omitempty"`
+	Added   []string `json:"added,omitempty"`
+	Removed []string `json:"removed,omitempty"`
+	NAdded  *int     `json:"added_count,omitempty"`
+	NRemove *int     `json:"removed_count,omitempty"`
+}
+
+func splitLabel(label string) (block, source string) {
+	if p := groupPos(label); p.file != "" {
+		i := strings.LastIndex(label, " (")
+		return label[:i], fmt.Sprintf("%s:%d", p.file, p.line)
+	}
+	return label, ""
+}
+
+func ptr(n int) *int { return &n }
+
+func planJSON(lp *livePlan) jsonPlan {
+	p := lp.plan
+	add, change, remove := p.Counts()
+	j := jsonPlan{FormatVersion: "1", Policy: lp.path, Netns: lp.target.Name, GenID: p.GenID, Digest: live.Digest(lp.desired),
+		Changes: lp.changes(), Create: p.Create, Recreate: p.Recreate, CacheHit: p.State.CacheHit,
+		Summary: map[string]int{"add": add, "change": change, "remove": remove}, Links: []jsonLink{}, Warnings: lp.warnings, Resources: []jsonChange{}}
+	if j.Warnings == nil {
+		j.Warnings = []string{}
+	}
+	for _, l := range lp.links {
+		j.Links = append(j.Links, jsonLink{Name: l.Name, Zone: l.Zone, Kind: l.Kind, Create: l.Create, Note: l.Note})
+	}
+	for _, s := range p.Sets {
+		c := jsonChange{Op: s.Op.String(), Type: "set", Name: s.Name, After: s.Def, Ranges: ptr(s.Elements)}
+		c.Block, c.Source = splitLabel(s.Source)
+		if s.Delta != nil {
+			c.NAdded, c.NRemove = ptr(len(s.Delta.Add)), ptr(len(s.Delta.Del))
+			if len(s.Delta.Add)+len(s.Delta.Del) <= 1000 {
+				for _, r := range s.Delta.Add {
+					c.Added = append(c.Added, string(vw.AppendRange(nil, r)))
+				}
+				for _, r := range s.Delta.Del {
+					c.Removed = append(c.Removed, string(vw.AppendRange(nil, r)))
+				}
+			}
+		}
+		j.Resources = append(j.Resources, c)
+	}
+	for _, ch := range p.Chains {
+		c := jsonChange{Op: ch.Op.String(), Type: "chain", Name: ch.Name, Before: ch.Before, After: ch.After}
+		c.Block, c.Source = splitLabel(chainGroup(p, ch.Name))
+		j.Resources = append(j.Resources, c)
+	}
+	for _, r := range p.Rules {
+		c := jsonChange{Op: r.Op.String(), Type: "rule", Name: r.Key, Chain: r.Chain, Before: r.Before, After: r.After}
+		c.Block, c.Source = splitLabel(r.Source)
+		j.Resources = append(j.Resources, c)
+	}
+	return j
+}
