@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -20,7 +19,7 @@ func init() {
 }
 
 // stdinIsTerminal decides whether apply may prompt (tests replace it).
-var stdinIsTerminal = func(r io.Reader) bool {
+var stdinIsTerminal = func(r any) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
@@ -117,12 +116,13 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 		return nil
 	}
 
+	in := bufio.NewReader(e.stdin) // shared by the prompt and the confirm wait
 	if saved == nil && !autoApprove {
 		if !stdinIsTerminal(e.stdin) {
 			return errors.New("apply needs approval: run it on a terminal and answer yes, or pass --auto-approve")
 		}
 		fmt.Fprintf(e.stdout, "\nDo you want to perform these actions in %s?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", t)
-		line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+		line, _ := in.ReadString('\n')
 		if strings.TrimSpace(line) != "yes" {
 			fmt.Fprintln(e.stdout, "\nApply cancelled.")
 			return exitError{1}
@@ -189,12 +189,12 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	if err := pend.Update(); err != nil {
 		return err
 	}
-	return e.awaitConfirm(pend, t, confirmTimeout)
+	return e.awaitConfirm(in, pend, t, confirmTimeout)
 }
 
 // awaitConfirm waits for "confirm" on a terminal; without one it leaves the
 // helper armed and says how to confirm.
-func (e *env) awaitConfirm(pend *live.Pending, t *live.Target, d time.Duration) error {
+func (e *env) awaitConfirm(in *bufio.Reader, pend *live.Pending, t *live.Target, d time.Duration) error {
 	how := fmt.Sprintf("voicewall confirm%s", netnsFlag(t.Name))
 	if !stdinIsTerminal(e.stdin) {
 		fmt.Fprintf(e.stdout, "\nThe previous table is restored at %s (in %v) unless you run `%s` before.\n", pend.Deadline.Format("15:04:05"), d, how)
@@ -203,7 +203,7 @@ func (e *env) awaitConfirm(pend *live.Pending, t *live.Target, d time.Duration) 
 	fmt.Fprintf(e.stdout, "\nType confirm within %v to keep this configuration (or run `%s` from another shell);\notherwise the previous table is restored at %s.\n\n  Enter a value: ", d, how, pend.Deadline.Format("15:04:05"))
 	lines := make(chan string)
 	go func() {
-		sc := bufio.NewScanner(e.stdin)
+		sc := bufio.NewScanner(in)
 		for sc.Scan() {
 			lines <- strings.TrimSpace(sc.Text())
 		}
