@@ -65,6 +65,10 @@ type BatchStats struct {
 	Kernel   time.Duration // time from send to the last ack (kernel work)
 }
 
+// testRecvBuffer, when set by a test, shrinks the receive buffer of the
+// batch socket so the kernel's acks overflow it (ENOBUFS).
+var testRecvBuffer int
+
 // sendBatch sends msgs as one nfnetlink batch (one sendmsg, so the kernel
 // applies all of it or nothing). genid != 0 makes the kernel refuse the
 // batch if the ruleset generation is no longer genid. Every message asks for
@@ -89,6 +93,9 @@ func sendBatch(nsFD int, msgs []Msg, genid uint32) (BatchStats, error) {
 		return st, err
 	}
 	defer s.Close()
+	if testRecvBuffer > 0 {
+		_ = unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, testRecvBuffer)
+	}
 
 	b := make([]byte, 0, size+64)
 	beginSeq := s.nextSeq()

@@ -326,3 +326,37 @@ func TestStalePlanIsRefused(t *testing.T) {
 		t.Errorf("other table gone: %s", out)
 	}
 }
+
+// TestLostAnswerIsReadBack: when the kernel's acks overflow the socket
+// (ENOBUFS) the outcome is unknown; apply reads the table again and
+// reports the truth.
+func TestLostAnswerIsReadBack(t *testing.T) {
+	tab := loadTable(t, "../../../examples/smb-blocklist")
+	ns, tg := nsTarget(t, "enobufs")
+	testRecvBuffer = 1024
+	defer func() { testRecvBuffer = 0 }()
+	p := plan(t, tg, tab)
+	res, err := Apply(tg, p, ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", res.Unknown)
+	if !strings.Contains(res.Unknown, "ENOBUFS") || !strings.Contains(res.Unknown, "the change is applied") || !res.Verified {
+		t.Errorf("result %+v", res)
+	}
+	if got, want := listTable(t, ns), vw.Render(tab); got != want {
+		t.Error("table not applied")
+	}
+	// A refused batch whose answer is lost: nothing applied, and said so.
+	bad := cloneTable(loadTable(t, "../../../examples/asterisk-udp-trunk"))
+	wan := findChain(bad, vw.ChainWANIn)
+	wan.Rules = append(wan.Rules, &vw.Rule{Key: "broken", Comment: "broken: test", Stmts: []vw.Stmt{vw.Verdict{Kind: "jump", Chain: "no_such_chain"}}})
+	_, err = Apply(tg, plan(t, tg, bad), ApplyOptions{})
+	t.Logf("%v", err)
+	if err == nil || !strings.Contains(err.Error(), "nothing was applied") {
+		t.Errorf("error %v", err)
+	}
+	if got, want := listTable(t, ns), vw.Render(tab); got != want {
+		t.Error("refused batch changed the table")
+	}
+}
