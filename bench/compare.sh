@@ -34,7 +34,19 @@ go build -o "$work/voicewall" ./cmd/voicewall
 go build -o "$work/writepolicy" ./internal/bench/cmd/writepolicy
 vw="$work/voicewall"
 nsn=0
-newns() { nsn=$((nsn+1)); ip netns add "$prefix-$nsn"; echo "$prefix-$nsn"; }
+# newns: a namespace shaped like the bench policy's gateway: eth0 (WAN),
+# eth1 (LAN), both veth pairs inside it, and eth1.20 for the voice VLAN
+# (a macvlan stand-in, since
+# kernels without 802.1Q refuse real VLAN links; voicewall verifies it).
+newns() {
+  nsn=$((nsn+1)); local ns="$prefix-$nsn"
+  ip netns add "$ns"
+  ip -n "$ns" link add eth0 type veth peer name eth0p
+  ip -n "$ns" link add eth1 type veth peer name eth1p
+  ip -n "$ns" link add eth1.20 link eth1 type macvlan mode bridge
+  for l in lo eth0 eth0p eth1 eth1p eth1.20; do ip -n "$ns" link set "$l" up; done
+  echo "$ns"
+}
 delns() { ip netns del "$1"; }
 
 # timeit FILE CMD...: run once, append "wall rss_kb" to FILE.
