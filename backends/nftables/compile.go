@@ -196,6 +196,11 @@ func (b *builder) rule(r *lang.Rule, v6, split bool, proto lang.Proto, protoKey 
 	if r.Established {
 		s = append(s, MatchCtState{States: []string{"established", "related"}})
 	}
+	if r.Action == lang.ActionMark && r.Src == nil && r.Dst == nil {
+		// An explicit family match: otherwise the counter runs before the
+		// implicit family check of `ip6 dscp set` and counts both families.
+		s = append(s, MatchNfproto{V6: v6})
+	}
 	if r.Src != nil {
 		s = append(s, MatchAddrSet{V6: v6, Dir: Src, Set: setName(r.Src.Name, v6)})
 	}
