@@ -296,11 +296,12 @@ func TestConfirmTimeout(t *testing.T) {
 	}
 	before := listed(t, ns)
 
-	// Not confirmed: the helper (a separate process; this apply returns at
-	// once) restores the previous table after the timeout.
-	r := vw1("", "apply", b, "--netns", ns.Name, "--auto-approve", "--confirm-timeout", "1s")
-	if r.code != 0 || !strings.Contains(r.stdout, "unless you run `voicewall confirm --netns "+ns.Name+"`") {
-		t.Fatalf("apply --confirm-timeout: %d\n%s%s", r.code, r.stdout, r.stderr)
+	// Not confirmed: the helper restores the previous table after the
+	// timeout, although the apply process (a real voicewall process here)
+	// is long gone.
+	out, err := exec.Command(voicewallBinary(t), "apply", b, "--netns", ns.Name, "--auto-approve", "--confirm-timeout", "1s").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "unless you run `voicewall confirm --netns "+ns.Name+"`") {
+		t.Fatalf("apply --confirm-timeout: %v\n%s", err, out)
 	}
 	if listed(t, ns) != compiled(t, b) {
 		t.Fatal("apply did not take")
@@ -314,6 +315,7 @@ func TestConfirmTimeout(t *testing.T) {
 	}
 
 	// Confirmed from another shell: the new table stays.
+	var r liveRun
 	if r := vw1("", "apply", b, "--netns", ns.Name, "--auto-approve", "--confirm-timeout", "1s"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
