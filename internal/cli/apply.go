@@ -90,9 +90,13 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 		return err
 	}
 	t, p := lp.target, lp.plan
-	if lp.pending != nil {
+	if pd := lp.pending; pd != nil {
+		if !pd.HelperAlive() {
+			return fmt.Errorf("an earlier apply on %s was never confirmed, and its rollback helper (pid %d) is gone: run `voicewall confirm%s` to keep the current table, or `voicewall rollback --state %s` to restore the one before it",
+				t, pd.HelperPID, netnsFlag(t.Name), pd.File)
+		}
 		return fmt.Errorf("an earlier apply on %s is waiting for confirmation until %s: run `voicewall confirm%s` to keep it, or wait for the rollback, then apply again",
-			t, lp.pending.Deadline.Format("15:04:05"), netnsFlag(t.Name))
+			t, pd.Deadline.Format("15:04:05"), netnsFlag(t.Name))
 	}
 	if saved != nil {
 		if saved.NetnsID != t.ID() {

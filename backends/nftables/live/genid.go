@@ -70,6 +70,14 @@ package live
 //	c, err := nftables.New(g.ConnOption())
 //	... queue the changes on c ...
 //	if err := c.Flush(); live.IsStaleGenID(err) { refuse: plan is stale }
+//
+// voicewall's apply (apply.go) does not go through a guarded Conn: it
+// sends its own batches (batch.go: one sendmsg, acks matched to messages,
+// set elements encoded directly) and puts NFNL_BATCH_GENID into the batch
+// begin the same way; a refusal comes back as *StaleError, for which
+// IsStaleGenID is true as well. Read uses the same GETGEN request (genOn)
+// before and after reading the table, so a plan never mixes two
+// generations.
 
 import (
 	"encoding/binary"

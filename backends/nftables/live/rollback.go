@@ -218,6 +218,11 @@ func isHelper(pid int, file string) bool {
 	return strings.Contains(string(b), "rollback") && strings.Contains(string(b), file)
 }
 
+// HelperAlive reports whether the pending rollback's helper still runs.
+func (p *Pending) HelperAlive() bool {
+	return p.HelperPID > 0 && isHelper(p.HelperPID, p.File)
+}
+
 // RollbackResult is what the helper did.
 type RollbackResult struct {
 	At       time.Time `json:"at"`
