@@ -175,7 +175,7 @@ func (d *ruleDecoder) step() error {
 		n, ok := d.peek(1).(*expr.NAT)
 		if !ok || e.Register != 1 || n.Type != expr.NATTypeDestNAT || n.RegAddrMin != 1 || (n.RegAddrMax != 0 && n.RegAddrMax != 1) ||
 			n.RegProtoMin != 0 || n.Random || n.FullyRandom || n.Persistent || n.Prefix || n.Specified {
-			return fmt.Errorf("immediate not in voicewall's form (dnat)")
+			return fmt.Errorf("immediate value not used by a dnat")
 		}
 		a, ok := netip.AddrFromSlice(e.Data)
 		if !ok || (n.Family == unix.NFPROTO_IPV4) != a.Is4() || (n.Family != unix.NFPROTO_IPV4 && n.Family != unix.NFPROTO_IPV6) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -159,5 +160,46 @@ func TestStatusMapsCounters(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `voicewall_packets_total{rule="blocklist_scanners_v4",block="blocklist \"scanners\"",kind="blocklist"`) {
 		t.Errorf("prometheus output:\n%s", buf.String())
+	}
+}
+
+// TestForeignRulesAreCorrected: rules someone else put into voicewall's
+// table (without a key, or with a key but other expressions) show in the
+// plan and are corrected by apply; nothing foreign is mistaken for ours.
+func TestForeignRulesAreCorrected(t *testing.T) {
+	ns, tg := nsTarget(t, "foreign")
+	tab := loadTable(t, "../../../examples/asterisk-udp-trunk")
+	mustApply(t, tg, tab)
+	for _, r := range []string{
+		`add rule inet voicewall wan_in meta mark set 7`,
+		`insert rule inet voicewall wan_in iifname "eth0" tcp dport 2000 counter quota 10 mbytes jump drop_closed_2000_tcp comment "closed_2000_tcp: close (gateway.hcl:37)"`,
+	} {
+		if _, err := ns.Run("nft", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := plan(t, tg, tab)
+	a, c, r := p.Counts()
+	t.Logf("plan: +%d ~%d -%d", a, c, r)
+	var foreign, dup int
+	for _, x := range p.Rules {
+		if x.Op == OpRemove && x.Key == "" {
+			foreign++
+		}
+		if x.Op == OpRemove && x.Key == "closed_2000_tcp" {
+			dup++
+		}
+	}
+	if foreign != 1 || dup+c != 2 {
+		for _, x := range p.Rules {
+			t.Logf("%s %s %s %s", x.Op, x.Key, x.Before, x.After)
+		}
+		t.Errorf("want the foreign rule and the impostor removed")
+	}
+	if _, err := Apply(tg, p, ApplyOptions{Verify: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := listTable(t, ns), vw.Render(tab); got != want {
+		t.Errorf("listing:\n%s", lineDiff(want, got))
 	}
 }

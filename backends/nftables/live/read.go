@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	nft "github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"golang.org/x/sys/unix"
@@ -267,6 +266,109 @@ func readTable(s *sock) (exists bool, nonce []byte, err error) {
 	}
 }
 
+func readChains(s *sock) ([]*LiveChain, error) {
+	req := nfgenmsg(unix.NFPROTO_INET, 0)
+	req = appendStrAttr(req, unix.NFTA_CHAIN_TABLE, vw.TableName)
+	var out []*LiveChain
+	err := s.dump(nftType(unix.NFT_MSG_GETCHAIN), req, func(m nlMsg) error {
+		if m.Type != nftType(unix.NFT_MSG_NEWCHAIN) || len(m.Data) < 4 || m.Data[0] != unix.NFPROTO_INET {
+			return nil
+		}
+		lc := &LiveChain{}
+		var table string
+		for _, a := range parseAttrs(m.Data[4:]) {
+			switch a.Type {
+			case unix.NFTA_CHAIN_TABLE:
+				table = cstring(a.Data)
+			case unix.NFTA_CHAIN_NAME:
+				lc.Name = cstring(a.Data)
+			case unix.NFTA_CHAIN_TYPE:
+				lc.Type = cstring(a.Data)
+			case unix.NFTA_CHAIN_POLICY:
+				lc.Policy = "accept"
+				if be32(a.Data) == 0 { // NF_DROP
+					lc.Policy = "drop"
+				}
+			case unix.NFTA_CHAIN_HOOK:
+				lc.hookSeen = true
+				for _, h := range parseAttrs(a.Data) {
+					switch h.Type {
+					case unix.NFTA_HOOK_HOOKNUM:
+						lc.HookNum = be32(h.Data)
+					case unix.NFTA_HOOK_PRIORITY:
+						lc.PrioNum = int32(be32(h.Data))
+					}
+				}
+			}
+		}
+		if table != vw.TableName {
+			return nil
+		}
+		if lc.hookSeen {
+			lc.Hook = hookNames[lc.HookNum]
+			if lc.Hook == "" {
+				lc.Hook = fmt.Sprintf("hook#%d", lc.HookNum)
+			}
+		} else {
+			lc.Type, lc.Policy = "", ""
+		}
+		out = append(out, lc)
+		return nil
+	})
+	return out, err
+}
+
+func readRules(s *sock, st *State, anon map[string]*LiveSet) error {
+	req := nfgenmsg(unix.NFPROTO_INET, 0)
+	req = appendStrAttr(req, unix.NFTA_RULE_TABLE, vw.TableName)
+	return s.dump(nftType(unix.NFT_MSG_GETRULE), req, func(m nlMsg) error {
+		if m.Type != nftType(unix.NFT_MSG_NEWRULE) || len(m.Data) < 4 || m.Data[0] != unix.NFPROTO_INET {
+			return nil
+		}
+		var table, chain string
+		var exprData []byte
+		lr := &LiveRule{}
+		for _, a := range parseAttrs(m.Data[4:]) {
+			switch a.Type {
+			case unix.NFTA_RULE_TABLE:
+				table = cstring(a.Data)
+			case unix.NFTA_RULE_CHAIN:
+				chain = cstring(a.Data)
+			case unix.NFTA_RULE_HANDLE:
+				lr.Handle = be64(a.Data)
+			case unix.NFTA_RULE_EXPRESSIONS:
+				exprData = a.Data
+			case unix.NFTA_RULE_USERDATA:
+				if cm, ok := userdata.GetString(a.Data, userdata.TypeComment); ok {
+					lr.Comment = cm
+					lr.Key = vw.KeyOf(cm)
+				}
+			}
+		}
+		if table != vw.TableName {
+			return nil
+		}
+		lc := st.Chain(chain)
+		if lc == nil {
+			return fmt.Errorf("rule %d in unknown chain %q", lr.Handle, chain)
+		}
+		exprs, err := parseExprs(exprData)
+		if err == nil {
+			for _, e := range exprs {
+				if ctr, ok := e.(*expr.Counter); ok {
+					lr.Packets += ctr.Packets
+					lr.Bytes += ctr.Bytes
+				}
+			}
+			lr.Stmts, lr.DecodeErr = decodeRule(exprs, anon)
+		} else {
+			lr.DecodeErr = err
+		}
+		lc.Rules = append(lc.Rules, lr)
+		return nil
+	})
+}
+
 func readSets(s *sock) ([]*LiveSet, error) {
 	req := nfgenmsg(unix.NFPROTO_INET, 0)
 	req = appendStrAttr(req, unix.NFTA_SET_TABLE, vw.TableName)
@@ -348,59 +450,15 @@ func readOnce(t *Target, s *sock, gen uint32, opts ReadOptions) (*State, error) 
 		st.Sets = append(st.Sets, ls)
 	}
 
-	// Chains and rules through google/nftables (it decodes expressions).
-	c, err := nft.New(nft.WithNetNSFd(t.FD()), nft.AsLasting())
-	if err != nil {
-		return nil, err
-	}
-	defer c.CloseLasting()
-	chains, err := c.ListChainsOfTableFamily(nft.TableFamilyINet)
-	if err != nil {
+	// Chains, then every rule of the table in one dump. Expressions are
+	// decoded with google/nftables' types (exprs.go), strictly: an
+	// expression it does not know fails the rule's decoding instead of
+	// being skipped.
+	if st.Chains, err = readChains(s); err != nil {
 		return nil, fmt.Errorf("read chains: %w", err)
 	}
-	tab := tableObj()
-	for _, ch := range chains {
-		if ch.Table == nil || ch.Table.Name != vw.TableName {
-			continue
-		}
-		lc := &LiveChain{Name: ch.Name, Type: string(ch.Type)}
-		if ch.Hooknum != nil {
-			lc.hookSeen = true
-			lc.HookNum = uint32(*ch.Hooknum)
-			lc.Hook = hookNames[lc.HookNum]
-			if lc.Hook == "" {
-				lc.Hook = fmt.Sprintf("hook#%d", lc.HookNum)
-			}
-		}
-		if ch.Priority != nil {
-			lc.PrioNum = int32(*ch.Priority)
-		}
-		if ch.Policy != nil {
-			lc.Policy = "accept"
-			if *ch.Policy == nft.ChainPolicyDrop {
-				lc.Policy = "drop"
-			}
-		}
-		rules, err := c.GetRules(tab, &nft.Chain{Name: ch.Name, Table: tab})
-		if err != nil {
-			return nil, fmt.Errorf("read rules of chain %s: %w", ch.Name, err)
-		}
-		for _, r := range rules {
-			lr := &LiveRule{Handle: r.Handle}
-			if cm, ok := userdata.GetString(r.UserData, userdata.TypeComment); ok {
-				lr.Comment = cm
-				lr.Key = vw.KeyOf(cm)
-			}
-			for _, e := range r.Exprs {
-				if ctr, ok := e.(*expr.Counter); ok {
-					lr.Packets += ctr.Packets
-					lr.Bytes += ctr.Bytes
-				}
-			}
-			lr.Stmts, lr.DecodeErr = decodeRule(r.Exprs, anon)
-			lc.Rules = append(lc.Rules, lr)
-		}
-		st.Chains = append(st.Chains, lc)
+	if err := readRules(s, st, anon); err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
 	}
 
 	if opts.SkipElements {
