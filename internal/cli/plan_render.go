@@ -258,6 +258,8 @@ func printLinks(w io.Writer, ls []live.Link) {
 		switch {
 		case l.Create:
 			lines = append(lines, fmt.Sprintf("  + create VLAN link %s (802.1Q id %d on %s) for voice_vlan %q (%s)", l.Name, l.ID, l.Parent, l.Zone, l.Origin.Pos()))
+		case l.Note != "" && !l.Exists:
+			lines = append(lines, "  ! "+l.Note)
 		case l.Note != "":
 			lines = append(lines, "  ✓ "+l.Note)
 		case l.ID != 0:

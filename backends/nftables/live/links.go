@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -84,12 +86,36 @@ func CheckLinks(t *Target, p *lang.Policy) ([]Link, error) {
 			}
 		case perr != nil:
 			l.Problem = fmt.Sprintf("VLAN parent %q does not exist in %s", parent, t)
+		case !VLANSupported():
+			l.Note = fmt.Sprintf("%s cannot be created: %v; its rules match it by name and take effect once it exists", l.Name, ErrNoVLANSupport)
 		default:
 			l.Create = true
 		}
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// VLANSupported reports whether this kernel can create 802.1Q links: the
+// 8021q code is built in or loaded (it creates /proc/net/vlan in every
+// namespace), or its module is installed and loads on first use. Plan uses
+// it so that a kernel without 802.1Q does not show a link creation that
+// can never happen (and plan keeps exiting 0 once the table is applied).
+func VLANSupported() bool {
+	if _, err := os.Stat("/proc/net/vlan"); err == nil {
+		return true
+	}
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return true // cannot tell: let apply try and report
+	}
+	release := unix.ByteSliceToString(u.Release[:])
+	for _, ext := range []string{"", ".xz", ".zst", ".gz"} {
+		if _, err := os.Stat(filepath.Join("/lib/modules", release, "kernel/net/8021q/8021q.ko"+ext)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // LinkProblems joins the problems of links (nil when there are none).
