@@ -590,6 +590,9 @@ func (d *decoder) rateLimit(p *Policy, b *rawBlock) {
 // unit in nanoseconds in a 64-bit number (nft -c fails beyond it).
 func kernelRateOK(r Rate, burst uint32) bool {
 	unit := map[string]uint64{"second": 1, "minute": 60, "hour": 3600, "day": 86400}[r.Unit]
+	if unit == 0 {
+		return true // not a valid rate; ParseRate has reported it
+	}
 	total := uint64(r.Count) + uint64(burst)
 	return total <= (1<<64-1)/(unit*1_000_000_000)
 }
