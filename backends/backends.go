@@ -65,3 +65,9 @@ func rangePtr(r hcl.Range) *hcl.Range {
 	}
 	return &r
 }
+
+// Diag is a target's own diagnostic ("fortigate: ..."), pointing at the
+// policy block when it has a position.
+func Diag(sev hcl.DiagnosticSeverity, target string, o lang.Origin, summary, detail string, args ...any) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: sev, Summary: target + ": " + summary, Detail: fmt.Sprintf(detail, args...), Subject: rangePtr(o.Range)}
+}

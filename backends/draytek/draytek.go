@@ -213,21 +213,11 @@ type compiler struct {
 }
 
 func (c *compiler) errorf(o lang.Origin, summary, detail string, args ...any) {
-	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: Target + ": " + summary, Detail: fmt.Sprintf(detail, args...)}
-	if o.Range.Filename != "" {
-		r := o.Range
-		d.Subject = &r
-	}
-	c.diags = append(c.diags, d)
+	c.diags = append(c.diags, backends.Diag(hcl.DiagError, Target, o, summary, detail, args...))
 }
 
 func (c *compiler) warnf(o lang.Origin, summary, detail string, args ...any) {
-	d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: Target + ": " + summary, Detail: fmt.Sprintf(detail, args...)}
-	if o.Range.Filename != "" {
-		r := o.Range
-		d.Subject = &r
-	}
-	c.diags = append(c.diags, d)
+	c.diags = append(c.diags, backends.Diag(hcl.DiagWarning, Target, o, summary, detail, args...))
 }
 
 // gap reports a protection the Vigor cannot express (once per block and text).

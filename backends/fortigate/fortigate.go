@@ -212,21 +212,11 @@ var (
 )
 
 func (c *compiler) errorf(o lang.Origin, summary, detail string, args ...any) {
-	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: target + ": " + summary, Detail: fmt.Sprintf(detail, args...)}
-	if o.Range.Filename != "" {
-		r := o.Range
-		d.Subject = &r
-	}
-	c.diags = append(c.diags, d)
+	c.diags = append(c.diags, backends.Diag(hcl.DiagError, target, o, summary, detail, args...))
 }
 
 func (c *compiler) warnf(o lang.Origin, summary, detail string, args ...any) {
-	d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: target + ": " + summary, Detail: fmt.Sprintf(detail, args...)}
-	if o.Range.Filename != "" {
-		r := o.Range
-		d.Subject = &r
-	}
-	c.diags = append(c.diags, d)
+	c.diags = append(c.diags, backends.Diag(hcl.DiagWarning, target, o, summary, detail, args...))
 }
 
 // gap reports a protection FortiOS cannot express: an error, or with
