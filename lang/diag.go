@@ -235,9 +235,13 @@ func wrap(s string, width int) []string {
 	return out
 }
 
-// SortDiagnostics orders by file, line, column, then errors first.
+// SortDiagnostics orders errors before warnings (what must be fixed comes
+// first), each by file, line and column.
 func SortDiagnostics(d hcl.Diagnostics) {
 	sort.SliceStable(d, func(i, j int) bool {
+		if d[i].Severity != d[j].Severity {
+			return d[i].Severity == hcl.DiagError
+		}
 		a, b := d[i].Subject, d[j].Subject
 		switch {
 		case a == nil && b == nil:

@@ -308,12 +308,15 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 			d.add(errorf(IDBadValue, a.Expr.Range(), "Empty signaling list", "provider %q needs at least one signaling address: SIP is accepted only from there.", pr.Name))
 		}
 	}
+	mediaWritten := false
 	if a := b.attrs["media"]; a != nil {
 		pfx, items, _ := d.addrList(a, "media", IDAnyWhitelist)
 		pr.Media = NewAddrSet(pfx...)
 		d.broad(pfx, items, pr)
+		exprs, _ := hcl.ExprList(a.Expr)
+		mediaWritten = len(exprs) > 0 // entries that were rejected have their own error
 	}
-	if b.attrs["media"] == nil || pr.Media.Empty() {
+	if !mediaWritten {
 		d.add(warnf(IDNoMedia, b.rng, "Provider has no media addresses",
 			"provider %q lists no media addresses, so its RTP (the call audio) is dropped at the WAN. Add media = [...] from the provider's interconnect guide; many providers send RTP from other hosts than SIP.", pr.Name))
 	}

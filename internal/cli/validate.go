@@ -25,6 +25,9 @@ func (e *env) validateCmd() *cobra.Command {
 				e.printDiags(l)
 				if !l.Diags.HasErrors() {
 					fmt.Fprintf(e.stdout, "%s is valid: %s.\n", pathArg(args), summary(l))
+				} else {
+					errs, warns := countDiags(l.Diags)
+					fmt.Fprintf(e.stderr, "%s is invalid: %s, %s.\n", pathArg(args), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
 				}
 			case "json":
 				if err := writeJSON(e.stdout, diagsJSON(l)); err != nil {
@@ -117,4 +120,15 @@ func diagsJSON(l *lang.Loaded) jsonValidate {
 		out.Diagnostics = append(out.Diagnostics, j)
 	}
 	return out
+}
+
+func countDiags(ds hcl.Diagnostics) (errs, warns int) {
+	for _, d := range ds {
+		if d.Severity == hcl.DiagError {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	return errs, warns
 }
