@@ -84,6 +84,19 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	if confirmTimeout < 0 {
 		return errors.New("--confirm-timeout must be positive")
 	}
+	// Taken before the policy is loaded: a verified apply records it for
+	// the no-op fast path only if no input changed in between.
+	snap := snapshotInputs(path, true)
+	// The fast path: an unchanged apply sends nothing. Not for saved plans
+	// (they check their own digest) nor under SSH (the lockout check
+	// evaluates the whole policy, blocklists included).
+	if _, _, _, ssh := live.ParseSSHConnection(os.Getenv("SSH_CONNECTION")); saved == nil && !ssh {
+		if lp := e.fastPlan(path, netns, snap); lp != nil {
+			defer lp.close()
+			e.printPlan(lp, true)
+			return nil
+		}
+	}
 	lp, err := e.preparePlan(path, netns, live.ReadOptions{})
 	defer lp.close()
 	if err != nil {
@@ -117,6 +130,9 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	}
 	e.printPlan(lp, true)
 	if !lp.changes() {
+		// The consistent read at p.GenID matched the policy: the next
+		// plan may take the fast path (if nothing commits first).
+		live.RecordInputs(t, p.GenID, lp.desired, lp.loaded.Policy, snap)
 		return nil
 	}
 
@@ -184,6 +200,11 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	}
 	if res.Unknown != "" {
 		fmt.Fprintf(e.stderr, "Note: %s\n", res.Unknown)
+	}
+	if res.Verified || !res.Sent {
+		// Verified (or nothing to send: the table already matched at
+		// res.GenID): record the inputs for the no-op fast path.
+		live.RecordInputs(t, res.GenID, lp.desired, lp.loaded.Policy, snap)
 	}
 	add, change, remove := p.Counts()
 	if res.Sent {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +30,10 @@ type livePlan struct {
 	links    []live.Link
 	warnings []string
 	pending  *live.Pending
+	// fastDigest is set when the no-op fast path made this plan: the
+	// compiled table's digest as recorded by the apply it rests on
+	// (loaded and desired are then nil).
+	fastDigest string
 }
 
 // changes reports whether applying would change anything (table or links).
@@ -70,15 +76,99 @@ func (e *env) preparePlan(path, netns string, readOpts live.ReadOptions) (*liveP
 		return lp, fmt.Errorf("reading table inet voicewall in %s: %w", t, err)
 	}
 	lp.plan = live.Diff(st, lp.desired)
-	if w, err := live.SIPHelpers(t); err != nil {
-		lp.warnings = append(lp.warnings, "could not check for SIP helpers: "+err.Error())
-	} else {
-		for _, x := range w {
-			lp.warnings = append(lp.warnings, "SIP ALG: "+x+"; voicewall never attaches the conntrack SIP helper; remove it (it rewrites SIP and breaks calls)")
-		}
-	}
+	lp.warnings = sipWarnings(t)
 	lp.pending, _ = live.LoadPending(t)
 	return lp, nil
+}
+
+func sipWarnings(t *live.Target) []string {
+	var ws []string
+	if w, err := live.SIPHelpers(t); err != nil {
+		ws = append(ws, "could not check for SIP helpers: "+err.Error())
+	} else {
+		for _, x := range w {
+			ws = append(ws, "SIP ALG: "+x+"; voicewall never attaches the conntrack SIP helper; remove it (it rewrites SIP and breaks calls)")
+		}
+	}
+	return ws
+}
+
+// fastPlans counts plans (and applies) answered by the no-op fast path;
+// tests read it.
+var fastPlans atomic.Int64
+
+// inputIdentity stands for this voicewall in the input digest: Version
+// (set with -ldflags -X), the Go build ID of the running executable (the go
+// command derives it from the source of every package linked in, the
+// toolchain and the build flags, so any change that could make the
+// compiler or the differ behave otherwise changes it) and the Go version.
+// Without a build ID there is no fast path.
+func inputIdentity() ([]byte, error) {
+	id, err := live.BuildID()
+	if err != nil || id == "" {
+		return nil, fmt.Errorf("no Go build ID: %v", err)
+	}
+	return []byte("voicewall\x00" + Version + "\x00" + id + "\x00" + runtime.Version()), nil
+}
+
+// snapshotInputs digests the policy's inputs (nil when it cannot, or when
+// VOICEWALL_NO_FASTPATH is set: then neither the fast path nor the
+// recording for it happens). wait (apply) lets files written a moment ago
+// settle first, so that the snapshot can be recorded.
+func snapshotInputs(path string, wait bool) *live.InputSnapshot {
+	if os.Getenv("VOICEWALL_NO_FASTPATH") != "" {
+		return nil
+	}
+	if path == "" {
+		path = "."
+	}
+	id, err := inputIdentity()
+	if err != nil {
+		return nil
+	}
+	s, err := live.SnapshotInputs(id, path, wait)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+// fastPlan is the no-op fast path (docs/live.md): when the inputs are
+// byte for byte those of the last apply and the kernel provably holds what
+// that apply left, it makes the "No changes" plan without loading the
+// policy's blocklists. Links, SIP helpers and pending rollbacks are
+// checked live as preparePlan does. It returns nil whenever anything is
+// different or in doubt: the caller then takes the full path.
+func (e *env) fastPlan(path, netns string, snap *live.InputSnapshot) *livePlan {
+	if snap == nil {
+		return nil
+	}
+	t, err := live.Open(netns)
+	if err != nil {
+		return nil
+	}
+	lp := &livePlan{path: path, target: t}
+	rec, genid, ok := live.FastNoChange(t, snap)
+	if !ok {
+		lp.close()
+		return nil
+	}
+	// The cache entry exists for this nonce and generation, so the full
+	// path's Read would take the set contents from it too.
+	lp.plan = &live.Plan{GenID: genid, State: &live.State{GenID: genid, Exists: true, CacheHit: true}}
+	lp.fastDigest = rec.Table
+	lp.links, err = live.CheckLinks(t, rec.LinkPolicy())
+	if err != nil || live.LinkProblems(lp.links) != nil || lp.changes() {
+		lp.close()
+		return nil
+	}
+	if lp.pending, err = live.LoadPending(t); err != nil || lp.pending != nil {
+		lp.close()
+		return nil
+	}
+	lp.warnings = sipWarnings(t)
+	fastPlans.Add(1)
+	return lp
 }
 
 func (lp *livePlan) close() {
@@ -127,7 +217,14 @@ which applies exactly that plan or refuses when anything moved.`,
 			if format != "text" && format != "json" {
 				return fmt.Errorf("unknown --format %q: use text or json", format)
 			}
-			lp, err := e.preparePlan(pathArg(args), netns, live.ReadOptions{})
+			var lp *livePlan
+			if out == "" { // a saved plan needs the compiled table: full path
+				lp = e.fastPlan(pathArg(args), netns, snapshotInputs(pathArg(args), false))
+			}
+			var err error
+			if lp == nil {
+				lp, err = e.preparePlan(pathArg(args), netns, live.ReadOptions{})
+			}
 			defer lp.close()
 			if err != nil {
 				return err
@@ -138,7 +235,16 @@ which applies exactly that plan or refuses when anything moved.`,
 				}
 			}
 			if format == "json" {
-				if err := writeJSON(e.stdout, planJSON(lp)); err != nil {
+				if lp.fastDigest != "" {
+					// No changes: nothing in planJSON reads the
+					// (unloaded) policy but the table digest.
+					lp.desired = &vw.Table{}
+					j := planJSON(lp)
+					j.Digest = lp.fastDigest
+					if err := writeJSON(e.stdout, j); err != nil {
+						return err
+					}
+				} else if err := writeJSON(e.stdout, planJSON(lp)); err != nil {
 					return err
 				}
 			} else {

@@ -10,6 +10,11 @@ package live
 // still holds exactly what voicewall wrote. Otherwise it dumps the sets.
 // The cache lives in /run (tmpfs): it goes away on reboot, as does the
 // kernel state it describes.
+//
+// An entry may also carry an input record (fastpath.go): the digest of the
+// inputs the table at that generation was compiled from, written only by
+// RecordInputs after a verified (or no-op) apply. writeCache, which Apply
+// calls, writes entries without one.
 
 import (
 	"bytes"
@@ -35,7 +40,15 @@ func StateDir() string {
 	return "/run/voicewall"
 }
 
-const cacheMagic = "VWC1"
+// cacheMagic is the format: VWC2 added the input record (fastpath.go)
+// after the generation; VWC1 files (without it) are still read.
+const (
+	cacheMagic   = "VWC2"
+	cacheMagicV1 = "VWC1"
+	// cacheHead is the fixed head: magic, nonce, genid, and (VWC2) the
+	// input record's length.
+	cacheHead = 4 + 16 + 4 + 4
+)
 
 type cacheSet struct {
 	name   string
@@ -62,9 +75,10 @@ func (c *cacheSet) content() *SetContent {
 }
 
 type cacheFile struct {
-	nonce []byte
-	genid uint32
-	sets  []*cacheSet
+	nonce  []byte
+	genid  uint32
+	inputs []byte // JSON InputRecord, nil when the writer recorded none
+	sets   []*cacheSet
 }
 
 func (f *cacheFile) set(name string) *cacheSet {
@@ -116,14 +130,21 @@ func encodeRanges(rs []netipx.IPRange) []byte {
 
 // writeCache records the sets of t (the table as just applied) for the
 // table identity nonce at generation genid. Errors are ignored: without a
-// cache, plans read the kernel.
+// cache, plans read the kernel. It records no inputs: an entry it replaces
+// loses its input record (the fast path needs a new one).
 func writeCache(nonce []byte, genid uint32, sets map[string]*SetContent, v6 map[string]bool) {
+	writeCacheInputs(nonce, genid, sets, v6, nil)
+}
+
+// writeCacheInputs is writeCache with an input record (JSON, nil for none).
+// It reports whether the file was written.
+func writeCacheInputs(nonce []byte, genid uint32, sets map[string]*SetContent, v6 map[string]bool, inputs []byte) bool {
 	if nonce == nil {
-		return
+		return false
 	}
 	dir := filepath.Join(StateDir(), "cache")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return
+		return false
 	}
 	names := make([]string, 0, len(sets))
 	for n := range sets {
@@ -134,6 +155,8 @@ func writeCache(nonce []byte, genid uint32, sets map[string]*SetContent, v6 map[
 	b.WriteString(cacheMagic)
 	b.Write(nonce)
 	_ = binary.Write(&b, binary.BigEndian, genid)
+	_ = binary.Write(&b, binary.BigEndian, uint32(len(inputs)))
+	b.Write(inputs)
 	_ = binary.Write(&b, binary.BigEndian, uint32(len(names)))
 	for _, n := range names {
 		c := sets[n]
@@ -156,13 +179,14 @@ func writeCache(nonce []byte, genid uint32, sets map[string]*SetContent, v6 map[
 	path := cachePath(nonce)
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
-		return
+		return false
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return
+		return false
 	}
 	pruneCache(dir, filepath.Base(path))
+	return true
 }
 
 // pruneCache keeps the directory small: caches of tables that no longer
@@ -214,12 +238,24 @@ func loadCache(nonce []byte, genid uint32) *cacheFile {
 
 func parseCache(b []byte) (*cacheFile, error) {
 	bad := errors.New("bad cache file")
-	if len(b) < 4+16+8 || string(b[:4]) != cacheMagic {
+	if len(b) < 4+16+8 || (string(b[:4]) != cacheMagic && string(b[:4]) != cacheMagicV1) {
 		return nil, bad
 	}
+	v2 := string(b[:4]) == cacheMagic
 	f := &cacheFile{nonce: b[4:20], genid: binary.BigEndian.Uint32(b[20:24])}
-	n := binary.BigEndian.Uint32(b[24:28])
-	b = b[28:]
+	b = b[24:]
+	if v2 {
+		il := int(binary.BigEndian.Uint32(b))
+		if len(b) < 4+il+4 {
+			return nil, bad
+		}
+		if il > 0 {
+			f.inputs = b[4 : 4+il]
+		}
+		b = b[4+il:]
+	}
+	n := binary.BigEndian.Uint32(b)
+	b = b[4:]
 	for i := uint32(0); i < n; i++ {
 		if len(b) < 2 {
 			return nil, bad
