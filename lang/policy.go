@@ -469,6 +469,13 @@ func (p *Policy) RTPRanges() []PortRange {
 	return mergePortRanges(rs)
 }
 
+// MergePortRanges sorts and merges overlapping or adjacent ranges into a
+// new slice (the argument is not changed).
+func MergePortRanges(rs []PortRange) []PortRange {
+	return mergePortRanges(append([]PortRange(nil), rs...))
+}
+
+// mergePortRanges merges in place.
 func mergePortRanges(rs []PortRange) []PortRange {
 	sort.Slice(rs, func(i, j int) bool { return rs[i].First < rs[j].First })
 	var out []PortRange

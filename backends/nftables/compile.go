@@ -2,7 +2,6 @@ package nftables
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -23,7 +22,7 @@ func Compile(p *lang.Policy, _ backends.Options) (*backends.Output, hcl.Diagnost
 // Every protection nftables can express natively, so there are no gaps.
 func Build(p *lang.Policy) *Table {
 	tgt := p.Target("nftables")
-	b := &builder{p: p, tgt: tgt, sets: map[string]*Set{}}
+	b := &builder{p: p, tgt: tgt}
 	// A set belongs to the block of the first rule that uses it, so plans
 	// and status group it there.
 	origins := map[string]lang.Origin{}
@@ -43,7 +42,6 @@ func Build(p *lang.Policy) *Table {
 			}
 			s := &Set{Name: setName(ref.Name, v6), Type: family(v6), Elements: ref.Set.Ranges(v6), Origin: origins[ref.Name]}
 			b.t.Sets = append(b.t.Sets, s)
-			b.sets[s.Name] = s
 		}
 	}
 	if p.RateLimit != nil {
@@ -83,10 +81,9 @@ func Build(p *lang.Policy) *Table {
 }
 
 type builder struct {
-	p    *lang.Policy
-	tgt  *lang.Target
-	t    Table
-	sets map[string]*Set
+	p   *lang.Policy
+	tgt *lang.Target
+	t   Table
 }
 
 func family(v6 bool) SetType {
@@ -121,8 +118,6 @@ func (b *builder) logChain(r *lang.Rule) *Chain {
 // means one family-neutral rule.
 func (b *builder) families(r *lang.Rule) []bool {
 	switch {
-	case r.Action == lang.ActionDNAT:
-		return []bool{r.DNAT.Is6()}
 	case r.Action == lang.ActionMark:
 		v := b.p.VoiceVLAN(r.InZone)
 		var out []bool
@@ -157,31 +152,22 @@ func (b *builder) iface(zone string) string { return b.tgt.Interface(zone, b.p) 
 // rule's sets need and one per protocol its ports use.
 func (b *builder) expand(r *lang.Rule) []*Rule {
 	fams := b.families(r)
-	type famOpt struct {
-		v6     bool
-		split  bool
-		family bool
-	}
-	var fopts []famOpt
-	if fams == nil {
-		fopts = []famOpt{{}}
-	} else {
-		for _, v6 := range fams {
-			fopts = append(fopts, famOpt{v6: v6, split: true})
-		}
+	split := fams != nil
+	if !split {
+		fams = []bool{false} // one family-neutral rule
 	}
 	protos := r.Protos()
 	var out []*Rule
-	for _, f := range fopts {
+	for _, v6 := range fams {
 		if len(protos) == 0 {
-			out = append(out, b.rule(r, f.v6, f.split, 0, false))
+			out = append(out, b.rule(r, v6, split, 0, false))
 			continue
 		}
 		for _, proto := range protos {
 			if len(r.Services) > 0 && len(r.SrcServices) > 0 && (len(r.ServicesFor(proto, false)) == 0 || len(r.ServicesFor(proto, true)) == 0) {
 				continue
 			}
-			out = append(out, b.rule(r, f.v6, f.split, proto, len(protos) > 1))
+			out = append(out, b.rule(r, v6, split, proto, len(protos) > 1))
 		}
 	}
 	return out
@@ -221,10 +207,10 @@ func (b *builder) rule(r *lang.Rule, v6, split bool, proto lang.Proto, protoKey 
 	}
 	if proto != 0 {
 		if rs := r.ServicesFor(proto, true); len(rs) > 0 {
-			s = append(s, MatchPorts{Proto: proto, Dir: Src, Ranges: mergeRanges(rs)})
+			s = append(s, MatchPorts{Proto: proto, Dir: Src, Ranges: lang.MergePortRanges(rs)})
 		}
 		if rs := r.ServicesFor(proto, false); len(rs) > 0 {
-			s = append(s, MatchPorts{Proto: proto, Dir: Dst, Ranges: mergeRanges(rs)})
+			s = append(s, MatchPorts{Proto: proto, Dir: Dst, Ranges: lang.MergePortRanges(rs)})
 		}
 	}
 	drop := func() []Stmt {
@@ -270,20 +256,4 @@ func comment(key string, o lang.Origin) string {
 func KeyOf(comment string) string {
 	k, _, _ := strings.Cut(comment, ": ")
 	return k
-}
-
-func mergeRanges(rs []lang.PortRange) []lang.PortRange {
-	rs = append([]lang.PortRange(nil), rs...)
-	sort.Slice(rs, func(i, j int) bool { return rs[i].First < rs[j].First })
-	var out []lang.PortRange
-	for _, r := range rs {
-		if n := len(out); n > 0 && int(r.First) <= int(out[n-1].Last)+1 {
-			if r.Last > out[n-1].Last {
-				out[n-1].Last = r.Last
-			}
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
 }
