@@ -102,9 +102,6 @@ func (d *decoder) decode(files []parsedFile) []*rawBlock {
 			if c == nil {
 				continue
 			}
-			for _, nb := range c.Blocks { // schemas have no nested blocks; hcl reports them
-				_ = nb
-			}
 			rb.attrs = c.Attributes
 			out = append(out, rb)
 		}

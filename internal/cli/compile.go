@@ -6,16 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/voicewall/voicewall/backends"
 	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
-
-// allTargets lists every target the product has; registry has the built ones.
-var allTargets = []string{"nftables", "fortigate", "pfsense", "draytek"}
 
 func (e *env) compileCmd() *cobra.Command {
 	var target, outDir, base string
@@ -29,7 +25,7 @@ func (e *env) compileCmd() *cobra.Command {
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if target == "" {
-				return fmt.Errorf("--target is required: one of %s or all", strings.Join(allTargets, ", "))
+				return fmt.Errorf("--target is required: one of %s or all", strings.Join(lang.TargetNames, ", "))
 			}
 			var targets []registry.Target
 			if target == "all" {
@@ -37,12 +33,12 @@ func (e *env) compileCmd() *cobra.Command {
 			} else {
 				t, ok := registry.Lookup(target)
 				if !ok {
-					for _, n := range allTargets {
+					for _, n := range lang.TargetNames {
 						if n == target {
 							return fmt.Errorf("target %q is not built into this voicewall yet; available: %s", target, strings.Join(registry.Names(), ", "))
 						}
 					}
-					return fmt.Errorf("unknown target %q: use one of %s or all", target, strings.Join(allTargets, ", "))
+					return fmt.Errorf("unknown target %q: use one of %s or all", target, strings.Join(lang.TargetNames, ", "))
 				}
 				targets = []registry.Target{t}
 			}
@@ -145,5 +141,3 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
-var _ = hcl.DiagError
