@@ -3,7 +3,6 @@ package lang
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -30,10 +29,10 @@ func FindingID(d *hcl.Diagnostic) string {
 	}
 	switch d.Summary {
 	case "Unsupported argument", "Unsupported block type", "Missing required argument",
-		"Extraneous label", "Missing name for " + "block", "Duplicate argument", "Unexpected block":
+		"Extraneous label", "Duplicate argument", "Unexpected block":
 		return IDSchema
 	}
-	if strings.HasPrefix(d.Summary, "Missing") && strings.Contains(d.Summary, "label") {
+	if strings.HasPrefix(d.Summary, "Missing name for ") { // a block without its label
 		return IDSchema
 	}
 	return IDSyntax
@@ -259,12 +258,6 @@ func SortDiagnostics(d hcl.Diagnostics) {
 		}
 		return a.Start.Column < b.Start.Column
 	})
-}
-
-// IsTerminal reports whether f is a terminal, for colored output.
-func IsTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // findingTitles are the short descriptions SARIF and docs/rules.md show.
