@@ -52,12 +52,7 @@ func (e *env) validateCmd() *cobra.Command {
 
 func summary(l *lang.Loaded) string {
 	p := l.Policy
-	w := 0
-	for _, d := range l.Diags {
-		if d.Severity == hcl.DiagWarning {
-			w++
-		}
-	}
+	_, w := countDiags(l.Diags)
 	return fmt.Sprintf("%d providers, %d pbx, %d voice VLANs, %d blocklists, %d rules, %d warnings",
 		len(p.Providers), len(p.PBXes), len(p.VoiceVLANs), len(p.Blocklists), len(p.Rules), w)
 }
