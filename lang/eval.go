@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -305,11 +306,7 @@ func (e *evaluator) match(r *Rule) (bool, string) {
 		why = append(why, "destination "+e.dst.String()+" in "+r.Dst.Name)
 	}
 	if protos := r.Protos(); len(protos) > 0 {
-		has := false
-		for _, pr := range protos {
-			has = has || pr == e.pkt.Proto
-		}
-		if !has {
+		if !slices.Contains(protos, e.pkt.Proto) {
 			return false, "rule is for " + protoList(protos) + ", packet is " + e.pkt.Proto.String()
 		}
 		dst := r.ServicesFor(e.pkt.Proto, false)
@@ -368,17 +365,14 @@ func rangesContain(rs []PortRange, port uint16) bool {
 }
 
 // rangesCover reports whether the union of rs holds every port of want.
+// Merged ranges neither overlap nor touch, so one of them holds it all.
 func rangesCover(rs []PortRange, want PortRange) bool {
-	next := int(want.First)
-	for _, r := range mergePortRanges(append([]PortRange(nil), rs...)) {
-		if int(r.First) <= next && int(r.Last) >= next {
-			next = int(r.Last) + 1
-		}
-		if next > int(want.Last) {
+	for _, r := range MergePortRanges(rs) {
+		if r.First <= want.First && r.Last >= want.Last {
 			return true
 		}
 	}
-	return next > int(want.Last)
+	return false
 }
 
 func rangesText(rs []PortRange) string {
