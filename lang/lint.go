@@ -3,7 +3,6 @@ package lang
 import (
 	"fmt"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -54,28 +53,22 @@ func lint(p *Policy) hcl.Diagnostics {
 // whitelist (signaling) no longer decides who may speak SIP over UDP.
 func lintRTPOverlapsSIP(p *Policy) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	sip := map[uint16]bool{}
+	var sip []PortRange
 	for _, s := range p.SIPPorts() {
 		if s.Proto == UDP {
-			for port := int(s.Ports.First); port <= int(s.Ports.Last); port++ {
-				sip[uint16(port)] = true
-			}
+			sip = append(sip, s.Ports)
 		}
 	}
+	sip = mergePortRanges(sip) // sorted and disjoint: the ports below come out in order, once
 	check := func(r PortRange, o Origin, what string) {
-		var ports []int
-		for port := range sip {
-			if r.Contains(port) {
-				ports = append(ports, int(port))
+		var hit []string
+		for _, s := range sip {
+			for port := max(int(s.First), int(r.First)); port <= min(int(s.Last), int(r.Last)); port++ {
+				hit = append(hit, strconv.Itoa(port))
 			}
 		}
-		if len(ports) == 0 {
+		if len(hit) == 0 {
 			return
-		}
-		sort.Ints(ports)
-		hit := make([]string, len(ports))
-		for i, port := range ports {
-			hit[i] = strconv.Itoa(port)
 		}
 		diags = append(diags, warnf(IDRTPOverlapsSIP, o.Range, "RTP range includes a SIP port",
 			"%s %s includes the SIP port %s/udp: provider media hosts are then accepted on it as RTP, around the signaling whitelist. Move the media range clear of SIP (e.g. \"10000-20000\").",
