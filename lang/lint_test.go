@@ -122,11 +122,12 @@ expect "https passes" {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := findingLines(lintOf(t, tc.src))
+			ds := lintOf(t, tc.src)
+			got := findingLines(ds)
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
 			}
-			for _, d := range lintOf(t, tc.src) {
+			for _, d := range ds {
 				if d.Severity != hcl.DiagWarning || FindingTitle(FindingID(d)) == "" {
 					t.Errorf("%s: severity %v, title %q", FindingID(d), d.Severity, FindingTitle(FindingID(d)))
 				}
