@@ -1,9 +1,11 @@
 package lang_test
 
 import (
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -562,11 +564,10 @@ func ruleID(r *lang.Rule) string {
 // packetGen draws packets whose fields sit on and around every boundary the
 // policy has: set range ends, port range ends, PBX and subnet addresses.
 type packetGen struct {
-	rnd          *rand.Rand
-	zones        []string
-	v4, v6       []netip.Addr
-	ports        []uint16
-	includeNoDst bool
+	rnd    *rand.Rand
+	zones  []string
+	v4, v6 []netip.Addr
+	ports  []uint16
 }
 
 func newPacketGen(p *lang.Policy, rnd *rand.Rand) *packetGen {
@@ -624,9 +625,7 @@ func newPacketGen(p *lang.Policy, rnd *rand.Rand) *packetGen {
 			addPort(s.Ports.Last)
 		}
 	}
-	for x := range ports {
-		g.ports = append(g.ports, x)
-	}
+	g.ports = slices.Sorted(maps.Keys(ports)) // sorted: the seeded draws repeat run to run
 	return g
 }
 
