@@ -75,11 +75,7 @@ log {
 
 func loadEval(t testing.TB, src string) *lang.Policy {
 	t.Helper()
-	p, diags := lang.LoadSource("eval.hcl", []byte(src))
-	if diags.HasErrors() {
-		t.Fatalf("load: %v", diags)
-	}
-	return p
+	return mustLoadSource(t, "eval.hcl", src)
 }
 
 func pkt(t testing.TB, from, zone, to string, fromPort uint16) lang.Packet {

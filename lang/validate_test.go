@@ -1301,10 +1301,7 @@ log {
 `
 
 func TestRuleOrder(t *testing.T) {
-	p, diags := lang.LoadSource("gw.hcl", []byte(fullPolicy))
-	if diags.HasErrors() {
-		t.Fatalf("load:%s", fmtDiags(diags))
-	}
+	p := mustLoadSource(t, "gw.hcl", fullPolicy)
 	var ids []string
 	for _, r := range p.Rules {
 		ids = append(ids, string(r.Chain)+":"+r.ID)
@@ -1356,14 +1353,10 @@ func TestRuleOrder(t *testing.T) {
 }
 
 func TestLoweringIsDeterministic(t *testing.T) {
-	first, diags := lang.LoadSource("gw.hcl", []byte(fullPolicy))
-	if diags.HasErrors() {
-		t.Fatalf("load:%s", fmtDiags(diags))
-	}
+	first := mustLoadSource(t, "gw.hcl", fullPolicy)
 	want := ruleDump(first)
 	for i := 0; i < 20; i++ {
-		p, _ := lang.LoadSource("gw.hcl", []byte(fullPolicy))
-		if got := ruleDump(p); got != want {
+		if got := ruleDump(mustLoadSource(t, "gw.hcl", fullPolicy)); got != want {
 			t.Fatalf("run %d differs:\n%s\nvs\n%s", i, got, want)
 		}
 	}
@@ -1414,10 +1407,7 @@ rate_limit {
 log {
 }
 `
-	p, diags := lang.LoadSource("gw.hcl", []byte(src))
-	if diags.HasErrors() {
-		t.Fatalf("load:%s", fmtDiags(diags))
-	}
+	p := mustLoadSource(t, "gw.hcl", src)
 	pr := p.Providers[0]
 	if pr.SIPPort != 5060 || pr.TLSPort != 5061 || len(pr.Transports) != 1 || pr.Transports[0] != lang.TransportUDP {
 		t.Errorf("provider defaults: sip %d tls %d transports %v", pr.SIPPort, pr.TLSPort, pr.Transports)
@@ -1442,10 +1432,7 @@ log {
 }
 
 func TestTLSOnlyClosesCleartextSIP(t *testing.T) {
-	p, diags := lang.LoadSource("gw.hcl", []byte(base))
-	if diags.HasErrors() {
-		t.Fatalf("load:%s", fmtDiags(diags))
-	}
+	p := mustLoadSource(t, "gw.hcl", base)
 	var closed []string
 	for _, c := range p.Closed {
 		if c.Auto {
@@ -1460,11 +1447,7 @@ func TestTLSOnlyClosesCleartextSIP(t *testing.T) {
 func TestProvidersEmptyVersusOmitted(t *testing.T) {
 	load := func(providers string) *lang.Policy {
 		src := base + "\nvoice_vlan \"phones\" {\n  id     = 20\n  subnet = \"10.20.0.0/24\"\n" + providers + "}\n"
-		p, diags := lang.LoadSource("gw.hcl", []byte(src))
-		if diags.HasErrors() {
-			t.Fatalf("load:%s", fmtDiags(diags))
-		}
-		return p
+		return mustLoadSource(t, "gw.hcl", src)
 	}
 	has := func(p *lang.Policy, id string) bool {
 		for _, r := range p.Rules {
@@ -1480,6 +1463,16 @@ func TestProvidersEmptyVersusOmitted(t *testing.T) {
 	if p := load("  providers = []\n"); !has(p, "vlan_phones_sip_drop") || has(p, "vlan_phones_telnyx_sip") {
 		t.Errorf("providers = []: phones may reach no provider, SIP to the WAN is dropped")
 	}
+}
+
+// mustLoadSource loads one in-memory file and fails the test on any error.
+func mustLoadSource(t testing.TB, name, src string) *lang.Policy {
+	t.Helper()
+	p, diags := lang.LoadSource(name, []byte(src))
+	if diags.HasErrors() {
+		t.Fatalf("load %s:%s", name, fmtDiags(diags))
+	}
+	return p
 }
 
 func mustAddr(t *testing.T, s string) netip.Addr {
