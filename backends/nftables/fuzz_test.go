@@ -2,10 +2,10 @@ package nftables
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,43 +33,20 @@ func fuzzUnsafe(data []byte) bool {
 	return false
 }
 
-var (
-	nftOnce      sync.Once
-	nftAvailable bool
-	nftChecked   atomic.Int64
-)
+var nftChecked atomic.Int64
 
 // nftCheckEvery: while fuzzing, only every Nth output goes through the real
 // nft (a process and a namespace each); seed runs check every output.
 const nftCheckEvery = 256
 
-func haveNft() bool {
-	nftOnce.Do(func() {
-		_, e1 := exec.LookPath("nft")
-		_, e2 := exec.LookPath("unshare")
-		nftAvailable = os.Geteuid() == 0 && e1 == nil && e2 == nil
-	})
-	return nftAvailable
-}
+var haveNft = sync.OnceValue(func() bool {
+	_, e1 := exec.LookPath("nft")
+	_, e2 := exec.LookPath("unshare")
+	return os.Geteuid() == 0 && e1 == nil && e2 == nil
+})
 
-func fuzzing() bool {
-	f := flagValue("test.fuzz")
-	return f != ""
-}
-
-func flagValue(name string) string {
-	for i, a := range os.Args {
-		for _, pre := range []string{"-" + name + "=", "--" + name + "="} {
-			if strings.HasPrefix(a, pre) {
-				return strings.TrimPrefix(a, pre)
-			}
-		}
-		if (a == "-"+name || a == "--"+name) && i+1 < len(os.Args) {
-			return os.Args[i+1]
-		}
-	}
-	return ""
-}
+// fuzzing reports whether the test binary runs with -test.fuzz (go test -fuzz).
+func fuzzing() bool { return flag.Lookup("test.fuzz").Value.String() != "" }
 
 // FuzzCompile: any policy that loads compiles without panic, the same way
 // twice, never accepts SIP or RTP from any source on the WAN, and (with
