@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
 
@@ -166,7 +167,7 @@ func (e *env) printTests(path string, rep jsonTestReport) {
 func packetText(p lang.Packet) string {
 	src := p.Src.String()
 	if p.SrcPort != 0 {
-		src = addrPort(p.Src.String(), p.SrcPort)
+		src = netip.AddrPortFrom(p.Src, p.SrcPort).String()
 	}
 	zone := p.Zone
 	if zone == "" {
@@ -177,13 +178,6 @@ func packetText(p lang.Packet) string {
 		dst = p.Dst.String()
 	}
 	return fmt.Sprintf("%s (zone %s) -> %s %d/%s", src, zone, dst, p.DstPort, p.Proto)
-}
-
-func addrPort(addr string, port uint16) string {
-	if strings.Contains(addr, ":") {
-		return fmt.Sprintf("[%s]:%d", addr, port)
-	}
-	return fmt.Sprintf("%s:%d", addr, port)
 }
 
 // policyFile is a file name from a diagnostic or origin (relative to the
