@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,7 +50,7 @@ gateway itself. IPv6 destinations are written [ADDRESS]:PORT/PROTO.`,
 				return e.invalidPolicy(l, format)
 			}
 			p := l.Policy
-			if zone != lang.ZoneWAN && zone != lang.ZoneLAN && p.VoiceVLAN(zone) == nil {
+			if !slices.Contains(p.Zones(), zone) {
 				return fmt.Errorf("--zone %q is not a zone of this policy; zones are %s", zone, strings.Join(p.Zones(), ", "))
 			}
 			pkt := lang.Packet{Src: src, SrcPort: fromPort, Zone: zone, Dst: dst, Proto: svc.Proto, DstPort: svc.Ports.First}
