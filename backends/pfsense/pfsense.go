@@ -43,7 +43,7 @@ func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagn
 	if opts.Base != nil {
 		b, err := scanBase(opts.Base)
 		if err != nil {
-			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "pfsense: cannot read --base config.xml", Detail: err.Error()}}
+			return nil, hcl.Diagnostics{backends.Diag(hcl.DiagError, target, lang.Origin{}, "cannot read --base config.xml", "%s", err)}
 		}
 		c.base = b
 		for _, n := range b.foreignAliases {
@@ -68,7 +68,7 @@ func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagn
 		main, err = c.fragment()
 	}
 	if err != nil {
-		c.diags = append(c.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "pfsense: cannot render config.xml", Detail: err.Error()})
+		c.diags = append(c.diags, backends.Diag(hcl.DiagError, target, lang.Origin{}, "cannot render config.xml", "%s", err))
 		return nil, c.diags
 	}
 	out := &backends.Output{Files: []backends.File{{Name: FileName, Data: main}}}
@@ -113,12 +113,7 @@ func (c *compiler) gap(o lang.Origin, what string) {
 }
 
 func (c *compiler) warn(o lang.Origin, summary, detail string) {
-	d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "pfsense: " + summary, Detail: detail}
-	if o.Range.Filename != "" {
-		r := o.Range
-		d.Subject = &r
-	}
-	c.diags = append(c.diags, d)
+	c.diags = append(c.diags, backends.Diag(hcl.DiagWarning, target, o, summary, "%s", detail))
 }
 
 // descr is the description of an item: "voicewall: <block (file:line)>: what".
@@ -286,13 +281,6 @@ func family(r *lang.Rule) string {
 	return ""
 }
 
-func portString(pr lang.PortRange) string {
-	if pr.First == pr.Last {
-		return strconv.Itoa(int(pr.First))
-	}
-	return strconv.Itoa(int(pr.First)) + "-" + strconv.Itoa(int(pr.Last))
-}
-
 // match is one protocol/port combination a rule expands to: pfSense rules
 // carry one protocol and one port (range) per side, and voicewall never
 // shares a rule between udp and tcp.
@@ -321,10 +309,10 @@ func expand(r *lang.Rule) []match {
 			for _, s := range ss {
 				m := match{proto: pr.String(), dRange: d, sRange: s}
 				if d.First != 0 {
-					m.dport = portString(d)
+					m.dport = d.String()
 				}
 				if s.First != 0 {
-					m.sport = portString(s)
+					m.sport = s.String()
 				}
 				out = append(out, m)
 			}
