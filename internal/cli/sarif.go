@@ -1,9 +1,10 @@
 package cli
 
 import (
+	"maps"
 	"net/url"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -103,11 +104,7 @@ func sarifLog(l *lang.Loaded) sarifDoc {
 			levels[id] = sarifLevel(d)
 		}
 	}
-	var ruleIDs []string
-	for id := range levels {
-		ruleIDs = append(ruleIDs, id)
-	}
-	sort.Strings(ruleIDs)
+	ruleIDs := slices.Sorted(maps.Keys(levels))
 	index := map[string]int{}
 	rules := []sarifRule{}
 	for i, id := range ruleIDs {
@@ -154,16 +151,11 @@ func sarifLocationOf(l *lang.Loaded, d *hcl.Diagnostic) (sarifLocation, bool) {
 	switch {
 	case d.Subject != nil && d.Subject.Filename != "":
 		rng = *d.Subject
+	case len(l.Files) > 0:
+		first := slices.Min(slices.Collect(maps.Keys(l.Files)))
+		rng = hcl.Range{Filename: first, Start: hcl.Pos{Line: 1, Column: 1}, End: hcl.Pos{Line: 1, Column: 1}}
 	default:
-		names := make([]string, 0, len(l.Files))
-		for name := range l.Files {
-			names = append(names, name)
-		}
-		if len(names) == 0 {
-			return sarifLocation{}, false
-		}
-		sort.Strings(names)
-		rng = hcl.Range{Filename: names[0], Start: hcl.Pos{Line: 1, Column: 1}, End: hcl.Pos{Line: 1, Column: 1}}
+		return sarifLocation{}, false
 	}
 	region := sarifRegion{StartLine: max(rng.Start.Line, 1), StartColumn: max(rng.Start.Column, 1)}
 	// SARIF: the end is optional; when given it must not precede the start
@@ -171,7 +163,9 @@ func sarifLocationOf(l *lang.Loaded, d *hcl.Diagnostic) (sarifLocation, bool) {
 	if rng.End.Line > region.StartLine || rng.End.Line == region.StartLine && rng.End.Column >= region.StartColumn {
 		region.EndLine, region.EndColumn = rng.End.Line, max(rng.End.Column, 1)
 	}
-	return sarifLocation{sarifPhysical{sarifFileURI(policyDir(l), rng.Filename), region}}, true
+	// Joined with the policy root, the name is relative to the working
+	// directory (the repository), where review tools resolve it.
+	return sarifLocation{sarifPhysical{sarifFileURI(l.Root, rng.Filename), region}}, true
 }
 
 // sarifFileURI is a URI reference for a policy file: relative to the
@@ -193,7 +187,3 @@ func sarifFileURI(root, name string) sarifArtifact {
 	}
 	return sarifArtifact{URI: u, URIBaseID: "%SRCROOT%"}
 }
-
-// policyDir makes SARIF paths relative to the repository (the working
-// directory), as review tools expect, rather than to the policy root.
-func policyDir(l *lang.Loaded) string { return l.Root }
