@@ -354,8 +354,7 @@ func TestValidateSARIF(t *testing.T) {
 // A valid example: warnings only, exit 0, paths relative to the working
 // directory so review tools can resolve them in the repository.
 func TestValidateSARIFExamples(t *testing.T) {
-	dirs, _ := filepath.Glob("../../examples/*")
-	for _, dir := range dirs {
+	for _, dir := range exampleDirs(t) {
 		code, out, errOut := run(t, "validate", dir, "--format", "sarif")
 		if code != 0 {
 			t.Fatalf("%s: exit %d %s", dir, code, errOut)

@@ -58,12 +58,18 @@ expect "wrong on purpose" {
 }
 `
 
-func TestTestCommandExamples(t *testing.T) {
+// exampleDirs lists the example policies (relative to the working directory).
+func exampleDirs(t *testing.T) []string {
+	t.Helper()
 	dirs, _ := filepath.Glob("../../examples/*")
 	if len(dirs) == 0 {
 		t.Fatal("no examples")
 	}
-	for _, dir := range dirs {
+	return dirs
+}
+
+func TestTestCommandExamples(t *testing.T) {
+	for _, dir := range exampleDirs(t) {
 		code, out, errOut := run(t, "test", dir)
 		if code != 0 || !strings.Contains(out, "ok: all ") || strings.Contains(out, "FAIL") {
 			t.Errorf("%s: exit %d\n%s%s", dir, code, out, errOut)
