@@ -243,26 +243,25 @@ func (e *evaluator) chainNote(c Chain, rules []*Rule) (Step, bool) {
 	if hookOf(c) == 2 && !e.dst.IsValid() {
 		return Step{Chain: c, Outcome: "not traversed", Why: "the packet is addressed to the gateway itself, not forwarded"}, true
 	}
-	in, out := "", ""
-	for _, r := range rules {
-		if r.InZone == "" || r.InZone == e.in || in != "" && in != r.InZone {
-			in = "-"
-		} else if in == "" {
-			in = r.InZone
-		}
-		if r.OutZone == "" || r.OutZone == e.out || out != "" && out != r.OutZone {
-			out = "-"
-		} else if out == "" {
-			out = r.OutZone
-		}
-	}
-	switch {
-	case in != "-":
+	if in := sharedZone(rules, func(r *Rule) string { return r.InZone }); in != "" && in != e.in {
 		return Step{Chain: c, Outcome: "not traversed", Why: "only packets arriving on " + in + "; this one arrives on " + e.in}, true
-	case out != "-":
+	}
+	if out := sharedZone(rules, func(r *Rule) string { return r.OutZone }); out != "" && out != e.out {
 		return Step{Chain: c, Outcome: "not traversed", Why: "only packets leaving to zone " + out + "; this one leaves to " + zoneText(e.out)}, true
 	}
 	return Step{}, false
+}
+
+// sharedZone is the zone every rule (of a non-empty list) names, or ""
+// when they differ or one names none.
+func sharedZone(rules []*Rule, zone func(*Rule) string) string {
+	z := zone(rules[0])
+	for _, r := range rules[1:] {
+		if zone(r) != z {
+			return ""
+		}
+	}
+	return z
 }
 
 // match reports whether the rule matches the packet, with the reason in
