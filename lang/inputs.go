@@ -64,7 +64,7 @@ func InputFiles(path string) ([]string, hcl.Diagnostics) {
 			}
 		}
 		for _, n := range names {
-			out = append(out, resolveRelative(b.file.parsedFileSource(), n.s))
+			out = append(out, resolveRelative(b.file, n.s))
 		}
 	}
 	if d.diags.HasErrors() {
