@@ -445,14 +445,7 @@ func (c *compiler) merge() ([]byte, error) {
 	if !b.nat.found {
 		// Build the whole <nat> element.
 		if len(c.natRules) > 0 || len(c.outRules) > 0 {
-			n := NAT{Rules: c.natRules}
-			if len(c.outRules) > 0 {
-				n.Outbound = &Outbound{Mode: "hybrid", Rules: c.outRules}
-			}
-			out, err := xml.MarshalIndent(struct {
-				XMLName xml.Name `xml:"nat"`
-				NAT
-			}{NAT: n}, indent(1), "\t")
+			out, err := c.natXML(indent(1))
 			if err != nil {
 				return nil, err
 			}
@@ -472,14 +465,7 @@ func (c *compiler) merge() ([]byte, error) {
 	}
 	if b.nat.end.start == b.nat.end.end {
 		// <nat/>: replace it whole.
-		n := NAT{Rules: c.natRules}
-		if len(c.outRules) > 0 {
-			n.Outbound = &Outbound{Mode: "hybrid", Rules: c.outRules}
-		}
-		out, err := xml.MarshalIndent(struct {
-			XMLName xml.Name `xml:"nat"`
-			NAT
-		}{NAT: n}, "", "\t")
+		out, err := c.natXML("")
 		if err != nil {
 			return nil, err
 		}

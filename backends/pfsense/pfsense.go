@@ -790,11 +790,9 @@ func clean2(s string) string {
 func (c *compiler) fragment() ([]byte, error) {
 	doc := Document{Comment: c.header()}
 	doc.Aliases = &Aliases{Items: c.aliases}
-	doc.Filter = &Filter{Rules: append(append([]FilterRule{}, c.tagRules...), c.rules...)}
-	doc.NAT = &NAT{Rules: c.natRules}
-	if len(c.outRules) > 0 {
-		doc.NAT.Outbound = &Outbound{Mode: "hybrid", Rules: c.outRules}
-	}
+	doc.Filter = &Filter{Rules: c.allFilterRules()}
+	nat := c.nat()
+	doc.NAT = &nat
 	doc.VLANs = &VLANs{Items: c.vlans}
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
@@ -810,4 +808,22 @@ func (c *compiler) fragment() ([]byte, error) {
 // allFilterRules is the filter rules in output order.
 func (c *compiler) allFilterRules() []FilterRule {
 	return append(append([]FilterRule{}, c.tagRules...), c.rules...)
+}
+
+// nat is the <nat> content: port forwards, and hybrid outbound NAT when
+// there are outbound rules.
+func (c *compiler) nat() NAT {
+	n := NAT{Rules: c.natRules}
+	if len(c.outRules) > 0 {
+		n.Outbound = &Outbound{Mode: "hybrid", Rules: c.outRules}
+	}
+	return n
+}
+
+// natXML marshals the whole <nat> element, its lines prefixed by prefix.
+func (c *compiler) natXML(prefix string) ([]byte, error) {
+	return xml.MarshalIndent(struct {
+		XMLName xml.Name `xml:"nat"`
+		NAT
+	}{NAT: c.nat()}, prefix, "\t")
 }
