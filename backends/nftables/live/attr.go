@@ -17,19 +17,7 @@ const nlaTypeMask = 0x3fff
 // ignored).
 func parseAttrs(b []byte) []attr {
 	var out []attr
-	for len(b) >= 4 {
-		l := int(binary.NativeEndian.Uint16(b[0:2]))
-		t := binary.NativeEndian.Uint16(b[2:4]) & nlaTypeMask
-		if l < 4 || l > len(b) {
-			break
-		}
-		out = append(out, attr{Type: t, Data: b[4:l]})
-		a := (l + 3) &^ 3
-		if a > len(b) {
-			a = len(b)
-		}
-		b = b[a:]
-	}
+	forAttrs(b, func(t uint16, data []byte) { out = append(out, attr{Type: t, Data: data}) })
 	return out
 }
 
