@@ -102,16 +102,7 @@ func SIPHelpers(t *Target) ([]string, error) {
 		}
 		tn := familyName(m.Data[0]) + " " + table
 		for _, e := range parseAttrs(exprs) {
-			var name string
-			var data []byte
-			for _, a := range parseAttrs(e.Data) {
-				switch a.Type {
-				case unix.NFTA_EXPR_NAME:
-					name = cstring(a.Data)
-				case unix.NFTA_EXPR_DATA:
-					data = a.Data
-				}
-			}
+			name, data := exprAttrs(e.Data)
 			switch name {
 			case "objref":
 				var typ uint32

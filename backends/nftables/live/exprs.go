@@ -43,20 +43,25 @@ func newExpr(name string) (expr.Any, error) {
 	return nil, fmt.Errorf("%s expression", name)
 }
 
+// exprAttrs splits one NFTA_LIST_ELEM of NFTA_RULE_EXPRESSIONS into the
+// expression's name and its NFTA_EXPR_DATA.
+func exprAttrs(b []byte) (name string, data []byte) {
+	for _, a := range parseAttrs(b) {
+		switch a.Type {
+		case unix.NFTA_EXPR_NAME:
+			name = cstring(a.Data)
+		case unix.NFTA_EXPR_DATA:
+			data = a.Data
+		}
+	}
+	return name, data
+}
+
 // parseExprs decodes NFTA_RULE_EXPRESSIONS.
 func parseExprs(b []byte) ([]expr.Any, error) {
 	var out []expr.Any
 	for _, el := range parseAttrs(b) {
-		var name string
-		var data []byte
-		for _, a := range parseAttrs(el.Data) {
-			switch a.Type {
-			case unix.NFTA_EXPR_NAME:
-				name = cstring(a.Data)
-			case unix.NFTA_EXPR_DATA:
-				data = a.Data
-			}
-		}
+		name, data := exprAttrs(el.Data)
 		e, err := newExpr(name)
 		if err != nil {
 			return nil, err
