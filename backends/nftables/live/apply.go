@@ -174,7 +174,7 @@ func Apply(t *Target, p *Plan, opts ApplyOptions) (*Result, error) {
 		res.GenID = g
 	}
 	if genid != 0 {
-		recordCache(nonce, res.GenID, p.Desired)
+		recordCache(nonce, res.GenID, p.Desired, nil)
 	}
 	if opts.Verify {
 		if err := verify(t, p.Desired); err != nil {
@@ -187,7 +187,10 @@ func Apply(t *Target, p *Plan, opts ApplyOptions) (*Result, error) {
 	return res, nil
 }
 
-func recordCache(nonce []byte, genid uint32, t *vw.Table) {
+// recordCache writes the cache entry for nonce at genid from the interval
+// sets of t, with the input record inputs (JSON, nil for none). It reports
+// whether the entry was written.
+func recordCache(nonce []byte, genid uint32, t *vw.Table, inputs []byte) bool {
 	sets := map[string]*SetContent{}
 	v6 := map[string]bool{}
 	for _, s := range t.Sets {
@@ -196,7 +199,7 @@ func recordCache(nonce []byte, genid uint32, t *vw.Table) {
 			v6[s.Name] = s.V6()
 		}
 	}
-	writeCache(nonce, genid, sets, v6)
+	return writeCacheInputs(nonce, genid, sets, v6, inputs)
 }
 
 func readGen(t *Target) (uint32, error) {

@@ -13,8 +13,8 @@ package live
 //
 // An entry may also carry an input record (fastpath.go): the digest of the
 // inputs the table at that generation was compiled from, written only by
-// RecordInputs after a verified (or no-op) apply. writeCache, which Apply
-// calls, writes entries without one.
+// RecordInputs after a verified (or no-op) apply. Apply's own entries
+// (recordCache without inputs) carry none.
 
 import (
 	"bytes"
@@ -128,16 +128,11 @@ func encodeRanges(rs []netipx.IPRange) []byte {
 	return b
 }
 
-// writeCache records the sets of t (the table as just applied) for the
-// table identity nonce at generation genid. Errors are ignored: without a
-// cache, plans read the kernel. It records no inputs: an entry it replaces
-// loses its input record (the fast path needs a new one).
-func writeCache(nonce []byte, genid uint32, sets map[string]*SetContent, v6 map[string]bool) {
-	writeCacheInputs(nonce, genid, sets, v6, nil)
-}
-
-// writeCacheInputs is writeCache with an input record (JSON, nil for none).
-// It reports whether the file was written.
+// writeCacheInputs records sets (the table as just applied) for the table
+// identity nonce at generation genid, with an input record (JSON, nil for
+// none: an entry it replaces then loses its input record, and the fast path
+// needs a new one). It reports whether the file was written; callers may
+// ignore that: without a cache, plans read the kernel.
 func writeCacheInputs(nonce []byte, genid uint32, sets map[string]*SetContent, v6 map[string]bool, inputs []byte) bool {
 	if nonce == nil {
 		return false

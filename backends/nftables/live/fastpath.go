@@ -352,15 +352,7 @@ func RecordInputs(t *Target, genid uint32, desired *vw.Table, p *lang.Policy, sn
 	if err != nil {
 		return false
 	}
-	sets := map[string]*SetContent{}
-	v6 := map[string]bool{}
-	for _, s := range desired.Sets {
-		if !s.Dynamic {
-			sets[s.Name] = contentOf(s)
-			v6[s.Name] = s.V6()
-		}
-	}
-	return writeCacheInputs(nonce, genid, sets, v6, rec)
+	return recordCache(nonce, genid, desired, rec)
 }
 
 // loadInputRecord reads only the head of the cache file for nonce (the

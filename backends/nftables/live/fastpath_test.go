@@ -46,8 +46,8 @@ func TestCacheInputsRoundTrip(t *testing.T) {
 	if loadInputRecord(nonce, 43) != nil || loadCache(nonce, 43) != nil {
 		t.Error("entry of generation 42 used at 43")
 	}
-	// writeCache (Apply's own) drops the input record of the entry.
-	writeCache(nonce, 44, sets, map[string]bool{})
+	// An entry without inputs (Apply's own) drops the input record.
+	writeCacheInputs(nonce, 44, sets, map[string]bool{}, nil)
 	if loadInputRecord(nonce, 44) != nil {
 		t.Error("input record survived a writeCache")
 	}
