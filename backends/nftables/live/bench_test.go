@@ -64,36 +64,27 @@ func dropTable(b *testing.B, ns *netnstest.NS) {
 
 // BenchmarkApply: `voicewall apply` into an empty namespace: load and
 // compile the policy, read the (empty) table, diff, send one batch.
-func BenchmarkApply(b *testing.B) {
-	for _, n := range benchSizes {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			dir := benchPolicy(b, n)
-			ns, tg := benchNS(b)
-			for i := 0; i < b.N; i++ {
-				tab := benchLoad(b, dir)
-				st, err := Read(tg, ReadOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := Apply(tg, Diff(st, tab), ApplyOptions{}); err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				dropTable(b, ns)
-				b.StartTimer()
-			}
-		})
-	}
-}
+func BenchmarkApply(b *testing.B) { benchApply(b, true) }
 
 // BenchmarkApplyNetlink is BenchmarkApply without loading the policy:
 // read, diff, encode and the kernel's work.
-func BenchmarkApplyNetlink(b *testing.B) {
+func BenchmarkApplyNetlink(b *testing.B) { benchApply(b, false) }
+
+// benchApply applies the policy into an empty namespace b.N times;
+// withLoad loads and compiles it in every iteration too.
+func benchApply(b *testing.B, withLoad bool) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			tab := benchLoad(b, benchPolicy(b, n))
+			dir := benchPolicy(b, n)
+			var tab *vw.Table
+			if !withLoad {
+				tab = benchLoad(b, dir)
+			}
 			ns, tg := benchNS(b)
 			for i := 0; i < b.N; i++ {
+				if withLoad {
+					tab = benchLoad(b, dir)
+				}
 				st, err := Read(tg, ReadOptions{})
 				if err != nil {
 					b.Fatal(err)
