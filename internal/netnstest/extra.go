@@ -35,6 +35,21 @@ func (tp *Topology) PhoneVoiceIf() string {
 // detection (IFA_F_NODAD), so they are usable at once. Adding an address
 // that is already there is not an error.
 func AddAddress(n *NS, ifname string, p netip.Prefix) error {
+	return onLink(n, ifname, func(h *netlink.Handle, l netlink.Link) error {
+		a := &netlink.Addr{IPNet: ipNet(p)}
+		if p.Addr().Is6() {
+			a.Flags = unix.IFA_F_NODAD
+		}
+		if err := h.AddrAdd(l, a); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("%s: addr %v on %s: %w", n.Label, p, ifname, err)
+		}
+		return nil
+	})
+}
+
+// onLink runs fn with a netlink handle inside namespace n and n's link
+// ifname.
+func onLink(n *NS, ifname string, fn func(h *netlink.Handle, l netlink.Link) error) error {
 	h, err := netlink.NewHandleAt(n.Handle)
 	if err != nil {
 		return err
@@ -44,14 +59,7 @@ func AddAddress(n *NS, ifname string, p netip.Prefix) error {
 	if err != nil {
 		return fmt.Errorf("%s: link %s: %w", n.Label, ifname, err)
 	}
-	a := &netlink.Addr{IPNet: ipNet(p)}
-	if p.Addr().Is6() {
-		a.Flags = unix.IFA_F_NODAD
-	}
-	if err := h.AddrAdd(l, a); err != nil && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("%s: addr %v on %s: %w", n.Label, p, ifname, err)
-	}
-	return nil
+	return fn(h, l)
 }
 
 // AddRouteVia adds a route inside namespace n to dst out of ifname, through
@@ -60,36 +68,29 @@ func AddAddress(n *NS, ifname string, p netip.Prefix) error {
 // IPv4 gateways are on-link (they need no connected route); an IPv6 gateway
 // must lie in a prefix already routed out of ifname.
 func AddRouteVia(n *NS, ifname string, dst netip.Prefix, via netip.Addr) error {
-	h, err := netlink.NewHandleAt(n.Handle)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	l, err := h.LinkByName(ifname)
-	if err != nil {
-		return fmt.Errorf("%s: link %s: %w", n.Label, ifname, err)
-	}
-	v6 := dst.IsValid() && dst.Addr().Is6() || !dst.IsValid() && via.Is6()
-	if !dst.IsValid() {
-		dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-		if v6 {
-			dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	return onLink(n, ifname, func(h *netlink.Handle, l netlink.Link) error {
+		v6 := dst.IsValid() && dst.Addr().Is6() || !dst.IsValid() && via.Is6()
+		if !dst.IsValid() {
+			dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+			if v6 {
+				dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+			}
 		}
-	}
-	r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipNet(dst.Masked())}
-	switch {
-	case via.IsValid():
-		r.Gw = via.AsSlice()
-		if !v6 {
-			r.Flags = int(netlink.FLAG_ONLINK)
+		r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipNet(dst.Masked())}
+		switch {
+		case via.IsValid():
+			r.Gw = via.AsSlice()
+			if !v6 {
+				r.Flags = int(netlink.FLAG_ONLINK)
+			}
+		case !v6:
+			r.Scope = netlink.SCOPE_LINK
 		}
-	case !v6:
-		r.Scope = netlink.SCOPE_LINK
-	}
-	if err := h.RouteAdd(r); err != nil && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("%s: route %v via %v dev %s: %w", n.Label, dst, via, ifname, err)
-	}
-	return nil
+		if err := h.RouteAdd(r); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("%s: route %v via %v dev %s: %w", n.Label, dst, via, ifname, err)
+		}
+		return nil
+	})
 }
 
 // WaitIPv6Ready waits (at most timeout) until no IPv6 address in namespace
@@ -333,17 +334,12 @@ func (s *Sniffer) Wait(match func(Arrival) bool, timeout time.Duration) bool {
 }
 
 // LinkMAC returns the hardware address of interface ifname inside n.
-func LinkMAC(n *NS, ifname string) (net.HardwareAddr, error) {
-	h, err := netlink.NewHandleAt(n.Handle)
-	if err != nil {
-		return nil, err
-	}
-	defer h.Close()
-	l, err := h.LinkByName(ifname)
-	if err != nil {
-		return nil, fmt.Errorf("%s: link %s: %w", n.Label, ifname, err)
-	}
-	return l.Attrs().HardwareAddr, nil
+func LinkMAC(n *NS, ifname string) (mac net.HardwareAddr, err error) {
+	err = onLink(n, ifname, func(_ *netlink.Handle, l netlink.Link) error {
+		mac = l.Attrs().HardwareAddr
+		return nil
+	})
+	return mac, err
 }
 
 // AddNeighbor adds (or replaces) a permanent neighbor entry, ARP or NDP,
@@ -352,22 +348,15 @@ func LinkMAC(n *NS, ifname string) (net.HardwareAddr, error) {
 // neighbor solicitation carries the sender's address, and a rule that drops
 // that source would drop the solicitation before the packet under test.
 func AddNeighbor(n *NS, ifname string, addr netip.Addr, mac net.HardwareAddr) error {
-	h, err := netlink.NewHandleAt(n.Handle)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	l, err := h.LinkByName(ifname)
-	if err != nil {
-		return fmt.Errorf("%s: link %s: %w", n.Label, ifname, err)
-	}
-	fam := netlink.FAMILY_V4
-	if addr.Is6() {
-		fam = netlink.FAMILY_V6
-	}
-	nb := &netlink.Neigh{LinkIndex: l.Attrs().Index, Family: fam, State: netlink.NUD_PERMANENT, IP: addr.AsSlice(), HardwareAddr: mac}
-	if err := h.NeighSet(nb); err != nil {
-		return fmt.Errorf("%s: neighbor %v lladdr %v dev %s: %w", n.Label, addr, mac, ifname, err)
-	}
-	return nil
+	return onLink(n, ifname, func(h *netlink.Handle, l netlink.Link) error {
+		fam := netlink.FAMILY_V4
+		if addr.Is6() {
+			fam = netlink.FAMILY_V6
+		}
+		nb := &netlink.Neigh{LinkIndex: l.Attrs().Index, Family: fam, State: netlink.NUD_PERMANENT, IP: addr.AsSlice(), HardwareAddr: mac}
+		if err := h.NeighSet(nb); err != nil {
+			return fmt.Errorf("%s: neighbor %v lladdr %v dev %s: %w", n.Label, addr, mac, ifname, err)
+		}
+		return nil
+	})
 }
