@@ -69,17 +69,15 @@ connected from ($SSH_CONNECTION).`,
 }
 
 func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeout time.Duration) error {
-	var saved *planFile
-	if isPlanFile(path) {
-		pf, err := readPlanFile(path)
-		if err != nil {
-			return err
+	saved, err := savedPlanAt(path)
+	if err != nil {
+		return err
+	}
+	if saved != nil {
+		if netns != "" && netns != saved.Netns {
+			return fmt.Errorf("the plan %s was made for network namespace %q, not %q", path, saved.Netns, netns)
 		}
-		saved = pf
-		if netns != "" && netns != pf.Netns {
-			return fmt.Errorf("the plan %s was made for network namespace %q, not %q", path, pf.Netns, netns)
-		}
-		netns, path = pf.Netns, pf.Policy
+		netns, path = saved.Netns, saved.Policy
 	}
 	if confirmTimeout < 0 {
 		return errors.New("--confirm-timeout must be positive")

@@ -274,12 +274,16 @@ func absPath(p string) string {
 	return p
 }
 
-// isPlanFile reports whether path is a saved plan rather than a policy.
-func isPlanFile(path string) bool {
+// savedPlanAt returns the saved plan at path, or nil when path is a policy
+// (a directory, an .hcl file, or a file that is not a plan).
+func savedPlanAt(path string) (*planFile, error) {
 	st, err := os.Stat(path)
 	if err != nil || st.IsDir() || filepath.Ext(path) == ".hcl" {
-		return false
+		return nil, nil
 	}
-	_, err = readPlanFile(path)
-	return err == nil || !errors.Is(err, errNotPlan)
+	pf, err := readPlanFile(path)
+	if errors.Is(err, errNotPlan) {
+		return nil, nil
+	}
+	return pf, err
 }
