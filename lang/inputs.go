@@ -1,10 +1,7 @@
 package lang
 
 import (
-	"os"
-
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // InputFiles lists every file a policy is compiled from: its .hcl files
@@ -22,48 +19,25 @@ func InputFiles(path string) ([]string, hcl.Diagnostics) {
 	if path == "" {
 		path = "."
 	}
-	files, root, err := PolicyFiles(path)
-	if err != nil {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy", Detail: err.Error(), Extra: Finding{IDSyntax}}}
-	}
-	var diags hcl.Diagnostics
-	bodies := make([]parsedFile, 0, len(files))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy file", Detail: err.Error(), Extra: Finding{IDSyntax}}}
-		}
-		s := source{name: displayName(root, f), path: f, src: b}
-		hf, ds := hclsyntax.ParseConfig(s.src, s.name, hcl.Pos{Line: 1, Column: 1, Byte: 0})
-		diags = append(diags, ds...)
-		if hf != nil && !ds.HasErrors() {
-			bodies = append(bodies, parsedFile{source: s, file: hf})
-		}
-	}
+	srcs, _, diags := readSources(path)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	d := &decoder{files: Files{}}
+	files, bodies, diags := parseSources(srcs)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	d := &decoder{files: files}
 	raw := d.decode(bodies)
-	out := append([]string(nil), files...)
+	out := make([]string, 0, len(srcs))
+	for _, s := range srcs {
+		out = append(out, s.path)
+	}
 	for _, b := range raw {
 		if b.typ != "blocklist" {
 			continue
 		}
-		// The same attribute readers, in the same order, as
-		// (*decoder).blocklist.
-		var names []strItem
-		if a := b.attrs["file"]; a != nil {
-			if s, ok := d.str(a); ok {
-				names = append(names, s)
-			}
-		}
-		if a := b.attrs["files"]; a != nil {
-			if items, ok := d.strList(a); ok {
-				names = append(names, items...)
-			}
-		}
-		for _, n := range names {
+		for _, n := range d.blocklistFiles(b) {
 			out = append(out, resolveRelative(b.file, n.s))
 		}
 	}

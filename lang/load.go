@@ -31,21 +31,45 @@ func LoadFull(path string) *Loaded {
 	if path == "" {
 		path = "."
 	}
+	srcs, root, diags := readSources(path)
+	if diags.HasErrors() {
+		return &Loaded{Files: Files{}, Diags: diags}
+	}
+	l := loadSources(path, srcs)
+	l.Root = root
+	return l
+}
+
+// readSources reads the .hcl files of PATH (see PolicyFiles).
+func readSources(path string) ([]source, string, hcl.Diagnostics) {
 	files, root, err := PolicyFiles(path)
 	if err != nil {
-		return &Loaded{Files: Files{}, Diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy", Detail: err.Error(), Extra: Finding{IDSyntax}}}}
+		return nil, "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy", Detail: err.Error(), Extra: Finding{IDSyntax}}}
 	}
 	srcs := make([]source, 0, len(files))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return &Loaded{Files: Files{}, Diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy file", Detail: err.Error(), Extra: Finding{IDSyntax}}}}
+			return nil, "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy file", Detail: err.Error(), Extra: Finding{IDSyntax}}}
 		}
 		srcs = append(srcs, source{name: displayName(root, f), path: f, src: b})
 	}
-	l := loadSources(path, srcs)
-	l.Root = root
-	return l
+	return srcs, root, nil
+}
+
+// parseSources parses each source; files holds every parsed file (for
+// printing diagnostics), bodies only those without errors.
+func parseSources(srcs []source) (files Files, bodies []parsedFile, diags hcl.Diagnostics) {
+	files = Files{}
+	for _, s := range srcs {
+		f, ds := hclsyntax.ParseConfig(s.src, s.name, hcl.Pos{Line: 1, Column: 1, Byte: 0})
+		files[s.name] = f
+		diags = append(diags, ds...)
+		if f != nil && !ds.HasErrors() {
+			bodies = append(bodies, parsedFile{source: s, file: f})
+		}
+	}
+	return files, bodies, diags
 }
 
 // LoadSource loads a policy from one in-memory file; blocklist files are
@@ -92,16 +116,9 @@ func displayName(root, f string) string {
 }
 
 func loadSources(root string, srcs []source) *Loaded {
-	l := &Loaded{Files: Files{}}
+	l := &Loaded{}
 	var bodies []parsedFile
-	for _, s := range srcs {
-		f, diags := hclsyntax.ParseConfig(s.src, s.name, hcl.Pos{Line: 1, Column: 1, Byte: 0})
-		l.Files[s.name] = f
-		l.Diags = append(l.Diags, diags...)
-		if f != nil && !diags.HasErrors() {
-			bodies = append(bodies, parsedFile{source: s, file: f})
-		}
-	}
+	l.Files, bodies, l.Diags = parseSources(srcs)
 	if l.Diags.HasErrors() {
 		return l
 	}

@@ -649,19 +649,9 @@ func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 			bl.Entries++
 		}
 	}
-	var files []strItem
-	if a := b.attrs["file"]; a != nil {
-		if s, ok := d.str(a); ok {
-			files = append(files, s)
-		}
-	}
-	if a := b.attrs["files"]; a != nil {
-		if items, ok := d.strList(a); ok {
-			files = append(files, items...)
-		}
-	}
+	files := d.blocklistFiles(b)
 	for _, f := range files {
-		path := resolveRelative(b.file.parsedFileSource(), f.s)
+		path := resolveRelative(b.file, f.s)
 		display := displayRel(b.file.name, f.s)
 		n, diags := ReadBlocklist(path, display, &sb, overlap)
 		for _, dg := range diags {
@@ -704,7 +694,22 @@ func displayRel(policyFile, name string) string {
 	return dir + name
 }
 
-func (f parsedFile) parsedFileSource() parsedFile { return f }
+// blocklistFiles reads a blocklist block's file and files attributes, in
+// the order the loader reads them (InputFiles digests the same list).
+func (d *decoder) blocklistFiles(b *rawBlock) []strItem {
+	var files []strItem
+	if a := b.attrs["file"]; a != nil {
+		if s, ok := d.str(a); ok {
+			files = append(files, s)
+		}
+	}
+	if a := b.attrs["files"]; a != nil {
+		if items, ok := d.strList(a); ok {
+			files = append(files, items...)
+		}
+	}
+	return files
+}
 
 func providerAddrs(p *Policy) *netipx.IPSet {
 	var b netipx.IPSetBuilder
