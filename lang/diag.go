@@ -293,6 +293,10 @@ var findingTitles = map[string]string{
 	IDBroadProvider:   "Very broad provider range",
 	IDNoProviders:     "Policy without providers",
 	IDUnusedProvider:  "Provider serves no PBX or voice VLAN",
+	IDRTPOverlapsSIP:  "RTP range includes a SIP port",
+	IDMgmtFromVoice:   "Phone management reachable from a voice VLAN",
+	IDLooseRateLimit:  "SIP rate limit too loose",
+	IDExpectUnmanaged: "Expectation not decided by voicewall",
 	IDCapabilityGap:   "Target cannot express a protection",
 	IDTargetNote:      "Target emulates a protection or needs a manual step",
 }

@@ -24,19 +24,6 @@ const (
 // setup, a scanner sends hundreds.
 const LooseSIPRate = 50.0
 
-var lintTitles = map[string]string{
-	IDRTPOverlapsSIP:  "RTP range includes a SIP port",
-	IDMgmtFromVoice:   "Phone management reachable from a voice VLAN",
-	IDLooseRateLimit:  "SIP rate limit too loose",
-	IDExpectUnmanaged: "Expectation not decided by voicewall",
-}
-
-func init() {
-	for id, title := range lintTitles {
-		findingTitles[id] = title
-	}
-}
-
 // lint runs the review checks on a valid, lowered policy.
 func lint(p *Policy) hcl.Diagnostics {
 	var diags hcl.Diagnostics
