@@ -12,6 +12,7 @@ import (
 	"hash/fnv"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -161,12 +162,7 @@ func (c *compiler) addAlias(ref *lang.AddrRef) string {
 	if n, ok := c.aliasOf[ref.Name]; ok {
 		return n
 	}
-	var entries []string
-	for _, v6 := range []bool{false, true} {
-		for _, pfx := range ref.Set.Prefixes(v6) {
-			entries = append(entries, pfx.String())
-		}
-	}
+	entries := prefixTexts(ref.Set, false, true)
 	if len(entries) == 0 {
 		// An empty set matches nothing: rules using it are left out.
 		c.aliasOf[ref.Name] = ""
@@ -192,29 +188,23 @@ func (c *compiler) addAlias(ref *lang.AddrRef) string {
 			delete(c.aliasOf, ref.Name)
 			return ""
 		}
-		c.aliases = append(c.aliases, Alias{Name: name, Type: "urltable", URL: blocklistURL(url, file, c.urlTables()), UpdateFreq: "1", Descr: descr(origin, what+", served as "+file)})
+		// url is set here, so every blocklist becomes a urltable alias.
+		c.aliases = append(c.aliases, Alias{Name: name, Type: "urltable", URL: blocklistURL(url, file, len(c.blockRefs)), UpdateFreq: "1", Descr: descr(origin, what+", served as "+file)})
 		return name
 	}
 	c.aliases = append(c.aliases, Alias{Name: name, Type: "network", Address: strings.Join(entries, " "), Descr: descr(origin, what)})
 	return name
 }
 
-// urlTables counts the blocklists that become urltable aliases (one URL is
-// used as is only when there is exactly one).
-func (c *compiler) urlTables() int {
-	n := 0
-	for refName, br := range c.blockRefs {
-		_ = br
-		for _, ref := range c.p.Sets() {
-			if ref.Name == refName {
-				cnt := len(ref.Set.Prefixes(false)) + len(ref.Set.Prefixes(true))
-				if cnt > MaxAliasEntries || c.t.Extra["blocklist_url"] != "" {
-					n++
-				}
-			}
+// prefixTexts is the CIDR list of the set's families, in the order given.
+func prefixTexts(s lang.AddrSet, families ...bool) []string {
+	var out []string
+	for _, v6 := range families {
+		for _, pfx := range s.Prefixes(v6) {
+			out = append(out, pfx.String())
 		}
 	}
-	return n
+	return out
 }
 
 // blocklistURL: "{name}" in the URL is replaced by the file name; a URL
@@ -421,16 +411,7 @@ func (c *compiler) srcTag(zone string, src *lang.AddrRef) string {
 }
 
 func sameSet(a, b lang.AddrSet) bool {
-	ra, rb := a.IPSet().Ranges(), b.IPSet().Ranges()
-	if len(ra) != len(rb) {
-		return false
-	}
-	for i := range ra {
-		if ra[i] != rb[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(a.IPSet().Ranges(), b.IPSet().Ranges())
 }
 
 // vlanAlias is the alias of a voice VLAN's subnets (the rules' own set when
@@ -446,12 +427,7 @@ func (c *compiler) vlanAlias(v *lang.VoiceVLAN) string {
 			return n
 		}
 	}
-	var entries []string
-	for _, v6 := range []bool{false, true} {
-		for _, pfx := range v.Subnets.Prefixes(v6) {
-			entries = append(entries, pfx.String())
-		}
-	}
+	entries := prefixTexts(v.Subnets, false, true)
 	name := c.names.name(key)
 	c.aliasOf[key] = name
 	c.aliases = append(c.aliases, Alias{Name: name, Type: "network", Address: strings.Join(entries, " "), Descr: descr(v.Origin, "subnets")})
@@ -703,11 +679,7 @@ func (c *compiler) renderOutbound() {
 	for _, h := range hosts {
 		pfxs = append(pfxs, h.pfx)
 	}
-	set := lang.NewAddrSet(pfxs...)
-	var entries []string
-	for _, pfx := range set.Prefixes(false) {
-		entries = append(entries, pfx.String())
-	}
+	entries := prefixTexts(lang.NewAddrSet(pfxs...), false)
 	name := c.names.name("voice_hosts")
 	c.aliasOf["voice_hosts"] = name
 	o := hosts[0].origin
