@@ -21,12 +21,11 @@ type span struct{ start, end int }
 
 // container is one element voicewall writes items into.
 type container struct {
-	found      bool
-	start      span // the start tag
-	end        span // the end tag (end.start == end.end when self-closing)
-	depth      int  // nesting depth of the element (root = 0)
-	owned      []span
-	firstOwned int // index into owned of the earliest, -1 none
+	found bool
+	start span // the start tag
+	end   span // the end tag (end.start == end.end when self-closing)
+	depth int  // nesting depth of the element (root = 0)
+	owned []span
 }
 
 type baseInfo struct {
@@ -62,6 +61,10 @@ func scanBase(data []byte) (*baseInfo, error) {
 	b := &baseInfo{data: data, foreignVLANs: map[string]bool{}, ifDevice: map[string]string{}, ifByDevice: map[string]string{}}
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
+	containers := map[string]*container{
+		"pfsense": &b.root, "pfsense/aliases": &b.aliases, "pfsense/filter": &b.filter,
+		"pfsense/nat": &b.nat, "pfsense/nat/outbound": &b.outbound, "pfsense/vlans": &b.vlans,
+	}
 	var stack []*frame
 	path := func() string {
 		var s []string
@@ -88,20 +91,10 @@ func scanBase(data []byte) (*baseInfo, error) {
 			f := &frame{name: t.Name.Local, start: before}
 			stack = append(stack, f)
 			p := path()
-			depth := len(stack) - 1
+			if cn, ok := containers[p]; ok {
+				*cn = container{found: true, start: span{before, after}, depth: len(stack) - 1}
+			}
 			switch p {
-			case "pfsense":
-				b.root = container{found: true, start: span{before, after}, depth: 0, firstOwned: -1}
-			case "pfsense/aliases":
-				b.aliases = container{found: true, start: span{before, after}, depth: depth, firstOwned: -1}
-			case "pfsense/filter":
-				b.filter = container{found: true, start: span{before, after}, depth: depth, firstOwned: -1}
-			case "pfsense/nat":
-				b.nat = container{found: true, start: span{before, after}, depth: depth, firstOwned: -1}
-			case "pfsense/nat/outbound":
-				b.outbound = container{found: true, start: span{before, after}, depth: depth, firstOwned: -1}
-			case "pfsense/vlans":
-				b.vlans = container{found: true, start: span{before, after}, depth: depth, firstOwned: -1}
 			case "pfsense/aliases/alias", "pfsense/filter/rule", "pfsense/nat/rule", "pfsense/nat/outbound/rule", "pfsense/vlans/vlan":
 				item, itemDepth, itemKind = f, len(stack), p
 				f.fields = map[string]string{}
@@ -123,20 +116,10 @@ func scanBase(data []byte) (*baseInfo, error) {
 			}
 			f := stack[len(stack)-1]
 			p := path()
-			switch p {
-			case "pfsense":
-				b.root.end = span{before, after}
-			case "pfsense/aliases":
-				b.aliases.end = span{before, after}
-			case "pfsense/filter":
-				b.filter.end = span{before, after}
-			case "pfsense/nat":
-				b.nat.end = span{before, after}
-			case "pfsense/nat/outbound":
-				b.outbound.end = span{before, after}
-			case "pfsense/vlans":
-				b.vlans.end = span{before, after}
-			case "pfsense/nat/outbound/mode":
+			if cn, ok := containers[p]; ok {
+				cn.end = span{before, after}
+			}
+			if p == "pfsense/nat/outbound/mode" {
 				b.modeSpan.end = after
 			}
 			if item != nil && len(stack) == itemDepth+1 {
