@@ -63,6 +63,17 @@ func wellFormed(t *testing.T, data []byte) {
 	}
 }
 
+// ownedOnly keeps the items whose descr marks them as voicewall's.
+func ownedOnly[T any](items []T, descr func(T) string) []T {
+	var keep []T
+	for _, it := range items {
+		if strings.HasPrefix(descr(it), Owner) {
+			keep = append(keep, it)
+		}
+	}
+	return keep
+}
+
 // readMerged checks voicewall's items inside a full config with the strict
 // reader: foreign items are dropped first (they may use any element).
 func readMerged(t *testing.T, data []byte) *rDoc {
@@ -72,54 +83,23 @@ func readMerged(t *testing.T, data []byte) *rDoc {
 		t.Fatal(err)
 	}
 	d.Unknown = nil
-	own := func(descr string) bool { return strings.HasPrefix(descr, Owner) }
 	if d.Aliases != nil {
 		d.Aliases.Unknown = nil
-		var keep []rAlias
-		for _, a := range d.Aliases.Alias {
-			if own(a.Descr) {
-				keep = append(keep, a)
-			}
-		}
-		d.Aliases.Alias = keep
+		d.Aliases.Alias = ownedOnly(d.Aliases.Alias, func(a rAlias) string { return a.Descr })
 	}
 	if d.Filter != nil {
 		d.Filter.Unknown = nil
-		var keep []rRule
-		for _, r := range d.Filter.Rule {
-			if own(r.Descr) {
-				keep = append(keep, r)
-			}
-		}
-		d.Filter.Rule = keep
+		d.Filter.Rule = ownedOnly(d.Filter.Rule, func(r rRule) string { return r.Descr })
 	}
 	if d.NAT != nil {
 		d.NAT.Unknown = nil
-		var keep []rNATRule
-		for _, r := range d.NAT.Rule {
-			if own(r.Descr) {
-				keep = append(keep, r)
-			}
-		}
-		d.NAT.Rule = keep
+		d.NAT.Rule = ownedOnly(d.NAT.Rule, func(r rNATRule) string { return r.Descr })
 		if o := d.NAT.Outbound; o != nil {
-			var k []rOutRule
-			for _, r := range o.Rule {
-				if own(r.Descr) {
-					k = append(k, r)
-				}
-			}
-			o.Rule = k
+			o.Rule = ownedOnly(o.Rule, func(r rOutRule) string { return r.Descr })
 		}
 	}
 	if d.VLANs != nil {
-		var keep []rVLAN
-		for _, v := range d.VLANs.VLAN {
-			if own(v.Descr) {
-				keep = append(keep, v)
-			}
-		}
-		d.VLANs.VLAN = keep
+		d.VLANs.VLAN = ownedOnly(d.VLANs.VLAN, func(v rVLAN) string { return v.Descr })
 	}
 	// Aliases that foreign items may reference are not voicewall's concern;
 	// voicewall's rules only reference voicewall's aliases.
