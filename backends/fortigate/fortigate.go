@@ -336,11 +336,10 @@ func (c *compiler) plan() {
 	natUsed := make([]bool, len(nat))
 	var marks []*lang.Rule
 	for _, ch := range lang.Chains {
-		rules := c.p.RulesIn(ch)
-		for i, r := range rules {
+		for _, r := range c.p.RulesIn(ch) {
 			switch ch {
 			case lang.ChainWAN:
-				c.planWAN(r, rules[i+1:], nat, natUsed)
+				c.planWAN(r, nat, natUsed)
 			case lang.ChainNAT:
 				if r.Action != lang.ActionDNAT {
 					c.gap(r.Origin, fmt.Sprintf("rule %s in the nat chain has action %s, which voicewall cannot render on FortiOS", r.ID, r.Action))
@@ -364,7 +363,7 @@ func (c *compiler) plan() {
 	c.checkMarks(marks)
 }
 
-func (c *compiler) planWAN(r *lang.Rule, rest []*lang.Rule, nat []*lang.Rule, natUsed []bool) {
+func (c *compiler) planWAN(r *lang.Rule, nat []*lang.Rule, natUsed []bool) {
 	v4, v6 := r.Families()
 	switch r.Kind {
 	case lang.RuleEstablished:
@@ -420,7 +419,7 @@ func (c *compiler) planWAN(r *lang.Rule, rest []*lang.Rule, nat []*lang.Rule, na
 	if !c.addrsFor(pol, r, v4, v6) {
 		return
 	}
-	c.addPolicy(r.ID, r.Kind, pol)
+	c.addPolicy(r.ID, pol)
 }
 
 func logMode(log bool) string {
@@ -482,7 +481,7 @@ func (c *compiler) noteOnce(key, note string) {
 	}
 }
 
-func (c *compiler) addPolicy(key string, kind lang.RuleKind, pol *policy) {
+func (c *compiler) addPolicy(key string, pol *policy) {
 	pol.id = c.policyIDs.id(key)
 	pol.name = c.polNames.name(key, "vw-"+strings.ReplaceAll(key, "_", "-"))
 	c.policies = append(c.policies, pol)
@@ -588,7 +587,7 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 	if wan != nil {
 		key = wan.ID + "_" + n.ID
 	}
-	c.addPolicy(key, n.Kind, pol)
+	c.addPolicy(key, pol)
 }
 
 // planForward renders voice egress / ingress rules as firewall policies.
@@ -641,16 +640,13 @@ func (c *compiler) planForward(r *lang.Rule, marks []*lang.Rule) {
 	} else {
 		pol.action = "deny"
 		pol.logtraffic = logMode(r.Log)
-		if r.InZone != lang.ZoneWAN && r.InZone != "" {
-			// no VIP can be involved
-		} else {
-			pol.matchVIP = true
-		}
+		// Only traffic from the WAN (or any zone) can be addressed to a VIP.
+		pol.matchVIP = r.InZone == lang.ZoneWAN || r.InZone == ""
 	}
 	if !c.addrsFor(pol, r, v4, v6) {
 		return
 	}
-	c.addPolicy(r.ID, r.Kind, pol)
+	c.addPolicy(r.ID, pol)
 }
 
 func (c *compiler) markUsed(m *lang.Rule) {
@@ -837,8 +833,9 @@ func (c *compiler) feedFor(r *lang.Rule) (string, bool) {
 		blName = r.Src.Name
 	}
 	fileName := "fortigate-blocklist-" + blName + ".txt"
+	count := r.Src.Set.Count(false) + r.Src.Set.Count(true)
 	var b strings.Builder
-	b.WriteString("# voicewall: " + originText(r.Origin) + " merged (" + strconv.Itoa(r.Src.Set.Count(false)+r.Src.Set.Count(true)) + " ranges); serve this file at the threat feed URL\n")
+	b.WriteString("# voicewall: " + originText(r.Origin) + " merged (" + strconv.Itoa(count) + " ranges); serve this file at the threat feed URL\n")
 	for _, v6 := range []bool{false, true} {
 		for _, rg := range r.Src.Set.Ranges(v6) {
 			b.WriteString(rangeText(rg, "/"))
@@ -848,7 +845,7 @@ func (c *compiler) feedFor(r *lang.Rule) (string, bool) {
 	c.feedFiles = append(c.feedFiles, backends.File{Name: fileName, Data: []byte(b.String())})
 	url, has := c.t.Extra["blocklist_url"]
 	if !has {
-		c.gap(r.Origin, fmt.Sprintf("blocklist %s has %d ranges, more than the %d address objects voicewall puts on a FortiGate; serve %s over HTTP(S) and set blocklist_url in target %q to use it as an external threat feed", blName, r.Src.Set.Count(false)+r.Src.Set.Count(true), externalThreshold, fileName, target))
+		c.gap(r.Origin, fmt.Sprintf("blocklist %s has %d ranges, more than the %d address objects voicewall puts on a FortiGate; serve %s over HTTP(S) and set blocklist_url in target %q to use it as an external threat feed", blName, count, externalThreshold, fileName, target))
 		c.refGroup[key] = ""
 		return "", false
 	}
@@ -858,8 +855,8 @@ func (c *compiler) feedFor(r *lang.Rule) (string, bool) {
 	case strings.HasSuffix(url, "/"):
 		url += fileName
 	default:
-		if c.countFeeds() > 1 {
-			c.errorf(c.t.Origin, "one blocklist_url for several blocklists", "%d blocklists become threat feeds but blocklist_url names one file; end it with \"/\" (the file names are appended) or put {name} in it.", c.countFeeds())
+		if n := c.countFeeds(); n > 1 {
+			c.errorf(c.t.Origin, "one blocklist_url for several blocklists", "%d blocklists become threat feeds but blocklist_url names one file; end it with \"/\" (the file names are appended) or put {name} in it.", n)
 			c.refGroup[key] = ""
 			return "", false
 		}
