@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -721,7 +722,7 @@ func (c *compiler) planNAT() {
 				continue
 			}
 			e.rules = append(e.rules, r)
-			if !containsSet(e.sets, s) {
+			if !slices.Contains(e.sets, s) {
 				e.sets = append(e.sets, s)
 			}
 		}
@@ -783,15 +784,6 @@ func (c *compiler) planNAT() {
 			c.openports = append(c.openports, e)
 		}
 	}
-}
-
-func containsSet(list []*setAlloc, s *setAlloc) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *compiler) planDoS() {
@@ -953,33 +945,12 @@ func (c *compiler) header() []string {
 			h = append(h, "  "+label+": "+ranges(n))
 		}
 	}
-	collect := func(objs []*ipObj) []int {
-		var n []int
-		for _, o := range objs {
-			n = append(n, o.idx)
-		}
-		return n
-	}
-	collectG := func(gs []*ipGrp) []int {
-		var n []int
-		for _, g := range gs {
-			n = append(n, g.idx)
-		}
-		return n
-	}
-	idx("object ip obj", collect(c.obj4))
-	idx("object ip grp", collectG(c.grp4))
-	idx("object ipv6 obj", collect(c.obj6))
-	idx("object ipv6 grp", collectG(c.grp6))
-	var sv, sg []int
-	for _, s := range c.svcs {
-		sv = append(sv, s.idx)
-	}
-	for _, g := range c.svcGrps {
-		sg = append(sg, g.idx)
-	}
-	idx("object service obj", sv)
-	idx("object service grp", sg)
+	idx("object ip obj", indexes(c.obj4, func(o *ipObj) int { return o.idx }))
+	idx("object ip grp", indexes(c.grp4, func(g *ipGrp) int { return g.idx }))
+	idx("object ipv6 obj", indexes(c.obj6, func(o *ipObj) int { return o.idx }))
+	idx("object ipv6 grp", indexes(c.grp6, func(g *ipGrp) int { return g.idx }))
+	idx("object service obj", indexes(c.svcs, func(s *svcObj) int { return s.idx }))
+	idx("object service grp", indexes(c.svcGrps, func(g *svcGrp) int { return g.idx }))
 	bySet := map[int][]int{}
 	var setsUsed []int
 	for _, r := range c.rules {
@@ -991,20 +962,10 @@ func (c *compiler) header() []string {
 	for _, s := range setsUsed {
 		idx(fmt.Sprintf("ipf rule %d", s), bySet[s])
 	}
-	var links []int
-	for _, l := range c.setLinks {
-		links = append(links, l[0])
-	}
-	idx("ipf set (next filter set)", links)
-	var pm, op []int
-	for _, e := range c.portmaps {
-		pm = append(pm, e.idx)
-	}
-	for _, e := range c.openports {
-		op = append(op, e.idx)
-	}
-	idx("srv nat portmap", pm)
-	idx("srv nat openport (sub-item 1)", op)
+	idx("ipf set (next filter set)", indexes(c.setLinks, func(l [2]int) int { return l[0] }))
+	natIdx := func(e *natEntry) int { return e.idx }
+	idx("srv nat portmap", indexes(c.portmaps, natIdx))
+	idx("srv nat openport (sub-item 1)", indexes(c.openports, natIdx))
 	idx("vlan channel", c.vlanChans)
 	idx("msubnet LAN", c.lans)
 
@@ -1046,6 +1007,15 @@ func (c *compiler) header() []string {
 	}
 	h = append(h, "", HeaderEnd)
 	return h
+}
+
+// indexes maps items to their table indexes.
+func indexes[T any](items []T, idx func(T) int) []int {
+	var out []int
+	for _, it := range items {
+		out = append(out, idx(it))
+	}
+	return out
 }
 
 func srcTypeName(t int) string {
