@@ -111,6 +111,9 @@ type ipGrp struct {
 	why     string
 }
 
+// allPorts is a service side without a port restriction.
+var allPorts = lang.PortRange{First: 1, Last: 65535}
+
 type svcKey struct {
 	proto    int // 0 any, 6, 17
 	src, dst lang.PortRange
@@ -601,7 +604,6 @@ func (c *compiler) filterRules(r *lang.Rule) []*ipfRule {
 // object per protocol/source-port/destination-port combination (udp and tcp
 // never share an object), a service group when there are several.
 func (c *compiler) serviceRefs(r *lang.Rule) []string {
-	full := lang.PortRange{First: 1, Last: 65535}
 	var keys []svcKey
 	protos := r.Protos()
 	if len(protos) == 0 {
@@ -611,10 +613,10 @@ func (c *compiler) serviceRefs(r *lang.Rule) []string {
 		dsts := r.ServicesFor(p, false)
 		srcs := r.ServicesFor(p, true)
 		if len(dsts) == 0 {
-			dsts = []lang.PortRange{full}
+			dsts = []lang.PortRange{allPorts}
 		}
 		if len(srcs) == 0 {
-			srcs = []lang.PortRange{full}
+			srcs = []lang.PortRange{allPorts}
 		}
 		for _, d := range dsts {
 			for _, s := range srcs {
@@ -664,7 +666,6 @@ func (c *compiler) serviceRefs(r *lang.Rule) []string {
 }
 
 func svcName(k svcKey) string {
-	full := lang.PortRange{First: 1, Last: 65535}
 	var b strings.Builder
 	switch k.proto {
 	case 0:
@@ -676,10 +677,10 @@ func svcName(k svcKey) string {
 	default:
 		b.WriteString("P" + strconv.Itoa(k.proto))
 	}
-	if k.dst != full {
+	if k.dst != allPorts {
 		b.WriteString(k.dst.String())
 	}
-	if k.src != full {
+	if k.src != allPorts {
 		b.WriteString("s" + k.src.String())
 	}
 	return b.String()
@@ -760,7 +761,7 @@ func (c *compiler) planNAT() {
 		case len(e.sets) == 1 && len(e.sets[0].fams[0].grps) == 1:
 			e.srcType, e.srcIdx = 1, e.sets[0].fams[0].grps[0]
 		case len(members) <= maxGrpMembers && c.cfg.grpBase+len(c.grp4) <= maxIPGrp:
-			g := &ipGrp{idx: c.cfg.grpBase + len(c.grp4), name: c.grpNames4.name("nat_" + svcName(svcKey{proto: int(e.svc.Proto), src: lang.PortRange{First: 1, Last: 65535}, dst: e.svc.Ports})),
+			g := &ipGrp{idx: c.cfg.grpBase + len(c.grp4), name: c.grpNames4.name("nat_" + svcName(svcKey{proto: int(e.svc.Proto), src: allPorts, dst: e.svc.Ports})),
 				members: members, why: "sources of the " + e.svc.String() + " forward"}
 			c.grp4 = append(c.grp4, g)
 			e.srcType, e.srcIdx = 1, g.idx
