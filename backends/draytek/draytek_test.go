@@ -122,6 +122,13 @@ func compileOK(t testing.TB, p *lang.Policy, opts backends.Options) (string, *vi
 	if len(out.Files) != 1 || out.Files[0].Name != "draytek.txt" {
 		t.Fatalf("want one file draytek.txt, got %+v", out.Files)
 	}
+	return checkOutput(t, p, opts, out)
+}
+
+// checkOutput runs the strict reader and the policy facts over out, and
+// compiles again to check that the output is deterministic.
+func checkOutput(t testing.TB, p *lang.Policy, opts backends.Options, out *backends.Output) (string, *vigor) {
+	t.Helper()
 	text := string(out.Main().Data)
 	v, err := parseVigor(text)
 	if err != nil {
@@ -130,8 +137,8 @@ func compileOK(t testing.TB, p *lang.Policy, opts backends.Options) (string, *vi
 	if err := checkFacts(p, v); err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	out2, _ := Compile(p, opts)
-	if out2 == nil || !bytes.Equal(out2.Main().Data, out.Main().Data) {
+	again, _ := Compile(p, opts)
+	if again == nil || !bytes.Equal(again.Main().Data, out.Main().Data) {
 		t.Fatalf("output is not deterministic")
 	}
 	return text, v

@@ -1,7 +1,6 @@
 package draytek
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/voicewall/voicewall/backends"
@@ -73,17 +72,6 @@ func FuzzCompile(f *testing.F) {
 		if diags.HasErrors() {
 			t.Fatalf("output despite errors: %v", diags)
 		}
-		text := string(out.Main().Data)
-		v, err := parseVigor(text)
-		if err != nil {
-			t.Fatalf("strict reader rejects the output: %v\n%s", err, text)
-		}
-		if err := checkFacts(p, v); err != nil {
-			t.Fatalf("%v\n%s", err, text)
-		}
-		again, _ := Compile(p, opts)
-		if again == nil || !bytes.Equal(again.Main().Data, out.Main().Data) {
-			t.Fatalf("not deterministic")
-		}
+		checkOutput(t, p, opts, out)
 	})
 }
