@@ -695,15 +695,11 @@ func (c *compiler) renderOutbound() {
 // parentNIC is the physical device carrying a VLAN's parent zone: from the
 // base config's interface assignment, or the target's "<zone>_if" attribute.
 func (c *compiler) parentNIC(v *lang.VoiceVLAN) string {
-	key := c.t.LAN
-	if v.Parent == lang.ZoneWAN {
-		key = c.t.WAN
-	}
 	if nic := c.t.Extra[v.Parent+"_if"]; nic != "" {
 		return nic
 	}
 	if c.base != nil {
-		return c.base.ifDevice[key]
+		return c.base.ifDevice[c.ifName(v.Parent)]
 	}
 	return ""
 }
