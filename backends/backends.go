@@ -67,7 +67,12 @@ func rangePtr(r hcl.Range) *hcl.Range {
 }
 
 // Diag is a target's own diagnostic ("fortigate: ..."), pointing at the
-// policy block when it has a position.
+// policy block when it has a position. Errors are capability findings
+// (VW201), warnings notes on how the target renders the policy (VW202).
 func Diag(sev hcl.DiagnosticSeverity, target string, o lang.Origin, summary, detail string, args ...any) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: sev, Summary: target + ": " + summary, Detail: fmt.Sprintf(detail, args...), Subject: rangePtr(o.Range)}
+	id := lang.IDTargetNote
+	if sev == hcl.DiagError {
+		id = lang.IDCapabilityGap
+	}
+	return &hcl.Diagnostic{Severity: sev, Summary: target + ": " + summary, Detail: fmt.Sprintf(detail, args...), Subject: rangePtr(o.Range), Extra: lang.Finding{ID: id}}
 }

@@ -21,12 +21,6 @@ func FindingID(d *hcl.Diagnostic) string {
 	if f, ok := d.Extra.(Finding); ok {
 		return f.ID
 	}
-	if i := strings.Index(d.Summary, ": "); i > 0 && isTargetName(d.Summary[:i]) {
-		if d.Severity == hcl.DiagError || strings.Contains(d.Detail, "--allow-degraded") {
-			return IDCapabilityGap
-		}
-		return IDTargetNote
-	}
 	switch d.Summary {
 	case "Unsupported argument", "Unsupported block type", "Missing required argument",
 		"Extraneous label", "Duplicate argument", "Unexpected block":
@@ -312,13 +306,4 @@ func FindingIDs() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func isTargetName(s string) bool {
-	for _, t := range TargetNames {
-		if t == s {
-			return true
-		}
-	}
-	return false
 }
