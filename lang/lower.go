@@ -165,7 +165,7 @@ func (d *decoder) lower(p *Policy) {
 	}
 	for _, v := range p.VoiceVLANs {
 		base := "vlan_" + id(v.Name)
-		subnets := ref(base+"_subnets", v.Subnets)
+		subnets := ref(v.SubnetsSet().Name, v.Subnets)
 		if !v.Management.Empty() {
 			add(&Rule{ID: base + "_management", Chain: ChainVoiceIngress, Kind: RuleMgmt, NotInZone: ZoneWAN, OutZone: v.Name,
 				Src: ref(base+"_management", v.Management), Dst: subnets, Services: v.ManagementPorts, Action: ActionAccept,

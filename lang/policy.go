@@ -328,6 +328,12 @@ type VoiceVLAN struct {
 	Origin          Origin
 }
 
+// SubnetsSet is the named address set of the VLAN's subnets, as the rules
+// that match the phones' addresses use it.
+func (v *VoiceVLAN) SubnetsSet() *AddrRef {
+	return &AddrRef{Name: "vlan_" + id(v.Name) + "_subnets", Set: v.Subnets}
+}
+
 // SIPDSCP is the class SIP signaling is marked with.
 const SIPDSCP = "cs3"
 

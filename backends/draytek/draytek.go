@@ -296,7 +296,7 @@ func (c *compiler) srcRef(r *lang.Rule) *lang.AddrRef {
 	}
 	if r.Chain == lang.ChainVoiceEgress {
 		if v := c.p.VoiceVLAN(r.InZone); v != nil {
-			return &lang.AddrRef{Name: "vlan_" + strings.ToLower(strings.ReplaceAll(v.Name, "-", "_")) + "_subnets", Set: v.Subnets}
+			return v.SubnetsSet()
 		}
 	}
 	return nil
