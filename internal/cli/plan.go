@@ -171,6 +171,15 @@ func (e *env) fastPlan(path, netns string, snap *live.InputSnapshot) *livePlan {
 	return lp
 }
 
+// digest is the compiled table's digest: the one recorded with the apply
+// the fast path rests on, else that of the loaded policy.
+func (lp *livePlan) digest() string {
+	if lp.fastDigest != "" {
+		return lp.fastDigest
+	}
+	return live.Digest(lp.desired)
+}
+
 func (lp *livePlan) close() {
 	if lp != nil && lp.target != nil {
 		lp.target.Close()
@@ -235,16 +244,7 @@ which applies exactly that plan or refuses when anything moved.`,
 				}
 			}
 			if format == "json" {
-				if lp.fastDigest != "" {
-					// No changes: nothing in planJSON reads the
-					// (unloaded) policy but the table digest.
-					lp.desired = &vw.Table{}
-					j := planJSON(lp)
-					j.Digest = lp.fastDigest
-					if err := writeJSON(e.stdout, j); err != nil {
-						return err
-					}
-				} else if err := writeJSON(e.stdout, planJSON(lp)); err != nil {
+				if err := writeJSON(e.stdout, planJSON(lp)); err != nil {
 					return err
 				}
 			} else {

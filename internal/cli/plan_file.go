@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"time"
-
-	"github.com/voicewall/voicewall/backends/nftables/live"
 )
 
 // planFile is what `plan -out FILE` saves: enough to apply exactly that
@@ -32,7 +30,7 @@ var errNotPlan = errors.New("not a voicewall plan file")
 func savePlanFile(path string, lp *livePlan) error {
 	add, change, remove := lp.plan.Counts()
 	pf := planFile{Magic: planMagic, Policy: absPath(lp.path), Netns: lp.target.Name, NetnsID: lp.target.ID(),
-		GenID: lp.plan.GenID, Digest: live.Digest(lp.desired), Created: time.Now().UTC().Truncate(time.Second),
+		GenID: lp.plan.GenID, Digest: lp.digest(), Created: time.Now().UTC().Truncate(time.Second),
 		Summary: fmt.Sprintf("%d to add, %d to change, %d to remove", add, change, remove)}
 	b, err := json.MarshalIndent(pf, "", "  ")
 	if err != nil {

@@ -337,7 +337,7 @@ func ptr(n int) *int { return &n }
 func planJSON(lp *livePlan) jsonPlan {
 	p := lp.plan
 	add, change, remove := p.Counts()
-	j := jsonPlan{FormatVersion: "1", Policy: lp.path, Netns: lp.target.Name, GenID: p.GenID, Digest: live.Digest(lp.desired),
+	j := jsonPlan{FormatVersion: "1", Policy: lp.path, Netns: lp.target.Name, GenID: p.GenID, Digest: lp.digest(),
 		Changes: lp.changes(), Create: p.Create, Recreate: p.Recreate, CacheHit: p.State.CacheHit,
 		Summary: map[string]int{"add": add, "change": change, "remove": remove}, Links: []jsonLink{}, Warnings: lp.warnings, Resources: []jsonChange{}}
 	if j.Warnings == nil {
