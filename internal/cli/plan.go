@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
@@ -188,16 +189,14 @@ func (lp *livePlan) close() {
 
 type indentedErr struct{ error }
 
+// Error indents every line after the first by two spaces.
 func (i indentedErr) Error() string {
-	s := i.error.Error()
-	out := ""
-	for j, c := range s {
-		out += string(c)
-		if c == '\n' && j < len(s)-1 {
-			out += "  "
-		}
+	s, nl := strings.CutSuffix(i.error.Error(), "\n")
+	s = strings.ReplaceAll(s, "\n", "\n  ")
+	if nl {
+		s += "\n"
 	}
-	return out
+	return s
 }
 
 func indentErr(err error) error { return indentedErr{err} }
