@@ -7,8 +7,8 @@ package live
 // helper (`ct helper set`, or iptables' `-j CT --helper`).
 
 import (
-	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -149,7 +149,7 @@ func SIPHelpers(t *Target) ([]string, error) {
 		return nil, fmt.Errorf("list rules: %w", err)
 	}
 	sort.Strings(warnings)
-	return dedup(warnings), nil
+	return slices.Compact(warnings), nil
 }
 
 func helperNote(h string) string {
@@ -157,14 +157,4 @@ func helperNote(h string) string {
 		return ", helper type unknown"
 	}
 	return ", type " + h
-}
-
-func dedup(s []string) []string {
-	var out []string
-	for i, x := range s {
-		if i == 0 || !bytes.Equal([]byte(x), []byte(s[i-1])) {
-			out = append(out, x)
-		}
-	}
-	return out
 }
