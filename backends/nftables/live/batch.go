@@ -40,6 +40,10 @@ func (e *BatchError) Error() string {
 
 func (e *BatchError) Unwrap() error { return e.Errno }
 
+// ErrStaleGenID is matched by errors.Is for an error returned when the
+// kernel refused a batch because the ruleset generation changed.
+var ErrStaleGenID = errors.New("nftables ruleset generation changed since the plan was made")
+
 // StaleError is returned when the kernel refused a batch because the
 // ruleset generation moved since the plan was read.
 type StaleError struct {

@@ -1,6 +1,9 @@
 package live
 
-// Ruleset generation ids and stale-plan refusal.
+// Ruleset generation ids and stale-plan refusal: a probe kept with its tests.
+// These helpers are not on voicewall's path (Apply reads the generation with
+// genOn and puts NFNL_BATCH_GENID in its own batch, batch.go); they prove
+// the kernel behaviour that path relies on, through google/nftables.
 //
 // Findings (kernel 6.18, google/nftables v0.3.0, mdlayher/netlink v1.11.2;
 // proven end to end by genid_test.go inside a throwaway network namespace):
@@ -100,10 +103,6 @@ const (
 	batchBegin = netlink.HeaderType(unix.NFNL_MSG_BATCH_BEGIN)
 	nfgenLen   = 4 // struct nfgenmsg: family u8, version u8, res_id be16
 )
-
-// ErrStaleGenID is matched by errors.Is for an error returned when the
-// kernel refused a batch because the ruleset generation changed.
-var ErrStaleGenID = errors.New("nftables ruleset generation changed since the plan was made")
 
 // IsStaleGenID reports whether err is the kernel's refusal of a batch whose
 // NFNL_BATCH_GENID no longer matches the ruleset generation (ERESTART).
