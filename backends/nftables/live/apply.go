@@ -212,6 +212,12 @@ func readGen(t *Target) (uint32, error) {
 }
 
 // verify reads the table back and diffs it with the desired one.
+// verify reads the table back and diffs it with the plan. Chains, rules and
+// set definitions come from the kernel; set elements come from the state
+// cache Apply has just written (a full dump is quadratic in the kernel:
+// about 77 s at a million ranges), so for elements it relies on the kernel
+// having acked every chunk of the batch, each kept under the size that
+// would truncate silently (pitfall 1).
 func verify(t *Target, want *vw.Table) error {
 	st, err := Read(t, ReadOptions{})
 	if err != nil {
