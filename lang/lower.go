@@ -46,11 +46,11 @@ func udpServices(rs []PortRange) []Service {
 // known flows, the provider whitelists, and the catch-all drops.
 func (d *decoder) lower(p *Policy) {
 	refs := map[string]*AddrRef{}
-	ref := func(name string, set AddrSet) *AddrRef {
+	ref := func(name string, set AddrSet, role SetRole, owner Origin) *AddrRef {
 		if r, ok := refs[name]; ok {
 			return r
 		}
-		r := &AddrRef{Name: name, Set: set}
+		r := &AddrRef{Name: name, Set: set, Role: role, Owner: owner}
 		refs[name] = r
 		return r
 	}
@@ -62,7 +62,7 @@ func (d *decoder) lower(p *Policy) {
 	// --- WAN ---
 	for _, b := range p.Blocklists {
 		add(&Rule{ID: "blocklist_" + id(b.Name), Chain: ChainWAN, Kind: RuleBlocklist, InZone: ZoneWAN,
-			Src: ref("blocklist_"+id(b.Name), b.Addresses), Action: ActionDrop, Log: logDrops,
+			Src: ref("blocklist_"+id(b.Name), b.Addresses, RoleBlocklist, b.Origin), Action: ActionDrop, Log: logDrops,
 			Comment: fmt.Sprintf("drop blocklist %s", b.Name), Origin: b.Origin})
 	}
 	for _, c := range p.Closed {
@@ -86,7 +86,7 @@ func (d *decoder) lower(p *Policy) {
 		Services: managed, Established: true, Action: ActionAccept,
 		Comment: "replies of SIP/RTP flows already allowed", Origin: Origin{Kind: "voicewall"}})
 	for _, pr := range p.Providers {
-		sig := ref("provider_"+id(pr.Name)+"_signaling", pr.Signaling)
+		sig := ref("provider_"+id(pr.Name)+"_signaling", pr.Signaling, RoleSignaling, pr.Origin)
 		for _, t := range pr.Transports {
 			add(&Rule{ID: "provider_" + id(pr.Name) + "_sip_" + string(t), Chain: ChainWAN, Kind: RuleProviderSIP, InZone: ZoneWAN,
 				Src: sig, Services: []Service{pr.TransportService(t)}, Action: ActionAccept,
@@ -98,7 +98,7 @@ func (d *decoder) lower(p *Policy) {
 			continue
 		}
 		add(&Rule{ID: "provider_" + id(pr.Name) + "_rtp", Chain: ChainWAN, Kind: RuleProviderRTP, InZone: ZoneWAN,
-			Src: ref("provider_"+id(pr.Name)+"_media", pr.Media), Services: udpServices(providerRTP(p, pr)), Action: ActionAccept,
+			Src: ref("provider_"+id(pr.Name)+"_media", pr.Media, RoleMedia, pr.Origin), Services: udpServices(providerRTP(p, pr)), Action: ActionAccept,
 			Comment: fmt.Sprintf("RTP from provider %s", pr.Name), Origin: pr.Origin})
 	}
 	add(&Rule{ID: "sip_drop", Chain: ChainWAN, Kind: RuleSIPDefault, InZone: ZoneWAN,
@@ -121,13 +121,13 @@ func (d *decoder) lower(p *Policy) {
 			if pr.Signaling.Has(x.Address.Is6()) {
 				for _, t := range pr.Transports {
 					add(&Rule{ID: base + "_sip_" + string(t), Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
-						Src: refs["provider_"+id(pr.Name)+"_signaling"], Services: []Service{pr.TransportService(t)}, Action: ActionDNAT, DNAT: x.Address,
+						Src: refs["provider_"+id(pr.Name)+"_signaling"], Services: []Service{pr.TransportService(t)}, Action: ActionDNAT, DNAT: x.Address, PBX: x,
 						Comment: fmt.Sprintf("SIP over %s from provider %s to pbx %s", t, pr.Name, x.Name), Origin: x.Origin})
 				}
 			}
 			if pr.Media.Has(x.Address.Is6()) {
 				add(&Rule{ID: base + "_rtp", Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
-					Src: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, x.RTPPorts}}, Action: ActionDNAT, DNAT: x.Address,
+					Src: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, x.RTPPorts}}, Action: ActionDNAT, DNAT: x.Address, PBX: x,
 					Comment: fmt.Sprintf("RTP from provider %s to pbx %s", pr.Name, x.Name), Origin: x.Origin})
 			}
 		}
@@ -165,10 +165,10 @@ func (d *decoder) lower(p *Policy) {
 	}
 	for _, v := range p.VoiceVLANs {
 		base := "vlan_" + id(v.Name)
-		subnets := ref(v.SubnetsSet().Name, v.Subnets)
+		subnets := ref(v.SubnetsSet().Name, v.Subnets, RoleVLANSubnets, v.Origin)
 		if !v.Management.Empty() {
 			add(&Rule{ID: base + "_management", Chain: ChainVoiceIngress, Kind: RuleMgmt, NotInZone: ZoneWAN, OutZone: v.Name,
-				Src: ref(base+"_management", v.Management), Dst: subnets, Services: v.ManagementPorts, Action: ActionAccept,
+				Src: ref(base+"_management", v.Management, RoleManagement, v.Origin), Dst: subnets, Services: v.ManagementPorts, Action: ActionAccept,
 				Comment: fmt.Sprintf("management of %s phones", v.Name), Origin: v.Origin})
 		}
 		r := &Rule{ID: base + "_management_drop", Chain: ChainVoiceIngress, Kind: RuleMgmtDefault, OutZone: v.Name,
@@ -180,6 +180,58 @@ func (d *decoder) lower(p *Policy) {
 		}
 		add(r)
 	}
+	relate(p)
+}
+
+// relate records the relations between rules that backends render from:
+// which DNAT rules forward what a WAN accept admits, and which DSCP mark
+// applies to an accept. Targets that attach a forward or a mark to the
+// accept itself (FortiGate policies) read these instead of re-matching.
+func relate(p *Policy) {
+	nat := p.RulesIn(ChainNAT)
+	marks := map[Chain][]*Rule{}
+	for _, r := range p.Rules {
+		if r.Action == ActionMark {
+			marks[r.Chain] = append(marks[r.Chain], r)
+			continue
+		}
+		if r.Action != ActionAccept {
+			continue
+		}
+		r.Mark = markFor(r, marks[r.Chain])
+		if r.Chain != ChainWAN || r.Src == nil {
+			continue
+		}
+		for _, n := range nat {
+			if n.Action == ActionDNAT && n.Src != nil && n.Src.Name == r.Src.Name && len(IntersectServices(n.Services, r.Services)) > 0 {
+				r.Forwards = append(r.Forwards, n)
+			}
+		}
+	}
+}
+
+// markFor is the mark that applies to an accepted flow: one that matches
+// everything the rule accepts (zones, addresses, services); among those the
+// last, as marks do not end evaluation. A mark that only partly overlaps is
+// not one.
+func markFor(r *Rule, marks []*Rule) *Rule {
+	var found *Rule
+	for _, m := range marks {
+		if m.InZone != "" && m.InZone != r.InZone || m.OutZone != "" && m.OutZone != r.OutZone {
+			continue
+		}
+		if m.Src != nil && (r.Src == nil || m.Src.Name != r.Src.Name) {
+			continue
+		}
+		if m.Dst != nil && (r.Dst == nil || m.Dst.Name != r.Dst.Name) {
+			continue
+		}
+		if !ServicesCover(m.Services, r.Services) || !ServicesCover(m.SrcServices, r.SrcServices) {
+			continue
+		}
+		found = m
+	}
+	return found
 }
 
 // providerRTP is the local RTP range plus the ranges of the PBXes that serve

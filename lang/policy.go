@@ -184,6 +184,50 @@ func SortServices(s []Service) {
 	})
 }
 
+// IntersectServices keeps the parts of a that b also matches (empty b: all).
+func IntersectServices(a, b []Service) []Service {
+	if len(b) == 0 {
+		return a
+	}
+	var out []Service
+	for _, x := range a {
+		for _, y := range b {
+			if x.Proto != y.Proto {
+				continue
+			}
+			lo, hi := max(x.Ports.First, y.Ports.First), min(x.Ports.Last, y.Ports.Last)
+			if lo <= hi {
+				out = append(out, Service{Proto: x.Proto, Ports: PortRange{First: lo, Last: hi}})
+			}
+		}
+	}
+	return out
+}
+
+// ServicesCover reports whether every service in b lies inside one of a
+// (empty a matches everything; empty b is everything).
+func ServicesCover(a, b []Service) bool {
+	if len(a) == 0 {
+		return true
+	}
+	if len(b) == 0 {
+		return false
+	}
+	for _, y := range b {
+		ok := false
+		for _, x := range a {
+			if x.Proto == y.Proto && x.Ports.First <= y.Ports.First && y.Ports.Last <= x.Ports.Last {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // Transport is how a provider speaks SIP.
 type Transport string
 
@@ -331,7 +375,7 @@ type VoiceVLAN struct {
 // SubnetsSet is the named address set of the VLAN's subnets, as the rules
 // that match the phones' addresses use it.
 func (v *VoiceVLAN) SubnetsSet() *AddrRef {
-	return &AddrRef{Name: "vlan_" + id(v.Name) + "_subnets", Set: v.Subnets}
+	return &AddrRef{Name: "vlan_" + id(v.Name) + "_subnets", Set: v.Subnets, Role: RoleVLANSubnets, Owner: v.Origin}
 }
 
 // SIPDSCP is the class SIP signaling is marked with.

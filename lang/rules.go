@@ -60,13 +60,31 @@ const (
 // Terminal reports whether a match ends evaluation.
 func (a Action) Terminal() bool { return a != ActionMark }
 
+// SetRole says what a named address set is for. Backends choose names,
+// comments and native constructs by it, never by parsing the set's name.
+type SetRole string
+
+const (
+	RoleSignaling   SetRole = "signaling"    // a provider's SIP signaling addresses
+	RoleMedia       SetRole = "media"        // a provider's RTP media addresses
+	RoleBlocklist   SetRole = "blocklist"    // a blocklist's merged addresses
+	RoleVLANSubnets SetRole = "vlan_subnets" // a voice VLAN's subnets (the phones)
+	RoleManagement  SetRole = "management"   // who may manage a voice VLAN's phones
+	RoleAllowOut    SetRole = "allow_out"    // what a voice VLAN may reach besides its providers
+)
+
 // AddrRef is a named address set. The name is stable, unique in the policy,
 // and safe in every target ([a-z0-9_], starts with a letter, <= 48 chars);
-// targets with shorter limits derive their own names from it.
+// targets with shorter limits derive their own names from Role and Owner.
 type AddrRef struct {
-	Name string
-	Set  AddrSet
+	Name  string
+	Set   AddrSet
+	Role  SetRole
+	Owner Origin // the block that declares the set: its kind, label and source position
 }
+
+// OwnerID is the owner block's label as an identifier fragment ([a-z0-9_]).
+func (r *AddrRef) OwnerID() string { return id(r.Owner.Name) }
 
 // Rule is one abstract rule. Zero-valued match fields match anything.
 type Rule struct {
@@ -98,6 +116,15 @@ type Rule struct {
 
 	Comment string // what the rule is for, in words
 	Origin  Origin // the block it came from
+
+	// Relations lower decides once, so that no backend re-derives them.
+	PBX *PBX // RuleDNAT: the PBX the rule forwards to
+	// Forwards are, on a WAN accept, the DNAT rules (in NAT order) that
+	// forward part of what it accepts to a PBX: same source set, common services.
+	Forwards []*Rule
+	// Mark is, on an accept, the DSCP marking rule that applies to all of
+	// what it accepts (the last covering mark before it in its chain), nil: none.
+	Mark *Rule
 }
 
 // Family restriction derived from the rule's address sets: a rule whose sets
