@@ -12,10 +12,11 @@ import (
 // FileName is the output file of this target with -o DIR.
 const FileName = "nftables.nft"
 
-// Compile renders the policy as nft text (see Build for the ruleset).
+// Compile renders the policy as a reloadable nft file (see RenderFile; Build
+// makes the ruleset).
 func Compile(p *lang.Policy, _ backends.Options) (*backends.Output, hcl.Diagnostics) {
 	t := Build(p)
-	return &backends.Output{Files: []backends.File{{Name: FileName, Data: RenderBytes(t)}}}, nil
+	return &backends.Output{Files: []backends.File{{Name: FileName, Data: RenderFile(t)}}}, nil
 }
 
 // Build lowers the policy's abstract rules into the nftables ruleset.

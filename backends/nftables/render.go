@@ -15,8 +15,34 @@ func Render(t *Table) string { return string(RenderBytes(t)) }
 
 // RenderBytes is Render without the final copy into a string: at a million
 // blocklist entries every avoided copy is tens of megabytes.
-func RenderBytes(t *Table) []byte {
-	b := &buffer{b: make([]byte, 0, 4096+34*elementCount(t))}
+func RenderBytes(t *Table) []byte { return appendTable(nil, t) }
+
+// FileHeader comes before the table in the compiled file. The two commands
+// at its end make the file reloadable in one `nft -f` transaction: the
+// first declares the table (a no-op when it exists), the second deletes it
+// whatever it holds, and the table definition then recreates it exactly.
+// nft applies the file as one batch, so no packet sees the table missing,
+// and an error anywhere leaves the old table in place. Debian 12's nft
+// 1.0.6 has no `destroy table` (nft 1.0.8, kernel 6.3), so the
+// declare-then-delete idiom is the one that works everywhere.
+const FileHeader = `# voicewall: the table inet voicewall compiled from the policy.
+# Load with "nft -f nftables.nft" or include it from /etc/nftables.conf:
+# every load replaces the whole table atomically (counters and the SIP
+# rate-limit meter start again from zero); nothing outside it is touched.
+table ` + TableFamily + " " + TableName + `
+delete table ` + TableFamily + " " + TableName + `
+`
+
+// RenderFile is the compiled file: FileHeader, then the table exactly as
+// Render writes it (principle 2 holds for the part after the header).
+func RenderFile(t *Table) []byte {
+	return appendTable([]byte(FileHeader), t)
+}
+
+// appendTable appends the table text to dst, growing it once for the
+// expected size.
+func appendTable(dst []byte, t *Table) []byte {
+	b := &buffer{b: append(make([]byte, 0, len(dst)+4096+34*elementCount(t)), dst...)}
 	b.WriteString("table " + TableFamily + " " + TableName + " {\n")
 	first := true
 	block := func() {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/internal/testenv"
 	"github.com/voicewall/voicewall/lang"
 )
@@ -84,7 +85,11 @@ func TestGolden(t *testing.T) {
 }
 
 // TestNftAcceptsGolden: the real nft is the oracle. Every golden ruleset
-// must pass `nft -c -f` in a throwaway network namespace.
+// must pass `nft -c -f` in a throwaway network namespace, and must be
+// reloadable: loaded three times with `nft -f`, the kernel lists exactly the
+// table part of the file (everything after nftables.FileHeader), so a file
+// without the declare-and-delete header (which duplicates every rule on the
+// second load) fails here.
 func TestNftAcceptsGolden(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireTools(t, "nft", "unshare")
@@ -93,6 +98,20 @@ func TestNftAcceptsGolden(t *testing.T) {
 		out, err := exec.Command("unshare", "-n", "nft", "-c", "-f", path).CombinedOutput()
 		if err != nil {
 			t.Errorf("nft -c rejects %s: %v\n%s", path, err, out)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		table, ok := strings.CutPrefix(string(data), nftables.FileHeader)
+		if !ok {
+			t.Errorf("%s does not start with the reload header (declare and delete the table)", path)
+		}
+		out, err = exec.Command("unshare", "-n", "sh", "-c", `nft -f "$1" && nft -f "$1" && nft -f "$1" && nft list table inet voicewall`, "sh", path).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s does not load three times: %v\n%s", path, err, out)
+		} else if string(out) != table {
+			t.Errorf("%s loaded three times lists other than its table part:\n%s", path, out)
 		}
 	}
 }
