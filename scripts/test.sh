@@ -2,7 +2,7 @@
 # The whole test suite, as a new user and CI run it:
 #   ./scripts/test.sh
 # As root it first installs what the live tests need (nftables, sipp, socat,
-# iproute2) with apt-get when they are missing. Then: gofmt, go vet,
+# iproute2, bash-completion) with apt-get when they are missing. Then: gofmt, go vet,
 # go test ./... (unit, golden, nft oracle, network-namespace end-to-end
 # tests), and a bounded run of every fuzz target (FUZZTIME, default 15s).
 set -euo pipefail
@@ -13,6 +13,7 @@ command -v nft   >/dev/null 2>&1 || need+=(nftables)
 command -v sipp  >/dev/null 2>&1 || need+=(sip-tester)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v ip    >/dev/null 2>&1 || need+=(iproute2)
+[ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${need[*]}"

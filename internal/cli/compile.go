@@ -38,7 +38,10 @@ func (e *env) compileCmd() *cobra.Command {
 							return fmt.Errorf("target %q is not built into this voicewall yet; available: %s", target, strings.Join(registry.Names(), ", "))
 						}
 					}
-					return fmt.Errorf("unknown target %q: use one of %s or all", target, strings.Join(lang.TargetNames, ", "))
+					if guess := didYouMean(target, targetChoices()); guess != "" {
+						return fmt.Errorf("unknown target %q: did you mean %s? (targets: %s)", target, guess, orList(targetChoices()))
+					}
+					return fmt.Errorf("unknown target %q: use %s", target, orList(targetChoices()))
 				}
 				targets = []registry.Target{t}
 			}

@@ -66,7 +66,7 @@ gateway itself. IPv6 destinations are written [ADDRESS]:PORT/PROTO.`,
 	c.Flags().StringVar(&to, "to", "", "destination: [ADDRESS:]PORT/PROTO (no ADDRESS: the gateway itself)")
 	c.Flags().StringVar(&zone, "zone", lang.ZoneWAN, "zone the packet arrives on: wan, lan or a voice_vlan name")
 	c.Flags().Uint16Var(&fromPort, "from-port", 0, "source port (default: an ephemeral port)")
-	c.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	formatFlag(c, &format, "text", "json")
 	return c
 }
 

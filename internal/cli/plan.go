@@ -259,7 +259,7 @@ which applies exactly that plan or refuses when anything moved.`,
 		},
 	}
 	c.Flags().StringVar(&netns, "netns", "", "work in the network namespace /run/netns/NAME instead of the current one")
-	c.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	formatFlag(c, &format, "text", "json")
 	c.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there is nothing to change, 2 when there are changes, 1 on errors")
 	c.Flags().StringVar(&out, "out", "", "save the plan to FILE for `voicewall apply FILE`")
 	return c

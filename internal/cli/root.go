@@ -92,6 +92,8 @@ to a Linux gateway through netlink with plan/apply.`,
 	for _, c := range extraCommands {
 		root.AddCommand(c(e))
 	}
+	root.SetVersionTemplate(versionTemplate())
+	registerValueCompletion(root)
 	return root
 }
 

@@ -84,7 +84,7 @@ timer: voicewall status --format prometheus > /var/lib/node_exporter/voicewall.p
 		},
 	}
 	c.Flags().StringVar(&netns, "netns", "", "read the network namespace /run/netns/NAME instead of the current one")
-	c.Flags().StringVar(&format, "format", "text", "output format: text, json or prometheus")
+	formatFlag(c, &format, "text", "json", "prometheus")
 	return c
 }
 

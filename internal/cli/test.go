@@ -48,7 +48,7 @@ with the rule that decided it and the policy block that rule came from.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	formatFlag(c, &format, "text", "json")
 	return c
 }
 

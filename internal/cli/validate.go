@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
@@ -46,7 +47,7 @@ func (e *env) validateCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&format, "format", "text", "output format: text, json or sarif")
+	formatFlag(c, &format, "text", "json", "sarif")
 	return c
 }
 
@@ -64,13 +65,13 @@ func (e *env) printDiags(l *lang.Loaded) {
 	_ = lang.WriteDiagnostics(e.stderr, l.Files, l.Diags, l.Root)
 }
 
-func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+// writeJSON is how every command prints JSON: indented, and without
+// HTML escaping (a reader sees "->" and "<", not "\u003e").
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 type jsonPos struct {
