@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // maxName is the longest object/group name the Vigor CLI takes: the manual
@@ -82,12 +83,13 @@ func hash4(s string) string {
 	return string(b[:])
 }
 
-// commentSafe makes a header comment line safe: no control characters, so a
-// policy value can never end the comment and start a command line.
+// commentSafe makes a header comment line safe: no control characters (nor
+// line separators or bidi overrides), so a policy value or file name can
+// never end the comment and start a command line, or hide one from a reviewer.
 func commentSafe(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' || r == '\u0085' {
+		if !unicode.IsPrint(r) {
 			b.WriteByte('?')
 			continue
 		}

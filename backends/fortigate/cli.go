@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // forbidden are the characters FortiOS text strings must not contain
@@ -45,8 +46,8 @@ func text(s string, max int) string {
 		switch {
 		case r == '"' || r == '\'':
 			continue // block labels are shown without their quotes
-		case r < 0x20 || r == 0x7f || strings.ContainsRune(forbidden, r):
-			r = '_'
+		case !unicode.IsPrint(r) || strings.ContainsRune(forbidden, r):
+			r = '_' // control characters, line separators, bidi overrides
 		}
 		if r == ' ' {
 			if space {
@@ -83,7 +84,7 @@ func (w *writer) line(s string) {
 // comment writes a whole-line '#' comment; the text is made single-line.
 func (w *writer) comment(s string) {
 	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if !unicode.IsPrint(r) {
 			return ' '
 		}
 		return r

@@ -236,9 +236,6 @@ func (b *builder) rule(r *lang.Rule, v6, split bool, proto lang.Proto, protoKey 
 	return &Rule{Key: key, Stmts: s, Comment: comment(key, r.Origin), Source: r}
 }
 
-// maxComment is nft's limit on rule comments.
-const maxComment = 128
-
 // comment carries the rule's key (how plan and status find it again) and
 // the policy block it came from: `provider_carrier_sip_udp_v4: provider carrier (gw.hcl:7)`.
 func comment(key string, o lang.Origin) string {
@@ -247,10 +244,7 @@ func comment(key string, o lang.Origin) string {
 	if o.Range.Filename != "" {
 		c += " (" + o.Pos() + ")"
 	}
-	if len(c) > maxComment {
-		c = c[:maxComment]
-	}
-	return c
+	return safeText(c, maxComment)
 }
 
 // KeyOf extracts the rule key from a comment written by comment().

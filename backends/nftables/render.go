@@ -3,6 +3,8 @@ package nftables
 import (
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/voicewall/voicewall/lang"
 	"go4.org/netipx"
@@ -148,7 +150,7 @@ func RuleText(r *Rule) string {
 		parts = append(parts, StmtText(s))
 	}
 	if r.Comment != "" {
-		parts = append(parts, `comment "`+r.Comment+`"`)
+		parts = append(parts, "comment "+quoted(r.Comment, maxComment))
 	}
 	return strings.Join(parts, " ")
 }
@@ -169,9 +171,9 @@ func StmtText(s Stmt) string {
 			kw = "oifname"
 		}
 		if s.Neg {
-			return kw + ` != "` + s.Name + `"`
+			return kw + " != " + quoted(s.Name, maxIfname)
 		}
-		return kw + ` "` + s.Name + `"`
+		return kw + " " + quoted(s.Name, maxIfname)
 	case MatchCtState:
 		return "ct state " + strings.Join(s.States, ",")
 	case MatchNfproto:
@@ -192,7 +194,7 @@ func StmtText(s Stmt) string {
 	case Limit:
 		return "limit rate " + rateText(s.Rate)
 	case Log:
-		return `log prefix "` + s.Prefix + `"`
+		return "log prefix " + quoted(s.Prefix, maxLogPrefix)
 	case Counter:
 		return "counter packets 0 bytes 0"
 	case SetDSCP:
@@ -206,6 +208,41 @@ func StmtText(s Stmt) string {
 		return s.Kind
 	}
 	panic("nftables: unknown statement")
+}
+
+// Limits nft and the kernel put on the strings voicewall writes: comments
+// are userdata of NFTNL_UDATA_COMMENT_MAXLEN bytes, interface names
+// IFNAMSIZ-1, log prefixes NF_LOG_PREFIXLEN-1.
+const (
+	maxComment   = 128
+	maxIfname    = 15
+	maxLogPrefix = 127
+)
+
+// quoted is the one writer of nft strings: nft's scanner ends a quoted
+// string at the next '"' and knows no escapes, so a quote or a line break in
+// a file name or label would end the comment and start a rule. Text is made
+// safe (see safeText) rather than refused: lang has validated every name
+// already, so what this changes is free text such as file names.
+func quoted(s string, max int) string { return `"` + safeText(s, max) + `"` }
+
+// safeText keeps printable characters except '"' and '\' (nft versions
+// differ on backslashes), turns everything else (control characters, line
+// and paragraph separators, bidi overrides) into '_', and cuts the result
+// to max bytes on a character boundary. It is idempotent, so text made safe
+// in the IR (which apply sends over netlink) renders unchanged.
+func safeText(s string, max int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '"' || r == '\\' || r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = '_'
+		}
+		if b.Len()+utf8.RuneLen(r) > max {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func rateText(r lang.Rate) string { return strconv.FormatUint(uint64(r.Count), 10) + "/" + r.Unit }

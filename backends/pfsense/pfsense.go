@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/voicewall/voicewall/backends"
@@ -130,7 +131,7 @@ func descr(o lang.Origin, what string) Text {
 // descr); everything else is entity-escaped by text().
 func clean(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\\' {
+		if !unicode.IsPrint(r) || r == '\\' { // control characters, line separators, bidi overrides
 			return -1
 		}
 		return r
@@ -739,7 +740,7 @@ func (c *compiler) header() string {
 		b.WriteString("     log.rate is not applied: pflog entries are not rate-limited on pfSense.\n")
 	}
 	for _, n := range c.notes {
-		b.WriteString("     " + n + "\n")
+		b.WriteString("     " + clean(n) + "\n") // a note is one line, whatever a file name holds
 	}
 	return commentSafe(clean2(b.String())) + " "
 }
@@ -747,7 +748,7 @@ func (c *compiler) header() string {
 // clean2 is clean() but keeps newlines (comments may span lines).
 func clean2(s string) string {
 	return strings.Map(func(r rune) rune {
-		if (r < 0x20 && r != '\n') || r == 0x7f {
+		if r != '\n' && !unicode.IsPrint(r) {
 			return -1
 		}
 		return r
