@@ -182,7 +182,7 @@ func safeURL(s string) bool {
 	if len(s) > 255 || !(strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) {
 		return false
 	}
-	// "{name}" is the pfSense placeholder for the feed file name (docs/targets-pfsense.md).
+	// "{name}" is the placeholder for the blocklist's name (docs/language.md).
 	for _, r := range strings.ReplaceAll(s, "{name}", "name") {
 		if !(r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~:/?#[]@!$&()*+,;=%", r))) {
 			return false

@@ -450,7 +450,7 @@ func (c *compiler) allocSet(s *setAlloc) {
 				s.ref.Name, len(ranges), fam, needG, max(freeO, 0), maxO, max(freeG, 0), maxG, c.cfg.objBase, c.cfg.grpBase)
 			continue
 		}
-		base := shortSetName(s.ref.Name)
+		base := shortSetName(s.ref)
 		for i, r := range ranges {
 			name := base
 			if len(ranges) > 1 {
@@ -473,21 +473,22 @@ func (c *compiler) allocSet(s *setAlloc) {
 	}
 }
 
-// shortSetName turns lang's set names into readable short bases.
-func shortSetName(n string) string {
-	switch {
-	case strings.HasPrefix(n, "provider_") && strings.HasSuffix(n, "_signaling"):
-		return strings.TrimSuffix(strings.TrimPrefix(n, "provider_"), "_signaling") + "_sig"
-	case strings.HasPrefix(n, "provider_") && strings.HasSuffix(n, "_media"):
-		return strings.TrimSuffix(strings.TrimPrefix(n, "provider_"), "_media") + "_med"
-	case strings.HasPrefix(n, "blocklist_"):
-		return "bl_" + strings.TrimPrefix(n, "blocklist_")
-	case strings.HasPrefix(n, "vlan_") && strings.HasSuffix(n, "_subnets"):
-		return strings.TrimSuffix(strings.TrimPrefix(n, "vlan_"), "_subnets") + "_net"
-	case strings.HasPrefix(n, "vlan_") && strings.HasSuffix(n, "_management"):
-		return strings.TrimSuffix(strings.TrimPrefix(n, "vlan_"), "_management") + "_mgmt"
+// shortSetName is a readable short base for a set's objects, from what the
+// set is for and the block that owns it.
+func shortSetName(ref *lang.AddrRef) string {
+	switch ref.Role {
+	case lang.RoleSignaling:
+		return ref.OwnerID() + "_sig"
+	case lang.RoleMedia:
+		return ref.OwnerID() + "_med"
+	case lang.RoleBlocklist:
+		return "bl_" + ref.OwnerID()
+	case lang.RoleVLANSubnets:
+		return ref.OwnerID() + "_net"
+	case lang.RoleManagement:
+		return ref.OwnerID() + "_mgmt"
 	}
-	return n
+	return ref.Name
 }
 
 // addrRefs are the -s/-d arguments for one family of a rule side; nil ref is

@@ -339,7 +339,7 @@ func TestHandBuiltPolicyRefusesAcceptFromAny(t *testing.T) {
 }
 
 func TestHandBuiltMinimal(t *testing.T) {
-	sig := &lang.AddrRef{Name: "provider_x_signaling", Set: lang.NewAddrSet(netip.MustParsePrefix("192.0.2.0/30"))}
+	sig := &lang.AddrRef{Name: "provider_x_signaling", Set: lang.NewAddrSet(netip.MustParsePrefix("192.0.2.0/30")), Role: lang.RoleSignaling, Owner: lang.Origin{Kind: "provider", Name: "x"}}
 	p := &lang.Policy{Root: "hand", Targets: map[string]*lang.Target{}, RTP: lang.PortRange{First: 10000, Last: 20000},
 		Providers: []*lang.Provider{{Name: "x", Signaling: sig.Set, Transports: []lang.Transport{lang.TransportUDP}, SIPPort: 5060, TLSPort: 5061}}}
 	sipSvc := []lang.Service{{Proto: lang.UDP, Ports: lang.PortRange{First: 5060, Last: 5060}}}

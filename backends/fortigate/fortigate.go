@@ -332,14 +332,13 @@ func (c *compiler) iface(zone string) string {
 
 // plan walks the abstract rules in chain order and builds every object.
 func (c *compiler) plan() {
-	nat := c.p.RulesIn(lang.ChainNAT)
-	natUsed := make([]bool, len(nat))
+	forwarded := map[*lang.Rule]bool{}
 	var marks []*lang.Rule
 	for _, ch := range lang.Chains {
 		for _, r := range c.p.RulesIn(ch) {
 			switch ch {
 			case lang.ChainWAN:
-				c.planWAN(r, nat, natUsed)
+				c.planWAN(r, forwarded)
 			case lang.ChainNAT:
 				if r.Action != lang.ActionDNAT {
 					c.gap(r.Origin, fmt.Sprintf("rule %s in the nat chain has action %s, which voicewall cannot render on FortiOS", r.ID, r.Action))
@@ -349,21 +348,21 @@ func (c *compiler) plan() {
 					marks = append(marks, r)
 					continue
 				}
-				c.planForward(r, marks)
+				c.planForward(r)
 			}
 		}
 	}
 	// DNAT rules no WAN accept rule claimed: forwarded anyway (the NAT chain
 	// says so) with their own accept policy, still only from the rule's sources.
-	for i, r := range nat {
-		if !natUsed[i] && r.Action == lang.ActionDNAT {
+	for _, r := range c.p.RulesIn(lang.ChainNAT) {
+		if !forwarded[r] && r.Action == lang.ActionDNAT {
 			c.planVIPAccept(r, r.Services, nil)
 		}
 	}
 	c.checkMarks(marks)
 }
 
-func (c *compiler) planWAN(r *lang.Rule, nat []*lang.Rule, natUsed []bool) {
+func (c *compiler) planWAN(r *lang.Rule, forwarded map[*lang.Rule]bool) {
 	v4, v6 := r.Families()
 	switch r.Kind {
 	case lang.RuleEstablished:
@@ -391,20 +390,11 @@ func (c *compiler) planWAN(r *lang.Rule, nat []*lang.Rule, natUsed []bool) {
 
 	if accept {
 		// Forwarded provider SIP/RTP exists only through a port forward (VIP) to a PBX.
-		claimed := false
-		for i, n := range nat {
-			if n.Action != lang.ActionDNAT || n.Src == nil || r.Src == nil || n.Src.Name != r.Src.Name {
-				continue
-			}
-			common := intersectServices(n.Services, r.Services)
-			if len(common) == 0 {
-				continue
-			}
-			natUsed[i] = true
-			claimed = true
-			c.planVIPAccept(n, common, r)
+		for _, n := range r.Forwards {
+			forwarded[n] = true
+			c.planVIPAccept(n, lang.IntersectServices(n.Services, r.Services), r)
 		}
-		if !claimed {
+		if len(r.Forwards) == 0 {
 			c.notes = append(c.notes, fmt.Sprintf("%s: %s is accepted only towards the FortiGate itself (local-in) and as replies of sessions the phones opened; no port forward exists for it.", originText(r.Origin), r.Comment))
 		}
 		return
@@ -545,10 +535,8 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 	dstZone := n.OutZone
 	if dstZone == "" {
 		dstZone = lang.ZoneLAN
-		for _, x := range c.p.PBXes {
-			if x.Address == n.DNAT && x.Zone != "" {
-				dstZone = x.Zone
-			}
+		if n.PBX != nil && n.PBX.Zone != "" {
+			dstZone = n.PBX.Zone
 		}
 	}
 	origin := n.Origin
@@ -591,7 +579,7 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 }
 
 // planForward renders voice egress / ingress rules as firewall policies.
-func (c *compiler) planForward(r *lang.Rule, marks []*lang.Rule) {
+func (c *compiler) planForward(r *lang.Rule) {
 	v4, v6 := r.Families()
 	if r.Action != lang.ActionAccept && r.Action != lang.ActionDrop {
 		c.gap(r.Origin, fmt.Sprintf("rule %s (%s, %s) has no FortiOS rendering", r.ID, r.Kind, r.Action))
@@ -628,7 +616,7 @@ func (c *compiler) planForward(r *lang.Rule, marks []*lang.Rule) {
 			// outbound policy would, keeping source ports (no ALG rewrites them).
 			pol.nat, pol.fixedport = true, true
 		}
-		if m := markFor(r, marks); m != nil {
+		if m := r.Mark; m != nil {
 			if code, ok := lang.DSCPValues[m.DSCP]; ok {
 				pol.dscp = fmt.Sprintf("%06b", code)
 				pol.comment += "; DSCP " + m.DSCP + " (" + originText(m.Origin) + ")"
@@ -654,57 +642,6 @@ func (c *compiler) markUsed(m *lang.Rule) {
 		c.usedMarks = map[*lang.Rule]bool{}
 	}
 	c.usedMarks[m] = true
-}
-
-// markFor is the DSCP mark that applies to an accepted flow. FortiOS marks
-// per policy, so a mark applies when it matches everything the policy
-// accepts (zones, addresses, services); among those the last one wins, as
-// marks do not end evaluation. A mark that only partly overlaps is not used.
-func markFor(r *lang.Rule, marks []*lang.Rule) *lang.Rule {
-	var found *lang.Rule
-	for _, m := range marks {
-		if m.Chain != r.Chain {
-			continue
-		}
-		if m.InZone != "" && m.InZone != r.InZone || m.OutZone != "" && m.OutZone != r.OutZone {
-			continue
-		}
-		if m.Src != nil && (r.Src == nil || m.Src.Name != r.Src.Name) {
-			continue
-		}
-		if m.Dst != nil && (r.Dst == nil || m.Dst.Name != r.Dst.Name) {
-			continue
-		}
-		if !servicesCover(m.Services, r.Services) || !servicesCover(m.SrcServices, r.SrcServices) {
-			continue
-		}
-		found = m
-	}
-	return found
-}
-
-// servicesCover reports whether every service in b lies inside one of a
-// (empty a matches everything; empty b is everything).
-func servicesCover(a, b []lang.Service) bool {
-	if len(a) == 0 {
-		return true
-	}
-	if len(b) == 0 {
-		return false
-	}
-	for _, y := range b {
-		ok := false
-		for _, x := range a {
-			if x.Proto == y.Proto && x.Ports.First <= y.Ports.First && y.Ports.Last <= x.Ports.Last {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *compiler) checkMarks(marks []*lang.Rule) {
@@ -828,7 +765,7 @@ func (c *compiler) feedFor(r *lang.Rule) (string, bool) {
 	if g, ok := c.refGroup[key]; ok {
 		return g, g != ""
 	}
-	blName := r.Origin.Name
+	blName := r.Src.Owner.Name
 	if blName == "" || !safeString(blName) {
 		blName = r.Src.Name
 	}
@@ -849,17 +786,11 @@ func (c *compiler) feedFor(r *lang.Rule) (string, bool) {
 		c.refGroup[key] = ""
 		return "", false
 	}
-	switch {
-	case strings.Contains(url, "{name}"):
-		url = strings.ReplaceAll(url, "{name}", blName)
-	case strings.HasSuffix(url, "/"):
-		url += fileName
-	default:
-		if n := c.countFeeds(); n > 1 {
-			c.errorf(c.t.Origin, "one blocklist_url for several blocklists", "%d blocklists become threat feeds but blocklist_url names one file; end it with \"/\" (the file names are appended) or put {name} in it.", n)
-			c.refGroup[key] = ""
-			return "", false
-		}
+	url, ok := backends.FeedURL(url, blName, fileName, c.countFeeds())
+	if !ok {
+		c.errorf(c.t.Origin, "one blocklist_url for several blocklists", "%d blocklists become threat feeds but blocklist_url names one file; end it with \"/\" (the file names are appended) or put {name} in it.", c.countFeeds())
+		c.refGroup[key] = ""
+		return "", false
 	}
 	if !urlRe.MatchString(url) || len(url) > 511 {
 		c.errorf(c.t.Origin, "bad blocklist_url", "the threat feed URL %q is not usable.", url)
@@ -948,26 +879,6 @@ func servicesText(s []lang.Service) string {
 		parts = append(parts, x.String())
 	}
 	return strings.Join(parts, ", ")
-}
-
-// intersectServices keeps the parts of a that b also matches (empty b: all).
-func intersectServices(a, b []lang.Service) []lang.Service {
-	if len(b) == 0 {
-		return a
-	}
-	var out []lang.Service
-	for _, x := range a {
-		for _, y := range b {
-			if x.Proto != y.Proto {
-				continue
-			}
-			lo, hi := max(x.Ports.First, y.Ports.First), min(x.Ports.Last, y.Ports.Last)
-			if lo <= hi {
-				out = append(out, lang.Service{Proto: x.Proto, Ports: lang.PortRange{First: lo, Last: hi}})
-			}
-		}
-	}
-	return out
 }
 
 func ruleComment(r *lang.Rule) string {

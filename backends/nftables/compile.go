@@ -24,24 +24,14 @@ func Compile(p *lang.Policy, _ backends.Options) (*backends.Output, hcl.Diagnost
 func Build(p *lang.Policy) *Table {
 	tgt := p.Target("nftables")
 	b := &builder{p: p, tgt: tgt}
-	// A set belongs to the block of the first rule that uses it, so plans
-	// and status group it there.
-	origins := map[string]lang.Origin{}
-	for _, r := range p.Rules {
-		for _, ref := range []*lang.AddrRef{r.Src, r.Dst} {
-			if ref != nil {
-				if _, ok := origins[ref.Name]; !ok {
-					origins[ref.Name] = r.Origin
-				}
-			}
-		}
-	}
+	// A set belongs to the block that declares it, so plans and status
+	// group it there.
 	for _, ref := range p.Sets() {
 		for _, v6 := range []bool{false, true} {
 			if !ref.Set.Has(v6) {
 				continue
 			}
-			s := &Set{Name: setName(ref.Name, v6), Type: family(v6), Elements: ref.Set.Ranges(v6), Origin: origins[ref.Name]}
+			s := &Set{Name: setName(ref.Name, v6), Type: family(v6), Elements: ref.Set.Ranges(v6), Origin: ref.Owner}
 			b.t.Sets = append(b.t.Sets, s)
 		}
 	}

@@ -86,19 +86,19 @@ type compiler struct {
 	names *namer
 	diags hcl.Diagnostics
 
-	aliases   []Alias
-	aliasOf   map[string]string // AddrRef / internal key → alias name
-	tagRules  []FilterRule      // floating match rules that tag packets by zone
-	rules     []FilterRule
-	natRules  []NATRule
-	outRules  []OutRule
-	vlans     []VLAN
-	files     []backends.File
-	notes     []string // what --allow-degraded left out, for the header comment
-	trackers  map[uint32]bool
-	tags      map[string]bool
-	gapsSeen  map[string]bool
-	blockRefs map[string]*lang.Rule // AddrRef name → the blocklist rule using it
+	aliases    []Alias
+	aliasOf    map[string]string // AddrRef / internal key → alias name
+	tagRules   []FilterRule      // floating match rules that tag packets by zone
+	rules      []FilterRule
+	natRules   []NATRule
+	outRules   []OutRule
+	vlans      []VLAN
+	files      []backends.File
+	notes      []string // what --allow-degraded left out, for the header comment
+	trackers   map[uint32]bool
+	tags       map[string]bool
+	gapsSeen   map[string]bool
+	blocklists int // sets with the blocklist role
 }
 
 func (c *compiler) gap(o lang.Origin, what string) {
@@ -140,12 +140,9 @@ func clean(s string) string {
 
 func (c *compiler) build() {
 	c.aliasOf = map[string]string{}
-	c.blockRefs = map[string]*lang.Rule{}
-	for _, r := range c.p.Rules {
-		if r.Kind == lang.RuleBlocklist && r.Src != nil {
-			if _, ok := c.blockRefs[r.Src.Name]; !ok {
-				c.blockRefs[r.Src.Name] = r
-			}
+	for _, ref := range c.p.Sets() {
+		if ref.Role == lang.RoleBlocklist {
+			c.blocklists++
 		}
 	}
 	// Aliases for every named set, in first-use order.
@@ -169,28 +166,25 @@ func (c *compiler) addAlias(ref *lang.AddrRef) string {
 		c.aliasOf[ref.Name] = ""
 		return ""
 	}
-	origin := lang.Origin{Kind: "policy"}
+	origin := ref.Owner
 	what := "address set " + ref.Name
-	br := c.blockRefs[ref.Name]
-	if br != nil {
-		origin = br.Origin
+	blocklist := ref.Role == lang.RoleBlocklist
+	if blocklist {
 		what = "blocklist addresses (" + strconv.Itoa(len(entries)) + " merged entries)"
-	} else if o, ok := c.refOrigin(ref.Name); ok {
-		origin = o
 	}
 	name := c.names.name(ref.Name)
 	c.aliasOf[ref.Name] = name
 	url := c.t.Extra["blocklist_url"]
-	if br != nil && (len(entries) > MaxAliasEntries || url != "") {
-		file := "pfsense-blocklist-" + fileStem(br, ref) + ".txt"
+	if blocklist && (len(entries) > MaxAliasEntries || url != "") {
+		file := "pfsense-blocklist-" + sanitize(feedName(ref)) + ".txt"
 		c.files = append(c.files, backends.File{Name: file, Data: []byte(strings.Join(entries, "\n") + "\n")})
 		if url == "" {
-			c.gap(br.Origin, fmt.Sprintf("blocklist has %d entries after merging; a pfSense alias holds at most %d. Set blocklist_url in target \"pfsense\" to where %s will be served, and voicewall emits a urltable alias", len(entries), MaxAliasEntries, file))
+			c.gap(ref.Owner, fmt.Sprintf("blocklist has %d entries after merging; a pfSense alias holds at most %d. Set blocklist_url in target \"pfsense\" to where %s will be served, and voicewall emits a urltable alias", len(entries), MaxAliasEntries, file))
 			delete(c.aliasOf, ref.Name)
 			return ""
 		}
 		// url is set here, so every blocklist becomes a urltable alias.
-		c.aliases = append(c.aliases, Alias{Name: name, Type: "urltable", URL: blocklistURL(url, file, len(c.blockRefs)), UpdateFreq: "1", Descr: descr(origin, what+", served as "+file)})
+		c.aliases = append(c.aliases, Alias{Name: name, Type: "urltable", URL: blocklistURL(url, feedName(ref), file, c.blocklists), UpdateFreq: "1", Descr: descr(origin, what+", served as "+file)})
 		return name
 	}
 	c.aliases = append(c.aliases, Alias{Name: name, Type: "network", Address: strings.Join(entries, " "), Descr: descr(origin, what)})
@@ -208,17 +202,12 @@ func prefixTexts(s lang.AddrSet, families ...bool) []string {
 	return out
 }
 
-// blocklistURL: "{name}" in the URL is replaced by the file name; a URL
-// ending in "/" is a directory the files are served from; otherwise the URL
-// is the file itself when there is one list, and its directory when more.
-func blocklistURL(url, file string, lists int) string {
-	switch {
-	case strings.Contains(url, "{name}"):
-		return strings.ReplaceAll(url, "{name}", file)
-	case strings.HasSuffix(url, "/"):
-		return url + file
-	case lists <= 1:
-		return url
+// blocklistURL is backends.FeedURL; a file URL given for several lists is
+// taken as naming their directory.
+func blocklistURL(url, name, file string, lists int) string {
+	u, ok := backends.FeedURL(url, name, file, lists)
+	if ok {
+		return u
 	}
 	if i := strings.LastIndex(url, "/"); i > len("https://") {
 		return url[:i+1] + file
@@ -226,22 +215,12 @@ func blocklistURL(url, file string, lists int) string {
 	return url + "/" + file
 }
 
-func fileStem(br *lang.Rule, ref *lang.AddrRef) string {
-	if br.Origin.Name != "" {
-		return sanitize(br.Origin.Name)
+// feedName is the blocklist's name ("{name}" in blocklist_url): its label.
+func feedName(ref *lang.AddrRef) string {
+	if ref.Owner.Name != "" {
+		return ref.Owner.Name
 	}
-	return sanitize(ref.Name)
-}
-
-// refOrigin finds the block a named set belongs to: the first rule using it
-// as a source names it best (provider signaling, voice VLAN subnets...).
-func (c *compiler) refOrigin(name string) (lang.Origin, bool) {
-	for _, r := range c.p.Rules {
-		if (r.Src != nil && r.Src.Name == name) || (r.Dst != nil && r.Dst.Name == name) {
-			return r.Origin, true
-		}
-	}
-	return lang.Origin{}, false
+	return ref.Name
 }
 
 // tracker derives a stable, unique tracker from the rule identity.

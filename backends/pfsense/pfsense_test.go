@@ -376,12 +376,13 @@ func TestBlocklistURLForms(t *testing.T) {
 		lists int
 		want  string
 	}{
-		{"https://x/{name}", 2, "https://x/f.txt"},
+		// {name} is the blocklist's name on every target (docs/language.md).
+		{"https://x/{name}.txt", 2, "https://x/spam.txt"},
 		{"https://x/dir/", 2, "https://x/dir/f.txt"},
 		{"https://x/one.txt", 1, "https://x/one.txt"},
 		{"https://x/a/one.txt", 2, "https://x/a/f.txt"},
 	} {
-		if got := blocklistURL(c.url, "f.txt", c.lists); got != c.want {
+		if got := blocklistURL(c.url, "spam", "f.txt", c.lists); got != c.want {
 			t.Errorf("blocklistURL(%q) = %q, want %q", c.url, got, c.want)
 		}
 	}

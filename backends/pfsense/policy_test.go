@@ -74,8 +74,8 @@ func build(s spec) *lang.Policy {
 	prov := &lang.Provider{Name: s.provName, Signaling: lang.NewAddrSet(s.signaling...), Media: lang.NewAddrSet(s.media...),
 		Transports: s.transports, SIPPort: s.sipPort, TLSPort: s.tlsPort, Origin: origin("provider", s.provName, 3)}
 	p.Providers = []*lang.Provider{prov}
-	sig := &lang.AddrRef{Name: "provider_" + s.provName + "_signaling", Set: prov.Signaling}
-	med := &lang.AddrRef{Name: "provider_" + s.provName + "_media", Set: prov.Media}
+	sig := &lang.AddrRef{Name: "provider_" + s.provName + "_signaling", Set: prov.Signaling, Role: lang.RoleSignaling, Owner: prov.Origin}
+	med := &lang.AddrRef{Name: "provider_" + s.provName + "_media", Set: prov.Media, Role: lang.RoleMedia, Owner: prov.Origin}
 	sip := prov.SIPServices()
 	lang.SortServices(sip)
 	rtpSvc := []lang.Service{{Proto: lang.UDP, Ports: s.rtp}}
@@ -85,7 +85,7 @@ func build(s spec) *lang.Policy {
 	if len(s.block) > 0 {
 		bl := &lang.Blocklist{Name: "scanners", Addresses: lang.NewAddrSet(s.block...), Entries: len(s.block), Origin: origin("blocklist", "scanners", 40)}
 		p.Blocklists = []*lang.Blocklist{bl}
-		add(&lang.Rule{Chain: lang.ChainWAN, Kind: lang.RuleBlocklist, InZone: "wan", Src: &lang.AddrRef{Name: "blocklist_scanners", Set: bl.Addresses},
+		add(&lang.Rule{Chain: lang.ChainWAN, Kind: lang.RuleBlocklist, InZone: "wan", Src: &lang.AddrRef{Name: "blocklist_scanners", Set: bl.Addresses, Role: lang.RoleBlocklist, Owner: bl.Origin},
 			Action: lang.ActionDrop, Log: s.logDrops, Comment: "drop listed sources", Origin: bl.Origin})
 	}
 	add(&lang.Rule{Chain: lang.ChainWAN, Kind: lang.RuleEstablished, InZone: "wan", Established: true, Action: lang.ActionAccept, Origin: lang.Origin{Kind: "rtp"}})
@@ -114,8 +114,8 @@ func build(s spec) *lang.Policy {
 			Providers: p.Providers, Management: lang.NewAddrSet(pfx("10.0.0.0/24")...), DSCP: s.dscp, Origin: origin("voice_vlan", s.vlanName, 20),
 			ManagementPorts: []lang.Service{{Proto: lang.TCP, Ports: lang.PortRange{First: 22, Last: 23}}, {Proto: lang.TCP, Ports: lang.PortRange{First: 80, Last: 80}}, {Proto: lang.TCP, Ports: lang.PortRange{First: 443, Last: 443}}, {Proto: lang.UDP, Ports: lang.PortRange{First: 161, Last: 161}}}}
 		p.VoiceVLANs = []*lang.VoiceVLAN{v}
-		net := &lang.AddrRef{Name: "voice_vlan_" + s.vlanName + "_subnets", Set: v.Subnets}
-		mgmt := &lang.AddrRef{Name: "voice_vlan_" + s.vlanName + "_management", Set: v.Management}
+		net := &lang.AddrRef{Name: "voice_vlan_" + s.vlanName + "_subnets", Set: v.Subnets, Role: lang.RoleVLANSubnets, Owner: v.Origin}
+		mgmt := &lang.AddrRef{Name: "voice_vlan_" + s.vlanName + "_management", Set: v.Management, Role: lang.RoleManagement, Owner: v.Origin}
 		if s.dscp != "" {
 			add(&lang.Rule{Chain: lang.ChainVoiceEgress, Kind: lang.RuleDSCP, InZone: v.Name, OutZone: "wan", Src: net, Services: rtpSvc, Action: lang.ActionMark, DSCP: s.dscp, Origin: v.Origin})
 			add(&lang.Rule{Chain: lang.ChainVoiceEgress, Kind: lang.RuleDSCP, InZone: v.Name, OutZone: "wan", Src: net, Services: sip, Action: lang.ActionMark, DSCP: lang.SIPDSCP, Origin: v.Origin})

@@ -180,35 +180,24 @@ func RuleSource(r *vw.Rule) string {
 	if r.Source == nil {
 		return "voicewall"
 	}
-	o := r.Source.Origin
+	return originSource(r.Source.Origin)
+}
+
+func originSource(o lang.Origin) string {
 	if o.Range.Filename == "" {
 		return o.Block()
 	}
 	return o.String()
 }
 
-// setSources maps each set to the policy block of the first rule using it.
+// setSources maps each set to the policy block that declares it (a table
+// rebuilt from the kernel has no blocks: voicewall's own).
 func setSources(t *vw.Table) map[string]string {
 	m := map[string]string{}
-	for _, c := range t.Chains {
-		for _, r := range c.Rules {
-			for _, s := range r.Stmts {
-				var name string
-				switch s := s.(type) {
-				case vw.MatchAddrSet:
-					name = s.Set
-				case vw.MeterLimit:
-					name = s.Set
-				}
-				if name != "" && m[name] == "" {
-					m[name] = RuleSource(r)
-				}
-			}
-		}
-	}
 	for _, s := range t.Sets {
-		if m[s.Name] == "" && s.Origin.Kind != "" {
-			m[s.Name] = s.Origin.String()
+		m[s.Name] = "voicewall"
+		if s.Origin.Kind != "" {
+			m[s.Name] = originSource(s.Origin)
 		}
 	}
 	return m
