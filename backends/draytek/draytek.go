@@ -138,20 +138,32 @@ type famAlloc struct {
 	failed string // why it could not be allocated
 }
 
-// refs are the ipf -s/-d arguments that together cover the family.
+// refs are the ipf -s/-d arguments that together cover the family, in the
+// documented two-number form "<o|g|o6|g6> <field> <index>" (Vigor3912 UG
+// Part VIII pp. 636-637: field is the slot of the rule's object or group
+// list, index the object or group, 0 meaning none; the UG's example is
+// `ipf rule 3 1 -e 1 -d "o 2 2"`). voicewall always fills slot 1; a
+// one-number "o 5" could be read as slot 5 with no object, i.e. any.
 func (f *famAlloc) refs(v6 bool) []string {
 	o, g := "o", "g"
 	if v6 {
 		o, g = "o6", "g6"
 	}
 	if len(f.objs) == 1 {
-		return []string{o + " " + strconv.Itoa(f.objs[0])}
+		return []string{addrSlotRef(o, f.objs[0])}
 	}
 	out := make([]string, 0, len(f.grps))
 	for _, x := range f.grps {
-		out = append(out, g+" "+strconv.Itoa(x))
+		out = append(out, addrSlotRef(g, x))
 	}
 	return out
+}
+
+// addrSlot is the rule slot every object or group reference fills.
+const addrSlot = 1
+
+func addrSlotRef(kind string, idx int) string {
+	return kind + " " + strconv.Itoa(addrSlot) + " " + strconv.Itoa(idx)
 }
 
 type setAlloc struct {
@@ -507,7 +519,14 @@ func (c *compiler) addrRefs(ref *lang.AddrRef, v6 bool, o lang.Origin) (refs []s
 	}
 	f := s.fams[fi]
 	if f.failed != "" {
-		c.gap(o, "address set does not fit the Vigor's object tables: "+f.failed+"; the rules using it are not rendered")
+		what := "address set does not fit the Vigor's object tables: " + f.failed + "; the rules using it are not rendered"
+		if s.late {
+			// A blocklist: say how to make it fit.
+			what += ". To fit it: merge it into fewer, wider ranges (each object holds one range or subnet; " +
+				"a /24 per scanner network instead of single hosts), or enforce it upstream on a Linux gateway " +
+				"(target nftables holds any size); the Vigor3912 UG documents no URL-fed address list"
+		}
+		c.gap(o, what)
 		return nil, false
 	}
 	return f.refs(v6), true
@@ -970,6 +989,13 @@ func (c *compiler) header() []string {
 	idx("srv nat openport (sub-item 1)", indexes(c.openports, natIdx))
 	idx("vlan channel", c.vlanChans)
 	idx("msubnet LAN", c.lans)
+	// Router-wide settings are not indexes of voicewall's: whatever the
+	// admin had there is replaced for every interface and host.
+	h = append(h, "", "This script also OVERWRITES these router-wide settings:",
+		"  sys sip_alg -e 0: SIP ALG off")
+	if len(c.dosLines) > 0 {
+		h = append(h, "  DoS defence (all interfaces and hosts): "+strings.Join(c.dosLines, "; "))
+	}
 
 	if len(c.degraded) > 0 {
 		h = append(h, "", "NOT ENFORCED (compiled with --allow-degraded):")
@@ -977,9 +1003,11 @@ func (c *compiler) header() []string {
 			h = append(h, "  - "+d)
 		}
 	}
-	if len(c.notes) > 0 {
+	notes := append(slices.Clip(c.notes),
+		"every rule's source and destination fill slot 1 of the rule's object/group list (-s \"o 1 N\", UG pp. 636-637, where 0 means none). Whether writing slot 1, or \"u 2\" (any), clears objects an overwritten rule held in its other slots is not documented: give voicewall rule indexes that are empty.")
+	if len(notes) > 0 {
 		h = append(h, "", "Notes:")
-		for _, n := range c.notes {
+		for _, n := range notes {
 			h = append(h, "  - "+n)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -155,6 +156,9 @@ func TestFullPolicyDegraded(t *testing.T) {
 	if len(v.dos) == 0 || v.dos[0] != "dos -A" {
 		t.Errorf("degraded rate_limit should activate the DoS defence, got %v", v.dos)
 	}
+	if !strings.Contains(text, "# This script also OVERWRITES these router-wide settings:\n#   sys sip_alg -e 0: SIP ALG off\n#   DoS defence (all interfaces and hosts): dos -A;") {
+		t.Errorf("the header does not list the router-wide DoS defence among what the script overwrites")
+	}
 	if v.vlanVID[1] != 20 || !v.vlanTagged[1] || !v.vlanOn {
 		t.Errorf("voice VLAN not configured: %v %v %v", v.vlanVID, v.vlanTagged, v.vlanOn)
 	}
@@ -238,6 +242,9 @@ func TestLargeBlocklistGap(t *testing.T) {
 	out, diags := Compile(p, backends.Options{})
 	if out != nil || !diags.HasErrors() || !strings.Contains(fmt.Sprint(diags), `blocklist "huge"`) {
 		t.Fatalf("want a gap naming the blocklist, got %v", diags)
+	}
+	if !strings.Contains(fmt.Sprint(diags), "To fit it: merge it into fewer, wider ranges") {
+		t.Errorf("the gap does not say how to make the blocklist fit: %v", diags)
 	}
 	text, v := compileOK(t, p, backends.Options{AllowDegraded: true})
 	if !strings.Contains(text, `blocklist "huge"`) || !strings.Contains(text, "NOT ENFORCED") {
@@ -622,7 +629,7 @@ func checkFacts(p *lang.Policy, v *vigor) error {
 			for s, from := range need {
 				found := false
 				for _, f := range v.forwards {
-					src, _ := v.addrs(map[int]string{0: "o", 1: "g"}[f.srcType] + " " + fmt.Sprint(f.srcIdx))
+					src, _ := v.addrs(map[int]string{0: "o", 1: "g"}[f.srcType] + " 1 " + fmt.Sprint(f.srcIdx))
 					if f.priv == x.Address && f.proto == s.Proto.String() && f.first <= int(s.Ports.First) && int(s.Ports.Last) <= f.last && subset(from, src.set) {
 						found = true
 					}
@@ -638,4 +645,32 @@ func checkFacts(p *lang.Policy, v *vigor) error {
 
 func fitsObjects(b *lang.Blocklist) bool {
 	return b.Addresses.Count(false) <= maxIPObj/2 && b.Addresses.Count(true) <= maxIP6Obj/2
+}
+
+// The strict reader holds object references to the two-number form of the
+// Vigor3912 UG (pp. 636-637, "o <field> <index>"): the one-number form the
+// backend once wrote ("o 1") is rejected, and so are fields beyond the
+// slots a rule side has and index 0 ("none").
+func TestReaderRejectsOneNumberObjectRef(t *testing.T) {
+	p := load(t, tlsOnly)
+	text, _ := compileOK(t, p, backends.Options{})
+	ref := regexp.MustCompile(`-([sd]) "(o|g|o6|g6) 1 (\d+)"`)
+	if !ref.MatchString(text) {
+		t.Fatalf("no two-number object reference in the output:\n%s", text)
+	}
+	for name, repl := range map[string]string{
+		"one number":  `-$1 "$2 $3"`,
+		"field 4":     `-$1 "$2 4 $3"`,
+		"index 0":     `-$1 "$2 1 0"`,
+		"three slots": `-$1 "$2 1 $3 1"`,
+	} {
+		bad := ref.ReplaceAllString(text, repl)
+		if _, err := parseVigor(bad); err == nil {
+			t.Errorf("%s: the strict reader accepts %q", name, ref.FindString(bad))
+		}
+	}
+	// The service reference has no field and stays one number.
+	if !regexp.MustCompile(`-S "[og] \d+"`).MatchString(text) {
+		t.Errorf("service references are not -S \"o N\" / \"g N\"")
+	}
 }

@@ -691,31 +691,41 @@ func (v *vigor) ipf(t []string, line int) error {
 	return nil
 }
 
+// addrSlots is how many objects or groups of each kind one rule side holds
+// (Vigor3912 UG Part VIII p. 637: "2 object profiles are allowed for IPv4,
+// 2 group profiles ... for IPv4 group, 3 object profiles ... for IPv6, 1
+// group profile ... for IPv6 group"), and the highest index of each kind.
+var addrSlots = map[string][2]int{"o": {2, maxIPObj}, "g": {2, maxIPGrp}, "o6": {3, maxIP6Obj}, "g6": {1, maxIP6Grp}}
+
+// checkAddrRef accepts "u 2" (any) and the documented two-number object
+// reference "<o|g|o6|g6> <field> <index>". The one-number form ("o 5") is
+// rejected: the UG does not document it, and a router reading it as field 5
+// with no object would match any address.
 func (v *vigor) checkAddrRef(s string) error {
 	f := strings.Fields(s)
-	if len(f) != 2 {
-		return fmt.Errorf("want one index (o|g|o6|g6 N) or u 2: %q", s)
+	if len(f) == 0 {
+		return fmt.Errorf("empty address reference")
 	}
-	switch f[0] {
-	case "u":
+	if len(f) == 2 && f[0] == "u" {
 		if f[1] != "2" {
 			return fmt.Errorf("voicewall uses only user-defined any (u 2)")
 		}
 		return nil
-	case "o":
-		_, err := atoi(f[1], 1, maxIPObj)
-		return err
-	case "g":
-		_, err := atoi(f[1], 1, maxIPGrp)
-		return err
-	case "o6":
-		_, err := atoi(f[1], 1, maxIP6Obj)
-		return err
-	case "g6":
-		_, err := atoi(f[1], 1, maxIP6Grp)
-		return err
 	}
-	return fmt.Errorf("unknown address kind %q", f[0])
+	lim, ok := addrSlots[f[0]]
+	if !ok {
+		return fmt.Errorf("unknown address kind %q", f[0])
+	}
+	if len(f) != 3 {
+		return fmt.Errorf("want the two-number form %s <field> <index> (UG pp. 636-637), got %q", f[0], s)
+	}
+	if _, err := atoi(f[1], 1, lim[0]); err != nil {
+		return fmt.Errorf("field of %q: %v", s, err)
+	}
+	if _, err := atoi(f[2], 1, lim[1]); err != nil {
+		return fmt.Errorf("index of %q: %v (0 means none)", s, err)
+	}
+	return nil
 }
 
 func (v *vigor) srv(t []string) error {
@@ -988,7 +998,7 @@ func (v *vigor) complete() error {
 		if f.srcIdx == 0 {
 			return fmt.Errorf("%s %d forwards from any source", f.kind, f.idx)
 		}
-		if _, err := v.addrs(map[int]string{0: "o", 1: "g"}[f.srcType] + " " + strconv.Itoa(f.srcIdx)); err != nil {
+		if _, err := v.addrs(map[int]string{0: "o", 1: "g"}[f.srcType] + " 1 " + strconv.Itoa(f.srcIdx)); err != nil {
 			return fmt.Errorf("%s %d: %v", f.kind, f.idx, err)
 		}
 	}
@@ -1030,10 +1040,10 @@ func (v *vigor) addrs(ref string) (rAddr, error) {
 	if len(f) == 2 && f[0] == "u" && f[1] == "2" {
 		return rAddr{any: true}, nil
 	}
-	if len(f) != 2 {
+	if len(f) != 3 {
 		return rAddr{}, fmt.Errorf("bad address ref %q", ref)
 	}
-	n, err := strconv.Atoi(f[1])
+	n, err := strconv.Atoi(f[2])
 	if err != nil {
 		return rAddr{}, err
 	}
