@@ -27,6 +27,7 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "blocklist", LabelNames: []string{"name"}},
 	{Type: "log"},
 	{Type: "expect", LabelNames: []string{"name"}},
+	{Type: "use", LabelNames: []string{"name"}},
 }}
 
 func attrs(req []string, opt ...string) *hcl.BodySchema {
@@ -59,6 +60,7 @@ var (
 	blocklistSchema = attrs(nil, "addresses", "file", "files")
 	logSchema       = attrs(nil, "dropped", "prefix", "rate")
 	expectSchema    = attrs([]string{"from", "to", "verdict"}, "zone", "from_port")
+	useSchema       = attrs([]string{"path"}, "override")
 )
 
 // Raw decoded blocks, before cross-references are resolved.
@@ -74,6 +76,9 @@ type rawBlock struct {
 type decoder struct {
 	files Files
 	diags hcl.Diagnostics
+	// used lists the sources read through use blocks, in reading order
+	// (InputFiles must cover them).
+	used []source
 }
 
 func (d *decoder) add(diag *hcl.Diagnostic) { d.diags = append(d.diags, diag) }
@@ -136,6 +141,8 @@ func (d *decoder) schemaFor(b *rawBlock) *hcl.BodySchema {
 		return logSchema
 	case "expect":
 		return expectSchema
+	case "use":
+		return useSchema
 	}
 	return nil
 }

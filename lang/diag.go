@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 
@@ -168,6 +169,9 @@ func WriteDiagnostics(w io.Writer, files Files, diags hcl.Diagnostics, root stri
 func joinRoot(root, name string) string {
 	if root == "" || root == "." || strings.HasPrefix(name, "/") {
 		return name
+	}
+	if strings.HasPrefix(name, "../") { // a file taken through a use block
+		return path.Clean(root + "/" + name)
 	}
 	return strings.TrimSuffix(root, "/") + "/" + name
 }

@@ -1,6 +1,7 @@
 package lang_test
 
 import (
+	"github.com/voicewall/voicewall/internal/testenv"
 	"maps"
 	"math/rand/v2"
 	"net/netip"
@@ -327,11 +328,7 @@ func TestEvaluateRuleShapes(t *testing.T) {
 
 func examplePaths(t testing.TB) []string {
 	t.Helper()
-	dirs, err := filepath.Glob("../examples/*")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no examples: %v", err)
-	}
-	return dirs
+	return testenv.ExampleDirs(t, "..")
 }
 
 // Every expect of every example holds.

@@ -28,9 +28,9 @@ func InputFiles(path string) ([]string, hcl.Diagnostics) {
 		return nil, diags
 	}
 	d := &decoder{files: files}
-	raw := d.decode(bodies)
-	out := make([]string, 0, len(srcs))
-	for _, s := range srcs {
+	raw := d.uses(d.decode(bodies))
+	out := make([]string, 0, len(srcs)+len(d.used))
+	for _, s := range append(srcs, d.used...) {
 		out = append(out, s.path)
 	}
 	for _, b := range raw {

@@ -1,8 +1,8 @@
 package lang
 
 import (
+	"github.com/voicewall/voicewall/internal/testenv"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -138,7 +138,7 @@ expect "https passes" {
 
 // The examples are what users copy: the review checks find nothing there.
 func TestLintExamples(t *testing.T) {
-	dirs, _ := filepath.Glob("../examples/*")
+	dirs := testenv.ExampleDirs(t, "..")
 	for _, dir := range dirs {
 		p, diags := Load(dir)
 		if diags.HasErrors() {

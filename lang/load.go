@@ -46,6 +46,11 @@ func readSources(path string) ([]source, string, hcl.Diagnostics) {
 	if err != nil {
 		return nil, "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy", Detail: err.Error(), Extra: Finding{IDSyntax}}}
 	}
+	return readFiles(files, root)
+}
+
+// readFiles reads the files PolicyFiles listed; names are relative to root.
+func readFiles(files []string, root string) ([]source, string, hcl.Diagnostics) {
 	srcs := make([]source, 0, len(files))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -123,7 +128,7 @@ func loadSources(root string, srcs []source) *Loaded {
 		return l
 	}
 	d := &decoder{files: l.Files}
-	raw := d.decode(bodies)
+	raw := d.uses(d.decode(bodies))
 	p := d.validate(raw)
 	p.Root = root
 	if !d.diags.HasErrors() {
@@ -138,6 +143,7 @@ func loadSources(root string, srcs []source) *Loaded {
 type parsedFile struct {
 	source
 	file *hcl.File
+	use  *useRef // the use block that brought this file in; nil for the policy's own files
 }
 
 // LoadSourceSyntaxOnly parses a file without decoding it, so fmt can refuse

@@ -3,8 +3,8 @@ package draytek
 import (
 	"bytes"
 	"fmt"
+	"github.com/voicewall/voicewall/internal/testenv"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -392,14 +392,11 @@ func TestCommentCannotInject(t *testing.T) {
 
 // Examples written by the team, when they exist.
 func TestExamples(t *testing.T) {
-	dirs, _ := filepath.Glob(filepath.Join("..", "..", "examples", "*"))
 	var n int
-	for _, d := range dirs {
-		if st, err := os.Stat(d); err != nil || !st.IsDir() {
-			continue
-		}
+	for _, ex := range testenv.Examples(t, filepath.Join("..", "..")) {
+		d := ex.Dir
 		n++
-		t.Run(filepath.Base(d), func(t *testing.T) {
+		t.Run(ex.Name, func(t *testing.T) {
 			p, diags := lang.Load(d)
 			if diags.HasErrors() {
 				t.Skipf("example does not load: %v", diags)

@@ -3,6 +3,7 @@ package fortigate
 import (
 	"bytes"
 	"fmt"
+	"github.com/voicewall/voicewall/internal/testenv"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -774,7 +775,7 @@ func TestReaderRejects(t *testing.T) {
 
 // Examples written by others, when they exist.
 func TestExamples(t *testing.T) {
-	dirs, _ := filepath.Glob("../../examples/*")
+	dirs := testenv.ExampleDirs(t, "../..")
 	if len(dirs) == 0 {
 		t.Skip("no examples yet")
 	}

@@ -24,7 +24,7 @@ func load(t *testing.T, src string) *lang.Policy {
 
 func examplePolicies(t *testing.T) map[string]*lang.Policy {
 	t.Helper()
-	dirs, _ := filepath.Glob("../../examples/*")
+	dirs := testenv.ExampleDirs(t, "../..")
 	out := map[string]*lang.Policy{}
 	for _, d := range dirs {
 		p, diags := lang.Load(d)

@@ -2,6 +2,7 @@ package pfsense
 
 import (
 	"bytes"
+	"github.com/voicewall/voicewall/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // (DSCP, UDP SIP rate limit), so examples compile with --allow-degraded and
 // every gap must also be an error without it.
 func TestExamples(t *testing.T) {
-	dirs, _ := filepath.Glob("../../examples/*")
+	dirs := testenv.ExampleDirs(t, "../..")
 	if len(dirs) == 0 {
 		t.Skip("no examples yet")
 	}

@@ -21,22 +21,13 @@ var update = flag.Bool("update", false, "rewrite golden/ from the examples")
 
 const root = "../.."
 
-func examples(t *testing.T) []string {
-	t.Helper()
-	dirs, err := filepath.Glob(filepath.Join(root, "examples", "*"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no examples found: %v", err)
-	}
-	return dirs
-}
-
 // TestGolden compiles every example for every target and compares with
 // golden/<example>/<file>; -update rewrites them. Compiling twice must give
 // byte-identical output.
 func TestGolden(t *testing.T) {
-	for _, dir := range examples(t) {
-		name := filepath.Base(dir)
-		p, diags := lang.Load(dir)
+	for _, ex := range testenv.Examples(t, root) {
+		name := ex.Name
+		p, diags := lang.Load(ex.Dir)
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", name, diags)
 		}
@@ -93,8 +84,8 @@ func TestGolden(t *testing.T) {
 func TestNftAcceptsGolden(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireTools(t, "nft", "unshare")
-	for _, dir := range examples(t) {
-		path := filepath.Join(root, "golden", filepath.Base(dir), "nftables.nft")
+	for _, ex := range testenv.Examples(t, root) {
+		path := filepath.Join(root, "golden", ex.Name, "nftables.nft")
 		out, err := exec.Command("unshare", "-n", "nft", "-c", "-f", path).CombinedOutput()
 		if err != nil {
 			t.Errorf("nft -c rejects %s: %v\n%s", path, err, out)

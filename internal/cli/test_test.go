@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/voicewall/voicewall/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,7 +62,7 @@ expect "wrong on purpose" {
 // exampleDirs lists the example policies (relative to the working directory).
 func exampleDirs(t *testing.T) []string {
 	t.Helper()
-	dirs, _ := filepath.Glob("../../examples/*")
+	dirs := testenv.ExampleDirs(t, "../..")
 	if len(dirs) == 0 {
 		t.Fatal("no examples")
 	}

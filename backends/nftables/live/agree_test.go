@@ -2,6 +2,7 @@ package live
 
 import (
 	"fmt"
+	"github.com/voicewall/voicewall/internal/testenv"
 	"net"
 	"net/netip"
 	"os"
@@ -32,10 +33,7 @@ import (
 // it matched on the way (DNAT and DSCP marks included), and nothing else.
 func TestKernelAgreesWithExpectations(t *testing.T) {
 	netnstest.Require(t, "root", "ip")
-	dirs, err := filepath.Glob("../../../examples/*")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no examples: %v", err)
-	}
+	dirs := testenv.ExampleDirs(t, "../../..")
 	for _, dir := range dirs {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			continue

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"github.com/voicewall/voicewall/internal/testenv"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -15,11 +16,7 @@ var counterRe = regexp.MustCompile(`counter packets \d+ bytes \d+`)
 func zeroCounters(s string) string { return counterRe.ReplaceAllString(s, "counter packets 0 bytes 0") }
 
 func examples(t *testing.T) []string {
-	dirs, err := filepath.Glob("../../../examples/*")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no examples: %v", err)
-	}
-	return dirs
+	return testenv.ExampleDirs(t, "../../..")
 }
 
 func loadTable(t testing.TB, dir string) *vw.Table {
