@@ -1,0 +1,146 @@
+// Package audit reads a device's own configuration (FortiGate, pfSense,
+// DrayTek) through the vendor readers into the device model, finds what
+// endangers its VoIP, and, given a policy, reports every place where the
+// device does not do what the policy says (drift). internal/cli only
+// parses flags and prints what this package returns.
+package audit
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/voicewall/voicewall/backends/fortigate"
+	"github.com/voicewall/voicewall/devmodel"
+	"github.com/voicewall/voicewall/lang"
+)
+
+// Targets audit can read.
+var Targets = []string{"fortigate"}
+
+// MaxConfigBytes bounds a configuration file.
+const MaxConfigBytes = 64 << 20
+
+// Severity of a finding.
+type Severity string
+
+const (
+	SevError   Severity = "error"
+	SevWarning Severity = "warning"
+	SevNote    Severity = "note" // information; does not fail the audit
+)
+
+// Finding is one thing audit reports, at the config line responsible.
+type Finding struct {
+	ID       string       `json:"id"`
+	Severity Severity     `json:"severity"`
+	Title    string       `json:"title"`
+	Message  string       `json:"message"`
+	Fix      string       `json:"fix,omitempty"`
+	Loc      devmodel.Loc `json:"-"`
+	// Policy is the policy block a drift finding is about (file:line).
+	Policy string `json:"policy,omitempty"`
+}
+
+// Report is the result of auditing one configuration.
+type Report struct {
+	File     string
+	Target   string
+	Source   []byte // the configuration, for snippets
+	Device   *devmodel.Device
+	Findings []Finding
+	Probes   int // drift probes evaluated (with a policy)
+}
+
+// Failed reports whether any finding fails the audit (errors and warnings).
+func (r *Report) Failed() bool {
+	for _, f := range r.Findings {
+		if f.Severity != SevNote {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadFile reads a configuration file of a target into the device model:
+// stat-checked, size-bounded, a regular file only.
+func ReadFile(target, path string) (*devmodel.Device, []byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if st.Size() > MaxConfigBytes {
+		return nil, nil, fmt.Errorf("%s: %d bytes is more than the %d a device configuration can be", path, st.Size(), MaxConfigBytes)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(src) > MaxConfigBytes {
+		return nil, nil, fmt.Errorf("%s: grew beyond %d bytes while being read", path, MaxConfigBytes)
+	}
+	d, err := Read(target, path, src)
+	return d, src, err
+}
+
+// Read lowers a configuration of a target into the device model.
+func Read(target, name string, src []byte) (*devmodel.Device, error) {
+	switch target {
+	case "fortigate":
+		return fortigate.ReadDevice(name, src)
+	}
+	return nil, fmt.Errorf("unknown target %q: audit reads %s", target, strings.Join(Targets, ", "))
+}
+
+// Options of one audit.
+type Options struct {
+	Target string
+	Policy *lang.Policy // nil: findings on the configuration alone
+}
+
+// Audit reads a configuration and reports on it.
+func Audit(path string, o Options) (*Report, error) {
+	d, src, err := ReadFile(o.Target, path)
+	if err != nil {
+		return nil, err
+	}
+	return Check(d, src, o), nil
+}
+
+// Check reports on a device already read.
+func Check(d *devmodel.Device, src []byte, o Options) *Report {
+	r := &Report{File: d.File, Target: d.Target, Source: src, Device: d}
+	r.Findings = findings(d, o.Policy)
+	if o.Policy != nil {
+		fs, n := drift(d, o.Policy)
+		r.Findings = append(r.Findings, fs...)
+		r.Probes = n
+	}
+	sortFindings(r.Findings)
+	return r
+}
+
+var sevOrder = map[Severity]int{SevError: 0, SevWarning: 1, SevNote: 2}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if sevOrder[a.Severity] != sevOrder[b.Severity] {
+			return sevOrder[a.Severity] < sevOrder[b.Severity]
+		}
+		if a.Loc.Line != b.Loc.Line {
+			return a.Loc.Line < b.Loc.Line
+		}
+		return a.ID < b.ID
+	})
+}

@@ -1,0 +1,55 @@
+package audit
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// got lists findings as "ID@line".
+func got(r *Report) []string {
+	var out []string
+	for _, f := range r.Findings {
+		out = append(out, fmt.Sprintf("%s@%d", f.ID, f.Loc.Line))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func auditFile(t *testing.T, target, path string) *Report {
+	t.Helper()
+	r, err := Audit(path, Options{Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func wantFindings(t *testing.T, r *Report, want ...string) {
+	t.Helper()
+	g := got(r)
+	sort.Strings(want)
+	if strings.Join(g, " ") != strings.Join(want, " ") {
+		var b bytes.Buffer
+		r.WriteText(&b)
+		t.Errorf("findings\n got %v\nwant %v\n%s", g, want, b.String())
+	}
+	if !r.Failed() {
+		t.Error("audit does not fail")
+	}
+}
+
+func TestOfficeFortiGate(t *testing.T) {
+	r := auditFile(t, "fortigate", "testdata/office-fortigate.conf")
+	wantFindings(t, r,
+		"VW303@21", "VW303@21", // https, ssh on wan1
+		"VW301@37",             // default-voip-alg-mode proxy-based
+		"VW301@46", "VW309@46", // session-helper 13
+		"VW306@93",  // PBX-SIP from any source
+		"VW307@93",  // no DoS policy on the SIP forward
+		"VW302@102", // PBX-RTP from any source
+		"VW302@125", // policy 2 from all
+	)
+}

@@ -1,0 +1,485 @@
+package audit
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/voicewall/voicewall/devmodel"
+	"github.com/voicewall/voicewall/lang"
+)
+
+// Stable finding IDs of voicewall audit (docs/rules.md); never renumber.
+const (
+	IDSIPHelper       = "VW301" // SIP ALG or SIP session helper on
+	IDOpenVoice       = "VW302" // SIP or an RTP-sized UDP range accepted or forwarded from any source on the WAN
+	IDAdminWAN        = "VW303" // management (web UI, SSH, telnet, SNMP) reachable from the WAN
+	IDCleartextBeside = "VW304" // cleartext SIP open where the only SIP forwards are TLS
+	IDAutoOutboundNAT = "VW305" // automatic outbound NAT rewrites the voice hosts' source ports
+	IDForwardAnySrc   = "VW306" // a forward of 5060 without a source restriction
+	IDNoRateLimit     = "VW307" // a SIP forward without a per-source rate limit
+	IDShadowedDrop    = "VW308" // a drop rule after a broader accept that takes its traffic
+	IDHelperIndex     = "VW309" // where the SIP session helper is (FortiOS index)
+	IDDrift           = "VW310" // the device does not do what the policy says
+	IDDriftExpect     = "VW311" // an expect block of the policy fails on the device
+)
+
+// Titles of the findings, for SARIF rules and docs.
+var Titles = map[string]string{
+	IDSIPHelper:       "SIP ALG or SIP session helper is on",
+	IDOpenVoice:       "SIP or RTP open to any source on the WAN",
+	IDAdminWAN:        "Management reachable from the WAN",
+	IDCleartextBeside: "Cleartext SIP open beside TLS-only forwards",
+	IDAutoOutboundNAT: "Automatic outbound NAT rewrites voice source ports",
+	IDForwardAnySrc:   "SIP port forward without a source restriction",
+	IDNoRateLimit:     "SIP forward without a rate limit",
+	IDShadowedDrop:    "Drop rule shadowed by a broader accept",
+	IDHelperIndex:     "SIP session helper location",
+	IDDrift:           "Device differs from the policy",
+	IDDriftExpect:     "Policy expectation fails on the device",
+}
+
+// sipPorts are the SIP services audit looks for without a policy.
+var sipPorts = []struct {
+	proto uint8
+	port  uint16
+}{{devmodel.UDP, 5060}, {devmodel.TCP, 5060}, {devmodel.TCP, 5061}}
+
+// rtpSized is the smallest UDP range audit calls RTP-sized.
+const rtpSized = 100
+
+var (
+	all4 = netip.MustParsePrefix("0.0.0.0/0")
+	all6 = netip.MustParsePrefix("::/0")
+)
+
+// wide reports whether an address matches every source of a family.
+func wide(a devmodel.Addr) bool {
+	return a.Any || a.Set != nil && (a.Set.ContainsPrefix(all4) || a.Set.ContainsPrefix(all6))
+}
+
+func (c *checker) onWAN(in []string, role string) bool {
+	if role == "lan" {
+		return false
+	}
+	if len(in) == 0 {
+		return true
+	}
+	for _, i := range in {
+		if c.d.IsWAN(i) || c.wan[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// touchesSIP lists the SIP services a rule's services reach.
+func touchesSIP(svcs []devmodel.Service, all bool) []string {
+	var out []string
+	for _, s := range sipPorts {
+		if all || svcHas(svcs, s.proto, s.port) {
+			out = append(out, fmt.Sprintf("%d/%s", s.port, devmodel.ProtoName(s.proto)))
+		}
+	}
+	return out
+}
+
+func svcHas(svcs []devmodel.Service, proto uint8, port uint16) bool {
+	if svcs == nil {
+		return true
+	}
+	for _, s := range svcs {
+		if s.Proto == 0 || s.Proto == proto && s.DstPorts.Contains(port) {
+			return true
+		}
+	}
+	return false
+}
+
+// rtpRange is the widest UDP range of ≥ rtpSized ports above 1023, or "".
+func rtpRange(svcs []devmodel.Service) string {
+	if svcs == nil {
+		return "every port"
+	}
+	for _, s := range svcs {
+		if s.Proto == 0 {
+			return "every protocol"
+		}
+		if s.Proto != devmodel.UDP {
+			continue
+		}
+		if s.DstPorts == nil {
+			return "every UDP port"
+		}
+		for _, r := range s.DstPorts {
+			if int(r.Hi)-int(max(r.Lo, 1024))+1 >= rtpSized {
+				return r.String() + "/udp"
+			}
+		}
+	}
+	return ""
+}
+
+type checker struct {
+	d   *devmodel.Device
+	p   *lang.Policy
+	wan map[string]bool // interfaces the policy's target names as WAN
+	out []Finding
+}
+
+func (c *checker) add(id string, sev Severity, loc devmodel.Loc, fix, f string, a ...any) {
+	c.out = append(c.out, Finding{ID: id, Severity: sev, Title: Titles[id], Message: fmt.Sprintf(f, a...), Fix: fix, Loc: loc})
+}
+
+func findings(d *devmodel.Device, p *lang.Policy) []Finding {
+	c := &checker{d: d, p: p, wan: map[string]bool{}}
+	if p != nil {
+		c.wan[p.Target(d.Target).WAN] = true
+	}
+	c.helpers()
+	c.openVoice()
+	c.admin()
+	c.cleartext()
+	c.outboundNAT()
+	c.rateLimits()
+	c.shadowed()
+	return c.out
+}
+
+var helperFix = map[string]string{
+	"fortigate": "config system settings / set default-voip-alg-mode kernel-helper-based / end, then delete the sip entry of config system session-helper (or set sip_helper_index in target \"fortigate\" and compile with voicewall).",
+	"pfsense":   "pfSense has no SIP ALG; remove the siproxd package if it is installed.",
+	"draytek":   "sys sip_alg -e 0 (voicewall's DrayTek script starts with it).",
+}
+
+func (c *checker) helpers() {
+	for _, s := range c.d.SIPHelpers {
+		c.add(IDSIPHelper, SevError, s.Loc, helperFix[c.d.Target],
+			"%s: the SIP ALG/helper rewrites SIP and opens media pinholes by itself (one-way audio, dropped registrations, pinholes for anyone who can forge SIP)", s.What)
+		if s.Index != "" {
+			c.add(IDHelperIndex, SevNote, s.Loc, "set sip_helper_index = "+s.Index+" in target \"fortigate\" and compile again, so voicewall deletes it.",
+				"the SIP session helper is config system session-helper entry %s on this device", s.Index)
+		}
+	}
+}
+
+func (c *checker) openVoice() {
+	for _, r := range c.d.Rules {
+		if r.Disabled || r.Action != devmodel.Accept || !wide(r.Src) || !c.onWAN(r.In, r.InRole) {
+			continue
+		}
+		if r.Tagged != "" && !r.NotTagged {
+			continue // only packets an earlier rule tagged
+		}
+		what := touchesSIP(r.Services, false)
+		if x := rtpRange(r.Services); x != "" {
+			what = append(what, x)
+		}
+		if len(what) == 0 {
+			continue
+		}
+		if len(r.DstForwards) == 0 && !c.reachesForward(r) && r.Hook == devmodel.HookForward && r.Dst.Unresolved {
+			continue
+		}
+		c.add(IDOpenVoice, SevError, r.Loc, "Accept SIP only from your providers' signaling addresses and RTP only from their media addresses (voicewall compile writes exactly that).",
+			"%s accepts %s from any source (%s) on the WAN: anyone on the Internet can send SIP (toll fraud, scanning) or media to it", r.Ref, strings.Join(what, ", "), r.Src.Text)
+	}
+	for _, f := range c.d.Forwards {
+		if f.Disabled || !wide(f.Src) || !c.onWAN(f.In, "") {
+			continue
+		}
+		svc := []devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}}
+		if f.Proto == 0 {
+			svc = nil
+		}
+		var what []string
+		for _, s := range touchesSIP(svc, false) {
+			if s != "5060/udp" && s != "5060/tcp" { // 5060 is VW306
+				what = append(what, s)
+			}
+		}
+		if x := rtpRange(svc); x != "" {
+			what = append(what, x)
+		}
+		if len(what) > 0 {
+			c.add(IDOpenVoice, SevError, f.Loc, "Restrict the forward to your providers' addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
+				"%s forwards %s to %s from any source on the WAN", f.Ref, strings.Join(what, ", "), f.To)
+		}
+		for _, s := range touchesSIP(svc, false) {
+			if s == "5060/udp" || s == "5060/tcp" {
+				c.add(IDForwardAnySrc, SevError, f.Loc, "Restrict the forward to your providers' signaling addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
+					"%s forwards %s to %s with no source restriction: SIP scanners reach the PBX", f.Ref, s, f.To)
+			}
+		}
+	}
+}
+
+// reachesForward: a pf-style rule matching forwarded packets by their
+// rewritten destination.
+func (c *checker) reachesForward(r *devmodel.Rule) bool {
+	for _, f := range c.d.Forwards {
+		if r.MatchForwarded && r.Dst.Contains(f.To) {
+			return true
+		}
+	}
+	return false
+}
+
+var adminSvc = []struct {
+	name  string
+	proto uint8
+	port  uint16
+}{{"https", devmodel.TCP, 443}, {"http", devmodel.TCP, 80}, {"ssh", devmodel.TCP, 22}, {"telnet", devmodel.TCP, 23}, {"http-alt", devmodel.TCP, 8080}, {"https-alt", devmodel.TCP, 8443}}
+
+var adminFix = map[string]string{
+	"fortigate": "Remove https/http/ssh/telnet/snmp from allowaccess on WAN interfaces (config system interface / edit WAN / set allowaccess ping / next / end); manage over a VPN or from trusted hosts only.",
+	"pfsense":   "Remove the WAN pass rule to the firewall's own web UI/SSH; manage over a VPN.",
+	"draytek":   "Turn off remote management from the WAN (System Maintenance > Management), or restrict it to an access list.",
+}
+
+func (c *checker) admin() {
+	for _, i := range c.d.Interfaces {
+		if !c.onWAN([]string{i.Name}, "wan") {
+			continue
+		}
+		for _, x := range i.Admin {
+			c.add(IDAdminWAN, SevError, x.Loc, adminFix[c.d.Target], "%s answers %s on WAN interface %s: the device's management is exposed to the Internet", c.d.Target, x.Service, i.Name)
+		}
+	}
+	for _, r := range c.d.Rules {
+		if r.Disabled || r.Action != devmodel.Accept || r.Hook&devmodel.HookLocal == 0 || !wide(r.Src) || !c.onWAN(r.In, r.InRole) || !r.Dst.Contains(netip.Addr{}) {
+			continue
+		}
+		var what []string
+		for _, s := range adminSvc {
+			if svcHas(r.Services, s.proto, s.port) {
+				what = append(what, fmt.Sprintf("%s (%d/%s)", s.name, s.port, devmodel.ProtoName(s.proto)))
+			}
+		}
+		if len(what) > 0 {
+			c.add(IDAdminWAN, SevError, r.Loc, adminFix[c.d.Target], "%s accepts %s to the device itself from any source on the WAN", r.Ref, strings.Join(what, ", "))
+		}
+	}
+}
+
+// cleartext: TLS SIP is admitted from the WAN, and cleartext SIP is
+// admitted only from anyone (no trunk uses it).
+func (c *checker) cleartext() {
+	type admit struct {
+		loc  devmodel.Loc
+		ref  string
+		wide bool
+		svc  []devmodel.Service
+	}
+	var admits []admit
+	for _, r := range c.d.Rules {
+		if !r.Disabled && r.Action == devmodel.Accept && c.onWAN(r.In, r.InRole) && (r.Tagged == "" || r.NotTagged) {
+			admits = append(admits, admit{r.Loc, r.Ref, wide(r.Src), r.Services})
+		}
+	}
+	for _, f := range c.d.Forwards {
+		if !f.Disabled && c.onWAN(f.In, "") {
+			svc := []devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}}
+			if f.Proto == 0 {
+				svc = nil
+			}
+			admits = append(admits, admit{f.Loc, f.Ref, wide(f.Src), svc})
+		}
+	}
+	tls, clearTrunk := false, false
+	var open []admit
+	for _, a := range admits {
+		if a.svc == nil {
+			continue // everything: VW302 says it
+		}
+		if svcHas(a.svc, devmodel.TCP, 5061) {
+			tls = true
+		}
+		if svcHas(a.svc, devmodel.UDP, 5060) || svcHas(a.svc, devmodel.TCP, 5060) {
+			if a.wide {
+				open = append(open, a)
+			} else {
+				clearTrunk = true
+			}
+		}
+	}
+	if !tls || clearTrunk {
+		return
+	}
+	for _, a := range open {
+		c.add(IDCleartextBeside, SevWarning, a.loc, "Close 5060/udp and 5060/tcp on the WAN: the trunk uses TLS (voicewall does this when every provider is TLS-only).",
+			"%s admits cleartext SIP (5060) from the WAN although the only SIP trunk forwarded is TLS (5061/tcp)", a.ref)
+	}
+}
+
+func (c *checker) outboundNAT() {
+	o := c.d.OutboundNAT
+	if o == nil || o.Mode != "automatic" {
+		return
+	}
+	var hosts []string
+	for _, f := range c.d.Forwards {
+		if len(touchesSIP([]devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}}, f.Proto == 0)) > 0 && f.To.IsValid() {
+			hosts = append(hosts, f.To.String())
+		}
+	}
+	if c.p != nil {
+		for _, x := range c.p.PBXes {
+			hosts = append(hosts, x.Address.String())
+		}
+		for _, v := range c.p.VoiceVLANs {
+			for _, s := range v.SubnetPrefixes {
+				hosts = append(hosts, s.String())
+			}
+		}
+	}
+	if len(hosts) == 0 {
+		return
+	}
+	c.add(IDAutoOutboundNAT, SevWarning, o.Loc, "Firewall > NAT > Outbound: Hybrid mode with a static-port rule for the voice hosts (voicewall compile writes it).",
+		"outbound NAT is automatic: the source ports of the voice hosts (%s) are rewritten, which breaks SIP registrations and RTP through the NAT", strings.Join(dedup(hosts), ", "))
+}
+
+func dedup(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (c *checker) rateLimits() {
+	for _, f := range c.d.Forwards {
+		if f.Disabled {
+			continue
+		}
+		svc := []devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}}
+		for _, s := range sipPorts {
+			if !(f.Proto == 0 || svcHas(svc, s.proto, s.port)) {
+				continue
+			}
+			if c.limited(f, s.proto, s.port) {
+				continue
+			}
+			sev := SevWarning
+			fix := map[string]string{
+				"fortigate": "Add a DoS policy on the WAN interface for the SIP service with tcp_src_session/udp_src_session set to block (rate_limit in voicewall writes one).",
+				"pfsense":   "On the pass rule of the forward set Advanced Options > Max. src. conn. Rate (TCP only); UDP SIP cannot be limited per source on pfSense.",
+				"draytek":   "Enable DoS defence (dos -A, udpflood/synflood); the Vigor has no per-source limit.",
+			}[c.d.Target]
+			if c.d.Target == "pfsense" && s.proto == devmodel.UDP {
+				sev = SevNote // pf cannot limit UDP per source: the fact, not a fixable defect
+			}
+			c.add(IDNoRateLimit, sev, f.Loc, fix, "%s forwards SIP %d/%s with no per-source rate limit: a registration flood or SIP scanner reaches the PBX at full speed", f.Ref, s.port, devmodel.ProtoName(s.proto))
+		}
+	}
+}
+
+func (c *checker) limited(f *devmodel.Forward, proto uint8, port uint16) bool {
+	in := f.In
+	if len(in) == 0 {
+		in = c.d.WANs()
+	}
+	for _, l := range c.d.Limits {
+		for _, i := range append(in, "") {
+			if l.Covers(i, proto, port) {
+				return true
+			}
+		}
+	}
+	for _, r := range c.d.Rules {
+		if r.RateLimited && r.Action == devmodel.Accept && svcHas(r.Services, proto, port) && (r.Dst.Contains(f.To) || contains(r.DstForwards, f.Name)) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// shadowed: a drop of traffic from any source that an earlier accept from
+// any source already takes (FortiOS: voicewall's policies must come before
+// broader accepts).
+func (c *checker) shadowed() {
+	for i, r := range c.d.Rules {
+		if r.Disabled || r.Action != devmodel.Drop || !r.Quick || !wide(r.Src) {
+			continue
+		}
+		for _, a := range c.d.Rules[:i] {
+			if a.Disabled || a.Action != devmodel.Accept || !a.Quick || a.Hook&r.Hook == 0 || !wide(a.Src) || a.Dir != r.Dir {
+				continue
+			}
+			if !overlapIf(a.In, r.In) || !overlapIf(a.Out, r.Out) || a.InRole != "" && r.InRole != "" && a.InRole != r.InRole {
+				continue
+			}
+			if !svcOverlap(a.Services, r.Services) {
+				continue
+			}
+			dst := a.Dst.Any || r.Dst.Any || a.Dst.Set != nil && r.Dst.Set != nil && a.Dst.Set.Overlaps(r.Dst.Set)
+			if len(a.DstForwards) > 0 && r.MatchForwarded {
+				dst = true
+			}
+			if !dst {
+				continue
+			}
+			c.add(IDShadowedDrop, SevWarning, r.Loc, "Move the drop above the broader accept (FortiOS: config firewall policy / move "+lastWord(r.Ref)+" before "+lastWord(a.Ref)+" / end).",
+				"%s (%s) never sees part of its traffic: the earlier %s (%s) accepts it from any source first", r.Ref, r.Name, a.Ref, a.Loc)
+			break
+		}
+	}
+}
+
+func lastWord(s string) string {
+	if i := strings.LastIndexByte(s, ' '); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func overlapIf(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return true
+	}
+	for _, x := range a {
+		if contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func svcOverlap(a, b []devmodel.Service) bool {
+	if a == nil || b == nil {
+		return true
+	}
+	for _, x := range a {
+		for _, y := range b {
+			if x.Proto == 0 || y.Proto == 0 {
+				return true
+			}
+			if x.Proto != y.Proto {
+				continue
+			}
+			if x.DstPorts == nil || y.DstPorts == nil {
+				return true
+			}
+			for _, r := range y.DstPorts {
+				if x.DstPorts.Overlaps(r) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,210 @@
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// safe escapes what must not reach a terminal raw: control characters
+// and invalid UTF-8 of a device's configuration.
+func safe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteByte(' ')
+		case r == 0xFFFD || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// line returns the text of a line of the source (1-based), or "".
+func line(src []byte, n int) string {
+	if n < 1 {
+		return ""
+	}
+	cur, start := 1, 0
+	for i := 0; i < len(src) && cur < n; i++ {
+		if src[i] == '\n' {
+			cur++
+			start = i + 1
+		}
+	}
+	if cur != n || start >= len(src) {
+		return ""
+	}
+	end := start
+	for end < len(src) && src[end] != '\n' {
+		end++
+	}
+	return strings.TrimRight(string(src[start:end]), "\r")
+}
+
+// WriteText prints the findings grouped by severity, each with its config
+// line, and a one-line summary.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, sev := range []Severity{SevError, SevWarning, SevNote} {
+		var fs []Finding
+		for _, f := range r.Findings {
+			if f.Severity == sev {
+				fs = append(fs, f)
+			}
+		}
+		if len(fs) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%s (%d)\n\n", map[Severity]string{SevError: "Errors", SevWarning: "Warnings", SevNote: "Notes"}[sev], len(fs))
+		for _, f := range fs {
+			fmt.Fprintf(&b, "%s: %s[%s]: %s\n", safe(f.Loc.String()), f.Severity, f.ID, f.Title)
+			if t := line(r.Source, f.Loc.Line); t != "" {
+				num := fmt.Sprintf("%5d", f.Loc.Line)
+				fmt.Fprintf(&b, "%s | %s\n", num, safe(t))
+			}
+			b.WriteString("  " + safe(f.Message) + "\n")
+			if f.Policy != "" {
+				b.WriteString("  policy: " + safe(f.Policy) + "\n")
+			}
+			if f.Fix != "" {
+				b.WriteString("  fix: " + safe(f.Fix) + "\n")
+			}
+			b.WriteByte('\n')
+		}
+	}
+	b.WriteString(safe(r.Summary()) + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Summary is the one-line result.
+func (r *Report) Summary() string {
+	n := map[Severity]int{}
+	for _, f := range r.Findings {
+		n[f.Severity]++
+	}
+	s := fmt.Sprintf("audit of %s (%s): %s, %s, %s", r.File, r.Target, plural(n[SevError], "error"), plural(n[SevWarning], "warning"), plural(n[SevNote], "note"))
+	if r.Probes > 0 {
+		s += fmt.Sprintf("; %d policy probes evaluated", r.Probes)
+	}
+	if !r.Failed() {
+		s += ": clean"
+	}
+	return s
+}
+
+func plural(n int, w string) string {
+	if n == 1 {
+		return "1 " + w
+	}
+	return strconv.Itoa(n) + " " + w + "s"
+}
+
+type jsonFinding struct {
+	Finding
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Text string `json:"text,omitempty"`
+}
+
+type jsonReport struct {
+	File     string        `json:"file"`
+	Target   string        `json:"target"`
+	Clean    bool          `json:"clean"`
+	Probes   int           `json:"probes,omitempty"`
+	Findings []jsonFinding `json:"findings"`
+	Notes    []string      `json:"reader_notes,omitempty"`
+}
+
+// WriteJSON prints the report as one JSON document.
+func (r *Report) WriteJSON(w io.Writer) error {
+	j := jsonReport{File: r.File, Target: r.Target, Clean: !r.Failed(), Probes: r.Probes, Findings: []jsonFinding{}}
+	for _, f := range r.Findings {
+		j.Findings = append(j.Findings, jsonFinding{f, f.Loc.File, f.Loc.Line, line(r.Source, f.Loc.Line)})
+	}
+	if r.Device != nil {
+		for _, n := range r.Device.Notes {
+			j.Notes = append(j.Notes, n.Loc.String()+": "+n.Text)
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(j)
+}
+
+const rulesDocURI = "https://github.com/voicewall/voicewall/blob/main/docs/rules.md#"
+
+// WriteSARIF prints the report as SARIF 2.1.0 for code-review tools.
+func (r *Report) WriteSARIF(w io.Writer, version string) error {
+	type text struct {
+		Text string `json:"text"`
+	}
+	type rule struct {
+		ID      string `json:"id"`
+		Short   text   `json:"shortDescription"`
+		HelpURI string `json:"helpUri"`
+	}
+	type region struct {
+		StartLine int `json:"startLine"`
+	}
+	type phys struct {
+		Artifact struct {
+			URI string `json:"uri"`
+		} `json:"artifactLocation"`
+		Region region `json:"region"`
+	}
+	type loc struct {
+		Physical phys `json:"physicalLocation"`
+	}
+	type result struct {
+		RuleID    string `json:"ruleId"`
+		RuleIndex int    `json:"ruleIndex"`
+		Level     string `json:"level"`
+		Message   text   `json:"message"`
+		Locations []loc  `json:"locations"`
+	}
+	ids := make([]string, 0, len(Titles))
+	for id := range Titles {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	index := map[string]int{}
+	var rules []rule
+	for i, id := range ids {
+		index[id] = i
+		rules = append(rules, rule{ID: id, Short: text{Titles[id]}, HelpURI: rulesDocURI + strings.ToLower(id)})
+	}
+	results := []result{}
+	for _, f := range r.Findings {
+		var l loc
+		u := url.URL{Path: filepath.ToSlash(f.Loc.File)}
+		l.Physical.Artifact.URI = u.String()
+		l.Physical.Region.StartLine = max(f.Loc.Line, 1)
+		msg := f.Message
+		if f.Fix != "" {
+			msg += " Fix: " + f.Fix
+		}
+		results = append(results, result{RuleID: f.ID, RuleIndex: index[f.ID], Level: string(f.Severity), Message: text{msg}, Locations: []loc{l}})
+	}
+	doc := map[string]any{
+		"$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+		"version": "2.1.0",
+		"runs": []any{map[string]any{
+			"tool":    map[string]any{"driver": map[string]any{"name": "voicewall audit", "version": version, "informationUri": "https://github.com/voicewall/voicewall", "rules": rules}},
+			"results": results,
+		}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}

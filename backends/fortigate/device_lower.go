@@ -1,0 +1,589 @@
+package fortigate
+
+import (
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/voicewall/voicewall/devmodel"
+	"go4.org/netipx"
+)
+
+// ReadDevice reads a FortiGate configuration into the device model.
+func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
+	t, err := readTree(file, src)
+	if err != nil {
+		return nil, err
+	}
+	l := &lowerer{t: t, d: &devmodel.Device{File: file, Target: "fortigate", DefaultForward: devmodel.Drop, DefaultLocal: devmodel.Drop},
+		addr4: map[string]*cfgEntry{}, addr6: map[string]*cfgEntry{}, grp4: map[string]*cfgEntry{}, grp6: map[string]*cfgEntry{},
+		svc: map[string]*cfgEntry{}, svcGrp: map[string]*cfgEntry{}, vips: map[string]bool{}, vipGrp: map[string][]string{}, zones: map[string][]string{}}
+	l.index()
+	l.interfaces()
+	l.helpers()
+	l.forwards()
+	l.policies()
+	l.limits()
+	return l.d, nil
+}
+
+type lowerer struct {
+	t            *cfgTree
+	d            *devmodel.Device
+	addr4, addr6 map[string]*cfgEntry
+	grp4, grp6   map[string]*cfgEntry
+	svc, svcGrp  map[string]*cfgEntry
+	vips         map[string]bool
+	vipGrp       map[string][]string
+	zones        map[string][]string // zone or SD-WAN zone -> member interfaces
+}
+
+func (l *lowerer) entries(path string) []*cfgEntry {
+	var out []*cfgEntry
+	for _, b := range l.t.find(path) {
+		out = append(out, b.ordered()...)
+	}
+	return out
+}
+
+func (l *lowerer) index() {
+	for path, m := range map[string]map[string]*cfgEntry{
+		"firewall address": l.addr4, "firewall address6": l.addr6, "firewall addrgrp": l.grp4, "firewall addrgrp6": l.grp6,
+		"firewall service custom": l.svc, "firewall service group": l.svcGrp,
+	} {
+		for _, e := range l.entries(path) {
+			m[e.key] = e
+		}
+	}
+	for _, e := range append(l.entries("firewall vip"), l.entries("firewall vip6")...) {
+		l.vips[e.key] = true
+	}
+	for _, e := range append(l.entries("firewall vipgrp"), l.entries("firewall vipgrp6")...) {
+		l.vipGrp[e.key] = val(e, "member")
+	}
+	for _, e := range l.entries("system zone") {
+		l.zones[e.key] = val(e, "interface")
+	}
+	for _, b := range append(l.t.find("system sdwan"), l.t.find("system virtual-wan-link")...) {
+		var members []string
+		for _, s := range b.subs {
+			if s.path == "members" {
+				for _, e := range s.entries {
+					members = append(members, val(e, "interface")...)
+				}
+			}
+		}
+		l.zones["virtual-wan-link"] = members
+		for _, s := range b.subs {
+			if s.path == "zone" {
+				for _, e := range s.entries {
+					l.zones[e.key] = members // members name their zone; all are WAN-side
+				}
+			}
+		}
+	}
+}
+
+func val(e *cfgEntry, k string) []string { return e.attrs[k].vals }
+
+func first(e *cfgEntry, k string) string {
+	if v := e.attrs[k].vals; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func (l *lowerer) loc(line int) devmodel.Loc { return l.t.loc(line) }
+
+var wanName = regexp.MustCompile(`^(wan[0-9]*|virtual-wan-link)$`)
+
+var adminPorts = map[string]struct {
+	proto uint8
+	port  uint16
+}{"https": {devmodel.TCP, 443}, "http": {devmodel.TCP, 80}, "ssh": {devmodel.TCP, 22}, "telnet": {devmodel.TCP, 23},
+	"snmp": {devmodel.UDP, 161}}
+
+func (l *lowerer) interfaces() {
+	for _, e := range l.entries("system interface") {
+		i := &devmodel.Interface{Loc: l.loc(e.line), Name: e.key, Role: first(e, "role"), Parent: first(e, "interface")}
+		if i.Role == "undefined" || i.Role == "dmz" {
+			i.Role = "lan"
+		}
+		if i.Role == "" {
+			i.Role = "lan"
+			if wanName.MatchString(e.key) {
+				i.Role = "wan"
+			}
+		}
+		if v, err := strconv.Atoi(first(e, "vlanid")); err == nil {
+			i.VLAN = uint16(v)
+		}
+		if ip := val(e, "ip"); len(ip) > 0 {
+			if p, ok := ipmask(ip); ok {
+				i.Subnets = append(i.Subnets, p.Masked())
+			}
+		}
+		if a, ok := e.attrs["allowaccess"]; ok {
+			for _, s := range a.vals {
+				if p, ok := adminPorts[s]; ok {
+					i.Admin = append(i.Admin, devmodel.Exposure{Loc: l.loc(a.line), Service: s, Proto: p.proto, Ports: devmodel.Ports{{Lo: p.port, Hi: p.port}}})
+				}
+			}
+		}
+		l.d.Interfaces = append(l.d.Interfaces, i)
+	}
+	for z, members := range l.zones {
+		role := "lan"
+		for _, m := range members {
+			if l.d.IsWAN(m) {
+				role = "wan"
+			}
+		}
+		if z == "virtual-wan-link" {
+			role = "wan"
+		}
+		if l.d.Interface(z) == nil {
+			l.d.Interfaces = append(l.d.Interfaces, &devmodel.Interface{Name: z, Role: role})
+		}
+	}
+}
+
+// ipmask reads `A M` or `A/len`.
+func ipmask(v []string) (netip.Prefix, bool) {
+	if len(v) == 1 {
+		p, err := netip.ParsePrefix(v[0])
+		return p, err == nil
+	}
+	if len(v) < 2 {
+		return netip.Prefix{}, false
+	}
+	a, err1 := netip.ParseAddr(v[0])
+	m, err2 := netip.ParseAddr(v[1])
+	if err1 != nil || err2 != nil || !a.Is4() || !m.Is4() {
+		return netip.Prefix{}, false
+	}
+	b := m.As4()
+	bits := 0
+	n := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	for n&0x80000000 != 0 {
+		bits++
+		n <<= 1
+	}
+	if n != 0 {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, bits), true
+}
+
+func (l *lowerer) helpers() {
+	for _, b := range l.t.find("system settings") {
+		if v, ok := b.settings["default-voip-alg-mode"]; ok {
+			s := devmodel.Setting{Loc: l.loc(v.line), What: "default-voip-alg-mode " + strings.Join(v.vals, " ")}
+			if len(v.vals) > 0 && v.vals[0] == "kernel-helper-based" {
+				l.d.SIPHelperOff = append(l.d.SIPHelperOff, s)
+			} else {
+				l.d.SIPHelpers = append(l.d.SIPHelpers, s)
+			}
+		}
+	}
+	for _, e := range l.entries("system session-helper") {
+		if first(e, "name") == "sip" {
+			l.d.SIPHelpers = append(l.d.SIPHelpers, devmodel.Setting{Loc: l.loc(e.line), Index: e.key,
+				What: "session-helper " + e.key + " (name sip, protocol " + first(e, "protocol") + ", port " + first(e, "port") + ")"})
+		}
+	}
+}
+
+// addrSet resolves address and group names of one family; "all" is the
+// whole family. Unknown names (FQDN, geography, dynamic) leave the set
+// unresolved.
+func (l *lowerer) addrSet(names []string, v6 bool, b *netipx.IPSetBuilder, depth int) (unresolved bool) {
+	addrs, grps := l.addr4, l.grp4
+	if v6 {
+		addrs, grps = l.addr6, l.grp6
+	}
+	for _, n := range names {
+		switch {
+		case n == "all" || n == "any":
+			if v6 {
+				b.AddPrefix(netip.MustParsePrefix("::/0"))
+			} else {
+				b.AddPrefix(netip.MustParsePrefix("0.0.0.0/0"))
+			}
+		case n == "none":
+		case addrs[n] != nil:
+			if !addrEntry(addrs[n], v6, b) {
+				unresolved = true
+			}
+		case grps[n] != nil && depth < 16:
+			g := grps[n]
+			var inner netipx.IPSetBuilder
+			if l.addrSet(val(g, "member"), v6, &inner, depth+1) {
+				unresolved = true
+			}
+			if first(g, "exclude") == "enable" {
+				var ex netipx.IPSetBuilder
+				l.addrSet(val(g, "exclude-member"), v6, &ex, depth+1)
+				exs, _ := ex.IPSet()
+				inner.RemoveSet(exs)
+			}
+			s, _ := inner.IPSet()
+			b.AddSet(s)
+		default:
+			unresolved = true
+		}
+	}
+	return unresolved
+}
+
+func addrEntry(e *cfgEntry, v6 bool, b *netipx.IPSetBuilder) bool {
+	if v6 {
+		if p, err := netip.ParsePrefix(first(e, "ip6")); err == nil {
+			b.AddPrefix(p.Masked())
+			return true
+		}
+		if first(e, "type") == "iprange" {
+			return addRange(first(e, "start-ip"), first(e, "end-ip"), b)
+		}
+		if _, ok := e.attrs["ip6"]; !ok && first(e, "type") == "" {
+			b.AddPrefix(netip.MustParsePrefix("::/0")) // ip6 defaults to ::/0
+			return true
+		}
+		return false
+	}
+	switch first(e, "type") {
+	case "", "ipmask":
+		if _, ok := e.attrs["subnet"]; !ok {
+			b.AddPrefix(netip.MustParsePrefix("0.0.0.0/0")) // subnet defaults to 0.0.0.0 0.0.0.0
+			return true
+		}
+		if p, ok := ipmask(val(e, "subnet")); ok {
+			b.AddPrefix(p.Masked())
+			return true
+		}
+	case "iprange":
+		return addRange(first(e, "start-ip"), first(e, "end-ip"), b)
+	}
+	return false
+}
+
+func addRange(from, to string, b *netipx.IPSetBuilder) bool {
+	x, err1 := netip.ParseAddr(from)
+	y, err2 := netip.ParseAddr(to)
+	if err1 != nil || err2 != nil || y.Less(x) {
+		return false
+	}
+	b.AddRange(netipx.IPRangeFrom(x, y))
+	return true
+}
+
+// addr is a policy's source or destination: the IPv4 names and the IPv6
+// names, each in its family, negated when the policy says so.
+func (l *lowerer) addr(v4, v6 []string, negate bool) devmodel.Addr {
+	var b netipx.IPSetBuilder
+	u1 := l.addrSet(v4, false, &b, 0)
+	u2 := l.addrSet(v6, true, &b, 0)
+	s, _ := b.IPSet()
+	text := strings.Join(append(append([]string(nil), v4...), v6...), " ")
+	if negate {
+		var all netipx.IPSetBuilder
+		all.AddPrefix(netip.MustParsePrefix("0.0.0.0/0"))
+		all.AddPrefix(netip.MustParsePrefix("::/0"))
+		all.RemoveSet(s)
+		s, _ = all.IPSet()
+		text = "not " + text
+	}
+	a := devmodel.Addr{Set: s, Text: text, Unresolved: u1 || u2}
+	if s.Contains(netip.IPv4Unspecified()) && s.Contains(netip.IPv6Unspecified()) && fullSet(s) {
+		a.Any = true
+	}
+	return a
+}
+
+func fullSet(s *netipx.IPSet) bool {
+	rs := s.Ranges()
+	return len(rs) == 2 && rs[0] == netipx.RangeOfPrefix(netip.MustParsePrefix("0.0.0.0/0")) && rs[1] == netipx.RangeOfPrefix(netip.MustParsePrefix("::/0"))
+}
+
+// wellKnown are FortiOS predefined services a backup may reference
+// without defining them (a `show` omits defaults).
+var wellKnown = map[string][]devmodel.Service{
+	"ALL":     nil,
+	"ALL_TCP": {{Proto: devmodel.TCP, DstPorts: devmodel.PortsOf(1, 65535)}},
+	"ALL_UDP": {{Proto: devmodel.UDP, DstPorts: devmodel.PortsOf(1, 65535)}},
+	"SIP":     {{Proto: devmodel.TCP, DstPorts: devmodel.PortsOf(5060, 5060)}, {Proto: devmodel.UDP, DstPorts: devmodel.PortsOf(5060, 5060)}},
+	"HTTP":    {{Proto: devmodel.TCP, DstPorts: devmodel.PortsOf(80, 80)}},
+	"HTTPS":   {{Proto: devmodel.TCP, DstPorts: devmodel.PortsOf(443, 443)}},
+	"SSH":     {{Proto: devmodel.TCP, DstPorts: devmodel.PortsOf(22, 22)}},
+	"TELNET":  {{Proto: devmodel.TCP, DstPorts: devmodel.PortsOf(23, 23)}},
+	"DNS":     {{Proto: devmodel.TCP, DstPorts: devmodel.PortsOf(53, 53)}, {Proto: devmodel.UDP, DstPorts: devmodel.PortsOf(53, 53)}},
+	"NTP":     {{Proto: devmodel.TCP, DstPorts: devmodel.PortsOf(123, 123)}, {Proto: devmodel.UDP, DstPorts: devmodel.PortsOf(123, 123)}},
+	"PING":    {{Proto: 1}},
+}
+
+// services resolves service and group names; nil means every service.
+func (l *lowerer) services(names []string, depth int) (out []devmodel.Service, all bool) {
+	for _, n := range names {
+		if e := l.svc[n]; e != nil {
+			s, a := svcEntry(e)
+			if a {
+				return nil, true
+			}
+			out = append(out, s...)
+			continue
+		}
+		if g := l.svcGrp[n]; g != nil && depth < 16 {
+			s, a := l.services(val(g, "member"), depth+1)
+			if a {
+				return nil, true
+			}
+			out = append(out, s...)
+			continue
+		}
+		if s, ok := wellKnown[n]; ok {
+			if s == nil {
+				return nil, true
+			}
+			out = append(out, s...)
+		}
+		// an unknown service matches nothing
+	}
+	if out == nil {
+		out = []devmodel.Service{}
+	}
+	return out, false
+}
+
+func svcEntry(e *cfgEntry) ([]devmodel.Service, bool) {
+	switch strings.ToUpper(first(e, "protocol")) {
+	case "IP":
+		n, _ := strconv.Atoi(first(e, "protocol-number"))
+		if n == 0 {
+			return nil, true
+		}
+		return []devmodel.Service{{Proto: uint8(n)}}, false
+	case "ALL":
+		return nil, true
+	case "ICMP", "ICMP6":
+		return []devmodel.Service{{Proto: 1}}, false
+	}
+	var out []devmodel.Service
+	for k, proto := range map[string]uint8{"tcp-portrange": devmodel.TCP, "udp-portrange": devmodel.UDP, "sctp-portrange": 132} {
+		for _, r := range val(e, k) {
+			dst, src, _ := strings.Cut(r, ":")
+			s := devmodel.Service{Proto: proto, DstPorts: portRange(dst)}
+			if src != "" {
+				s.SrcPorts = portRange(src)
+			}
+			out = append(out, s)
+		}
+	}
+	return out, false
+}
+
+func portRange(s string) devmodel.Ports {
+	lo, hi, ok := strings.Cut(s, "-")
+	a, err := strconv.Atoi(lo)
+	if err != nil || a < 0 || a > 65535 {
+		return devmodel.Ports{}
+	}
+	b := a
+	if ok {
+		if b, err = strconv.Atoi(hi); err != nil || b < a || b > 65535 {
+			return devmodel.Ports{}
+		}
+	}
+	if a == 0 {
+		a = 1
+	}
+	return devmodel.Ports{{Lo: uint16(a), Hi: uint16(b)}}
+}
+
+func (l *lowerer) intfs(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n == "any" {
+			return nil
+		}
+		out = append(out, n)
+		out = append(out, l.zones[n]...)
+	}
+	return out
+}
+
+func (l *lowerer) forwards() {
+	for _, e := range append(l.entries("firewall vip"), l.entries("firewall vip6")...) {
+		f := &devmodel.Forward{Loc: l.loc(e.line), Ref: "firewall vip " + e.key, Name: e.key, Src: devmodel.AnyAddr()}
+		if t := first(e, "type"); t != "" && t != "static-nat" {
+			l.d.Notef(f.Loc, "vip %s of type %s is not evaluated", e.key, t)
+			continue
+		}
+		if first(e, "status") == "disable" {
+			f.Disabled = true
+		}
+		f.In = l.intfs(val(e, "extintf"))
+		var ext netipx.IPSetBuilder
+		for _, x := range val(e, "extip") {
+			a, b, _ := strings.Cut(x, "-")
+			if b == "" {
+				b = a
+			}
+			addRange(a, b, &ext)
+		}
+		es, _ := ext.IPSet()
+		f.Ext = devmodel.Addr{Self: true, Set: es, Text: strings.Join(val(e, "extip"), " ")}
+		if m := val(e, "mappedip"); len(m) > 0 {
+			a, _, _ := strings.Cut(m[0], "-")
+			f.To, _ = netip.ParseAddr(a)
+		}
+		if sf := val(e, "src-filter"); len(sf) > 0 {
+			var b netipx.IPSetBuilder
+			for _, x := range sf {
+				if p, err := netip.ParsePrefix(x); err == nil {
+					b.AddPrefix(p.Masked())
+				} else if a, c, ok := strings.Cut(x, "-"); ok {
+					addRange(a, c, &b)
+				} else if a, err := netip.ParseAddr(x); err == nil {
+					b.Add(a)
+				}
+			}
+			s, _ := b.IPSet()
+			f.Src = devmodel.Addr{Set: s, Text: strings.Join(sf, " ")}
+		}
+		if first(e, "portforward") == "enable" {
+			switch first(e, "protocol") {
+			case "", "tcp":
+				f.Proto = devmodel.TCP
+			case "udp":
+				f.Proto = devmodel.UDP
+			case "sctp":
+				f.Proto = 132
+			case "icmp":
+				f.Proto = 1
+			}
+			f.Ports = portRange(first(e, "extport"))
+			if mp := portRange(first(e, "mappedport")); len(mp) > 0 {
+				f.ToPort = mp[0].Lo
+			}
+		}
+		l.d.Forwards = append(l.d.Forwards, f)
+	}
+}
+
+// dstForwards splits a policy's destination names into VIPs (expanded
+// through VIP groups) and plain addresses.
+func (l *lowerer) dstForwards(names []string) (vips, plain []string) {
+	for _, n := range names {
+		switch {
+		case l.vips[n]:
+			vips = append(vips, n)
+		case l.vipGrp[n] != nil:
+			vips = append(vips, l.vipGrp[n]...)
+		default:
+			plain = append(plain, n)
+		}
+	}
+	return vips, plain
+}
+
+func (l *lowerer) policies() {
+	for _, path := range []string{"firewall policy", "firewall policy6"} {
+		v6only := path == "firewall policy6"
+		for _, e := range l.entries(path) {
+			r := &devmodel.Rule{Loc: l.loc(e.line), Ref: path + " " + e.key, Name: first(e, "name"), Hook: devmodel.HookForward, Quick: true}
+			if r.Name == "" {
+				r.Name = first(e, "comments")
+			}
+			r.Disabled = first(e, "status") == "disable"
+			r.In = l.intfs(val(e, "srcintf"))
+			r.Out = l.intfs(val(e, "dstintf"))
+			src4, dst4 := val(e, "srcaddr"), val(e, "dstaddr")
+			src6, dst6 := val(e, "srcaddr6"), val(e, "dstaddr6")
+			if v6only {
+				src4, dst4, src6, dst6 = nil, nil, src4, dst4
+			}
+			v4, p4 := l.dstForwards(dst4)
+			v6, p6 := l.dstForwards(dst6)
+			r.DstForwards = append(v4, v6...)
+			r.Src = l.addr(src4, src6, first(e, "srcaddr-negate") == "enable")
+			r.Dst = l.addr(p4, p6, first(e, "dstaddr-negate") == "enable")
+			switch first(e, "action") {
+			case "accept", "ipsec":
+				r.Action = devmodel.Accept
+			default:
+				r.Action = devmodel.Drop // FortiOS's default action is deny
+			}
+			r.MatchForwarded = r.Action == devmodel.Drop && first(e, "match-vip") == "enable"
+			svc, all := l.services(val(e, "service"), 0)
+			if !all {
+				r.Services = svc
+			}
+			if first(e, "service-negate") == "enable" {
+				l.d.Notef(r.Loc, "%s negates its services; it is not evaluated", r.Ref)
+				r.Disabled = true
+			}
+			if first(e, "internet-service") == "enable" || first(e, "internet-service-src") == "enable" {
+				l.d.Notef(r.Loc, "%s matches Internet Service Database entries; they are not resolved", r.Ref)
+				r.Dst.Unresolved = true
+			}
+			l.d.Rules = append(l.d.Rules, r)
+		}
+	}
+	for _, path := range []string{"firewall local-in-policy", "firewall local-in-policy6"} {
+		for _, e := range l.entries(path) {
+			r := &devmodel.Rule{Loc: l.loc(e.line), Ref: path + " " + e.key, Name: first(e, "comments"), Hook: devmodel.HookLocal, Quick: true}
+			r.Disabled = first(e, "status") == "disable"
+			r.In = l.intfs(val(e, "intf"))
+			if path == "firewall local-in-policy6" {
+				r.Src = l.addr(nil, val(e, "srcaddr"), first(e, "srcaddr-negate") == "enable")
+				r.Dst = l.addr(nil, val(e, "dstaddr"), false)
+			} else {
+				r.Src = l.addr(val(e, "srcaddr"), val(e, "srcaddr6"), first(e, "srcaddr-negate") == "enable")
+				r.Dst = l.addr(val(e, "dstaddr"), val(e, "dstaddr6"), false)
+			}
+			r.Dst.Self = r.Dst.Set != nil && len(r.Dst.Set.Ranges()) > 0 // the FortiGate's own addresses are in "all"
+			if first(e, "action") == "accept" {
+				r.Action = devmodel.Accept
+			} else {
+				r.Action = devmodel.Drop
+			}
+			svc, all := l.services(val(e, "service"), 0)
+			if !all {
+				r.Services = svc
+			}
+			l.d.Rules = append(l.d.Rules, r)
+		}
+	}
+}
+
+// limits are the DoS policies: per-source session limits on an interface.
+func (l *lowerer) limits() {
+	for _, path := range []string{"firewall DoS-policy", "firewall DoS-policy6"} {
+		for _, e := range l.entries(path) {
+			if first(e, "status") == "disable" {
+				continue
+			}
+			on := false
+			for _, s := range e.subs {
+				if s.path != "anomaly" {
+					continue
+				}
+				for _, a := range s.entries {
+					if strings.HasSuffix(a.key, "_src_session") && first(a, "status") == "enable" && first(a, "action") == "block" {
+						on = true
+					}
+				}
+			}
+			if !on {
+				continue
+			}
+			lim := &devmodel.Limit{Loc: l.loc(e.line), Ref: path + " " + e.key, In: l.intfs(val(e, "interface"))}
+			svc, all := l.services(val(e, "service"), 0)
+			if !all {
+				lim.Services = svc
+			}
+			l.d.Limits = append(l.d.Limits, lim)
+		}
+	}
+}

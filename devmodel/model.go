@@ -1,0 +1,387 @@
+// Package devmodel is the target-neutral packet-filter model that voicewall
+// audit reads a device's configuration into: ordered filter rules over
+// interfaces, addresses, protocols and ports, destination NAT (port
+// forwards, VIPs), the SIP helpers and the management exposure the device
+// has, each element carrying the CONFIG:line it was read from. The vendor
+// readers (backends/<target>/device.go) lower into it; package audit finds
+// dangers in it and evaluates packets on it.
+package devmodel
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"go4.org/netipx"
+)
+
+// Loc is where an element was read: CONFIG:line.
+type Loc struct {
+	File string
+	Line int
+}
+
+func (l Loc) String() string {
+	if l.Line == 0 {
+		return l.File
+	}
+	return l.File + ":" + strconv.Itoa(l.Line)
+}
+
+// Addr is a set of addresses a rule or forward matches. Any matches every
+// address; otherwise Set (never nil once resolved). Text is how the config
+// named it, for messages.
+type Addr struct {
+	Any  bool
+	Self bool // the device's own addresses (pf "This firewall", wanip)
+	Set  *netipx.IPSet
+	Text string
+	// Unresolved is set when the config names something the reader could not
+	// resolve (an FQDN, geography, an alias of an unknown kind): the rule is
+	// kept but matches no probe address, and findings treat it as narrow.
+	Unresolved bool
+}
+
+// AnyAddr matches every address.
+func AnyAddr() Addr { return Addr{Any: true, Text: "any"} }
+
+// Contains reports whether a is in the set.
+// The invalid address stands for the device itself.
+func (x Addr) Contains(a netip.Addr) bool {
+	if x.Any {
+		return true
+	}
+	if !a.IsValid() {
+		return x.Self
+	}
+	return x.Set != nil && x.Set.Contains(a.Unmap())
+}
+
+// Ports is a list of port ranges; nil matches every port.
+type Ports []PortRange
+
+// PortRange is an inclusive port range.
+type PortRange struct{ Lo, Hi uint16 }
+
+func (r PortRange) String() string {
+	if r.Lo == r.Hi {
+		return strconv.Itoa(int(r.Lo))
+	}
+	return strconv.Itoa(int(r.Lo)) + "-" + strconv.Itoa(int(r.Hi))
+}
+
+// Contains reports whether p is in the list (nil: every port).
+func (ps Ports) Contains(p uint16) bool {
+	if ps == nil {
+		return true
+	}
+	for _, r := range ps {
+		if p >= r.Lo && p <= r.Hi {
+			return true
+		}
+	}
+	return false
+}
+
+// Overlaps reports whether any port of r is in the list.
+func (ps Ports) Overlaps(r PortRange) bool {
+	if ps == nil {
+		return true
+	}
+	for _, x := range ps {
+		if x.Lo <= r.Hi && r.Lo <= x.Hi {
+			return true
+		}
+	}
+	return false
+}
+
+// Widest is the size of the widest range (65536 for any).
+func (ps Ports) Widest() int {
+	if ps == nil {
+		return 65536
+	}
+	w := 0
+	for _, r := range ps {
+		w = max(w, int(r.Hi)-int(r.Lo)+1)
+	}
+	return w
+}
+
+func (ps Ports) String() string {
+	if ps == nil {
+		return "any"
+	}
+	s := make([]string, len(ps))
+	for i, r := range ps {
+		s[i] = r.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// Service is one protocol with its ports. Proto 0 is every protocol (ports
+// then do not apply).
+type Service struct {
+	Proto    uint8
+	SrcPorts Ports
+	DstPorts Ports
+}
+
+// Protocol numbers.
+const (
+	TCP uint8 = 6
+	UDP uint8 = 17
+)
+
+// ProtoName names a protocol number.
+func ProtoName(p uint8) string {
+	switch p {
+	case 0:
+		return "any"
+	case TCP:
+		return "tcp"
+	case UDP:
+		return "udp"
+	case 1:
+		return "icmp"
+	}
+	return strconv.Itoa(int(p))
+}
+
+// Action of a rule.
+type Action int
+
+const (
+	Accept Action = iota
+	Drop
+	// Tag marks the packet (pfSense match rules) and goes on.
+	Tag
+)
+
+func (a Action) String() string {
+	switch a {
+	case Accept:
+		return "accept"
+	case Drop:
+		return "drop"
+	}
+	return "tag"
+}
+
+// Hook says which packets a rule sees: forwarded through the device, or
+// addressed to the device itself (FortiOS local-in, Vigor WAN->router).
+type Hook int
+
+const (
+	HookForward Hook = 1 << iota
+	HookLocal
+	HookBoth = HookForward | HookLocal
+)
+
+// Dir is the direction a rule applies in on its interface (pf floating rules).
+type Dir int
+
+const (
+	DirIn Dir = iota
+	DirOut
+	DirAny
+)
+
+// Rule is one filter rule, in the order the device evaluates them.
+type Rule struct {
+	Loc  Loc
+	Ref  string // how the device names it: "firewall policy 12", "ipf rule 2 3"
+	Name string // its name or comment, for people
+	Hook Hook
+	// In and Out are the interfaces a rule applies to (nil: any). Out
+	// applies to forwarded packets only.
+	In, Out []string
+	// InRole and OutRole restrict by interface role ("wan", "lan": any
+	// interface not in the WAN role); "" any. DrayTek directions use them.
+	InRole, OutRole string
+	Dir             Dir // which side of the device the rule checks (In matches the arrival interface)
+	Src, Dst        Addr
+	// DstForwards names the forwards (VIPs) a rule's destination is: it
+	// matches packets those forwards rewrote (FortiOS dstaddr VIP).
+	DstForwards []string
+	// MatchForwarded: a rule with any destination also matches packets a
+	// forward rewrote (FortiOS match-vip on deny policies; pf filters after rdr).
+	MatchForwarded bool
+	Services       []Service // nil: every service
+	Action         Action
+	Quick          bool   // a match ends the evaluation (false: the last match wins, pf)
+	SetTag, Tagged string // pf tags
+	NotTagged      bool
+	RateLimited    bool // the rule carries a per-source rate limit
+	Family         int  // 0 both, 4 or 6 only
+	Disabled       bool
+}
+
+// Forward is a destination NAT: a port forward, VIP or open port.
+type Forward struct {
+	Loc  Loc
+	Ref  string
+	Name string
+	In   []string // interfaces it listens on (nil: any WAN)
+	Src  Addr     // source restriction (Any: none)
+	Ext  Addr     // external address (Any: the device's own WAN address)
+	// Proto 0: every protocol; Ports nil: every port.
+	Proto    uint8
+	Ports    Ports
+	To       netip.Addr
+	ToPort   uint16 // first mapped port; 0: unchanged
+	NoRules  bool   // the forward passes without the filter (pfSense rdr pass)
+	Disabled bool
+}
+
+// Maps reports whether the forward rewrites the given packet's destination.
+func (f *Forward) Maps(inIf string, src netip.Addr, dst netip.Addr, proto uint8, port uint16) bool {
+	if f.Disabled || len(f.In) > 0 && !has(f.In, inIf) {
+		return false
+	}
+	if !f.Src.Contains(src) {
+		return false
+	}
+	if f.Ext.Any {
+		if dst.IsValid() {
+			return false // only what is addressed to the device's own address
+		}
+	} else if !dst.IsValid() || !f.Ext.Contains(dst) {
+		return false
+	}
+	if f.Proto != 0 && f.Proto != proto {
+		return false
+	}
+	return f.Ports.Contains(port)
+}
+
+// Interface is one interface of the device.
+type Interface struct {
+	Loc    Loc
+	Name   string // as rules name it
+	Device string // the OS device (pfSense em0, igb1.20), if known
+	Role   string // "wan", "lan" or ""
+	Parent string // the parent interface of a VLAN
+	VLAN   uint16
+	// Subnets: the networks configured on it (when the config says).
+	Subnets []netip.Prefix
+	// Admin: management services the device answers on this interface.
+	Admin []Exposure
+}
+
+// Exposure is a management service a device offers to an interface.
+type Exposure struct {
+	Loc     Loc
+	Service string // https, http, ssh, telnet, snmp
+	Ports   Ports
+	Proto   uint8
+}
+
+// Setting is a device setting audit reports on, with the line saying it.
+type Setting struct {
+	Loc   Loc
+	What  string // e.g. "default-voip-alg-mode proxy-based"
+	Index string // the table index, when it has one (FortiOS session-helper N)
+}
+
+// OutboundNAT is the device's source NAT mode and rules.
+type OutboundNAT struct {
+	Loc  Loc
+	Mode string // pfSense: automatic, hybrid, advanced, disabled
+	// StaticPort: sources whose source ports the NAT keeps.
+	StaticPort []Addr
+}
+
+// Device is a whole device configuration, lowered.
+type Device struct {
+	File       string
+	Target     string
+	Interfaces []*Interface
+	Rules      []*Rule
+	Forwards   []*Forward
+	SIPHelpers []Setting // a SIP ALG or session helper that is on
+	// SIPHelperOff: lines that turn a helper off (for reporting what the
+	// config does say).
+	SIPHelperOff []Setting
+	OutboundNAT  *OutboundNAT
+	Limits       []*Limit
+	// DefaultForward and DefaultLocal are the verdicts when no rule matches.
+	DefaultForward, DefaultLocal Action
+	// Notes: what the reader skipped or could not resolve, located.
+	Notes []Note
+}
+
+// Note is something the reader skipped or approximated.
+type Note struct {
+	Loc  Loc
+	Text string
+}
+
+// Interface looks an interface up by name.
+func (d *Device) Interface(name string) *Interface {
+	for _, i := range d.Interfaces {
+		if i.Name == name {
+			return i
+		}
+	}
+	return nil
+}
+
+// WANs are the interfaces in the WAN role.
+func (d *Device) WANs() []string {
+	var out []string
+	for _, i := range d.Interfaces {
+		if i.Role == "wan" {
+			out = append(out, i.Name)
+		}
+	}
+	return out
+}
+
+// IsWAN reports whether the interface is in the WAN role.
+func (d *Device) IsWAN(name string) bool {
+	i := d.Interface(name)
+	return i != nil && i.Role == "wan"
+}
+
+func has(list []string, s string) bool {
+	for _, x := range list {
+		if x == s || x == "any" {
+			return true
+		}
+	}
+	return false
+}
+
+// Notef records a note.
+func (d *Device) Notef(l Loc, f string, a ...any) {
+	d.Notes = append(d.Notes, Note{l, fmt.Sprintf(f, a...)})
+}
+
+// Limit is a per-source rate or session limit on an interface's traffic.
+type Limit struct {
+	Loc      Loc
+	Ref      string
+	In       []string  // nil: every interface
+	Services []Service // nil: every service
+}
+
+// Covers reports whether the limit applies to a service on the interface.
+func (l *Limit) Covers(inIf string, proto uint8, port uint16) bool {
+	if len(l.In) > 0 && !has(l.In, inIf) {
+		return false
+	}
+	if l.Services == nil {
+		return true
+	}
+	for _, s := range l.Services {
+		if s.Proto == 0 || s.Proto == proto && s.DstPorts.Contains(port) {
+			return true
+		}
+	}
+	return false
+}
+
+// PortsOf is one port range.
+func PortsOf(lo, hi uint16) Ports { return Ports{{Lo: lo, Hi: hi}} }

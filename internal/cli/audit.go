@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/voicewall/voicewall/audit"
+	"github.com/voicewall/voicewall/lang"
+)
+
+func init() { extraCommands = append(extraCommands, (*env).auditCmd) }
+
+func (e *env) auditCmd() *cobra.Command {
+	var target, policy, format string
+	c := &cobra.Command{
+		Use:   "audit --target fortigate|pfsense|draytek CONFIG",
+		Short: "Read a device's own configuration and report VoIP dangers (and, with --policy, drift): exit 0 clean, 2 findings, 1 error",
+		Example: `  voicewall audit --target fortigate backup.conf
+  voicewall audit --target pfsense config.xml --policy examples/asterisk-udp-trunk
+  voicewall audit --target draytek vigor.txt --format sarif > audit.sarif`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !contains(audit.Targets, target) {
+				return fmt.Errorf("--target %q: audit reads %s", target, strings.Join(audit.Targets, ", "))
+			}
+			if format != "text" && format != "json" && format != "sarif" {
+				return fmt.Errorf("unknown --format %q: use text, json or sarif", format)
+			}
+			o := audit.Options{Target: target}
+			if policy != "" {
+				l := lang.LoadFull(policy)
+				if l.Diags.HasErrors() {
+					e.printDiags(l)
+					return fmt.Errorf("--policy %s is invalid; fix it first (voicewall validate %s)", policy, policy)
+				}
+				o.Policy = l.Policy
+			}
+			r, err := audit.Audit(args[0], o)
+			if err != nil {
+				return err
+			}
+			switch format {
+			case "json":
+				err = r.WriteJSON(e.stdout)
+			case "sarif":
+				err = r.WriteSARIF(e.stdout, Version)
+			default:
+				err = r.WriteText(e.stdout)
+			}
+			if err != nil {
+				return err
+			}
+			if r.Failed() {
+				return exitError{2}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&target, "target", "", "the device's kind: fortigate, pfsense or draytek")
+	c.Flags().StringVar(&policy, "policy", "", "a voicewall policy (file or directory) the device must implement")
+	c.Flags().StringVar(&format, "format", "text", "output format: text, json or sarif")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
