@@ -7,6 +7,7 @@ import (
 
 	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
+	"go4.org/netipx"
 )
 
 // Stable finding IDs of voicewall audit (docs/rules.md); never renumber.
@@ -423,12 +424,14 @@ func (c *checker) shadowed() {
 			if !overlapIf(a.In, r.In) || !overlapIf(a.Out, r.Out) || a.InRole != "" && r.InRole != "" && a.InRole != r.InRole {
 				continue
 			}
-			if !svcOverlap(a.Services, r.Services) {
+			// broader: the accept takes all of the drop's destinations and
+			// services (a provider's accept before a catch-all drop is narrower)
+			if !svcCovers(a.Services, r.Services) {
 				continue
 			}
-			dst := a.Dst.Any || r.Dst.Any || a.Dst.Set != nil && r.Dst.Set != nil && a.Dst.Set.Overlaps(r.Dst.Set)
+			dst := a.Dst.Any || a.Dst.Set != nil && r.Dst.Set != nil && !r.Dst.Any && setCovers(a.Dst.Set, r.Dst.Set)
 			if len(a.DstForwards) > 0 && r.MatchForwarded {
-				dst = true
+				dst = true // a VIP accept takes forwarded traffic before the match-vip drop
 			}
 			if !dst {
 				continue
@@ -459,27 +462,48 @@ func overlapIf(a, b []string) bool {
 	return false
 }
 
-func svcOverlap(a, b []devmodel.Service) bool {
-	if a == nil || b == nil {
+// svcCovers reports whether services a take every port of services b.
+func svcCovers(a, b []devmodel.Service) bool {
+	if a == nil {
 		return true
 	}
-	for _, x := range a {
-		for _, y := range b {
-			if x.Proto == 0 || y.Proto == 0 {
-				return true
-			}
-			if x.Proto != y.Proto {
-				continue
-			}
-			if x.DstPorts == nil || y.DstPorts == nil {
-				return true
-			}
-			for _, r := range y.DstPorts {
-				if x.DstPorts.Overlaps(r) {
-					return true
-				}
+	if b == nil {
+		return false
+	}
+	for _, y := range b {
+		ok := false
+		for _, x := range a {
+			if x.Proto == 0 || x.Proto == y.Proto && x.SrcPorts == nil && (x.DstPorts == nil || y.DstPorts != nil && covered(x.DstPorts, y.DstPorts)) {
+				ok = true
 			}
 		}
+		if !ok {
+			return false
+		}
 	}
-	return false
+	return true
+}
+
+func covered(a, b devmodel.Ports) bool {
+	for _, r := range b {
+		in := false
+		for _, x := range a {
+			if x.Lo <= r.Lo && x.Hi >= r.Hi {
+				in = true
+			}
+		}
+		if !in {
+			return false
+		}
+	}
+	return true
+}
+
+func setCovers(a, b *netipx.IPSet) bool {
+	for _, r := range b.Ranges() {
+		if !a.ContainsRange(r) {
+			return false
+		}
+	}
+	return true
 }
