@@ -73,153 +73,60 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	if err != nil {
 		return err
 	}
+	req := live.ApplyRequest{SSHConnection: os.Getenv("SSH_CONNECTION"), Force: force, ConfirmTimeout: confirmTimeout}
 	if saved != nil {
 		if netns != "" && netns != saved.Netns {
 			return fmt.Errorf("the plan %s was made for network namespace %q, not %q", path, saved.Netns, netns)
 		}
+		req.Saved = &live.SavedPlan{File: path, Policy: saved.Policy, Netns: saved.Netns, NetnsID: saved.NetnsID, GenID: saved.GenID, Digest: saved.Digest}
 		netns, path = saved.Netns, saved.Policy
-	}
-	if confirmTimeout < 0 {
-		return errors.New("--confirm-timeout must be positive")
 	}
 	// Taken before the policy is loaded: a verified apply records it for
 	// the no-op fast path only if no input changed in between.
-	snap := snapshotInputs(path, true)
-	// The fast path: an unchanged apply sends nothing. Not for saved plans
-	// (they check their own digest) nor under SSH (the lockout check
-	// evaluates the whole policy, blocklists included).
-	if _, _, _, ssh := live.ParseSSHConnection(os.Getenv("SSH_CONNECTION")); saved == nil && !ssh {
-		if lp := e.fastPlan(path, netns, snap); lp != nil {
-			defer lp.close()
-			e.printPlan(lp, true)
+	op := &live.Operation{Path: path, Netns: netns, Inputs: snapshotInputs(path, true)}
+	in := bufio.NewReader(e.stdin) // shared by the prompt and the confirm wait
+	a, err := op.Apply(req, live.ApplyHooks{
+		Show: func(lp *live.Session) { e.printPlan(lp, true) },
+		Approve: func(lp *live.Session) error {
+			if saved != nil || autoApprove {
+				return nil
+			}
+			if !stdinIsTerminal(e.stdin) {
+				return errors.New("apply needs approval: run it on a terminal and answer yes, or pass --auto-approve")
+			}
+			fmt.Fprintf(e.stdout, "\nDo you want to perform these actions in %s?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", lp.Target)
+			line, _ := in.ReadString('\n')
+			if strings.TrimSpace(line) != "yes" {
+				fmt.Fprintln(e.stdout, "\nApply cancelled.")
+				return exitError{1}
+			}
 			return nil
-		}
+		},
+		Warn:    func(s string) { fmt.Fprintln(e.stderr, s) },
+		Created: func(n string) { fmt.Fprintf(e.stdout, "Created VLAN link %s.\n", n) },
+	})
+	if a != nil {
+		defer a.Session.Close()
+		countFast(a.Session)
 	}
-	lp, err := e.preparePlan(path, netns, live.ReadOptions{})
-	defer lp.close()
 	if err != nil {
-		return err
+		return e.planErr(err)
 	}
-	t, p := lp.target, lp.plan
-	if pd := lp.pending; pd != nil {
-		if !pd.HelperAlive() {
-			return fmt.Errorf("an earlier apply on %s was never confirmed, and its rollback helper (pid %d) is gone: run `voicewall confirm%s` to keep the current table, or `voicewall rollback --state %s` to restore the one before it",
-				t, pd.HelperPID, netnsFlag(t.Name), pd.File)
-		}
-		return fmt.Errorf("an earlier apply on %s is waiting for confirmation until %s: run `voicewall confirm%s` to keep it, or wait for the rollback, then apply again",
-			t, pd.Deadline.Format("15:04:05"), netnsFlag(t.Name))
-	}
-	if saved != nil {
-		if saved.NetnsID != t.ID() {
-			return fmt.Errorf("the plan %s was made for another network namespace (the one named %q was replaced since): plan again", path, saved.Netns)
-		}
-		if d := live.Digest(lp.desired); d != saved.Digest {
-			return fmt.Errorf("the policy %s no longer compiles to the table the saved plan was made for: plan again", saved.Policy)
-		}
-		if p.GenID != saved.GenID {
-			return &live.StaleError{Planned: saved.GenID, Now: p.GenID}
-		}
-	}
-	if l := live.CheckLockout(t, lp.loaded.Policy, os.Getenv("SSH_CONNECTION")); l != nil {
-		if !force {
-			return fmt.Errorf("refusing to apply: %v\n  fix the policy, or pass --force if you have another way in", l)
-		}
-		fmt.Fprintf(e.stderr, "Warning: %v (applying anyway: --force)\n", l)
-	}
-	e.printPlan(lp, true)
-	if !lp.changes() {
-		// The consistent read at p.GenID matched the policy: the next
-		// plan may take the fast path (if nothing commits first).
-		live.RecordInputs(t, p.GenID, lp.desired, lp.loaded.Policy, snap)
+	res := a.Result
+	if res == nil {
 		return nil
 	}
-
-	in := bufio.NewReader(e.stdin) // shared by the prompt and the confirm wait
-	if saved == nil && !autoApprove {
-		if !stdinIsTerminal(e.stdin) {
-			return errors.New("apply needs approval: run it on a terminal and answer yes, or pass --auto-approve")
-		}
-		fmt.Fprintf(e.stdout, "\nDo you want to perform these actions in %s?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", t)
-		line, _ := in.ReadString('\n')
-		if strings.TrimSpace(line) != "yes" {
-			fmt.Fprintln(e.stdout, "\nApply cancelled.")
-			return exitError{1}
-		}
-	}
-
-	var pend *live.Pending
-	if confirmTimeout > 0 {
-		// The helper is armed before anything changes, with a deadline
-		// far enough out for the apply itself; it is moved to now+D once
-		// the apply is done.
-		pend, err = live.SaveRollback(t, p.State, time.Now().Add(confirmTimeout+2*time.Minute))
-		if err != nil {
-			return err
-		}
-		pid, err := startRollbackHelper(pend.File)
-		if err != nil {
-			pend.Confirm()
-			return fmt.Errorf("starting the rollback helper: %w", err)
-		}
-		pend.HelperPID = pid
-		if err := pend.Update(); err != nil {
-			return err
-		}
-	}
-	cancel := func() {
-		if pend != nil {
-			pend.Confirm()
-		}
-	}
-
-	made, err := live.CreateVLANs(t, lp.links)
-	if errors.Is(err, live.ErrNoVLANSupport) {
-		// Refusing the whole apply would leave the WAN unguarded. The voice
-		// VLAN rules match their links by name and take effect once the
-		// links exist.
-		fmt.Fprintf(e.stderr, "Warning: %v.\n  The table is applied anyway: its voice VLAN rules match the links by name and take\n  effect once they exist (load the 8021q module and run apply again, or create them yourself).\n", err)
-		err = nil
-	}
-	if err != nil {
-		_ = live.DeleteLinks(t, made)
-		cancel()
-		return err
-	}
-	for _, n := range made {
-		fmt.Fprintf(e.stdout, "Created VLAN link %s.\n", n)
-	}
-	res, err := live.Apply(t, p, live.ApplyOptions{Verify: true})
-	if err != nil {
-		if !res.Sent {
-			_ = live.DeleteLinks(t, made)
-			cancel()
-		}
-		return err
-	}
-	if res.Unknown != "" {
-		fmt.Fprintf(e.stderr, "Note: %s\n", res.Unknown)
-	}
-	if res.Verified || !res.Sent {
-		// Verified (or nothing to send: the table already matched at
-		// res.GenID): record the inputs for the no-op fast path.
-		live.RecordInputs(t, res.GenID, lp.desired, lp.loaded.Policy, snap)
-	}
-	add, change, remove := p.Counts()
+	add, change, remove := a.Session.Plan.Counts()
 	if res.Sent {
 		fmt.Fprintf(e.stdout, "\nApply complete! Resources: %d added, %d changed, %d removed. (one batch: %d messages, %d set elements, %d bytes; kernel %v; generation now %d)\n",
 			add, change, remove, res.Stats.Messages, res.Stats.Elements, res.Stats.Bytes, res.Stats.Kernel.Round(time.Millisecond), res.GenID)
 	} else {
 		fmt.Fprintln(e.stdout, "\nApply complete! The table was already as planned; nothing was sent.")
 	}
-	if pend == nil {
+	if a.Pending == nil {
 		return nil
 	}
-	pend.Applied = res.GenID
-	pend.Deadline = time.Now().Add(confirmTimeout)
-	if err := pend.Update(); err != nil {
-		return err
-	}
-	return e.awaitConfirm(in, pend, t, confirmTimeout)
+	return e.awaitConfirm(in, a.Pending, a.Session.Target, confirmTimeout)
 }
 
 // awaitConfirm waits for "confirm" on a terminal; without one it leaves the

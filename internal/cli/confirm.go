@@ -25,27 +25,9 @@ back).`,
   voicewall confirm --netns gw`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := live.Open(netns)
+			t, err := live.Confirm(netns)
 			if err != nil {
 				return err
-			}
-			defer t.Close()
-			p, err := live.LoadPending(t)
-			if err != nil {
-				return err
-			}
-			if p == nil {
-				if r, err := live.ReadResult(live.PendingPath(t)); err == nil {
-					return fmt.Errorf("nothing to confirm in %s: the apply was not confirmed in time (%s at %s)", t, r.Message, r.At.Format("15:04:05"))
-				}
-				return fmt.Errorf("nothing to confirm in %s: no apply is waiting for confirmation", t)
-			}
-			ok, err := p.Confirm()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("too late: the rollback of %s already ran", t)
 			}
 			fmt.Fprintf(e.stdout, "Confirmed: the configuration applied to %s stays.\n", t)
 			return nil

@@ -28,9 +28,9 @@ const planMagic = "1"
 var errNotPlan = errors.New("not a voicewall plan file")
 
 func savePlanFile(path string, lp *livePlan) error {
-	add, change, remove := lp.plan.Counts()
-	pf := planFile{Magic: planMagic, Policy: absPath(lp.path), Netns: lp.target.Name, NetnsID: lp.target.ID(),
-		GenID: lp.plan.GenID, Digest: lp.digest(), Created: time.Now().UTC().Truncate(time.Second),
+	add, change, remove := lp.Plan.Counts()
+	pf := planFile{Magic: planMagic, Policy: absPath(lp.Path), Netns: lp.Target.Name, NetnsID: lp.Target.ID(),
+		GenID: lp.Plan.GenID, Digest: lp.Digest(), Created: time.Now().UTC().Truncate(time.Second),
 		Summary: fmt.Sprintf("%d to add, %d to change, %d to remove", add, change, remove)}
 	b, err := json.MarshalIndent(pf, "", "  ")
 	if err != nil {

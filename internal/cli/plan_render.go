@@ -196,20 +196,20 @@ func groupPos(label string) pos {
 // "will" instead of "would".
 func (e *env) printPlan(lp *livePlan, applying bool) {
 	w := e.stdout
-	p := lp.plan
-	fmt.Fprintf(w, "voicewall plan: %s → table inet voicewall in %s (ruleset generation %d)\n", lp.path, lp.target, p.GenID)
+	p := lp.Plan
+	fmt.Fprintf(w, "voicewall plan: %s → table inet voicewall in %s (ruleset generation %d)\n", lp.Path, lp.Target, p.GenID)
 	if p.State.CacheHit {
 		fmt.Fprintln(w, "  (set contents from voicewall's cache: nothing committed since voicewall's last apply)")
 	}
-	printLinks(w, lp.links)
-	for _, x := range lp.warnings {
+	printLinks(w, lp.Links)
+	for _, x := range lp.Warnings {
 		fmt.Fprintf(w, "\nWarning: %s\n", x)
 	}
-	if lp.pending != nil {
+	if lp.Pending != nil {
 		fmt.Fprintf(w, "\nWarning: an earlier apply is waiting for confirmation until %s; run `voicewall confirm%s` to keep it, or it is rolled back\n",
-			lp.pending.Deadline.Format("15:04:05"), netnsFlag(lp.target.Name))
+			lp.Pending.Deadline.Format("15:04:05"), netnsFlag(lp.Target.Name))
 	}
-	if !lp.changes() {
+	if !lp.Changes() {
 		fmt.Fprintln(w, "\nNo changes. The kernel's table inet voicewall matches the policy.")
 		return
 	}
@@ -276,12 +276,7 @@ func printLinks(w io.Writer, ls []live.Link) {
 	}
 }
 
-func netnsFlag(n string) string {
-	if n == "" {
-		return ""
-	}
-	return " --netns " + n
-}
+func netnsFlag(n string) string { return live.NetnsFlag(n) }
 
 // JSON form of a plan.
 type jsonPlan struct {
@@ -335,15 +330,15 @@ func splitLabel(label string) (block, source string) {
 func ptr(n int) *int { return &n }
 
 func planJSON(lp *livePlan) jsonPlan {
-	p := lp.plan
+	p := lp.Plan
 	add, change, remove := p.Counts()
-	j := jsonPlan{FormatVersion: "1", Policy: lp.path, Netns: lp.target.Name, GenID: p.GenID, Digest: lp.digest(),
-		Changes: lp.changes(), Create: p.Create, Recreate: p.Recreate, CacheHit: p.State.CacheHit,
-		Summary: map[string]int{"add": add, "change": change, "remove": remove}, Links: []jsonLink{}, Warnings: lp.warnings, Resources: []jsonChange{}}
+	j := jsonPlan{FormatVersion: "1", Policy: lp.Path, Netns: lp.Target.Name, GenID: p.GenID, Digest: lp.Digest(),
+		Changes: lp.Changes(), Create: p.Create, Recreate: p.Recreate, CacheHit: p.State.CacheHit,
+		Summary: map[string]int{"add": add, "change": change, "remove": remove}, Links: []jsonLink{}, Warnings: lp.Warnings, Resources: []jsonChange{}}
 	if j.Warnings == nil {
 		j.Warnings = []string{}
 	}
-	for _, l := range lp.links {
+	for _, l := range lp.Links {
 		j.Links = append(j.Links, jsonLink{Name: l.Name, Zone: l.Zone, Kind: l.Kind, Create: l.Create, Note: l.Note})
 	}
 	for _, s := range p.Sets {

@@ -103,7 +103,7 @@ func agreeExample(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer tg.Close()
-	ls, err := CheckLinks(tg, p)
+	ls, err := CheckLinks(tg, LinkSpecOf(p))
 	if err != nil {
 		t.Fatal(err)
 	}

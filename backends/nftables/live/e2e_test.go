@@ -195,7 +195,7 @@ func TestE2EVoiceVLAN(t *testing.T) {
 	if d.HasErrors() {
 		t.Fatal(d)
 	}
-	ls, err := CheckLinks(tg, pol)
+	ls, err := CheckLinks(tg, LinkSpecOf(pol))
 	if err != nil || LinkProblems(ls) != nil {
 		t.Fatalf("links: %v %v", err, LinkProblems(ls))
 	}

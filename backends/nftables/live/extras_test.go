@@ -49,7 +49,7 @@ func TestLinksAndLockout(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	ls, err := CheckLinks(tg, p)
+	ls, err := CheckLinks(tg, LinkSpecOf(p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestLinksAndLockout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ls, _ = CheckLinks(tg, p)
+	ls, _ = CheckLinks(tg, LinkSpecOf(p))
 	if err := LinkProblems(ls); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestLinksAndLockout(t *testing.T) {
 		if _, err := ns.Run("ip", "link", "add", "eth1.20", "link", "eth1", "type", "macvlan", "mode", "bridge"); err != nil {
 			t.Fatal(err)
 		}
-		ls, _ = CheckLinks(tg, p)
+		ls, _ = CheckLinks(tg, LinkSpecOf(p))
 		if err := LinkProblems(ls); err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestLinksAndLockout(t *testing.T) {
 		t.Fatal(err)
 	default:
 		t.Logf("created %v", made)
-		ls, _ = CheckLinks(tg, p)
+		ls, _ = CheckLinks(tg, LinkSpecOf(p))
 		for _, l := range ls {
 			if l.Zone == "phones" && (l.Create || l.Kind != "vlan" || l.Problem != "") {
 				t.Errorf("created vlan not verified: %+v", l)

@@ -34,6 +34,39 @@ type Link struct {
 	Origin lang.Origin
 }
 
+// LinkSpec is what CheckLinks needs of a policy: the nftables target (its
+// WAN and LAN devices) and the voice VLANs. The fast path keeps it in the
+// state cache to check links without loading the policy.
+type LinkSpec struct {
+	Target lang.Target `json:"target"`
+	VLANs  []VLANSpec  `json:"vlans"`
+}
+
+// VLANSpec is one voice VLAN as CheckLinks needs it.
+type VLANSpec struct {
+	Name      string      `json:"name"`
+	ID        uint16      `json:"id"`
+	Parent    string      `json:"parent"`    // zone: wan or lan
+	Device    string      `json:"device"`    // the parent zone's device
+	Interface string      `json:"interface"` // the VLAN link's name
+	Origin    lang.Origin `json:"origin"`
+}
+
+// LinkSpecOf takes the link expectations from a policy.
+func LinkSpecOf(p *lang.Policy) LinkSpec {
+	tg := *p.Target("nftables")
+	tg.Extra = nil
+	s := LinkSpec{Target: tg}
+	for _, v := range p.VoiceVLANs {
+		dev := tg.LAN
+		if v.Parent == lang.ZoneWAN {
+			dev = tg.WAN
+		}
+		s.VLANs = append(s.VLANs, VLANSpec{Name: v.Name, ID: v.ID, Parent: v.Parent, Device: dev, Interface: tg.VLANInterface(v), Origin: v.Origin})
+	}
+	return s
+}
+
 func linkHandle(t *Target) (*netlink.Handle, error) {
 	if t.FD() > 0 {
 		return netlink.NewHandleAt(netns.NsHandle(t.FD()))
@@ -46,13 +79,13 @@ func linkHandle(t *Target) (*netlink.Handle, error) {
 // link of that name is verified: a VLAN must have the right parent and id,
 // any other kind is accepted as a stand-in, e.g. a macvlan on kernels
 // without 802.1Q).
-func CheckLinks(t *Target, p *lang.Policy) ([]Link, error) {
+func CheckLinks(t *Target, spec LinkSpec) ([]Link, error) {
 	h, err := linkHandle(t)
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
 	defer h.Close()
-	tgt := p.Target("nftables")
+	tgt := &spec.Target
 	var out []Link
 	for _, z := range []struct{ zone, name string }{{lang.ZoneWAN, tgt.WAN}, {lang.ZoneLAN, tgt.LAN}} {
 		l := Link{Name: z.name, Zone: z.zone, Origin: tgt.Origin}
@@ -63,12 +96,9 @@ func CheckLinks(t *Target, p *lang.Policy) ([]Link, error) {
 		}
 		out = append(out, l)
 	}
-	for _, v := range p.VoiceVLANs {
-		parent := tgt.LAN
-		if v.Parent == lang.ZoneWAN {
-			parent = tgt.WAN
-		}
-		l := Link{Name: tgt.VLANInterface(v), Zone: v.Name, Parent: parent, ID: int(v.ID), Origin: v.Origin}
+	for _, v := range spec.VLANs {
+		parent := v.Device
+		l := Link{Name: v.Interface, Zone: v.Name, Parent: parent, ID: int(v.ID), Origin: v.Origin}
 		pdev, perr := h.LinkByName(parent)
 		dev, err := h.LinkByName(l.Name)
 		switch {
