@@ -17,20 +17,23 @@ func (e *env) compileCmd() *cobra.Command {
 	var target, outDir, base string
 	var degraded bool
 	c := &cobra.Command{
-		Use:   "compile [PATH] --target nftables|fortigate|pfsense|draytek|all [-o DIR]",
+		Use:   "compile [PATH...] --target nftables|fortigate|pfsense|draytek|all [-o DIR]",
 		Short: "Compile a policy into a target's native rule set",
 		Example: `  voicewall compile examples/asterisk-udp-trunk --target nftables
   voicewall compile . --target all -o out/
-  voicewall compile . --target pfsense --base config.xml -o out/`,
-		Args: cobra.MaximumNArgs(1),
+  voicewall compile . --target pfsense --base config.xml -o out/
+  voicewall compile examples/fleet/sites/* --target all -o build/   # build/<site>/`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if target == "" {
 				return fmt.Errorf("--target is required: one of %s or all", strings.Join(lang.TargetNames, ", "))
 			}
-			var targets []registry.Target
-			if target == "all" {
+			var targets []registry.Target // nil: each policy's declared targets
+			switch target {
+			case "all":
 				targets = registry.Targets
-			} else {
+			case "declared":
+			default:
 				t, ok := registry.Lookup(target)
 				if !ok {
 					for _, n := range lang.TargetNames {
@@ -45,29 +48,22 @@ func (e *env) compileCmd() *cobra.Command {
 				}
 				targets = []registry.Target{t}
 			}
-			l := lang.LoadFull(pathArg(args))
-			if l.Diags.HasErrors() {
-				e.printDiags(l)
-				return exitError{1}
-			}
 			opts := backends.Options{AllowDegraded: degraded}
 			if base != "" {
+				if len(args) > 1 {
+					return fmt.Errorf("--base is one site's exported config.xml: compile the sites one at a time")
+				}
 				b, err := os.ReadFile(base)
 				if err != nil {
 					return fmt.Errorf("--base: %w", err)
 				}
 				opts.Base = b
 			}
-			// Compile everything before writing anything: an error leaves no file.
-			var outputs []*backends.Output
-			diags := l.Diags
-			for _, t := range targets {
-				out, d := t.Compile(l.Policy, opts)
-				diags = append(diags, d...)
-				outputs = append(outputs, out)
+			if len(args) > 1 {
+				return e.compileSites(args, targets, opts, outDir)
 			}
-			e.printDiags(&lang.Loaded{Root: l.Root, Files: l.Files, Diags: diags})
-			if diags.HasErrors() {
+			outputs, ok := e.compilePolicy(pathArg(args), targets, opts)
+			if !ok {
 				return exitError{1}
 			}
 			if outDir == "" {
@@ -84,21 +80,10 @@ func (e *env) compileCmd() *cobra.Command {
 				}
 				return nil
 			}
-			if err := os.MkdirAll(outDir, 0o755); err != nil {
-				return err
-			}
-			for _, out := range outputs {
-				for _, f := range out.Files {
-					if err := writeFileAtomic(filepath.Join(outDir, f.Name), f.Data); err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stderr, "wrote %s\n", filepath.Join(outDir, f.Name))
-				}
-			}
-			return nil
+			return e.writeOutputs(outDir, outputs)
 		},
 	}
-	c.Flags().StringVarP(&target, "target", "t", "", "nftables, fortigate, pfsense, draytek or all")
+	c.Flags().StringVarP(&target, "target", "t", "", "nftables, fortigate, pfsense, draytek, all, or declared (the targets each policy has a target block for)")
 	c.Flags().StringVarP(&outDir, "output", "o", "", "write files into DIR (nftables.nft, fortigate.conf, pfsense.xml, draytek.txt) instead of stdout")
 	// --out (and -out, see normalizeArgs) is an alias of --output.
 	c.Flags().SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
@@ -110,6 +95,107 @@ func (e *env) compileCmd() *cobra.Command {
 	c.Flags().BoolVar(&degraded, "allow-degraded", false, "compile even when a target cannot express a protection; the output says what is missing")
 	c.Flags().StringVar(&base, "base", "", "pfSense: merge into this exported config.xml")
 	return c
+}
+
+// compilePolicy loads one policy and compiles it for every target,
+// printing the diagnostics; ok is false when there was an error. Nothing is
+// written: an error leaves no file.
+func (e *env) compilePolicy(path string, targets []registry.Target, opts backends.Options) (outputs []*backends.Output, ok bool) {
+	l := lang.LoadFull(path)
+	if l.Diags.HasErrors() {
+		e.printDiags(l)
+		return nil, false
+	}
+	if targets == nil {
+		targets = declaredTargets(l.Policy)
+		if len(targets) == 0 {
+			e.printDiags(l)
+			fmt.Fprintf(e.stderr, "%s has no target block: --target declared compiles the targets a policy names; add one or give --target\n", path)
+			return nil, false
+		}
+	}
+	diags := l.Diags
+	for _, t := range targets {
+		out, d := t.Compile(l.Policy, opts)
+		diags = append(diags, d...)
+		outputs = append(outputs, out)
+	}
+	e.printDiags(&lang.Loaded{Root: l.Root, Files: l.Files, Diags: diags})
+	return outputs, !diags.HasErrors()
+}
+
+// declaredTargets are the targets a policy has target blocks for, in the
+// registry's order.
+func declaredTargets(p *lang.Policy) []registry.Target {
+	var out []registry.Target
+	for _, t := range registry.Targets {
+		if _, ok := p.Targets[t.Name]; ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// compileSites compiles several policies (a fleet's sites) into
+// DIR/<site>/, one directory per site named after the policy directory.
+// Every site is compiled before anything is written: one broken site
+// leaves build/ as it was, and every broken site is reported.
+func (e *env) compileSites(paths []string, targets []registry.Target, opts backends.Options, outDir string) error {
+	if outDir == "" {
+		return fmt.Errorf("compiling %d policies needs -o DIR: each is written to DIR/<name>/", len(paths))
+	}
+	byName := map[string]string{}
+	for _, p := range paths {
+		name := siteName(p)
+		if prev, dup := byName[name]; dup {
+			return fmt.Errorf("%s and %s would both be written to %s: give policies with different directory names", prev, p, filepath.Join(outDir, name))
+		}
+		byName[name] = p
+	}
+	outputs := make([][]*backends.Output, len(paths))
+	var failed []string
+	for i, p := range paths {
+		out, ok := e.compilePolicy(p, targets, opts)
+		if !ok {
+			failed = append(failed, p)
+		}
+		outputs[i] = out
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(e.stderr, "%d of %d policies failed to compile (%s); nothing was written\n", len(failed), len(paths), strings.Join(failed, ", "))
+		return exitError{1}
+	}
+	for i, p := range paths {
+		if err := e.writeOutputs(filepath.Join(outDir, siteName(p)), outputs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// siteName is the output directory of a policy: its directory's name, or
+// a file's name without .hcl.
+func siteName(path string) string {
+	name := filepath.Base(filepath.Clean(path))
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		name = strings.TrimSuffix(name, filepath.Ext(name))
+	}
+	return name
+}
+
+func (e *env) writeOutputs(dir string, outputs []*backends.Output) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, out := range outputs {
+		for _, f := range out.Files {
+			if err := writeFileAtomic(filepath.Join(dir, f.Name), f.Data); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "wrote %s\n", filepath.Join(dir, f.Name))
+		}
+	}
+	return nil
 }
 
 func sep(i int) string {

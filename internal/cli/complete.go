@@ -27,7 +27,7 @@ func orList(values []string) string {
 }
 
 // targetChoices are the values --target accepts.
-func targetChoices() []string { return append(registry.Names(), "all") }
+func targetChoices() []string { return append(registry.Names(), "all", "declared") }
 
 // didYouMean returns the choice closest to s when it is plausibly a typo
 // (at most two edits, or s is a prefix), or "".

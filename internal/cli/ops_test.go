@@ -73,7 +73,7 @@ func TestUnknownTargetSuggests(t *testing.T) {
 		t.Errorf("--target fortigat: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = vw1("", "compile", example("asterisk-udp-trunk"), "--target", "cisco")
-	if r.code != 1 || strings.Contains(r.stderr, "did you mean") || !strings.Contains(r.stderr, "nftables, fortigate, pfsense, draytek or all") {
+	if r.code != 1 || strings.Contains(r.stderr, "did you mean") || !strings.Contains(r.stderr, "nftables, fortigate, pfsense, draytek, all or declared") {
 		t.Errorf("--target cisco: exit %d, stderr %q", r.code, r.stderr)
 	}
 	for in, want := range map[string]string{"nftable": "nftables", "pfsens": "pfsense", "draytec": "draytek", "FortiGate": "fortigate", "al": "all", "juniper": ""} {
