@@ -100,8 +100,8 @@ func TestCompleteValues(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"compile", "--target", ""}, []string{"nftables", "fortigate", "pfsense", "draytek", "all"}},
-		{[]string{"compile", "-t", ""}, []string{"nftables", "fortigate", "pfsense", "draytek", "all"}},
+		{[]string{"compile", "--target", ""}, []string{"nftables", "fortigate", "pfsense", "draytek", "all", "declared"}},
+		{[]string{"compile", "-t", ""}, []string{"nftables", "fortigate", "pfsense", "draytek", "all", "declared"}},
 		{[]string{"validate", "--format", ""}, []string{"text", "json", "sarif"}},
 		{[]string{"status", "--format", ""}, []string{"text", "json", "prometheus"}},
 		{[]string{"plan", "--format", ""}, []string{"text", "json"}},
@@ -162,7 +162,7 @@ complete_line "voicewall vers"
 		t.Fatalf("bash: %v\n%s", err, out)
 	}
 	want := "voicewall compile --target fortig|fortigate\n" +
-		"voicewall compile --target |nftables fortigate pfsense draytek all\n" +
+		"voicewall compile --target |nftables fortigate pfsense draytek all declared\n" +
 		"voicewall status --format pro|prometheus\n" +
 		"voicewall vers|version\n"
 	if string(out) != want {
