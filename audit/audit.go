@@ -13,12 +13,13 @@ import (
 	"strings"
 
 	"github.com/voicewall/voicewall/backends/fortigate"
+	"github.com/voicewall/voicewall/backends/pfsense"
 	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
 )
 
 // Targets audit can read.
-var Targets = []string{"fortigate"}
+var Targets = []string{"fortigate", "pfsense"}
 
 // MaxConfigBytes bounds a configuration file.
 const MaxConfigBytes = 64 << 20
@@ -98,6 +99,8 @@ func Read(target, name string, src []byte) (*devmodel.Device, error) {
 	switch target {
 	case "fortigate":
 		return fortigate.ReadDevice(name, src)
+	case "pfsense":
+		return pfsense.ReadDevice(name, src)
 	}
 	return nil, fmt.Errorf("unknown target %q: audit reads %s", target, strings.Join(Targets, ", "))
 }

@@ -53,3 +53,15 @@ func TestOfficeFortiGate(t *testing.T) {
 		"VW302@125", // policy 2 from all
 	)
 }
+
+func TestOfficePfSense(t *testing.T) {
+	r := auditFile(t, "pfsense", "testdata/office-pfsense.xml")
+	wantFindings(t, r,
+		"VW306@63", "VW307@63", // SIP forward from any, UDP: no limit (note)
+		"VW302@78",  // RTP forward from any
+		"VW305@94",  // automatic outbound NAT with a PBX behind it
+		"VW302@98",  // pass SIP from any
+		"VW302@115", // pass RTP from any
+		"VW303@131", // web UI from any
+	)
+}
