@@ -39,24 +39,94 @@ func (o *Output) Main() File { return o.Files[0] }
 // CompileFunc is the signature every target implements.
 type CompileFunc func(*lang.Policy, Options) (*Output, hcl.Diagnostics)
 
-// Gap reports a protection the target cannot express. It is an error unless
-// AllowDegraded, and then a warning whose text the backend also writes into
-// the output as a comment. The diagnostic points at the policy block.
-func Gap(opts Options, target string, o lang.Origin, what string) *hcl.Diagnostic {
-	sev := hcl.DiagError
-	detail := fmt.Sprintf("%s cannot express this on %s. Change the policy, or pass --allow-degraded to compile without it (the output will say what is missing).", o.Block(), target)
-	if opts.AllowDegraded {
-		sev = hcl.DiagWarning
-		detail = fmt.Sprintf("Compiled with --allow-degraded: %s is NOT enforced on %s.", o.Block(), target)
+// Gaps collects one target's capability gaps during a compile. A gap is an
+// error unless the target block accepts it (accept_gaps, reviewed in the
+// policy) or the compile runs with AllowDegraded; then it is a warning, and
+// Lines says what is not enforced, for the output's header. Stale reports
+// accept_gaps entries no gap used.
+type Gaps struct {
+	target string
+	t      *lang.Target
+	opts   Options
+	seen   map[string]bool
+	used   map[string]bool
+	// Lines are the header lines of what this output does not enforce:
+	// `accepted (target "draytek" accept_gaps, gw.hcl:3): rate_limit: ...`.
+	Lines []string
+}
+
+// NewGaps starts the gap list of one target.
+func NewGaps(p *lang.Policy, target string, opts Options) *Gaps {
+	return &Gaps{target: target, t: p.Target(target), opts: opts, seen: map[string]bool{}, used: map[string]bool{}}
+}
+
+// Add reports a gap of the given class (a lang.Gap* name) at the policy
+// block it concerns. The same block and text are reported once; Add then
+// returns nil.
+func (g *Gaps) Add(gap string, o lang.Origin, what string) *hcl.Diagnostic {
+	key := gap + "\x00" + o.String() + "\x00" + what
+	if g.seen[key] {
+		return nil
 	}
-	r := o.Range
-	return &hcl.Diagnostic{
-		Severity: sev,
-		Summary:  fmt.Sprintf("%s: %s", target, what),
-		Detail:   detail,
-		Subject:  rangePtr(r),
-		Extra:    lang.Finding{ID: lang.IDCapabilityGap},
+	g.seen[key] = true
+	d := &hcl.Diagnostic{
+		Summary: fmt.Sprintf("%s: %s", g.target, what),
+		Subject: rangePtr(o.Range),
+		Extra:   lang.Finding{ID: lang.IDCapabilityGap},
 	}
+	acc, accepted := g.t.Accepts(gap)
+	switch {
+	case gap != lang.GapInternal && accepted:
+		g.used[gap] = true
+		d.Severity = hcl.DiagWarning
+		d.Extra = lang.Finding{ID: lang.IDAcceptedGap}
+		d.Detail = fmt.Sprintf("Accepted in target %q (accept_gaps = [%q], %s): %s is NOT enforced on %s; the output's header says so.", g.target, gap, posText(acc.Range), o.Block(), g.target)
+		g.Lines = append(g.Lines, fmt.Sprintf("accepted %s (accept_gaps, %s): %s: %s", gap, posText(acc.Range), o.String(), what))
+	case g.opts.AllowDegraded:
+		d.Severity = hcl.DiagWarning
+		d.Detail = fmt.Sprintf("Compiled with --allow-degraded: %s is NOT enforced on %s.", o.Block(), g.target)
+		g.Lines = append(g.Lines, fmt.Sprintf("compiled with the allow-degraded flag: %s: %s", o.String(), what))
+	case gap == lang.GapInternal:
+		d.Severity = hcl.DiagError
+		d.Detail = fmt.Sprintf("%s cannot be rendered on %s. Change the policy, or pass --allow-degraded to compile without it (the output will say what is missing).", o.Block(), g.target)
+	default:
+		d.Severity = hcl.DiagError
+		d.Detail = fmt.Sprintf("%s cannot express this on %s. Change the policy, accept the gap after review with `target %q { accept_gaps = [%q] }`, or pass --allow-degraded for a one-off compile (the output says what is missing).", o.Block(), g.target, g.target, gap)
+	}
+	return d
+}
+
+// Fatal reports whether a gap of this class fails the compile (neither
+// accepted nor --allow-degraded): a backend then need not plan a fallback.
+func (g *Gaps) Fatal(gap string) bool {
+	_, accepted := g.t.Accepts(gap)
+	return !g.opts.AllowDegraded && (gap == lang.GapInternal || !accepted)
+}
+
+// Stale warns about accept_gaps entries no gap of this compile used: the
+// target (or the policy) changed and the acceptance no longer applies.
+func (g *Gaps) Stale() hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, a := range g.t.AcceptGaps {
+		if g.used[a.Name] {
+			continue
+		}
+		out = append(out, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  fmt.Sprintf("%s: accepted gap %q does not occur", g.target, a.Name),
+			Detail:   fmt.Sprintf("target %q accepts the gap %q, but this policy compiles for %s without it (%s). Remove it from accept_gaps so that a future gap is not accepted unreviewed.", g.target, a.Name, g.target, lang.GapNames[a.Name]),
+			Subject:  rangePtr(a.Range),
+			Extra:    lang.Finding{ID: lang.IDStaleGap},
+		})
+	}
+	return out
+}
+
+func posText(r hcl.Range) string {
+	if r.Filename == "" {
+		return "default"
+	}
+	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
 }
 
 func rangePtr(r hcl.Range) *hcl.Range {

@@ -122,7 +122,7 @@ func (d *decoder) schemaFor(b *rawBlock) *hcl.BodySchema {
 			d.add(errorf(IDUnknownRef, b.labelR, "Unknown target", "voicewall has no target %q. Targets are: %s.%s", b.label, strings.Join(TargetNames, ", "), suggest(b.label, TargetNames)))
 			return nil
 		}
-		return attrs(nil, append([]string{"wan", "lan"}, extras...)...)
+		return attrs(nil, append([]string{"wan", "lan", "accept_gaps"}, extras...)...)
 	case "provider":
 		return providerSchema
 	case "pbx":

@@ -69,6 +69,8 @@ const (
 	IDUnusedProvider  = "VW111" // provider not used by any pbx or voice VLAN
 	IDCapabilityGap   = "VW201" // a target cannot express a protection
 	IDTargetNote      = "VW202" // a target emulates a protection or needs a manual step
+	IDAcceptedGap     = "VW203" // a capability gap accepted in target.accept_gaps
+	IDStaleGap        = "VW204" // accept_gaps lists a gap the target does not have
 )
 
 func errorf(id string, rng hcl.Range, summary, detail string, args ...any) *hcl.Diagnostic {
@@ -297,6 +299,8 @@ var findingTitles = map[string]string{
 	IDExpectUnmanaged: "Expectation not decided by voicewall",
 	IDCapabilityGap:   "Target cannot express a protection",
 	IDTargetNote:      "Target emulates a protection or needs a manual step",
+	IDAcceptedGap:     "Capability gap accepted in the policy",
+	IDStaleGap:        "Stale accepted gap",
 }
 
 // FindingTitle is the short description of a finding ID.

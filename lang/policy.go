@@ -73,6 +73,65 @@ type Target struct {
 	// "wan_ip", "blocklist_url"); the backend that owns the target
 	// interprets them. Keys are validated against the schema in lang.
 	Extra map[string]string
+	// AcceptGaps are the capability gaps of this target accepted in review
+	// (accept_gaps = [...]): the compile succeeds without them and the
+	// output states each one. Names are keys of GapNames.
+	AcceptGaps []AcceptedGap
+}
+
+// AcceptedGap is one entry of a target's accept_gaps, with its position
+// (a stale acceptance is warned about there).
+type AcceptedGap struct {
+	Name  string
+	Range hcl.Range
+}
+
+// Accepts returns the accept_gaps entry for a gap, if listed.
+func (t *Target) Accepts(gap string) (AcceptedGap, bool) {
+	for _, g := range t.AcceptGaps {
+		if g.Name == gap {
+			return g, true
+		}
+	}
+	return AcceptedGap{}, false
+}
+
+// Gap names a class of protection a target may be unable to express. A
+// backend reports every gap under one of these names (GapInternal for
+// rules it has no rendering for at all, which cannot be accepted), and a
+// target block may accept some in review with accept_gaps.
+const (
+	GapRateLimit    = "rate_limit"    // the per-source SIP rate limit (new flows per source address)
+	GapDSCP         = "dscp"          // DSCP marking of SIP and RTP from voice VLANs
+	GapBlocklist    = "blocklist"     // a blocklist the target cannot hold or apply everywhere
+	GapAddress6     = "address6"      // forwarding IPv6 SIP/RTP to pbx.address6 (IPv6 destination NAT)
+	GapIPv6         = "ipv6"          // IPv6 rules in general
+	GapCapacity     = "capacity"      // rules or objects beyond the target's tables
+	GapSymmetricRTP = "symmetric_rtp" // RTP accepted only on flows opened from inside
+	GapAllowOut     = "allow_out"     // the voice VLAN egress allow-list
+	GapInternal     = ""              // a rule the backend has no rendering for: a bug, never accepted
+)
+
+// GapNames are the gaps accept_gaps may list, with what each leaves out.
+var GapNames = map[string]string{
+	GapRateLimit:    "the per-source SIP rate limit",
+	GapDSCP:         "DSCP marking of voice traffic",
+	GapBlocklist:    "a blocklist the target cannot hold or apply to every path",
+	GapAddress6:     "forwarding IPv6 SIP/RTP to the PBX's address6",
+	GapIPv6:         "IPv6 rules",
+	GapCapacity:     "rules or objects beyond the target's tables",
+	GapSymmetricRTP: "symmetric-RTP acceptance of provider media",
+	GapAllowOut:     "the voice VLAN's egress allow-list",
+}
+
+// GapNameList is GapNames' keys, sorted.
+func GapNameList() []string {
+	out := make([]string, 0, len(GapNames))
+	for k := range GapNames {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Zone interface name for this target: "wan", "lan" or a voice VLAN name.

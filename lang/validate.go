@@ -141,6 +141,10 @@ func (d *decoder) target(p *Policy, b *rawBlock) {
 	sort.Strings(names)
 	for _, n := range names {
 		a := b.attrs[n]
+		if n == "accept_gaps" {
+			t.AcceptGaps = d.acceptGaps(a)
+			continue
+		}
 		v, ok := d.str(a)
 		if !ok {
 			continue
@@ -174,6 +178,30 @@ func (d *decoder) target(p *Policy, b *rawBlock) {
 		d.add(errorf(IDBadValue, b.rng, "WAN and LAN are the same interface", "target %q maps both wan and lan to %q; voicewall tells zones apart by interface.", b.label, t.WAN))
 	}
 	p.Targets[b.label] = t
+}
+
+// acceptGaps reads target.accept_gaps: names from GapNames, each once.
+func (d *decoder) acceptGaps(a *hcl.Attribute) []AcceptedGap {
+	items, ok := d.strList(a)
+	if !ok {
+		return nil
+	}
+	names := GapNameList()
+	var out []AcceptedGap
+	seen := map[string]bool{}
+	for _, it := range items {
+		if _, known := GapNames[it.s]; !known {
+			d.add(errorf(IDBadValue, it.rng, "Unknown gap", "%q is not a gap voicewall knows.%s Gaps are: %s.", it.s, suggest(it.s, names), strings.Join(names, ", ")))
+			continue
+		}
+		if seen[it.s] {
+			d.add(errorf(IDDuplicate, it.rng, "Duplicate accepted gap", "%q is listed twice; remove one.", it.s))
+			continue
+		}
+		seen[it.s] = true
+		out = append(out, AcceptedGap{Name: it.s, Range: it.rng})
+	}
+	return out
 }
 
 // safeURL accepts URL characters (RFC 3986) except quotes: the value is

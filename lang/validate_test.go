@@ -874,6 +874,16 @@ log {
   dscp      = "eff"
 }
 `, want: []want{wErr(lang.IDBadValue, `"eff"`, `Did you mean "ef"?`)}},
+		{name: "unknown accepted gap with did you mean",
+			src: `+target "draytek" {
+  accept_gaps = ["rate-limit", "dscp"]
+}
+`, want: []want{wErr(lang.IDBadValue, `"rate-limit"`, `Did you mean "rate_limit"?`)}},
+		{name: "accepted gap listed twice",
+			src: `+target "pfsense" {
+  accept_gaps = ["dscp", "dscp"]
+}
+`, want: []want{wErr(lang.IDDuplicate, `"dscp"]`, "listed twice")}},
 		{name: "bad verdict",
 			src: `+expect "x" {
   from    = "198.51.100.7"

@@ -81,7 +81,7 @@ var defaultConfig = config{objBase: 1, grpBase: 1, svcBase: 1, filterSet: 2, rul
 // opts.AllowDegraded; then they are warnings and the header says what is not
 // enforced. The output is nil when the diagnostics hold an error.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
-	c := &compiler{p: p, opts: opts, t: p.Target(Target), gapSeen: map[string]bool{}}
+	c := &compiler{p: p, opts: opts, t: p.Target(Target), gaps: backends.NewGaps(p, Target, opts)}
 	c.readConfig()
 	if c.diags.HasErrors() {
 		return nil, c.diags
@@ -91,7 +91,7 @@ func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagn
 	if c.diags.HasErrors() {
 		return nil, c.diags
 	}
-	return &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(text)}}}, c.diags
+	return &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(text)}}}, append(c.diags, c.gaps.Stale()...)
 }
 
 // ---------------------------------------------------------------------------
@@ -201,9 +201,8 @@ type compiler struct {
 	cfg   config
 	diags hcl.Diagnostics
 
-	gapSeen  map[string]bool
-	degraded []string
-	notes    []string
+	gaps  *backends.Gaps
+	notes []string
 
 	sets     map[string]*setAlloc
 	setOrder []*setAlloc
@@ -236,17 +235,22 @@ func (c *compiler) warnf(o lang.Origin, summary, detail string, args ...any) {
 	c.diags = append(c.diags, backends.Diag(hcl.DiagWarning, Target, o, summary, detail, args...))
 }
 
-// gap reports a protection the Vigor cannot express (once per block and text).
-func (c *compiler) gap(o lang.Origin, what string) {
-	key := o.String() + "\x00" + what
-	if c.gapSeen[key] {
-		return
+// gap reports a protection the Vigor cannot express (once per block and
+// text): an error, or (accepted in accept_gaps, or with AllowDegraded) a
+// warning plus a header line.
+func (c *compiler) gap(gap string, o lang.Origin, what string) {
+	if d := c.gaps.Add(gap, o, what); d != nil {
+		c.diags = append(c.diags, d)
 	}
-	c.gapSeen[key] = true
-	c.diags = append(c.diags, backends.Gap(c.opts, Target, o, what))
-	if c.opts.AllowDegraded {
-		c.degraded = append(c.degraded, fmt.Sprintf("%s: %s", o.String(), what))
+}
+
+// capacityGap: an address set too large for the Vigor's tables is the
+// blocklist gap when it is a blocklist, else a capacity gap.
+func capacityGap(o lang.Origin) string {
+	if o.Kind == "blocklist" {
+		return lang.GapBlocklist
 	}
+	return lang.GapCapacity
 }
 
 func (c *compiler) readConfig() {
@@ -388,10 +392,10 @@ func (c *compiler) plan() {
 		case r.Established:
 			continue // the Vigor filter is stateful: replies of allowed sessions pass natively
 		case r.Action == lang.ActionMark:
-			c.gap(r.Origin, fmt.Sprintf("DSCP marking %q (%s) is not rendered: the Vigor CLI syntax for DSCP marking (qos) is unconfirmed", r.DSCP, commentSafe(r.Comment)))
+			c.gap(lang.GapDSCP, r.Origin, fmt.Sprintf("DSCP marking %q (%s) is not rendered: the Vigor CLI syntax for DSCP marking (qos) is unconfirmed", r.DSCP, commentSafe(r.Comment)))
 			continue
 		case r.Action == lang.ActionDropOverRate:
-			c.gap(r.Origin, "per-source SIP rate limit is not expressible: Vigor DoS defence thresholds are global (per router, not per source address or port)")
+			c.gap(lang.GapRateLimit, r.Origin, "per-source SIP rate limit is not expressible: Vigor DoS defence thresholds are global (per router, not per source address or port)")
 			c.planDoS()
 			continue
 		case r.Action == lang.ActionDNAT:
@@ -403,7 +407,7 @@ func (c *compiler) plan() {
 		for _, fr := range c.filterRules(r) {
 			s, n, ok := next()
 			if !ok {
-				c.gap(r.Origin, fmt.Sprintf("too many filter rules: filter sets %d..%d are full (%d rules a set)", c.cfg.filterSet, maxSet, maxRule))
+				c.gap(lang.GapCapacity, r.Origin, fmt.Sprintf("too many filter rules: filter sets %d..%d are full (%d rules a set)", c.cfg.filterSet, maxSet, maxRule))
 				break
 			}
 			fr.set, fr.rule = s, n
@@ -526,7 +530,7 @@ func (c *compiler) addrRefs(ref *lang.AddrRef, v6 bool, o lang.Origin) (refs []s
 				"a /24 per scanner network instead of single hosts), or enforce it upstream on a Linux gateway " +
 				"(target nftables holds any size); the Vigor3912 UG documents no URL-fed address list"
 		}
-		c.gap(o, what)
+		c.gap(capacityGap(o), o, what)
 		return nil, false
 	}
 	return f.refs(v6), true
@@ -649,7 +653,7 @@ func (c *compiler) serviceRefs(r *lang.Rule) []string {
 		o := c.svcByKey[k]
 		if o == nil {
 			if c.cfg.svcBase+len(c.svcs) > maxSvcObj {
-				c.gap(r.Origin, fmt.Sprintf("service objects %d..%d are full; rule %s is not rendered", c.cfg.svcBase, maxSvcObj, r.ID))
+				c.gap(lang.GapCapacity, r.Origin, fmt.Sprintf("service objects %d..%d are full; rule %s is not rendered", c.cfg.svcBase, maxSvcObj, r.ID))
 				return nil
 			}
 			o = &svcObj{idx: c.cfg.svcBase + len(c.svcs), name: c.svcNames.name(svcName(k)), key: k}
@@ -669,7 +673,7 @@ func (c *compiler) serviceRefs(r *lang.Rule) []string {
 		g := c.svcGrpBy[key]
 		if g == nil {
 			if c.cfg.grpBase+len(c.svcGrps) > maxSvcGrp {
-				c.gap(r.Origin, fmt.Sprintf("service groups %d..%d are full; rule %s is not rendered", c.cfg.grpBase, maxSvcGrp, r.ID))
+				c.gap(lang.GapCapacity, r.Origin, fmt.Sprintf("service groups %d..%d are full; rule %s is not rendered", c.cfg.grpBase, maxSvcGrp, r.ID))
 				return nil
 			}
 			name := "svc"
@@ -719,7 +723,7 @@ func (c *compiler) planNAT() {
 			continue
 		}
 		if !r.DNAT.Is4() {
-			c.gap(r.Origin, fmt.Sprintf("forwarding to the IPv6 address %s is not rendered: Vigor port redirection and open ports take IPv4 private addresses only", r.DNAT))
+			c.gap(lang.GapAddress6, r.Origin, fmt.Sprintf("forwarding to the IPv6 address %s is not rendered: Vigor port redirection and open ports take IPv4 private addresses only", r.DNAT))
 			continue
 		}
 		s := c.sets[r.Src.Name]
@@ -727,7 +731,7 @@ func (c *compiler) planNAT() {
 			continue // no IPv4 sources: nothing to forward over IPv4
 		}
 		if s.fams[0].failed != "" {
-			c.gap(r.Origin, "port forward source does not fit the Vigor's object tables: "+s.fams[0].failed)
+			c.gap(lang.GapCapacity, r.Origin, "port forward source does not fit the Vigor's object tables: "+s.fams[0].failed)
 			continue
 		}
 		for _, sv := range r.Services {
@@ -786,19 +790,19 @@ func (c *compiler) planNAT() {
 			c.grp4 = append(c.grp4, g)
 			e.srcType, e.srcIdx = 1, g.idx
 		default:
-			c.gap(e.rules[0].Origin, fmt.Sprintf("the forward of %s needs its %d source objects in one group; the Vigor restricts a forward to one object or group (at most %d members assumed, %d groups)", e.svc, len(members), maxGrpMembers, maxIPGrp))
+			c.gap(lang.GapCapacity, e.rules[0].Origin, fmt.Sprintf("the forward of %s needs its %d source objects in one group; the Vigor restricts a forward to one object or group (at most %d members assumed, %d groups)", e.svc, len(members), maxGrpMembers, maxIPGrp))
 			continue
 		}
 		if e.svc.Ports.First == e.svc.Ports.Last {
 			if c.cfg.natBase+len(c.portmaps) > maxPortmap {
-				c.gap(e.rules[0].Origin, "port redirection table is full")
+				c.gap(lang.GapCapacity, e.rules[0].Origin, "port redirection table is full")
 				continue
 			}
 			e.idx = c.cfg.natBase + len(c.portmaps)
 			c.portmaps = append(c.portmaps, e)
 		} else {
 			if c.cfg.natBase+len(c.openports) > maxOpenport {
-				c.gap(e.rules[0].Origin, "open ports table is full")
+				c.gap(lang.GapCapacity, e.rules[0].Origin, "open ports table is full")
 				continue
 			}
 			e.idx = c.cfg.natBase + len(c.openports)
@@ -808,7 +812,7 @@ func (c *compiler) planNAT() {
 }
 
 func (c *compiler) planDoS() {
-	if c.dosLines != nil || !c.opts.AllowDegraded {
+	if c.dosLines != nil || c.gaps.Fatal(lang.GapRateLimit) {
 		return
 	}
 	c.dosLines = []string{"dos -A", "dos -s udpflood", "dos -s synflood"}
@@ -997,9 +1001,9 @@ func (c *compiler) header() []string {
 		h = append(h, "  DoS defence (all interfaces and hosts): "+strings.Join(c.dosLines, "; "))
 	}
 
-	if len(c.degraded) > 0 {
-		h = append(h, "", "NOT ENFORCED (compiled with --allow-degraded):")
-		for _, d := range c.degraded {
+	if len(c.gaps.Lines) > 0 {
+		h = append(h, "", "NOT ENFORCED on this Vigor:")
+		for _, d := range c.gaps.Lines {
 			h = append(h, "  - "+d)
 		}
 	}

@@ -61,18 +61,18 @@ func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagn
 	}
 	out := &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(c.render())}}}
 	out.Files = append(out.Files, c.feedFiles...)
-	return out, c.diags
+	return out, append(c.diags, c.gapList.Stale()...)
 }
 
 type compiler struct {
-	p     *lang.Policy
-	opts  backends.Options
-	t     *lang.Target
-	ver   fosVersion
-	vdom  string
-	wanIP string
-	diags hcl.Diagnostics
-	gaps  []string // degraded: what is not enforced (header comment)
+	p       *lang.Policy
+	opts    backends.Options
+	t       *lang.Target
+	ver     fosVersion
+	vdom    string
+	wanIP   string
+	diags   hcl.Diagnostics
+	gapList *backends.Gaps // what is not enforced (header comment)
 
 	objNames  *namer // address, address6, addrgrp(6), vip, external-resource share one table
 	svcNames  *namer
@@ -105,7 +105,7 @@ type compiler struct {
 
 func newCompiler(p *lang.Policy, opts backends.Options) *compiler {
 	return &compiler{
-		p: p, opts: opts,
+		p: p, opts: opts, gapList: backends.NewGaps(p, target, opts),
 		objNames:  newNamer(maxObjectName),
 		svcNames:  newNamer(maxObjectName),
 		polNames:  newNamer(maxPolicyName),
@@ -219,11 +219,12 @@ func (c *compiler) warnf(o lang.Origin, summary, detail string, args ...any) {
 	c.diags = append(c.diags, backends.Diag(hcl.DiagWarning, target, o, summary, detail, args...))
 }
 
-// gap reports a protection FortiOS cannot express: an error, or with
-// AllowDegraded a warning plus a comment in the output.
-func (c *compiler) gap(o lang.Origin, what string) {
-	c.diags = append(c.diags, backends.Gap(c.opts, target, o, what))
-	c.gaps = append(c.gaps, fmt.Sprintf("%s: %s", originText(o), what))
+// gap reports a protection FortiOS cannot express: an error, or (accepted
+// in accept_gaps, or with AllowDegraded) a warning plus a header comment.
+func (c *compiler) gap(gap string, o lang.Origin, what string) {
+	if d := c.gapList.Add(gap, o, what); d != nil {
+		c.diags = append(c.diags, d)
+	}
 }
 
 func originText(o lang.Origin) string { return text(o.String(), 200) }
@@ -341,7 +342,7 @@ func (c *compiler) plan() {
 				c.planWAN(r, forwarded)
 			case lang.ChainNAT:
 				if r.Action != lang.ActionDNAT {
-					c.gap(r.Origin, fmt.Sprintf("rule %s in the nat chain has action %s, which voicewall cannot render on FortiOS", r.ID, r.Action))
+					c.gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s in the nat chain has action %s, which voicewall cannot render on FortiOS", r.ID, r.Action))
 				}
 			case lang.ChainVoiceEgress, lang.ChainVoiceIngress:
 				if r.Action == lang.ActionMark {
@@ -373,7 +374,7 @@ func (c *compiler) planWAN(r *lang.Rule, forwarded map[*lang.Rule]bool) {
 		return
 	}
 	if r.Action == lang.ActionMark || r.Action == lang.ActionDNAT || r.Action == lang.ActionDropOverRate {
-		c.gap(r.Origin, fmt.Sprintf("rule %s (%s, %s) on the WAN has no FortiOS rendering", r.ID, r.Kind, r.Action))
+		c.gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s (%s, %s) on the WAN has no FortiOS rendering", r.ID, r.Kind, r.Action))
 		return
 	}
 	accept := r.Action == lang.ActionAccept
@@ -432,7 +433,7 @@ func (c *compiler) addrsFor(pol *policy, r *lang.Rule, v4, v6 bool) bool {
 		c.noteOnce("v6old", fmt.Sprintf("FortiOS %s keeps IPv6 in separate policy6 tables, which voicewall does not generate: rules without IPv6 addresses are rendered for IPv4 only.", c.ver))
 	}
 	if v6 && !c.ver.consolidatedV6() {
-		c.gap(r.Origin, fmt.Sprintf("rule %s has IPv6 addresses; FortiOS %s keeps IPv6 in separate policy6 tables, which voicewall does not generate (use version 6.4 or later)", r.ID, c.ver))
+		c.gap(lang.GapIPv6, r.Origin, fmt.Sprintf("rule %s has IPv6 addresses; FortiOS %s keeps IPv6 in separate policy6 tables, which voicewall does not generate (use version 6.4 or later)", r.ID, c.ver))
 		v6 = false
 		if !v4 {
 			return false
@@ -489,7 +490,7 @@ func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment 
 		}
 		if r.Kind == lang.RuleBlocklist && c.isFeed(r) {
 			if fam || !c.ver.localInFeed() {
-				c.gap(r.Origin, fmt.Sprintf("blocklist %s is an external threat feed; FortiOS %s cannot use a threat feed in %s, so blocklisted sources can still reach the FortiGate itself (firewall policies still block forwarded traffic)", r.Src.Name, c.ver, map[bool]string{false: "local-in policies (needs 7.2.4 or later)", true: "IPv6 local-in policies"}[fam]))
+				c.gap(lang.GapBlocklist, r.Origin, fmt.Sprintf("blocklist %s is an external threat feed; FortiOS %s cannot use a threat feed in %s, so blocklisted sources can still reach the FortiGate itself (firewall policies still block forwarded traffic)", r.Src.Name, c.ver, map[bool]string{false: "local-in policies (needs 7.2.4 or later)", true: "IPv6 local-in policies"}[fam]))
 				continue
 			}
 		}
@@ -513,7 +514,7 @@ func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment 
 // that lets the rule's sources reach them.
 func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Rule) {
 	if !n.DNAT.IsValid() {
-		c.gap(n.Origin, fmt.Sprintf("rule %s forwards without a destination address", n.ID))
+		c.gap(lang.GapInternal, n.Origin, fmt.Sprintf("rule %s forwards without a destination address", n.ID))
 		return
 	}
 	if n.Src == nil || n.Src.Set.Empty() {
@@ -521,7 +522,7 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 		return
 	}
 	if n.DNAT.Is6() {
-		c.gap(n.Origin, fmt.Sprintf("forwarding to the IPv6 PBX address %s needs a vip6 with the WAN's IPv6 address, which voicewall does not generate", n.DNAT))
+		c.gap(lang.GapAddress6, n.Origin, fmt.Sprintf("forwarding to the IPv6 PBX address %s needs a vip6 with the WAN's IPv6 address, which voicewall does not generate", n.DNAT))
 		return
 	}
 	if !n.Src.Set.Has(false) {
@@ -582,7 +583,7 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 func (c *compiler) planForward(r *lang.Rule) {
 	v4, v6 := r.Families()
 	if r.Action != lang.ActionAccept && r.Action != lang.ActionDrop {
-		c.gap(r.Origin, fmt.Sprintf("rule %s (%s, %s) has no FortiOS rendering", r.ID, r.Kind, r.Action))
+		c.gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s (%s, %s) has no FortiOS rendering", r.ID, r.Kind, r.Action))
 		return
 	}
 	src := []string{c.iface(r.InZone)}
@@ -604,7 +605,7 @@ func (c *compiler) planForward(r *lang.Rule) {
 	dst := []string{c.iface(r.OutZone)}
 	for _, s := range append(append([]string{}, src...), dst...) {
 		if s == "" {
-			c.gap(r.Origin, fmt.Sprintf("rule %s names a zone FortiOS has no interface for", r.ID))
+			c.gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s names a zone FortiOS has no interface for", r.ID))
 			return
 		}
 	}
@@ -622,7 +623,7 @@ func (c *compiler) planForward(r *lang.Rule) {
 				pol.comment += "; DSCP " + m.DSCP + " (" + originText(m.Origin) + ")"
 				c.markUsed(m)
 			} else {
-				c.gap(m.Origin, fmt.Sprintf("unknown DSCP class %q", m.DSCP))
+				c.gap(lang.GapInternal, m.Origin, fmt.Sprintf("unknown DSCP class %q", m.DSCP))
 			}
 		}
 	} else {
@@ -659,7 +660,7 @@ func (c *compiler) planRate(r *lang.Rule) {
 		rl = c.p.RateLimit
 	}
 	if rl == nil {
-		c.gap(r.Origin, "rate_limit rule without a rate")
+		c.gap(lang.GapInternal, r.Origin, "rate_limit rule without a rate")
 		return
 	}
 	threshold := int(rl.Burst)
@@ -729,7 +730,7 @@ func (c *compiler) addrRef(r *lang.Rule, ref *lang.AddrRef, v6 bool) (string, bo
 		return "", false
 	}
 	if len(ranges) > externalThreshold {
-		c.gap(r.Origin, fmt.Sprintf("address set %s has %d ranges; FortiOS address tables are too small for that (only blocklists can become external threat feeds)", ref.Name, len(ranges)))
+		c.gap(lang.GapCapacity, r.Origin, fmt.Sprintf("address set %s has %d ranges; FortiOS address tables are too small for that (only blocklists can become external threat feeds)", ref.Name, len(ranges)))
 		c.refGroup[key] = ""
 		return "", false
 	}
@@ -782,7 +783,7 @@ func (c *compiler) feedFor(r *lang.Rule) (string, bool) {
 	c.feedFiles = append(c.feedFiles, backends.File{Name: fileName, Data: []byte(b.String())})
 	url, has := c.t.Extra["blocklist_url"]
 	if !has {
-		c.gap(r.Origin, fmt.Sprintf("blocklist %s has %d ranges, more than the %d address objects voicewall puts on a FortiGate; serve %s over HTTP(S) and set blocklist_url in target %q to use it as an external threat feed", blName, count, externalThreshold, fileName, target))
+		c.gap(lang.GapBlocklist, r.Origin, fmt.Sprintf("blocklist %s has %d ranges, more than the %d address objects voicewall puts on a FortiGate; serve %s over HTTP(S) and set blocklist_url in target %q to use it as an external threat feed", blName, count, externalThreshold, fileName, target))
 		c.refGroup[key] = ""
 		return "", false
 	}
@@ -898,11 +899,11 @@ func (c *compiler) render() string {
 	w.comment("Paste the whole script into the CLI (or run it as a script); pasting it again changes nothing.")
 	w.comment("voicewall owns: objects named vw-*, firewall policies " + strconv.Itoa(policyIDBase) + "-" + strconv.Itoa(policyIDBase+policyIDSpan-1) + ",")
 	w.comment(fmt.Sprintf("local-in policies from %d and DoS policies from %d, and the VoIP ALG settings below.", localInIDBase, dosIDBase))
-	if len(c.gaps) > 0 {
+	if len(c.gapList.Lines) > 0 {
 		w.comment("")
-		w.comment("NOT ENFORCED on this FortiGate (compiled with --allow-degraded):")
-		for _, g := range c.gaps {
-			w.comment("  - " + g)
+		w.comment("NOT ENFORCED on this FortiGate:")
+		for _, g := range c.gapList.Lines {
+			w.comment("  - " + text(g, 400))
 		}
 	}
 	if len(c.notes) > 0 {

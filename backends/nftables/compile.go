@@ -14,9 +14,10 @@ const FileName = "nftables.nft"
 
 // Compile renders the policy as a reloadable nft file (see RenderFile; Build
 // makes the ruleset).
-func Compile(p *lang.Policy, _ backends.Options) (*backends.Output, hcl.Diagnostics) {
+func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
 	t := Build(p)
-	return &backends.Output{Files: []backends.File{{Name: FileName, Data: RenderFile(t)}}}, nil
+	// nftables expresses every protection, so every accepted gap is stale.
+	return &backends.Output{Files: []backends.File{{Name: FileName, Data: RenderFile(t)}}}, backends.NewGaps(p, "nftables", opts).Stale()
 }
 
 // Build lowers the policy's abstract rules into the nftables ruleset.

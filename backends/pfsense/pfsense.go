@@ -41,7 +41,7 @@ const (
 
 // Compile renders the policy for pfSense.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
-	c := &compiler{p: p, opts: opts, t: p.Target(target), names: newNamer(), trackers: map[uint32]bool{}, tags: map[string]bool{}}
+	c := &compiler{p: p, opts: opts, t: p.Target(target), names: newNamer(), trackers: map[uint32]bool{}, tags: map[string]bool{}, gaps: backends.NewGaps(p, target, opts)}
 	if opts.Base != nil {
 		b, err := scanBase(opts.Base)
 		if err != nil {
@@ -75,7 +75,7 @@ func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagn
 	}
 	out := &backends.Output{Files: []backends.File{{Name: FileName, Data: main}}}
 	out.Files = append(out.Files, c.files...)
-	return out, c.diags
+	return out, append(c.diags, c.gaps.Stale()...)
 }
 
 type compiler struct {
@@ -94,24 +94,23 @@ type compiler struct {
 	outRules   []OutRule
 	vlans      []VLAN
 	files      []backends.File
-	notes      []string // what --allow-degraded left out, for the header comment
+	notes      []string // what is not enforced, and manual steps, for the header comment
 	trackers   map[uint32]bool
 	tags       map[string]bool
-	gapsSeen   map[string]bool
+	gaps       *backends.Gaps
 	blocklists int // sets with the blocklist role
 }
 
-func (c *compiler) gap(o lang.Origin, what string) {
-	if c.gapsSeen == nil {
-		c.gapsSeen = map[string]bool{}
+// gap reports a protection pfSense cannot express (once per block and
+// text): an error, or (accepted in accept_gaps, or with AllowDegraded) a
+// warning plus a header line.
+func (c *compiler) gap(gap string, o lang.Origin, what string) {
+	if d := c.gaps.Add(gap, o, what); d != nil {
+		c.diags = append(c.diags, d)
+		if d.Severity == hcl.DiagWarning {
+			c.notes = append(c.notes, "NOT ENFORCED: "+c.gaps.Lines[len(c.gaps.Lines)-1])
+		}
 	}
-	key := o.String() + "|" + what
-	if c.gapsSeen[key] {
-		return
-	}
-	c.gapsSeen[key] = true
-	c.diags = append(c.diags, backends.Gap(c.opts, target, o, what))
-	c.notes = append(c.notes, fmt.Sprintf("NOT ENFORCED: %s: %s", o.String(), what))
 }
 
 func (c *compiler) warn(o lang.Origin, summary, detail string) {
@@ -179,7 +178,7 @@ func (c *compiler) addAlias(ref *lang.AddrRef) string {
 		file := "pfsense-blocklist-" + sanitize(feedName(ref)) + ".txt"
 		c.files = append(c.files, backends.File{Name: file, Data: []byte(strings.Join(entries, "\n") + "\n")})
 		if url == "" {
-			c.gap(ref.Owner, fmt.Sprintf("blocklist has %d entries after merging; a pfSense alias holds at most %d. Set blocklist_url in target \"pfsense\" to where %s will be served, and voicewall emits a urltable alias", len(entries), MaxAliasEntries, file))
+			c.gap(lang.GapBlocklist, ref.Owner, fmt.Sprintf("blocklist has %d entries after merging; a pfSense alias holds at most %d. Set blocklist_url in target \"pfsense\" to where %s will be served, and voicewall emits a urltable alias", len(entries), MaxAliasEntries, file))
 			delete(c.aliasOf, ref.Name)
 			return ""
 		}
@@ -448,7 +447,7 @@ func (c *compiler) renderRules() {
 			c.renderDNAT(r)
 			continue
 		case r.Action == lang.ActionMark:
-			c.gap(r.Origin, fmt.Sprintf("DSCP marking (%s) is impossible: pfSense rules only match DSCP (tos), they cannot set it", r.DSCP))
+			c.gap(lang.GapDSCP, r.Origin, fmt.Sprintf("DSCP marking (%s) is impossible: pfSense rules only match DSCP (tos), they cannot set it", r.DSCP))
 			continue
 		case r.Kind == lang.RuleEstablished || r.Established:
 			continue // pf keeps state: replies of passed flows never reach the rules
@@ -466,7 +465,7 @@ func (c *compiler) renderRules() {
 				// pf can only limit what a pass rule lets in: the gap is real
 				// only when UDP SIP on these ports is accepted after it.
 				if s.Proto == lang.UDP && c.acceptsLater(r, s) {
-					c.gap(rl.Origin, fmt.Sprintf("per-source rate limit of UDP SIP (%s): pf's max-src-conn-rate counts TCP connections only and pfSense has no per-source packet rate", s))
+					c.gap(lang.GapRateLimit, rl.Origin, fmt.Sprintf("per-source rate limit of UDP SIP (%s): pf's max-src-conn-rate counts TCP connections only and pfSense has no per-source packet rate", s))
 				}
 			}
 			continue

@@ -245,7 +245,7 @@ func TestStatusFormats(t *testing.T) {
 	}
 	vw1("", "apply", path, "--netns", ns.Name, "--auto-approve")
 	r := vw1("", "status", path, "--netns", ns.Name, "--format", "prometheus")
-	if r.code != 0 || !strings.Contains(r.stdout, `voicewall_packets_total{rule="blocklist_scanners_v4",block="blocklist \"scanners\"",kind="blocklist",chain="wan_in",source="policy.hcl:34",action="drop",netns="`+ns.Name+`"} 0`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `voicewall_packets_total{rule="blocklist_scanners_v4",block="blocklist \"scanners\"",kind="blocklist",chain="wan_in",source="policy.hcl:35",action="drop",netns="`+ns.Name+`"} 0`) {
 		t.Errorf("prometheus: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if !strings.Contains(r.stdout, `voicewall_set_ranges{set="blocklist_scanners_v4"`) {
@@ -257,7 +257,7 @@ func TestStatusFormats(t *testing.T) {
 		t.Errorf("json: %v %+v", err, js)
 	}
 	r = vw1("", "status", path, "--netns", ns.Name)
-	if r.code != 0 || !strings.Contains(r.stdout, `blocklist "scanners" (policy.hcl:34)`) || !strings.Contains(r.stdout, "dropped: blocklisted sources") {
+	if r.code != 0 || !strings.Contains(r.stdout, `blocklist "scanners" (policy.hcl:35)`) || !strings.Contains(r.stdout, "dropped: blocklisted sources") {
 		t.Errorf("text:\n%s", r.stdout)
 	}
 }

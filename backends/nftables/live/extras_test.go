@@ -148,7 +148,7 @@ func TestStatusMapsCounters(t *testing.T) {
 	for _, c := range cs {
 		if c.Rule == "blocklist_scanners_v4" {
 			found = true
-			if c.Kind != "blocklist" || c.Block != `blocklist "scanners"` || c.Source != "policy.hcl:34" || c.Action != "drop" || !c.InPolicy {
+			if c.Kind != "blocklist" || c.Block != `blocklist "scanners"` || c.Source != "policy.hcl:35" || c.Action != "drop" || !c.InPolicy {
 				t.Errorf("blocklist counter: %+v", c)
 			}
 		}
@@ -158,7 +158,7 @@ func TestStatusMapsCounters(t *testing.T) {
 	}
 	// Without the policy the comment still names the block.
 	for _, c := range Counters(st, nil) {
-		if c.Rule == "blocklist_scanners_v4" && (c.Block != `blocklist "scanners"` || c.Source != "policy.hcl:34" || c.Kind != "blocklist") {
+		if c.Rule == "blocklist_scanners_v4" && (c.Block != `blocklist "scanners"` || c.Source != "policy.hcl:35" || c.Kind != "blocklist") {
 			t.Errorf("comment-only mapping: %+v", c)
 		}
 	}
