@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"unsafe"
 
 	"github.com/hashicorp/hcl/v2"
@@ -18,23 +17,28 @@ import (
 // individually; a feed in the wrong format would otherwise print a million.
 const maxFileDiags = 20
 
+// maxSnippetSource bounds how much of a blocklist file with bad lines is
+// held in memory to show them; a larger file is reported without snippets.
+const maxSnippetSource = 64 << 20
+
 // ReadBlocklist streams one blocklist file into b: one address or CIDR a
 // line, '#' starts a comment (own line or after an entry), blank lines are
 // ignored. Host bits in a CIDR are masked, as feeds often carry them.
 // Bad lines are reported at file:line, all of them up to maxFileDiags.
 // overlap, when not nil, reports entries that must not be blocked.
 func ReadBlocklist(path, display string, b *netipx.IPSetBuilder, overlap func(netip.Prefix) bool) (entries int, diags hcl.Diagnostics) {
-	f, err := os.Open(path)
+	// A FIFO would block the open itself, a device (a typo like /dev/zero)
+	// would never end: OpenRegular refuses both without blocking.
+	f, _, err := OpenRegular(path)
+	if errors.Is(err, ErrNotRegular) {
+		return 0, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Blocklist is not a regular file",
+			Detail: fmt.Sprintf("%v; name a text file with one address or CIDR a line.", err), Extra: Finding{IDBlocklistFile}}}
+	}
 	if err != nil {
 		return 0, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read blocklist file",
 			Detail: fmt.Sprintf("%v. File paths are relative to the policy file that names them.", err), Extra: Finding{IDBlocklistFile}}}
 	}
 	defer f.Close()
-	// A device or FIFO (a typo like /dev/zero) would never end.
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return 0, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Blocklist is not a regular file",
-			Detail: fmt.Sprintf("%s is not a regular file; name a text file with one address or CIDR a line.", display), Extra: Finding{IDBlocklistFile}}}
-	}
 	return readBlocklist(f, display, b, overlap)
 }
 
@@ -54,6 +58,9 @@ func readBlocklist(r io.Reader, display string, b *netipx.IPSetBuilder, overlap 
 				raw, err = br.ReadSlice('\n')
 				off += len(raw)
 			}
+			if err != nil && err != io.EOF {
+				return entries, append(diags, readError(display, line, err))
+			}
 			bad++
 			if bad <= maxFileDiags {
 				diags = append(diags, lineDiag(display, line, 1, lineOff, 1, IDBlocklistFile, "Bad blocklist line", "The line is longer than 64 KiB; expected one address or CIDR a line."))
@@ -62,6 +69,9 @@ func readBlocklist(r io.Reader, display string, b *netipx.IPSetBuilder, overlap 
 				break
 			}
 			continue
+		}
+		if err != nil && err != io.EOF {
+			return entries, append(diags, readError(display, line+1, err))
 		}
 		if len(raw) == 0 && err != nil {
 			break
@@ -112,6 +122,13 @@ func readBlocklist(r io.Reader, display string, b *netipx.IPSetBuilder, overlap 
 			Detail: fmt.Sprintf("%s has %d bad lines in all; only the first %d are shown.", display, bad, maxFileDiags), Extra: Finding{IDBlocklistFile}})
 	}
 	return entries, diags
+}
+
+// readError reports a failed read (EIO, a vanished network share): the
+// entries after it were never seen, so the blocklist is incomplete.
+func readError(display string, line int, err error) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read blocklist file",
+		Detail: fmt.Sprintf("Reading %s failed at line %d: %v. The blocklist would be incomplete; fix the file or the disk and try again.", display, line, err), Extra: Finding{IDBlocklistFile}}
 }
 
 func isSpace(c byte) bool {

@@ -1,7 +1,9 @@
 package lang
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -53,9 +55,9 @@ func readSources(path string) ([]source, string, hcl.Diagnostics) {
 func readFiles(files []string, root string) ([]source, string, hcl.Diagnostics) {
 	srcs := make([]source, 0, len(files))
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy file", Detail: err.Error(), Extra: Finding{IDSyntax}}}
+		b, d := readPolicyFile(f, displayName(root, f))
+		if d != nil {
+			return nil, "", hcl.Diagnostics{d}
 		}
 		srcs = append(srcs, source{name: displayName(root, f), path: f, src: b})
 	}
@@ -67,8 +69,16 @@ func readFiles(files []string, root string) ([]source, string, hcl.Diagnostics) 
 func parseSources(srcs []source) (files Files, bodies []parsedFile, diags hcl.Diagnostics) {
 	files = Files{}
 	for _, s := range srcs {
+		if d := checkLimits(s.name, s.src); d != nil {
+			if len(s.src) <= MaxPolicyFileSize {
+				files[s.name] = &hcl.File{Bytes: s.src} // for the snippet
+			}
+			diags = append(diags, d)
+			continue
+		}
 		f, ds := hclsyntax.ParseConfig(s.src, s.name, hcl.Pos{Line: 1, Column: 1, Byte: 0})
 		files[s.name] = f
+		ds = capParseDiags(s.name, ds)
 		diags = append(diags, ds...)
 		if f != nil && !ds.HasErrors() {
 			bodies = append(bodies, parsedFile{source: s, file: f})
@@ -100,9 +110,16 @@ func PolicyFiles(path string) (files []string, root string, err error) {
 	if !st.IsDir() {
 		return []string{path}, filepath.Dir(path), nil
 	}
-	matches, err := filepath.Glob(filepath.Join(path, "*.hcl"))
+	// Not filepath.Glob: it takes an unreadable directory for an empty one.
+	entries, err := os.ReadDir(path)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("cannot list the policy directory: %w", err)
+	}
+	var matches []string
+	for _, e := range entries {
+		if ok, _ := filepath.Match("*.hcl", e.Name()); ok {
+			matches = append(matches, filepath.Join(path, e.Name()))
+		}
 	}
 	sort.Strings(matches)
 	if len(matches) == 0 {
@@ -149,6 +166,38 @@ type parsedFile struct {
 // LoadSourceSyntaxOnly parses a file without decoding it, so fmt can refuse
 // to rewrite a file it cannot parse.
 func LoadSourceSyntaxOnly(filename string, src []byte) *Loaded {
-	f, diags := hclsyntax.ParseConfig(src, filename, hcl.Pos{Line: 1, Column: 1})
-	return &Loaded{Files: Files{filename: f}, Diags: diags}
+	files, _, diags := parseSources([]source{{name: filename, path: filename, src: src}})
+	return &Loaded{Files: files, Diags: diags}
+}
+
+// ReadPolicyFile reads one .hcl file as the loader does: a regular file of
+// at most MaxPolicyFileSize bytes (a FIFO, device or /dev/zero symlink is
+// refused without blocking), every read error reported. display names it
+// in the diagnostic.
+func ReadPolicyFile(path, display string) ([]byte, *hcl.Diagnostic) {
+	return readPolicyFile(path, display)
+}
+
+func readPolicyFile(path, display string) ([]byte, *hcl.Diagnostic) {
+	b, err := ReadRegular(path, MaxPolicyFileSize)
+	if err == nil {
+		return b, nil
+	}
+	if errors.Is(err, ErrTooLarge) {
+		size := int64(-1)
+		if st, serr := os.Stat(path); serr == nil && st.Size() > 0 {
+			size = st.Size()
+		}
+		return nil, tooLarge(display, size)
+	}
+	how := "Check the file and the disk it is on."
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		how = "Check the file's permissions."
+	case errors.Is(err, ErrNotRegular):
+		how = "A policy file must be a plain file; remove it or rename it so that it does not end in .hcl."
+	}
+	return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read policy file", Extra: Finding{IDSyntax},
+		Subject: &hcl.Range{Filename: display, Start: hcl.InitialPos, End: hcl.InitialPos},
+		Detail:  err.Error() + ". " + how}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"sort"
 	"strings"
 
@@ -689,7 +688,7 @@ func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 			}
 		}
 		if len(diags) > 0 && diags[0].Subject != nil && diags[0].Subject.Filename == display {
-			if src, err := os.ReadFile(path); err == nil {
+			if src, err := ReadRegular(path, maxSnippetSource); err == nil {
 				d.files[display] = &hcl.File{Bytes: src}
 			}
 		}

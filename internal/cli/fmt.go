@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
 	"github.com/voicewall/voicewall/lang"
@@ -36,9 +36,10 @@ func (e *env) fmtCmd() *cobra.Command {
 			}
 			unformatted := 0
 			for _, f := range files {
-				src, err := os.ReadFile(f)
-				if err != nil {
-					return err
+				src, d := lang.ReadPolicyFile(f, f)
+				if d != nil {
+					e.printDiags(&lang.Loaded{Files: lang.Files{}, Diags: hcl.Diagnostics{d}})
+					return exitError{1}
 				}
 				l := lang.LoadSourceSyntaxOnly(f, src)
 				if l.Diags.HasErrors() {
