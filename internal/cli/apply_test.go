@@ -354,6 +354,41 @@ func TestConfirmTimeout(t *testing.T) {
 	if p, _ := live.LoadPending(mustOpen(t, ns.Name)); p != nil {
 		t.Error("pending file left behind")
 	}
+
+	// While an apply awaits confirmation, plan and status both say so, and
+	// until when (issue 12 item 8, issue 17), in text and JSON.
+	stdinIsTerminal = old // no prompt: apply returns while the helper waits
+	if r := vw1("", "apply", b, "--netns", ns.Name, "--auto-approve", "--confirm-timeout", "2m"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	p, _ := live.LoadPending(mustOpen(t, ns.Name))
+	if p == nil {
+		t.Fatal("no pending file")
+	}
+	until := p.Deadline.Local().Format("15:04:05")
+	for _, args := range [][]string{{"plan", b}, {"status"}} {
+		r := vw1("", append(args, "--netns", ns.Name)...)
+		if !strings.Contains(r.stdout, "voicewall confirm --netns "+ns.Name) || !strings.Contains(r.stdout, until) || !strings.Contains(r.stdout, "rollback") {
+			t.Errorf("%s during a pending rollback does not say so:\n%s%s", args[0], r.stdout, r.stderr)
+		}
+		r = vw1("", append(args, "--netns", ns.Name, "--format", "json")...)
+		var j struct {
+			Pending *struct {
+				Deadline time.Time `json:"deadline"`
+				Confirm  string    `json:"confirm_command"`
+				Alive    bool      `json:"helper_alive"`
+			} `json:"pending_confirmation"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &j); err != nil || j.Pending == nil || !j.Pending.Deadline.Equal(p.Deadline) || !j.Pending.Alive || j.Pending.Confirm != "voicewall confirm --netns "+ns.Name {
+			t.Errorf("%s --format json during a pending rollback: %v %+v\n%s", args[0], err, j.Pending, r.stdout)
+		}
+	}
+	if r := vw1("", "confirm", "--netns", ns.Name); r.code != 0 {
+		t.Fatalf("confirm: %d %s", r.code, r.stderr)
+	}
+	if r := vw1("", "status", "--netns", ns.Name, "--format", "json"); strings.Contains(r.stdout, "pending_confirmation") {
+		t.Errorf("status still shows a pending rollback after confirm:\n%s", r.stdout)
+	}
 }
 
 func mustOpen(t *testing.T, name string) *live.Target {

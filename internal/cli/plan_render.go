@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"go4.org/netipx"
 
@@ -206,8 +207,7 @@ func (e *env) printPlan(lp *livePlan, applying bool) {
 		fmt.Fprintf(w, "\nWarning: %s\n", x)
 	}
 	if lp.Pending != nil {
-		fmt.Fprintf(w, "\nWarning: an earlier apply is waiting for confirmation until %s; run `voicewall confirm%s` to keep it, or it is rolled back\n",
-			lp.Pending.Deadline.Format("15:04:05"), netnsFlag(lp.Target.Name))
+		fmt.Fprintf(w, "\nWarning: %s\n", pendingText(lp.Pending, lp.Target))
 	}
 	if !lp.Changes() {
 		fmt.Fprintln(w, "\nNo changes. The kernel's table inet voicewall matches the policy.")
@@ -293,6 +293,38 @@ type jsonPlan struct {
 	Warnings      []string       `json:"warnings"`
 	Resources     []jsonChange   `json:"resource_changes"`
 	CacheHit      bool           `json:"cache_hit"`
+	// Pending is set while an apply --confirm-timeout awaits confirmation.
+	Pending *jsonPending `json:"pending_confirmation,omitempty"`
+}
+
+// jsonPending is an apply that awaits `voicewall confirm`.
+type jsonPending struct {
+	Deadline    time.Time `json:"deadline"` // the rollback runs then
+	HelperPID   int       `json:"helper_pid"`
+	HelperAlive bool      `json:"helper_alive"`
+	Confirm     string    `json:"confirm_command"`
+}
+
+func pendingJSON(p *live.Pending, t *live.Target) *jsonPending {
+	if p == nil {
+		return nil
+	}
+	return &jsonPending{Deadline: p.Deadline.UTC(), HelperPID: p.HelperPID, HelperAlive: p.HelperAlive(), Confirm: "voicewall confirm" + netnsFlag(t.Name)}
+}
+
+// pendingText says that an apply awaits confirmation, until when, and what
+// happens then (plan and status both show it).
+func pendingText(p *live.Pending, t *live.Target) string {
+	when := p.Deadline.Local().Format("15:04:05 MST 2006-01-02")
+	if left := time.Until(p.Deadline).Round(time.Second); left > 0 {
+		when += fmt.Sprintf(", in %v", left)
+	}
+	if !p.HelperAlive() {
+		return fmt.Sprintf("an earlier apply on %s awaits `voicewall confirm%s` (deadline %s), but its rollback helper (pid %d) is gone: confirm to keep the current table, or run `voicewall rollback --state %s` to restore the previous one",
+			t, netnsFlag(t.Name), when, p.HelperPID, p.File)
+	}
+	return fmt.Sprintf("an earlier apply on %s is waiting for confirmation: run `voicewall confirm%s` before %s, or its pending rollback restores the previous table then",
+		t, netnsFlag(t.Name), when)
 }
 
 type jsonLink struct {
@@ -334,7 +366,8 @@ func planJSON(lp *livePlan) jsonPlan {
 	add, change, remove := p.Counts()
 	j := jsonPlan{FormatVersion: "1", Policy: lp.Path, Netns: lp.Target.Name, GenID: p.GenID, Digest: lp.Digest(),
 		Changes: lp.Changes(), Create: p.Create, Recreate: p.Recreate, CacheHit: p.State.CacheHit,
-		Summary: map[string]int{"add": add, "change": change, "remove": remove}, Links: []jsonLink{}, Warnings: lp.Warnings, Resources: []jsonChange{}}
+		Summary: map[string]int{"add": add, "change": change, "remove": remove}, Links: []jsonLink{}, Warnings: lp.Warnings, Resources: []jsonChange{},
+		Pending: pendingJSON(lp.Pending, lp.Target)}
 	if j.Warnings == nil {
 		j.Warnings = []string{}
 	}

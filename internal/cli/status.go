@@ -67,15 +67,19 @@ timer: voicewall status --format prometheus > /var/lib/node_exporter/voicewall.p
 				return fmt.Errorf("reading table inet voicewall in %s: %w", t, err)
 			}
 			cs := live.Counters(st, desired)
+			pend, _ := live.LoadPending(t)
 			switch format {
 			case "prometheus":
 				return live.WritePrometheus(e.stdout, cs, st, netns)
 			case "json":
-				if err := writeJSON(e.stdout, statusJSON{Netns: netns, Policy: path, Present: st.Exists, GenID: st.GenID, Rules: nonNil(cs), Totals: totals(cs)}); err != nil {
+				if err := writeJSON(e.stdout, statusJSON{Netns: netns, Policy: path, Present: st.Exists, GenID: st.GenID, Rules: nonNil(cs), Totals: totals(cs), Pending: pendingJSON(pend, t)}); err != nil {
 					return err
 				}
 			default:
 				e.printStatus(t, st, cs, path)
+				if pend != nil {
+					fmt.Fprintf(e.stdout, "\nPending: %s\n", pendingText(pend, t))
+				}
 			}
 			if !st.Exists {
 				return exitError{1}
@@ -107,6 +111,8 @@ type statusJSON struct {
 	GenID   uint32             `json:"genid"`
 	Rules   []live.RuleCounter `json:"rules"`
 	Totals  map[string]uint64  `json:"packets_by_kind"`
+	// Pending is set while an apply --confirm-timeout awaits confirmation.
+	Pending *jsonPending `json:"pending_confirmation,omitempty"`
 }
 
 func totals(cs []live.RuleCounter) map[string]uint64 {
