@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/voicewall/voicewall/backends/draytek"
 	"github.com/voicewall/voicewall/backends/fortigate"
 	"github.com/voicewall/voicewall/backends/pfsense"
 	"github.com/voicewall/voicewall/devmodel"
@@ -19,7 +20,7 @@ import (
 )
 
 // Targets audit can read.
-var Targets = []string{"fortigate", "pfsense"}
+var Targets = []string{"fortigate", "pfsense", "draytek"}
 
 // MaxConfigBytes bounds a configuration file.
 const MaxConfigBytes = 64 << 20
@@ -101,6 +102,8 @@ func Read(target, name string, src []byte) (*devmodel.Device, error) {
 		return fortigate.ReadDevice(name, src)
 	case "pfsense":
 		return pfsense.ReadDevice(name, src)
+	case "draytek":
+		return draytek.ReadDevice(name, src)
 	}
 	return nil, fmt.Errorf("unknown target %q: audit reads %s", target, strings.Join(Targets, ", "))
 }

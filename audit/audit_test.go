@@ -65,3 +65,14 @@ func TestOfficePfSense(t *testing.T) {
 		"VW303@131", // web UI from any
 	)
 }
+
+func TestOfficeVigor(t *testing.T) {
+	r := auditFile(t, "draytek", "testdata/office-vigor.txt")
+	wantFindings(t, r,
+		"VW301@2",              // sys sip_alg -e 1
+		"VW303@4",              // https remote management
+		"VW306@18", "VW307@18", // SIP forward from any, no DoS defence
+		"VW302@19", // RTP open port from any
+		"VW302@21", // pass SIP/RTP from any
+	)
+}

@@ -3,6 +3,7 @@ package devmodel
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 )
 
 // Packet is the first packet of a new flow as it arrives at the device.
@@ -52,6 +53,9 @@ func (d *Device) Evaluate(p Packet, route Route) Result {
 	p.Src, p.Dst = p.Src.Unmap(), p.Dst.Unmap()
 	res := Result{Dst: p.Dst}
 	for _, f := range d.Forwards {
+		if f.InRole != "" && d.role(p.In) != f.InRole {
+			continue
+		}
 		if f.Maps(p.In, p.Src, p.Dst, p.Proto, p.DstPort) {
 			res.Forward = f
 			if f.ToPort != 0 && len(f.Ports) > 0 {
@@ -187,8 +191,13 @@ func (d *Device) role(name string) string {
 	if i := d.Interface(name); i != nil && i.Role != "" {
 		return i.Role
 	}
+	if wanLike.MatchString(name) {
+		return "wan"
+	}
 	return "lan"
 }
+
+var wanLike = regexp.MustCompile(`^(?i:wan)[0-9]*$`)
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

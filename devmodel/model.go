@@ -223,9 +223,11 @@ type Forward struct {
 	Loc  Loc
 	Ref  string
 	Name string
-	In   []string // interfaces it listens on (nil: any WAN)
-	Src  Addr     // source restriction (Any: none)
-	Ext  Addr     // external address (Any: the device's own WAN address)
+	In   []string // interfaces it listens on (nil: any)
+	// InRole restricts it to interfaces of a role ("wan").
+	InRole string
+	Src    Addr // source restriction (Any: none)
+	Ext    Addr // external address (Any: the device's own WAN address)
 	// Proto 0: every protocol; Ports nil: every port.
 	Proto    uint8
 	Ports    Ports
@@ -340,10 +342,7 @@ func (d *Device) WANs() []string {
 }
 
 // IsWAN reports whether the interface is in the WAN role.
-func (d *Device) IsWAN(name string) bool {
-	i := d.Interface(name)
-	return i != nil && i.Role == "wan"
-}
+func (d *Device) IsWAN(name string) bool { return d.role(name) == "wan" }
 
 func has(list []string, s string) bool {
 	for _, x := range list {
