@@ -2,9 +2,11 @@
 # The whole test suite, as a new user and CI run it:
 #   ./scripts/test.sh
 # As root it first installs what the live tests need (nftables, sipp, socat,
-# iproute2, bash-completion) with apt-get when they are missing. Then: gofmt, go vet,
-# go test ./... (unit, golden, nft oracle, network-namespace end-to-end
-# tests), and a bounded run of every fuzz target (FUZZTIME, default 15s).
+# iproute2, bash-completion) and what the package test needs (lintian,
+# man-db) with apt-get when they are missing. Then: gofmt, go vet, go test
+# ./... (unit, golden, nft oracle, network-namespace end-to-end tests), the
+# .deb built and installed into a scratch root (scripts/test-package.sh),
+# and a bounded run of every fuzz target (FUZZTIME, default 15s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,8 @@ command -v sipp  >/dev/null 2>&1 || need+=(sip-tester)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v ip    >/dev/null 2>&1 || need+=(iproute2)
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
+command -v lintian >/dev/null 2>&1 || need+=(lintian)
+command -v man     >/dev/null 2>&1 || need+=(man-db)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${need[*]}"
@@ -32,6 +36,7 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 20m ./...
+./scripts/test-package.sh
 
 # Keep fuzzing in CI: every Fuzz target for a bounded time.
 FUZZTIME=${FUZZTIME:-15s}

@@ -62,6 +62,14 @@ func normalizeArgs(args []string) []string {
 	return out
 }
 
+// Command is voicewall's command tree, for generating its man pages and
+// completion scripts (scripts/gendocs); it reads and writes nothing.
+func Command() *cobra.Command {
+	root := newRoot(strings.NewReader(""), io.Discard, io.Discard)
+	root.InitDefaultCompletionCmd()
+	return root
+}
+
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
