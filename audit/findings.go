@@ -134,8 +134,8 @@ func (c *checker) add(id string, sev Severity, loc devmodel.Loc, fix, f string, 
 
 func findings(d *devmodel.Device, p *lang.Policy) []Finding {
 	c := &checker{d: d, p: p, wan: map[string]bool{}}
-	if p != nil {
-		c.wan[p.Target(d.Target).WAN] = true
+	if spec, ok := lang.LookupTarget(d.Target); ok && p != nil {
+		c.wan[p.Target(spec).WAN] = true
 	}
 	c.helpers()
 	c.openVoice()

@@ -56,8 +56,8 @@ type Gaps struct {
 }
 
 // NewGaps starts the gap list of one target.
-func NewGaps(p *lang.Policy, target string, opts Options) *Gaps {
-	return &Gaps{target: target, t: p.Target(target), opts: opts, seen: map[string]bool{}, used: map[string]bool{}}
+func NewGaps(p *lang.Policy, target *lang.TargetSpec, opts Options) *Gaps {
+	return &Gaps{target: target.Name, t: p.Target(target), opts: opts, seen: map[string]bool{}, used: map[string]bool{}}
 }
 
 // Add reports a gap of the given class (a lang.Gap* name) at the policy
@@ -145,4 +145,14 @@ func Diag(sev hcl.DiagnosticSeverity, target string, o lang.Origin, summary, det
 		id = lang.IDCapabilityGap
 	}
 	return &hcl.Diagnostic{Severity: sev, Summary: target + ": " + summary, Detail: fmt.Sprintf(detail, args...), Subject: rangePtr(o.Range), Extra: lang.Finding{ID: id}}
+}
+
+// Spec is everything voicewall knows about one target, declared once by
+// its backend (spec.go there): lang reads the target block by the
+// embedded lang.TargetSpec (name, interface defaults, own attributes,
+// capability table); the CLI writes File and runs Compile.
+type Spec struct {
+	*lang.TargetSpec
+	File    string // main output file name with -o DIR
+	Compile CompileFunc
 }

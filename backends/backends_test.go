@@ -17,8 +17,8 @@ func TestTargetFindingIDs(t *testing.T) {
 	}{
 		{Diag(hcl.DiagError, "draytek", o, "not expressible", "x"), lang.IDCapabilityGap},
 		{Diag(hcl.DiagWarning, "fortigate", o, "emulated", "x"), lang.IDTargetNote},
-		{NewGaps(p, "pfsense", Options{}).Add(lang.GapDSCP, o, "no DSCP"), lang.IDCapabilityGap},
-		{NewGaps(p, "pfsense", Options{AllowDegraded: true}).Add(lang.GapDSCP, o, "no DSCP"), lang.IDCapabilityGap},
+		{NewGaps(p, &lang.TargetSpec{Name: "pfsense"}, Options{}).Add(lang.GapDSCP, o, "no DSCP"), lang.IDCapabilityGap},
+		{NewGaps(p, &lang.TargetSpec{Name: "pfsense"}, Options{AllowDegraded: true}).Add(lang.GapDSCP, o, "no DSCP"), lang.IDCapabilityGap},
 	} {
 		if got := lang.FindingID(c.d); got != c.want {
 			t.Errorf("%s: %s, want %s", c.d.Summary, got, c.want)
@@ -46,7 +46,7 @@ provider "c" {
 		t.Fatal(diags)
 	}
 	o := lang.Origin{Kind: "rate_limit", Range: hcl.Range{Filename: "gw.hcl", Start: hcl.Pos{Line: 9, Column: 1}}}
-	g := NewGaps(p, "draytek", Options{})
+	g := NewGaps(p, &lang.TargetSpec{Name: "draytek"}, Options{})
 	d := g.Add(lang.GapRateLimit, o, "no per-source limit")
 	if d.Severity != hcl.DiagWarning || lang.FindingID(d) != lang.IDAcceptedGap {
 		t.Errorf("accepted gap: severity %v, id %s", d.Severity, lang.FindingID(d))
@@ -72,7 +72,7 @@ provider "c" {
 		t.Errorf("stale: %v", stale)
 	}
 	// Another target's block accepts nothing here.
-	if d := NewGaps(p, "pfsense", Options{}).Add(lang.GapRateLimit, o, "x"); d.Severity != hcl.DiagError {
+	if d := NewGaps(p, &lang.TargetSpec{Name: "pfsense"}, Options{}).Add(lang.GapRateLimit, o, "x"); d.Severity != hcl.DiagError {
 		t.Error("draytek's acceptance applied to pfsense")
 	}
 }

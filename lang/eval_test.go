@@ -365,7 +365,7 @@ type nftModel struct {
 }
 
 func newNFTModel(p *lang.Policy) *nftModel {
-	m := &nftModel{p: p, t: nftables.Build(p), sets: map[string]*nftables.Set{}, tgt: p.Target("nftables")}
+	m := &nftModel{p: p, t: nftables.Build(p), sets: map[string]*nftables.Set{}, tgt: p.Target(nftables.Spec.TargetSpec)}
 	for _, s := range m.t.Sets {
 		m.sets[s.Name] = s
 	}

@@ -164,17 +164,6 @@ const (
 	ZoneLAN = "lan"
 )
 
-// Target names voicewall knows; DefaultTargets gives LANGUAGE.md's defaults.
-var TargetNames = []string{"nftables", "fortigate", "pfsense", "draytek"}
-
-// DefaultTargets are the interface names used when a target block is missing.
-var DefaultTargets = map[string][2]string{
-	"nftables":  {"eth0", "eth1"},
-	"fortigate": {"wan1", "internal"},
-	"pfsense":   {"wan", "lan"},
-	"draytek":   {"WAN1", "LAN1"},
-}
-
 // Proto is a transport protocol number as used on the wire.
 type Proto uint8
 
@@ -535,13 +524,20 @@ func (p *Policy) Provider(name string) *Provider {
 	return nil
 }
 
-// Target returns the target block (or its defaults) for a target name.
-func (p *Policy) Target(name string) *Target {
-	if t, ok := p.Targets[name]; ok {
+// Target returns the policy's block for the target, or the target's
+// defaults when the policy has none.
+func (p *Policy) Target(s *TargetSpec) *Target {
+	if t, ok := p.Targets[s.Name]; ok {
+		// A block read before targets were registered leaves these out.
+		if t.WAN == "" {
+			t.WAN = s.WAN
+		}
+		if t.LAN == "" {
+			t.LAN = s.LAN
+		}
 		return t
 	}
-	d := DefaultTargets[name]
-	return &Target{Name: name, WAN: d[0], LAN: d[1], Origin: Origin{Kind: "target", Name: name}, Extra: map[string]string{}}
+	return &Target{Name: s.Name, WAN: s.WAN, LAN: s.LAN, Origin: Origin{Kind: "target", Name: s.Name}, Extra: map[string]string{}}
 }
 
 // Zones lists every zone name: wan, lan, then voice VLANs.

@@ -131,8 +131,11 @@ func origin(kind string, b *rawBlock) Origin {
 }
 
 func (d *decoder) target(p *Policy, b *rawBlock) {
-	def := DefaultTargets[b.label]
-	t := &Target{Name: b.label, WAN: def[0], LAN: def[1], Origin: origin("target", b), Extra: map[string]string{}}
+	spec, ok := LookupTarget(b.label) // the schema let only registered targets through...
+	if !ok {
+		spec = &TargetSpec{Name: b.label} // ...unless none are (see RegisterTargets)
+	}
+	t := &Target{Name: b.label, WAN: spec.WAN, LAN: spec.LAN, Origin: origin("target", b), Extra: map[string]string{}}
 	names := make([]string, 0, len(b.attrs))
 	for n := range b.attrs {
 		names = append(names, n)
@@ -148,7 +151,7 @@ func (d *decoder) target(p *Policy, b *rawBlock) {
 		if !ok {
 			continue
 		}
-		if n == "blocklist_url" {
+		if a, known := spec.Attr(n); a.URL || !ok && !known && safeURL(v.s) {
 			if !safeURL(v.s) {
 				d.add(errorf(IDUnsafeName, v.rng, "Bad blocklist URL", "%s = %q: write an http:// or https:// URL of at most 255 characters, without spaces, quotes, backslashes or angle brackets.", n, v.s))
 				continue
@@ -166,14 +169,14 @@ func (d *decoder) target(p *Policy, b *rawBlock) {
 			t.Extra[n] = v.s
 		}
 	}
-	if b.label == "nftables" {
+	if spec.CheckInterface != nil {
 		for _, dev := range []string{t.WAN, t.LAN} {
-			if len(dev) > 15 || strings.ContainsAny(dev, "/: ") {
-				d.add(errorf(IDUnsafeName, b.rng, "Bad Linux interface name", "%q is not a valid Linux device name (at most 15 characters, no '/', ':' or spaces).", dev))
+			if summary, detail := spec.CheckInterface(dev); summary != "" {
+				d.add(errorf(IDUnsafeName, b.rng, summary, "%s", detail))
 			}
 		}
 	}
-	if t.WAN == t.LAN {
+	if t.WAN == t.LAN && t.WAN != "" {
 		d.add(errorf(IDBadValue, b.rng, "WAN and LAN are the same interface", "target %q maps both wan and lan to %q; voicewall tells zones apart by interface.", b.label, t.WAN))
 	}
 	p.Targets[b.label] = t

@@ -59,10 +59,10 @@ const (
 	maxOpenComm   = 22  // srv nat openport -c: "less than 23 characters"
 )
 
-// Extra attributes of target "draytek" this backend reads (see
-// docs/targets-draytek.md): wan_index, object_base, group_base,
-// service_base, filter_set, rule_base, nat_base, vlan_base, lan_base. Only
-// wan_index is accepted by lang's schema today.
+// Extra attributes of target "draytek" this backend reads, as spec.go
+// declares them (docs/targets-draytek.md): wan_index, object_base,
+// group_base, service_base, filter_set, rule_base, nat_base, vlan_base,
+// lan_base.
 type config struct {
 	wanIndex  int // 0: derive from the target's wan name
 	objBase   int // first IPv4 and IPv6 object index
@@ -81,7 +81,7 @@ var defaultConfig = config{objBase: 1, grpBase: 1, svcBase: 1, filterSet: 2, rul
 // opts.AllowDegraded; then they are warnings and the header says what is not
 // enforced. The output is nil when the diagnostics hold an error.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
-	c := &compiler{p: p, opts: opts, t: p.Target(Target), gaps: backends.NewGaps(p, Target, opts)}
+	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), gaps: backends.NewGaps(p, &langSpec, opts)}
 	c.readConfig()
 	if c.diags.HasErrors() {
 		return nil, c.diags

@@ -105,7 +105,7 @@ type compiler struct {
 
 func newCompiler(p *lang.Policy, opts backends.Options) *compiler {
 	return &compiler{
-		p: p, opts: opts, gapList: backends.NewGaps(p, target, opts),
+		p: p, opts: opts, gapList: backends.NewGaps(p, &langSpec, opts),
 		objNames:  newNamer(maxObjectName),
 		svcNames:  newNamer(maxObjectName),
 		polNames:  newNamer(maxPolicyName),
@@ -230,7 +230,7 @@ func (c *compiler) gap(gap string, o lang.Origin, what string) {
 func originText(o lang.Origin) string { return text(o.String(), 200) }
 
 func (c *compiler) setup() bool {
-	c.t = c.p.Target(target)
+	c.t = c.p.Target(&langSpec)
 	to := c.t.Origin
 	ok := true
 	for _, f := range []struct{ attr, v string }{{"wan", c.t.WAN}, {"lan", c.t.LAN}} {

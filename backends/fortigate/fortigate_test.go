@@ -226,7 +226,7 @@ func overlaps(a, b lang.PortRange) bool { return a.First <= b.Last && b.First <=
 // checkFacts asserts what every FortiGate output must hold, whatever the policy.
 func checkFacts(t testing.TB, p *lang.Policy, tree *Tree) {
 	t.Helper()
-	tg := p.Target(target)
+	tg := p.Target(&langSpec)
 	wan := tg.WAN
 
 	// SIP ALG off.

@@ -17,13 +17,13 @@ const FileName = "nftables.nft"
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
 	t := Build(p)
 	// nftables expresses every protection, so every accepted gap is stale.
-	return &backends.Output{Files: []backends.File{{Name: FileName, Data: RenderFile(t)}}}, backends.NewGaps(p, "nftables", opts).Stale()
+	return &backends.Output{Files: []backends.File{{Name: FileName, Data: RenderFile(t)}}}, backends.NewGaps(p, &langSpec, opts).Stale()
 }
 
 // Build lowers the policy's abstract rules into the nftables ruleset.
 // Every protection nftables can express natively, so there are no gaps.
 func Build(p *lang.Policy) *Table {
-	tgt := p.Target("nftables")
+	tgt := p.Target(&langSpec)
 	b := &builder{p: p, tgt: tgt}
 	// A set belongs to the block that declares it, so plans and status
 	// group it there.

@@ -72,7 +72,7 @@ func TestNeverAcceptsVoiceFromAny(t *testing.T) {
 				for _, s := range r.Stmts {
 					switch s := s.(type) {
 					case MatchIface:
-						wan = wan || (!s.Out && !s.Neg && s.Name == p.Target("nftables").WAN)
+						wan = wan || (!s.Out && !s.Neg && s.Name == p.Target(&langSpec).WAN)
 					case MatchAddrSet:
 						src = src || s.Dir == Src
 					case MatchPorts:

@@ -41,7 +41,7 @@ const (
 
 // Compile renders the policy for pfSense.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
-	c := &compiler{p: p, opts: opts, t: p.Target(target), names: newNamer(), trackers: map[uint32]bool{}, tags: map[string]bool{}, gaps: backends.NewGaps(p, target, opts)}
+	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), names: newNamer(), trackers: map[uint32]bool{}, tags: map[string]bool{}, gaps: backends.NewGaps(p, &langSpec, opts)}
 	if opts.Base != nil {
 		b, err := scanBase(opts.Base)
 		if err != nil {

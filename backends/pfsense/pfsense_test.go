@@ -113,7 +113,7 @@ func checkFacts(t testing.TB, p *lang.Policy, d *rDoc) {
 		if (sipish || rtpish) && r.Source.Any != nil && r.Tagged == "" {
 			t.Errorf("pass rule for SIP/RTP from any: %s", r.Descr)
 		}
-		if r.Floating == "" && r.Interface == p.Target("pfsense").WAN {
+		if r.Floating == "" && r.Interface == p.Target(&langSpec).WAN {
 			a, ok := aliases[r.Source.Address]
 			if !ok {
 				t.Errorf("WAN pass rule not from an alias: %s", r.Descr)
@@ -139,7 +139,7 @@ func checkFacts(t testing.TB, p *lang.Policy, d *rDoc) {
 	// Blocklist first among WAN rules.
 	if len(p.Blocklists) > 0 {
 		for _, r := range d.Filter.Rule {
-			if r.Floating == "" && r.Interface == p.Target("pfsense").WAN {
+			if r.Floating == "" && r.Interface == p.Target(&langSpec).WAN {
 				if r.Type != "block" || !strings.Contains(r.Descr, "blocklist") {
 					t.Errorf("first WAN rule is not the blocklist: %s", r.Descr)
 				}

@@ -1,5 +1,6 @@
 // Package registry lists the targets voicewall can compile for. It is the
-// one place that knows every backend; backends never import each other.
+// one place that knows every backend; backends never import each other,
+// and lang learns the targets from here.
 package registry
 
 import (
@@ -8,21 +9,23 @@ import (
 	"github.com/voicewall/voicewall/backends/fortigate"
 	"github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/backends/pfsense"
+	"github.com/voicewall/voicewall/lang"
 )
 
-// Target is one compile target.
-type Target struct {
-	Name    string
-	File    string // main output file name with -o DIR
-	Compile backends.CompileFunc
-}
+// Target is one compile target, as its backend declares it.
+type Target = backends.Spec
 
 // Targets in the order `--target all` renders them.
-var Targets = []Target{
-	{"nftables", "nftables.nft", nftables.Compile},
-	{"fortigate", "fortigate.conf", fortigate.Compile},
-	{"pfsense", "pfsense.xml", pfsense.Compile},
-	{"draytek", "draytek.txt", draytek.Compile},
+var Targets = []Target{nftables.Spec, fortigate.Spec, pfsense.Spec, draytek.Spec}
+
+// Every program that loads policies imports this package (to compile
+// them), so the targets are known to lang before any policy is read.
+func init() {
+	specs := make([]*lang.TargetSpec, len(Targets))
+	for i, t := range Targets {
+		specs[i] = t.TargetSpec
+	}
+	lang.RegisterTargets(specs...)
 }
 
 // Lookup finds a target by name.

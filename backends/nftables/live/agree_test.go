@@ -350,7 +350,7 @@ func (l *agreeLayout) gwOwn(pkt lang.Packet) (netip.Addr, error) {
 
 // agreePlan lays the topology out for the policy.
 func agreePlan(p *lang.Policy) (*agreeLayout, error) {
-	tgt := p.Target("nftables")
+	tgt := p.Target(vw.Spec.TargetSpec)
 	if tgt.WAN != netnstest.WANIf || tgt.LAN != netnstest.LANIf {
 		return nil, fmt.Errorf("target nftables uses wan=%s lan=%s; the topology has %s and %s", tgt.WAN, tgt.LAN, netnstest.WANIf, netnstest.LANIf)
 	}

@@ -80,7 +80,7 @@ func TestLinkSpecRecord(t *testing.T) {
 		if err := json.Unmarshal(b, &rec); err != nil {
 			t.Fatal(err)
 		}
-		tp, tq := p.Target("nftables"), rec.Target
+		tp, tq := p.Target(vw.Spec.TargetSpec), rec.Target
 		if tp.WAN != tq.WAN || tp.LAN != tq.LAN || tp.Origin != tq.Origin {
 			t.Errorf("%s: target %+v, recorded %+v", ex, tp, tq)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -54,7 +55,7 @@ type VLANSpec struct {
 
 // LinkSpecOf takes the link expectations from a policy.
 func LinkSpecOf(p *lang.Policy) LinkSpec {
-	tg := *p.Target("nftables")
+	tg := *p.Target(vw.Spec.TargetSpec)
 	tg.Extra = nil
 	s := LinkSpec{Target: tg}
 	for _, v := range p.VoiceVLANs {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -54,7 +55,7 @@ func CheckLockout(t *Target, p *lang.Policy, sshConnection string) *Lockout {
 	}
 	zone := lang.ZoneWAN
 	if dev := LinkOf(t, server); dev != "" {
-		tgt := p.Target("nftables")
+		tgt := p.Target(vw.Spec.TargetSpec)
 		for _, z := range p.Zones() {
 			if tgt.Interface(z, p) == dev {
 				zone = z

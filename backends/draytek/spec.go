@@ -1,0 +1,23 @@
+package draytek
+
+import (
+	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/lang"
+)
+
+// langSpec is what lang reads a target "draytek" block by
+// (docs/targets-draytek.md documents the attributes).
+var langSpec = lang.TargetSpec{
+	Name: Target, WAN: "WAN1", LAN: "LAN1",
+	Attrs: []lang.TargetAttr{{Name: "wan_index"}, {Name: "object_base"}, {Name: "group_base"}, {Name: "service_base"},
+		{Name: "filter_set"}, {Name: "rule_base"}, {Name: "nat_base"}, {Name: "vlan_base"}, {Name: "lan_base"}},
+	Gaps: map[string]string{
+		lang.GapDSCP:      "the Vigor CLI syntax for DSCP marking (qos) is unconfirmed",
+		lang.GapRateLimit: "Vigor DoS defence thresholds are global, not per source address",
+		lang.GapAddress6:  "port redirection and open ports take IPv4 private addresses only",
+		lang.GapCapacity:  "object, group, service, filter and NAT tables have fixed sizes",
+	},
+}
+
+// Spec declares the DrayTek target.
+var Spec = backends.Spec{TargetSpec: &langSpec, File: FileName, Compile: Compile}

@@ -1,0 +1,21 @@
+package pfsense
+
+import (
+	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/lang"
+)
+
+// langSpec is what lang reads a target "pfsense" block by
+// (docs/targets-pfsense.md documents the attributes).
+var langSpec = lang.TargetSpec{
+	Name: target, WAN: "wan", LAN: "lan",
+	Attrs: []lang.TargetAttr{{Name: "blocklist_url", URL: true}, {Name: "wan_if"}, {Name: "lan_if"}},
+	Gaps: map[string]string{
+		lang.GapDSCP:      "pfSense rules match DSCP (tos) but cannot set it",
+		lang.GapRateLimit: "pf's max-src-conn-rate counts TCP connections only; pfSense has no per-source packet rate for UDP SIP",
+		lang.GapBlocklist: "an alias holds at most 5,000 entries; a larger blocklist needs blocklist_url (urltable alias)",
+	},
+}
+
+// Spec declares the pfSense target.
+var Spec = backends.Spec{TargetSpec: &langSpec, File: FileName, Compile: Compile}
