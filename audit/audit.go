@@ -54,6 +54,7 @@ type Report struct {
 	Device   *devmodel.Device
 	Findings []Finding
 	Probes   int // drift probes evaluated (with a policy)
+	Compared int // probes a voicewall rule decides, compared with the device
 }
 
 // Failed reports whether any finding fails the audit (errors and warnings).
@@ -128,9 +129,9 @@ func Check(d *devmodel.Device, src []byte, o Options) *Report {
 	r := &Report{File: d.File, Target: d.Target, Source: src, Device: d}
 	r.Findings = findings(d, o.Policy)
 	if o.Policy != nil {
-		fs, n := drift(d, o.Policy)
+		fs, n, c := drift(d, o.Policy)
 		r.Findings = append(r.Findings, fs...)
-		r.Probes = n
+		r.Probes, r.Compared = n, c
 	}
 	sortFindings(r.Findings)
 	return r

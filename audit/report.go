@@ -95,7 +95,7 @@ func (r *Report) Summary() string {
 	}
 	s := fmt.Sprintf("audit of %s (%s): %s, %s, %s", r.File, r.Target, plural(n[SevError], "error"), plural(n[SevWarning], "warning"), plural(n[SevNote], "note"))
 	if r.Probes > 0 {
-		s += fmt.Sprintf("; %d policy probes evaluated", r.Probes)
+		s += fmt.Sprintf("; %d probes, %d decided by the policy and compared", r.Probes, r.Compared)
 	}
 	if !r.Failed() {
 		s += ": clean"
@@ -122,13 +122,14 @@ type jsonReport struct {
 	Target   string        `json:"target"`
 	Clean    bool          `json:"clean"`
 	Probes   int           `json:"probes,omitempty"`
+	Compared int           `json:"compared,omitempty"`
 	Findings []jsonFinding `json:"findings"`
 	Notes    []string      `json:"reader_notes,omitempty"`
 }
 
 // WriteJSON prints the report as one JSON document.
 func (r *Report) WriteJSON(w io.Writer) error {
-	j := jsonReport{File: r.File, Target: r.Target, Clean: !r.Failed(), Probes: r.Probes, Findings: []jsonFinding{}}
+	j := jsonReport{File: r.File, Target: r.Target, Clean: !r.Failed(), Probes: r.Probes, Compared: r.Compared, Findings: []jsonFinding{}}
 	for _, f := range r.Findings {
 		j.Findings = append(j.Findings, jsonFinding{f, f.Loc.File, f.Loc.Line, line(r.Source, f.Loc.Line)})
 	}

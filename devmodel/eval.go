@@ -80,6 +80,9 @@ func (d *Device) Evaluate(p Packet, route Route) Result {
 	}
 	tags := map[string]bool{}
 	dec := d.pass(p, res, hook, DirIn, p.In, tags)
+	if dec == nil && d.LANPassesIn && d.role(p.In) != "wan" {
+		def = Accept
+	}
 	if dec != nil && dec.Action == Drop || dec == nil && def == Drop {
 		res.Verdict, res.Rule = Drop, dec
 		return res

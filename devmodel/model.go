@@ -245,11 +245,7 @@ func (f *Forward) Maps(inIf string, src netip.Addr, dst netip.Addr, proto uint8,
 	if !f.Src.Contains(src) {
 		return false
 	}
-	if f.Ext.Any {
-		if dst.IsValid() {
-			return false // only what is addressed to the device's own address
-		}
-	} else if !dst.IsValid() || !f.Ext.Contains(dst) {
+	if !f.Ext.Contains(dst) { // the invalid address: the device's own (Ext.Self)
 		return false
 	}
 	if f.Proto != 0 && f.Proto != proto {
@@ -310,6 +306,10 @@ type Device struct {
 	Limits       []*Limit
 	// DefaultForward and DefaultLocal are the verdicts when no rule matches.
 	DefaultForward, DefaultLocal Action
+	// LANPassesIn: what arrives on a non-WAN interface and meets no rule
+	// passes in (a configuration fragment assumes the site's own
+	// "allow LAN" rules; a full configuration says what they are).
+	LANPassesIn bool
 	// Notes: what the reader skipped or could not resolve, located.
 	Notes []Note
 }

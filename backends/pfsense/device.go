@@ -131,6 +131,10 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 		l.aliases[a.get("name")] = a
 	}
 	l.interfaces()
+	if root.child("interfaces") == nil {
+		l.d.LANPassesIn = true
+		l.d.Notef(l.loc(root), "no <interfaces>: a configuration fragment; traffic arriving on LAN-side interfaces that meets no rule here is assumed to pass in (the site's own LAN rules)")
+	}
 	l.forwards()
 	l.rules()
 	l.outbound()
