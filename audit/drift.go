@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
 	"go4.org/netipx"
@@ -196,7 +197,7 @@ func strangers(p *lang.Policy) []netip.Addr {
 // LAN, and for a voice VLAN the device's interface on that VLAN (by parent
 // and tag) or the target's naming of it.
 func zoneIf(d *devmodel.Device, p *lang.Policy, zone string) string {
-	t := p.Target(d.Target)
+	t := deviceTarget(p, d.Target)
 	switch zone {
 	case "", lang.ZoneWAN:
 		return t.WAN
@@ -320,7 +321,7 @@ func drift(d *devmodel.Device, p *lang.Policy) ([]Finding, int, int) {
 // admits that the policy does not (a provider address replaced by another).
 func deviceProbes(d *devmodel.Device, p *lang.Policy) []Probe {
 	var out []Probe
-	wan := p.Target(d.Target).WAN
+	wan := deviceTarget(p, d.Target).WAN
 	add := func(ref string, src devmodel.Addr, svcs []devmodel.Service) {
 		if src.Any || src.Set == nil || wide(src) {
 			return
@@ -369,4 +370,13 @@ func anyWAN(d *devmodel.Device, ifs []string) bool {
 // devPacket turns a policy packet into the packet the device sees.
 func devPacket(d *devmodel.Device, p *lang.Policy, pkt lang.Packet) devmodel.Packet {
 	return devmodel.Packet{In: zoneIf(d, p, pkt.Zone), Src: pkt.Src, SrcPort: pkt.SrcPort, Dst: pkt.Dst, Proto: uint8(pkt.Proto), DstPort: pkt.DstPort}
+}
+
+// deviceTarget is the policy's target block for the device's kind (its
+// WAN and LAN interface names), with the target's defaults.
+func deviceTarget(p *lang.Policy, name string) *lang.Target {
+	if t, ok := registry.Lookup(name); ok {
+		return p.Target(t.TargetSpec)
+	}
+	return &lang.Target{Name: name, Extra: map[string]string{}}
 }
