@@ -138,8 +138,8 @@ func writeCacheInputs(nonce []byte, genid uint32, sets map[string]*SetContent, v
 		return false
 	}
 	dir := filepath.Join(StateDir(), "cache")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return false
+	if err := mkStateDir(dir); err != nil {
+		return false // never write where others could edit it
 	}
 	names := make([]string, 0, len(sets))
 	for n := range sets {
@@ -220,15 +220,27 @@ func dropCache(nonce []byte) {
 // loadCache returns the cache for nonce if it was written at generation
 // genid, else nil.
 func loadCache(nonce []byte, genid uint32) *cacheFile {
-	b, err := os.ReadFile(cachePath(nonce))
+	f, _ := loadTrustedCache(nonce, genid)
+	return f
+}
+
+// loadTrustedCache is loadCache that also says when the cache exists but
+// is not trusted (an *UntrustedError: its dir or file is writable by
+// others); the caller then reads the kernel and says why.
+func loadTrustedCache(nonce []byte, genid uint32) (*cacheFile, error) {
+	b, err := readTrusted(cachePath(nonce))
+	var ue *UntrustedError
+	if errors.As(err, &ue) {
+		return nil, err
+	}
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	f, err := parseCache(b)
 	if err != nil || !bytes.Equal(f.nonce, nonce) || f.genid != genid {
-		return nil
+		return nil, nil
 	}
-	return f
+	return f, nil
 }
 
 func parseCache(b []byte) (*cacheFile, error) {

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
 )
@@ -132,7 +131,7 @@ func RecordInputs(t *Target, genid uint32, desired *vw.Table, links LinkSpec, in
 // set contents after it are not read) and returns its input record when
 // the entry was written at genid.
 func loadInputRecord(nonce []byte, genid uint32) *InputRecord {
-	f, err := os.Open(cachePath(nonce))
+	f, err := trustedFile(cachePath(nonce))
 	if err != nil {
 		return nil
 	}

@@ -119,7 +119,13 @@ func (o *Operation) fullPlan() (*Session, error) {
 	}
 	s.Plan = Diff(st, s.Desired)
 	s.Warnings = sipWarnings(t)
-	s.Pending, _ = LoadPending(t)
+	if st.Untrusted != "" {
+		s.Warnings = append(s.Warnings, st.Untrusted)
+	}
+	var perr error
+	if s.Pending, perr = LoadPending(t); perr != nil {
+		s.Warnings = append(s.Warnings, "pending rollback: "+perr.Error())
+	}
 	return s, nil
 }
 

@@ -28,6 +28,9 @@ type State struct {
 	// cache (valid because the generation and table identity match) rather
 	// than dumped from the kernel.
 	CacheHit bool
+	// Untrusted says why the state cache was not used although it exists
+	// (its dir or file can be written by others).
+	Untrusted string
 	// ReadTime is how long reading took.
 	ReadTime time.Duration
 }
@@ -466,7 +469,10 @@ func readOnce(t *Target, s *sock, gen uint32, opts ReadOptions) (*State, error) 
 	}
 	var cached *cacheFile
 	if !opts.NoCache && st.Nonce != nil {
-		cached = loadCache(st.Nonce, gen)
+		var distrust error
+		if cached, distrust = loadTrustedCache(st.Nonce, gen); distrust != nil {
+			st.Untrusted = distrust.Error() + "; set contents were read from the kernel instead"
+		}
 	}
 	for _, ls := range st.Sets {
 		if ls.Dynamic || !ls.Interval || ls.Type == "" {

@@ -102,7 +102,7 @@ func LoadPending(t *Target) (*Pending, error) {
 }
 
 func loadPendingFile(path string) (*Pending, error) {
-	b, err := os.ReadFile(path)
+	b, err := readTrusted(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -136,8 +136,8 @@ func SaveRollback(t *Target, prev *State, deadline time.Time) (*Pending, error) 
 			p.Restore = append(p.Restore, rawMsg{T: m.Type, F: m.Flags, D: m.Data, W: m.What})
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(p.File), 0o700); err != nil {
-		return nil, err
+	if err := mkStateDir(filepath.Dir(p.File)); err != nil {
+		return nil, fmt.Errorf("cannot arm the rollback: %w", err)
 	}
 	if _, err := os.Stat(p.File); err == nil {
 		return nil, fmt.Errorf("an earlier apply on %s is still waiting for confirmation (%s)", t, p.File)
@@ -232,7 +232,7 @@ type RollbackResult struct {
 
 // ReadResult reads the helper's report for a pending file.
 func ReadResult(pendingFile string) (*RollbackResult, error) {
-	b, err := os.ReadFile(ResultPath(pendingFile))
+	b, err := readTrusted(ResultPath(pendingFile))
 	if err != nil {
 		return nil, err
 	}

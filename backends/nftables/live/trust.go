@@ -1,0 +1,137 @@
+package live
+
+// The state dir is trusted only when nobody but root (or the user voicewall
+// runs as) can write it: a cache entry says what the kernel holds, and a
+// pending file is a batch the rollback helper sends as root. Anyone who can
+// write either could make plan say "No changes" while the kernel lacks an
+// element, or have the helper load their own ruleset. docs/live.md has the
+// trust model.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// UntrustedError says why a state dir or file is not trusted.
+type UntrustedError struct {
+	Path   string
+	Reason string
+}
+
+func (e *UntrustedError) Error() string {
+	return fmt.Sprintf("voicewall's state %s is not trusted: %s", e.Path, e.Reason)
+}
+
+// trustedOwner: root, or the user voicewall runs as.
+func trustedOwner(uid uint32) bool {
+	return uid == 0 || int(uid) == os.Geteuid()
+}
+
+// checkMode refuses what others can write. A sticky directory writable by
+// others (/tmp) is accepted as an ancestor only: others cannot rename or
+// remove what they do not own in it.
+func checkMode(path string, st *unix.Stat_t, ancestor bool) error {
+	if !trustedOwner(st.Uid) {
+		return &UntrustedError{path, fmt.Sprintf("owned by uid %d, not root: writable by that user", st.Uid)}
+	}
+	sticky := st.Mode&unix.S_ISVTX != 0
+	switch {
+	case st.Mode&0o002 != 0 && !(ancestor && sticky):
+		return &UntrustedError{path, "world-writable"}
+	case st.Mode&0o020 != 0 && !(ancestor && sticky):
+		return &UntrustedError{path, "group-writable"}
+	}
+	return nil
+}
+
+// checkStateDir checks dir (StateDir() or a directory in it) and its
+// ancestors. A dir that does not exist yet is fine (voicewall creates it
+// 0700); its existing ancestors are checked.
+func checkStateDir(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for p, first := abs, true; ; p, first = filepath.Dir(p), false {
+		var st unix.Stat_t
+		err := unix.Stat(p, &st)
+		switch {
+		case err == unix.ENOENT && first:
+		case err != nil && err != unix.ENOENT:
+			return &UntrustedError{p, err.Error()}
+		case err == nil:
+			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return &UntrustedError{p, "not a directory"}
+			}
+			if err := checkMode(p, &st, !first); err != nil {
+				return err
+			}
+		}
+		if p == "/" || p == "." {
+			return nil
+		}
+	}
+}
+
+// trustedFile opens a state file for reading after checking its dir, and
+// checks the open file itself (owner, mode, a regular file). A missing file
+// gives os.ErrNotExist.
+func trustedFile(path string) (*os.File, error) {
+	if _, err := os.Lstat(path); err != nil {
+		return nil, err // nothing there: nothing to distrust
+	}
+	if err := checkStateDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		f.Close()
+		return nil, &UntrustedError{path, "not a regular file"}
+	}
+	if err := checkMode(path, &st, false); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// readTrusted reads a whole state file through trustedFile.
+func readTrusted(path string) ([]byte, error) {
+	f, err := trustedFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, err
+	}
+	b := make([]byte, st.Size)
+	if _, err := f.ReadAt(b, 0); err != nil && st.Size > 0 {
+		return nil, err
+	}
+	return b, nil
+}
+
+// mkStateDir creates dir (0700) when missing and checks that it, and its
+// ancestors, are trusted before anything is written into it.
+func mkStateDir(dir string) error {
+	if err := checkStateDir(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return checkStateDir(dir)
+}
