@@ -2,11 +2,12 @@
 # The whole test suite, as a new user and CI run it:
 #   ./scripts/test.sh
 # As root it first installs what the live tests need (nftables, sipp, socat,
-# iproute2, bash-completion) and what the package test needs (lintian,
-# man-db) with apt-get when they are missing. Then: gofmt, go vet, go test
-# ./... (unit, golden, nft oracle, network-namespace end-to-end tests), the
-# .deb built and installed into a scratch root (scripts/test-package.sh),
-# and a bounded run of every fuzz target (FUZZTIME, default 15s).
+# iproute2, bash-completion, ansible-core) and what the package test needs
+# (lintian, man-db) with apt-get when they are missing. Then: gofmt, go vet,
+# go test ./... (unit, golden, nft oracle, network-namespace end-to-end
+# tests, the Ansible collection with ansible-playbook), the .deb built and
+# installed into a scratch root (scripts/test-package.sh), and a bounded run
+# of every fuzz target (FUZZTIME, default 15s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ command -v nft   >/dev/null 2>&1 || need+=(nftables)
 command -v sipp  >/dev/null 2>&1 || need+=(sip-tester)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v ip    >/dev/null 2>&1 || need+=(iproute2)
+command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible-core)
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 command -v lintian >/dev/null 2>&1 || need+=(lintian)
 command -v man     >/dev/null 2>&1 || need+=(man-db)

@@ -1,0 +1,327 @@
+// Package ansible holds the end-to-end test of the voicewall.gateway
+// collection: the collection is built with ansible-galaxy, installed into
+// a temporary collections path, and driven by real ansible-playbook runs
+// over three fleet sites, each a network-namespace gateway reached with
+// ansible_connection=local.
+package ansible
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	vw "github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/internal/netnstest"
+)
+
+const repo = "../.."
+
+// gateway is one site: its namespace and policy directory.
+type gateway struct {
+	name string
+	ns   *netnstest.NS
+	dir  string
+}
+
+type fleetEnv struct {
+	t        *testing.T
+	tmp      string
+	bin      string
+	env      []string
+	fleet    string
+	gateways []gateway
+}
+
+func TestCollectionRollsOutFleet(t *testing.T) {
+	netnstest.Require(t, "root", "ip", "nft", "ansible-playbook", "ansible-galaxy", "go")
+	f := setupFleet(t)
+
+	// Check mode: every site has changes, nothing is applied.
+	recap, out := f.playbook(t, "site.yml", "--check", "--diff")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {1, 0}, "site-b": {1, 0}, "site-c": {1, 0}})
+	if !strings.Contains(out, "Plan: ") {
+		t.Errorf("--diff did not show voicewall's plan:\n%s", out)
+	}
+	for _, g := range f.gateways {
+		if tab := f.table(t, g); tab != "" {
+			t.Errorf("%s: check mode created the table:\n%s", g.name, tab)
+		}
+	}
+
+	// A run applies all three: each table is its site's compiled output.
+	recap, out = f.playbook(t, "site.yml")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {1, 0}, "site-b": {1, 0}, "site-c": {1, 0}})
+	applied := map[string]string{}
+	for _, g := range f.gateways {
+		applied[g.name] = f.compiled(t, g)
+		if got := f.table(t, g); got != applied[g.name] {
+			t.Errorf("%s: the kernel's table differs from the site's compiled output:\ngot:\n%s\nwant:\n%s", g.name, got, applied[g.name])
+		}
+		if pending, _ := filepath.Glob(filepath.Join(f.tmp, "state", "pending", "*.json")); len(pending) > 0 {
+			t.Errorf("the role left a confirm pending: %v", pending)
+		}
+	}
+
+	// A second run changes nothing.
+	recap, out = f.playbook(t, "site.yml")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {0, 0}, "site-b": {0, 0}, "site-c": {0, 0}})
+
+	// The common rate limit changes for every site, and site-b is broken:
+	// site-b fails alone with voicewall's located error, keeps its table,
+	// and the others apply.
+	f.edit(t, "common/protection.hcl", `sip   = "10/second"`, `sip   = "12/second"`)
+	f.edit(t, "sites/site-b/site.hcl", `address   = "10.2.0.10"`, `address   = "10.2.0.300"`)
+	recap, out = f.playbook(t, "site.yml")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {1, 0}, "site-b": {0, 1}, "site-c": {1, 0}})
+	if !regexp.MustCompile(`site-b/site\.hcl:\d+:\d+: error\[VW010\]: Bad PBX address`).MatchString(out) {
+		t.Errorf("site-b's failure does not carry voicewall's located error:\n%s", out)
+	}
+	for _, g := range f.gateways {
+		want := applied[g.name]
+		if g.name != "site-b" {
+			want = f.compiled(t, g)
+			if want == applied[g.name] {
+				t.Fatalf("%s: the common edit changed nothing (test bug)", g.name)
+			}
+		}
+		if got := f.table(t, g); got != want {
+			t.Errorf("%s: table after the run with a broken site-b:\ngot:\n%s\nwant:\n%s", g.name, got, want)
+		}
+	}
+
+	// The collection's rollout playbook: canary first, stop on failure.
+	// site-a (the canary) is broken; site-b and site-c must not be touched
+	// although their policies changed.
+	f.edit(t, "sites/site-b/site.hcl", `address   = "10.2.0.300"`, `address   = "10.2.0.10"`)
+	f.edit(t, "sites/site-a/site.hcl", `address   = "10.1.0.10"`, `address   = "10.1.0.300"`)
+	before := map[string]string{}
+	for _, g := range f.gateways {
+		before[g.name] = f.table(t, g)
+	}
+	recap, out = f.playbook(t, "voicewall.gateway.rollout")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {0, 1}})
+	for _, g := range f.gateways {
+		if got := f.table(t, g); got != before[g.name] {
+			t.Errorf("%s: the rollout went on after the canary failed", g.name)
+		}
+	}
+}
+
+func setupFleet(t *testing.T) *fleetEnv {
+	t.Helper()
+	f := &fleetEnv{t: t, tmp: t.TempDir()}
+	f.bin = filepath.Join(f.tmp, "voicewall")
+	run(t, repo, "go", "build", "-o", f.bin, "./cmd/voicewall")
+
+	// Build the collection as a release would, and install the tarball.
+	dist := filepath.Join(f.tmp, "dist")
+	run(t, ".", "ansible-galaxy", "collection", "build", ".", "--output-path", dist)
+	tarballs, _ := filepath.Glob(filepath.Join(dist, "voicewall-gateway-*.tar.gz"))
+	if len(tarballs) != 1 {
+		t.Fatalf("ansible-galaxy collection build made %v", tarballs)
+	}
+	collections := filepath.Join(f.tmp, "collections")
+	run(t, ".", "ansible-galaxy", "collection", "install", tarballs[0], "-p", collections)
+
+	// The fleet: examples/fleet's common directory and three Linux sites.
+	f.fleet = filepath.Join(f.tmp, "fleet")
+	copyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
+	var inv strings.Builder
+	inv.WriteString("[voicewall_gateways]\n")
+	for i, name := range []string{"site-a", "site-b", "site-c"} {
+		dir := filepath.Join(f.fleet, "sites", name)
+		writeFile(t, filepath.Join(dir, "site.hcl"), siteHCL(i+1))
+		ns := netnstest.NewNS(t, "gw"+name[len(name)-1:])
+		for _, c := range [][]string{
+			{"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"},
+			{"ip", "link", "set", "eth0", "up"},
+			{"ip", "link", "set", "eth1", "up"},
+		} {
+			if out, err := ns.Run(c...); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+		}
+		f.gateways = append(f.gateways, gateway{name: name, ns: ns, dir: dir})
+		fmt.Fprintf(&inv, "%s ansible_connection=local ansible_python_interpreter=/usr/bin/python3 ansible_become=false voicewall_netns=%s voicewall_policy=%s voicewall_binary=%s\n",
+			name, ns.Name, dir, f.bin)
+	}
+	writeFile(t, filepath.Join(f.tmp, "inventory.ini"), inv.String())
+	writeFile(t, filepath.Join(f.tmp, "site.yml"), `---
+- name: Roll voicewall out to every site at once
+  hosts: voicewall_gateways
+  gather_facts: false
+  roles:
+    - role: voicewall.gateway.rollout
+      vars:
+        voicewall_confirm_timeout: 60s
+`)
+	state := filepath.Join(f.tmp, "state")
+	f.env = append(os.Environ(),
+		"ANSIBLE_COLLECTIONS_PATH="+collections,
+		"ANSIBLE_LOCAL_TEMP="+filepath.Join(f.tmp, "ansible-local"),
+		"ANSIBLE_REMOTE_TEMP="+filepath.Join(f.tmp, "ansible-remote"),
+		"ANSIBLE_NOCOLOR=1",
+		"ANSIBLE_FORCE_COLOR=0",
+		"ANSIBLE_FORKS=3",
+		"ANSIBLE_RETRY_FILES_ENABLED=0",
+		"ANSIBLE_DEPRECATION_WARNINGS=0",
+		// voicewall's state (cache, pending confirms) stays in the test.
+		"VOICEWALL_STATE_DIR="+state,
+	)
+	return f
+}
+
+// siteHCL is a Linux gateway site using the common directory.
+func siteHCL(n int) string {
+	return fmt.Sprintf(`use "common" {
+  path = "../../common"
+}
+
+target "nftables" {
+  wan = "eth0"
+  lan = "eth1"
+}
+
+pbx "asterisk" {
+  address   = "10.%d.0.10"
+  providers = ["carrier"]
+  rtp_ports = "10000-%d"
+}
+
+rtp {
+  ports = "10000-%d"
+}
+`, n, 10000+n*1000, 10000+n*1000)
+}
+
+var recapRe = regexp.MustCompile(`(?m)^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)`)
+
+// playbook runs ansible-playbook and returns each host's [changed, failed]
+// from the play recap, and the whole output.
+func (f *fleetEnv) playbook(t *testing.T, playbook string, args ...string) (map[string][2]int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	argv := append([]string{"-i", "inventory.ini", playbook}, args...)
+	cmd := exec.CommandContext(ctx, "ansible-playbook", argv...)
+	cmd.Dir, cmd.Env = f.tmp, f.env
+	start := time.Now()
+	b, err := cmd.CombinedOutput()
+	out := string(b)
+	t.Logf("ansible-playbook %s: %v in %v", strings.Join(argv[2:], " "), err, time.Since(start).Round(time.Millisecond))
+	if ctx.Err() != nil {
+		t.Fatalf("ansible-playbook timed out:\n%s", out)
+	}
+	recap := map[string][2]int{}
+	for _, m := range recapRe.FindAllStringSubmatch(out, -1) {
+		changed, _ := strconv.Atoi(m[2])
+		unreachable, _ := strconv.Atoi(m[3])
+		failed, _ := strconv.Atoi(m[4])
+		recap[m[1]] = [2]int{changed, failed + unreachable}
+	}
+	if len(recap) == 0 {
+		t.Fatalf("no play recap in the output (%v):\n%s", err, out)
+	}
+	return recap, out
+}
+
+func (f *fleetEnv) wantRecap(t *testing.T, got map[string][2]int, out string, want map[string][2]int) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("play recap [changed failed] per host = %v, want %v\n%s", got, want, out)
+	}
+}
+
+// table is the namespace's table inet voicewall as nft lists it (counters
+// zeroed), or "" when there is none.
+func (f *fleetEnv) table(t *testing.T, g gateway) string {
+	t.Helper()
+	out, err := g.ns.Run("nft", "list", "tables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "table inet voicewall") {
+		return ""
+	}
+	out, err = g.ns.Run("nft", "list", "table", "inet", "voicewall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return regexp.MustCompile(`counter packets \d+ bytes \d+`).ReplaceAllString(out, "counter packets 0 bytes 0")
+}
+
+// compiled is the table of `voicewall compile SITE --target nftables`.
+func (f *fleetEnv) compiled(t *testing.T, g gateway) string {
+	t.Helper()
+	out := run(t, ".", f.bin, "compile", g.dir, "--target", "nftables")
+	table, ok := strings.CutPrefix(out, vw.FileHeader)
+	if !ok {
+		t.Fatalf("compiled output does not start with the file header:\n%s", out)
+	}
+	return table
+}
+
+func (f *fleetEnv) edit(t *testing.T, rel, from, to string) {
+	t.Helper()
+	p := filepath.Join(f.fleet, rel)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), from) {
+		t.Fatalf("%s does not contain %q", rel, from)
+	}
+	writeFile(t, p, strings.Replace(string(b), from, to, 1))
+}
+
+func run(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+func writeFile(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if fi.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
