@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -78,6 +79,7 @@ func (d *decoder) decode(files []parsedFile) []*rawBlock {
 	var out []*rawBlock
 	for _, f := range files {
 		content, diags := f.file.Body.Content(rootSchema)
+		tagHCL(diags, IDSchema)
 		d.diags = append(d.diags, diags...)
 		if content == nil {
 			continue
@@ -93,6 +95,7 @@ func (d *decoder) decode(files []parsedFile) []*rawBlock {
 				// No targets registered (a backend's own unit tests):
 				// read the block's attributes without target checks.
 				attrs, diags := b.Body.JustAttributes()
+				tagHCL(diags, IDSchema)
 				d.diags = append(d.diags, diags...)
 				rb.attrs = attrs
 				out = append(out, rb)
@@ -103,6 +106,7 @@ func (d *decoder) decode(files []parsedFile) []*rawBlock {
 				continue
 			}
 			c, diags := b.Body.Content(schema)
+			tagHCL(diags, IDSchema)
 			d.diags = append(d.diags, diags...)
 			if c == nil {
 				continue
@@ -157,8 +161,10 @@ func (d *decoder) schemaFor(b *rawBlock) *hcl.BodySchema {
 func (d *decoder) value(a *hcl.Attribute, want cty.Type) (cty.Value, bool) {
 	v, diags := a.Expr.Value(nil)
 	if diags.HasErrors() {
+		tagHCL(diags, IDSyntax)
+		notLiteral := len(a.Expr.Variables()) > 0 || hasCall(a.Expr)
 		for _, dg := range diags {
-			if dg.Detail == "" || strings.Contains(dg.Summary, "Variables not allowed") || strings.Contains(dg.Summary, "Function calls not allowed") {
+			if dg.Detail == "" || notLiteral {
 				dg.Detail = strings.TrimSpace(dg.Detail + " voicewall policies take literal values: write the value itself, in quotes for text.")
 			}
 		}
@@ -175,6 +181,22 @@ func (d *decoder) value(a *hcl.Attribute, want cty.Type) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return cv, true
+}
+
+// hasCall reports whether an expression calls a function anywhere.
+func hasCall(e hcl.Expression) bool {
+	n, ok := e.(hclsyntax.Node)
+	if !ok {
+		return false
+	}
+	found := false
+	hclsyntax.VisitAll(n, func(n hclsyntax.Node) hcl.Diagnostics {
+		if _, ok := n.(*hclsyntax.FunctionCallExpr); ok {
+			found = true
+		}
+		return nil
+	})
+	return found
 }
 
 type strItem struct {
@@ -203,7 +225,7 @@ func (d *decoder) strList(a *hcl.Attribute) ([]strItem, bool) {
 	for _, e := range exprs {
 		v, diags := e.Value(nil)
 		if diags.HasErrors() {
-			d.diags = append(d.diags, diags...)
+			d.diags = append(d.diags, tagHCL(diags, IDSyntax)...)
 			ok = false
 			continue
 		}

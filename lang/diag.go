@@ -16,21 +16,40 @@ type Finding struct {
 	ID string
 }
 
-// FindingID returns the stable rule ID of a diagnostic. Diagnostics raised by
-// the HCL parser itself map to the syntax and schema IDs.
+// FindingID returns the stable rule ID of a diagnostic: the Finding in its
+// Extra, found through any chain of wrapped extras (hcl.DiagnosticExtra).
+// lang tags HCL's own diagnostics where it receives them (see tagHCL), so
+// no ID is ever guessed from HCL's message text.
 func FindingID(d *hcl.Diagnostic) string {
-	if f, ok := d.Extra.(Finding); ok {
-		return f.ID
-	}
-	switch d.Summary {
-	case "Unsupported argument", "Unsupported block type", "Missing required argument",
-		"Extraneous label", "Duplicate argument", "Unexpected block":
-		return IDSchema
-	}
-	if strings.HasPrefix(d.Summary, "Missing name for ") { // a block without its label
-		return IDSchema
+	if f, ok := hcl.DiagnosticExtra[finding](d); ok {
+		return f.findingID()
 	}
 	return IDSyntax
+}
+
+// finding is what names a diagnostic's rule ID in its Extra.
+type finding interface{ findingID() string }
+
+func (f Finding) findingID() string { return f.ID }
+
+// hclTag is the Extra lang puts on a diagnostic HCL made: the finding ID,
+// with HCL's own Extra still reachable by unwrapping.
+type hclTag struct {
+	Finding
+	inner any
+}
+
+func (t hclTag) UnwrapDiagnosticExtra() any { return t.inner }
+
+// tagHCL gives HCL's diagnostics the finding ID of the step that produced
+// them (parsing: syntax; matching blocks to the schema: schema).
+func tagHCL(diags hcl.Diagnostics, id string) hcl.Diagnostics {
+	for _, d := range diags {
+		if _, ok := hcl.DiagnosticExtra[finding](d); !ok {
+			d.Extra = hclTag{Finding{id}, d.Extra}
+		}
+	}
+	return diags
 }
 
 // Stable finding IDs. docs/rules.md explains each one and the practice it

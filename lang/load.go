@@ -78,7 +78,7 @@ func parseSources(srcs []source) (files Files, bodies []parsedFile, diags hcl.Di
 		}
 		f, ds := hclsyntax.ParseConfig(s.src, s.name, hcl.Pos{Line: 1, Column: 1, Byte: 0})
 		files[s.name] = f
-		ds = capParseDiags(s.name, ds)
+		ds = capParseDiags(s.name, tagHCL(ds, IDSyntax))
 		diags = append(diags, ds...)
 		if f != nil && !ds.HasErrors() {
 			bodies = append(bodies, parsedFile{source: s, file: f})
