@@ -6,10 +6,12 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/voicewall/voicewall/backends/draytek"
@@ -72,7 +74,7 @@ func (r *Report) Failed() bool {
 func ReadFile(target, path string) (*devmodel.Device, []byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, errors.New(safe(err.Error()))
 	}
 	if !st.Mode().IsRegular() {
 		return nil, nil, fmt.Errorf("%s: not a regular file", path)
@@ -93,7 +95,33 @@ func ReadFile(target, path string) (*devmodel.Device, []byte, error) {
 		return nil, nil, fmt.Errorf("%s: grew beyond %d bytes while being read", path, MaxConfigBytes)
 	}
 	d, err := Read(target, path, src)
-	return d, src, err
+	if err != nil {
+		return nil, nil, locatedError(path, src, err)
+	}
+	return d, src, nil
+}
+
+// locatedError escapes a reader's error for the terminal and shows the
+// line it names ("CONFIG:N: ...") beneath it.
+func locatedError(path string, src []byte, err error) error {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, path+":"); ok {
+		n, _, _ := strings.Cut(rest, ":")
+		if ln, e := strconv.Atoi(n); e == nil {
+			if t := line(src, ln); t != "" {
+				msg += fmt.Sprintf("\n%5d | %s", ln, t)
+			}
+		}
+	}
+	return errors.New(safeMultiline(msg))
+}
+
+func safeMultiline(s string) string {
+	parts := strings.Split(s, "\n")
+	for i, p := range parts {
+		parts[i] = safe(p)
+	}
+	return strings.Join(parts, "\n")
 }
 
 // Read lowers a configuration of a target into the device model.
