@@ -76,3 +76,17 @@ func TestOfficeVigor(t *testing.T) {
 		"VW302@21", // pass SIP/RTP from any
 	)
 }
+
+// TestVDOMFortiGate: a multi-VDOM backup, a settings block without the ALG
+// mode (FortiOS's default is the ALG), tabs and escaped quotes, and a
+// drop policy below a broader accept.
+func TestVDOMFortiGate(t *testing.T) {
+	r := auditFile(t, "fortigate", "testdata/vdom-fortigate.conf")
+	wantFindings(t, r,
+		"VW301@34", // settings without default-voip-alg-mode
+		"VW308@55", // vw drop below "Allow all outbound"
+	)
+	if i := r.Device.Interface("port1"); i == nil || i.Role != "wan" {
+		t.Errorf("port1 not read as WAN: %+v", i)
+	}
+}

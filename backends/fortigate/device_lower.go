@@ -178,7 +178,12 @@ func ipmask(v []string) (netip.Prefix, bool) {
 
 func (l *lowerer) helpers() {
 	for _, b := range l.t.find("system settings") {
-		if v, ok := b.settings["default-voip-alg-mode"]; ok {
+		v, ok := b.settings["default-voip-alg-mode"]
+		if !ok {
+			// `show` omits defaults, and proxy-based (the SIP ALG) is the default
+			l.d.SIPHelpers = append(l.d.SIPHelpers, devmodel.Setting{Loc: l.loc(b.line), What: "config system settings without default-voip-alg-mode (FortiOS's default is proxy-based, the SIP ALG)"})
+		}
+		if ok {
 			s := devmodel.Setting{Loc: l.loc(v.line), What: "default-voip-alg-mode " + strings.Join(v.vals, " ")}
 			if len(v.vals) > 0 && v.vals[0] == "kernel-helper-based" {
 				l.d.SIPHelperOff = append(l.d.SIPHelperOff, s)
