@@ -41,7 +41,7 @@ const (
 
 // Compile renders the policy for pfSense.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
-	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), names: newNamer(), trackers: map[uint32]bool{}, tags: map[string]bool{}, gaps: backends.NewGaps(p, &langSpec, opts)}
+	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), names: newNamer(), tagNames: newNamer(), trackers: map[uint32]bool{}, tags: map[string]bool{}, gaps: backends.NewGaps(p, &langSpec, opts)}
 	if opts.Base != nil {
 		b, err := scanBase(opts.Base)
 		if err != nil {
@@ -84,7 +84,11 @@ type compiler struct {
 	t     *lang.Target
 	base  *baseInfo
 	names *namer
-	diags hcl.Diagnostics
+	// tagNames makes pf tags: the rule editor checks tag and tagged with
+	// is_validaliasname() (firewall_rules_edit.php), so a tag obeys the
+	// alias name rules, 31 characters at most.
+	tagNames *namer
+	diags    hcl.Diagnostics
 
 	aliases    []Alias
 	aliasOf    map[string]string // AddrRef / internal key → alias name
@@ -149,6 +153,7 @@ func (c *compiler) build() {
 		c.addAlias(ref)
 	}
 	c.renderRules()
+	c.renderVLANPass()
 	c.renderOutbound()
 	c.renderVLANs()
 }
@@ -327,7 +332,7 @@ func (c *compiler) ifKey(zone string) (string, bool) {
 // zoneTag is the pf tag for packets that arrived on a zone; the first use
 // emits the floating match rule that sets it.
 func (c *compiler) zoneTag(zone string) string {
-	tag := "VW_IN_" + strings.ToUpper(sanitize(zone))
+	tag := c.tagNames.name("in_" + zone)
 	if c.tags[tag] {
 		return tag
 	}
@@ -364,12 +369,7 @@ func (c *compiler) srcTag(zone string, src *lang.AddrRef) string {
 	if !ok || name == "" {
 		return c.zoneTag(zone)
 	}
-	tag := "VW_IN_" + strings.ToUpper(sanitize(zone)) + "_FROM_" + strings.TrimPrefix(name, "VW_")
-	if len(tag) > 60 { // pf tags are at most 63 characters
-		h := fnv.New32a()
-		h.Write([]byte(tag))
-		tag = tag[:51] + fmt.Sprintf("_%08X", h.Sum32())
-	}
+	tag := c.tagNames.name("in_" + zone + "_from_" + strings.TrimPrefix(name, "VW_"))
 	if c.tags[tag] {
 		return tag
 	}
@@ -689,15 +689,85 @@ func (c *compiler) renderVLANs() {
 		if nic == "" {
 			c.warn(v.Origin, "VLAN parent device unknown",
 				fmt.Sprintf("voice_vlan %q: pfSense needs the NIC behind interface %q to create VLAN %d. Compile with --base config.xml (voicewall reads the assignment from it) or create the VLAN in Interfaces > VLANs; the filter rules do not depend on it.", v.Name, c.ifName(v.Parent), v.ID))
-			c.notes = append(c.notes, fmt.Sprintf("voice_vlan %q (VLAN %d): create it on the NIC of interface %q (unknown without the base flag)", v.Name, v.ID, c.ifName(v.Parent)))
+			c.notes = append(c.notes, fmt.Sprintf("voice_vlan %q (VLAN %d): not in the VLANS area: the NIC of interface %q is unknown. Set lan_if in target \"pfsense\" (or compile with the base flag), or create it in Interfaces > VLANs (parent: that NIC, VLAN tag %d).", v.Name, v.ID, c.ifName(v.Parent), v.ID),
+				c.assignNote(v, ""))
 			continue
 		}
 		tag := strconv.Itoa(int(v.ID))
+		if _, assigned := c.ifKey(v.Name); !assigned {
+			c.notes = append(c.notes, c.assignNote(v, nic))
+		}
 		if c.base != nil && c.base.foreignVLANs[nic+"."+tag] {
 			continue // the admin already has this VLAN; keep theirs
 		}
 		c.vlans = append(c.vlans, VLAN{If: nic, Tag: tag, Descr: descr(v.Origin, "voice VLAN "+tag), VLANIf: nic + "." + tag})
 	}
+}
+
+// renderVLANPass passes the phones' own traffic in on their VLAN. The
+// policy blocks only what it names (nftables' forward chain accepts the
+// rest), but pfSense blocks everything no rule passes on an interface, so
+// without this rule the phones could reach nothing. Their egress to the WAN
+// is still narrowed by the floating out rules, which pf evaluates when the
+// packet leaves on the WAN (a forwarded connection gets a state per
+// interface). On an assigned interface the rule is an interface rule;
+// otherwise a floating rule on "any" from the VLAN's subnets that excludes
+// packets arriving on the WAN (tagged there), so a forged source from the
+// Internet never matches it.
+func (c *compiler) renderVLANPass() {
+	for _, v := range c.p.VoiceVLANs {
+		v4, v6 := v.Subnets.Has(false), v.Subnets.Has(true)
+		fam := "inet46"
+		switch {
+		case v4 && !v6:
+			fam = "inet"
+		case v6 && !v4:
+			fam = "inet6"
+		case !v4 && !v6:
+			continue
+		}
+		fr := FilterRule{Type: "pass", IPProtocol: fam, Source: Endpoint{Address: c.vlanAlias(v)}, Destination: Endpoint{Any: &Flag{}},
+			Descr: descr(v.Origin, fmt.Sprintf("pass the phones' traffic in on VLAN %d (what the rules above do not block)", v.ID))}
+		if key, ok := c.ifKey(v.Name); ok {
+			fr.Interface = key
+		} else {
+			fr.Floating, fr.Direction, fr.Quick, fr.Interface = "yes", "in", "yes", "any"
+			fr.Tagged, fr.NotTagged = c.zoneTag(lang.ZoneWAN), &Flag{}
+		}
+		fr.Tracker = c.tracker("vlanpass/" + v.Name)
+		c.rules = append(c.rules, fr)
+	}
+}
+
+// vlanGateway is the firewall's address on a voice VLAN: the address
+// written in the subnet when it names a host, else the first host.
+func vlanGateway(v *lang.VoiceVLAN) (netip.Prefix, bool) {
+	for _, p := range v.SubnetPrefixes {
+		if !p.Addr().Is4() {
+			continue
+		}
+		a := p.Addr()
+		if a == p.Masked().Addr() {
+			a = a.Next()
+		}
+		return netip.PrefixFrom(a, p.Bits()), true
+	}
+	return netip.Prefix{}, false
+}
+
+// assignNote is the exact Interfaces > Assignments step for a VLAN the
+// output cannot assign: restoring the "interfaces" area would replace WAN
+// and LAN too, so voicewall never writes <interfaces>.
+func (c *compiler) assignNote(v *lang.VoiceVLAN, nic string) string {
+	dev := "<NIC of " + c.ifName(v.Parent) + ">." + strconv.Itoa(int(v.ID))
+	if nic != "" {
+		dev = nic + "." + strconv.Itoa(int(v.ID))
+	}
+	n := fmt.Sprintf("voice_vlan %q: assign it by hand (Interfaces > Assignments: add VLAN %d on %s, then edit the new OPTn: Enable, Description VOICE_%s", v.Name, v.ID, dev, strings.ToUpper(sanitize(v.Name)))
+	if gw, ok := vlanGateway(v); ok {
+		n += ", IPv4 Configuration Type Static IPv4, address " + gw.String()
+	}
+	return n + "). The rules here do not name the new interface: they match the VLAN by its subnets."
 }
 
 func (c *compiler) ifName(zone string) string {
@@ -707,12 +777,23 @@ func (c *compiler) ifName(zone string) string {
 	return c.t.LAN
 }
 
-// header is the comment at the top of the fragment.
-func (c *compiler) header() string {
+// restoreArea is one area of the fragment: its config.xml tag and the
+// name Diagnostics > Backup & Restore shows for it (diag_backup.php
+// build_area_list()).
+type restoreArea struct{ tag, gui string }
+
+// header is the comment at the top of the fragment; areas are the ones it
+// holds, in the order to restore them.
+func (c *compiler) header(areas []restoreArea) string {
 	var b strings.Builder
-	b.WriteString(" voicewall pfSense configuration. Restore per area (Diagnostics > Backup & Restore, Restore area:\n")
-	b.WriteString("     Aliases, Firewall Rules, NAT, VLANs): restoring an area REPLACES that whole area. To keep\n")
-	b.WriteString("     existing content, compile with the base flag set to an exported config.xml and restore the full result.\n")
+	b.WriteString(" voicewall pfSense configuration fragment. Restore it per area (Diagnostics > Backup & Restore,\n")
+	b.WriteString("     Restore area), this same file each time, in this order:\n")
+	for i, a := range areas {
+		fmt.Fprintf(&b, "       %d. %s\n", i+1, a.gui)
+	}
+	b.WriteString("     (VLANs before the rules that pass their traffic, aliases before the rules that name them.)\n")
+	b.WriteString("     Restoring an area REPLACES that whole area. To keep existing content, compile with the\n")
+	b.WriteString("     base flag set to an exported config.xml and restore the full result instead.\n")
 	b.WriteString("     Everything voicewall owns has a description starting with \"" + Owner + "\".\n")
 	if c.p.Log != nil && c.p.Log.Dropped {
 		b.WriteString("     log.rate is not applied: pflog entries are not rate-limited on pfSense.\n")
@@ -735,12 +816,29 @@ func clean2(s string) string {
 
 // fragment renders the standalone <pfsense> fragment.
 func (c *compiler) fragment() ([]byte, error) {
-	doc := Document{Comment: c.header()}
-	doc.Aliases = &Aliases{Items: c.aliases}
-	doc.Filter = &Filter{Rules: c.allFilterRules()}
-	nat := c.nat()
-	doc.NAT = &nat
-	doc.VLANs = &VLANs{Items: c.vlans}
+	// pfSense's restore_config_section() (pfsense-utils.inc) rejects an
+	// area whose element is empty ("An area to restore was selected but the
+	// correct xml tag could not be located"), so only areas with content are
+	// written, and the header lists exactly those.
+	var doc Document
+	var areas []restoreArea
+	if len(c.vlans) > 0 {
+		doc.VLANs = &VLANs{Items: c.vlans}
+		areas = append(areas, restoreArea{"vlans", "VLANS"})
+	}
+	if len(c.aliases) > 0 {
+		doc.Aliases = &Aliases{Items: c.aliases}
+		areas = append(areas, restoreArea{"aliases", "Aliases"})
+	}
+	if nat := c.nat(); len(nat.Rules) > 0 || nat.Outbound != nil {
+		doc.NAT = &nat
+		areas = append(areas, restoreArea{"nat", "NAT"})
+	}
+	if rules := c.allFilterRules(); len(rules) > 0 {
+		doc.Filter = &Filter{Rules: rules}
+		areas = append(areas, restoreArea{"filter", "Firewall Rules"})
+	}
+	doc.Comment = c.header(areas)
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)

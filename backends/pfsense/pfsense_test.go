@@ -65,6 +65,25 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return r
 }
 
+// vlanPass reports whether r is the rule that passes a voice VLAN's own
+// traffic in (any protocol, from exactly the VLAN's subnets, never on the
+// WAN interface and never for packets tagged as arriving on the WAN).
+func vlanPass(p *lang.Policy, aliases map[string]rAlias, r rRule) bool {
+	a, ok := aliases[r.Source.Address]
+	if !ok || r.Destination.Any == nil || r.Interface == p.Target("pfsense").WAN {
+		return false
+	}
+	if r.Floating != "" && (r.Direction != "in" || r.NotTagged == nil || r.Tagged == "") {
+		return false
+	}
+	for _, v := range p.VoiceVLANs {
+		if subset(aliasSet(a), v.Subnets) && subset(append(v.Subnets.Prefixes(false), v.Subnets.Prefixes(true)...), lang.NewAddrSet(aliasSet(a)...)) {
+			return true
+		}
+	}
+	return false
+}
+
 // checkFacts asserts what the policy asked for in a parsed fragment.
 func checkFacts(t testing.TB, p *lang.Policy, d *rDoc) {
 	t.Helper()
@@ -106,7 +125,7 @@ func checkFacts(t testing.TB, p *lang.Policy, d *rDoc) {
 		if r.Type != "pass" {
 			continue
 		}
-		if r.Protocol == "" {
+		if r.Protocol == "" && !vlanPass(p, aliases, r) {
 			t.Errorf("pass rule without protocol: %s", r.Descr)
 		}
 		sipish, rtpish := isSIP(r.Protocol, r.Destination.Port), isRTP(r.Protocol, r.Destination.Port)
@@ -221,10 +240,16 @@ func TestCompileFacts(t *testing.T) {
 	}
 	checkFacts(t, p, d)
 	main := string(out.Main().Data)
-	for _, want := range []string{"<mode>hybrid</mode>", "<staticnatport></staticnatport>", "NOT ENFORCED", "DSCP", "<vlans></vlans>"} {
+	for _, want := range []string{"<mode>hybrid</mode>", "<staticnatport></staticnatport>", "NOT ENFORCED", "DSCP",
+		"in this order:\n       1. Aliases\n       2. NAT\n       3. Firewall Rules\n", "Interfaces > Assignments: add VLAN 20 on <NIC of lan>.20"} {
 		if !strings.Contains(main, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	// pfSense cannot restore an empty area: the VLAN's parent NIC is
+	// unknown here, so there is no VLANS area at all.
+	if strings.Contains(main, "<vlans") {
+		t.Errorf("output has a VLANS area without a VLAN")
 	}
 	// 5061 is TCP only; the TLS rule carries the rate limit.
 	var tls, udpSIP bool
@@ -410,4 +435,83 @@ func TestDescrEscaping(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.Main().Data)
 	}
 	_ = d
+}
+
+// A fragment pfSense cannot restore is rejected: an empty area (the old
+// `<vlans></vlans>`), or a header whose restore list differs from the areas
+// the fragment has.
+func TestReaderRejectsUnrestorableFragment(t *testing.T) {
+	out, _ := compileOK(t, build(defaultSpec()), degraded())
+	good := string(out.Main().Data)
+	if _, err := readFragment([]byte(good)); err != nil {
+		t.Fatalf("strict reader rejects the output: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"empty vlans": strings.Replace(good, "</pfsense>", "\t<vlans></vlans>\n</pfsense>", 1),
+		"order":       strings.Replace(strings.Replace(good, "1. Aliases", "1. X", 1), "2. NAT", "1. Aliases", 1),
+		"unlisted":    strings.Replace(good, "       2. NAT\n", "", 1),
+	} {
+		if bad == good {
+			t.Fatalf("%s: the mutation changed nothing", name)
+		}
+		_, err := readFragment([]byte(bad))
+		if err == nil {
+			t.Errorf("%s: strict reader accepts it", name)
+		}
+		if name == "empty vlans" && !strings.Contains(fmt.Sprint(err), "cannot restore an empty area") {
+			t.Errorf("empty vlans rejected for another reason: %v", err)
+		}
+	}
+}
+
+// With the parent NIC known (lan_if), the fragment creates the VLAN, lists
+// VLANS first among the areas to restore, says exactly how to assign it,
+// and passes the phones' traffic in; every tag obeys pfSense's tag rules.
+func TestVLANWithoutBase(t *testing.T) {
+	p, diags := lang.LoadSource("gw.hcl", []byte(`
+target "pfsense" {
+  lan_if = "igb1"
+}
+provider "provider_with_long_name1" {
+  signaling = ["203.0.113.10"]
+  media     = ["203.0.113.0/26"]
+}
+voice_vlan "handsets_third_floor_lab" {
+  id        = 20
+  subnet    = "10.20.0.0/24"
+  providers = ["provider_with_long_name1"]
+}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	out, _ := compileOK(t, p, degraded())
+	main := string(out.Main().Data)
+	d, err := readFragment(out.Main().Data)
+	if err != nil {
+		t.Fatalf("strict reader: %v\n%s", err, main)
+	}
+	checkFacts(t, p, d)
+	if d.VLANs == nil || len(d.VLANs.VLAN) != 1 || d.VLANs.VLAN[0].If != "igb1" || d.VLANs.VLAN[0].Tag != "20" || d.VLANs.VLAN[0].VLANIf != "igb1.20" {
+		t.Fatalf("VLAN not created on igb1: %+v", d.VLANs)
+	}
+	for _, want := range []string{"1. VLANS\n       2. Aliases", "Interfaces > Assignments: add VLAN 20 on igb1.20", "address 10.20.0.1/24"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	var pass bool
+	for _, r := range d.Filter.Rule {
+		for _, tg := range []string{r.Tag, r.Tagged} {
+			if len(tg) > MaxAliasLen || (tg != "" && !ValidAliasName(tg)) {
+				t.Errorf("tag %q is not a valid pfSense tag", tg)
+			}
+		}
+		if vlanPass(p, d.aliasMap(), r) && r.Type == "pass" && r.Protocol == "" {
+			pass = true
+		}
+	}
+	if !pass {
+		t.Errorf("no rule passes the phones' traffic in on the VLAN")
+	}
 }

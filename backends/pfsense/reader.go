@@ -23,6 +23,7 @@ type unknown struct {
 
 type rDoc struct {
 	XMLName xml.Name   `xml:"pfsense"`
+	Comment string     `xml:",comment"`
 	Aliases *rAliases  `xml:"aliases"`
 	Filter  *rFilter   `xml:"filter"`
 	NAT     *rNAT      `xml:"nat"`
@@ -143,6 +144,8 @@ type rVLAN struct {
 	Unknown []unknown `xml:",any"`
 }
 
+var restoreStepRE = regexp.MustCompile(`^ {7}(\d+\. .+)$`)
+
 // readFragment parses a voicewall fragment strictly.
 func readFragment(data []byte) (*rDoc, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
@@ -167,6 +170,46 @@ func readFragment(data []byte) (*rDoc, error) {
 			continue
 		}
 		return nil, fmt.Errorf("content after </pfsense>: %T", tok)
+	}
+	// pfSense restores an area only when its element has content
+	// (restore_config_section() in pfsense-utils.inc: `if ($xml[$section])`),
+	// and the fragment's header tells the admin to restore every area it
+	// has: an empty one cannot be restored. (A full config restored whole,
+	// the --base output, may keep the admin's own empty areas.)
+	for _, a := range []struct {
+		tag   string
+		there bool
+		empty bool
+	}{
+		{"aliases", d.Aliases != nil, d.Aliases != nil && len(d.Aliases.Alias) == 0},
+		{"filter", d.Filter != nil, d.Filter != nil && len(d.Filter.Rule) == 0},
+		{"nat", d.NAT != nil, d.NAT != nil && len(d.NAT.Rule) == 0 && d.NAT.Outbound == nil},
+		{"vlans", d.VLANs != nil, d.VLANs != nil && len(d.VLANs.VLAN) == 0},
+	} {
+		if a.there && a.empty {
+			return nil, fmt.Errorf("empty <%s>: pfSense cannot restore an empty area", a.tag)
+		}
+	}
+	// The header names the areas to restore, in order: exactly the areas
+	// the fragment has, VLANs first (rules pass their traffic), aliases
+	// before NAT and filter rules (which name them).
+	var want []string
+	for _, a := range []struct {
+		gui   string
+		there bool
+	}{{"VLANS", d.VLANs != nil}, {"Aliases", d.Aliases != nil}, {"NAT", d.NAT != nil}, {"Firewall Rules", d.Filter != nil}} {
+		if a.there {
+			want = append(want, fmt.Sprintf("%d. %s", len(want)+1, a.gui))
+		}
+	}
+	var got []string
+	for _, l := range strings.Split(d.Comment, "\n") {
+		if m := restoreStepRE.FindStringSubmatch(l); m != nil {
+			got = append(got, m[1])
+		}
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		return nil, fmt.Errorf("header lists restore areas %q, the fragment has %q", got, want)
 	}
 	if err := d.validate(); err != nil {
 		return nil, err
@@ -378,6 +421,15 @@ func (d *rDoc) validate() error {
 			}
 			if r.NotTagged != nil && r.Tagged == "" {
 				return fmt.Errorf("%s: nottagged without tagged", where)
+			}
+			// The rule editor checks tags with is_validaliasname().
+			for _, tg := range []string{r.Tag, r.Tagged} {
+				if tg == "" {
+					continue
+				}
+				if err := checkAliasName(tg); err != nil {
+					return fmt.Errorf("%s: tag: %v", where, err)
+				}
 			}
 			if (r.MaxSrcConnRate == "") != (r.MaxSrcConnRates == "") {
 				return fmt.Errorf("%s: max-src-conn-rate needs both values", where)

@@ -15,10 +15,10 @@ import (
 type Document struct {
 	XMLName xml.Name `xml:"pfsense"`
 	Comment string   `xml:",comment"`
-	Aliases *Aliases `xml:"aliases"`
-	Filter  *Filter  `xml:"filter"`
-	NAT     *NAT     `xml:"nat"`
-	VLANs   *VLANs   `xml:"vlans"`
+	VLANs   *VLANs   `xml:"vlans,omitempty"`
+	Aliases *Aliases `xml:"aliases,omitempty"`
+	NAT     *NAT     `xml:"nat,omitempty"`
+	Filter  *Filter  `xml:"filter,omitempty"`
 }
 
 // Flag is a presence flag: pfSense treats <x></x> as true.

@@ -82,6 +82,50 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestGoldenPfSenseBase covers the pfSense --base merge: every example
+// merged into one exported config.xml (backends/pfsense/testdata), compared
+// with golden/<example>/pfsense-merged.xml; -update rewrites them. The
+// feed files of urltable aliases are the same as without --base and live in
+// the ordinary golden set.
+func TestGoldenPfSenseBase(t *testing.T) {
+	base, err := os.ReadFile(filepath.Join(root, "backends", "pfsense", "testdata", "base-config.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt, _ := Lookup("pfsense")
+	for _, ex := range testenv.Examples(t, root) {
+		name := ex.Name
+		if strings.Contains(name, "/") {
+			continue // fleet sites: their golden set is the fleet's own
+		}
+		t.Run(name, func(t *testing.T) {
+			p, diags := lang.Load(ex.Dir)
+			if diags.HasErrors() {
+				t.Fatalf("%v", diags)
+			}
+			out, diags := tgt.Compile(p, backends.Options{AllowDegraded: true, Base: base})
+			if diags.HasErrors() {
+				t.Fatalf("compile: %v", diags)
+			}
+			got := out.Main().Data
+			path := filepath.Join(root, "golden", name, "pfsense-merged.xml")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./backends/registry -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("%s differs from golden (-golden +got); review and run with -update:\n%s", path, diff)
+			}
+		})
+	}
+}
+
 // TestNftAcceptsGolden: the real nft is the oracle. Every golden ruleset
 // must pass `nft -c -f` in a throwaway network namespace, and must be
 // reloadable: loaded three times with `nft -f`, the kernel lists exactly the

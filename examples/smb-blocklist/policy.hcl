@@ -107,6 +107,11 @@ expect "unknown sip source is dropped" {
 # cannot hold the whole scanner list and its DoS defence is global; pf limits
 # new connections per source for TCP only. The output's header states each
 # one, and any other gap still fails the compile.
+#
+# pfSense fetches the blocklist from a web server of yours (a urltable alias,
+# refreshed daily): serve the pfsense-blocklist-scanners.txt that compile
+# writes beside pfsense.xml from this directory.
 target "pfsense" {
-  accept_gaps = ["rate_limit"]
+  accept_gaps   = ["rate_limit"]
+  blocklist_url = "https://lists.example.net/voip/"
 }
