@@ -70,7 +70,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // WAN interface and never for packets tagged as arriving on the WAN).
 func vlanPass(p *lang.Policy, aliases map[string]rAlias, r rRule) bool {
 	a, ok := aliases[r.Source.Address]
-	if !ok || r.Destination.Any == nil || r.Interface == p.Target("pfsense").WAN {
+	if !ok || r.Destination.Any == nil || r.Interface == p.Target(&langSpec).WAN {
 		return false
 	}
 	if r.Floating != "" && (r.Direction != "in" || r.NotTagged == nil || r.Tagged == "") {
