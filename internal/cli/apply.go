@@ -85,6 +85,7 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	// the no-op fast path only if no input changed in between.
 	op := &live.Operation{Path: path, Netns: netns, Inputs: snapshotInputs(path, true)}
 	in := bufio.NewReader(e.stdin) // shared by the prompt and the confirm wait
+	started := time.Now()
 	a, err := op.Apply(req, live.ApplyHooks{
 		Show: func(lp *live.Session) { e.printPlan(lp, true) },
 		Approve: func(lp *live.Session) error {
@@ -98,13 +99,16 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 			line, _ := in.ReadString('\n')
 			if strings.TrimSpace(line) != "yes" {
 				fmt.Fprintln(e.stdout, "\nApply cancelled.")
-				return exitError{1}
+				return declined{}
 			}
 			return nil
 		},
 		Warn:    func(s string) { fmt.Fprintln(e.stderr, s) },
 		Created: func(n string) { fmt.Fprintf(e.stdout, "Created VLAN link %s.\n", n) },
 	})
+	if !errors.As(err, &declined{}) {
+		e.recordApply(a, netns, path, started, err)
+	}
 	if a != nil {
 		defer a.Session.Close()
 		countFast(a.Session)

@@ -245,11 +245,11 @@ func TestStatusFormats(t *testing.T) {
 	}
 	vw1("", "apply", path, "--netns", ns.Name, "--auto-approve")
 	r := vw1("", "status", path, "--netns", ns.Name, "--format", "prometheus")
-	if r.code != 0 || !strings.Contains(r.stdout, `voicewall_packets_total{rule="blocklist_scanners_v4",block="blocklist \"scanners\"",kind="blocklist",chain="wan_in",source="policy.hcl:35",action="drop",netns="`+ns.Name+`"} 0`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `voicewall_packets_total{rule="blocklist_scanners_v4",block="blocklist \"scanners\"",kind="blocklist",reason="blocklist",chain="wan_in",action="drop",netns="`+ns.Name+`"} 0`) {
 		t.Errorf("prometheus: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, `voicewall_set_ranges{set="blocklist_scanners_v4"`) {
-		t.Error("no set sizes")
+	if !strings.Contains(r.stdout, `voicewall_blocklist_ranges{blocklist="scanners",family="ipv4"`) {
+		t.Error("no blocklist sizes")
 	}
 	r = vw1("", "status", path, "--netns", ns.Name, "--format", "json")
 	var js statusJSON

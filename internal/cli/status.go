@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,9 +21,9 @@ func init() {
 }
 
 func (e *env) statusCmd() *cobra.Command {
-	var netns, format string
+	var netns, format, textfile string
 	c := &cobra.Command{
-		Use:   "status [PATH] [--netns NAME] [--format text|json|prometheus]",
+		Use:   "status [PATH] [--netns NAME] [--format text|json|prometheus] [--textfile DIR]",
 		Short: "Show the live counters of every voicewall rule, per policy block",
 		Long: `status reads the counters of table inet voicewall through netlink and maps
 every rule back to the policy block and file:line that produced it: drops per
@@ -29,12 +32,18 @@ provider. With PATH (default: the current directory when it holds a policy)
 rules are matched to the policy's abstract rules; without one, the rules'
 comments name their blocks.
 
---format prometheus writes the Prometheus text format for node_exporter's
-textfile collector (voicewall_packets_total{rule,block,kind,...}), e.g. from a
-timer: voicewall status --format prometheus > /var/lib/node_exporter/voicewall.prom.tmp && mv ...`,
+--format prometheus writes the Prometheus text format: drops by reason,
+counters by policy block and rule key (never by file:line, so an edit does
+not start new series), rate-limit meter size, blocklist sizes and file ages,
+the last apply's time and result, and a pending rollback with its deadline.
+Give PATH for blocklist sizes and file ages. --textfile DIR writes the same
+into DIR/voicewall.prom (voicewall-NAME.prom with --netns NAME) atomically,
+for node_exporter's textfile collector. Metric names and alert rules:
+docs/monitoring.md.`,
 		Example: `  voicewall status --netns gw
   voicewall status /etc/voicewall --format json
-  voicewall status /etc/voicewall --format prometheus`,
+  voicewall status /etc/voicewall --format prometheus
+  voicewall status /etc/voicewall --textfile /var/lib/prometheus/node-exporter`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
@@ -42,7 +51,17 @@ timer: voicewall status --format prometheus > /var/lib/node_exporter/voicewall.p
 			default:
 				return fmt.Errorf("unknown --format %q: use text, json or prometheus", format)
 			}
+			if textfile != "" {
+				if cmd.Flags().Changed("format") && format != "prometheus" {
+					return fmt.Errorf("--textfile writes the prometheus format; drop --format %s", format)
+				}
+				format = "prometheus"
+				if fi, err := os.Stat(textfile); err != nil || !fi.IsDir() {
+					return fmt.Errorf("--textfile %s: not a directory (node_exporter's --collector.textfile.directory)", textfile)
+				}
+			}
 			var desired *vw.Table
+			var policy *lang.Policy
 			path := ""
 			if len(args) > 0 {
 				path = args[0]
@@ -51,18 +70,21 @@ timer: voicewall status --format prometheus > /var/lib/node_exporter/voicewall.p
 					e.printDiags(l)
 					return exitError{1}
 				}
-				desired = vw.Build(l.Policy)
+				policy = l.Policy
 			} else if hasPolicy(".") {
 				if l := lang.LoadFull("."); !l.Diags.HasErrors() {
-					path, desired = ".", vw.Build(l.Policy)
+					path, policy = ".", l.Policy
 				}
+			}
+			if policy != nil {
+				desired = vw.Build(policy)
 			}
 			t, err := live.Open(netns)
 			if err != nil {
 				return err
 			}
 			defer t.Close()
-			st, err := live.Read(t, live.ReadOptions{SkipElements: format != "prometheus"})
+			st, err := live.Read(t, live.ReadOptions{SkipElements: format != "prometheus", MeterEntries: format == "prometheus"})
 			if err != nil {
 				return fmt.Errorf("reading table inet voicewall in %s: %w", t, err)
 			}
@@ -70,7 +92,23 @@ timer: voicewall status --format prometheus > /var/lib/node_exporter/voicewall.p
 			pend, _ := live.LoadPending(t)
 			switch format {
 			case "prometheus":
-				return live.WritePrometheus(e.stdout, cs, st, netns)
+				m, err := live.GatherMetrics(t, st, cs, desired, policy, time.Now())
+				if err != nil {
+					return err
+				}
+				if textfile == "" {
+					return live.WritePrometheus(e.stdout, m)
+				}
+				var b bytes.Buffer
+				if err := live.WritePrometheus(&b, m); err != nil {
+					return err
+				}
+				name := "voicewall.prom"
+				if netns != "" {
+					name = "voicewall-" + netns + ".prom"
+				}
+				// Atomic: the collector never reads a half-written file.
+				return writeFileAtomic(filepath.Join(textfile, name), b.Bytes())
 			case "json":
 				if err := writeJSON(e.stdout, statusJSON{Netns: netns, Policy: path, Present: st.Exists, GenID: st.GenID, Rules: nonNil(cs), Totals: totals(cs), Pending: pendingJSON(pend, t)}); err != nil {
 					return err
@@ -89,6 +127,8 @@ timer: voicewall status --format prometheus > /var/lib/node_exporter/voicewall.p
 	}
 	c.Flags().StringVar(&netns, "netns", "", "read the network namespace /run/netns/NAME instead of the current one")
 	formatFlag(c, &format, "text", "json", "prometheus")
+	c.Flags().StringVar(&textfile, "textfile", "", "write the prometheus format atomically into DIR/voicewall.prom for node_exporter's textfile collector")
+	_ = c.MarkFlagDirname("textfile")
 	return c
 }
 

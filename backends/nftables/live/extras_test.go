@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/lang"
@@ -163,10 +164,14 @@ func TestStatusMapsCounters(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := WritePrometheus(&buf, cs, st, "gw"); err != nil {
+	m, err := GatherMetrics(tg, st, cs, tab, nil, time.Now())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), `voicewall_packets_total{rule="blocklist_scanners_v4",block="blocklist \"scanners\"",kind="blocklist"`) {
+	if err := WritePrometheus(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `voicewall_packets_total{rule="blocklist_scanners_v4",block="blocklist \"scanners\"",kind="blocklist",reason="blocklist"`) {
 		t.Errorf("prometheus output:\n%s", buf.String())
 	}
 }

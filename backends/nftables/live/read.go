@@ -91,6 +91,9 @@ type LiveSet struct {
 	// Content holds the elements of interval sets (nil for dynamic sets,
 	// whose elements are the meter's state).
 	Content *SetContent
+	// Entries of a dynamic set: the sources a meter tracks now (read with
+	// ReadOptions.MeterEntries).
+	Entries int
 	// Ports holds the elements of an anonymous port set.
 	Ports [][2]uint16
 }
@@ -138,6 +141,10 @@ type ReadOptions struct {
 	NoCache bool
 	// SkipElements leaves interval set contents unread (status).
 	SkipElements bool
+	// MeterEntries counts the elements of dynamic sets (a meter's tracked
+	// sources) into LiveSet.Entries, for monitoring; plan and apply do
+	// not need them.
+	MeterEntries bool
 }
 
 // Read reads table inet voicewall from the target's namespace. The read is
@@ -464,6 +471,17 @@ func readOnce(t *Target, s *sock, gen uint32, opts ReadOptions) (*State, error) 
 		return nil, fmt.Errorf("read rules: %w", err)
 	}
 
+	if opts.MeterEntries {
+		for _, ls := range st.Sets {
+			if ls.Dynamic {
+				es, err := dumpSetElems(s, ls.Name)
+				if err != nil {
+					return nil, fmt.Errorf("read set %s: %w", ls.Name, err)
+				}
+				ls.Entries = len(es)
+			}
+		}
+	}
 	if opts.SkipElements {
 		return st, nil
 	}

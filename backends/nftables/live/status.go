@@ -1,20 +1,19 @@
 package live
 
 import (
-	"fmt"
-	"io"
-	"sort"
-	"strconv"
 	"strings"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/lang"
 )
 
 // RuleCounter is the live counter of one rule, mapped back to the policy.
 type RuleCounter struct {
-	Chain   string `json:"chain"`
-	Rule    string `json:"rule"`   // the rule's key
-	Kind    string `json:"kind"`   // lang.RuleKind: blocklist, rate_limit, provider_sip, ...
+	Chain string `json:"chain"`
+	Rule  string `json:"rule"` // the rule's key
+	Kind  string `json:"kind"` // lang.RuleKind: blocklist, rate_limit, provider_sip, ...
+	// Reason is why the rule drops (lang.DropReasons), "" when it does not.
+	Reason  string `json:"reason,omitempty"`
 	Block   string `json:"block"`  // `provider "carrier"`, or "voicewall" for built-in rules
 	Source  string `json:"source"` // file:line, or "" for built-in rules
 	Action  string `json:"action"` // accept, drop, dnat, mark, jump target
@@ -65,6 +64,7 @@ func Counters(st *State, desired *vw.Table) []RuleCounter {
 			if rc.Block == "" {
 				rc.Block = "voicewall"
 			}
+			rc.Reason = lang.RuleKind(rc.Kind).DropReason()
 			out = append(out, rc)
 		}
 	}
@@ -151,61 +151,4 @@ func kindFromKey(key string) string {
 		return "phone_rtp"
 	}
 	return "other"
-}
-
-func promEscape(s string) string {
-	s = strings.ReplaceAll(s, `\`, `\\`)
-	s = strings.ReplaceAll(s, "\n", `\n`)
-	return strings.ReplaceAll(s, `"`, `\"`)
-}
-
-// WritePrometheus writes the counters in the Prometheus text format, fit
-// for node_exporter's textfile collector.
-func WritePrometheus(w io.Writer, cs []RuleCounter, st *State, netns string) error {
-	var b strings.Builder
-	labels := func(c RuleCounter) string {
-		l := fmt.Sprintf(`rule="%s",block="%s",kind="%s",chain="%s",source="%s",action="%s"`,
-			promEscape(c.Rule), promEscape(c.Block), promEscape(c.Kind), promEscape(c.Chain), promEscape(c.Source), promEscape(c.Action))
-		if netns != "" {
-			l += `,netns="` + promEscape(netns) + `"`
-		}
-		return l
-	}
-	nsLabel := ""
-	if netns != "" {
-		nsLabel = `{netns="` + promEscape(netns) + `"}`
-	}
-	present := 0
-	if st.Exists {
-		present = 1
-	}
-	b.WriteString("# HELP voicewall_table_present Whether table inet voicewall exists.\n# TYPE voicewall_table_present gauge\n")
-	b.WriteString("voicewall_table_present" + nsLabel + " " + strconv.Itoa(present) + "\n")
-	b.WriteString("# HELP voicewall_packets_total Packets matched by a voicewall rule.\n# TYPE voicewall_packets_total counter\n")
-	for _, c := range cs {
-		b.WriteString("voicewall_packets_total{" + labels(c) + "} " + strconv.FormatUint(c.Packets, 10) + "\n")
-	}
-	b.WriteString("# HELP voicewall_bytes_total Bytes matched by a voicewall rule.\n# TYPE voicewall_bytes_total counter\n")
-	for _, c := range cs {
-		b.WriteString("voicewall_bytes_total{" + labels(c) + "} " + strconv.FormatUint(c.Bytes, 10) + "\n")
-	}
-	var sets []*LiveSet
-	for _, s := range st.Sets {
-		if s.Content != nil {
-			sets = append(sets, s)
-		}
-	}
-	if len(sets) > 0 {
-		sort.Slice(sets, func(i, j int) bool { return sets[i].Name < sets[j].Name })
-		b.WriteString("# HELP voicewall_set_ranges Address ranges in a voicewall set.\n# TYPE voicewall_set_ranges gauge\n")
-		for _, s := range sets {
-			l := `set="` + promEscape(s.Name) + `"`
-			if netns != "" {
-				l += `,netns="` + promEscape(netns) + `"`
-			}
-			b.WriteString("voicewall_set_ranges{" + l + "} " + strconv.Itoa(len(s.Content.Ranges)) + "\n")
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

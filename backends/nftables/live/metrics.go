@@ -1,0 +1,321 @@
+package live
+
+// Monitoring: what `voicewall status --format prometheus` exports. Series
+// are named by what survives an edit of the policy: the policy block
+// (`blocklist "scanners"`), the rule key (derived from block labels) and a
+// fixed drop-reason vocabulary (lang.DropReasons), never a file:line.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	vw "github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/lang"
+)
+
+// ApplyRecord is the outcome of the latest apply on a target.
+type ApplyRecord struct {
+	Time   time.Time `json:"time"`
+	OK     bool      `json:"ok"`
+	Error  string    `json:"error,omitempty"`
+	Policy string    `json:"policy,omitempty"`
+	// LastOK is the time of the latest successful apply (equal to Time
+	// when this one succeeded).
+	LastOK time.Time `json:"last_ok,omitzero"`
+}
+
+// ApplyRecordPath is where apply records its outcome on t.
+func ApplyRecordPath(t *Target) string {
+	return filepath.Join(StateDir(), "applied", t.ID()+".json")
+}
+
+// RecordApply notes the outcome of an apply on t (applyErr nil: success),
+// keeping the time of the last success across failures. The file is
+// replaced atomically: a reader sees the old record or the new one.
+func RecordApply(t *Target, policy string, when time.Time, applyErr error) error {
+	rec := ApplyRecord{Time: when.UTC(), OK: applyErr == nil, Policy: policy}
+	if applyErr != nil {
+		rec.Error = applyErr.Error()
+		if prev, _ := LoadApplyRecord(t); prev != nil {
+			rec.LastOK = prev.LastOK
+		}
+	} else {
+		rec.LastOK = rec.Time
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	path := ApplyRecordPath(t)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".applied-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// LoadApplyRecord returns the latest apply's record on t, or nil.
+func LoadApplyRecord(t *Target) (*ApplyRecord, error) {
+	b, err := os.ReadFile(ApplyRecordPath(t))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec := &ApplyRecord{}
+	if err := json.Unmarshal(b, rec); err != nil {
+		return nil, fmt.Errorf("apply record %s: %w", ApplyRecordPath(t), err)
+	}
+	return rec, nil
+}
+
+// Metrics is one reading of everything status exports.
+type Metrics struct {
+	Netns   string // label value when status reads a named namespace
+	Present bool
+	Rules   []RuleCounter
+	Meters  []MeterGauge
+	Lists   []BlocklistGauge
+	Files   []BlocklistFile
+	// LastApply is nil when no apply was recorded on this target.
+	LastApply *ApplyRecord
+	// Pending is the apply awaiting `voicewall confirm`, or nil.
+	Pending *Pending
+	Now     time.Time
+}
+
+// MeterGauge is a rate-limit meter: sources it tracks now, and its
+// capacity.
+type MeterGauge struct {
+	Set, Family   string
+	Entries, Size int
+}
+
+// BlocklistGauge is a blocklist's size: the addresses its files list (from
+// the policy) and the merged ranges the kernel holds per family.
+type BlocklistGauge struct {
+	Blocklist string // the block's label
+	Family    string // ipv4, ipv6
+	Ranges    int
+}
+
+// BlocklistFile is one file of a blocklist, as written in the policy.
+type BlocklistFile struct {
+	Blocklist, File string
+	Modified        time.Time
+	Err             string // the file cannot be read (then Modified is zero)
+}
+
+// GatherMetrics assembles a reading from the table read (st, with
+// elements), the counters, the compiled policy and the policy itself (nil
+// without a PATH: blocklist sizes and files need it), and the target's
+// state files.
+func GatherMetrics(t *Target, st *State, cs []RuleCounter, desired *vw.Table, p *lang.Policy, now time.Time) (*Metrics, error) {
+	m := &Metrics{Netns: t.Name, Present: st.Exists, Rules: cs, Now: now}
+	owner := map[string]lang.Origin{}
+	if desired != nil {
+		for _, s := range desired.Sets {
+			owner[s.Name] = s.Origin
+		}
+	}
+	for _, ls := range st.Sets {
+		family := "ipv4"
+		if ls.Type == vw.SetIPv6 {
+			family = "ipv6"
+		}
+		switch o := owner[ls.Name]; {
+		case ls.Dynamic:
+			m.Meters = append(m.Meters, MeterGauge{Set: ls.Name, Family: family, Entries: ls.Entries, Size: int(ls.Size)})
+		case o.Kind == "blocklist" && ls.Content != nil:
+			m.Lists = append(m.Lists, BlocklistGauge{Blocklist: o.Name, Family: family, Ranges: len(ls.Content.Ranges)})
+		}
+	}
+	sort.Slice(m.Meters, func(i, j int) bool { return m.Meters[i].Family < m.Meters[j].Family })
+	sort.Slice(m.Lists, func(i, j int) bool {
+		a, b := m.Lists[i], m.Lists[j]
+		return a.Blocklist < b.Blocklist || a.Blocklist == b.Blocklist && a.Family < b.Family
+	})
+	if p != nil {
+		for _, bl := range p.Blocklists {
+			for i, f := range bl.Files {
+				bf := BlocklistFile{Blocklist: bl.Name, File: f}
+				if i < len(bl.FilePaths) {
+					if fi, err := os.Stat(bl.FilePaths[i]); err != nil {
+						bf.Err = err.Error()
+					} else {
+						bf.Modified = fi.ModTime()
+					}
+				}
+				m.Files = append(m.Files, bf)
+			}
+		}
+	}
+	var err error
+	if m.LastApply, err = LoadApplyRecord(t); err != nil {
+		return nil, err
+	}
+	if m.Pending, err = LoadPending(t); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// promWriter writes metric families in the Prometheus text format.
+type promWriter struct {
+	b     strings.Builder
+	netns string
+}
+
+func (w *promWriter) family(name, typ, help string) {
+	fmt.Fprintf(&w.b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+}
+
+// sample writes one sample; labels are name, value pairs.
+func (w *promWriter) sample(name string, v float64, labels ...string) {
+	if w.netns != "" {
+		labels = append(labels, "netns", w.netns)
+	}
+	w.b.WriteString(name)
+	if len(labels) > 0 {
+		w.b.WriteByte('{')
+		for i := 0; i+1 < len(labels); i += 2 {
+			if i > 0 {
+				w.b.WriteByte(',')
+			}
+			w.b.WriteString(labels[i] + `="` + promEscape(labels[i+1]) + `"`)
+		}
+		w.b.WriteByte('}')
+	}
+	w.b.WriteString(" " + strconv.FormatFloat(v, 'f', -1, 64) + "\n")
+}
+
+func promEscape(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	s = strings.ReplaceAll(s, "\n", `\n`)
+	return strings.ReplaceAll(s, `"`, `\"`)
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// WritePrometheus writes m in the Prometheus text exposition format.
+func WritePrometheus(out io.Writer, m *Metrics) error {
+	w := &promWriter{netns: m.Netns}
+	w.family("voicewall_table_present", "gauge", "Whether table inet voicewall exists (0: the gateway runs without its VoIP policy).")
+	w.sample("voicewall_table_present", boolValue(m.Present))
+
+	ruleLabels := func(c RuleCounter) []string {
+		return []string{"rule", c.Rule, "block", c.Block, "kind", c.Kind, "reason", c.Reason, "chain", c.Chain, "action", c.Action}
+	}
+	w.family("voicewall_packets_total", "counter", "Packets matched by a voicewall rule, by rule key and policy block.")
+	for _, c := range m.Rules {
+		w.sample("voicewall_packets_total", float64(c.Packets), ruleLabels(c)...)
+	}
+	w.family("voicewall_bytes_total", "counter", "Bytes matched by a voicewall rule, by rule key and policy block.")
+	for _, c := range m.Rules {
+		w.sample("voicewall_bytes_total", float64(c.Bytes), ruleLabels(c)...)
+	}
+
+	// Every reason, also at 0: an alert on a reason has a series from the
+	// first scrape.
+	pk, by := map[string]uint64{}, map[string]uint64{}
+	for _, c := range m.Rules {
+		if c.Reason != "" {
+			pk[c.Reason] += c.Packets
+			by[c.Reason] += c.Bytes
+		}
+	}
+	w.family("voicewall_dropped_packets_total", "counter", "Packets voicewall dropped, by reason.")
+	for _, r := range lang.DropReasons {
+		w.sample("voicewall_dropped_packets_total", float64(pk[r]), "reason", r)
+	}
+	w.family("voicewall_dropped_bytes_total", "counter", "Bytes voicewall dropped, by reason.")
+	for _, r := range lang.DropReasons {
+		w.sample("voicewall_dropped_bytes_total", float64(by[r]), "reason", r)
+	}
+
+	if len(m.Meters) > 0 {
+		w.family("voicewall_rate_limit_meter_entries", "gauge", "Sources the SIP rate-limit meter tracks now.")
+		for _, g := range m.Meters {
+			w.sample("voicewall_rate_limit_meter_entries", float64(g.Entries), "family", g.Family)
+		}
+		w.family("voicewall_rate_limit_meter_size", "gauge", "Sources the SIP rate-limit meter can track (its set size).")
+		for _, g := range m.Meters {
+			w.sample("voicewall_rate_limit_meter_size", float64(g.Size), "family", g.Family)
+		}
+	}
+	if len(m.Lists) > 0 {
+		w.family("voicewall_blocklist_ranges", "gauge", "Merged address ranges of a blocklist in the kernel.")
+		for _, g := range m.Lists {
+			w.sample("voicewall_blocklist_ranges", float64(g.Ranges), "blocklist", g.Blocklist, "family", g.Family)
+		}
+	}
+	if len(m.Files) > 0 {
+		w.family("voicewall_blocklist_file_modified_timestamp_seconds", "gauge", "Modification time of a blocklist file (alert on time() minus this).")
+		for _, f := range m.Files {
+			if f.Err == "" {
+				w.sample("voicewall_blocklist_file_modified_timestamp_seconds", unixSeconds(f.Modified), "blocklist", f.Blocklist, "file", f.File)
+			}
+		}
+		w.family("voicewall_blocklist_file_age_seconds", "gauge", "Age of a blocklist file when status ran; -1 when it cannot be read.")
+		for _, f := range m.Files {
+			age := -1.0
+			if f.Err == "" {
+				age = math.Max(0, m.Now.Sub(f.Modified).Seconds())
+			}
+			w.sample("voicewall_blocklist_file_age_seconds", age, "blocklist", f.Blocklist, "file", f.File)
+		}
+	}
+
+	w.family("voicewall_last_apply_timestamp_seconds", "gauge", "When voicewall apply last ran on this target (0: never recorded).")
+	w.family("voicewall_last_apply_success", "gauge", "Whether the last apply succeeded (1) or failed (0).")
+	w.family("voicewall_last_successful_apply_timestamp_seconds", "gauge", "When an apply last succeeded on this target (0: never recorded).")
+	if a := m.LastApply; a != nil {
+		w.sample("voicewall_last_apply_timestamp_seconds", unixSeconds(a.Time))
+		w.sample("voicewall_last_apply_success", boolValue(a.OK))
+		last := 0.0
+		if !a.LastOK.IsZero() {
+			last = unixSeconds(a.LastOK)
+		}
+		w.sample("voicewall_last_successful_apply_timestamp_seconds", last)
+	} else {
+		w.sample("voicewall_last_apply_timestamp_seconds", 0)
+		w.sample("voicewall_last_successful_apply_timestamp_seconds", 0)
+	}
+
+	w.family("voicewall_rollback_pending", "gauge", "Whether an apply awaits `voicewall confirm` (its rollback runs at the deadline).")
+	w.sample("voicewall_rollback_pending", boolValue(m.Pending != nil))
+	if m.Pending != nil {
+		w.family("voicewall_rollback_deadline_timestamp_seconds", "gauge", "When the pending rollback restores the previous table unless confirmed.")
+		w.sample("voicewall_rollback_deadline_timestamp_seconds", unixSeconds(m.Pending.Deadline))
+	}
+	_, err := io.WriteString(out, w.b.String())
+	return err
+}
