@@ -90,6 +90,7 @@ const (
 	IDTargetNote      = "VW202" // a target emulates a protection or needs a manual step
 	IDAcceptedGap     = "VW203" // a capability gap accepted in target.accept_gaps
 	IDStaleGap        = "VW204" // accept_gaps lists a gap the target does not have
+	IDInvariant       = "VW090" // the lowered policy breaks a safety invariant (a voicewall bug)
 )
 
 func errorf(id string, rng hcl.Range, summary, detail string, args ...any) *hcl.Diagnostic {
@@ -320,6 +321,7 @@ var findingTitles = map[string]string{
 	IDTargetNote:      "Target emulates a protection or needs a manual step",
 	IDAcceptedGap:     "Capability gap accepted in the policy",
 	IDStaleGap:        "Stale accepted gap",
+	IDInvariant:       "Safety invariant broken",
 }
 
 // FindingTitle is the short description of a finding ID.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 var logPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,20}$`)
@@ -181,6 +183,11 @@ func (d *decoder) lower(p *Policy) {
 		add(r)
 	}
 	relate(p)
+	for _, err := range p.Invariants() {
+		d.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Safety invariant broken",
+			Detail: err.Error() + ". This is a bug in voicewall, not in the policy; nothing was compiled. Please report it with the policy.",
+			Extra:  Finding{IDInvariant}})
+	}
 }
 
 // relate records the relations between rules that backends render from:
