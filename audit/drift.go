@@ -63,9 +63,23 @@ func Probes(p *lang.Policy) []Probe {
 		svcs = append(svcs, s)
 	}
 	lang.SortServices(svcs)
+	// inside addresses a stranger could reach when they are routed rather
+	// than NATed: the PBXes and a phone of each voice VLAN
+	var inside []netip.Addr
+	for _, x := range p.PBXes {
+		inside = append(inside, x.Address)
+	}
+	for _, v := range p.VoiceVLANs {
+		inside = append(inside, phones(v)...)
+	}
 	for _, st := range strangers(p) {
 		for _, s := range svcs {
 			add(fmt.Sprintf("stranger %s to %s", st, s), lang.Packet{Src: st, Zone: lang.ZoneWAN, Proto: s.Proto, DstPort: s.Ports.First})
+			for _, in := range inside {
+				if in.Is4() == st.Is4() {
+					add(fmt.Sprintf("stranger %s to %s %s", st, in, s), lang.Packet{Src: st, Zone: lang.ZoneWAN, Dst: in, Proto: s.Proto, DstPort: s.Ports.First})
+				}
+			}
 		}
 	}
 	for _, b := range p.Blocklists {
@@ -75,6 +89,11 @@ func Probes(p *lang.Policy) []Probe {
 			}
 			for _, s := range svcs {
 				add(fmt.Sprintf("blocklist %s address %s to %s", b.Name, a, s), lang.Packet{Src: a, Zone: lang.ZoneWAN, Proto: s.Proto, DstPort: s.Ports.First})
+				for _, in := range inside {
+					if in.Is4() == a.Is4() {
+						add(fmt.Sprintf("blocklist %s address %s to %s %s", b.Name, a, in, s), lang.Packet{Src: a, Zone: lang.ZoneWAN, Dst: in, Proto: s.Proto, DstPort: s.Ports.First})
+					}
+				}
 			}
 		}
 	}
@@ -95,6 +114,8 @@ func Probes(p *lang.Policy) []Probe {
 					if st.Is4() == phone.Is4() {
 						add(fmt.Sprintf("stranger %s to phone %s %s of voice_vlan %s", st, phone, s, v.Name),
 							lang.Packet{Src: st, Zone: lang.ZoneWAN, Dst: phone, Proto: s.Proto, DstPort: s.Ports.First})
+						add(fmt.Sprintf("LAN host %s outside management to phone %s %s of voice_vlan %s", st, phone, s, v.Name),
+							lang.Packet{Src: st, Zone: lang.ZoneLAN, Dst: phone, Proto: s.Proto, DstPort: s.Ports.First})
 					}
 				}
 			}
@@ -120,9 +141,13 @@ func Probes(p *lang.Policy) []Probe {
 				if st.Is4() != phone.Is4() {
 					continue
 				}
-				for _, s := range p.SIPServices() {
+				for _, s := range p.SIPPorts() {
 					add(fmt.Sprintf("phone %s of voice_vlan %s to stranger %s %s", phone, v.Name, st, s),
 						lang.Packet{Src: phone, Zone: v.Name, Dst: st, Proto: s.Proto, DstPort: s.Ports.First})
+				}
+				for _, r := range rtp {
+					add(fmt.Sprintf("phone %s of voice_vlan %s RTP to stranger %s", phone, v.Name, st),
+						lang.Packet{Src: phone, SrcPort: r.First, Zone: v.Name, Dst: st, Proto: lang.UDP, DstPort: 20000})
 				}
 			}
 		}

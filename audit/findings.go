@@ -243,8 +243,17 @@ func (c *checker) admin() {
 		if !c.onWAN([]string{i.Name}, "wan") {
 			continue
 		}
+		// one finding per config line, naming every service it opens
+		var lines []devmodel.Loc
+		svcs := map[devmodel.Loc][]string{}
 		for _, x := range i.Admin {
-			c.add(IDAdminWAN, SevError, x.Loc, adminFix[c.d.Target], "%s answers %s on WAN interface %s: the device's management is exposed to the Internet", c.d.Target, x.Service, i.Name)
+			if svcs[x.Loc] == nil {
+				lines = append(lines, x.Loc)
+			}
+			svcs[x.Loc] = append(svcs[x.Loc], x.Service)
+		}
+		for _, l := range lines {
+			c.add(IDAdminWAN, SevError, l, adminFix[c.d.Target], "%s answers %s on WAN interface %s: the device's management is exposed to the Internet", c.d.Target, strings.Join(svcs[l], ", "), i.Name)
 		}
 	}
 	for _, r := range c.d.Rules {
