@@ -44,7 +44,7 @@ func wantFindings(t *testing.T, r *Report, want ...string) {
 func TestOfficeFortiGate(t *testing.T) {
 	r := auditFile(t, "fortigate", "testdata/office-fortigate.conf")
 	wantFindings(t, r,
-		"VW303@21", // https, ssh on wan1
+		"VW303@21",             // https, ssh on wan1
 		"VW301@37",             // default-voip-alg-mode proxy-based
 		"VW301@46", "VW309@46", // session-helper 13
 		"VW306@93",  // PBX-SIP from any source
