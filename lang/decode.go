@@ -43,9 +43,9 @@ func attrs(req []string, opt ...string) *hcl.BodySchema {
 }
 
 var (
-	providerSchema  = attrs([]string{"signaling"}, "media", "transports", "sip_port", "tls_port")
-	pbxSchema       = attrs([]string{"address"}, "providers", "rtp_ports")
-	vlanSchema      = attrs([]string{"id"}, "parent", "subnet", "subnets", "providers", "management", "management_ports", "dscp")
+	providerSchema  = attrs([]string{"signaling"}, "media", "transports", "sip_port", "tls_port", "symmetric_rtp")
+	pbxSchema       = attrs([]string{"address"}, "address6", "providers", "rtp_ports")
+	vlanSchema      = attrs([]string{"id"}, "parent", "subnet", "subnets", "providers", "management", "management_ports", "dscp", "allow_out")
 	rtpSchema       = attrs(nil, "ports")
 	closeSchema     = attrs([]string{"ports"})
 	rateLimitSchema = attrs([]string{"sip"}, "burst")

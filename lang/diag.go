@@ -86,6 +86,8 @@ const (
 	IDBroadProvider   = "VW109" // very broad provider range
 	IDNoProviders     = "VW110" // policy without providers
 	IDUnusedProvider  = "VW111" // provider not used by any pbx or voice VLAN
+	IDSymmetricRTP    = "VW116" // provider media accepted only as replies (symmetric RTP)
+	IDEgressOpen      = "VW117" // voice VLAN without allow_out: other egress open
 	IDCapabilityGap   = "VW201" // a target cannot express a protection
 	IDTargetNote      = "VW202" // a target emulates a protection or needs a manual step
 	IDAcceptedGap     = "VW203" // a capability gap accepted in target.accept_gaps
@@ -317,6 +319,8 @@ var findingTitles = map[string]string{
 	IDMgmtFromVoice:   "Phone management reachable from a voice VLAN",
 	IDLooseRateLimit:  "SIP rate limit too loose",
 	IDExpectUnmanaged: "Expectation not decided by voicewall",
+	IDSymmetricRTP:    "Provider media accepted only on flows opened from inside (symmetric RTP)",
+	IDEgressOpen:      "Voice VLAN egress open besides SIP and RTP",
 	IDCapabilityGap:   "Target cannot express a protection",
 	IDTargetNote:      "Target emulates a protection or needs a manual step",
 	IDAcceptedGap:     "Capability gap accepted in the policy",

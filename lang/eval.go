@@ -218,7 +218,7 @@ func (p *Policy) OutZone(dst netip.Addr, in string) string {
 		}
 	}
 	for _, x := range p.PBXes {
-		if x.Address.IsValid() && x.Address.Unmap() == dst && x.Zone != "" {
+		if x.HasAddress(dst) && x.Zone != "" {
 			return x.Zone
 		}
 	}

@@ -2,7 +2,9 @@ package lang
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -78,9 +80,10 @@ func (d *decoder) lower(p *Policy) {
 			Comment: fmt.Sprintf("%s %s", why, s), Origin: closedOrigin(c)})
 	}
 	if p.RateLimit != nil {
+		// New flows only: a provider's established SIP is never throttled.
 		add(&Rule{ID: "rate_limit_sip", Chain: ChainWAN, Kind: RuleRateLimit, InZone: ZoneWAN,
-			Services: sipPorts, Action: ActionDropOverRate, Rate: p.RateLimit, Log: logDrops,
-			Comment: fmt.Sprintf("SIP over %s per source", p.RateLimit.SIP), Origin: p.RateLimit.Origin})
+			Services: sipPorts, NewFlows: true, Action: ActionDropOverRate, Rate: p.RateLimit, Log: logDrops,
+			Comment: fmt.Sprintf("new SIP flows over %s per source", p.RateLimit.SIP), Origin: p.RateLimit.Origin})
 	}
 	managed := append(append([]Service{}, sipPorts...), rtp...)
 	SortServices(managed)
@@ -99,8 +102,12 @@ func (d *decoder) lower(p *Policy) {
 		if pr.Media.Empty() {
 			continue
 		}
+		media := ref("provider_"+id(pr.Name)+"_media", pr.Media, RoleMedia, pr.Origin)
+		if pr.SymmetricRTP {
+			continue // its RTP passes only as replies (the established rule)
+		}
 		add(&Rule{ID: "provider_" + id(pr.Name) + "_rtp", Chain: ChainWAN, Kind: RuleProviderRTP, InZone: ZoneWAN,
-			Src: ref("provider_"+id(pr.Name)+"_media", pr.Media, RoleMedia, pr.Origin), Services: udpServices(providerRTP(p, pr)), Action: ActionAccept,
+			Src: media, Services: udpServices(providerRTP(p, pr)), Action: ActionAccept,
 			Comment: fmt.Sprintf("RTP from provider %s", pr.Name), Origin: pr.Origin})
 	}
 	add(&Rule{ID: "sip_drop", Chain: ChainWAN, Kind: RuleSIPDefault, InZone: ZoneWAN,
@@ -111,26 +118,34 @@ func (d *decoder) lower(p *Policy) {
 		Comment: "RTP from anyone but a provider's media", Origin: p.rtpOrigin()})
 
 	// --- NAT: provider SIP/RTP forwarded to its PBX ---
+	// A PBX with address and address6 gets each family's traffic at the
+	// address of that family; the IPv6 rules' IDs end in _v6.
 	for _, x := range p.PBXes {
-		if !x.Address.IsValid() {
-			continue
-		}
-		for _, pr := range x.Providers {
-			if !hasFamily(pr, x.Address.Is6()) {
-				continue
+		for _, addr := range x.Addresses() {
+			v6 := addr.Is6()
+			suffix := ""
+			if v6 && x.Address.Is4() {
+				suffix = "_v6"
 			}
-			base := "dnat_" + id(x.Name) + "_" + id(pr.Name)
-			if pr.Signaling.Has(x.Address.Is6()) {
-				for _, t := range pr.Transports {
-					add(&Rule{ID: base + "_sip_" + string(t), Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
-						Src: refs["provider_"+id(pr.Name)+"_signaling"], Services: []Service{pr.TransportService(t)}, Action: ActionDNAT, DNAT: x.Address, PBX: x,
-						Comment: fmt.Sprintf("SIP over %s from provider %s to pbx %s", t, pr.Name, x.Name), Origin: x.Origin})
+			for _, pr := range x.Providers {
+				if !hasFamily(pr, v6) {
+					continue
 				}
-			}
-			if pr.Media.Has(x.Address.Is6()) {
-				add(&Rule{ID: base + "_rtp", Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
-					Src: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, x.RTPPorts}}, Action: ActionDNAT, DNAT: x.Address, PBX: x,
-					Comment: fmt.Sprintf("RTP from provider %s to pbx %s", pr.Name, x.Name), Origin: x.Origin})
+				base := "dnat_" + id(x.Name) + "_" + id(pr.Name)
+				if pr.Signaling.Has(v6) {
+					for _, t := range pr.Transports {
+						add(&Rule{ID: base + "_sip_" + string(t) + suffix, Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
+							Src: refs["provider_"+id(pr.Name)+"_signaling"], Services: []Service{pr.TransportService(t)}, Action: ActionDNAT, DNAT: addr, PBX: x,
+							Comment: fmt.Sprintf("SIP over %s from provider %s to pbx %s", t, pr.Name, x.Name), Origin: x.Origin})
+					}
+				}
+				// Symmetric RTP is never forwarded unsolicited: it arrives as
+				// replies of the PBX's own flows, which conntrack un-NATs.
+				if pr.Media.Has(v6) && !pr.SymmetricRTP {
+					add(&Rule{ID: base + "_rtp" + suffix, Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
+						Src: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, x.RTPPorts}}, Action: ActionDNAT, DNAT: addr, PBX: x,
+						Comment: fmt.Sprintf("RTP from provider %s to pbx %s", pr.Name, x.Name), Origin: x.Origin})
+				}
 			}
 		}
 	}
@@ -145,25 +160,52 @@ func (d *decoder) lower(p *Policy) {
 		add(&Rule{ID: base + "_dscp_rtp", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
 			SrcServices: phoneRTP, Action: ActionMark, DSCP: v.DSCP,
 			Comment: fmt.Sprintf("mark RTP from %s %s", v.Name, v.DSCP), Origin: v.Origin})
-		if v.Providers == nil {
-			continue // no provider list: warned about (toll fraud), nothing enforced
-		}
 		for _, pr := range v.Providers {
-			add(&Rule{ID: base + "_" + id(pr.Name) + "_sip", Chain: ChainVoiceEgress, Kind: RulePhoneSIP, InZone: v.Name, OutZone: ZoneWAN,
-				Dst: refs["provider_"+id(pr.Name)+"_signaling"], Services: pr.SIPServices(), Action: ActionAccept,
-				Comment: fmt.Sprintf("phones in %s to provider %s SIP", v.Name, pr.Name), Origin: v.Origin})
 			if !pr.Media.Empty() {
-				add(&Rule{ID: base + "_" + id(pr.Name) + "_rtp", Chain: ChainVoiceEgress, Kind: RulePhoneRTP, InZone: v.Name, OutZone: ZoneWAN,
-					Dst: refs["provider_"+id(pr.Name)+"_media"], SrcServices: phoneRTP, Action: ActionAccept,
-					Comment: fmt.Sprintf("phones in %s to provider %s RTP", v.Name, pr.Name), Origin: v.Origin})
+				// RTP to the provider's media from any port (phones with an
+				// ephemeral RTP port) is voice too.
+				add(&Rule{ID: base + "_" + id(pr.Name) + "_dscp_rtp", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
+					Dst: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, AllPorts}}, Action: ActionMark, DSCP: v.DSCP,
+					Comment: fmt.Sprintf("mark RTP from %s to provider %s %s", v.Name, pr.Name, v.DSCP), Origin: v.Origin})
 			}
 		}
-		add(&Rule{ID: base + "_sip_drop", Chain: ChainVoiceEgress, Kind: RulePhoneSIPDefault, InZone: v.Name, OutZone: ZoneWAN,
-			Services: sipPorts, Action: ActionDrop, Log: logDrops,
-			Comment: fmt.Sprintf("SIP from %s to anyone but its providers (toll fraud)", v.Name), Origin: v.Origin})
-		add(&Rule{ID: base + "_rtp_drop", Chain: ChainVoiceEgress, Kind: RulePhoneRTPDefault, InZone: v.Name, OutZone: ZoneWAN,
-			SrcServices: phoneRTP, Action: ActionDrop, Log: logDrops,
-			Comment: fmt.Sprintf("RTP from %s to anyone but its providers", v.Name), Origin: v.Origin})
+		if v.Providers != nil { // nil: no provider list, warned about (toll fraud), SIP/RTP not guarded
+			for _, pr := range v.Providers {
+				add(&Rule{ID: base + "_" + id(pr.Name) + "_sip", Chain: ChainVoiceEgress, Kind: RulePhoneSIP, InZone: v.Name, OutZone: ZoneWAN,
+					Dst: refs["provider_"+id(pr.Name)+"_signaling"], Services: pr.SIPServices(), Action: ActionAccept,
+					Comment: fmt.Sprintf("phones in %s to provider %s SIP", v.Name, pr.Name), Origin: v.Origin})
+				switch {
+				case !pr.Media.Empty():
+					// Judged by where it goes: the provider's media, from
+					// whatever port the phone picked.
+					add(&Rule{ID: base + "_" + id(pr.Name) + "_rtp", Chain: ChainVoiceEgress, Kind: RulePhoneRTP, InZone: v.Name, OutZone: ZoneWAN,
+						Dst: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, AllPorts}}, Action: ActionAccept,
+						Comment: fmt.Sprintf("phones in %s to provider %s RTP", v.Name, pr.Name), Origin: v.Origin})
+				case pr.SymmetricRTP:
+					// Media addresses unpublished: the phones' RTP (from their
+					// RTP range) may go anywhere; the answer comes back on it.
+					add(&Rule{ID: base + "_" + id(pr.Name) + "_rtp_symmetric", Chain: ChainVoiceEgress, Kind: RulePhoneRTPSymmetric, InZone: v.Name, OutZone: ZoneWAN,
+						SrcServices: phoneRTP, Action: ActionAccept,
+						Comment: fmt.Sprintf("phones in %s RTP to provider %s (symmetric RTP, media unpublished)", v.Name, pr.Name), Origin: v.Origin})
+				}
+			}
+			add(&Rule{ID: base + "_sip_drop", Chain: ChainVoiceEgress, Kind: RulePhoneSIPDefault, InZone: v.Name, OutZone: ZoneWAN,
+				Services: sipPorts, Action: ActionDrop, Log: logDrops,
+				Comment: fmt.Sprintf("SIP from %s to anyone but its providers (toll fraud)", v.Name), Origin: v.Origin})
+			add(&Rule{ID: base + "_rtp_drop", Chain: ChainVoiceEgress, Kind: RulePhoneRTPDefault, InZone: v.Name, OutZone: ZoneWAN,
+				SrcServices: phoneRTP, Action: ActionDrop, Log: logDrops,
+				Comment: fmt.Sprintf("RTP from %s to anyone but its providers", v.Name), Origin: v.Origin})
+		}
+		if !v.AllowOutGiven {
+			continue // warned (VW117): other egress is not voicewall's
+		}
+		add(&Rule{ID: base + "_egress_established", Chain: ChainVoiceEgress, Kind: RuleEgressEstablished, InZone: v.Name, OutZone: ZoneWAN,
+			Established: true, Action: ActionAccept,
+			Comment: fmt.Sprintf("replies from %s of flows already allowed", v.Name), Origin: v.Origin})
+		lowerAllowOut(v, base, add, ref)
+		add(&Rule{ID: base + "_egress_drop", Chain: ChainVoiceEgress, Kind: RuleEgressDefault, InZone: v.Name, OutZone: ZoneWAN,
+			Action: ActionDrop, Log: logDrops,
+			Comment: fmt.Sprintf("anything else from %s to the WAN (allow_out)", v.Name), Origin: v.Origin})
 	}
 	for _, v := range p.VoiceVLANs {
 		base := "vlan_" + id(v.Name)
@@ -239,6 +281,55 @@ func markFor(r *Rule, marks []*Rule) *Rule {
 		found = m
 	}
 	return found
+}
+
+// AllPorts is every port: a rule that matches a protocol to any port.
+var AllPorts = PortRange{1, 65535}
+
+// lowerAllowOut adds a voice VLAN's allow_out accepts: one rule for the
+// entries without an address, one per distinct destination prefix.
+func lowerAllowOut(v *VoiceVLAN, base string, add func(*Rule), ref func(string, AddrSet, SetRole, Origin) *AddrRef) {
+	var anyDst []Service
+	byDst := map[netip.Prefix][]Service{}
+	var dsts []netip.Prefix
+	for _, a := range v.AllowOut {
+		if !a.Dst.IsValid() {
+			anyDst = append(anyDst, a.Service)
+			continue
+		}
+		if _, ok := byDst[a.Dst]; !ok {
+			dsts = append(dsts, a.Dst)
+		}
+		byDst[a.Dst] = append(byDst[a.Dst], a.Service)
+	}
+	if len(anyDst) > 0 {
+		SortServices(anyDst)
+		add(&Rule{ID: base + "_allow_out", Chain: ChainVoiceEgress, Kind: RuleAllowOut, InZone: v.Name, OutZone: ZoneWAN,
+			Services: anyDst, Action: ActionAccept,
+			Comment: fmt.Sprintf("%s to the WAN: allow_out %s", v.Name, servicesText(anyDst)), Origin: v.Origin})
+	}
+	sort.Slice(dsts, func(i, j int) bool {
+		if c := dsts[i].Addr().Compare(dsts[j].Addr()); c != 0 {
+			return c < 0
+		}
+		return dsts[i].Bits() < dsts[j].Bits()
+	})
+	for i, d := range dsts {
+		svcs := byDst[d]
+		SortServices(svcs)
+		n := fmt.Sprintf("%s_out_%d", base, i+1)
+		add(&Rule{ID: base + fmt.Sprintf("_allow_out_%d", i+1), Chain: ChainVoiceEgress, Kind: RuleAllowOut, InZone: v.Name, OutZone: ZoneWAN,
+			Dst: ref(n, NewAddrSet(d), RoleAllowOut, v.Origin), Services: svcs, Action: ActionAccept,
+			Comment: fmt.Sprintf("%s to %s: allow_out %s", v.Name, d, servicesText(svcs)), Origin: v.Origin})
+	}
+}
+
+func servicesText(s []Service) string {
+	parts := make([]string, len(s))
+	for i, x := range s {
+		parts[i] = x.String()
+	}
+	return strings.Join(parts, " ")
 }
 
 // providerRTP is the local RTP range plus the ranges of the PBXes that serve

@@ -367,7 +367,13 @@ type Provider struct {
 	Transports []Transport // sorted: udp, tcp, tls order as in TransportOrder
 	SIPPort    uint16
 	TLSPort    uint16
-	Origin     Origin
+	// SymmetricRTP: the provider's media comes from addresses it does not
+	// publish; its RTP is accepted only on flows the PBX or a phone opened
+	// first (conntrack established/related), never unsolicited, and never
+	// forwarded to a PBX by DNAT. Media, when given, is where phones may
+	// send RTP.
+	SymmetricRTP bool
+	Origin       Origin
 }
 
 // SIPServices are the protocol/port pairs the provider's transports use.
@@ -399,6 +405,7 @@ func (p *Provider) TLSOnly() bool {
 type PBX struct {
 	Name      string
 	Address   netip.Addr
+	Address6  netip.Addr // optional: where IPv6 SIP/RTP from IPv6 providers is forwarded
 	Providers []*Provider
 	RTPPorts  PortRange
 	Zone      string // the zone whose subnet holds the address ("lan" when none does)
@@ -417,7 +424,51 @@ type VoiceVLAN struct {
 	ManagementGiven bool      // management = [...] was written; [] means nobody
 	ManagementPorts []Service // the phones' web UI, SSH, telnet, SNMP
 	DSCP            string    // RTP marking, e.g. "ef"; SIP is marked SIPDSCP
-	Origin          Origin
+	// AllowOut lists what phones may reach on the WAN besides their
+	// providers' SIP/RTP; with AllowOutGiven everything else from the VLAN
+	// to the WAN is dropped. Without it only SIP and RTP are guarded.
+	AllowOut      []AllowOut
+	AllowOutGiven bool
+	Origin        Origin
+}
+
+// AllowOut is one voice_vlan.allow_out entry: [ADDRESS[/PREFIX]:]PORT[-PORT]/PROTO.
+type AllowOut struct {
+	Dst     netip.Prefix // invalid: any destination
+	Service Service
+	Text    string // as written
+	Range   hcl.Range
+}
+
+// Addresses lists the PBX's addresses (v4 and v6 as given), in that order.
+func (x *PBX) Addresses() []netip.Addr {
+	var out []netip.Addr
+	for _, a := range []netip.Addr{x.Address, x.Address6} {
+		if a.IsValid() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// HasAddress reports whether a is one of the PBX's addresses.
+func (x *PBX) HasAddress(a netip.Addr) bool {
+	for _, b := range x.Addresses() {
+		if b.Unmap() == a.Unmap() {
+			return true
+		}
+	}
+	return false
+}
+
+// Family reports whether the PBX has an address of that family.
+func (x *PBX) Family(v6 bool) bool {
+	for _, a := range x.Addresses() {
+		if a.Is6() == v6 {
+			return true
+		}
+	}
+	return false
 }
 
 // SubnetsSet is the named address set of the VLAN's subnets, as the rules
@@ -459,11 +510,23 @@ func (r Rate) PerSecond() float64 {
 	return float64(r.Count) / d
 }
 
-// RateLimit limits SIP packets per source address on the WAN.
+// RateLimit limits new SIP flows per source address on the WAN (conntrack
+// state new; a provider's established flows are never counted).
 type RateLimit struct {
 	SIP    Rate
 	Burst  uint32
 	Origin Origin
+}
+
+// Bucket is how many new flows one source may open at once: the rate's
+// count plus the burst ("10/second, burst 20": 30 in the first second,
+// then 10 a second). Targets with a token bucket size it so; the kernel's
+// nft limit (Linux 5.x+) holds exactly its burst, so it is given Bucket.
+func (r *RateLimit) Bucket() uint32 {
+	if t := uint64(r.SIP.Count) + uint64(r.Burst); t <= 1<<32-1 {
+		return uint32(t)
+	}
+	return 1<<32 - 1
 }
 
 // Blocklist is a named set of addresses dropped first on the WAN.

@@ -44,6 +44,11 @@ const (
 	RulePhoneRTPDefault RuleKind = "phone_rtp_default" // phones' RTP elsewhere
 	RuleMgmt            RuleKind = "management"        // management access to phones
 	RuleMgmtDefault     RuleKind = "management_default"
+	// Voice VLAN egress besides SIP/RTP (voice_vlan.allow_out).
+	RulePhoneRTPSymmetric RuleKind = "phone_rtp_symmetric" // phones' RTP to a symmetric-RTP provider that publishes no media: any destination
+	RuleEgressEstablished RuleKind = "egress_established"  // replies leaving the VLAN of flows already allowed
+	RuleAllowOut          RuleKind = "allow_out"           // an allow_out entry
+	RuleEgressDefault     RuleKind = "egress_default"      // everything else from the VLAN to the WAN (with allow_out)
 )
 
 // Action is what a rule does when it matches.
@@ -107,6 +112,10 @@ type Rule struct {
 	// Established matches only packets of flows conntrack already knows
 	// (replies). Policy tests evaluate new flows, which it never matches.
 	Established bool
+	// NewFlows matches only packets of flows conntrack has seen no reply
+	// for (state new): the rate limit counts new SIP flows, never a
+	// provider's established ones. Policy tests evaluate new flows.
+	NewFlows bool
 
 	Action Action
 	Rate   *RateLimit // ActionDropOverRate

@@ -346,9 +346,16 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 		exprs, _ := hcl.ExprList(a.Expr)
 		mediaWritten = len(exprs) > 0 // entries that were rejected have their own error
 	}
-	if !mediaWritten {
+	if a := b.attrs["symmetric_rtp"]; a != nil {
+		if v, ok := d.boolean(a); ok && v {
+			pr.SymmetricRTP = true
+			d.add(warnf(IDSymmetricRTP, a.Expr.Range(), "RTP accepted only on flows opened from inside",
+				"provider %q: its RTP is accepted only as replies on flows the PBX or a phone opened first (conntrack established/related), never unsolicited and never forwarded to a PBX by DNAT. Audio works only with symmetric RTP: the PBX must send RTP first, from the port it receives on (Asterisk PJSIP endpoint: direct_media=no, rtp_symmetric=yes, force_rport=yes; chan_sip: directmedia=no, nat=force_rport,comedia). Phones must do the same.", pr.Name))
+		}
+	}
+	if !mediaWritten && !pr.SymmetricRTP {
 		d.add(warnf(IDNoMedia, b.rng, "Provider has no media addresses",
-			"provider %q lists no media addresses, so its RTP (the call audio) is dropped at the WAN. Add media = [...] from the provider's interconnect guide; many providers send RTP from other hosts than SIP.", pr.Name))
+			"provider %q lists no media addresses, so its RTP (the call audio) is dropped at the WAN. Add media = [...] from the provider's interconnect guide; many providers send RTP from other hosts than SIP. If it does not publish them, set symmetric_rtp = true.", pr.Name))
 	}
 	if a := b.attrs["transports"]; a != nil {
 		if items, ok := d.strList(a); ok {
@@ -426,6 +433,19 @@ func (d *decoder) pbx(p *Policy, b *rawBlock) {
 			}
 		}
 	}
+	if a := b.attrs["address6"]; a != nil {
+		if v, ok := d.str(a); ok {
+			addr, err := netip.ParseAddr(strings.TrimSpace(v.s))
+			switch {
+			case err != nil || addr.Zone() != "" || !addr.Is6() || addr.Is4In6():
+				d.add(errorf(IDBadAddress, v.rng, "Bad PBX IPv6 address", "%q is not a single IPv6 address; write the PBX's global IPv6 address, e.g. \"2001:db8:20::10\".", v.s))
+			case x.Address.Is6():
+				d.add(errorf(IDBadAddress, v.rng, "Two IPv6 PBX addresses", "address is already IPv6 (%s); address6 is for a PBX whose address is IPv4. Use one of them.", x.Address))
+			default:
+				x.Address6 = addr
+			}
+		}
+	}
 	if a := b.attrs["providers"]; a != nil {
 		if items, ok := d.strList(a); ok {
 			x.Providers = d.providerRefs(items, p, fmt.Sprintf("pbx %q", x.Name))
@@ -439,8 +459,10 @@ func (d *decoder) pbx(p *Policy, b *rawBlock) {
 		}
 	}
 	for _, v := range p.VoiceVLANs {
-		if x.Address.IsValid() && v.Subnets.Contains(x.Address) {
-			x.Zone = v.Name
+		for _, a := range x.Addresses() {
+			if v.Subnets.Contains(a) {
+				x.Zone = v.Name
+			}
 		}
 	}
 	p.PBXes = append(p.PBXes, x)
@@ -499,6 +521,33 @@ func (d *decoder) voiceVLAN(p *Policy, b *rawBlock) {
 	} else {
 		d.add(warnf(IDVLANNoProviders, b.rng, "Voice VLAN without a provider list",
 			"voice_vlan %q has no providers = [...], so phones may send SIP to any server on the Internet: a hijacked phone can place fraudulent calls through a rogue provider (toll fraud). List the providers the phones use, or providers = [] when they talk only to a local PBX.", v.Name))
+	}
+	if a := b.attrs["allow_out"]; a != nil {
+		v.AllowOutGiven = true
+		if items, ok := d.strList(a); ok {
+			seen := map[string]bool{}
+			for _, it := range items {
+				dst, svc, err := ParseOutService(it.s)
+				if err != nil {
+					d.add(errorf(portErrID(err), it.rng, "Bad allow_out entry", "%s. Write [ADDRESS[/PREFIX]:]PORT[-PORT]/PROTO, e.g. \"53/udp\", \"203.0.113.99:443/tcp\" or \"[2001:db8::53]:53/udp\".", err))
+					continue
+				}
+				if dst.IsValid() && dst.Bits() == 0 {
+					d.add(errorf(IDBadAddress, it.rng, "allow_out to \"any\" address", "%q: leave the address out to allow the port to every destination (e.g. \"%s\").", it.s, svc))
+					continue
+				}
+				key := dst.String() + " " + svc.String()
+				if seen[key] {
+					d.add(errorf(IDDuplicate, it.rng, "Duplicate allow_out entry", "%q is listed twice; remove one.", it.s))
+					continue
+				}
+				seen[key] = true
+				v.AllowOut = append(v.AllowOut, AllowOut{Dst: dst, Service: svc, Text: it.s, Range: it.rng})
+			}
+		}
+	} else {
+		d.add(warnf(IDEgressOpen, b.rng, "Voice VLAN egress open besides SIP and RTP",
+			"voice_vlan %q has no allow_out, so phones may reach anything on the Internet except SIP (other than their providers) and RTP from their RTP range: a hijacked phone can still reach a rogue SIP server on another port (5080/udp, 443/tcp). List what the phones need, e.g. allow_out = [\"53/udp\", \"53/tcp\", \"123/udp\", \"PROVISIONING-SERVER:443/tcp\"]; everything else from the VLAN to the WAN is then dropped.", v.Name))
 	}
 	if a := b.attrs["management"]; a != nil {
 		v.ManagementGiven = true
@@ -608,12 +657,12 @@ func (d *decoder) rateLimit(p *Policy, b *rawBlock) {
 	if a := b.attrs["burst"]; a != nil {
 		if n, ok := d.integer(a, 1, 1000000); ok {
 			rl.Burst = uint32(n)
-			if !kernelRateOK(rl.SIP, rl.Burst) {
+			if !kernelRateOK(rl.SIP, rl.Bucket()) {
 				d.add(errorf(IDBadValue, a.Expr.Range(), "Burst too large for the rate", "Linux stores a limit as (rate + burst) x the unit in nanoseconds in 64 bits; %d + %d per %s overflows it. Use a shorter unit or a smaller burst.", rl.SIP.Count, rl.Burst, rl.SIP.Unit))
 			}
 		}
 	}
-	if b.attrs["burst"] == nil && rl.SIP.Count > 0 && !kernelRateOK(rl.SIP, rl.Burst) {
+	if b.attrs["burst"] == nil && rl.SIP.Count > 0 && !kernelRateOK(rl.SIP, rl.Bucket()) {
 		d.add(errorf(IDBadValue, b.attrs["sip"].Expr.Range(), "Rate too large", "%s cannot be expressed by Linux limits; use a shorter unit (e.g. per second).", rl.SIP))
 	}
 	p.RateLimit = rl
@@ -627,7 +676,7 @@ func kernelRateOK(r Rate, burst uint32) bool {
 		return true // not a valid rate; ParseRate has reported it
 	}
 	total := uint64(r.Count) + uint64(burst)
-	return total <= (1<<64-1)/(unit*1_000_000_000)
+	return uint64(r.Count)+uint64(burst) <= 1<<32-1 && total <= (1<<64-1)/(unit*1_000_000_000)
 }
 
 func (d *decoder) log(p *Policy, b *rawBlock) {
@@ -865,12 +914,17 @@ func (d *decoder) crossChecks(p *Policy, byType map[string][]*rawBlock) {
 		}
 		if x.Address.IsValid() {
 			for _, pr := range x.Providers {
-				if !hasFamily(pr, x.Address.Is6()) {
+				shared := (x.Family(false) && hasFamily(pr, false)) || (x.Family(true) && hasFamily(pr, true))
+				switch {
+				case !shared:
 					d.add(warnf(IDFamilyMismatch, x.Origin.Range, "Provider cannot reach the PBX's address family",
 						"pbx %q has an IPv%s address, but provider %q has no IPv%s addresses: its calls cannot be forwarded.", x.Name, ipv(x.Address.Is6()), pr.Name, ipv(x.Address.Is6())))
-				} else if hasFamily(pr, !x.Address.Is6()) {
+				case hasFamily(pr, true) && !x.Family(true):
 					d.add(warnf(IDFamilyMismatch, x.Origin.Range, "Provider addresses of the other family are not forwarded",
-						"provider %q also has IPv%s addresses, but pbx %q is IPv%s only: SIP/RTP arriving over IPv%s is accepted but not forwarded to the PBX.", pr.Name, ipv(!x.Address.Is6()), x.Name, ipv(x.Address.Is6()), ipv(!x.Address.Is6())))
+						"provider %q also has IPv6 addresses, but pbx %q is IPv4 only: SIP/RTP arriving over IPv6 is accepted but not forwarded to the PBX. Set address6 = \"...\" on the pbx to forward it there.", pr.Name, x.Name))
+				case hasFamily(pr, false) && !x.Family(false):
+					d.add(warnf(IDFamilyMismatch, x.Origin.Range, "Provider addresses of the other family are not forwarded",
+						"provider %q also has IPv4 addresses, but pbx %q is IPv6 only: SIP/RTP arriving over IPv4 is accepted but not forwarded to the PBX.", pr.Name, x.Name))
 				}
 			}
 		}

@@ -1335,6 +1335,7 @@ func TestRuleOrder(t *testing.T) {
 		"nat:dnat_office_zeta_rtp",
 		"voice_egress:vlan_phones_dscp_sip",
 		"voice_egress:vlan_phones_dscp_rtp",
+		"voice_egress:vlan_phones_alpha_dscp_rtp",
 		"voice_egress:vlan_phones_alpha_sip",
 		"voice_egress:vlan_phones_alpha_rtp",
 		"voice_egress:vlan_phones_sip_drop",

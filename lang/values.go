@@ -133,6 +133,40 @@ func ParseRate(s string) (Rate, error) {
 
 // ParseDestination reads "[ADDRESS:]PORT/PROTO"; IPv6 addresses are written
 // in brackets: "[2001:db8::1]:5060/udp".
+// ParseOutService reads an allow_out entry: [ADDRESS[/PREFIX]:]PORT[-PORT]/PROTO,
+// IPv6 addresses in brackets ("[2001:db8::53]:53/udp"). The prefix is
+// invalid when no address is written (any destination).
+func ParseOutService(s string) (netip.Prefix, Service, error) {
+	s = strings.TrimSpace(s)
+	svcPart := s
+	var dst netip.Prefix
+	addrText := ""
+	if strings.HasPrefix(s, "[") {
+		end := strings.Index(s, "]:")
+		if end < 0 {
+			return dst, Service{}, fmt.Errorf("%q: write an IPv6 destination as [ADDRESS[/PREFIX]]:PORT/PROTO", s)
+		}
+		addrText, svcPart = s[1:end], s[end+2:]
+	} else if i := strings.LastIndex(s, ":"); i >= 0 {
+		addrText, svcPart = s[:i], s[i+1:]
+		if strings.Contains(addrText, ":") {
+			return dst, Service{}, fmt.Errorf("%q: write an IPv6 destination in brackets, [ADDRESS[/PREFIX]]:PORT/PROTO", s)
+		}
+	}
+	if addrText != "" {
+		p, err := ParsePrefix(addrText)
+		if err != nil {
+			return dst, Service{}, err
+		}
+		dst = p
+	}
+	svc, err := ParseService(svcPart)
+	if err != nil {
+		return dst, Service{}, err
+	}
+	return dst, svc, nil
+}
+
 func ParseDestination(s string) (netip.Addr, Service, error) {
 	s = strings.TrimSpace(s)
 	svcPart := s

@@ -503,8 +503,8 @@ func TestCompileBase(t *testing.T) {
 		code := a["diffservcode-forward"]
 		items := serviceItems(t, tree, a["service"])
 		wantCode := "011000" // cs3 for SIP
-		if items[0].src.First == 10000 {
-			wantCode = "101110" // ef for RTP
+		if items[0].src.First == 10000 || items[0].proto == lang.UDP && items[0].dst == lang.AllPorts {
+			wantCode = "101110" // ef for RTP (from the RTP range, or to the provider's media from any port)
 		}
 		if len(code) != 1 || code[0] != wantCode || a["diffserv-forward"][0] != "enable" {
 			t.Errorf("phone egress %s DSCP %v, want %s", a["name"], code, wantCode)

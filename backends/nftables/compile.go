@@ -186,6 +186,9 @@ func (b *builder) rule(r *lang.Rule, v6, split bool, proto lang.Proto, protoKey 
 	if r.Established {
 		s = append(s, MatchCtState{States: []string{"established", "related"}})
 	}
+	if r.NewFlows {
+		s = append(s, MatchCtState{States: []string{"new"}})
+	}
 	if r.Action == lang.ActionMark && r.Src == nil && r.Dst == nil {
 		// An explicit family match: otherwise the counter runs before the
 		// implicit family check of `ip6 dscp set` and counts both families.
@@ -217,7 +220,7 @@ func (b *builder) rule(r *lang.Rule, v6, split bool, proto lang.Proto, protoKey 
 	case lang.ActionDrop:
 		s = append(s, drop()...)
 	case lang.ActionDropOverRate:
-		s = append(s, MeterLimit{Set: setName("rate_limit_sip", v6), V6: v6, Rate: r.Rate.SIP, Burst: r.Rate.Burst})
+		s = append(s, MeterLimit{Set: setName("rate_limit_sip", v6), V6: v6, Rate: r.Rate.SIP, Burst: r.Rate.Bucket()})
 		s = append(s, drop()...)
 	case lang.ActionDNAT:
 		s = append(s, Counter{}, DNAT{Addr: r.DNAT})

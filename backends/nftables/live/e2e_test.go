@@ -111,16 +111,18 @@ func TestE2EAsteriskTrunk(t *testing.T) {
 		t.Errorf("rtp_drop counted %d, want 10", n)
 	}
 
-	// A bounded flood from the provider's own address: 200 calls at
-	// 200/s against 10/s with a burst of 20.
+	// A burst of 200 calls at 200/s from the provider on its one
+	// established flow (sipp's one UDP socket), against 10/s with a burst
+	// of 20: the limit counts new flows, so a busy trunk is never throttled
+	// (TestRateLimitNewFlows measures both sides of it).
 	before, _ := uas.Stop()
 	uas = tp.StartUAS(t, "pbx", netip.AddrPortFrom(cfg.PBX, 5060))
 	fl := tp.SIPFlood(t, "provider", netip.AddrPortFrom(cfg.Provider[0], 5070), gwSIP, 200, 200)
 	st, _ := uas.Stop()
 	hits := counter(t, tg, "rate_limit_sip_v4_udp")
-	t.Logf("flood: sent %d calls, %d successful, UAS saw %d INVITEs (before: %d); rate-limit drops %d", fl.Stats.Outgoing, fl.Stats.Successful, st.Incoming, before.Incoming, hits)
-	if hits == 0 || st.Incoming >= 200 || st.Incoming == 0 {
-		t.Errorf("flood not cut to the rate: UAS saw %d of 200 calls, %d rate-limit drops", st.Incoming, hits)
+	t.Logf("burst: sent %d calls, %d successful, UAS saw %d INVITEs (before: %d); rate-limit drops %d", fl.Stats.Outgoing, fl.Stats.Successful, st.Incoming, before.Incoming, hits)
+	if hits > 1 || st.Incoming < 198 {
+		t.Errorf("the provider's established flow was throttled: UAS saw %d of 200 calls, %d rate-limit drops", st.Incoming, hits)
 	}
 	checkOtherTable(t, tp.GW, other)
 
