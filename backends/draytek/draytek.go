@@ -455,10 +455,11 @@ func (c *compiler) allocSet(s *setAlloc) {
 			on, gn = c.objNames6, c.grpNames6
 			fam = "IPv6"
 		}
-		needG := 0
+		var groups [][2]int // a set of one range is used as its object, without a group
 		if len(ranges) > 1 {
-			needG = (len(ranges) + maxGrpMembers - 1) / maxGrpMembers
+			groups = backends.Chunks(len(ranges), maxGrpMembers)
 		}
+		needG := len(groups)
 		freeO := maxO - (c.cfg.objBase - 1) - len(*objs)
 		freeG := maxG - (c.cfg.grpBase - 1) - len(*grps)
 		if len(ranges) > freeO || needG > freeG {
@@ -476,8 +477,8 @@ func (c *compiler) allocSet(s *setAlloc) {
 			*objs = append(*objs, o)
 			f.objs = append(f.objs, o.idx)
 		}
-		for g := 0; g < needG; g++ {
-			lo, hi := g*maxGrpMembers, min((g+1)*maxGrpMembers, len(f.objs))
+		for g, ch := range groups {
+			lo, hi := ch[0], ch[1]
 			name := base
 			if needG > 1 {
 				name = base + "_g" + strconv.Itoa(g+1)
@@ -629,24 +630,19 @@ func (c *compiler) filterRules(r *lang.Rule) []*ipfRule {
 // never share an object), a service group when there are several.
 func (c *compiler) serviceRefs(r *lang.Rule) []string {
 	var keys []svcKey
-	protos := r.Protos()
-	if len(protos) == 0 {
-		keys = append(keys, svcKey{proto: 0})
-	}
-	for _, p := range protos {
-		dsts := r.ServicesFor(p, false)
-		srcs := r.ServicesFor(p, true)
-		if len(dsts) == 0 {
-			dsts = []lang.PortRange{allPorts}
+	for _, pm := range backends.PortMatches(r) {
+		if pm.Proto == 0 {
+			keys = append(keys, svcKey{proto: 0})
+			continue
 		}
-		if len(srcs) == 0 {
-			srcs = []lang.PortRange{allPorts}
+		k := svcKey{proto: int(pm.Proto), src: pm.Src, dst: pm.Dst}
+		if k.dst == backends.AnyPort {
+			k.dst = allPorts
 		}
-		for _, d := range dsts {
-			for _, s := range srcs {
-				keys = append(keys, svcKey{proto: int(p), src: s, dst: d})
-			}
+		if k.src == backends.AnyPort {
+			k.src = allPorts
 		}
+		keys = append(keys, k)
 	}
 	var idx []int
 	for _, k := range keys {
@@ -667,8 +663,8 @@ func (c *compiler) serviceRefs(r *lang.Rule) []string {
 	}
 	sort.Ints(idx)
 	var out []string
-	for lo := 0; lo < len(idx); lo += maxGrpMembers {
-		members := idx[lo:min(lo+maxGrpMembers, len(idx))]
+	for _, ch := range backends.Chunks(len(idx), maxGrpMembers) {
+		members := idx[ch[0]:ch[1]]
 		key := fmt.Sprint(members)
 		g := c.svcGrpBy[key]
 		if g == nil {

@@ -2,6 +2,8 @@ package draytek
 
 import (
 	"hash/fnv"
+
+	"github.com/voicewall/voicewall/backends"
 	"strconv"
 	"strings"
 	"unicode"
@@ -44,20 +46,8 @@ func (n *namer) name(base string) string {
 	return cand
 }
 
-// cleanName keeps [A-Za-z0-9_-] and turns anything else into '_'. lang only
-// passes validated names, so this is a second fence, not an escape.
-func cleanName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
-}
+// cleanName keeps [A-Za-z0-9_-] and turns anything else into '_'.
+func cleanName(s string) string { return backends.CleanName(s, "-") }
 
 // shortToken cuts a cleaned token to n characters (rule comments, NAT service
 // names); uniqueness is not needed there.

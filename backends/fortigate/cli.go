@@ -162,32 +162,6 @@ func shorten(s string, max int) string {
 	return strings.TrimRight(s[:cut], "-_.") + tag
 }
 
-// idAlloc derives stable numeric ids from keys: the same rule keeps its
-// policy id across policy edits (so a re-paste updates it in place), and
-// collisions are probed deterministically.
-type idAlloc struct {
-	base, span int
-	used       map[int]bool
-}
-
-func newIDAlloc(base, span int) *idAlloc {
-	return &idAlloc{base: base, span: span, used: map[int]bool{}}
-}
-
-func (a *idAlloc) id(key string) int {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	off := int(h.Sum32() % uint32(a.span))
-	for i := 0; i < a.span; i++ {
-		id := a.base + (off+i)%a.span
-		if !a.used[id] {
-			a.used[id] = true
-			return id
-		}
-	}
-	panic("fortigate: policy id space exhausted")
-}
-
 // seqAlloc gives sequential ids (for tables whose evaluation may follow id order).
 type seqAlloc struct{ next int }
 

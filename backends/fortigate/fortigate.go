@@ -78,7 +78,7 @@ type compiler struct {
 	svcNames  *namer
 	polNames  *namer
 	ifNames   *namer
-	policyIDs *idAlloc
+	policyIDs *backends.StableIDs
 	localIDs  [2]seqAlloc // v4, v6 tables
 	dosIDs    [2]seqAlloc
 
@@ -110,7 +110,7 @@ func newCompiler(p *lang.Policy, opts backends.Options) *compiler {
 		svcNames:  newNamer(maxObjectName),
 		polNames:  newNamer(maxPolicyName),
 		ifNames:   newNamer(maxInterfaceName),
-		policyIDs: newIDAlloc(policyIDBase, policyIDSpan),
+		policyIDs: backends.NewStableIDs(policyIDBase, policyIDSpan),
 		localIDs:  [2]seqAlloc{{next: localInIDBase}, {next: localInIDBase}},
 		dosIDs:    [2]seqAlloc{{next: dosIDBase}, {next: dosIDBase}},
 		zoneIf:    map[string]string{},
@@ -473,7 +473,7 @@ func (c *compiler) noteOnce(key, note string) {
 }
 
 func (c *compiler) addPolicy(key string, pol *policy) {
-	pol.id = c.policyIDs.id(key)
+	pol.id = c.policyIDs.ID(key)
 	pol.name = c.polNames.name(key, "vw-"+strings.ReplaceAll(key, "_", "-"))
 	c.policies = append(c.policies, pol)
 }
@@ -746,10 +746,9 @@ func (c *compiler) addrRef(r *lang.Rule, ref *lang.AddrRef, v6 bool) (string, bo
 	gname := c.objNames.name("grp:"+key, "vw-"+ref.Name+map[bool]string{false: "", true: "-v6"}[v6])
 	if len(members) > groupMax {
 		var parts []string
-		for i := 0; i < len(members); i += groupMax {
-			j := min(i+groupMax, len(members))
-			pn := c.objNames.name(fmt.Sprintf("grp:%s:%d", key, i/groupMax+1), fmt.Sprintf("%s-part%d", gname, i/groupMax+1))
-			c.groups[v6] = append(c.groups[v6], &addrGroup{name: pn, v6: v6, members: members[i:j], comment: comment})
+		for n, ch := range backends.Chunks(len(members), groupMax) {
+			pn := c.objNames.name(fmt.Sprintf("grp:%s:%d", key, n+1), fmt.Sprintf("%s-part%d", gname, n+1))
+			c.groups[v6] = append(c.groups[v6], &addrGroup{name: pn, v6: v6, members: members[ch[0]:ch[1]], comment: comment})
 			parts = append(parts, pn)
 		}
 		members = parts
@@ -829,26 +828,19 @@ func rangeText(r netipx.IPRange, sep string) string {
 
 // services names the custom services a rule matches ("ALL" when it names none).
 func (c *compiler) services(r *lang.Rule) []string {
-	if len(r.Services) == 0 && len(r.SrcServices) == 0 {
-		return []string{"ALL"}
-	}
 	var out []string
-	for _, p := range r.Protos() {
-		dst := r.ServicesFor(p, false)
-		src := r.ServicesFor(p, true)
-		if len(dst) == 0 {
-			dst = []lang.PortRange{{First: 1, Last: 65535}}
+	for _, pm := range backends.PortMatches(r) {
+		switch {
+		case pm.Proto == 0:
+			return []string{"ALL"}
+		case pm.Dst == backends.AnyPort:
+			pm.Dst = lang.PortRange{First: 1, Last: 65535}
 		}
-		for _, d := range dst {
-			if len(src) == 0 {
-				out = append(out, c.service(p, d, nil, r.Origin))
-				continue
-			}
-			for _, s := range src {
-				s := s
-				out = append(out, c.service(p, d, &s, r.Origin))
-			}
+		var src *lang.PortRange
+		if pm.Src != backends.AnyPort {
+			src = &pm.Src
 		}
+		out = append(out, c.service(pm.Proto, pm.Dst, src, r.Origin))
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package pfsense
 
 import (
 	"fmt"
+
+	"github.com/voicewall/voicewall/backends"
 	"hash/fnv"
 	"regexp"
 	"strings"
@@ -88,15 +90,4 @@ func (n *namer) name(key string) string {
 }
 
 // sanitize keeps [A-Za-z0-9_]; '-' and anything else become '_'.
-func sanitize(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
-}
+func sanitize(s string) string { return backends.CleanName(s, "") }

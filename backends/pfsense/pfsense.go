@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"net/netip"
 	"slices"
@@ -41,7 +40,7 @@ const (
 
 // Compile renders the policy for pfSense.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
-	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), names: newNamer(), tagNames: newNamer(), trackers: map[uint32]bool{}, tags: map[string]bool{}, gaps: backends.NewGaps(p, &langSpec, opts)}
+	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), names: newNamer(), tagNames: newNamer(), trackers: backends.NewStableIDs(trackerBase, trackerSpan), tags: map[string]bool{}, gaps: backends.NewGaps(p, &langSpec, opts)}
 	if opts.Base != nil {
 		b, err := scanBase(opts.Base)
 		if err != nil {
@@ -55,7 +54,7 @@ func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagn
 			c.names.reserve(n)
 		}
 		for _, tr := range b.foreignTrackers {
-			c.trackers[tr] = true
+			c.trackers.Reserve(int(tr))
 		}
 	}
 	c.build()
@@ -99,7 +98,7 @@ type compiler struct {
 	vlans      []VLAN
 	files      []backends.File
 	notes      []string // what is not enforced, and manual steps, for the header comment
-	trackers   map[uint32]bool
+	trackers   *backends.StableIDs
 	tags       map[string]bool
 	gaps       *backends.Gaps
 	blocklists int // sets with the blocklist role
@@ -228,19 +227,7 @@ func feedName(ref *lang.AddrRef) string {
 }
 
 // tracker derives a stable, unique tracker from the rule identity.
-func (c *compiler) tracker(key string) string {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	v := trackerBase + h.Sum32()%trackerSpan
-	for c.trackers[v] {
-		v++
-		if v >= trackerBase+trackerSpan {
-			v = trackerBase
-		}
-	}
-	c.trackers[v] = true
-	return strconv.FormatUint(uint64(v), 10)
-}
+func (c *compiler) tracker(key string) string { return strconv.Itoa(c.trackers.ID(key)) }
 
 func family(r *lang.Rule) string {
 	v4, v6 := r.Families()
@@ -265,32 +252,19 @@ type match struct {
 }
 
 func expand(r *lang.Rule) []match {
-	protos := r.Protos()
-	if len(protos) == 0 {
-		return []match{{}}
-	}
 	var out []match
-	for _, pr := range protos {
-		ds := r.ServicesFor(pr, false)
-		ss := r.ServicesFor(pr, true)
-		if len(ds) == 0 {
-			ds = []lang.PortRange{{}}
+	for _, pm := range backends.PortMatches(r) {
+		m := match{dRange: pm.Dst, sRange: pm.Src}
+		if pm.Proto != 0 {
+			m.proto = pm.Proto.String()
 		}
-		if len(ss) == 0 {
-			ss = []lang.PortRange{{}}
+		if pm.Dst != backends.AnyPort {
+			m.dport = pm.Dst.String()
 		}
-		for _, d := range ds {
-			for _, s := range ss {
-				m := match{proto: pr.String(), dRange: d, sRange: s}
-				if d.First != 0 {
-					m.dport = d.String()
-				}
-				if s.First != 0 {
-					m.sport = s.String()
-				}
-				out = append(out, m)
-			}
+		if pm.Src != backends.AnyPort {
+			m.sport = pm.Src.String()
 		}
+		out = append(out, m)
 	}
 	return out
 }

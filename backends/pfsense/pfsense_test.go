@@ -414,7 +414,7 @@ func TestBlocklistURLForms(t *testing.T) {
 }
 
 func TestTrackersUniqueUnderCollisions(t *testing.T) {
-	c := &compiler{trackers: map[uint32]bool{}}
+	c := &compiler{trackers: backends.NewStableIDs(trackerBase, trackerSpan)}
 	seen := map[string]bool{}
 	for i := 0; i < 20000; i++ {
 		tr := c.tracker(fmt.Sprintf("r%d", i%5000)) // repeated keys collide on purpose
