@@ -37,10 +37,12 @@ type fleetEnv struct {
 	env      []string
 	fleet    string
 	gateways []gateway
+	// inventory is the inventory file; default tmp/inventory.ini.
+	inventory string
 }
 
 func TestCollectionRollsOutFleet(t *testing.T) {
-	netnstest.Require(t, "root", "ip", "nft", "ansible-playbook", "ansible-galaxy", "go")
+	netnstest.Require(t, "root", "ip", "nft")
 	f := setupFleet(t)
 
 	// Check mode: every site has changes, nothing is applied.
@@ -114,24 +116,87 @@ func TestCollectionRollsOutFleet(t *testing.T) {
 	}
 }
 
-func setupFleet(t *testing.T) *fleetEnv {
-	t.Helper()
-	f := &fleetEnv{t: t, tmp: t.TempDir()}
-	f.bin = filepath.Join(f.tmp, "voicewall")
-	run(t, repo, "go", "build", "-o", f.bin, "./cmd/voicewall")
+// built is voicewall and the installed collection, made once for every
+// test of the package (TestMain).
+var built struct {
+	dir, bin, collections string
+	err                   error
+}
 
-	// Build the collection as a release would, and install the tarball.
-	dist := filepath.Join(f.tmp, "dist")
-	run(t, ".", "ansible-galaxy", "collection", "build", ".", "--output-path", dist)
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "voicewall-ansible-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	built.dir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// build compiles voicewall and builds and installs the collection as a
+// release would (ansible-galaxy collection build, then install of the
+// tarball into a private collections path), once.
+func build(t *testing.T) {
+	t.Helper()
+	netnstest.Require(t, "ansible-playbook", "ansible-galaxy", "go")
+	if built.bin != "" || built.err != nil {
+		if built.err != nil {
+			t.Fatal(built.err)
+		}
+		return
+	}
+	bin := filepath.Join(built.dir, "voicewall")
+	dist := filepath.Join(built.dir, "dist")
+	collections := filepath.Join(built.dir, "collections")
+	steps := [][]string{
+		{repo, "go", "build", "-o", bin, "./cmd/voicewall"},
+		{".", "ansible-galaxy", "collection", "build", ".", "--output-path", dist},
+	}
+	for _, s := range steps {
+		if out, err := command(s[0], s[1], s[2:]...); err != nil {
+			built.err = fmt.Errorf("%s: %v\n%s", strings.Join(s[1:], " "), err, out)
+			t.Fatal(built.err)
+		}
+	}
 	tarballs, _ := filepath.Glob(filepath.Join(dist, "voicewall-gateway-*.tar.gz"))
 	if len(tarballs) != 1 {
-		t.Fatalf("ansible-galaxy collection build made %v", tarballs)
+		built.err = fmt.Errorf("ansible-galaxy collection build made %v", tarballs)
+		t.Fatal(built.err)
 	}
-	collections := filepath.Join(f.tmp, "collections")
-	run(t, ".", "ansible-galaxy", "collection", "install", tarballs[0], "-p", collections)
+	if out, err := command(".", "ansible-galaxy", "collection", "install", tarballs[0], "-p", collections); err != nil {
+		built.err = fmt.Errorf("ansible-galaxy collection install: %v\n%s", err, out)
+		t.Fatal(built.err)
+	}
+	built.bin, built.collections = bin, collections
+}
 
-	// The fleet: examples/fleet's common directory and three Linux sites.
+// newEnv is a test's working directory and ansible-playbook environment.
+func newEnv(t *testing.T) *fleetEnv {
+	t.Helper()
+	build(t)
+	f := &fleetEnv{t: t, tmp: t.TempDir(), bin: built.bin}
 	f.fleet = filepath.Join(f.tmp, "fleet")
+	f.env = append(os.Environ(),
+		"ANSIBLE_COLLECTIONS_PATH="+built.collections,
+		"ANSIBLE_LOCAL_TEMP="+filepath.Join(f.tmp, "ansible-local"),
+		"ANSIBLE_REMOTE_TEMP="+filepath.Join(f.tmp, "ansible-remote"),
+		"ANSIBLE_NOCOLOR=1",
+		"ANSIBLE_FORCE_COLOR=0",
+		"ANSIBLE_FORKS=3",
+		"ANSIBLE_RETRY_FILES_ENABLED=0",
+		"ANSIBLE_DEPRECATION_WARNINGS=0",
+		// voicewall's state (cache, pending confirms) stays in the test.
+		"VOICEWALL_STATE_DIR="+filepath.Join(f.tmp, "state"),
+	)
+	return f
+}
+
+func setupFleet(t *testing.T) *fleetEnv {
+	t.Helper()
+	f := newEnv(t)
+	// The fleet: examples/fleet's common directory and three Linux sites.
 	copyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
 	var inv strings.Builder
 	inv.WriteString("[voicewall_gateways]\n")
@@ -162,19 +227,6 @@ func setupFleet(t *testing.T) *fleetEnv {
       vars:
         voicewall_confirm_timeout: 60s
 `)
-	state := filepath.Join(f.tmp, "state")
-	f.env = append(os.Environ(),
-		"ANSIBLE_COLLECTIONS_PATH="+collections,
-		"ANSIBLE_LOCAL_TEMP="+filepath.Join(f.tmp, "ansible-local"),
-		"ANSIBLE_REMOTE_TEMP="+filepath.Join(f.tmp, "ansible-remote"),
-		"ANSIBLE_NOCOLOR=1",
-		"ANSIBLE_FORCE_COLOR=0",
-		"ANSIBLE_FORKS=3",
-		"ANSIBLE_RETRY_FILES_ENABLED=0",
-		"ANSIBLE_DEPRECATION_WARNINGS=0",
-		// voicewall's state (cache, pending confirms) stays in the test.
-		"VOICEWALL_STATE_DIR="+state,
-	)
 	return f
 }
 
@@ -209,7 +261,11 @@ func (f *fleetEnv) playbook(t *testing.T, playbook string, args ...string) (map[
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	argv := append([]string{"-i", "inventory.ini", playbook}, args...)
+	inv := f.inventory
+	if inv == "" {
+		inv = filepath.Join(f.tmp, "inventory.ini")
+	}
+	argv := append([]string{"-i", inv, playbook}, args...)
 	cmd := exec.CommandContext(ctx, "ansible-playbook", argv...)
 	cmd.Dir, cmd.Env = f.tmp, f.env
 	start := time.Now()
@@ -295,6 +351,15 @@ func run(t *testing.T, dir, name string, args ...string) string {
 	return stdout.String()
 }
 
+func command(dir, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 func writeFile(t *testing.T, p, s string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -324,4 +389,108 @@ func copyDir(t *testing.T, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The pfSense playbook against a stand-in firewall on this machine: the
+// firewall's config.xml, config cache and reload command are files and a
+// command here (the real ones are /cf/conf/config.xml, /tmp/config.cache
+// and /etc/rc.reload_all; docs/fleet.md says where that comes from).
+func TestPfSensePlaybook(t *testing.T) {
+	f := newEnv(t)
+	copyDir(t, filepath.Join(repo, "examples", "fleet"), f.fleet)
+	fw := filepath.Join(f.tmp, "firewall")
+	base, err := os.ReadFile(filepath.Join(repo, "backends", "pfsense", "testdata", "base-config.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(fw, "config.xml")
+	cache := filepath.Join(fw, "config.cache")
+	reloaded := filepath.Join(fw, "reloaded")
+	writeFile(t, config, string(base))
+	writeFile(t, cache, "cached")
+	f.inventory = filepath.Join(f.fleet, "inventory.yml")
+	writeFile(t, f.inventory, fmt.Sprintf(`voicewall_pfsense:
+  hosts:
+    store-pfsense:
+      ansible_connection: local
+      ansible_python_interpreter: /usr/bin/python3
+      voicewall_compiler: %q
+      pfsense_config: %q
+      pfsense_config_cache: %q
+      pfsense_reload: ["touch", %q]
+`, f.bin, config, cache, reloaded))
+
+	// What the firewall must end up with: the site merged into its config.
+	want := run(t, ".", f.bin, "compile", filepath.Join(f.fleet, "sites", "store-pfsense"), "--target", "pfsense", "--allow-degraded", "--base", config)
+
+	// Changed tasks: the config.xml and the cache (and, for real, the reload).
+	recap, out := f.playbook(t, "voicewall.gateway.pfsense", "--check", "--diff")
+	f.wantRecap(t, recap, out, map[string][2]int{"store-pfsense": {2, 0}})
+	if got, _ := os.ReadFile(config); string(got) != string(base) {
+		t.Errorf("check mode changed the firewall's config.xml")
+	}
+	if !strings.Contains(out, "voicewall:") {
+		t.Errorf("--diff does not show voicewall's items:\n%s", out)
+	}
+
+	recap, out = f.playbook(t, "voicewall.gateway.pfsense")
+	f.wantRecap(t, recap, out, map[string][2]int{"store-pfsense": {3, 0}})
+	if got, _ := os.ReadFile(config); string(got) != want {
+		t.Errorf("the firewall's config.xml is not the site merged into its config")
+	}
+	if _, err := os.Stat(cache); !os.IsNotExist(err) {
+		t.Errorf("the config cache was not dropped (%v)", err)
+	}
+	if _, err := os.Stat(reloaded); err != nil {
+		t.Errorf("the reload command did not run: %v", err)
+	}
+	if backups, _ := filepath.Glob(config + ".*~"); len(backups) != 1 {
+		t.Errorf("want one backup of the previous config.xml, got %v", backups)
+	}
+
+	// Again: voicewall's merge of its own output is the same file, so
+	// nothing changes and nothing is reloaded.
+	os.Remove(reloaded)
+	recap, out = f.playbook(t, "voicewall.gateway.pfsense")
+	f.wantRecap(t, recap, out, map[string][2]int{"store-pfsense": {0, 0}})
+	if _, err := os.Stat(reloaded); !os.IsNotExist(err) {
+		t.Errorf("an unchanged config was reloaded")
+	}
+}
+
+// The FortiGate playbook in check mode: compile on the controller, report
+// changed when the script differs from the last push, contact no device.
+// It needs fortinet.fortios (not in ansible-core) to resolve its modules.
+func TestFortiGatePlaybookCheckMode(t *testing.T) {
+	f := newEnv(t)
+	if out, err := command(".", "ansible-doc", "-t", "module", "fortinet.fortios.fortios_monitor"); err != nil {
+		t.Skipf("fortinet.fortios is not installed (ansible-galaxy collection install fortinet.fortios): %s", firstLine(out))
+	}
+	copyDir(t, filepath.Join(repo, "examples", "fleet"), f.fleet)
+	f.inventory = filepath.Join(f.fleet, "inventory.yml")
+	// 127.0.0.1:9 (discard): nothing is sent in check mode; were it, the
+	// connection would fail and so would the test.
+	writeFile(t, f.inventory, fmt.Sprintf(`voicewall_fortigate:
+  hosts:
+    branch-fortigate:
+      ansible_host: 127.0.0.1
+      ansible_httpapi_port: 9
+      voicewall_compiler: %q
+  vars:
+    ansible_connection: httpapi
+    ansible_network_os: fortinet.fortios.fortios
+    ansible_httpapi_use_ssl: true
+`, f.bin))
+	recap, out := f.playbook(t, "voicewall.gateway.fortigate", "--check")
+	f.wantRecap(t, recap, out, map[string][2]int{"branch-fortigate": {1, 0}})
+	script := filepath.Join(f.fleet, "build", "branch-fortigate", "fortigate.conf")
+	want := run(t, ".", f.bin, "compile", filepath.Join(f.fleet, "sites", "branch-fortigate"), "--target", "fortigate")
+	if got, err := os.ReadFile(script); err != nil || string(got) != want {
+		t.Errorf("the compiled script %s is not the site's compile output (%v)", script, err)
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return l
 }
