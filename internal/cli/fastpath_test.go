@@ -67,12 +67,13 @@ func TestFastPathNoOpPlan(t *testing.T) {
 		t.Fatalf("unchanged apply: exit %d fast %v\n%s%s", r.code, fastPlans.Load() > before, r.stdout, r.stderr)
 	}
 
-	// Another table committed in the namespace: the generation moved, so
-	// the full path runs (and still finds nothing to change).
+	// Another table committed in the namespace: the generation moved, but
+	// table inet voicewall did not (its structure digest and set sizes are
+	// the same), so the fast path still answers (issue 18).
 	if _, err := ns.Run("nft", "add", "table", "ip", "other"); err != nil {
 		t.Fatal(err)
 	}
-	if r, fast := planRun(t, dir, "--netns", ns.Name, "--detailed-exitcode"); r.code != 0 || fast {
+	if r, fast := planRun(t, dir, "--netns", ns.Name, "--detailed-exitcode"); r.code != 0 || !fast || !strings.Contains(r.stdout, "other tables changed") {
 		t.Fatalf("plan after a foreign commit: exit %d fast %v\n%s%s", r.code, fast, r.stdout, r.stderr)
 	}
 	// An unchanged apply at the new generation records it again.
@@ -166,5 +167,76 @@ func TestFastPathFreshFiles(t *testing.T) {
 	}
 	if r, fast := planRun(t, dir, "--netns", ns.Name, "--detailed-exitcode"); r.code != 0 || !fast {
 		t.Fatalf("plan: exit %d fast %v", r.code, fast)
+	}
+}
+
+// A fail2ban-like tool bans addresses in its own table: plan stays fast,
+// sends nothing and says "No changes", in text and JSON, exactly as the full
+// path; a hand edit inside table inet voicewall is still found (issue 18).
+func TestFastPathForeignChanges(t *testing.T) {
+	ns := gwNS(t, true)
+	dir, _ := fastPolicy(t)
+	if r := vw1("", "apply", dir, "--netns", ns.Name, "--auto-approve"); r.code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	f2b := func(cmd string) {
+		t.Helper()
+		if out, err := ns.Run("nft", cmd); err != nil {
+			t.Fatalf("nft %s: %v\n%s", cmd, err, out)
+		}
+	}
+	f2b("add table inet f2b; add set inet f2b banned { type ipv4_addr; }; add chain inet f2b input { type filter hook input priority -1; }; add rule inet f2b input ip saddr @banned drop")
+	f2b("add element inet f2b banned { 198.51.100.7 }")
+	r, fast := planRun(t, dir, "--netns", ns.Name, "--detailed-exitcode")
+	if r.code != 0 || !fast || !strings.Contains(r.stdout, "No changes.") {
+		t.Fatalf("plan after fail2ban's ban: exit %d fast %v\n%s%s", r.code, fast, r.stdout, r.stderr)
+	}
+	j, _ := planRun(t, dir, "--netns", ns.Name, "--format", "json")
+	t.Setenv("VOICEWALL_NO_FASTPATH", "1")
+	full, _ := planRun(t, dir, "--netns", ns.Name, "--detailed-exitcode")
+	fullJSON, _ := planRun(t, dir, "--netns", ns.Name, "--format", "json")
+	os.Unsetenv("VOICEWALL_NO_FASTPATH")
+	if full.stdout != r.stdout || j.stdout != fullJSON.stdout {
+		t.Errorf("fast and full plans differ after a foreign change:\n--- fast\n%s%s--- full\n%s%s", r.stdout, j.stdout, full.stdout, fullJSON.stdout)
+	}
+	if !strings.Contains(full.stdout, "other tables changed") {
+		t.Errorf("the full path dumped the sets although only other tables changed:\n%s", full.stdout)
+	}
+	// An unchanged apply sends nothing either.
+	before := fastPlans.Load()
+	if r := vw1("", "apply", dir, "--netns", ns.Name, "--auto-approve"); r.code != 0 || !strings.Contains(r.stdout, "No changes.") || fastPlans.Load() == before {
+		t.Fatalf("unchanged apply after a foreign change: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Hand edits inside table inet voicewall are found, fast path or not.
+	for _, c := range []struct{ edit, undo, want string }{
+		{"add element inet voicewall blocklist_scanners_v4 { 11.0.0.1 }", "delete element inet voicewall blocklist_scanners_v4 { 11.0.0.1 }", "- 11.0.0.1"},
+		{"delete element inet voicewall blocklist_scanners_v4 { 11.0.0.2 }", "add element inet voicewall blocklist_scanners_v4 { 11.0.0.2 }", "+ 11.0.0.2"},
+		{"add element inet voicewall blocklist_scanners_v4 { 12.0.0.0/24 }", "delete element inet voicewall blocklist_scanners_v4 { 12.0.0.0/24 }", "- 12.0.0.0/24"},
+	} {
+		f2b(c.edit)
+		f2b("add element inet f2b banned { 198.51.100.8 }") // and fail2ban again
+		r, fast := planRun(t, dir, "--netns", ns.Name, "--detailed-exitcode")
+		if r.code != 2 || fast || !strings.Contains(r.stdout, c.want) {
+			t.Errorf("after %q: exit %d fast %v, want %q\n%s%s", c.edit, r.code, fast, c.want, r.stdout, r.stderr)
+		}
+		f2b(c.undo)
+		f2b("delete element inet f2b banned { 198.51.100.8 }")
+	}
+	// A rule edited by hand: found too.
+	out, _ := ns.Run("nft", "-a", "list", "chain", "inet", "voicewall", "wan_in")
+	var handle string
+	for _, l := range strings.Split(out, "\n") {
+		if i := strings.Index(l, "# handle "); i >= 0 && strings.Contains(l, "counter") {
+			handle = strings.TrimSpace(l[i+len("# handle "):])
+			break
+		}
+	}
+	if handle == "" {
+		t.Fatalf("no rule handle in:\n%s", out)
+	}
+	f2b("delete rule inet voicewall wan_in handle " + handle)
+	if r, fast := planRun(t, dir, "--netns", ns.Name, "--detailed-exitcode"); r.code != 2 || fast {
+		t.Errorf("after deleting a rule by hand: exit %d fast %v\n%s%s", r.code, fast, r.stdout, r.stderr)
 	}
 }

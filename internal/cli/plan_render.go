@@ -199,7 +199,10 @@ func (e *env) printPlan(lp *livePlan, applying bool) {
 	w := e.stdout
 	p := lp.Plan
 	fmt.Fprintf(w, "voicewall plan: %s → table inet voicewall in %s (ruleset generation %d)\n", lp.Path, lp.Target, p.GenID)
-	if p.State.CacheHit {
+	switch {
+	case p.State.CacheHit && p.State.Foreign:
+		fmt.Fprintln(w, "  (set contents from voicewall's cache: other tables changed since voicewall's last apply; table inet voicewall, its rules and its sets' sizes did not)")
+	case p.State.CacheHit:
 		fmt.Fprintln(w, "  (set contents from voicewall's cache: nothing committed since voicewall's last apply)")
 	}
 	printLinks(w, lp.Links)
@@ -293,6 +296,9 @@ type jsonPlan struct {
 	Warnings      []string       `json:"warnings"`
 	Resources     []jsonChange   `json:"resource_changes"`
 	CacheHit      bool           `json:"cache_hit"`
+	// CacheForeign: the cache was written before other tables changed;
+	// voicewall's table did not (docs/live.md).
+	CacheForeign bool `json:"cache_after_foreign_changes,omitempty"`
 	// Pending is set while an apply --confirm-timeout awaits confirmation.
 	Pending *jsonPending `json:"pending_confirmation,omitempty"`
 }
@@ -365,7 +371,7 @@ func planJSON(lp *livePlan) jsonPlan {
 	p := lp.Plan
 	add, change, remove := p.Counts()
 	j := jsonPlan{FormatVersion: "1", Policy: lp.Path, Netns: lp.Target.Name, GenID: p.GenID, Digest: lp.Digest(),
-		Changes: lp.Changes(), Create: p.Create, Recreate: p.Recreate, CacheHit: p.State.CacheHit,
+		Changes: lp.Changes(), Create: p.Create, Recreate: p.Recreate, CacheHit: p.State.CacheHit, CacheForeign: p.State.CacheHit && p.State.Foreign,
 		Summary: map[string]int{"add": add, "change": change, "remove": remove}, Links: []jsonLink{}, Warnings: lp.Warnings, Resources: []jsonChange{},
 		Pending: pendingJSON(lp.Pending, lp.Target)}
 	if j.Warnings == nil {

@@ -120,6 +120,10 @@ type ApplyOptions struct {
 	// Hook, when set, sees (and may change) the messages before sending
 	// (tests inject failures with it).
 	Hook func([]Msg) []Msg
+	// Record, when set, gives the input record (JSON, fastpath.go) the
+	// state cache keeps with a verified apply, or nil when the inputs may
+	// have changed. The state is written once, after verification.
+	Record func() []byte
 }
 
 // Apply sends the plan's batch: one atomic transaction carrying the
@@ -173,16 +177,27 @@ func Apply(t *Target, p *Plan, opts ApplyOptions) (*Result, error) {
 	} else if g, err := readGen(t); err == nil {
 		res.GenID = g
 	}
-	if genid != 0 {
-		recordCache(nonce, res.GenID, p.Desired, nil)
-	}
-	if opts.Verify {
-		if err := verify(t, p.Desired); err != nil {
-			res.Elapsed = time.Since(start)
-			return res, err
+	if !opts.Verify {
+		if genid != 0 {
+			recordCache(nonce, res.GenID, [32]byte{}, p.Desired, nil)
 		}
-		res.Verified = true
+		res.Elapsed = time.Since(start)
+		return res, nil
 	}
+	back, err := verify(t, p.Desired)
+	if err != nil {
+		res.Elapsed = time.Since(start)
+		return res, err
+	}
+	res.Verified = true
+	// One state write: the set contents just verified, the structure as
+	// read back, and the input record.
+	var inputs []byte
+	if opts.Record != nil {
+		inputs = opts.Record()
+	}
+	structure, _ := structDigest(back)
+	recordCache(nonce, back.GenID, structure, p.Desired, inputs)
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
@@ -190,7 +205,7 @@ func Apply(t *Target, p *Plan, opts ApplyOptions) (*Result, error) {
 // recordCache writes the cache entry for nonce at genid from the interval
 // sets of t, with the input record inputs (JSON, nil for none). It reports
 // whether the entry was written.
-func recordCache(nonce []byte, genid uint32, t *vw.Table, inputs []byte) bool {
+func recordCache(nonce []byte, genid uint32, structure [32]byte, t *vw.Table, inputs []byte) bool {
 	sets := map[string]*SetContent{}
 	v6 := map[string]bool{}
 	for _, s := range t.Sets {
@@ -199,7 +214,7 @@ func recordCache(nonce []byte, genid uint32, t *vw.Table, inputs []byte) bool {
 			v6[s.Name] = s.V6()
 		}
 	}
-	return writeCacheInputs(nonce, genid, sets, v6, inputs)
+	return writeCacheState(nonce, genid, structure, sets, v6, inputs)
 }
 
 func readGen(t *Target) (uint32, error) {
@@ -211,23 +226,43 @@ func readGen(t *Target) (uint32, error) {
 	return genOn(s)
 }
 
-// verify reads the table back and diffs it with the desired one.
-// verify reads the table back and diffs it with the plan. Chains, rules and
-// set definitions come from the kernel; set elements come from the state
-// cache Apply has just written (a full dump is quadratic in the kernel:
-// about 77 s at a million ranges), so for elements it relies on the kernel
-// having acked every chunk of the batch, each kept under the size that
-// would truncate silently (pitfall 1).
-func verify(t *Target, want *vw.Table) error {
-	st, err := Read(t, ReadOptions{})
+// verify reads the table back and diffs it with the plan. Chains, rules,
+// set definitions and each set's element count come from the kernel. Set
+// elements are not dumped (a full dump is quadratic in the kernel: about
+// 77 s at a million ranges): the kernel acked every chunk of the batch,
+// each kept under the size that would truncate silently (pitfall 1), each
+// set holds as many intervals as were planned, and the last interval of
+// every chunk is probed in the kernel (probe.go). It returns the state read
+// back, with the planned set contents.
+func verify(t *Target, want *vw.Table) (*State, error) {
+	st, err := Read(t, ReadOptions{SkipElements: true})
 	if err != nil {
-		return fmt.Errorf("reading the table back: %w", err)
+		return nil, fmt.Errorf("reading the table back: %w", err)
+	}
+	wantSets := map[string]*vw.Set{}
+	for _, s := range want.Sets {
+		wantSets[s.Name] = s
+	}
+	var probes []setProbe
+	for _, ls := range st.Sets {
+		ws := wantSets[ls.Name]
+		if ls.Dynamic || !ls.Interval || ls.Type == "" || ws == nil || ws.Dynamic {
+			continue
+		}
+		ls.Content = contentOf(ws)
+		if want := kernelCount(ws); ls.HasCount && ls.Count != want && int(ls.Count) != len(ws.Elements) {
+			return nil, fmt.Errorf("after the apply set %s counts %d in the kernel, the plan %d", ls.Name, ls.Count, want)
+		}
+		probes = append(probes, setProbe{set: ls.Name, ranges: chunkLasts(ls.Content.Ranges)})
+	}
+	if err := probeSets(t, probes); err != nil {
+		return nil, fmt.Errorf("after the apply: %w", err)
 	}
 	if d := Diff(st, want); !d.Empty() {
 		a, c, r := d.Counts()
-		return fmt.Errorf("after the apply the kernel's table differs from the plan (%d to add, %d to change, %d to remove%s)", a, c, r, recreateNote(d))
+		return nil, fmt.Errorf("after the apply the kernel's table differs from the plan (%d to add, %d to change, %d to remove%s)", a, c, r, recreateNote(d))
 	}
-	return nil
+	return st, nil
 }
 
 func recreateNote(p *Plan) string {
@@ -257,4 +292,13 @@ func unknownOutcome(t *Target, p *Plan, res *Result, cause error, start time.Tim
 		return res, fmt.Errorf("%v; the table was read again: nothing was applied", cause)
 	}
 	return res, fmt.Errorf("%v; the table was read again: it is neither the planned one nor the previous one (someone else changed the ruleset); plan again", cause)
+}
+
+// kernelCount is the element count the kernel reports for an interval set
+// holding exactly s (NFTA_SET_COUNT): half the elements it holds (each
+// interval's start and end, the marker, an open last interval's start
+// alone), rounded down, as Linux 6.18 reports it for rbtree sets. (A
+// kernel that counts intervals instead is accepted too.)
+func kernelCount(s *vw.Set) uint32 {
+	return uint32(len(setElems(s)) / 2)
 }

@@ -100,3 +100,11 @@ func nfgenmsg(family uint8, resID uint16) []byte {
 // nftaTableUserdata is NFTA_TABLE_USERDATA (linux/netfilter/nf_tables.h),
 // which x/sys/unix does not define.
 const nftaTableUserdata = 6
+
+// nftaSetCount is NFTA_SET_COUNT (Linux 6.17): the number of elements of a
+// set (intervals: end elements are not counted).
+const nftaSetCount = 20
+
+// nftaSetHandle is NFTA_SET_HANDLE: a set's handle, new when a set is
+// created again.
+const nftaSetHandle = 16

@@ -40,14 +40,16 @@ func StateDir() string {
 	return "/run/voicewall"
 }
 
-// cacheMagic is the format: VWC2 added the input record (fastpath.go)
-// after the generation; VWC1 files (without it) are still read.
+// cacheMagic is the format: VWC3 added the structure digest
+// (structure.go) after the generation, VWC2 the input record (fastpath.go)
+// after that; VWC1 and VWC2 files (without them) are still read.
 const (
-	cacheMagic   = "VWC2"
+	cacheMagic   = "VWC3"
+	cacheMagicV2 = "VWC2"
 	cacheMagicV1 = "VWC1"
-	// cacheHead is the fixed head: magic, nonce, genid, and (VWC2) the
-	// input record's length.
-	cacheHead = 4 + 16 + 4 + 4
+	// cacheHead is the fixed head: magic, nonce, genid, structure digest
+	// and the input record's length.
+	cacheHead = 4 + 16 + 4 + 32 + 4
 )
 
 type cacheSet struct {
@@ -75,10 +77,13 @@ func (c *cacheSet) content() *SetContent {
 }
 
 type cacheFile struct {
-	nonce  []byte
-	genid  uint32
-	inputs []byte // JSON InputRecord, nil when the writer recorded none
-	sets   []*cacheSet
+	nonce []byte
+	genid uint32
+	// structure is the table's structure digest read back at genid (zero:
+	// none recorded; the entry is then valid at genid only).
+	structure [32]byte
+	inputs    []byte // JSON InputRecord, nil when the writer recorded none
+	sets      []*cacheSet
 }
 
 func (f *cacheFile) set(name string) *cacheSet {
@@ -134,6 +139,12 @@ func encodeRanges(rs []netipx.IPRange) []byte {
 // needs a new one). It reports whether the file was written; callers may
 // ignore that: without a cache, plans read the kernel.
 func writeCacheInputs(nonce []byte, genid uint32, sets map[string]*SetContent, v6 map[string]bool, inputs []byte) bool {
+	return writeCacheState(nonce, genid, [32]byte{}, sets, v6, inputs)
+}
+
+// writeCacheState is writeCacheInputs with the table's structure digest as
+// read back at genid (zero for none).
+func writeCacheState(nonce []byte, genid uint32, structure [32]byte, sets map[string]*SetContent, v6 map[string]bool, inputs []byte) bool {
 	if nonce == nil {
 		return false
 	}
@@ -150,6 +161,7 @@ func writeCacheInputs(nonce []byte, genid uint32, sets map[string]*SetContent, v
 	b.WriteString(cacheMagic)
 	b.Write(nonce)
 	_ = binary.Write(&b, binary.BigEndian, genid)
+	b.Write(structure[:])
 	_ = binary.Write(&b, binary.BigEndian, uint32(len(inputs)))
 	b.Write(inputs)
 	_ = binary.Write(&b, binary.BigEndian, uint32(len(names)))
@@ -228,6 +240,16 @@ func loadCache(nonce []byte, genid uint32) *cacheFile {
 // is not trusted (an *UntrustedError: its dir or file is writable by
 // others); the caller then reads the kernel and says why.
 func loadTrustedCache(nonce []byte, genid uint32) (*cacheFile, error) {
+	f, err := loadTrustedCacheAny(nonce)
+	if f != nil && f.genid != genid {
+		f = nil
+	}
+	return f, err
+}
+
+// loadTrustedCacheAny returns the trusted cache for nonce, whatever
+// generation it was written at.
+func loadTrustedCacheAny(nonce []byte) (*cacheFile, error) {
 	b, err := readTrusted(cachePath(nonce))
 	var ue *UntrustedError
 	if errors.As(err, &ue) {
@@ -237,7 +259,7 @@ func loadTrustedCache(nonce []byte, genid uint32) (*cacheFile, error) {
 		return nil, nil
 	}
 	f, err := parseCache(b)
-	if err != nil || !bytes.Equal(f.nonce, nonce) || f.genid != genid {
+	if err != nil || !bytes.Equal(f.nonce, nonce) {
 		return nil, nil
 	}
 	return f, nil
@@ -245,13 +267,20 @@ func loadTrustedCache(nonce []byte, genid uint32) (*cacheFile, error) {
 
 func parseCache(b []byte) (*cacheFile, error) {
 	bad := errors.New("bad cache file")
-	if len(b) < 4+16+8 || (string(b[:4]) != cacheMagic && string(b[:4]) != cacheMagicV1) {
+	magic := string(b[:min(4, len(b))])
+	if len(b) < 4+16+8 || (magic != cacheMagic && magic != cacheMagicV2 && magic != cacheMagicV1) {
 		return nil, bad
 	}
-	v2 := string(b[:4]) == cacheMagic
 	f := &cacheFile{nonce: b[4:20], genid: binary.BigEndian.Uint32(b[20:24])}
 	b = b[24:]
-	if v2 {
+	if magic == cacheMagic {
+		if len(b) < 32+4 {
+			return nil, bad
+		}
+		copy(f.structure[:], b)
+		b = b[32:]
+	}
+	if magic != cacheMagicV1 {
 		il := int(binary.BigEndian.Uint32(b))
 		if len(b) < 4+il+4 {
 			return nil, bad

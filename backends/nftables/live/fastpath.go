@@ -83,77 +83,103 @@ func TableIdentity(t *Target) (exists bool, nonce []byte, genid uint32, err erro
 }
 
 // FastNoChange reports whether the kernel provably holds the table that
-// inputs with snap's digest compile to: table inet voicewall carries the
-// identity nonce of a cache entry written at the current generation by an
-// apply of the same inputs in the same namespace. It returns that apply's
-// record and the generation. Any doubt (no cache, another generation,
-// another digest, a read error) gives ok false: take the full path.
-func FastNoChange(t *Target, in Inputs) (rec *InputRecord, genid uint32, ok bool) {
+// inputs with in's digest compile to: table inet voicewall carries the
+// identity nonce of a cache entry written by an apply of the same inputs in
+// the same namespace, at the current generation, or at an earlier one with
+// the table's structure digest (structure.go) still the same: then only
+// other tables changed since. It returns that apply's record and the state
+// the plan shows. Any doubt (no cache, another digest, a read error) gives
+// ok false: take the full path.
+func FastNoChange(t *Target, in Inputs) (rec *InputRecord, st *State, ok bool) {
 	if in == nil {
-		return nil, 0, false
+		return nil, nil, false
 	}
 	exists, nonce, genid, err := TableIdentity(t)
 	if err != nil || !exists || nonce == nil {
-		return nil, 0, false
+		return nil, nil, false
 	}
-	rec = loadInputRecord(nonce, genid)
+	rec, recGen, structure := loadInputHead(nonce)
 	if rec == nil || rec.Netns != t.ID() || rec.Inputs != fmt.Sprintf("%x", in.Sum()) {
-		return nil, 0, false
+		return nil, nil, false
 	}
-	return rec, genid, true
+	if recGen == genid {
+		return rec, &State{GenID: genid, Exists: true, CacheHit: true}, true
+	}
+	if structure == ([32]byte{}) {
+		return nil, nil, false
+	}
+	cur, err := Read(t, ReadOptions{SkipElements: true})
+	if err != nil {
+		return nil, nil, false
+	}
+	if d, ok := structDigest(cur); !ok || d != structure || !bytes.Equal(cur.Nonce, nonce) {
+		return nil, nil, false
+	}
+	return rec, &State{GenID: cur.GenID, Exists: true, CacheHit: true, Foreign: true}, true
 }
 
-// RecordInputs notes that the kernel's table inet voicewall at generation
-// genid is exactly desired, compiled from p, which was loaded from the
-// inputs in. The caller vouches for the first part: an apply that was
-// sent at genid-1 and verified, or a consistent read at genid that Diff
-// found equal to desired. RecordInputs checks the rest: the generation (and
-// the table's nonce) is still genid, so nothing committed since, and no
-// input changed since snap was taken, so p came from the hashed bytes.
-// Otherwise it records nothing (plans take the full path). It reports
-// whether it recorded.
-func RecordInputs(t *Target, genid uint32, desired *vw.Table, links LinkSpec, in Inputs) bool {
-	if in == nil || desired == nil || !in.Unchanged() {
+// RecordInputs notes that the kernel's table inet voicewall, as read
+// consistently in st, is exactly desired, compiled from a policy loaded
+// from the inputs in. The caller vouches for the first part (Diff(st,
+// desired) is empty). RecordInputs checks the rest: the table is still
+// the one read (same nonce), and no input changed since in was taken, so
+// the policy came from the hashed bytes. Otherwise it records nothing
+// (plans take the full path). It reports whether it recorded.
+func RecordInputs(t *Target, st *State, desired *vw.Table, links LinkSpec, in Inputs) bool {
+	if in == nil || desired == nil || st == nil || !in.Unchanged() {
 		return false
 	}
-	exists, nonce, g, err := TableIdentity(t)
-	if err != nil || !exists || nonce == nil || g != genid {
+	exists, nonce, _, err := TableIdentity(t)
+	if err != nil || !exists || nonce == nil || !bytes.Equal(nonce, st.Nonce) {
 		return false
 	}
 	rec, err := json.Marshal(inputRecordOf(t, in, links, desired))
 	if err != nil {
 		return false
 	}
-	return recordCache(nonce, genid, desired, rec)
+	structure, _ := structDigest(st)
+	return recordCache(nonce, st.GenID, structure, desired, rec)
 }
 
-// loadInputRecord reads only the head of the cache file for nonce (the
-// set contents after it are not read) and returns its input record when
-// the entry was written at genid.
+// loadInputRecord returns the input record of the cache entry for nonce
+// when it was written at genid.
 func loadInputRecord(nonce []byte, genid uint32) *InputRecord {
+	rec, g, _ := loadInputHead(nonce)
+	if g != genid {
+		return nil
+	}
+	return rec
+}
+
+// loadInputHead reads only the head of the cache file for nonce (the set
+// contents after it are not read): its input record, the generation it was
+// written at and the structure digest.
+func loadInputHead(nonce []byte) (rec *InputRecord, genid uint32, structure [32]byte) {
 	f, err := trustedFile(cachePath(nonce))
 	if err != nil {
-		return nil
+		return nil, 0, structure
 	}
 	defer f.Close()
 	var head [cacheHead]byte
 	if _, err := io.ReadFull(f, head[:]); err != nil {
-		return nil
+		return nil, 0, structure
 	}
-	if string(head[:4]) != cacheMagic || !bytes.Equal(head[4:20], nonce) || binary.BigEndian.Uint32(head[20:24]) != genid {
-		return nil
+	if string(head[:4]) != cacheMagic || !bytes.Equal(head[4:20], nonce) {
+		return nil, 0, structure
 	}
-	n := binary.BigEndian.Uint32(head[24:28])
+	genid = binary.BigEndian.Uint32(head[20:24])
+	copy(structure[:], head[24:56])
+	n := binary.BigEndian.Uint32(head[56:60])
 	if n == 0 || n > 1<<20 {
-		return nil
+		return nil, 0, structure
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(f, b); err != nil {
-		return nil
+		return nil, 0, structure
 	}
-	var rec InputRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil
+	rec = &InputRecord{}
+	if err := json.Unmarshal(b, rec); err != nil {
+		return nil, 0, structure
 	}
-	return &rec
+	return rec, genid, structure
 }

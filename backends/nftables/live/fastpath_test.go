@@ -46,7 +46,7 @@ func TestCacheInputsRoundTrip(t *testing.T) {
 	// A VWC1 file (no input record) is still read, and has none.
 	b, _ := os.ReadFile(cachePath(nonce))
 	v1 := append([]byte(cacheMagicV1), b[4:24]...)
-	v1 = append(v1, b[28:]...)
+	v1 = append(v1, b[cacheHead:]...)
 	if err := os.WriteFile(cachePath(nonce), v1, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestCacheInputsRoundTrip(t *testing.T) {
 		t.Error("VWC1 file gave an input record")
 	}
 	// Truncated records are refused.
-	bad := append([]byte(cacheMagic), b[4:24]...)
+	bad := append([]byte(cacheMagic), b[4:cacheHead-4]...)
 	bad = binary.BigEndian.AppendUint32(bad, 1000)
 	if _, err := parseCache(append(bad, 0, 0, 0, 0)); err == nil {
 		t.Error("truncated input record accepted")

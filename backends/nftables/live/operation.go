@@ -7,6 +7,7 @@ package live
 // they decide nothing here.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -144,14 +145,14 @@ func (o *Operation) fastPlan() *Session {
 		return nil
 	}
 	s := &Session{Path: o.Path, Target: t, Fast: true}
-	rec, genid, ok := FastNoChange(t, o.Inputs)
+	rec, st, ok := FastNoChange(t, o.Inputs)
 	if !ok {
 		s.Close()
 		return nil
 	}
-	// The cache entry exists for this nonce and generation, so the full
-	// path's Read would take the set contents from it too.
-	s.Plan = &Plan{GenID: genid, State: &State{GenID: genid, Exists: true, CacheHit: true}}
+	// The cache entry is valid for this table now, so the full path's
+	// Read would take the set contents from it too.
+	s.Plan = &Plan{GenID: st.GenID, State: st}
 	s.FastDigest = rec.Table
 	s.Links, err = CheckLinks(t, rec.LinkSpec)
 	if err != nil || LinkProblems(s.Links) != nil || s.Changes() {
@@ -271,7 +272,7 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 	if !s.Changes() {
 		// The consistent read at p.GenID matched the policy: the next
 		// plan may take the fast path (if nothing commits first).
-		RecordInputs(t, p.GenID, s.Desired, links, o.Inputs)
+		RecordInputs(t, p.State, s.Desired, links, o.Inputs)
 		return a, nil
 	}
 	if err := h.Approve(s); err != nil {
@@ -319,7 +320,16 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 	for _, n := range made {
 		h.Created(n)
 	}
-	res, err := Apply(t, p, ApplyOptions{Verify: true})
+	// A verified apply writes the state once, with the input record for
+	// the no-op fast path when no input changed since o.Inputs was taken.
+	record := func() []byte {
+		if o.Inputs == nil || !o.Inputs.Unchanged() {
+			return nil
+		}
+		b, _ := json.Marshal(inputRecordOf(t, o.Inputs, links, s.Desired))
+		return b
+	}
+	res, err := Apply(t, p, ApplyOptions{Verify: true, Record: record})
 	a.Result = res
 	if err != nil {
 		if !res.Sent {
@@ -331,10 +341,9 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 	if res.Unknown != "" {
 		h.Warn("Note: " + res.Unknown)
 	}
-	if res.Verified || !res.Sent {
-		// Verified (or nothing to send: the table already matched at
-		// res.GenID): record the inputs for the no-op fast path.
-		RecordInputs(t, res.GenID, s.Desired, links, o.Inputs)
+	if !res.Sent {
+		// Nothing to send: the table already matched in the plan's read.
+		RecordInputs(t, p.State, s.Desired, links, o.Inputs)
 	}
 	if pend == nil {
 		return a, nil

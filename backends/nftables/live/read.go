@@ -28,6 +28,12 @@ type State struct {
 	// cache (valid because the generation and table identity match) rather
 	// than dumped from the kernel.
 	CacheHit bool
+	// Foreign reports that the cache entry was written at an earlier
+	// generation, and the table's structure and set element counts show
+	// that only other tables changed since (structure.go).
+	Foreign bool
+	// Flags are the table's flags (dormant, owner...).
+	Flags uint32
 	// Untrusted says why the state cache was not used although it exists
 	// (its dir or file can be written by others).
 	Untrusted string
@@ -38,6 +44,7 @@ type State struct {
 // LiveChain is a chain as read back.
 type LiveChain struct {
 	Name     string
+	Handle   uint64
 	Type     string // "" for a regular chain
 	Hook     string
 	PrioNum  int32
@@ -79,7 +86,13 @@ func (r *LiveRule) Text() string {
 
 // LiveSet is a named set as read back.
 type LiveSet struct {
-	Name      string
+	Name   string
+	Handle uint64
+	// Count is the kernel's element count (NFTA_SET_COUNT: intervals, the
+	// end elements not counted); HasCount is false on kernels that do not
+	// report it.
+	Count     uint32
+	HasCount  bool
 	Type      vw.SetType // "" for a key type voicewall does not use
 	KeyType   uint32
 	Flags     uint32
@@ -237,16 +250,22 @@ func nonceUserdata(n []byte) []byte {
 }
 
 func readTable(s *sock) (exists bool, nonce []byte, err error) {
+	exists, nonce, _, err = readTableFlags(s)
+	return exists, nonce, err
+}
+
+// readTableFlags is readTable that also returns the table's flags.
+func readTableFlags(s *sock) (exists bool, nonce []byte, flags uint32, err error) {
 	req := nfgenmsg(unix.NFPROTO_INET, 0)
 	req = appendStrAttr(req, unix.NFTA_TABLE_NAME, vw.TableName)
 	seq := s.nextSeq()
 	if err := s.send(appendMsg(nil, nftType(unix.NFT_MSG_GETTABLE), flagRequest|flagAck, seq, req)); err != nil {
-		return false, nil, err
+		return false, nil, 0, err
 	}
 	for {
 		msgs, err := s.recv()
 		if err != nil {
-			return false, nil, err
+			return false, nil, 0, err
 		}
 		for _, m := range msgs {
 			if m.Seq != seq {
@@ -256,15 +275,18 @@ func readTable(s *sock) (exists bool, nonce []byte, err error) {
 				errno, _, _ := nlError(m)
 				switch errno {
 				case 0:
-					return exists, nonce, nil
+					return exists, nonce, flags, nil
 				case unix.ENOENT:
-					return false, nil, nil
+					return false, nil, 0, nil
 				}
-				return false, nil, fmt.Errorf("read table: %w", errno)
+				return false, nil, 0, fmt.Errorf("read table: %w", errno)
 			}
 			if m.Type == nftType(unix.NFT_MSG_NEWTABLE) && len(m.Data) >= 4 {
 				exists = true
 				for _, a := range parseAttrs(m.Data[4:]) {
+					if a.Type == unix.NFTA_TABLE_FLAGS {
+						flags = be32(a.Data)
+					}
 					if a.Type == nftaTableUserdata {
 						if v := userdata.Get(a.Data, nonceType); len(v) == 16 {
 							nonce = bytes.Clone(v)
@@ -292,6 +314,8 @@ func readChains(s *sock) ([]*LiveChain, error) {
 				table = cstring(a.Data)
 			case unix.NFTA_CHAIN_NAME:
 				lc.Name = cstring(a.Data)
+			case unix.NFTA_CHAIN_HANDLE:
+				lc.Handle = be64(a.Data)
 			case unix.NFTA_CHAIN_TYPE:
 				lc.Type = cstring(a.Data)
 			case unix.NFTA_CHAIN_POLICY:
@@ -395,6 +419,10 @@ func readSets(s *sock) ([]*LiveSet, error) {
 				table = cstring(a.Data)
 			case unix.NFTA_SET_NAME:
 				ls.Name = cstring(a.Data)
+			case nftaSetHandle:
+				ls.Handle = be64(a.Data)
+			case nftaSetCount:
+				ls.Count, ls.HasCount = be32(a.Data), true
 			case unix.NFTA_SET_FLAGS:
 				ls.Flags = be32(a.Data)
 			case unix.NFTA_SET_KEY_TYPE:
@@ -438,7 +466,7 @@ var hookNames = map[uint32]string{
 func readOnce(t *Target, s *sock, gen uint32, opts ReadOptions) (*State, error) {
 	st := &State{GenID: gen}
 	var err error
-	st.Exists, st.Nonce, err = readTable(s)
+	st.Exists, st.Nonce, st.Flags, err = readTableFlags(s)
 	if err != nil || !st.Exists {
 		return st, err
 	}
@@ -487,9 +515,21 @@ func readOnce(t *Target, s *sock, gen uint32, opts ReadOptions) (*State, error) 
 	}
 	var cached *cacheFile
 	if !opts.NoCache && st.Nonce != nil {
-		var distrust error
-		if cached, distrust = loadTrustedCache(st.Nonce, gen); distrust != nil {
+		f, distrust := loadTrustedCacheAny(st.Nonce)
+		if distrust != nil {
 			st.Untrusted = distrust.Error() + "; set contents were read from the kernel instead"
+		}
+		switch {
+		case f == nil:
+		case f.genid == gen:
+			cached = f
+		case f.structure != [32]byte{}:
+			// Others committed since the entry was written: it still
+			// holds when table inet voicewall did not change
+			// (structure.go).
+			if d, ok := structDigest(st); ok && d == f.structure {
+				cached, st.Foreign = f, true
+			}
 		}
 	}
 	for _, ls := range st.Sets {
