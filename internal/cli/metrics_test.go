@@ -131,6 +131,10 @@ func TestStatusPrometheus(t *testing.T) {
 	if v, ok := promValue(fams, "voicewall_packets_total", with("rule", "blocklist_scanners_v4", "block", `blocklist "scanners"`, "kind", "blocklist", "reason", "blocklist", "action", "drop")); !ok || v != 0 {
 		t.Errorf("blocklist rule series: %v %v", v, ok)
 	}
+	// The PBX's DNAT of the provider's SIP is that provider's traffic.
+	if _, ok := promValue(fams, "voicewall_packets_total", with("rule", "dnat_office_cloudpbx_sip_udp_v4", "block", `pbx "office"`, "kind", "dnat", "provider", "cloudpbx")); !ok {
+		t.Error("the DNAT rule has no provider label")
+	}
 	if v, ok := promValue(fams, "voicewall_table_present", nsl); !ok || v != 1 {
 		t.Errorf("table_present = %v %v", v, ok)
 	}

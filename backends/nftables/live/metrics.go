@@ -197,14 +197,16 @@ func (w *promWriter) sample(name string, v float64, labels ...string) {
 		labels = append(labels, "netns", w.netns)
 	}
 	w.b.WriteString(name)
-	if len(labels) > 0 {
-		w.b.WriteByte('{')
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				w.b.WriteByte(',')
-			}
-			w.b.WriteString(labels[i] + `="` + promEscape(labels[i+1]) + `"`)
+	sep := byte('{')
+	for i := 0; i+1 < len(labels); i += 2 {
+		if labels[i+1] == "" {
+			continue // an empty label is no label to Prometheus
 		}
+		w.b.WriteByte(sep)
+		sep = ','
+		w.b.WriteString(labels[i] + `="` + promEscape(labels[i+1]) + `"`)
+	}
+	if sep == ',' {
 		w.b.WriteByte('}')
 	}
 	w.b.WriteString(" " + strconv.FormatFloat(v, 'f', -1, 64) + "\n")
@@ -232,7 +234,7 @@ func WritePrometheus(out io.Writer, m *Metrics) error {
 	w.sample("voicewall_table_present", boolValue(m.Present))
 
 	ruleLabels := func(c RuleCounter) []string {
-		return []string{"rule", c.Rule, "block", c.Block, "kind", c.Kind, "reason", c.Reason, "chain", c.Chain, "action", c.Action}
+		return []string{"rule", c.Rule, "block", c.Block, "kind", c.Kind, "reason", c.Reason, "provider", c.Provider, "chain", c.Chain, "action", c.Action}
 	}
 	w.family("voicewall_packets_total", "counter", "Packets matched by a voicewall rule, by rule key and policy block.")
 	for _, c := range m.Rules {
@@ -294,21 +296,23 @@ func WritePrometheus(out io.Writer, m *Metrics) error {
 		}
 	}
 
-	w.family("voicewall_last_apply_timestamp_seconds", "gauge", "When voicewall apply last ran on this target (0: never recorded).")
-	w.family("voicewall_last_apply_success", "gauge", "Whether the last apply succeeded (1) or failed (0).")
-	w.family("voicewall_last_successful_apply_timestamp_seconds", "gauge", "When an apply last succeeded on this target (0: never recorded).")
+	// Written (0) before any apply was recorded, so an alert on a stale
+	// or never-successful apply has a series.
+	var lastAt, lastOK float64
 	if a := m.LastApply; a != nil {
-		w.sample("voicewall_last_apply_timestamp_seconds", unixSeconds(a.Time))
-		w.sample("voicewall_last_apply_success", boolValue(a.OK))
-		last := 0.0
+		lastAt = unixSeconds(a.Time)
 		if !a.LastOK.IsZero() {
-			last = unixSeconds(a.LastOK)
+			lastOK = unixSeconds(a.LastOK)
 		}
-		w.sample("voicewall_last_successful_apply_timestamp_seconds", last)
-	} else {
-		w.sample("voicewall_last_apply_timestamp_seconds", 0)
-		w.sample("voicewall_last_successful_apply_timestamp_seconds", 0)
 	}
+	w.family("voicewall_last_apply_timestamp_seconds", "gauge", "When voicewall apply last ran on this target (0: never recorded).")
+	w.sample("voicewall_last_apply_timestamp_seconds", lastAt)
+	if m.LastApply != nil {
+		w.family("voicewall_last_apply_success", "gauge", "Whether the last apply succeeded (1) or failed (0).")
+		w.sample("voicewall_last_apply_success", boolValue(m.LastApply.OK))
+	}
+	w.family("voicewall_last_successful_apply_timestamp_seconds", "gauge", "When an apply last succeeded on this target (0: never recorded).")
+	w.sample("voicewall_last_successful_apply_timestamp_seconds", lastOK)
 
 	w.family("voicewall_rollback_pending", "gauge", "Whether an apply awaits `voicewall confirm` (its rollback runs at the deadline).")
 	w.sample("voicewall_rollback_pending", boolValue(m.Pending != nil))

@@ -13,12 +13,15 @@ type RuleCounter struct {
 	Rule  string `json:"rule"` // the rule's key
 	Kind  string `json:"kind"` // lang.RuleKind: blocklist, rate_limit, provider_sip, ...
 	// Reason is why the rule drops (lang.DropReasons), "" when it does not.
-	Reason  string `json:"reason,omitempty"`
-	Block   string `json:"block"`  // `provider "carrier"`, or "voicewall" for built-in rules
-	Source  string `json:"source"` // file:line, or "" for built-in rules
-	Action  string `json:"action"` // accept, drop, dnat, mark, jump target
-	Packets uint64 `json:"packets"`
-	Bytes   uint64 `json:"bytes"`
+	Reason string `json:"reason,omitempty"`
+	// Provider whose signaling or media addresses the rule matches (needs
+	// the policy), "" for others.
+	Provider string `json:"provider,omitempty"`
+	Block    string `json:"block"`  // `provider "carrier"`, or "voicewall" for built-in rules
+	Source   string `json:"source"` // file:line, or "" for built-in rules
+	Action   string `json:"action"` // accept, drop, dnat, mark, jump target
+	Packets  uint64 `json:"packets"`
+	Bytes    uint64 `json:"bytes"`
 	// InPolicy is false for rules the kernel holds that the given policy
 	// does not (the table is not what the policy compiles to).
 	InPolicy bool `json:"in_policy"`
@@ -49,6 +52,11 @@ func Counters(st *State, desired *vw.Table) []RuleCounter {
 			if r := byKey[c.Name+"\x00"+liveRuleKey(lr)]; r != nil {
 				rc.InPolicy = true
 				if r.Source != nil {
+					for _, ref := range []*lang.AddrRef{r.Source.Src, r.Source.Dst} {
+						if ref != nil && (ref.Role == lang.RoleSignaling || ref.Role == lang.RoleMedia) {
+							rc.Provider = ref.Owner.Name
+						}
+					}
 					rc.Kind = string(r.Source.Kind)
 					rc.Block = r.Source.Origin.Block()
 					if r.Source.Origin.Range.Filename != "" {
