@@ -46,6 +46,7 @@ dpkg --root="$root" --log=/dev/null --path-include='/*' -i "$deb" >/dev/null
 [ "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Status}' voicewall)" = "install ok installed" ] || fail "dpkg does not list voicewall installed"
 for f in usr/bin/voicewall usr/lib/voicewall/refresh-feeds \
          lib/systemd/system/voicewall-apply.service lib/systemd/system/voicewall-refresh.service lib/systemd/system/voicewall-refresh.timer \
+         lib/systemd/system/voicewall-metrics.service lib/systemd/system/voicewall-metrics.timer \
          usr/share/bash-completion/completions/voicewall usr/share/zsh/vendor-completions/_voicewall usr/share/fish/vendor_completions.d/voicewall.fish \
          etc/voicewall/blocklists/feeds.conf usr/share/doc/voicewall/copyright usr/share/doc/voicewall/changelog.gz; do
   [ -e "$root/$f" ] || fail "installed package lacks /$f"
