@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/internal/testenv"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -53,11 +54,15 @@ blocklist "one" {
 // any output is accepted by the strict reader and keeps the policy's facts.
 func FuzzCompile(f *testing.F) {
 	for _, s := range fuzzSeeds {
-		f.Add([]byte(s), true)
-		f.Add([]byte(s), false)
+		f.Add("fuzz.hcl", []byte(s), true)
+		f.Add("fuzz.hcl", []byte(s), false)
 	}
-	f.Fuzz(func(t *testing.T, src []byte, degraded bool) {
-		p, d := lang.LoadSource("fuzz.hcl", src)
+	for _, name := range testenv.HostileFileNames {
+		f.Add(name, []byte(fullPolicy), true)
+	}
+	testenv.BoundFuzzMinimization()
+	f.Fuzz(func(t *testing.T, name string, src []byte, degraded bool) {
+		p, d := lang.LoadSource(name, src)
 		if d.HasErrors() || p == nil {
 			return
 		}

@@ -61,9 +61,12 @@ func FuzzCompile(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(bytes.ReplaceAll(b, []byte(`"blocklists/voipbl.txt"`), []byte(fuzzBlocklist)))
+		f.Add("fuzz.hcl", testenv.StripComments(bytes.ReplaceAll(b, []byte(`"blocklists/voipbl.txt"`), []byte(fuzzBlocklist))))
 	}
-	f.Add([]byte(`provider "p" {
+	for _, name := range testenv.HostileFileNames {
+		f.Add(name, []byte("provider \"p\" {\n  signaling = [\"192.0.2.1\"]\n}\nclose {\n  ports = [\"2000/tcp\"]\n}\n"))
+	}
+	f.Add("fuzz.hcl", []byte(`provider "p" {
   signaling  = ["192.0.2.1", "2001:db8::/64"]
   media      = ["2001:db8:1::/48"]
   transports = ["tls", "tcp"]
@@ -92,11 +95,12 @@ log {
 }
 `))
 	fuzz := fuzzing()
-	f.Fuzz(func(t *testing.T, data []byte) {
+	testenv.BoundFuzzMinimization()
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		if fuzzUnsafe(data) || len(data) > 1<<16 {
 			t.Skip()
 		}
-		p, diags := lang.LoadSource("fuzz.hcl", data)
+		p, diags := lang.LoadSource(name, data)
 		if p == nil || diags.HasErrors() {
 			return
 		}
@@ -105,6 +109,17 @@ log {
 			t.Fatalf("compile: %v", cdiags)
 		}
 		text := out.Files[0].Data
+		// Whatever the file name holds, every line is inside the table
+		// (nft -c below checks only every nftCheckEvery-th output).
+		table, ok := bytes.CutPrefix(text, []byte(FileHeader))
+		if !ok {
+			t.Fatalf("output does not start with FileHeader")
+		}
+		for _, line := range bytes.Split(bytes.TrimSuffix(table, []byte("\n")), []byte("\n")) {
+			if len(line) > 0 && line[0] != '\t' && string(line) != "}" && string(line) != "table inet voicewall {" {
+				t.Fatalf("line outside the table: %q", line)
+			}
+		}
 		if again, _ := Compile(p, backends.Options{}); !bytes.Equal(again.Files[0].Data, text) {
 			t.Fatal("output is not deterministic")
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/internal/testenv"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -16,11 +17,15 @@ var langName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,23}$`)
 // FuzzCompile varies the names, ports, addresses and the --base document:
 // no panic, and every output passes the strict reader and the policy facts.
 func FuzzCompile(f *testing.F) {
-	f.Add("telnyx", "phones", uint16(5060), uint16(5061), uint16(10000), uint16(20000), []byte{192, 76, 120, 10}, uint8(24), uint8(0b1111), "")
-	f.Add("a", "v", uint16(1), uint16(65535), uint16(1), uint16(65535), []byte{0x20, 0x01, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, uint8(64), uint8(0b0101), "<pfsense></pfsense>")
-	f.Add("Very-Long_Provider-Name1", "Voice-Net_With-Long-Nam", uint16(5080), uint16(5081), uint16(16384), uint16(32767), []byte{100, 64, 0, 0}, uint8(10), uint8(0b1010), "<pfsense>\n\t<aliases/>\n\t<nat>\n\t\t<outbound>\n\t\t\t<mode>advanced</mode>\n\t\t</outbound>\n\t</nat>\n</pfsense>\n")
-	f.Add("x", "y", uint16(5060), uint16(5060), uint16(5060), uint16(5070), []byte{8, 8, 8, 8}, uint8(32), uint8(0xff), "<?xml version=\"1.0\"?><pfsense><filter><rule><descr><![CDATA[voicewall: x]]></descr></rule></filter></pfsense>")
-	f.Fuzz(func(t *testing.T, prov, vlan string, sipPort, tlsPort, rtpLo, rtpHi uint16, addr []byte, bits uint8, flags uint8, base string) {
+	f.Add("telnyx", "phones", uint16(5060), uint16(5061), uint16(10000), uint16(20000), []byte{192, 76, 120, 10}, uint8(24), uint8(0b1111), "", "gw.hcl")
+	f.Add("a", "v", uint16(1), uint16(65535), uint16(1), uint16(65535), []byte{0x20, 0x01, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, uint8(64), uint8(0b0101), "<pfsense></pfsense>", "gw.hcl")
+	f.Add("Very-Long_Provider-Name1", "Voice-Net_With-Long-Nam", uint16(5080), uint16(5081), uint16(16384), uint16(32767), []byte{100, 64, 0, 0}, uint8(10), uint8(0b1010), "<pfsense>\n\t<aliases/>\n\t<nat>\n\t\t<outbound>\n\t\t\t<mode>advanced</mode>\n\t\t</outbound>\n\t</nat>\n</pfsense>\n", "gw.hcl")
+	f.Add("x", "y", uint16(5060), uint16(5060), uint16(5060), uint16(5070), []byte{8, 8, 8, 8}, uint8(32), uint8(0xff), "<?xml version=\"1.0\"?><pfsense><filter><rule><descr><![CDATA[voicewall: x]]></descr></rule></filter></pfsense>", "gw.hcl")
+	for _, name := range testenv.HostileFileNames {
+		f.Add("telnyx", "phones", uint16(5060), uint16(5061), uint16(10000), uint16(20000), []byte{192, 76, 120, 10}, uint8(24), uint8(0b1111), "", name)
+	}
+	testenv.BoundFuzzMinimization()
+	f.Fuzz(func(t *testing.T, prov, vlan string, sipPort, tlsPort, rtpLo, rtpHi uint16, addr []byte, bits uint8, flags uint8, base, file string) {
 		if !langName.MatchString(prov) || !langName.MatchString(vlan) || sipPort == 0 || tlsPort == 0 || rtpLo == 0 || rtpHi < rtpLo {
 			t.Skip()
 		}
@@ -33,7 +38,7 @@ func FuzzCompile(f *testing.F) {
 			t.Skip() // 0.0.0.0/0 is no whitelist; lang rejects it
 		}
 		s := defaultSpec()
-		s.provName, s.vlanName = prov, vlan
+		s.provName, s.vlanName, s.file = prov, vlan, file
 		s.sipPort, s.tlsPort = sipPort, tlsPort
 		s.rtp = lang.PortRange{First: rtpLo, Last: rtpHi}
 		s.signaling = []netip.Prefix{pf}

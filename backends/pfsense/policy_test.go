@@ -28,6 +28,7 @@ func origin(kind, name string, line int) lang.Origin {
 }
 
 type spec struct {
+	file       string // the policy file's name in origins; "" is gw.hcl
 	provName   string
 	transports []lang.Transport
 	sipPort    uint16
@@ -68,11 +69,20 @@ func defaultSpec() spec {
 	}
 }
 
+// origin is origin() in the spec's file.
+func (s spec) origin(kind, name string, line int) lang.Origin {
+	o := origin(kind, name, line)
+	if s.file != "" {
+		o.Range.Filename = s.file
+	}
+	return o
+}
+
 // build lowers a spec the way lang does (the abstract rule order).
 func build(s spec) *lang.Policy {
 	p := &lang.Policy{Root: "gw.hcl", Targets: map[string]*lang.Target{}, RTP: s.rtp}
 	prov := &lang.Provider{Name: s.provName, Signaling: lang.NewAddrSet(s.signaling...), Media: lang.NewAddrSet(s.media...),
-		Transports: s.transports, SIPPort: s.sipPort, TLSPort: s.tlsPort, Origin: origin("provider", s.provName, 3)}
+		Transports: s.transports, SIPPort: s.sipPort, TLSPort: s.tlsPort, Origin: s.origin("provider", s.provName, 3)}
 	p.Providers = []*lang.Provider{prov}
 	sig := &lang.AddrRef{Name: "provider_" + s.provName + "_signaling", Set: prov.Signaling, Role: lang.RoleSignaling, Owner: prov.Origin}
 	med := &lang.AddrRef{Name: "provider_" + s.provName + "_media", Set: prov.Media, Role: lang.RoleMedia, Owner: prov.Origin}
@@ -83,19 +93,19 @@ func build(s spec) *lang.Policy {
 	add := func(r *lang.Rule) { r.ID = string(r.Kind) + "_" + itoa(len(rules)); rules = append(rules, r) }
 
 	if len(s.block) > 0 {
-		bl := &lang.Blocklist{Name: "scanners", Addresses: lang.NewAddrSet(s.block...), Entries: len(s.block), Origin: origin("blocklist", "scanners", 40)}
+		bl := &lang.Blocklist{Name: "scanners", Addresses: lang.NewAddrSet(s.block...), Entries: len(s.block), Origin: s.origin("blocklist", "scanners", 40)}
 		p.Blocklists = []*lang.Blocklist{bl}
 		add(&lang.Rule{Chain: lang.ChainWAN, Kind: lang.RuleBlocklist, InZone: "wan", Src: &lang.AddrRef{Name: "blocklist_scanners", Set: bl.Addresses, Role: lang.RoleBlocklist, Owner: bl.Origin},
 			Action: lang.ActionDrop, Log: s.logDrops, Comment: "drop listed sources", Origin: bl.Origin})
 	}
 	add(&lang.Rule{Chain: lang.ChainWAN, Kind: lang.RuleEstablished, InZone: "wan", Established: true, Action: lang.ActionAccept, Origin: lang.Origin{Kind: "rtp"}})
-	closeO := origin("close", "", 30)
+	closeO := s.origin("close", "", 30)
 	for _, c := range s.closed {
 		p.Closed = append(p.Closed, lang.ClosedPort{Service: c, Origin: closeO})
 		add(&lang.Rule{Chain: lang.ChainWAN, Kind: lang.RuleClosed, InZone: "wan", Services: []lang.Service{c}, Action: lang.ActionDrop, Log: s.logDrops, Comment: "closed port", Origin: closeO})
 	}
 	if s.rate {
-		p.RateLimit = &lang.RateLimit{SIP: lang.Rate{Count: 10, Unit: "second"}, Burst: s.burst, Origin: origin("rate_limit", "", 34)}
+		p.RateLimit = &lang.RateLimit{SIP: lang.Rate{Count: 10, Unit: "second"}, Burst: s.burst, Origin: s.origin("rate_limit", "", 34)}
 		add(&lang.Rule{Chain: lang.ChainWAN, Kind: lang.RuleRateLimit, InZone: "wan", Services: p.SIPServices(), Action: lang.ActionDropOverRate, Rate: p.RateLimit, Log: s.logDrops, Origin: p.RateLimit.Origin})
 	}
 	add(&lang.Rule{Chain: lang.ChainWAN, Kind: lang.RuleProviderSIP, InZone: "wan", Src: sig, Services: sip, Action: lang.ActionAccept, Comment: "SIP from provider signaling", Origin: prov.Origin})
@@ -104,14 +114,14 @@ func build(s spec) *lang.Policy {
 	add(&lang.Rule{Chain: lang.ChainWAN, Kind: lang.RuleRTPDefault, InZone: "wan", Services: rtpSvc, Action: lang.ActionDrop, Log: s.logDrops, Comment: "other RTP", Origin: lang.Origin{Kind: "rtp"}})
 
 	if s.pbx.IsValid() {
-		x := &lang.PBX{Name: "asterisk", Address: s.pbx, Providers: p.Providers, RTPPorts: s.rtp, Zone: "lan", Origin: origin("pbx", "asterisk", 12)}
+		x := &lang.PBX{Name: "asterisk", Address: s.pbx, Providers: p.Providers, RTPPorts: s.rtp, Zone: "lan", Origin: s.origin("pbx", "asterisk", 12)}
 		p.PBXes = []*lang.PBX{x}
 		add(&lang.Rule{Chain: lang.ChainNAT, Kind: lang.RuleDNAT, InZone: "wan", Src: sig, Services: sip, Action: lang.ActionDNAT, DNAT: s.pbx, Comment: "SIP to the PBX", Origin: x.Origin})
 		add(&lang.Rule{Chain: lang.ChainNAT, Kind: lang.RuleDNAT, InZone: "wan", Src: med, Services: rtpSvc, Action: lang.ActionDNAT, DNAT: s.pbx, Comment: "RTP to the PBX", Origin: x.Origin})
 	}
 	if s.vlan {
 		v := &lang.VoiceVLAN{Name: s.vlanName, ID: 20, Parent: "lan", Subnets: lang.NewAddrSet(s.vlanSubnet...), SubnetPrefixes: s.vlanSubnet,
-			Providers: p.Providers, Management: lang.NewAddrSet(pfx("10.0.0.0/24")...), DSCP: s.dscp, Origin: origin("voice_vlan", s.vlanName, 20),
+			Providers: p.Providers, Management: lang.NewAddrSet(pfx("10.0.0.0/24")...), DSCP: s.dscp, Origin: s.origin("voice_vlan", s.vlanName, 20),
 			ManagementPorts: []lang.Service{{Proto: lang.TCP, Ports: lang.PortRange{First: 22, Last: 23}}, {Proto: lang.TCP, Ports: lang.PortRange{First: 80, Last: 80}}, {Proto: lang.TCP, Ports: lang.PortRange{First: 443, Last: 443}}, {Proto: lang.UDP, Ports: lang.PortRange{First: 161, Last: 161}}}}
 		p.VoiceVLANs = []*lang.VoiceVLAN{v}
 		net := &lang.AddrRef{Name: "voice_vlan_" + s.vlanName + "_subnets", Set: v.Subnets, Role: lang.RoleVLANSubnets, Owner: v.Origin}
@@ -128,7 +138,7 @@ func build(s spec) *lang.Policy {
 		add(&lang.Rule{Chain: lang.ChainVoiceIngress, Kind: lang.RuleMgmtDefault, OutZone: v.Name, Dst: net, Services: v.ManagementPorts, Action: lang.ActionDrop, Log: s.logDrops, Comment: "other management access", Origin: v.Origin})
 	}
 	if s.logDrops {
-		p.Log = &lang.Log{Dropped: true, Prefix: "voicewall", Rate: lang.Rate{Count: 10, Unit: "minute"}, Origin: origin("log", "", 44)}
+		p.Log = &lang.Log{Dropped: true, Prefix: "voicewall", Rate: lang.Rate{Count: 10, Unit: "minute"}, Origin: s.origin("log", "", 44)}
 	}
 	p.Rules = rules
 	return p
