@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -164,23 +165,35 @@ func WriteDiagnostics(w io.Writer, files Files, diags hcl.Diagnostics, root stri
 	sorted := append(hcl.Diagnostics(nil), diags...)
 	SortDiagnostics(sorted)
 	var b strings.Builder
-	for _, d := range sorted {
+	for i, d := range sorted {
+		if i == maxShownDiags {
+			errs := 0
+			for _, d := range sorted[i:] {
+				if d.Severity == hcl.DiagError {
+					errs++
+				}
+			}
+			fmt.Fprintf(&b, "voicewall: %d more diagnostics (%d of them errors) not shown; fix the ones above first.\n", len(sorted)-i, errs)
+			break
+		}
 		sev := "error"
 		if d.Severity == hcl.DiagWarning {
 			sev = "warning"
 		}
+		// Everything printed is escaped and bounded: file names, source
+		// lines, values and OS error texts come from outside.
 		loc := "voicewall"
 		if d.Subject != nil {
-			loc = fmt.Sprintf("%s:%d:%d", joinRoot(root, d.Subject.Filename), d.Subject.Start.Line, d.Subject.Start.Column)
+			loc = fmt.Sprintf("%s:%d:%d", Printable(joinRoot(root, d.Subject.Filename), maxSummaryLen, false), d.Subject.Start.Line, d.Subject.Start.Column)
 		}
-		fmt.Fprintf(&b, "%s: %s[%s]: %s\n", loc, sev, FindingID(d), d.Summary)
+		fmt.Fprintf(&b, "%s: %s[%s]: %s\n", loc, sev, FindingID(d), Printable(d.Summary, maxSummaryLen, false))
 		if d.Subject != nil {
 			if f := files[d.Subject.Filename]; f != nil {
 				writeSnippet(&b, f.Bytes, *d.Subject)
 			}
 		}
 		if d.Detail != "" {
-			for _, line := range wrap(d.Detail, 96) {
+			for _, line := range wrap(Printable(d.Detail, maxDetailLen, true), 96) {
 				b.WriteString("  " + line + "\n")
 			}
 		}
@@ -218,10 +231,6 @@ func writeSnippet(b *strings.Builder, src []byte, r hcl.Range) {
 	for end < len(src) && src[end] != '\n' {
 		end++
 	}
-	text := strings.TrimRight(string(src[start:end]), "\r")
-	text = strings.ReplaceAll(text, "\t", " ")
-	num := fmt.Sprintf("%5d", line)
-	fmt.Fprintf(b, "%s | %s\n", num, text)
 	col := r.Start.Column
 	if col < 1 {
 		col = 1
@@ -230,10 +239,52 @@ func writeSnippet(b *strings.Builder, src []byte, r hcl.Range) {
 	if r.End.Line == r.Start.Line && r.End.Column > r.Start.Column {
 		width = r.End.Column - r.Start.Column
 	}
-	if col-1+width > len(text)+1 {
-		width = max(1, len(text)+1-(col-1))
+	text, caret, width := snippetLine(strings.TrimRight(string(src[start:end]), "\r"), col-1, width)
+	num := fmt.Sprintf("%5d", line)
+	fmt.Fprintf(b, "%s | %s\n", num, text)
+	fmt.Fprintf(b, "%s | %s%s\n", strings.Repeat(" ", len(num)), strings.Repeat(" ", caret), strings.Repeat("^", width))
+}
+
+// snippetLine is a source line as printed: every character escaped (see
+// Printable), and a line longer than maxSnippetLen cut to a window around
+// the span, marked with "…". It returns the caret's position and width in
+// the printed line; col and width count characters, as HCL columns do.
+func snippetLine(line string, col, width int) (text string, caret, caretWidth int) {
+	var cells []string // the printed form of each character
+	for i := 0; i < len(line); {
+		r, size := utf8.DecodeRuneInString(line[i:])
+		cells = append(cells, escapeRune(r, size, line[i], false))
+		i += size
 	}
-	fmt.Fprintf(b, "%s | %s%s\n", strings.Repeat(" ", len(num)), strings.Repeat(" ", col-1), strings.Repeat("^", width))
+	col = min(col, len(cells))
+	width = max(1, min(width, len(cells)+1-col))
+	from, to := 0, len(cells)
+	if to > maxSnippetLen {
+		from = max(0, col-maxSnippetLen/3)
+		to = min(len(cells), from+maxSnippetLen)
+		from = max(0, min(from, to-maxSnippetLen))
+	}
+	var b strings.Builder
+	if from > 0 {
+		b.WriteString("…")
+		caret = 1
+	}
+	for i := from; i < to; i++ {
+		if i < col {
+			caret += utf8.RuneCountInString(cells[i])
+		} else if i < col+width {
+			caretWidth += utf8.RuneCountInString(cells[i])
+		}
+		b.WriteString(cells[i])
+	}
+	if to < len(cells) {
+		b.WriteString("…")
+	}
+	if col >= to { // the span starts at or after the end of the window
+		caret = utf8.RuneCountInString(b.String())
+		caretWidth = 0
+	}
+	return b.String(), caret, max(1, caretWidth)
 }
 
 func wrap(s string, width int) []string {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"go4.org/netipx"
@@ -232,5 +234,85 @@ func TestUnreadablePolicyDir(t *testing.T) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+}
+
+// rawControl finds a character a terminal would act on.
+func rawControl(s string) (rune, bool) {
+	for _, r := range s {
+		if r != '\n' && r != ' ' && !unicode.IsPrint(r) {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// Issue 12 item 4: nothing raw reaches the terminal, and nothing huge:
+// escape sequences in a policy line, a feed line, a file name and an OS
+// error text are printed escaped; long lines and values are cut; the
+// number of diagnostics printed is bounded.
+func TestDiagnosticsPrintNothingRaw(t *testing.T) {
+	dir := t.TempDir()
+	esc := "\x1b]0;pwned\a\x1b[2J\u202e"
+	if err := os.WriteFile(filepath.Join(dir, "feed.txt"), []byte("192.0.2.9\n"+esc+"198.51.100.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("A", 500000)
+	writePolicy(t, dir, "a.hcl", hostileBase+`blocklist "b" {
+  files = ["feed.txt", "`+esc+`missing.txt"]
+}
+blocklist "c" {
+  addresses = ["`+huge+`"] # `+esc+`
+}
+`)
+	text := printed(t, dir)
+	if r, ok := rawControl(text); ok {
+		t.Errorf("raw %q reaches the terminal:\n%s", r, text)
+	}
+	for _, want := range []string{`\x1b]0;pwned\x07\x1b[2J\u202e`, `\u202emissing.txt:`, "more bytes)", "feed.txt:2:1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if len(text) > 20000 {
+		t.Errorf("%d bytes of diagnostics for a 500 KB value", len(text))
+	}
+
+	many := t.TempDir()
+	writePolicy(t, many, "a.hcl", hostileBase+`close {
+  ports = [`+strings.Repeat(`"x/tcp", `, 300)+`]
+}
+`)
+	text = printed(t, many)
+	if n := strings.Count(text, "error[VW022]"); n != maxShownDiags {
+		t.Errorf("%d diagnostics printed", n)
+	}
+	if !strings.Contains(text, "more diagnostics (200 of them errors) not shown") {
+		t.Errorf("no count of the rest:\n%s", text[len(text)-500:])
+	}
+}
+
+func printed(t *testing.T, dir string) string {
+	t.Helper()
+	l := loadWithin(t, dir)
+	var out strings.Builder
+	if err := WriteDiagnostics(&out, l.Files, l.Diags, dir); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func TestSnippetWindow(t *testing.T) {
+	line := strings.Repeat("a", 1000) + "BAD" + strings.Repeat("b", 1000)
+	text, caret, width := snippetLine(line, 1000, 3)
+	if got := string([]rune(text)[caret : caret+width]); got != "BAD" {
+		t.Fatalf("caret at %d+%d marks %q in %q", caret, width, got, text)
+	}
+	if n := utf8.RuneCountInString(text); n > maxSnippetLen+2 {
+		t.Fatalf("window of %d characters", n)
+	}
+	text, caret, width = snippetLine("x = \x1b[31m\"v\"", 9, 3)
+	if got := string([]rune(text)[caret : caret+width]); got != `"v"` {
+		t.Fatalf("caret at %d+%d marks %q in %q", caret, width, got, text)
 	}
 }

@@ -318,6 +318,10 @@ func checkFacts(t testing.TB, p *lang.Policy, tree *Tree) {
 	}
 	sig, _ := sigB.IPSet()
 	media, _ := mediaB.IPSet()
+	var bothB netipx.IPSetBuilder
+	bothB.AddSet(sig)
+	bothB.AddSet(media)
+	sigOrMedia, _ := bothB.IPSet()
 	sipPorts := p.SIPPorts()
 	rtp := p.RTPRanges()
 	isSIP := func(it svcItem) bool {
@@ -352,10 +356,17 @@ func checkFacts(t testing.TB, p *lang.Policy, tree *Tree) {
 			}
 			set := addrSet(t, tree, n, v6)
 			for _, it := range serviceItems(t, tree, svcs) {
-				if isSIP(it) && !subset(set, sig) {
+				sipItem, rtpItem := isSIP(it), isRTP(it)
+				switch {
+				case sipItem && rtpItem:
+					// The policy's RTP range includes a SIP port (lang warns,
+					// VW112): that port is SIP from signaling and RTP from media.
+					if !subset(set, sigOrMedia) {
+						t.Errorf("%s accepts SIP/RTP from %s, beyond the providers' signaling and media", what, n)
+					}
+				case sipItem && !subset(set, sig):
 					t.Errorf("%s accepts SIP from %s, beyond the providers' signaling", what, n)
-				}
-				if isRTP(it) && !subset(set, media) {
+				case rtpItem && !subset(set, media):
 					t.Errorf("%s accepts RTP from %s, beyond the providers' media", what, n)
 				}
 			}

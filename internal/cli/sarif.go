@@ -126,7 +126,7 @@ func sarifLog(l *lang.Loaded) sarifDoc {
 		if msg == "" {
 			msg = lang.FindingTitle(id)
 		}
-		r := sarifResult{RuleID: id, RuleIndex: index[id], Level: sarifLevel(d), Message: sarifText{msg}}
+		r := sarifResult{RuleID: id, RuleIndex: index[id], Level: sarifLevel(d), Message: sarifText{lang.PrintableText(msg)}}
 		if loc, ok := sarifLocationOf(l, d); ok {
 			r.Locations = []sarifLocation{loc}
 		}

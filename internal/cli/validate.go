@@ -101,7 +101,9 @@ func diagsJSON(l *lang.Loaded) jsonValidate {
 	ds := append(hcl.Diagnostics(nil), l.Diags...)
 	lang.SortDiagnostics(ds)
 	for _, d := range ds {
-		j := jsonDiag{Severity: "error", RuleID: lang.FindingID(d), Summary: d.Summary, Detail: d.Detail}
+		// Escaped like the text output: JSON escapes only C0 controls,
+		// and a terminal acts on DEL, C1 controls and bidi overrides too.
+		j := jsonDiag{Severity: "error", RuleID: lang.FindingID(d), Summary: lang.PrintableText(d.Summary), Detail: lang.PrintableText(d.Detail)}
 		if d.Severity == hcl.DiagWarning {
 			j.Severity = "warning"
 			out.Warnings++
@@ -109,7 +111,7 @@ func diagsJSON(l *lang.Loaded) jsonValidate {
 			out.Errors++
 		}
 		if d.Subject != nil {
-			j.File = d.Subject.Filename
+			j.File = lang.PrintableText(d.Subject.Filename)
 			j.Start = &jsonPos{d.Subject.Start.Line, d.Subject.Start.Column}
 			j.End = &jsonPos{d.Subject.End.Line, d.Subject.End.Column}
 		}
