@@ -83,8 +83,9 @@ func TestOfficeVigor(t *testing.T) {
 func TestVDOMFortiGate(t *testing.T) {
 	r := auditFile(t, "fortigate", "testdata/vdom-fortigate.conf")
 	wantFindings(t, r,
-		"VW301@34", // settings without default-voip-alg-mode
-		"VW308@55", // vw drop below "Allow all outbound"
+		"VW303@25", // ip6-allowaccess https on the WAN
+		"VW301@38", // settings without default-voip-alg-mode
+		"VW308@59", // vw drop below "Allow all outbound"
 	)
 	if i := r.Device.Interface("port1"); i == nil || i.Role != "wan" {
 		t.Errorf("port1 not read as WAN: %+v", i)

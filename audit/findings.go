@@ -172,6 +172,9 @@ func (c *checker) openVoice() {
 		if r.Tagged != "" && !r.NotTagged {
 			continue // only packets an earlier rule tagged
 		}
+		if c.onlyRestrictedForwards(r) {
+			continue // a VIP's src-filter already narrows who reaches it
+		}
 		what := touchesSIP(r.Services, false)
 		if x := rtpRange(r.Services); x != "" {
 			what = append(what, x)
@@ -213,6 +216,20 @@ func (c *checker) openVoice() {
 			}
 		}
 	}
+}
+
+// onlyRestrictedForwards: the rule's destinations are only forwards (FortiOS
+// VIPs), each with a source restriction of its own.
+func (c *checker) onlyRestrictedForwards(r *devmodel.Rule) bool {
+	if len(r.DstForwards) == 0 || r.Dst.Any || r.Dst.Set != nil && len(r.Dst.Set.Ranges()) > 0 {
+		return false
+	}
+	for _, f := range c.d.Forwards {
+		if contains(r.DstForwards, f.Name) && wide(f.Src) {
+			return false
+		}
+	}
+	return true
 }
 
 // reachesForward: a pf-style rule matching forwarded packets by their

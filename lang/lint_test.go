@@ -198,7 +198,7 @@ func TestRulesDocumented(t *testing.T) {
 		}
 	}
 	for id := range sections {
-		if !known[id] {
+		if !known[id] && !(id >= "VW300" && id < "VW400") { // VW3xx: voicewall audit's, checked in package audit
 			t.Errorf("docs/rules.md documents %s, which lang does not define", id)
 		}
 	}

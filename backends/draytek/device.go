@@ -11,6 +11,7 @@ package draytek
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,7 +72,7 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	r.d.Interfaces = []*devmodel.Interface{{Name: "WAN1", Role: "wan"}, {Name: "LAN1", Role: "lan"}}
 	for n, line := range strings.Split(string(src), "\n") {
 		line = strings.TrimSpace(strings.TrimRight(line, "\r"))
-		line = strings.TrimPrefix(line, "> ") // a pasted prompt
+		line = prompt.ReplaceAllString(line, "") // a pasted telnet prompt
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -86,6 +87,8 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	r.lower()
 	return r.d, nil
 }
+
+var prompt = regexp.MustCompile(`^[A-Za-z0-9_.-]*> ?`)
 
 // words splits a command line: blanks separate, "double quotes" group.
 func words(line string) ([]string, error) {

@@ -124,10 +124,16 @@ func (l *lowerer) interfaces() {
 				i.Subnets = append(i.Subnets, p.Masked())
 			}
 		}
-		if a, ok := e.attrs["allowaccess"]; ok {
+		access := []cfgValue{e.attrs["allowaccess"]}
+		for _, sub := range e.subs {
+			if sub.path == "ipv6" {
+				access = append(access, sub.settings["ip6-allowaccess"])
+			}
+		}
+		for _, a := range access {
 			for _, s := range a.vals {
 				if p, ok := adminPorts[s]; ok {
-					i.Admin = append(i.Admin, devmodel.Exposure{Loc: l.loc(a.line), Service: s, Proto: p.proto, Ports: devmodel.Ports{{Lo: p.port, Hi: p.port}}})
+					i.Admin = append(i.Admin, devmodel.Exposure{Loc: l.loc(a.line), Service: s, Proto: p.proto, Ports: devmodel.PortsOf(p.port, p.port)})
 				}
 			}
 		}

@@ -136,6 +136,7 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 		l.d.Notef(l.loc(root), "no <interfaces>: a configuration fragment; traffic arriving on LAN-side interfaces that meets no rule here is assumed to pass in (the site's own LAN rules)")
 	}
 	l.forwards()
+	l.oneToOne()
 	l.rules()
 	l.outbound()
 	return l.d, nil
@@ -384,6 +385,29 @@ func (l *pfLowerer) forwards() {
 			f.ToPort = lp[0].Lo
 		}
 		f.NoRules = n.get("associated-rule-id") == "pass"
+		l.d.Forwards = append(l.d.Forwards, f)
+	}
+}
+
+// oneToOne reads 1:1 NAT: every port of an external address to an inside host.
+func (l *pfLowerer) oneToOne() {
+	for i, n := range l.root.child("nat").all("onetoone") {
+		f := &devmodel.Forward{Loc: l.loc(n), Ref: fmt.Sprintf("NAT 1:1 %d", i+1), Name: "1:1 " + strconv.Itoa(i), Disabled: n.has("disabled")}
+		if d := n.get("descr"); d != "" {
+			f.Ref += " (" + html.UnescapeString(d) + ")"
+		}
+		if ifc := n.get("interface"); ifc != "" {
+			f.In = strings.Split(ifc, ",")
+		}
+		var ext netipx.IPSetBuilder
+		l.entries(n.get("external"), &ext, 0)
+		es, _ := ext.IPSet()
+		f.Ext = devmodel.Addr{Self: true, Set: es, Text: n.get("external")}
+		f.Src = l.addr(n.child("destination")) // the remote side it applies to
+		src := n.child("source")
+		if a := src.get("address"); a != "" {
+			f.To, _ = netip.ParseAddr(strings.Split(a, "/")[0])
+		}
 		l.d.Forwards = append(l.d.Forwards, f)
 	}
 }
