@@ -1,7 +1,6 @@
 package backends
 
 import (
-	"hash/fnv"
 	"strings"
 
 	"github.com/voicewall/voicewall/lang"
@@ -66,9 +65,7 @@ func (s *StableIDs) Reserve(id int) { s.used[id] = true }
 // ID is the id for key. The spans targets use are far larger than any
 // rule table, so running out is a bug.
 func (s *StableIDs) ID(key string) int {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	off := int(h.Sum32() % uint32(s.span))
+	off := int(Hash32(key) % uint32(s.span))
 	for i := 0; i < s.span; i++ {
 		id := s.base + (off+i)%s.span
 		if !s.used[id] {

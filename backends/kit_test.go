@@ -52,3 +52,21 @@ func TestChunksAndCleanName(t *testing.T) {
 		t.Errorf("CleanName = %q", got)
 	}
 }
+
+func TestNamer(t *testing.T) {
+	n := &Namer{Max: 8, Trim: "_", Fold: true, Tag: func(key string, i int) string { return fmt.Sprintf("_%02d", i) },
+		Valid: func(s string) bool { return s != "RESERVED" }}
+	n.Reserve("TAKEN")
+	for _, c := range []struct{ key, want, got string }{
+		{"a", "short", "short"},
+		{"a", "ignored", "short"},         // same key, same name
+		{"b", "taken", "taken_01"},        // taken (case-folded): tagged
+		{"c", "much_too_long", "much_00"}, // cut, trimmed, tagged
+		{"d", "much_too_long", "much_01"}, // that tag is taken: the next attempt
+		{"e", "RESERVED", "RESER_01"},     // refused by the target's rule
+	} {
+		if got := n.Name(c.key, c.want); got != c.got {
+			t.Errorf("Name(%q, %q) = %q, want %q", c.key, c.want, got, c.got)
+		}
+	}
+}

@@ -1,8 +1,6 @@
 package draytek
 
 import (
-	"hash/fnv"
-
 	"github.com/voicewall/voicewall/backends"
 	"strconv"
 	"strings"
@@ -13,37 +11,29 @@ import (
 // says "less than 15 characters" for every object kind.
 const maxName = 14
 
-// namer hands out names that are unique inside one namespace (IP objects,
-// IP groups, service objects, ...), at most maxName characters long and made
-// only of [A-Za-z0-9_-]. Shortening is deterministic: a name that is too long,
-// or already taken, keeps its first characters and gets a short hash of the
-// full name; a collision of those is resolved by hashing again with a
-// counter. Nothing is ever dropped.
-type namer struct {
-	taken map[string]bool
+// newNamer hands out names that are unique inside one namespace (IP
+// objects, IP groups, service objects, ...), at most maxName characters
+// long and made only of [A-Za-z0-9_-]. Shortening is deterministic: a name
+// that is too long, or already taken, keeps its first characters and gets
+// a short hash of the full name; a collision of those is resolved by
+// hashing again with a counter. Nothing is ever dropped.
+func newNamer() *namer {
+	return &namer{backends.Namer{Max: maxName, Tag: func(base string, i int) string {
+		if i > 1 { // attempt 1 is the first tag when the name fits but is taken
+			base += "#" + strconv.Itoa(i-1)
+		}
+		return "~" + hash4(base)
+	}}}
 }
 
-func newNamer() *namer { return &namer{taken: map[string]bool{}} }
+type namer struct{ backends.Namer }
 
 func (n *namer) name(base string) string {
 	base = cleanName(base)
 	if base == "" {
 		base = "vw"
 	}
-	cand := base
-	for i := 0; len(cand) > maxName || n.taken[cand]; i++ {
-		key := base
-		if i > 0 {
-			key += "#" + strconv.Itoa(i)
-		}
-		keep := base
-		if len(keep) > maxName-5 {
-			keep = keep[:maxName-5]
-		}
-		cand = keep + "~" + hash4(key)
-	}
-	n.taken[cand] = true
-	return cand
+	return n.New(base, base)
 }
 
 // cleanName keeps [A-Za-z0-9_-] and turns anything else into '_'.
@@ -62,9 +52,7 @@ func shortToken(s string, n int) string {
 const hashAlphabet = "0123456789abcdefghijklmnopqrstuv"
 
 func hash4(s string) string {
-	h := fnv.New32a()
-	h.Write([]byte(s))
-	v := h.Sum32()
+	v := backends.Hash32(s)
 	var b [4]byte
 	for i := range b {
 		b[i] = hashAlphabet[v&31]

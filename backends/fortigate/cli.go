@@ -2,10 +2,11 @@ package fortigate
 
 import (
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/voicewall/voicewall/backends"
 )
 
 // forbidden are the characters FortiOS text strings must not contain
@@ -152,9 +153,7 @@ func shorten(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	h := fnv.New32a()
-	h.Write([]byte(s))
-	tag := fmt.Sprintf("-%06x", h.Sum32()&0xffffff)
+	tag := fmt.Sprintf("-%06x", backends.Hash32(s)&0xffffff)
 	cut := max - len(tag)
 	if cut < 1 {
 		return tag[len(tag)-max:]

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/voicewall/voicewall/backends"
-	"hash/fnv"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -44,50 +44,25 @@ func ValidAliasName(name string) bool {
 	return !strings.HasPrefix(l, "pkg_") && !strings.HasPrefix(l, "cpzoneid_")
 }
 
-// namer hands out alias names: "VW_" + the upper-cased model name, cut to 31
-// characters with a hash of the full name when too long, and made unique
-// deterministically (a collision gets a counter folded into the hash).
-// Names already taken (the base config's own aliases, interface
-// descriptions) are never reused.
-type namer struct {
-	taken map[string]bool // lower-cased
-	byKey map[string]string
+// newNamer hands out alias names: "VW_" + the upper-cased model name, cut
+// to 31 characters with a hash of the full name when too long, and made
+// unique deterministically (a collision gets a counter folded into the
+// hash). Names already taken (the base config's own aliases, interface
+// descriptions) are never reused; pfSense compares them case-insensitively.
+func newNamer() *namer {
+	return &namer{backends.Namer{Max: MaxAliasLen, Trim: "_", Fold: true, Valid: ValidAliasName,
+		Tag: func(key string, i int) string {
+			return fmt.Sprintf("_%06X", backends.Hash32(key+"#"+strconv.Itoa(i))&0xffffff)
+		}}}
 }
 
-func newNamer() *namer { return &namer{taken: map[string]bool{}, byKey: map[string]string{}} }
+type namer struct{ backends.Namer }
 
-func (n *namer) reserve(name string) { n.taken[strings.ToLower(name)] = true }
+func (n *namer) reserve(name string) { n.Reserve(name) }
 
 // name returns the alias name for key (stable: the same key gives the same
 // name within one compile).
-func (n *namer) name(key string) string {
-	if v, ok := n.byKey[key]; ok {
-		return v
-	}
-	base := "VW_" + strings.ToUpper(sanitize(key))
-	cand := base
-	for i := 0; ; i++ {
-		if i > 0 || len(cand) > MaxAliasLen {
-			h := fnv.New32a()
-			fmt.Fprintf(h, "%s#%d", key, i)
-			suffix := fmt.Sprintf("_%06X", h.Sum32()&0xffffff)
-			cut := base
-			if len(cut) > MaxAliasLen-len(suffix) {
-				cut = cut[:MaxAliasLen-len(suffix)]
-			}
-			cand = strings.TrimRight(cut, "_") + suffix
-		}
-		if !n.taken[strings.ToLower(cand)] && ValidAliasName(cand) {
-			break
-		}
-		if i > 1000 { // unreachable in practice; keep the loop finite
-			panic("pfsense: cannot allocate alias name for " + key)
-		}
-	}
-	n.reserve(cand)
-	n.byKey[key] = cand
-	return cand
-}
+func (n *namer) name(key string) string { return n.Name(key, "VW_"+strings.ToUpper(sanitize(key))) }
 
 // sanitize keeps [A-Za-z0-9_]; '-' and anything else become '_'.
 func sanitize(s string) string { return backends.CleanName(s, "") }
