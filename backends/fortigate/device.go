@@ -173,14 +173,29 @@ func readTree(file string, src []byte) (*cfgTree, error) {
 			if len(stack) >= maxDepth {
 				return nil, fmt.Errorf("%s:%d: config nested deeper than %d", file, s.line, maxDepth)
 			}
-			b := &cfgBlock{path: strings.Join(w[1:], " "), line: s.line, settings: map[string]cfgValue{}, vdom: vdomOf()}
+			path := strings.Join(w[1:], " ")
+			siblings := &t.blocks
 			switch {
 			case top == nil:
-				t.blocks = append(t.blocks, b)
 			case top.entry != nil:
-				top.entry.subs = append(top.entry.subs, b)
+				siblings = &top.entry.subs
 			default:
-				top.block.subs = append(top.block.subs, b)
+				siblings = &top.block.subs
+			}
+			// `config X` again at the same place re-enters the same table,
+			// as on a FortiGate (concatenated scripts, show output pasted
+			// after a backup); vdom and global wrappers stay separate.
+			var b *cfgBlock
+			if path != "vdom" && path != "global" {
+				for _, x := range *siblings {
+					if x.path == path {
+						b = x
+					}
+				}
+			}
+			if b == nil {
+				b = &cfgBlock{path: path, line: s.line, settings: map[string]cfgValue{}, vdom: vdomOf()}
+				*siblings = append(*siblings, b)
 			}
 			stack = append(stack, dframe{block: b})
 		case "edit":

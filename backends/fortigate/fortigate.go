@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,14 +53,24 @@ const (
 // Compile renders the policy for FortiOS.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
 	c := newCompiler(p, opts)
-	if !c.setup() {
+	if !c.setup() || !c.readBase() {
 		return nil, c.diags
 	}
 	c.plan()
+	c.planSIPHelper()
 	if c.diags.HasErrors() {
 		return nil, c.diags
 	}
-	out := &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(c.render())}}}
+	script := c.render()
+	if c.base != nil {
+		// The deletes are what the base owns and this script does not.
+		if err := c.planStale(script); err != nil {
+			c.errorf(c.t.Origin, "internal error", "%v", err)
+			return nil, c.diags
+		}
+		script = c.render()
+	}
+	out := &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(script)}}}
 	out.Files = append(out.Files, c.feedFiles...)
 	return out, append(c.diags, c.gapList.Stale()...)
 }
@@ -99,8 +110,15 @@ type compiler struct {
 	dos       []*dosPolicy
 	dos6      []*dosPolicy
 	notes     []string // informational header lines
-	usedMarks map[*lang.Rule]bool
-	noted     map[string]bool
+	actions   []string // what the admin must do by hand (header, top)
+	// sipHelperIDs are the session-helper entries to delete; sipHelperWhy
+	// says where the ids come from (or why there is nothing to delete).
+	sipHelperIDs []string
+	sipHelperWhy string
+	base         *baseConfig   // --base: the FortiGate's configuration, nil without
+	stale        []staleDelete // deletes of what base owns and this policy no longer has
+	usedMarks    map[*lang.Rule]bool
+	noted        map[string]bool
 }
 
 func newCompiler(p *lang.Policy, opts backends.Options) *compiler {
@@ -396,7 +414,7 @@ func (c *compiler) planWAN(r *lang.Rule, forwarded map[*lang.Rule]bool) {
 			c.planVIPAccept(n, lang.IntersectServices(n.Services, r.Services), r)
 		}
 		if len(r.Forwards) == 0 {
-			c.notes = append(c.notes, fmt.Sprintf("%s: %s is accepted only towards the FortiGate itself (local-in) and as replies of sessions the phones opened; no port forward exists for it.", originText(r.Origin), r.Comment))
+			c.notes = append(c.notes, fmt.Sprintf("%s: %s is accepted only as replies of sessions the phones opened; no port forward exists for it.", originText(r.Origin), r.Comment))
 		}
 		return
 	}
@@ -478,12 +496,19 @@ func (c *compiler) addPolicy(key string, pol *policy) {
 	c.policies = append(c.policies, pol)
 }
 
-// planLocalIn mirrors a WAN rule for traffic addressed to the FortiGate.
+// planLocalIn mirrors a WAN drop for traffic addressed to the FortiGate.
+// Accepts are not mirrored: nothing in a voicewall policy makes the
+// FortiGate itself a SIP or RTP endpoint (its ALG is off, the PBX sits
+// behind a port forward, whose traffic firewall policies decide), so a
+// local-in accept would only open the FortiGate's own address to the
+// providers. The catch-all SIP/RTP denies therefore cover providers too on
+// local-in, which changes nothing for a box that answers no SIP.
 func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment string) {
-	action := "deny"
 	if r.Action == lang.ActionAccept {
-		action = "accept"
+		c.noteOnce("localin-accept", "local-in policies mirror only the WAN drops: no provider SIP/RTP is accepted to the address of the FortiGate itself (nothing on it answers SIP; port-forwarded traffic is decided by the firewall policies).")
+		return
 	}
+	action := "deny"
 	for _, fam := range []bool{false, true} {
 		if (!fam && !v4) || (fam && !v6) {
 			continue
@@ -891,6 +916,21 @@ func (c *compiler) render() string {
 	w.comment("Paste the whole script into the CLI (or run it as a script); pasting it again changes nothing.")
 	w.comment("voicewall owns: objects named vw-*, firewall policies " + strconv.Itoa(policyIDBase) + "-" + strconv.Itoa(policyIDBase+policyIDSpan-1) + ",")
 	w.comment(fmt.Sprintf("local-in policies from %d and DoS policies from %d, and the VoIP ALG settings below.", localInIDBase, dosIDBase))
+	if c.base == nil {
+		w.comment("Compiled without --base: what an earlier voicewall version created and this policy no longer")
+		w.comment("has is NOT deleted, and the policies are not moved above yours. Compile with --base set to")
+		w.comment("a backup of this FortiGate (or the fortigate.conf pasted last time) to get those commands.")
+	} else {
+		w.comment("Compiled with --base: stale voicewall objects are deleted at the end, and voicewall's policies")
+		w.comment("are moved above the first policy of your own.")
+	}
+	if len(c.actions) > 0 {
+		w.comment("")
+		w.comment("ACTION REQUIRED (this script cannot do it):")
+		for _, a := range c.actions {
+			w.comment("  - " + text(a, 400))
+		}
+	}
 	if len(c.gapList.Lines) > 0 {
 		w.comment("")
 		w.comment("NOT ENFORCED on this FortiGate:")
@@ -926,6 +966,7 @@ func (c *compiler) render() string {
 	c.renderPolicies(w)
 	c.renderLocalIn(w)
 	c.renderDoS(w)
+	c.renderStale(w)
 	if c.vdom != "" {
 		w.next()
 		w.end()
@@ -951,19 +992,53 @@ func (c *compiler) renderALG(w *writer) {
 	w.comment("differs between builds, and the CLI cannot delete an entry by name. Find the id with")
 	w.comment("    show system session-helper | grep -f sip")
 	w.comment("(the edit N whose set name is sip, protocol 17, port 5060).")
-	if idx, ok := c.t.Extra["sip_helper_index"]; ok {
-		w.comment("target fortigate sip_helper_index = " + idx + ": deleting that entry. Pasting again reports")
-		w.comment("entry not found, which is harmless. Re-enabling the ALG later may need a reboot.")
+	switch {
+	case len(c.sipHelperIDs) > 0:
+		w.comment(c.sipHelperWhy + ": deleting it. Pasting again reports entry not found, which is")
+		w.comment("harmless. Re-enabling the ALG later may need a reboot.")
 		w.config("system session-helper")
-		w.line("delete " + idx)
+		for _, id := range c.sipHelperIDs {
+			w.line("delete " + id)
+		}
 		w.end()
-	} else {
-		w.comment("Then delete it by hand (config system session-helper / delete N / end), or set")
-		w.comment("sip_helper_index = N in target fortigate and compile again. Never delete an id blindly.")
-		c.warnf(c.t.Origin, "SIP session helper left in place",
-			"The FortiOS CLI cannot delete the SIP session helper by name and its id differs between builds. The script disables the VoIP ALG and marks voicewall's services helper disable, but the helper table entry stays until you delete it: run `show system session-helper | grep -f sip` on the FortiGate and set sip_helper_index in target %q.", target)
+	case c.sipHelperWhy != "":
+		w.comment(c.sipHelperWhy + ".")
+	default:
+		w.comment("NOT DELETED by this script (see ACTION REQUIRED at the top): delete it by hand")
+		w.comment("(config system session-helper / delete N / end), set sip_helper_index = N in target")
+		w.comment("fortigate, or compile with --base <backup>. Never delete an id blindly.")
 	}
 	w.blank()
+}
+
+// planSIPHelper decides how the SIP session helper entry is removed: by the
+// id the --base configuration gives it, else by sip_helper_index, else not
+// at all, which is an action the admin must take (loudly: while it stays,
+// SIP on the admin's own policies still goes through the helper).
+func (c *compiler) planSIPHelper() {
+	idx, haveIdx := c.t.Extra["sip_helper_index"]
+	if ids, found := c.baseSIPHelpers(); found {
+		switch {
+		case len(ids) == 0:
+			c.sipHelperWhy = "The base configuration has no session helper named sip: nothing to delete"
+		default:
+			c.sipHelperIDs = ids
+			c.sipHelperWhy = "The base configuration has the SIP session helper as entry " + strings.Join(ids, ", ")
+			if haveIdx && !slices.Contains(ids, idx) {
+				c.warnf(c.t.Origin, "sip_helper_index disagrees with --base",
+					"target %q sets sip_helper_index = %s, but the base configuration has the sip session helper as entry %s; the script deletes %s (deleting %s could remove another helper). Remove sip_helper_index.", target, idx, strings.Join(ids, ", "), strings.Join(ids, ", "), idx)
+			}
+		}
+		return
+	}
+	if haveIdx {
+		c.sipHelperIDs = []string{idx}
+		c.sipHelperWhy = "target fortigate sip_helper_index = " + idx
+		return
+	}
+	c.actions = append(c.actions, "The SIP session helper is NOT removed: SIP on your own policies still goes through it. Run `show system session-helper | grep -f sip` on the FortiGate, then `config system session-helper`, `delete N` with the id N it showed, `end` (or set sip_helper_index = N in target fortigate, or compile with --base set to a backup of the FortiGate).")
+	c.warnf(c.t.Origin, "SIP session helper left in place",
+		"The FortiOS CLI cannot delete the SIP session helper by name and its id differs between builds. The script disables the VoIP ALG and marks voicewall's services helper disable, but the helper table entry stays until you delete it: run `show system session-helper | grep -f sip` on the FortiGate and set sip_helper_index in target %q, or compile with --base set to a backup of the FortiGate.", target)
 }
 
 func (c *compiler) renderInterfaces(w *writer) {
@@ -1109,9 +1184,16 @@ func (c *compiler) renderPolicies(w *writer) {
 	if len(c.policies) == 0 {
 		return
 	}
+	first := c.firstForeignPolicy()
 	w.comment("Firewall policies in voicewall's rule order (moved into that order at the end of the block).")
-	w.comment("FortiOS evaluates policies top-down: keep these above any broader policy of your own, e.g.")
-	w.comment(fmt.Sprintf("config firewall policy / move %d before <your first policy id> / end.", c.policies[0].id))
+	if first != "" {
+		w.comment("FortiOS evaluates policies top-down: the first move puts voicewall's policies above")
+		w.comment("policy " + first + ", the first of your own in the base configuration.")
+	} else {
+		w.comment("FortiOS evaluates policies top-down, and a broader accept of your own above these wins. Put")
+		w.comment(fmt.Sprintf("them first: config firewall policy / move %d before <id of your first policy> / end, then", c.policies[0].id))
+		w.comment("paste this script again (its move ... after ... lines pull the others behind it).")
+	}
 	w.config("firewall policy")
 	for _, p := range c.policies {
 		w.editID(p.id)
@@ -1148,6 +1230,9 @@ func (c *compiler) renderPolicies(w *writer) {
 		}
 		w.setq("comments", "voicewall: "+text(p.comment, maxPolicyComment-20))
 		w.next()
+	}
+	if first != "" {
+		w.line(fmt.Sprintf("move %d before %s", c.policies[0].id, first))
 	}
 	for i := 1; i < len(c.policies); i++ {
 		w.line(fmt.Sprintf("move %d after %d", c.policies[i].id, c.policies[i-1].id))

@@ -227,7 +227,13 @@ func ParseFortiOS(src string) (*Tree, error) {
 			if !inBlock || len(toks) != 2 {
 				return nil, fail("delete outside a table")
 			}
-			if _, err := strconv.ParseUint(toks[1].s, 10, 32); err != nil {
+			// voicewall deletes ids (policies, the session helper) and, of
+			// named tables, only its own vw- objects.
+			if toks[1].quoted {
+				if !strings.HasPrefix(toks[1].s, "vw-") {
+					return nil, fail("delete of a name voicewall does not own")
+				}
+			} else if _, err := strconv.ParseUint(toks[1].s, 10, 32); err != nil {
 				return nil, fail("delete of a non-numeric key")
 			}
 			top.block.Deletes = append(top.block.Deletes, toks[1].s)

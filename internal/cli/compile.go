@@ -46,7 +46,7 @@ func (e *env) compileCmd() *cobra.Command {
 			opts := backends.Options{AllowDegraded: degraded}
 			if base != "" {
 				if len(args) > 1 {
-					return fmt.Errorf("--base is one site's exported config.xml: compile the sites one at a time")
+					return fmt.Errorf("--base is one site's exported configuration: compile the sites one at a time")
 				}
 				b, err := os.ReadFile(base)
 				if err != nil {
@@ -88,7 +88,7 @@ func (e *env) compileCmd() *cobra.Command {
 		return pflag.NormalizedName(name)
 	})
 	c.Flags().BoolVar(&degraded, "allow-degraded", false, "compile even when a target cannot express a protection; the output says what is missing")
-	c.Flags().StringVar(&base, "base", "", "pfSense: merge into this exported config.xml")
+	c.Flags().StringVar(&base, "base", "", "pfSense: merge into this exported config.xml; FortiGate: a backup (or the last fortigate.conf) to delete what voicewall no longer needs")
 	return c
 }
 

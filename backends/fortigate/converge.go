@@ -1,0 +1,258 @@
+package fortigate
+
+// Convergence with what the FortiGate already holds. A FortiOS script can
+// only say what to set: it cannot list a table and delete what voicewall no
+// longer needs. So `--base` takes the FortiGate's configuration (a backup,
+// `show` output, or simply the fortigate.conf voicewall wrote last time) and
+// the script then also
+//   - deletes every voicewall-owned object and policy the base has and the
+//     new policy does not, after the new ones are in place, policies before
+//     the objects they name (FortiOS refuses to delete a referenced object);
+//   - moves voicewall's policies above the first policy of the admin's own;
+//   - deletes the SIP session helper by the id the base gives it.
+// Owned means: the name starts with "vw-" and the comment with "voicewall",
+// or (policies) the id is in voicewall's range and the comment says so.
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ownedTables are the tables voicewall writes, in the order their stale
+// entries are deleted: whatever references an entry is deleted before it.
+var ownedTables = []struct {
+	path string
+	byID bool // keyed by a policy id rather than a vw- name
+}{
+	{"firewall policy", true},
+	{"firewall local-in-policy", true},
+	{"firewall local-in-policy6", true},
+	{"firewall DoS-policy", true},
+	{"firewall DoS-policy6", true},
+	{"firewall vip", false},
+	{"firewall addrgrp", false},
+	{"firewall addrgrp6", false},
+	{"firewall address", false},
+	{"firewall address6", false},
+	{"system external-resource", false},
+	{"firewall service group", false},
+	{"firewall service custom", false},
+}
+
+// baseConfig is what the compile needs from --base.
+type baseConfig struct {
+	tree *cfgTree
+	vdom string
+}
+
+// looksXML tells a pfSense config.xml (for the pfsense target of the same
+// compile) from FortiOS text.
+func looksXML(b []byte) bool {
+	return bytes.HasPrefix(bytes.TrimSpace(b), []byte("<"))
+}
+
+// readBase parses --base. A pfSense config.xml is not for this target and
+// is ignored (the header says so).
+func (c *compiler) readBase() bool {
+	if c.opts.Base == nil {
+		return true
+	}
+	if looksXML(c.opts.Base) {
+		c.notes = append(c.notes, "--base is an XML file (a pfSense config.xml), not FortiOS configuration: ignored for this target.")
+		return true
+	}
+	t, err := readTree("base", c.opts.Base)
+	if err != nil {
+		c.errorf(c.t.Origin, "cannot read the --base FortiOS configuration", "%v. Give a configuration backup (System > Configuration > Backup, unencrypted), `show` output, or the fortigate.conf voicewall wrote last time.", err)
+		return false
+	}
+	c.base = &baseConfig{tree: t, vdom: c.vdom}
+	return true
+}
+
+// tables returns the blocks of path that belong to the compile's VDOM.
+func (b *baseConfig) tables(path string) []*cfgBlock {
+	var out []*cfgBlock
+	for _, blk := range b.tree.find(path) {
+		if blk.vdom == b.vdom || (b.vdom == "" && blk.vdom == "root") {
+			out = append(out, blk)
+		}
+	}
+	return out
+}
+
+func attr(e *cfgEntry, k string) string {
+	return strings.Join(e.attrs[k].vals, " ")
+}
+
+// ownedEntry reports whether a table entry is voicewall's.
+func ownedEntry(path string, byID bool, e *cfgEntry) bool {
+	comment := attr(e, "comment") + attr(e, "comments")
+	if byID {
+		id, err := strconv.Atoi(e.key)
+		if err != nil || !strings.HasPrefix(comment, "voicewall") {
+			return false
+		}
+		switch path {
+		case "firewall policy":
+			return id >= policyIDBase && id < policyIDBase+policyIDSpan
+		case "firewall local-in-policy", "firewall local-in-policy6":
+			return id >= localInIDBase
+		default:
+			return id >= dosIDBase
+		}
+	}
+	return strings.HasPrefix(e.key, "vw-") && strings.HasPrefix(comment, "voicewall")
+}
+
+// owned lists voicewall's entries of each table of a configuration.
+func owned(tables func(string) []*cfgBlock) map[string][]*cfgEntry {
+	out := map[string][]*cfgEntry{}
+	for _, tb := range ownedTables {
+		for _, blk := range tables(tb.path) {
+			for _, e := range blk.entries {
+				if ownedEntry(tb.path, tb.byID, e) {
+					out[tb.path] = append(out[tb.path], e)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// staleDelete is one table's deletes.
+type staleDelete struct {
+	path string
+	keys []string // as the CLI takes them: ids bare, names quoted
+}
+
+// planStale computes the deletes: what the base owns that the new script
+// (script, already rendered once without deletes) does not.
+func (c *compiler) planStale(script string) error {
+	if c.base == nil {
+		return nil
+	}
+	now, err := readTree("script", []byte(script))
+	if err != nil {
+		return fmt.Errorf("voicewall's own script does not read back: %v", err)
+	}
+	fresh := &baseConfig{tree: now, vdom: c.vdom}
+	keep := owned(fresh.tables)
+	had := owned(c.base.tables)
+	c.stale = nil
+	for _, tb := range ownedTables {
+		kept := map[string]bool{}
+		for _, e := range keep[tb.path] {
+			kept[e.key] = true
+		}
+		var gone []*cfgEntry
+		for _, e := range had[tb.path] {
+			if !kept[e.key] {
+				gone = append(gone, e)
+			}
+		}
+		if len(gone) == 0 {
+			continue
+		}
+		if strings.HasPrefix(tb.path, "firewall addrgrp") {
+			gone = parentsFirst(gone)
+		}
+		d := staleDelete{path: tb.path}
+		for _, e := range gone {
+			if tb.byID {
+				d.keys = append(d.keys, e.key)
+			} else {
+				d.keys = append(d.keys, q(e.key))
+			}
+		}
+		c.stale = append(c.stale, d)
+	}
+	return nil
+}
+
+// parentsFirst orders groups so that a group is deleted before any group it
+// has as a member (voicewall splits large groups into sub-groups).
+func parentsFirst(gs []*cfgEntry) []*cfgEntry {
+	left := slices.Clone(gs)
+	var out []*cfgEntry
+	for len(left) > 0 {
+		progressed := false
+		for i := 0; i < len(left); i++ {
+			g := left[i]
+			referenced := false
+			for _, o := range left {
+				if o != g && slices.Contains(o.attrs["member"].vals, g.key) {
+					referenced = true
+					break
+				}
+			}
+			if !referenced {
+				out = append(out, g)
+				left = append(left[:i], left[i+1:]...)
+				i--
+				progressed = true
+			}
+		}
+		if !progressed { // a cycle cannot come from voicewall; keep the order
+			return append(out, left...)
+		}
+	}
+	return out
+}
+
+// firstForeignPolicy is the id of the first firewall policy in the base that
+// is not voicewall's, in evaluation order; "" when there is none.
+func (c *compiler) firstForeignPolicy() string {
+	if c.base == nil {
+		return ""
+	}
+	for _, blk := range c.base.tables("firewall policy") {
+		for _, e := range blk.ordered() {
+			if !ownedEntry("firewall policy", true, e) {
+				return e.key
+			}
+		}
+	}
+	return ""
+}
+
+// baseSIPHelpers are the ids of the base's SIP session helper entries
+// (name sip); found is false when the base has no session-helper table.
+func (c *compiler) baseSIPHelpers() (ids []string, found bool) {
+	if c.base == nil {
+		return nil, false
+	}
+	for _, blk := range c.base.tree.find("system session-helper") {
+		found = true
+		for _, e := range blk.entries {
+			if attr(e, "name") == "sip" {
+				ids = append(ids, e.key)
+			}
+		}
+	}
+	return ids, found
+}
+
+// renderStale writes the deletes, last in the script.
+func (c *compiler) renderStale(w *writer) {
+	if len(c.stale) == 0 {
+		if c.base != nil {
+			w.comment("Nothing of an earlier voicewall version is left in the base configuration to delete.")
+			w.blank()
+		}
+		return
+	}
+	w.comment("Stale: voicewall objects and policies the base configuration has and this policy no longer")
+	w.comment("needs. Deleted last, policies before the objects they name, so pasting converges.")
+	for _, d := range c.stale {
+		w.config(d.path)
+		for _, k := range d.keys {
+			w.line("delete " + k)
+		}
+		w.end()
+	}
+	w.blank()
+}

@@ -1,0 +1,211 @@
+package fortigate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/voicewall/voicewall/backends"
+)
+
+// shrunkPolicy is basePolicy after an edit: provider sipgate gone (its
+// addresses, services and policies), one blocklist entry gone, no rate
+// limit (its DoS policy), no close block.
+const shrunkPolicy = `
+provider "telnyx" {
+  signaling  = ["192.76.120.10", "64.16.250.0/24", "2001:db8:10::/48"]
+  media      = ["36.255.198.128/25"]
+  transports = ["udp", "tls"]
+}
+pbx "asterisk" {
+  address   = "10.20.0.10"
+  providers = ["telnyx"]
+}
+voice_vlan "phones" {
+  id         = 20
+  parent     = "lan"
+  subnet     = "10.20.0.0/24"
+  providers  = ["telnyx"]
+  management = ["10.0.0.0/24"]
+  dscp       = "ef"
+}
+rtp {
+  ports = "10000-20000"
+}
+blocklist "scanners" {
+  addresses = ["198.51.100.0/24"]
+}
+log {
+  dropped = true
+  prefix  = "voicewall"
+  rate    = "10/minute"
+}
+`
+
+// device is what a FortiGate holds after the scripts are pasted in order,
+// read with the liberal device reader (which applies edit, delete and move
+// the way FortiOS does).
+func device(t *testing.T, scripts ...string) *cfgTree {
+	t.Helper()
+	tr, err := readTree("device", []byte(strings.Join(scripts, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// ownedKeys is voicewall's entries of a configuration, table by table.
+func ownedKeys(tr *cfgTree) map[string][]string {
+	b := &baseConfig{tree: tr}
+	out := map[string][]string{}
+	for path, es := range owned(b.tables) {
+		for _, e := range es {
+			out[path] = append(out[path], e.key)
+		}
+		slices.Sort(out[path])
+	}
+	return out
+}
+
+func script(t *testing.T, src string, base string) string {
+	t.Helper()
+	opts := backends.Options{AllowDegraded: true}
+	if base != "" {
+		opts.Base = []byte(base)
+	}
+	out, _, _ := mustCompile(t, load(t, src), opts)
+	return string(out.Main().Data)
+}
+
+// Pasting the new script over the old one converges: with --base set to
+// the old script (or a backup holding it), the FortiGate ends up with
+// exactly the objects and policies the new policy has, as if it had never
+// seen the old one. Without --base the stale ones stay, which is what the
+// check exists to catch.
+func TestPasteOverOldConverges(t *testing.T) {
+	old := script(t, basePolicy, "")
+	fresh := script(t, shrunkPolicy, "")
+	withBase := script(t, shrunkPolicy, old)
+	want := ownedKeys(device(t, fresh))
+
+	if got := ownedKeys(device(t, old, withBase)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("old + new (--base old) leaves\n%v\nwant\n%v\n%s", got, want, withBase)
+	}
+	// Pasting it twice is harmless: the second delete finds nothing.
+	if got := ownedKeys(device(t, old, withBase, withBase)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pasted twice: %v", got)
+	}
+	if got := ownedKeys(device(t, old, fresh)); fmt.Sprint(got) == fmt.Sprint(want) {
+		t.Fatal("old + new without --base already converges: the test checks nothing")
+	}
+	// Every kind of stale entry is there: policies, DoS, addresses, services.
+	for _, want := range []string{"config firewall policy\n    delete ", "config firewall DoS-policy\n    delete ", "config firewall address\n    delete \"vw-", "config firewall service custom\n    delete \"vw-"} {
+		if !strings.Contains(withBase, want) {
+			t.Errorf("no %q in\n%s", want, withBase)
+		}
+	}
+	// Deletes come after everything the script defines.
+	if i, j := strings.Index(withBase, "Stale: "), strings.LastIndex(withBase, "    edit "); i < j {
+		t.Errorf("deletes are not last")
+	}
+	// Compiled against its own result, nothing is left to delete.
+	again := script(t, shrunkPolicy, old+withBase)
+	if strings.Contains(again, "delete \"vw-") || !strings.Contains(again, "Nothing of an earlier voicewall version") {
+		t.Errorf("recompiling against the converged state still deletes:\n%s", again)
+	}
+}
+
+// With --base holding a policy of the admin's own at the top, the script
+// moves voicewall's policies above it, in voicewall's order.
+func TestMovesAboveAdminPolicies(t *testing.T) {
+	admin := "config firewall policy\n    edit 5\n        set name \"lan-out\"\n        set srcintf \"internal\"\n        set dstintf \"wan1\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set action accept\n        set schedule \"always\"\n        set service \"ALL\"\n    next\nend\n"
+	old := script(t, basePolicy, "")
+	base := admin + old
+	s := script(t, shrunkPolicy, base)
+	dev := device(t, base, s)
+	var order []string
+	for _, blk := range dev.find("firewall policy") {
+		for _, e := range blk.ordered() {
+			order = append(order, e.key)
+		}
+	}
+	if len(order) < 2 || order[len(order)-1] != "5" {
+		t.Fatalf("policy order after paste: %v (want voicewall's first, then 5)", order)
+	}
+	fresh, _, _ := mustCompile(t, load(t, shrunkPolicy), backends.Options{AllowDegraded: true})
+	tr, _ := ParseFortiOS(string(fresh.Main().Data))
+	var want []string
+	for _, b := range tr.Find("firewall policy") {
+		es, err := b.Ordered()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			want = append(want, e.Key)
+		}
+	}
+	if got := order[:len(order)-1]; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("voicewall's policies in order %v, want %v", got, want)
+	}
+	if !strings.Contains(s, "move "+want[0]+" before 5") {
+		t.Errorf("no move before the admin's first policy")
+	}
+	// Without --base the script says exactly what to run.
+	if !strings.Contains(string(fresh.Main().Data), "move "+want[0]+" before <id of your first policy>") {
+		t.Errorf("no exact move instruction without --base")
+	}
+}
+
+// The SIP session helper: deleted by the id a --base backup gives it;
+// without a base or sip_helper_index the script says loudly, at the top,
+// that it is not removed, and compile warns.
+func TestSIPHelperFromBase(t *testing.T) {
+	helpers := "config system session-helper\n    edit 12\n        set name \"h323\"\n        set protocol 6\n        set port 1720\n    next\n    edit 13\n        set name \"sip\"\n        set protocol 17\n        set port 5060\n    next\nend\n"
+	out, tree, diags := mustCompile(t, load(t, basePolicy), backends.Options{AllowDegraded: true, Base: []byte(helpers)})
+	var dels []string
+	for _, b := range tree.Find("system session-helper") {
+		dels = append(dels, b.Deletes...)
+	}
+	if strings.Join(dels, ",") != "13" {
+		t.Errorf("session-helper deletes %v, want 13", dels)
+	}
+	for _, d := range diags {
+		if strings.Contains(d.Summary, "session helper") {
+			t.Errorf("warning with the helper deleted: %s", d.Summary)
+		}
+	}
+	if strings.Contains(string(out.Main().Data), "ACTION REQUIRED") {
+		t.Errorf("action required although the helper is deleted")
+	}
+
+	// A base without a sip entry: nothing to delete, nothing to do.
+	out, tree, _ = mustCompile(t, load(t, basePolicy), backends.Options{AllowDegraded: true, Base: []byte(strings.Replace(helpers, "\"sip\"", "\"sip-old\"", 1))})
+	if len(tree.Find("system session-helper")) != 0 || !strings.Contains(string(out.Main().Data), "no session helper named sip") {
+		t.Errorf("base without a sip helper:\n%s", out.Main().Data)
+	}
+
+	out, _, diags = mustCompile(t, load(t, basePolicy), backends.Options{AllowDegraded: true})
+	main := string(out.Main().Data)
+	if i := strings.Index(main, "# ACTION REQUIRED"); i < 0 || i > strings.Index(main, "config ") || !strings.Contains(main, "SIP session helper is NOT removed") {
+		t.Errorf("no loud ACTION REQUIRED before the first command:\n%s", main[:min(len(main), 2000)])
+	}
+	warned := false
+	for _, d := range diags {
+		warned = warned || d.Severity == hcl.DiagWarning && strings.Contains(d.Summary, "SIP session helper left in place")
+	}
+	if !warned {
+		t.Errorf("no warning")
+	}
+}
+
+// A pfSense config.xml given as --base (compile --target all) is not the
+// FortiGate's: ignored, and the header says so.
+func TestXMLBaseIgnored(t *testing.T) {
+	out, _, _ := mustCompile(t, load(t, basePolicy), backends.Options{AllowDegraded: true, Base: []byte("<?xml version=\"1.0\"?>\n<pfsense></pfsense>\n")})
+	if !strings.Contains(string(out.Main().Data), "not FortiOS configuration: ignored") {
+		t.Errorf("no note that the XML base is ignored")
+	}
+}
