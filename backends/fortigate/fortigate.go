@@ -496,19 +496,31 @@ func (c *compiler) addPolicy(key string, pol *policy) {
 	c.policies = append(c.policies, pol)
 }
 
-// planLocalIn mirrors a WAN drop for traffic addressed to the FortiGate.
-// Accepts are not mirrored: nothing in a voicewall policy makes the
-// FortiGate itself a SIP or RTP endpoint (its ALG is off, the PBX sits
-// behind a port forward, whose traffic firewall policies decide), so a
-// local-in accept would only open the FortiGate's own address to the
-// providers. The catch-all SIP/RTP denies therefore cover providers too on
-// local-in, which changes nothing for a box that answers no SIP.
+// planLocalIn mirrors a WAN rule for traffic addressed to the FortiGate.
+// Drops are always mirrored. An accept is mirrored only for a family in
+// which the policy sends that traffic to the FortiGate's own address: when
+// it is port-forwarded to a PBX, the VIP and its firewall policy carry it,
+// and a local-in accept would only open the FortiGate itself to the
+// providers. Without a forward (phones registered to a hosted PBX through
+// the FortiGate's NAT) the providers' SIP/RTP is addressed to the
+// FortiGate, which is what the accept mirrors.
 func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment string) {
-	if r.Action == lang.ActionAccept {
-		c.noteOnce("localin-accept", "local-in policies mirror only the WAN drops: no provider SIP/RTP is accepted to the address of the FortiGate itself (nothing on it answers SIP; port-forwarded traffic is decided by the firewall policies).")
-		return
-	}
 	action := "deny"
+	if r.Action == lang.ActionAccept {
+		action = "accept"
+		for _, n := range r.Forwards {
+			if n.DNAT.IsValid() {
+				if n.DNAT.Is4() {
+					v4 = false
+				} else {
+					v6 = false
+				}
+			}
+		}
+		if len(r.Forwards) > 0 {
+			c.noteOnce("localin-accept", "local-in policies do not accept provider SIP/RTP that is port-forwarded to a PBX: the VIP and its firewall policy carry it, and the address of the FortiGate itself stays closed to it.")
+		}
+	}
 	for _, fam := range []bool{false, true} {
 		if (!fam && !v4) || (fam && !v6) {
 			continue

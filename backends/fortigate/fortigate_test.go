@@ -430,12 +430,25 @@ func checkFacts(t testing.TB, p *lang.Policy, tree *Tree, withBase bool) {
 			}
 		}
 	}
-	// Local-in mirrors only drops: the policy never makes the FortiGate's
-	// own address a SIP/RTP endpoint.
+	// Local-in accepts only what the policy sends to the FortiGate's own
+	// address: never SIP/RTP of a family that is port-forwarded to a PBX,
+	// and never from anything but provider addresses.
+	forwarded := map[[2]string]bool{} // comment, family of a port-forwarded WAN accept
+	for _, r := range p.RulesIn(lang.ChainWAN) {
+		for _, n := range r.Forwards {
+			if n.DNAT.IsValid() {
+				forwarded[[2]string{"voicewall: " + text(ruleComment(r), maxPolicyComment-20), fmt.Sprint(n.DNAT.Is6())}] = true
+			}
+		}
+	}
 	for _, path := range []string{"firewall local-in-policy", "firewall local-in-policy6"} {
+		v6 := strings.HasSuffix(path, "6")
 		for _, e := range tree.Entries(path) {
-			if e.Attrs["action"][0] != "deny" {
-				t.Errorf("%s %s accepts traffic to the FortiGate itself", path, e.Key)
+			if e.Attrs["action"][0] == "accept" {
+				if forwarded[[2]string{strings.Join(e.Attrs["comments"], " "), fmt.Sprint(v6)}] {
+					t.Errorf("%s %s accepts port-forwarded traffic to the FortiGate itself", path, e.Key)
+				}
+				checkSources(path+" "+e.Key, e.Attrs["srcaddr"], v6, e.Attrs["service"])
 			}
 		}
 	}
