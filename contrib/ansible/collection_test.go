@@ -391,6 +391,59 @@ func copyDir(t *testing.T, src, dst string) {
 	}
 }
 
+// The rollout role with voicewall_sync_from copies the fleet to the
+// gateway (common/ and sites/<host>/ under voicewall_root), removes .hcl
+// files the repository no longer has, and plans the copied policy even in
+// check mode, without touching the firewall.
+func TestRolloutSyncsPolicy(t *testing.T) {
+	netnstest.Require(t, "root", "ip", "nft")
+	f := newEnv(t)
+	copyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
+	site := filepath.Join(f.fleet, "sites", "site-a")
+	writeFile(t, filepath.Join(site, "site.hcl"), siteHCL(1))
+	ns := netnstest.NewNS(t, "gwsync")
+	for _, c := range [][]string{
+		{"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"},
+		{"ip", "link", "set", "eth0", "up"},
+		{"ip", "link", "set", "eth1", "up"},
+	} {
+		if out, err := ns.Run(c...); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	g := gateway{name: "site-a", ns: ns, dir: site}
+	// The gateway's filesystem root. A file left by an old release must be
+	// removed, or its duplicate provider would break the load.
+	root := filepath.Join(f.tmp, "gateway", "etc", "voicewall")
+	stale := filepath.Join(root, "common", "old-carrier.hcl")
+	writeFile(t, stale, "provider \"carrier\" {\n  signaling = [\"192.0.2.1\"]\n}\n")
+	writeFile(t, filepath.Join(f.tmp, "inventory.ini"), fmt.Sprintf("[voicewall_gateways]\nsite-a ansible_connection=local ansible_python_interpreter=/usr/bin/python3 ansible_become=false voicewall_netns=%s voicewall_root=%s voicewall_sync_from=%s voicewall_binary=%s voicewall_confirm_timeout=\"\"\n",
+		ns.Name, root, f.fleet, f.bin))
+	writeFile(t, filepath.Join(f.tmp, "site.yml"), "---\n- hosts: voicewall_gateways\n  gather_facts: false\n  roles:\n    - voicewall.gateway.rollout\n")
+
+	recap, out := f.playbook(t, "site.yml")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {1, 0}})
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale policy file is still on the gateway (%v)", err)
+	}
+	copied, err := os.ReadFile(filepath.Join(root, "sites", "site-a", "site.hcl"))
+	if err != nil || string(copied) != siteHCL(1) {
+		t.Errorf("the site's policy was not copied to the gateway (%v)", err)
+	}
+	applied := f.compiled(t, g)
+	if got := f.table(t, g); got != applied {
+		t.Errorf("the kernel's table differs from the site's compiled output:\ngot:\n%s\nwant:\n%s", got, applied)
+	}
+
+	// Check mode plans the new policy (copied), and leaves the firewall.
+	f.edit(t, "common/protection.hcl", `sip   = "10/second"`, `sip   = "12/second"`)
+	recap, out = f.playbook(t, "site.yml", "--check")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {1, 0}})
+	if got := f.table(t, g); got != applied {
+		t.Errorf("check mode changed the table")
+	}
+}
+
 // The pfSense playbook against a stand-in firewall on this machine: the
 // firewall's config.xml, config cache and reload command are files and a
 // command here (the real ones are /cf/conf/config.xml, /tmp/config.cache
