@@ -145,6 +145,10 @@ func Probes(p *lang.Policy) []Probe {
 					add(fmt.Sprintf("phone %s of voice_vlan %s to stranger %s %s", phone, v.Name, st, s),
 						lang.Packet{Src: phone, Zone: v.Name, Dst: st, Proto: s.Proto, DstPort: s.Ports.First})
 				}
+				for _, s := range []lang.Service{{Proto: lang.TCP, Ports: lang.PortRange{First: 443, Last: 443}}, {Proto: lang.UDP, Ports: lang.PortRange{First: 53, Last: 53}}} {
+					add(fmt.Sprintf("phone %s of voice_vlan %s to stranger %s %s (other egress)", phone, v.Name, st, s),
+						lang.Packet{Src: phone, Zone: v.Name, Dst: st, Proto: s.Proto, DstPort: s.Ports.First})
+				}
 				for _, r := range rtp {
 					add(fmt.Sprintf("phone %s of voice_vlan %s RTP to stranger %s", phone, v.Name, st),
 						lang.Packet{Src: phone, SrcPort: r.First, Zone: v.Name, Dst: st, Proto: lang.UDP, DstPort: 20000})

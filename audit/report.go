@@ -30,31 +30,42 @@ func safe(s string) string {
 }
 
 // line returns the text of a line of the source (1-based), or "".
-func line(src []byte, n int) string {
-	if n < 1 {
-		return ""
-	}
-	cur, start := 1, 0
-	for i := 0; i < len(src) && cur < n; i++ {
-		if src[i] == '\n' {
-			cur++
-			start = i + 1
+func line(src []byte, n int) string { return newLines(src).text(n) }
+
+// lines indexes where each line of a source starts, so printing many
+// findings of a large backup does not rescan it for each one.
+type lines struct {
+	src    []byte
+	starts []int
+}
+
+func newLines(src []byte) *lines {
+	l := &lines{src: src, starts: []int{0}}
+	for i, c := range src {
+		if c == '\n' {
+			l.starts = append(l.starts, i+1)
 		}
 	}
-	if cur != n || start >= len(src) {
+	return l
+}
+
+func (l *lines) text(n int) string {
+	if n < 1 || n > len(l.starts) || l.starts[n-1] >= len(l.src) {
 		return ""
 	}
-	end := start
-	for end < len(src) && src[end] != '\n' {
-		end++
+	start := l.starts[n-1]
+	end := len(l.src)
+	if n < len(l.starts) {
+		end = l.starts[n] - 1
 	}
-	return strings.TrimRight(string(src[start:end]), "\r")
+	return strings.TrimRight(string(l.src[start:end]), "\r")
 }
 
 // WriteText prints the findings grouped by severity, each with its config
 // line, and a one-line summary.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
+	src := newLines(r.Source)
 	for _, sev := range []Severity{SevError, SevWarning, SevNote} {
 		var fs []Finding
 		for _, f := range r.Findings {
@@ -68,7 +79,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "%s (%d)\n\n", map[Severity]string{SevError: "Errors", SevWarning: "Warnings", SevNote: "Notes"}[sev], len(fs))
 		for _, f := range fs {
 			fmt.Fprintf(&b, "%s: %s[%s]: %s\n", safe(f.Loc.String()), f.Severity, f.ID, f.Title)
-			if t := line(r.Source, f.Loc.Line); t != "" {
+			if t := src.text(f.Loc.Line); t != "" {
 				num := fmt.Sprintf("%5d", f.Loc.Line)
 				fmt.Fprintf(&b, "%s | %s\n", num, safe(t))
 			}
@@ -130,8 +141,9 @@ type jsonReport struct {
 // WriteJSON prints the report as one JSON document.
 func (r *Report) WriteJSON(w io.Writer) error {
 	j := jsonReport{File: r.File, Target: r.Target, Clean: !r.Failed(), Probes: r.Probes, Compared: r.Compared, Findings: []jsonFinding{}}
+	src := newLines(r.Source)
 	for _, f := range r.Findings {
-		j.Findings = append(j.Findings, jsonFinding{f, f.Loc.File, f.Loc.Line, line(r.Source, f.Loc.Line)})
+		j.Findings = append(j.Findings, jsonFinding{f, f.Loc.File, f.Loc.Line, src.text(f.Loc.Line)})
 	}
 	if r.Device != nil {
 		for _, n := range r.Device.Notes {

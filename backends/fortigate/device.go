@@ -30,6 +30,7 @@ type cfgBlock struct {
 	subs     []*cfgBlock
 	moves    []cfgMove
 	vdom     string
+	byKey    map[string]*cfgEntry // edits of an existing key change that entry
 }
 
 type cfgEntry struct {
@@ -206,15 +207,14 @@ func readTree(file string, src []byte) (*cfgTree, error) {
 				stack = stack[:len(stack)-1]
 				top = &stack[len(stack)-1]
 			}
-			var e *cfgEntry
-			for _, x := range top.block.entries {
-				if x.key == w[1] {
-					e = x // edit of an existing entry changes it
-				}
+			if top.block.byKey == nil {
+				top.block.byKey = map[string]*cfgEntry{}
 			}
+			e := top.block.byKey[w[1]]
 			if e == nil {
 				e = &cfgEntry{key: w[1], line: s.line, attrs: map[string]cfgValue{}}
 				top.block.entries = append(top.block.entries, e)
+				top.block.byKey[w[1]] = e
 			}
 			stack = append(stack, dframe{block: top.block, entry: e})
 		case "next":
@@ -265,6 +265,7 @@ func readTree(file string, src []byte) (*cfgTree, error) {
 					}
 				}
 				top.block.entries = es
+				delete(top.block.byKey, w[1])
 			}
 		case "move":
 			if top != nil && top.entry == nil && len(w) == 4 {
@@ -272,10 +273,10 @@ func readTree(file string, src []byte) (*cfgTree, error) {
 			}
 		case "rename":
 			if top != nil && top.entry == nil && len(w) == 4 && w[2] == "to" {
-				for _, e := range top.block.entries {
-					if e.key == w[1] {
-						e.key = w[3]
-					}
+				if e := top.block.byKey[w[1]]; e != nil {
+					e.key = w[3]
+					delete(top.block.byKey, w[1])
+					top.block.byKey[w[3]] = e
 				}
 			}
 		default:
