@@ -227,3 +227,41 @@ func TestFileIncludedFromMainConf(t *testing.T) {
 		}
 	}
 }
+
+// Why the file declares and deletes the table instead of `destroy table`
+// (delete if it exists): the installed nft is asked. On nft < 1.0.8
+// (Debian 12 has 1.0.6) destroy is a syntax error, so the file could not
+// use it; where nft has it, the declare-and-delete file must still list
+// exactly the same table as a destroy-based one, so switching later would
+// change nothing.
+func TestDestroyTableAgainstDeclareDelete(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTools(t, "nft")
+	ns := netnstest.NewNS(t, "nftdestroy")
+	dir := t.TempDir()
+	var tab *Table
+	for _, p := range examplePolicies(t) {
+		tab = Build(p)
+		break
+	}
+	destroy := filepath.Join(dir, "destroy.nft")
+	if err := os.WriteFile(destroy, append([]byte("destroy table "+TableFamily+" "+TableName+"\n"), RenderBytes(tab)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ver, _ := ns.Run("nft", "--version")
+	if _, err := ns.Run("nft", "-c", "-f", destroy); err != nil {
+		t.Logf("%s: no destroy table (%v); the declare-and-delete header is the only reloadable form", strings.TrimSpace(ver), err)
+		return
+	}
+	t.Logf("%s has destroy table; checking both forms agree", strings.TrimSpace(ver))
+	if err := checkReloads(ns, destroy, Render(tab), 2); err != nil {
+		t.Fatalf("destroy form: %v", err)
+	}
+	file := filepath.Join(dir, "file.nft")
+	if err := os.WriteFile(file, RenderFile(tab), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkReloads(ns, file, Render(tab), 2); err != nil {
+		t.Fatalf("declare-and-delete form: %v", err)
+	}
+}
