@@ -54,7 +54,7 @@ func TestChunksAndCleanName(t *testing.T) {
 }
 
 func TestNamer(t *testing.T) {
-	n := &Namer{Max: 8, Trim: "_", Fold: true, Tag: func(key string, i int) string { return fmt.Sprintf("_%02d", i) },
+	n := &Namer{Max: 8, Trim: "_", Fold: true, Tag: func(_, _ string, i int) string { return fmt.Sprintf("_%02d", i) },
 		Valid: func(s string) bool { return s != "RESERVED" }}
 	n.Reserve("TAKEN")
 	for _, c := range []struct{ key, want, got string }{

@@ -12,13 +12,16 @@ import (
 // What differs per target is data: the length limit, the tag's form, the
 // characters trimmed before it, case folding and the target's own rules.
 type Namer struct {
-	Max   int                                  // longest name, in bytes
-	Tag   func(key string, attempt int) string // the tail that makes attempt n unique, separator included
-	Trim  string                               // characters trimmed from the head before a tag
-	Fold  bool                                 // the table compares names case-insensitively
-	Valid func(name string) bool               // the target's own rules (reserved words); nil: any
-	taken map[string]bool
-	byKey map[string]string
+	Max  int                                        // longest name, in bytes
+	Tag  func(key, want string, attempt int) string // the tail that makes attempt n unique, separator included
+	Trim string                                     // characters trimmed from the head before a tag
+	// TrimCut trims the head only where it was cut, not when a name that
+	// fits gets a tag.
+	TrimCut bool
+	Fold    bool                   // the table compares names case-insensitively
+	Valid   func(name string) bool // the target's own rules (reserved words); nil: any
+	taken   map[string]bool
+	byKey   map[string]string
 }
 
 // Reserve marks a name as taken (one the device already has).
@@ -55,12 +58,16 @@ func (n *Namer) New(key, want string) string {
 	cand := want
 	for i := 0; ; i++ {
 		if i > 0 || len(cand) > n.Max {
-			tag := n.Tag(key, i)
+			tag := n.Tag(key, want, i)
 			head := want
-			if len(head) > n.Max-len(tag) {
+			cut := len(head) > n.Max-len(tag)
+			if cut {
 				head = head[:max(n.Max-len(tag), 0)]
 			}
-			cand = strings.TrimRight(head, n.Trim) + tag
+			if cut || !n.TrimCut {
+				head = strings.TrimRight(head, n.Trim)
+			}
+			cand = head + tag
 		}
 		if !n.taken[n.fold(cand)] && (n.Valid == nil || n.Valid(cand)) {
 			break

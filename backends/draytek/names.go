@@ -18,7 +18,7 @@ const maxName = 14
 // a short hash of the full name; a collision of those is resolved by
 // hashing again with a counter. Nothing is ever dropped.
 func newNamer() *namer {
-	return &namer{backends.Namer{Max: maxName, Tag: func(base string, i int) string {
+	return &namer{backends.Namer{Max: maxName, Tag: func(base, _ string, i int) string {
 		if i > 1 { // attempt 1 is the first tag when the name fits but is taken
 			base += "#" + strconv.Itoa(i-1)
 		}

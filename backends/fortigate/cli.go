@@ -119,47 +119,28 @@ func (w *writer) setq(attr string, vals ...string) {
 	w.set(attr, qs...)
 }
 
-// namer hands out names unique within one FortiOS name table, inside the
-// table's length limit. The same key always gets the same name; a name too
-// long is cut and given a hash of the full name; a collision after cutting
-// gets a counter. Allocation order is the (deterministic) compile order.
-type namer struct {
-	max  int
-	byK  map[string]string
-	used map[string]bool
-}
-
+// newNamer hands out names unique within one FortiOS name table, inside
+// the table's length limit. The same key always gets the same name; a name
+// too long is cut and given a hash of the full name; a collision gets a
+// counter (after the hash when the name is still too long). Allocation
+// order is the (deterministic) compile order.
 func newNamer(max int) *namer {
-	return &namer{max: max, byK: map[string]string{}, used: map[string]bool{}}
+	return &namer{backends.Namer{Max: max, Trim: "-_.", TrimCut: true, Tag: func(_, want string, i int) string {
+		hash := fmt.Sprintf("-%06x", backends.Hash32(want)&0xffffff)
+		if i == 0 {
+			return hash
+		}
+		n := "-" + strconv.Itoa(i+1)
+		if len(want) <= max-len(n) {
+			return n
+		}
+		return hash + n
+	}}}
 }
 
-func (n *namer) name(key, want string) string {
-	if s, ok := n.byK[key]; ok {
-		return s
-	}
-	cand := shorten(want, n.max)
-	for i := 2; n.used[cand]; i++ {
-		suffix := "-" + strconv.Itoa(i)
-		cand = shorten(want, n.max-len(suffix)) + suffix
-	}
-	n.used[cand] = true
-	n.byK[key] = cand
-	return cand
-}
+type namer struct{ backends.Namer }
 
-// shorten cuts s to max bytes, replacing the tail with a hash of s so that
-// two long names with the same prefix stay distinct.
-func shorten(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	tag := fmt.Sprintf("-%06x", backends.Hash32(s)&0xffffff)
-	cut := max - len(tag)
-	if cut < 1 {
-		return tag[len(tag)-max:]
-	}
-	return strings.TrimRight(s[:cut], "-_.") + tag
-}
+func (n *namer) name(key, want string) string { return n.Name(key, want) }
 
 // seqAlloc gives sequential ids (for tables whose evaluation may follow id order).
 type seqAlloc struct{ next int }

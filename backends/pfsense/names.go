@@ -51,7 +51,7 @@ func ValidAliasName(name string) bool {
 // descriptions) are never reused; pfSense compares them case-insensitively.
 func newNamer() *namer {
 	return &namer{backends.Namer{Max: MaxAliasLen, Trim: "_", Fold: true, Valid: ValidAliasName,
-		Tag: func(key string, i int) string {
+		Tag: func(key, _ string, i int) string {
 			return fmt.Sprintf("_%06X", backends.Hash32(key+"#"+strconv.Itoa(i))&0xffffff)
 		}}}
 }
