@@ -91,3 +91,16 @@ func TestVDOMFortiGate(t *testing.T) {
 		t.Errorf("port1 not read as WAN: %+v", i)
 	}
 }
+
+// TestWellConfiguredDevicesAuditClean: strict in findings — a
+// well-kept configuration of each vendor has none.
+func TestWellConfiguredDevicesAuditClean(t *testing.T) {
+	for target, file := range map[string]string{"fortigate": "testdata/good-fortigate.conf", "pfsense": "testdata/good-pfsense.xml", "draytek": "testdata/good-vigor.txt"} {
+		r := auditFile(t, target, file)
+		if r.Failed() {
+			var b bytes.Buffer
+			r.WriteText(&b)
+			t.Errorf("%s:\n%s", file, b.String())
+		}
+	}
+}
