@@ -37,6 +37,7 @@ type lowerer struct {
 	vips         map[string]bool
 	vipGrp       map[string][]string
 	zones        map[string][]string // zone or SD-WAN zone -> member interfaces
+	wanHints     map[string]bool     // VIP extintf, NAT policy dstintf
 }
 
 func (l *lowerer) entries(path string) []*cfgEntry {
@@ -62,6 +63,20 @@ func (l *lowerer) index() {
 	for _, e := range append(l.entries("firewall vipgrp"), l.entries("firewall vipgrp6")...) {
 		l.vipGrp[e.key] = val(e, "member")
 	}
+	l.wanHints = map[string]bool{}
+	for _, e := range append(l.entries("firewall vip"), l.entries("firewall vip6")...) {
+		for _, i := range val(e, "extintf") {
+			l.wanHints[i] = true
+		}
+	}
+	for _, e := range l.entries("firewall policy") {
+		if first(e, "nat") == "enable" {
+			for _, i := range val(e, "dstintf") {
+				l.wanHints[i] = true
+			}
+		}
+	}
+	delete(l.wanHints, "any")
 	for _, e := range l.entries("system zone") {
 		l.zones[e.key] = val(e, "interface")
 	}
@@ -111,8 +126,11 @@ func (l *lowerer) interfaces() {
 			i.Role = "lan"
 		}
 		if i.Role == "" {
+			// `show` omits a default role: an Internet-facing port is
+			// named wan*, takes its address from the ISP, or is where
+			// VIPs listen and outbound NAT leaves
 			i.Role = "lan"
-			if wanName.MatchString(e.key) {
+			if wanName.MatchString(e.key) || first(e, "mode") == "dhcp" || first(e, "mode") == "pppoe" || l.wanHints[e.key] {
 				i.Role = "wan"
 			}
 		}
