@@ -52,13 +52,13 @@ func (e *env) fmtCmd() *cobra.Command {
 				}
 				unformatted++
 				if check {
-					fmt.Fprintln(e.stdout, f)
+					fmt.Fprintln(e.stdout, lang.Printable(f, 4096, false))
 					continue
 				}
 				if err := writeFileAtomic(f, out); err != nil {
 					return err
 				}
-				fmt.Fprintln(e.stdout, f)
+				fmt.Fprintln(e.stdout, lang.Printable(f, 4096, false))
 			}
 			if check && unformatted > 0 {
 				return exitError{1}

@@ -5,6 +5,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/voicewall/voicewall/lang"
 	"io"
 	"strings"
 
@@ -31,7 +32,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.As(err, &ee):
 		return ee.code
 	default:
-		fmt.Fprintln(stderr, "Error:", err)
+		// OS errors carry paths, and paths may carry escape sequences.
+		fmt.Fprintln(stderr, "Error:", lang.Printable(err.Error(), 4096, true))
 		return 1
 	}
 }

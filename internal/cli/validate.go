@@ -25,10 +25,10 @@ func (e *env) validateCmd() *cobra.Command {
 			case "text":
 				e.printDiags(l)
 				if !l.Diags.HasErrors() {
-					fmt.Fprintf(e.stdout, "%s is valid: %s.\n", pathArg(args), summary(l))
+					fmt.Fprintf(e.stdout, "%s is valid: %s.\n", lang.Printable(pathArg(args), 4096, false), summary(l))
 				} else {
 					errs, warns := countDiags(l.Diags)
-					fmt.Fprintf(e.stderr, "%s is invalid: %s, %s.\n", pathArg(args), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
+					fmt.Fprintf(e.stderr, "%s is invalid: %s, %s.\n", lang.Printable(pathArg(args), 4096, false), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
 				}
 			case "json":
 				if err := writeJSON(e.stdout, diagsJSON(l)); err != nil {

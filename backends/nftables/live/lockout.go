@@ -44,6 +44,19 @@ func ParseSSHConnection(v string) (client, server netip.Addr, port uint16, ok bo
 	return client, server, uint16(p), true
 }
 
+// SSHWarning is the warning for a $SSH_CONNECTION that is set but cannot be
+// read: the lock-out guard cannot run, and saying nothing would let the
+// admin believe it did. "" when the variable is unset or readable.
+func SSHWarning(v string) string {
+	if v == "" {
+		return ""
+	}
+	if _, _, _, ok := ParseSSHConnection(v); ok {
+		return ""
+	}
+	return fmt.Sprintf("Warning: $SSH_CONNECTION is set but cannot be read (%q; expected \"client port server port\"), so the lock-out guard cannot check that this apply keeps your SSH session: make sure the policy lets you back in", v)
+}
+
 // CheckLockout evaluates the admin's SSH connection (from $SSH_CONNECTION)
 // against the policy: the packet arrives on the zone of the device holding
 // the server address in the target namespace (wan when none does, the

@@ -261,6 +261,9 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 			return a, &StaleError{Planned: sv.GenID, Now: p.GenID}
 		}
 	}
+	if w := SSHWarning(req.SSHConnection); w != "" {
+		h.Warn(w)
+	}
 	if l := CheckLockout(t, s.Loaded.Policy, req.SSHConnection); l != nil {
 		if !req.Force {
 			return a, fmt.Errorf("refusing to apply: %v\n  fix the policy, or pass --force if you have another way in", l)

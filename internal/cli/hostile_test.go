@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runWithin runs voicewall in-process and fails if it takes longer than a
+// generous bound: these inputs hung or crashed the process before.
+func runWithin(t *testing.T, args ...string) liveRun {
+	t.Helper()
+	done := make(chan liveRun, 1)
+	go func() { done <- vw1("", args...) }()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(60 * time.Second):
+		t.Fatalf("voicewall %v did not finish in 60 s", args)
+		return liveRun{}
+	}
+}
+
+// Issue 12 items 2-4 through the commands users run: validate and fmt
+// -check refuse a FIFO, /dev/zero and 100,000 nested '[' with a located
+// error, and print no raw escape sequence.
+func TestHostileInputsThroughCommands(t *testing.T) {
+	for name, setup := range map[string]func(dir string) error{
+		"fifo.hcl": func(dir string) error { return syscall.Mkfifo(filepath.Join(dir, "fifo.hcl"), 0o644) },
+		"zero.hcl": func(dir string) error { return os.Symlink("/dev/zero", filepath.Join(dir, "zero.hcl")) },
+		"deep.hcl": func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "deep.hcl"), []byte("a = "+strings.Repeat("[", 100000)), 0o644)
+		},
+		"esc.hcl": func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "esc.hcl"), []byte("provider \"p\" {\n  signaling = [\"\x1b]0;pwned\a\x1b[2J\"]\n}\n"), 0o644)
+		},
+	} {
+		dir := t.TempDir()
+		if err := setup(dir); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"validate", dir}, {"fmt", "-check", dir}} {
+			r := runWithin(t, args...)
+			if name == "esc.hcl" && args[0] == "fmt" {
+				// Valid HCL, formatted: nothing to say, and its name is
+				// printed only if it needed formatting (see below).
+			} else if r.code != 1 || !strings.Contains(r.stderr, name+":") {
+				t.Errorf("%s: voicewall %s: exit %d, no located error:\n%s", name, args[0], r.code, r.stderr)
+			}
+			if strings.ContainsAny(r.stderr+r.stdout, "\x1b\a") {
+				t.Errorf("%s: voicewall %s prints a raw escape sequence:\n%q", name, args[0], r.stderr)
+			}
+		}
+	}
+}
+
+// fmt lists files by name: a name with an escape sequence is printed
+// escaped.
+func TestFmtPrintsFileNamesEscaped(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "\x1b]0;pwned\a.hcl"), []byte("provider \"p\" {\nsignaling = [\"192.0.2.1\"]\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runWithin(t, "fmt", "-check", dir)
+	if r.code != 1 || !strings.Contains(r.stdout, `\x1b]0;pwned\x07.hcl`) || strings.ContainsAny(r.stdout, "\x1b\a") {
+		t.Fatalf("exit %d: %q", r.code, r.stdout)
+	}
+}
+
+// An error from the OS names the path it failed on: escaped too.
+func TestErrorsPrintPathsEscaped(t *testing.T) {
+	r := runWithin(t, "validate", filepath.Join(t.TempDir(), "\x1b]0;pwned\a"))
+	if r.code == 0 || !strings.Contains(r.stderr, `\x1b]0;pwned\x07`) || strings.ContainsAny(r.stderr, "\x1b\a") {
+		t.Fatalf("exit %d: %q", r.code, r.stderr)
+	}
+}
+
+// Issue 12 item 8: an unreadable $SSH_CONNECTION is said, and the apply
+// goes on (the guard is a safety net, not a gate).
+func TestUnreadableSSHConnectionWarns(t *testing.T) {
+	ns := gwNS(t, false)
+	t.Setenv("SSH_CONNECTION", "\x1b[2J198.51.100.23 50022")
+	r := vw1("", "apply", example("smb-blocklist"), "--netns", ns.Name, "--auto-approve")
+	if r.code != 0 || !strings.Contains(r.stderr, "lock-out guard cannot check") || strings.Contains(r.stderr, "\x1b") {
+		t.Fatalf("exit %d\n%q", r.code, r.stderr)
+	}
+}
