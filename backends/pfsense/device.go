@@ -75,6 +75,7 @@ func readXML(file string, src []byte) (*node, error) {
 	dec := xml.NewDecoder(bytes.NewReader(src))
 	dec.Strict = true
 	dec.Entity = xml.HTMLEntity
+	dec.CharsetReader = charset
 	var root *node
 	var stack []*node
 	for {
@@ -117,6 +118,26 @@ func readXML(file string, src []byte) (*node, error) {
 		return nil, fmt.Errorf("%s:%d: the root element is <%s>, not <pfsense>: is this a pfSense config.xml?", file, root.line, root.name)
 	}
 	return root, nil
+}
+
+// charset lets a config.xml declare an ASCII-compatible encoding; Latin-1
+// is converted, anything else is refused by name.
+func charset(label string, in io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "utf-8", "utf8", "us-ascii", "ascii":
+		return in, nil
+	case "iso-8859-1", "latin1", "latin-1", "iso8859-1":
+		b, err := io.ReadAll(io.LimitReader(in, MaxConfigBytes))
+		if err != nil {
+			return nil, err
+		}
+		r := make([]rune, len(b))
+		for i, c := range b {
+			r[i] = rune(c)
+		}
+		return strings.NewReader(string(r)), nil
+	}
+	return nil, fmt.Errorf("encoding %q: save the file as UTF-8", label)
 }
 
 // ReadDevice reads a pfSense config.xml into the device model.
@@ -378,7 +399,9 @@ func (l *pfLowerer) forwards() {
 		f.Ports = l.ports(n.child("destination").get("port"), 0)
 		target := n.get("target")
 		if a := l.aliases[target]; a != nil {
-			target = strings.Fields(a.get("address") + " ")[0]
+			if f := strings.Fields(a.get("address")); len(f) > 0 {
+				target = f[0]
+			}
 		}
 		f.To, _ = netip.ParseAddr(target)
 		if lp := l.ports(n.get("local-port"), 0); len(lp) > 0 {
