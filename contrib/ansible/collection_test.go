@@ -537,10 +537,19 @@ func TestFortiGatePlaybookCheckMode(t *testing.T) {
 	recap, out := f.playbook(t, "voicewall.gateway.fortigate", "--check")
 	f.wantRecap(t, recap, out, map[string][2]int{"branch-fortigate": {1, 0}})
 	script := filepath.Join(f.fleet, "build", "branch-fortigate", "fortigate.conf")
-	want := run(t, ".", f.bin, "compile", filepath.Join(f.fleet, "sites", "branch-fortigate"), "--target", "fortigate")
+	// The first push compiles against the site's own first compile.
+	first := filepath.Join(f.tmp, "first")
+	run(t, ".", f.bin, "compile", filepath.Join(f.fleet, "sites", "branch-fortigate"), "--target", "fortigate", "-o", first)
+	want := run(t, ".", f.bin, "compile", filepath.Join(f.fleet, "sites", "branch-fortigate"), "--target", "fortigate", "--base", filepath.Join(first, "fortigate.conf"))
 	if got, err := os.ReadFile(script); err != nil || string(got) != want {
 		t.Errorf("the compiled script %s is not the site's compile output (%v)", script, err)
 	}
+
+	// As if that script had been pushed: the next compile runs against it
+	// (--base) and, the policy being the same, nothing is to be pushed.
+	writeFile(t, filepath.Join(f.fleet, "build", "branch-fortigate", "fortigate.pushed.conf"), want)
+	recap, out = f.playbook(t, "voicewall.gateway.fortigate", "--check")
+	f.wantRecap(t, recap, out, map[string][2]int{"branch-fortigate": {0, 0}})
 }
 
 func firstLine(s string) string {
