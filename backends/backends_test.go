@@ -17,8 +17,8 @@ func TestTargetFindingIDs(t *testing.T) {
 	}{
 		{Diag(hcl.DiagError, "draytek", o, "not expressible", "x"), lang.IDCapabilityGap},
 		{Diag(hcl.DiagWarning, "fortigate", o, "emulated", "x"), lang.IDTargetNote},
-		{NewGaps(p, &lang.TargetSpec{Name: "pfsense"}, Options{}).Add(lang.GapDSCP, o, "no DSCP"), lang.IDCapabilityGap},
-		{NewGaps(p, &lang.TargetSpec{Name: "pfsense"}, Options{AllowDegraded: true}).Add(lang.GapDSCP, o, "no DSCP"), lang.IDCapabilityGap},
+		{NewGaps(p, testSpec("pfsense"), Options{}).Add(lang.GapDSCP, o, "no DSCP"), lang.IDCapabilityGap},
+		{NewGaps(p, testSpec("pfsense"), Options{AllowDegraded: true}).Add(lang.GapDSCP, o, "no DSCP"), lang.IDCapabilityGap},
 	} {
 		if got := lang.FindingID(c.d); got != c.want {
 			t.Errorf("%s: %s, want %s", c.d.Summary, got, c.want)
@@ -46,7 +46,7 @@ provider "c" {
 		t.Fatal(diags)
 	}
 	o := lang.Origin{Kind: "rate_limit", Range: hcl.Range{Filename: "gw.hcl", Start: hcl.Pos{Line: 9, Column: 1}}}
-	g := NewGaps(p, &lang.TargetSpec{Name: "draytek"}, Options{})
+	g := NewGaps(p, testSpec("draytek"), Options{})
 	d := g.Add(lang.GapRateLimit, o, "no per-source limit")
 	if d.Severity != hcl.DiagWarning || lang.FindingID(d) != lang.IDAcceptedGap {
 		t.Errorf("accepted gap: severity %v, id %s", d.Severity, lang.FindingID(d))
@@ -72,7 +72,26 @@ provider "c" {
 		t.Errorf("stale: %v", stale)
 	}
 	// Another target's block accepts nothing here.
-	if d := NewGaps(p, &lang.TargetSpec{Name: "pfsense"}, Options{}).Add(lang.GapRateLimit, o, "x"); d.Severity != hcl.DiagError {
+	if d := NewGaps(p, testSpec("pfsense"), Options{}).Add(lang.GapRateLimit, o, "x"); d.Severity != hcl.DiagError {
 		t.Error("draytek's acceptance applied to pfsense")
+	}
+}
+
+// testSpec is a target whose capability table lists every gap class.
+func testSpec(name string) *lang.TargetSpec {
+	s := &lang.TargetSpec{Name: name, Gaps: map[string]string{}}
+	for g, what := range lang.GapNames {
+		s.Gaps[g] = what
+	}
+	return s
+}
+
+// A gap the target's spec does not declare is a bug, reported as one.
+func TestUndeclaredGap(t *testing.T) {
+	p := &lang.Policy{Targets: map[string]*lang.Target{}}
+	d := NewGaps(p, &lang.TargetSpec{Name: "x", Gaps: map[string]string{lang.GapDSCP: "no marking"}}, Options{AllowDegraded: true}).
+		Add(lang.GapRateLimit, lang.Origin{Kind: "rate_limit"}, "no rate limit")
+	if d == nil || d.Severity != hcl.DiagError || !strings.Contains(d.Detail, "capability table") {
+		t.Fatalf("undeclared gap: %v", d)
 	}
 }

@@ -16,6 +16,7 @@ var langSpec = lang.TargetSpec{
 		lang.GapRateLimit: "Vigor DoS defence thresholds are global, not per source address",
 		lang.GapAddress6:  "port redirection and open ports take IPv4 private addresses only",
 		lang.GapCapacity:  "object, group, service, filter and NAT tables have fixed sizes",
+		lang.GapBlocklist: "a blocklist must fit the IP object and group tables (192 objects, 32 groups)",
 	},
 }
 
