@@ -523,10 +523,17 @@ func checkFacts(p *lang.Policy, v *vigor) error {
 			if r.src.any {
 				return fmt.Errorf("ipf rule %d %d passes from any on the WAN", r.set, r.rule)
 			}
-			if touches(r.svc, sip) && !subset(r.src.set, sigAll) {
+			sipRule, rtpRule := touches(r.svc, sip), touches(r.svc, rtp)
+			switch {
+			case sipRule && rtpRule:
+				// The policy's RTP range includes a SIP port (lang warns,
+				// VW112): that port is SIP from signaling and RTP from media.
+				if !subset(r.src.set, union(append(sigs, media...)...)) {
+					return fmt.Errorf("ipf rule %d %d passes SIP/RTP from outside the providers' signaling and media", r.set, r.rule)
+				}
+			case sipRule && !subset(r.src.set, sigAll):
 				return fmt.Errorf("ipf rule %d %d passes SIP from outside the providers' signaling", r.set, r.rule)
-			}
-			if touches(r.svc, rtp) && !subset(r.src.set, mediaAll) {
+			case rtpRule && !subset(r.src.set, mediaAll):
 				return fmt.Errorf("ipf rule %d %d passes RTP from outside the providers' media", r.set, r.rule)
 			}
 		}
