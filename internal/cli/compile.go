@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/voicewall/voicewall/audit"
 	"github.com/voicewall/voicewall/backends"
 	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
@@ -48,7 +49,9 @@ func (e *env) compileCmd() *cobra.Command {
 				if len(args) > 1 {
 					return fmt.Errorf("--base is one site's exported configuration: compile the sites one at a time")
 				}
-				b, err := os.ReadFile(base)
+				// A configuration export, bounded as audit bounds one; a
+				// FIFO or /dev/zero is refused without blocking.
+				b, err := lang.ReadRegular(base, audit.MaxConfigBytes)
 				if err != nil {
 					return fmt.Errorf("--base: %w", err)
 				}

@@ -70,6 +70,26 @@ func TestFmtPrintsFileNamesEscaped(t *testing.T) {
 	}
 }
 
+// Issue 12 item 2 for the other files commands read: compile --base and
+// apply PLANFILE refuse a FIFO and a device instead of hanging on it or
+// reading it forever.
+func TestBaseAndPlanFileMustBeRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{fifo, "/dev/zero"} {
+		r := runWithin(t, "compile", example("asterisk-udp-trunk"), "--target", "pfsense", "--base", bad, "-o", t.TempDir())
+		if r.code != 1 || !strings.Contains(r.stderr, "not a regular file") {
+			t.Errorf("--base %s: exit %d\n%s", bad, r.code, r.stderr)
+		}
+		r = runWithin(t, "apply", bad, "--auto-approve")
+		if r.code != 1 || !strings.Contains(r.stderr, "not a regular file") {
+			t.Errorf("apply %s: exit %d\n%s", bad, r.code, r.stderr)
+		}
+	}
+}
+
 // An error from the OS names the path it failed on: escaped too.
 func TestErrorsPrintPathsEscaped(t *testing.T) {
 	r := runWithin(t, "validate", filepath.Join(t.TempDir(), "\x1b]0;pwned\a"))

@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
+
+	"github.com/voicewall/voicewall/lang"
 )
 
 // planFile is what `plan -out FILE` saves: enough to apply exactly that
@@ -39,8 +40,12 @@ func savePlanFile(path string, lp *livePlan) error {
 	return writeFileAtomic(path, append(b, '\n'))
 }
 
+// maxPlanFile bounds a saved plan: it pins digests and counts, not the
+// table, so a few kilobytes; anything near the bound is not a plan.
+const maxPlanFile = 16 << 20
+
 func readPlanFile(path string) (*planFile, error) {
-	b, err := os.ReadFile(path)
+	b, err := lang.ReadRegular(path, maxPlanFile)
 	if err != nil {
 		return nil, err
 	}
