@@ -72,14 +72,17 @@ func planItems(p *live.Plan) []planItem {
 				break
 			}
 			d := s.Delta
+			// What the policy added and removed, not the merged ranges
+			// the kernel swaps (see addressDelta).
+			added, removed := addressDelta(d)
 			l = append(l, fmt.Sprintf("~ set %s: %s → %s (+%d -%d)", s.Name,
-				plural(s.Elements-len(d.Add)+len(d.Del), "range", "ranges"), plural(s.Elements, "range", "ranges"), len(d.Add), len(d.Del)))
-			if len(d.Add)+len(d.Del) <= showRanges {
-				if len(d.Add) > 0 {
-					l = append(l, "    + "+rangesText(d.Add))
+				plural(s.Elements-len(d.Add)+len(d.Del), "range", "ranges"), plural(s.Elements, "range", "ranges"), len(added), len(removed)))
+			if len(added)+len(removed) <= showRanges {
+				if len(added) > 0 {
+					l = append(l, "    + "+rangesText(added))
 				}
-				if len(d.Del) > 0 {
-					l = append(l, "    - "+rangesText(d.Del))
+				if len(removed) > 0 {
+					l = append(l, "    - "+rangesText(removed))
 				}
 			}
 		}
@@ -206,6 +209,7 @@ func (e *env) printPlan(lp *livePlan, applying bool) {
 		fmt.Fprintln(w, "  (set contents from voicewall's cache: nothing committed since voicewall's last apply)")
 	}
 	printLinks(w, lp.Links)
+	printPolicyWarnings(w, planWarnings(lp, applying))
 	for _, x := range lp.Warnings {
 		fmt.Fprintf(w, "\nWarning: %s\n", x)
 	}
@@ -294,8 +298,11 @@ type jsonPlan struct {
 	Summary       map[string]int `json:"summary"`
 	Links         []jsonLink     `json:"links"`
 	Warnings      []string       `json:"warnings"`
-	Resources     []jsonChange   `json:"resource_changes"`
-	CacheHit      bool           `json:"cache_hit"`
+	// PolicyWarnings are the policy's own findings, as validate reports
+	// them.
+	PolicyWarnings []jsonDiag   `json:"policy_warnings"`
+	Resources      []jsonChange `json:"resource_changes"`
+	CacheHit       bool         `json:"cache_hit"`
 	// CacheForeign: the cache was written before other tables changed;
 	// voicewall's table did not (docs/live.md).
 	CacheForeign bool `json:"cache_after_foreign_changes,omitempty"`
@@ -377,6 +384,7 @@ func planJSON(lp *livePlan) jsonPlan {
 	if j.Warnings == nil {
 		j.Warnings = []string{}
 	}
+	j.PolicyWarnings = policyWarningsJSON(planWarnings(lp, false))
 	for _, l := range lp.Links {
 		j.Links = append(j.Links, jsonLink{Name: l.Name, Zone: l.Zone, Kind: l.Kind, Create: l.Create, Note: l.Note})
 	}
@@ -384,12 +392,15 @@ func planJSON(lp *livePlan) jsonPlan {
 		c := jsonChange{Op: s.Op.String(), Type: "set", Name: s.Name, After: s.Def, Ranges: ptr(s.Elements)}
 		c.Block, c.Source = splitLabel(s.Source)
 		if s.Delta != nil {
-			c.NAdded, c.NRemove = ptr(len(s.Delta.Add)), ptr(len(s.Delta.Del))
-			if len(s.Delta.Add)+len(s.Delta.Del) <= 1000 {
-				for _, r := range s.Delta.Add {
+			// Addresses the policy added and removed, not the merged
+			// ranges the kernel swaps (see addressDelta).
+			added, removed := addressDelta(s.Delta)
+			c.NAdded, c.NRemove = ptr(len(added)), ptr(len(removed))
+			if len(added)+len(removed) <= 1000 {
+				for _, r := range added {
 					c.Added = append(c.Added, string(vw.AppendRange(nil, r)))
 				}
-				for _, r := range s.Delta.Del {
+				for _, r := range removed {
 					c.Removed = append(c.Removed, string(vw.AppendRange(nil, r)))
 				}
 			}
