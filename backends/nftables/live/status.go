@@ -122,7 +122,9 @@ func splitSource(s string) (block, pos string) {
 	return s, ""
 }
 
-// kindFromKey guesses a rule's kind from its key when no policy is given.
+// kindFromKey is a rule's kind from its key when no policy is given: the
+// kernel holds only the key and the block. TestKindFromKeyAgreesWithPolicy
+// keeps it equal to the kind lang gives every rule it lowers.
 func kindFromKey(key string) string {
 	switch {
 	case strings.HasPrefix(key, "blocklist_"):
@@ -145,6 +147,14 @@ func kindFromKey(key string) string {
 		return "provider_rtp"
 	case strings.Contains(key, "_dscp_"):
 		return "dscp"
+	case strings.Contains(key, "_egress_established"):
+		return string(lang.RuleEgressEstablished)
+	case strings.Contains(key, "_egress_drop"):
+		return string(lang.RuleEgressDefault)
+	case strings.Contains(key, "_allow_out"):
+		return string(lang.RuleAllowOut)
+	case strings.Contains(key, "_rtp_symmetric"):
+		return string(lang.RulePhoneRTPSymmetric)
 	case strings.Contains(key, "_management_drop"):
 		return "management_default"
 	case strings.Contains(key, "_management"):
