@@ -1005,6 +1005,13 @@ func (c *compiler) header() []string {
 	}
 	notes := append(slices.Clip(c.notes),
 		"every rule's source and destination fill slot 1 of the rule's object/group list (-s \"o 1 N\", UG pp. 636-637, where 0 means none). Whether writing slot 1, or \"u 2\" (any), clears objects an overwritten rule held in its other slots is not documented: give voicewall rule indexes that are empty.")
+	for _, r := range c.rules {
+		v6 := strings.HasPrefix(r.src, "o6 ") || strings.HasPrefix(r.src, "g6 ") || strings.HasPrefix(r.dst, "o6 ") || strings.HasPrefix(r.dst, "g6 ")
+		if v6 && (r.src == "u 2" || r.dst == "u 2") {
+			notes = append(notes, "IPv6 rules use \"u 2\" for their any side: address type 2 (Any Address) takes no address and so no family, and the UG documents no IPv6 user-defined form (pp. 636-637). Unconfirmed on a device that it matches IPv6 packets: after pasting, check that an IPv6 packet the policy drops is dropped.")
+			break
+		}
+	}
 	if len(notes) > 0 {
 		h = append(h, "", "Notes:")
 		for _, n := range notes {

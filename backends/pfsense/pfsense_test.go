@@ -3,6 +3,7 @@ package pfsense
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"net/netip"
 	"strings"
 	"testing"
@@ -434,7 +435,23 @@ func TestDescrEscaping(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.Main().Data)
 	}
-	_ = d
+	// What pfSense shows is what its reader makes of the CDATA:
+	// html_entity_decode($data, ENT_QUOTES | ENT_SUBSTITUTE | ENT_XML1)
+	// (xmlparse.inc cData()), restated here as html.UnescapeString. It
+	// must be the raw text, with no entity left over.
+	var found bool
+	for _, r := range d.Filter.Rule {
+		shown := html.UnescapeString(r.Descr)
+		if strings.Contains(shown, `we&ird]]>"name<--.hcl`) {
+			found = true
+		}
+		if strings.Contains(shown, "&quot;") || strings.Contains(shown, "&amp;") {
+			t.Errorf("pfSense would show an entity: %q", shown)
+		}
+	}
+	if !found {
+		t.Errorf("no description shows the raw file name")
+	}
 }
 
 // A fragment pfSense cannot restore is rejected: an empty area (the old
