@@ -16,6 +16,7 @@ import (
 
 	"github.com/voicewall/voicewall/backends/draytek"
 	"github.com/voicewall/voicewall/backends/fortigate"
+	"github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/backends/pfsense"
 	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
@@ -133,6 +134,9 @@ func Read(target, name string, src []byte) (*devmodel.Device, error) {
 		return pfsense.ReadDevice(name, src)
 	case "draytek":
 		return draytek.ReadDevice(name, src)
+	case "nftables":
+		// voicewall's own nftables text only (translation validation)
+		return nftables.ReadDevice(name, src)
 	}
 	return nil, fmt.Errorf("unknown target %q: audit reads %s", target, strings.Join(Targets, ", "))
 }

@@ -29,9 +29,9 @@ func compile(t *testing.T, p *lang.Policy, target string) []byte {
 	return out.Main().Data
 }
 
-// TestTranslationValidation is the proof that the vendor renderings mean
-// what the policy says: every example is compiled for every vendor
-// target, read back with the device readers into the device model, and
+// TestTranslationValidation is the proof that the renderings mean what the
+// policy says: every example is compiled for every target (nftables too,
+// read back from its text), read back with the device readers into the device model, and
 // every probe (the policy's expect blocks, every provider address on every
 // transport port, strangers, blocklist samples, management, VLAN egress,
 // and every source the device itself admits) gets the verdict, and the
@@ -43,7 +43,7 @@ func TestTranslationValidation(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", ex.Name, diags)
 		}
-		for _, target := range Targets {
+		for _, target := range append([]string{"nftables"}, Targets...) {
 			t.Run(ex.Name+"/"+target, func(t *testing.T) {
 				src := compile(t, p, target)
 				d, err := Read(target, target+".out", src)

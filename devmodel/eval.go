@@ -52,6 +52,10 @@ type Route func(dst netip.Addr, in string) string
 func (d *Device) Evaluate(p Packet, route Route) Result {
 	p.Src, p.Dst = p.Src.Unmap(), p.Dst.Unmap()
 	res := Result{Dst: p.Dst}
+	if pre := d.preNAT(p, route); pre != nil && pre.Action == Drop {
+		res.Verdict, res.Rule = Drop, pre
+		return res
+	}
 	for _, f := range d.Forwards {
 		if f.InRole != "" && d.role(p.In) != f.InRole {
 			continue
@@ -97,11 +101,28 @@ func (d *Device) Evaluate(p Packet, route Route) Result {
 	return res
 }
 
+// preNAT evaluates the rules that see the packet before destination NAT.
+func (d *Device) preNAT(p Packet, route Route) *Rule {
+	res := Result{Dst: p.Dst}
+	if p.Dst.IsValid() && route != nil {
+		res.Out = route(p.Dst, p.In)
+	}
+	for _, r := range d.Rules {
+		if !r.PreNAT || r.Disabled || r.Action == Tag {
+			continue
+		}
+		if d.matches(r, p, res, p.In, nil) {
+			return r
+		}
+	}
+	return nil
+}
+
 // pass evaluates the rules of one side and returns the deciding rule.
 func (d *Device) pass(p Packet, res Result, hook Hook, dir Dir, ifName string, tags map[string]bool) *Rule {
 	var dec *Rule
 	for _, r := range d.Rules {
-		if r.Disabled || r.Hook&hook == 0 {
+		if r.Disabled || r.PreNAT || r.Hook&hook == 0 {
 			continue
 		}
 		if r.Dir != DirAny && r.Dir != dir {
@@ -126,6 +147,9 @@ func (d *Device) pass(p Packet, res Result, hook Hook, dir Dir, ifName string, t
 
 func (d *Device) matches(r *Rule, p Packet, res Result, ifName string, tags map[string]bool) bool {
 	if len(r.In) > 0 && !has(r.In, ifName) {
+		return false
+	}
+	if contains(r.NotIn, ifName) {
 		return false
 	}
 	if r.InRole != "" && d.role(p.In) != r.InRole {

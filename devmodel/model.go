@@ -197,6 +197,12 @@ type Rule struct {
 	// In and Out are the interfaces a rule applies to (nil: any). Out
 	// applies to forwarded packets only.
 	In, Out []string
+	// NotIn: interfaces the rule excludes (nftables iifname !=).
+	NotIn []string
+	// PreNAT rules see the packet before destination NAT, with the
+	// destination it was sent to (nftables prerouting filter); an accept
+	// there ends only that stage, a drop ends everything.
+	PreNAT bool
 	// InRole and OutRole restrict by interface role ("wan", "lan": any
 	// interface not in the WAN role); "" any. DrayTek directions use them.
 	InRole, OutRole string
