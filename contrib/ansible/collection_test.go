@@ -474,7 +474,7 @@ func TestPfSensePlaybook(t *testing.T) {
 `, f.bin, config, cache, reloaded))
 
 	// What the firewall must end up with: the site merged into its config.
-	want := run(t, ".", f.bin, "compile", filepath.Join(f.fleet, "sites", "store-pfsense"), "--target", "pfsense", "--allow-degraded", "--base", config)
+	want := run(t, ".", f.bin, "compile", filepath.Join(f.fleet, "sites", "store-pfsense"), "--target", "pfsense", "--base", config)
 
 	// Changed tasks: the config.xml and the cache (and, for real, the reload).
 	recap, out := f.playbook(t, "voicewall.gateway.pfsense", "--check", "--diff")

@@ -34,7 +34,18 @@ func TestREADMECommands(t *testing.T) {
 	}
 	t.Chdir(repo)
 	for _, c := range cmds {
-		args := strings.Fields(c)
+		var args []string
+		for _, a := range strings.Fields(c) {
+			if strings.Contains(a, "*") { // the shell would expand it
+				m, _ := filepath.Glob(a)
+				if len(m) == 0 {
+					t.Errorf("voicewall %s: %s matches nothing", c, a)
+				}
+				args = append(args, m...)
+				continue
+			}
+			args = append(args, a)
+		}
 		outDir := ""
 		for i := range args {
 			if (args[i] == "-o" || args[i] == "--output") && i+1 < len(args) {
