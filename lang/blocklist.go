@@ -10,7 +10,6 @@ import (
 	"unsafe"
 
 	"github.com/hashicorp/hcl/v2"
-	"go4.org/netipx"
 )
 
 // maxFileDiags bounds how many bad lines of one blocklist file are reported
@@ -26,7 +25,7 @@ const maxSnippetSource = 64 << 20
 // ignored. Host bits in a CIDR are masked, as feeds often carry them.
 // Bad lines are reported at file:line, all of them up to maxFileDiags.
 // overlap, when not nil, reports entries that must not be blocked.
-func ReadBlocklist(path, display string, b *netipx.IPSetBuilder, overlap func(netip.Prefix) bool) (entries int, diags hcl.Diagnostics) {
+func ReadBlocklist(path, display string, b PrefixAdder, overlap func(netip.Prefix) bool) (entries int, diags hcl.Diagnostics) {
 	// A FIFO would block the open itself, a device (a typo like /dev/zero)
 	// would never end: OpenRegular refuses both without blocking.
 	f, _, err := OpenRegular(path)
@@ -42,7 +41,7 @@ func ReadBlocklist(path, display string, b *netipx.IPSetBuilder, overlap func(ne
 	return readBlocklist(f, display, b, overlap)
 }
 
-func readBlocklist(r io.Reader, display string, b *netipx.IPSetBuilder, overlap func(netip.Prefix) bool) (entries int, diags hcl.Diagnostics) {
+func readBlocklist(r io.Reader, display string, b PrefixAdder, overlap func(netip.Prefix) bool) (entries int, diags hcl.Diagnostics) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	bad := 0
 	line := 0

@@ -715,7 +715,7 @@ func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 	bl := &Blocklist{Name: b.label, Origin: origin("blocklist", b)}
 	provAddrs := providerAddrs(p)
 	overlap := func(x netip.Prefix) bool { return provAddrs.OverlapsPrefix(x) }
-	var sb netipx.IPSetBuilder
+	var sb rangeBuilder
 	if a := b.attrs["addresses"]; a != nil {
 		pfx, items, _ := d.addrList(a, "a blocklist entry", "")
 		for i, x := range pfx {
