@@ -24,8 +24,8 @@ func (p *Policy) Invariants() []error {
 		if opens && r.InZone == ZoneWAN && !r.Established && r.opensAny(voice) && (r.Src == nil || r.Src.Set.Empty()) {
 			bad(r, "accepts SIP or RTP from any source on the WAN")
 		}
-		if r.Action == ActionDNAT && (r.PBX == nil || r.DNAT != r.PBX.Address) {
-			bad(r, "forwards to %s, which is not its PBX's address", r.DNAT)
+		if r.Action == ActionDNAT && (r.PBX == nil || !r.PBX.HasAddress(r.DNAT)) {
+			bad(r, "forwards to %s, which is not an address of its PBX", r.DNAT)
 		}
 		if r.Kind == RuleMgmt && opens {
 			if r.Src == nil || r.Src.Set.Empty() {
