@@ -223,6 +223,17 @@ func TestMergeUsesAssignedVLANInterface(t *testing.T) {
 	if !tagOnOpt2 || !mgmtOnOpt2 {
 		t.Errorf("rules do not use the assigned interface opt2")
 	}
+	// The phones' own traffic is passed in on opt2, by a rule that does not
+	// override the admin's own rules there (floating, not quick).
+	var pass bool
+	for _, r := range d.Filter.Rule {
+		if r.Interface == "opt2" && r.Type == "pass" && vlanPass(p, d.aliasMap(), r) {
+			pass = true
+		}
+	}
+	if !pass {
+		t.Errorf("no non-quick pass of the phones' traffic on opt2")
+	}
 }
 
 func TestMergeRejectsBrokenBase(t *testing.T) {

@@ -684,10 +684,12 @@ func (c *compiler) renderVLANs() {
 // without this rule the phones could reach nothing. Their egress to the WAN
 // is still narrowed by the floating out rules, which pf evaluates when the
 // packet leaves on the WAN (a forwarded connection gets a state per
-// interface). On an assigned interface the rule is an interface rule;
-// otherwise a floating rule on "any" from the VLAN's subnets that excludes
-// packets arriving on the WAN (tagged there), so a forged source from the
-// Internet never matches it.
+// interface). The rule is floating and NOT quick: pf's last match wins, so
+// it only replaces pfSense's default deny, and any rule of the admin's own
+// on that interface (interface rules are quick) still decides first. On
+// an assigned interface it names the interface; otherwise it is on "any"
+// from the VLAN's subnets and excludes packets arriving on the WAN (tagged
+// there), so a forged source from the Internet never matches it.
 func (c *compiler) renderVLANPass() {
 	for _, v := range c.p.VoiceVLANs {
 		v4, v6 := v.Subnets.Has(false), v.Subnets.Has(true)
@@ -702,10 +704,11 @@ func (c *compiler) renderVLANPass() {
 		}
 		fr := FilterRule{Type: "pass", IPProtocol: fam, Source: Endpoint{Address: c.vlanAlias(v)}, Destination: Endpoint{Any: &Flag{}},
 			Descr: descr(v.Origin, fmt.Sprintf("pass the phones' traffic in on VLAN %d (what the rules above do not block)", v.ID))}
+		fr.Floating, fr.Direction = "yes", "in"
 		if key, ok := c.ifKey(v.Name); ok {
 			fr.Interface = key
 		} else {
-			fr.Floating, fr.Direction, fr.Quick, fr.Interface = "yes", "in", "yes", "any"
+			fr.Interface = "any"
 			fr.Tagged, fr.NotTagged = c.zoneTag(lang.ZoneWAN), &Flag{}
 		}
 		fr.Tracker = c.tracker("vlanpass/" + v.Name)

@@ -74,7 +74,12 @@ func vlanPass(p *lang.Policy, aliases map[string]rAlias, r rRule) bool {
 	if !ok || r.Destination.Any == nil || r.Interface == p.Target(&langSpec).WAN {
 		return false
 	}
-	if r.Floating != "" && (r.Direction != "in" || r.NotTagged == nil || r.Tagged == "") {
+	// Floating, in, not quick (the admin's own rules still decide first);
+	// on "any" only for packets that did not arrive on the WAN.
+	if r.Floating != "yes" || r.Direction != "in" || r.Quick != "" {
+		return false
+	}
+	if r.Interface == "any" && (r.NotTagged == nil || r.Tagged == "") {
 		return false
 	}
 	for _, v := range p.VoiceVLANs {
