@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,11 +34,11 @@ func savePlanFile(path string, lp *livePlan) error {
 	pf := planFile{Magic: planMagic, Policy: absPath(lp.Path), Netns: lp.Target.Name, NetnsID: lp.Target.ID(),
 		GenID: lp.Plan.GenID, Digest: lp.Digest(), Created: time.Now().UTC().Truncate(time.Second),
 		Summary: fmt.Sprintf("%d to add, %d to change, %d to remove", add, change, remove)}
-	b, err := json.MarshalIndent(pf, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	if err := writeJSON(&b, pf); err != nil { // as printed: not HTML-escaped
 		return err
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return writeFileAtomic(path, b.Bytes())
 }
 
 // maxPlanFile bounds a saved plan: it pins digests and counts, not the
