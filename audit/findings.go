@@ -185,8 +185,12 @@ func (c *checker) openVoice() {
 		if len(r.DstForwards) == 0 && !c.reachesForward(r) && r.Hook == devmodel.HookForward && r.Dst.Unresolved {
 			continue
 		}
+		src := r.Src.Text
+		if r.SrcLine > 0 && r.SrcLine != r.Loc.Line {
+			src += fmt.Sprintf(", line %d", r.SrcLine)
+		}
 		c.add(IDOpenVoice, SevError, r.Loc, "Accept SIP only from your providers' signaling addresses and RTP only from their media addresses (voicewall compile writes exactly that).",
-			"%s accepts %s from any source (%s) on the WAN: anyone on the Internet can send SIP (toll fraud, scanning) or media to it", r.Ref, strings.Join(what, ", "), r.Src.Text)
+			"%s accepts %s from any source (%s) on the WAN: anyone on the Internet can send SIP (toll fraud, scanning) or media to it", r.Ref, strings.Join(what, ", "), src)
 	}
 	for _, f := range c.d.Forwards {
 		if f.Disabled || !wide(f.Src) || !c.onWAN(f.In, "") {

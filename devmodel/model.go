@@ -208,6 +208,8 @@ type Rule struct {
 	InRole, OutRole string
 	Dir             Dir // which side of the device the rule checks (In matches the arrival interface)
 	Src, Dst        Addr
+	// SrcLine is the line that sets the source, when it is not Loc's.
+	SrcLine int
 	// DstForwards names the forwards (VIPs) a rule's destination is: it
 	// matches packets those forwards rewrote (FortiOS dstaddr VIP).
 	DstForwards []string

@@ -536,6 +536,7 @@ func (l *lowerer) policies() {
 			v6, p6 := l.dstForwards(dst6)
 			r.DstForwards = append(v4, v6...)
 			r.Src = l.addr(src4, src6, first(e, "srcaddr-negate") == "enable")
+			r.SrcLine = e.attrs["srcaddr"].line
 			r.Dst = l.addr(p4, p6, first(e, "dstaddr-negate") == "enable")
 			switch first(e, "action") {
 			case "accept", "ipsec":

@@ -456,6 +456,9 @@ func (l *pfLowerer) rules() {
 			r.In = strings.Split(ifc, ",")
 		}
 		r.Src = l.addr(n.child("source"))
+		if src := n.child("source"); src != nil {
+			r.SrcLine = src.line
+		}
 		r.Dst = l.addr(n.child("destination"))
 		r.Services = l.services(n.get("protocol"), n.child("source"), n.child("destination"))
 		r.RateLimited = n.get("max-src-conn-rate") != ""

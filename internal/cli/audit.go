@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/voicewall/voicewall/audit"
@@ -22,7 +21,11 @@ func (e *env) auditCmd() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !contains(audit.Targets, target) {
-				return fmt.Errorf("--target %q: audit reads %s", target, strings.Join(audit.Targets, ", "))
+				hint := ""
+				if m := didYouMean(target, audit.Targets); m != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", m)
+				}
+				return fmt.Errorf("--target %q: audit reads %s%s", target, orList(audit.Targets), hint)
 			}
 			if format != "text" && format != "json" && format != "sarif" {
 				return fmt.Errorf("unknown --format %q: use text, json or sarif", format)
@@ -57,10 +60,13 @@ func (e *env) auditCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&target, "target", "", "the device's kind: fortigate, pfsense or draytek")
+	c.Flags().StringVar(&target, "target", "", "the device's kind: "+orList(audit.Targets))
 	c.Flags().StringVar(&policy, "policy", "", "a voicewall policy (file or directory) the device must implement")
-	c.Flags().StringVar(&format, "format", "text", "output format: text, json or sarif")
+	formatFlag(c, &format, "text", "json", "sarif")
 	_ = c.MarkFlagRequired("target")
+	// audit reads three of the targets (registered before the tree-wide
+	// --target completion, which then leaves this one alone)
+	_ = c.RegisterFlagCompletionFunc("target", cobra.FixedCompletions(audit.Targets, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
