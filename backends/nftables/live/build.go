@@ -198,7 +198,7 @@ func (b *builder) addRule(chain string, r *vw.Rule, pos rulePos) error {
 			}
 		}
 	}
-	nr := &nft.Rule{Table: b.t, Chain: b.chain(chain), Exprs: exprs, UserData: commentData(r.Comment)}
+	nr := &nft.Rule{Table: b.t, Chain: b.chain(chain), Exprs: exprs, UserData: ruleData(r)}
 	verb := "add"
 	switch {
 	case pos.Replace != 0:

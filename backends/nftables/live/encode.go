@@ -374,6 +374,21 @@ func commentData(c string) []byte {
 	return userdata.AppendString(nil, userdata.TypeComment, c)
 }
 
+// ruleKindType is the rule userdata TLV voicewall keeps the abstract
+// rule's kind in (lang.RuleKind), so that status knows it without the
+// policy and without reading it out of the rule's name. nft ignores
+// userdata types it does not know: the listing is unchanged.
+const ruleKindType = 0x77
+
+// ruleData is a rule's userdata: its comment and its kind.
+func ruleData(r *vw.Rule) []byte {
+	b := commentData(r.Comment)
+	if r.Source != nil && r.Source.Kind != "" {
+		b = userdata.AppendString(b, ruleKindType, string(r.Source.Kind))
+	}
+	return b
+}
+
 // elemFlagOpen is the element userdata nft attaches to an interval that
 // runs to the end of the key space (no end element can be sent for it):
 // NFTNL_UDATA_SET_ELEM_FLAGS = NFTNL_SET_ELEM_F_INTERVAL_OPEN.

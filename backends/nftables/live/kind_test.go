@@ -1,95 +1,55 @@
 package live
 
-import (
-	"testing"
+import "testing"
 
-	vw "github.com/voicewall/voicewall/backends/nftables"
-	"github.com/voicewall/voicewall/internal/testenv"
-	"github.com/voicewall/voicewall/lang"
-)
-
-// secondEdition uses the rule kinds the examples may not: allow_out,
-// symmetric RTP, the egress default.
-const secondEdition = `
-provider "carrier" {
-  signaling  = ["192.0.2.10/32"]
-  media      = ["192.0.2.0/24"]
-  transports = ["udp", "tls"]
-}
-provider "flow" {
-  signaling     = ["198.51.100.8/29"]
-  transports    = ["udp"]
-  symmetric_rtp = true
-}
-pbx "office" {
-  address   = "10.0.0.5"
-  providers = ["carrier"]
-}
-voice_vlan "phones" {
-  id         = 20
-  subnet     = "10.20.0.0/24"
-  providers  = ["carrier", "flow"]
-  management = ["10.0.0.0/24"]
-  allow_out  = ["53/udp", "203.0.113.99:443/tcp"]
-  dscp       = "ef"
-}
-blocklist "scanners" {
-  addresses = ["203.0.113.0/25"]
-}
-rate_limit {
-  sip = "10/second"
-}
-close {
-  ports = ["2000/tcp"]
-}
-log {
-  dropped = true
-}
-`
-
-// Without a policy, status learns a rule's kind from its key (the kernel
-// holds nothing else). That mapping must agree with the kind lang gave
-// every rule voicewall compiles, for every kind lowering makes.
-func TestKindFromKeyAgreesWithPolicy(t *testing.T) {
-	var policies []*lang.Policy
-	for _, ex := range testenv.Examples(t, "../../..") {
-		p, d := lang.Load(ex.Dir)
-		if d.HasErrors() {
-			t.Fatalf("%s: %v", ex.Name, d)
+// Every rule voicewall applies carries its abstract rule's kind, read back
+// from the kernel: status knows it without the policy or the rule's name.
+func TestRuleKindStored(t *testing.T) {
+	want := loadTable(t, "../../../examples/hosted-tls-vlan")
+	_, tg := nsTarget(t, "kind")
+	mustApply(t, tg, want)
+	st, err := Read(tg, ReadOptions{SkipElements: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	n := 0
+	for _, c := range want.Chains {
+		for _, r := range c.Rules {
+			if r.Source != nil {
+				kinds[c.Name+" "+r.Key] = string(r.Source.Kind)
+			}
 		}
-		policies = append(policies, p)
 	}
-	p, d := lang.LoadSource("second.hcl", []byte(secondEdition))
-	if d.HasErrors() {
-		t.Fatal(d)
-	}
-	policies = append(policies, p)
-	seen := map[lang.RuleKind]bool{}
-	for _, p := range policies {
-		for _, c := range vw.Build(p).Chains {
-			for _, r := range c.Rules {
-				if r.Source == nil || !counts(r) {
-					continue
-				}
-				seen[r.Source.Kind] = true
-				if got := kindFromKey(r.Key); got != string(r.Source.Kind) {
-					t.Errorf("%s: kind %s from the key, %s in the policy", r.Key, got, r.Source.Kind)
+	for _, c := range st.Chains {
+		for _, lr := range c.Rules {
+			if k, ok := kinds[c.Name+" "+lr.Key]; ok {
+				n++
+				if lr.Kind != k {
+					t.Errorf("rule %s: kind %q read back, %q compiled", lr.Key, lr.Kind, k)
 				}
 			}
 		}
 	}
-	for _, k := range []lang.RuleKind{lang.RuleAllowOut, lang.RuleEgressDefault, lang.RulePhoneRTPSymmetric, lang.RuleMgmt} {
-		if !seen[k] {
-			t.Errorf("no rule of kind %s was checked", k)
+	if n == 0 {
+		t.Fatal("no rule with a kind")
+	}
+	for _, c := range Counters(st, nil) {
+		if k, ok := kinds[c.Chain+" "+c.Rule]; ok && c.Kind != k {
+			t.Errorf("status without a policy: rule %s kind %q, want %q", c.Rule, c.Kind, k)
 		}
 	}
 }
 
-func counts(r *vw.Rule) bool {
-	for _, s := range r.Stmts {
-		if _, ok := s.(vw.Counter); ok {
-			return true
+// Userdata from others is read defensively: truncated TLVs are no TLVs.
+func TestUdataGetTruncated(t *testing.T) {
+	for _, b := range [][]byte{{0}, {0, 5, 'a'}, {1, 1, 'x', 0, 9}, {0x77, 255}} {
+		if v, ok := udataGet(b, 0); ok && len(v) > len(b) {
+			t.Errorf("%v: %v", b, v)
 		}
+		udataString(b, 0x77)
 	}
-	return false
+	if s, ok := udataString([]byte{1, 1, 'x', 0x77, 3, 'a', 'b', 0}, 0x77); !ok || s != "ab" {
+		t.Errorf("udataString = %q %v", s, ok)
+	}
 }

@@ -62,6 +62,9 @@ type LiveRule struct {
 	Handle  uint64
 	Comment string
 	Key     string // vw.KeyOf(Comment)
+	// Kind is the abstract rule's kind voicewall stored with the rule
+	// ("" for rules applied before it did, and helper rules).
+	Kind string
 	// Stmts is the rule decoded into the compiler's statements; nil with
 	// DecodeErr set when the expressions are not voicewall's spelling of
 	// any statement (the rule is then replaced).
@@ -288,7 +291,7 @@ func readTableFlags(s *sock) (exists bool, nonce []byte, flags uint32, err error
 						flags = be32(a.Data)
 					}
 					if a.Type == nftaTableUserdata {
-						if v := userdata.Get(a.Data, nonceType); len(v) == 16 {
+						if v, ok := udataGet(a.Data, nonceType); ok && len(v) == 16 {
 							nonce = bytes.Clone(v)
 						}
 					}
@@ -373,9 +376,12 @@ func readRules(s *sock, st *State, anon map[string]*LiveSet) error {
 			case unix.NFTA_RULE_EXPRESSIONS:
 				exprData = a.Data
 			case unix.NFTA_RULE_USERDATA:
-				if cm, ok := userdata.GetString(a.Data, userdata.TypeComment); ok {
+				if cm, ok := udataString(a.Data, byte(userdata.TypeComment)); ok {
 					lr.Comment = cm
 					lr.Key = vw.KeyOf(cm)
+				}
+				if k, ok := udataString(a.Data, ruleKindType); ok {
+					lr.Kind = k
 				}
 			}
 		}
@@ -590,4 +596,30 @@ func portRanges(es []elem) [][2]uint16 {
 		out = append(out, [2]uint16{uint16(ps[i].v), 0xffff})
 	}
 	return out
+}
+
+// udataGet finds a TLV in userdata (one type byte, one length byte). Unlike
+// userdata.Get it checks each length: a rule someone else wrote into the
+// table may carry any bytes.
+func udataGet(b []byte, typ byte) ([]byte, bool) {
+	for len(b) >= 2 {
+		n := int(b[1])
+		if len(b) < 2+n {
+			return nil, false
+		}
+		if b[0] == typ {
+			return b[2 : 2+n], true
+		}
+		b = b[2+n:]
+	}
+	return nil, false
+}
+
+// udataString is a NUL-terminated string TLV.
+func udataString(b []byte, typ byte) (string, bool) {
+	v, ok := udataGet(b, typ)
+	if !ok {
+		return "", false
+	}
+	return string(bytes.TrimSuffix(v, []byte{0})), true
 }

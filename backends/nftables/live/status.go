@@ -67,7 +67,10 @@ func Counters(st *State, desired *vw.Table) []RuleCounter {
 				}
 			}
 			if rc.Kind == "" {
-				rc.Kind = kindFromKey(lr.Key)
+				rc.Kind = lr.Kind // as voicewall stored it with the rule
+			}
+			if rc.Kind == "" {
+				rc.Kind = kindFromKey(lr.Key) // a table applied before it did
 			}
 			if rc.Block == "" {
 				rc.Block = "voicewall"
