@@ -190,20 +190,26 @@ func (d *decoder) readUsed(r *useRef) []*rawBlock {
 			"use %q: %s. path is relative to the file the use block is in (%s).", r.name, err.Error(), r.block.file.name))
 		return nil
 	}
-	srcs, _, diags := readFiles(files, dir)
-	if diags.HasErrors() {
-		for _, dg := range diags {
-			if dg.Subject == nil {
-				rng := r.block.attrs["path"].Expr.Range()
-				dg.Subject = &rng
-			}
-		}
-		d.diags = append(d.diags, diags...)
+	if filepath.Clean(dir) == filepath.Clean(filepath.Dir(r.block.file.path)) {
+		d.add(errorf(IDUnknownRef, r.block.attrs["path"].Expr.Range(), "Use of the policy's own directory",
+			"use %q names the directory this policy is in; its files are already part of the policy. Name the common directory, e.g. \"../../common\".", r.name))
 		return nil
 	}
 	given, _ := d.str(r.block.attrs["path"])
-	for i := range srcs {
-		srcs[i].name = usedName(r.block.file.name, given.s, srcs[i].path, dir == r.path)
+	srcs := make([]source, 0, len(files))
+	for _, f := range files {
+		name := usedName(r.block.file.name, given.s, f, dir == r.path)
+		b, dg := readPolicyFile(f, name)
+		if dg != nil {
+			// Reported at the use block's path: that is what the site can
+			// change, and the file may not be readable to show.
+			rng := r.block.attrs["path"].Expr.Range()
+			dg.Subject = &rng
+			dg.Detail = fmt.Sprintf("use %q reads %s: %s", r.name, name, dg.Detail)
+			d.add(dg)
+			return nil
+		}
+		srcs = append(srcs, source{name: name, path: f, src: b})
 	}
 	parsed, bodies, diags := parseSources(srcs)
 	for n, f := range parsed {

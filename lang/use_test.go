@@ -152,6 +152,9 @@ rate_limit {
 			site:  siteUse,
 			extra: map[string]string{"common/more.hcl": "use \"more\" {\n  path = \"../other\"\n}\n"},
 			file:  "../../common/more.hcl", at: `use "more"`, text: "a used directory may not use another"},
+		{name: "own directory",
+			site: strings.Replace(siteUse, `"../../common"`, `"."`, 1),
+			at:   `"."`, text: "names the directory this policy is in"},
 		{name: "duplicate use",
 			site: siteUse + `
 use "Common" {
@@ -207,4 +210,19 @@ provider "carrier" {
 	if pr := l.Policy.Provider("carrier"); pr == nil || pr.Origin.Range.Filename != "site.hcl" {
 		t.Errorf("the site's provider must replace the shared one: %+v", pr)
 	}
+}
+
+// A used "file" that is not a regular file is refused before it is opened,
+// at the use block's path.
+func TestUseRefusesNonRegularFile(t *testing.T) {
+	site := strings.Replace(siteUse, `path = "../../common"`, `path = "/dev/zero"`, 1)
+	l, _ := loadSite(t, fleetFiles(site, nil))
+	line, col := locate(t, site, `"/dev/zero"`)
+	for _, d := range l.Diags {
+		if d.Severity == hcl.DiagError && d.Subject != nil && d.Subject.Filename == "site.hcl" &&
+			d.Subject.Start.Line == line && d.Subject.Start.Column == col && strings.Contains(d.Detail, `use "common" reads /dev/zero`) {
+			return
+		}
+	}
+	t.Errorf("want an error at site.hcl:%d:%d; got:%s", line, col, fmtDiags(l.Diags))
 }
