@@ -46,7 +46,7 @@ CGO_ENABLED=0 GOOS=linux GOARCH=$goarch go build -buildmode=pie -trimpath -build
 go run -ldflags "-X $pkg.Version=$VERSION" ./scripts/gendocs -man "$STAGE/man" -completion "$STAGE/completion"
 gzip -9n "$STAGE"/man/*.1
 
-cp README.md "$STAGE/doc/README.md"
+cp README.md docs/*.md "$STAGE/doc/"
 cp -r contrib "$STAGE/contrib"
 first=$(git log --max-parents=0 --format=%cd --date=format:%Y 2>/dev/null | tail -1)
 last=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)

@@ -48,7 +48,8 @@ for f in usr/bin/voicewall usr/lib/voicewall/refresh-feeds \
          lib/systemd/system/voicewall-apply.service lib/systemd/system/voicewall-refresh.service lib/systemd/system/voicewall-refresh.timer \
          lib/systemd/system/voicewall-metrics.service lib/systemd/system/voicewall-metrics.timer \
          usr/share/bash-completion/completions/voicewall usr/share/zsh/vendor-completions/_voicewall usr/share/fish/vendor_completions.d/voicewall.fish \
-         etc/voicewall/blocklists/feeds.conf usr/share/doc/voicewall/copyright usr/share/doc/voicewall/changelog.gz; do
+         etc/voicewall/blocklists/feeds.conf usr/share/doc/voicewall/copyright usr/share/doc/voicewall/changelog.gz \
+         usr/share/doc/voicewall/monitoring.md usr/share/doc/voicewall/examples/prometheus/voicewall.rules.yml; do
   [ -e "$root/$f" ] || fail "installed package lacks /$f"
 done
 grep -qx /etc/voicewall/blocklists/feeds.conf "$root/var/lib/dpkg/info/voicewall.conffiles" || fail "feeds.conf is not a conffile"

@@ -39,7 +39,7 @@ the last apply's time and result, and a pending rollback with its deadline.
 Give PATH for blocklist sizes and file ages. --textfile DIR writes the same
 into DIR/voicewall.prom (voicewall-NAME.prom with --netns NAME) atomically,
 for node_exporter's textfile collector. Metric names and alert rules:
-docs/monitoring.md.`,
+monitoring.md (in /usr/share/doc/voicewall, or docs/ of the source).`,
 		Example: `  voicewall status --netns gw
   voicewall status /etc/voicewall --format json
   voicewall status /etc/voicewall --format prometheus

@@ -57,7 +57,7 @@ func TestMonitoringDocs(t *testing.T) {
 	docs := read("../../../docs/monitoring.md")
 	rules := read("../../../contrib/prometheus/voicewall.rules.yml")
 	dash := read("../../../contrib/grafana/voicewall.json")
-	for path, text := range map[string]string{"docs/monitoring.md": docs, "contrib/prometheus/voicewall.rules.yml": rules, "contrib/grafana/voicewall.json": dash} {
+	for path, text := range map[string]string{"docs/monitoring.md": docs, "docs/live.md": read("../../../docs/live.md"), "contrib/prometheus/voicewall.rules.yml": rules, "contrib/grafana/voicewall.json": dash} {
 		for _, n := range names.FindAllString(text, -1) {
 			if !exported[n] {
 				t.Errorf("%s names %s, which voicewall does not export", path, n)
