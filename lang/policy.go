@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -591,12 +592,12 @@ func (p *Policy) Provider(name string) *Provider {
 // defaults when the policy has none.
 func (p *Policy) Target(s *TargetSpec) *Target {
 	if t, ok := p.Targets[s.Name]; ok {
-		// A block read before targets were registered leaves these out.
-		if t.WAN == "" {
-			t.WAN = s.WAN
-		}
-		if t.LAN == "" {
-			t.LAN = s.LAN
+		if t.WAN == "" || t.LAN == "" {
+			// Read before targets were registered: fill in the defaults
+			// in a copy (compiles may run concurrently on one policy).
+			c := *t
+			c.WAN, c.LAN = cmp.Or(t.WAN, s.WAN), cmp.Or(t.LAN, s.LAN)
+			return &c
 		}
 		return t
 	}
