@@ -444,6 +444,54 @@ func TestRolloutSyncsPolicy(t *testing.T) {
 	}
 }
 
+// An apply with confirm_timeout that nobody confirms is rolled back by
+// voicewall's helper, and voicewall.gateway.confirm then fails: a rollout
+// whose gateway went silent stops instead of counting it as done.
+func TestUnconfirmedApplyRollsBack(t *testing.T) {
+	netnstest.Require(t, "root", "ip", "nft")
+	f := newEnv(t)
+	copyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
+	site := filepath.Join(f.fleet, "sites", "site-a")
+	writeFile(t, filepath.Join(site, "site.hcl"), siteHCL(1))
+	ns := netnstest.NewNS(t, "gwroll")
+	for _, c := range [][]string{
+		{"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"},
+		{"ip", "link", "set", "eth0", "up"},
+		{"ip", "link", "set", "eth1", "up"},
+	} {
+		if out, err := ns.Run(c...); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	writeFile(t, filepath.Join(f.tmp, "inventory.ini"), fmt.Sprintf("[gw]\nsite-a ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n"))
+	writeFile(t, filepath.Join(f.tmp, "site.yml"), fmt.Sprintf(`---
+- hosts: gw
+  gather_facts: false
+  tasks:
+    - voicewall.gateway.apply:
+        path: %q
+        netns: %q
+        binary: %q
+        confirm_timeout: 2s
+      register: vw
+    - ansible.builtin.assert:
+        that: [vw.changed, vw.pending_confirm]
+    - ansible.builtin.pause:
+        seconds: 5
+    - voicewall.gateway.confirm:
+        netns: %q
+        binary: %q
+`, site, ns.Name, f.bin, ns.Name, f.bin))
+	recap, out := f.playbook(t, "site.yml")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {1, 1}})
+	if !strings.Contains(out, "voicewall confirm failed") {
+		t.Errorf("the confirm after the deadline did not fail with voicewall's message:\n%s", out)
+	}
+	if tab := f.table(t, gateway{name: "site-a", ns: ns}); tab != "" {
+		t.Errorf("the unconfirmed table was not rolled back:\n%s", tab)
+	}
+}
+
 // The pfSense playbook against a stand-in firewall on this machine: the
 // firewall's config.xml, config cache and reload command are files and a
 // command here (the real ones are /cf/conf/config.xml, /tmp/config.cache
