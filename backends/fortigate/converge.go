@@ -170,6 +170,25 @@ func (c *compiler) planStale(script string) error {
 		}
 		c.stale = append(c.stale, d)
 	}
+	// Voice VLAN interfaces are listed, never deleted: the admin may have
+	// given one a DHCP server, addresses or policies of their own.
+	isOwnedIf := func(e *cfgEntry) bool {
+		return strings.HasPrefix(e.key, "vw-") && strings.HasPrefix(attr(e, "description"), "voicewall")
+	}
+	keptIf := map[string]bool{}
+	for _, blk := range now.find("system interface") {
+		for _, e := range blk.entries {
+			keptIf[e.key] = true
+		}
+	}
+	c.staleIfs = nil
+	for _, blk := range c.base.tree.find("system interface") {
+		for _, e := range blk.entries {
+			if isOwnedIf(e) && !keptIf[e.key] {
+				c.staleIfs = append(c.staleIfs, e.key)
+			}
+		}
+	}
 	return nil
 }
 
@@ -238,6 +257,10 @@ func (c *compiler) baseSIPHelpers() (ids []string, found bool) {
 
 // renderStale writes the deletes, last in the script.
 func (c *compiler) renderStale(w *writer) {
+	for _, name := range c.staleIfs {
+		w.comment("Voice VLAN interface " + name + " is no longer in the policy. It is not deleted (it may carry")
+		w.comment("settings of yours): once nothing uses it, config system interface / delete \"" + name + "\" / end.")
+	}
 	if len(c.stale) == 0 {
 		if c.base != nil {
 			w.comment("Nothing of an earlier voicewall version is left in the base configuration to delete.")

@@ -209,3 +209,16 @@ func TestXMLBaseIgnored(t *testing.T) {
 		t.Errorf("no note that the XML base is ignored")
 	}
 }
+
+// A voice VLAN interface the policy no longer has is named, not deleted.
+func TestStaleVLANInterfaceListed(t *testing.T) {
+	old := script(t, basePolicy, "")
+	withoutVLAN := strings.Split(shrunkPolicy, "voice_vlan")[0] + "log {\n  dropped = true\n}\n"
+	s := script(t, withoutVLAN, old)
+	if !strings.Contains(s, "Voice VLAN interface vw-phones is no longer in the policy") {
+		t.Errorf("stale VLAN interface not named:\n%s", s)
+	}
+	if strings.Contains(s, "config system interface\n    delete") {
+		t.Errorf("a VLAN interface is deleted")
+	}
+}

@@ -117,6 +117,7 @@ type compiler struct {
 	sipHelperWhy string
 	base         *baseConfig   // --base: the FortiGate's configuration, nil without
 	stale        []staleDelete // deletes of what base owns and this policy no longer has
+	staleIfs     []string      // voice VLAN interfaces base has and this policy no longer has
 	usedMarks    map[*lang.Rule]bool
 	noted        map[string]bool
 }
