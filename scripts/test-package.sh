@@ -95,6 +95,25 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   [ ! -s "$work/verify" ] || { cat "$work/verify"; fail "systemd-analyze verify complains about the units"; }
 fi
 
+# The installed binary applies a policy and reports on it, in a network
+# namespace of its own (root only; nothing outside the namespace changes).
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1 && command -v nft >/dev/null 2>&1; then
+  ns="vwpkg-$$"
+  ip netns add "$ns"
+  trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$work"' EXIT
+  ip -n "$ns" link add eth0 type veth peer name peer0
+  ip -n "$ns" link add eth1 type veth peer name peer1
+  export VOICEWALL_STATE_DIR="$work/state"
+  "$root/usr/bin/voicewall" apply examples/smb-blocklist --netns "$ns" --auto-approve >"$work/apply.out" 2>&1 ||
+    { cat "$work/apply.out"; fail "the installed binary cannot apply examples/smb-blocklist"; }
+  mkdir "$work/textfile"
+  "$root/usr/bin/voicewall" status examples/smb-blocklist --netns "$ns" --textfile "$work/textfile" || fail "status --textfile failed"
+  grep -q "^voicewall_table_present{netns=\"$ns\"} 1\$" "$work/textfile/voicewall-$ns.prom" || fail "status --textfile did not report the table"
+  grep -q "^voicewall_last_apply_success{netns=\"$ns\"} 1\$" "$work/textfile/voicewall-$ns.prom" || fail "status --textfile did not report the apply"
+  ip netns del "$ns"
+  unset VOICEWALL_STATE_DIR
+fi
+
 # 3. Removal keeps the admin's configuration; purge takes it away.
 dpkg --root="$root" --log=/dev/null -r voicewall >/dev/null
 [ ! -e "$root/usr/bin/voicewall" ] || fail "remove left /usr/bin/voicewall"
