@@ -30,7 +30,7 @@ func (k RuleKind) DropReason() string {
 		return DropNotProviderSIP
 	case RuleRTPDefault:
 		return DropNotProviderRTP
-	case RulePhoneSIPDefault, RulePhoneRTPDefault:
+	case RulePhoneSIPDefault, RulePhoneRTPDefault, RuleEgressDefault:
 		return DropVLANEgress
 	case RuleMgmtDefault:
 		return DropManagement

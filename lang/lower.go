@@ -123,18 +123,18 @@ func (d *decoder) lower(p *Policy) {
 	for _, x := range p.PBXes {
 		for _, addr := range x.Addresses() {
 			v6 := addr.Is6()
-			suffix := ""
+			prefix := "dnat_"
 			if v6 && x.Address.Is4() {
-				suffix = "_v6"
+				prefix = "dnat6_" // address6: its own rules beside the IPv4 ones
 			}
 			for _, pr := range x.Providers {
 				if !hasFamily(pr, v6) {
 					continue
 				}
-				base := "dnat_" + id(x.Name) + "_" + id(pr.Name)
+				base := prefix + id(x.Name) + "_" + id(pr.Name)
 				if pr.Signaling.Has(v6) {
 					for _, t := range pr.Transports {
-						add(&Rule{ID: base + "_sip_" + string(t) + suffix, Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
+						add(&Rule{ID: base + "_sip_" + string(t), Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
 							Src: refs["provider_"+id(pr.Name)+"_signaling"], Services: []Service{pr.TransportService(t)}, Action: ActionDNAT, DNAT: addr, PBX: x,
 							Comment: fmt.Sprintf("SIP over %s from provider %s to pbx %s", t, pr.Name, x.Name), Origin: x.Origin})
 					}
@@ -142,7 +142,7 @@ func (d *decoder) lower(p *Policy) {
 				// Symmetric RTP is never forwarded unsolicited: it arrives as
 				// replies of the PBX's own flows, which conntrack un-NATs.
 				if pr.Media.Has(v6) && !pr.SymmetricRTP {
-					add(&Rule{ID: base + "_rtp" + suffix, Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
+					add(&Rule{ID: base + "_rtp", Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
 						Src: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, x.RTPPorts}}, Action: ActionDNAT, DNAT: addr, PBX: x,
 						Comment: fmt.Sprintf("RTP from provider %s to pbx %s", pr.Name, x.Name), Origin: x.Origin})
 				}

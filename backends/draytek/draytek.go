@@ -562,6 +562,7 @@ var kindAbbr = map[lang.RuleKind]string{
 	lang.RuleBlocklist: "bl", lang.RuleClosed: "cl", lang.RuleProviderSIP: "sip", lang.RuleProviderRTP: "rtp",
 	lang.RuleSIPDefault: "sipx", lang.RuleRTPDefault: "rtpx", lang.RulePhoneSIP: "psip", lang.RulePhoneRTP: "prtp",
 	lang.RulePhoneSIPDefault: "psipx", lang.RulePhoneRTPDefault: "prtpx", lang.RuleMgmt: "mg", lang.RuleMgmtDefault: "mgx",
+	lang.RulePhoneRTPSymmetric: "prtps", lang.RuleAllowOut: "out", lang.RuleEgressDefault: "outx",
 }
 
 func (c *compiler) filterRules(r *lang.Rule) []*ipfRule {

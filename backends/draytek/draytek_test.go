@@ -540,7 +540,10 @@ func checkFacts(p *lang.Policy, v *vigor) error {
 		if r.action == 1 && r.dir == 1 && r.src.any && r.dst.any && (r.opts["-M"] == "vw_sipx" || r.opts["-M"] == "vw_rtpx") && firstCatchAll == len(rs) {
 			firstCatchAll = i
 		}
-		if r.action == 0 && r.dir == 0 && (r.dst.any || !subset(r.dst.set, union(append(sigs, media...)...))) {
+		// allow_out entries and RTP to a symmetric-RTP provider (media
+		// unpublished) are the policy's own egress beyond the providers.
+		beyond := strings.HasPrefix(r.opts["-M"], "vw_out_") || strings.HasPrefix(r.opts["-M"], "vw_prtps")
+		if r.action == 0 && r.dir == 0 && !beyond && (r.dst.any || !subset(r.dst.set, union(append(sigs, media...)...))) {
 			return fmt.Errorf("ipf rule %d %d lets phones send voice outside the providers", r.set, r.rule)
 		}
 	}

@@ -624,21 +624,24 @@ func (c *compiler) planForward(r *lang.Rule) {
 		c.gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s (%s, %s) has no FortiOS rendering", r.ID, r.Kind, r.Action))
 		return
 	}
+	if r.Established {
+		// FortiOS is stateful: replies of a session a policy allowed pass
+		// without a policy of their own.
+		c.notes = append(c.notes, fmt.Sprintf("%s: %s pass through the FortiOS session table (stateful); no policy needed.", originText(r.Origin), r.Comment))
+		return
+	}
 	src := []string{c.iface(r.InZone)}
 	if r.InZone == "" && r.NotInZone != "" {
-		// "from anywhere but this zone": every other zone voicewall knows,
-		// except the one the packet leaves by.
-		src = nil
-		for _, z := range c.p.Zones() {
-			if z == r.NotInZone || z == r.OutZone {
-				continue
-			}
-			src = append(src, c.iface(z))
-		}
-		if len(src) == 0 {
-			c.notes = append(c.notes, fmt.Sprintf("%s: rule %s has no source zone left; nothing to render.", originText(r.Origin), r.ID))
-			return
-		}
+		// "From anywhere but this zone": an admin may arrive over an SSL-VPN
+		// or IPsec tunnel interface voicewall does not know. A deny from the
+		// excluded zone comes first, then the rule from any interface.
+		deny := *r
+		deny.ID, deny.InZone, deny.NotInZone, deny.Src = r.ID+"_"+r.NotInZone, r.NotInZone, "", nil
+		deny.Action, deny.Mark = lang.ActionDrop, nil
+		deny.Log = c.p.Log != nil && c.p.Log.Dropped
+		deny.Comment = r.Comment + " (never from the " + r.NotInZone + ")"
+		c.planForward(&deny)
+		src = []string{"any"}
 	}
 	dst := []string{c.iface(r.OutZone)}
 	for _, s := range append(append([]string{}, src...), dst...) {
@@ -667,6 +670,9 @@ func (c *compiler) planForward(r *lang.Rule) {
 	} else {
 		pol.action = "deny"
 		pol.logtraffic = logMode(r.Log)
+		if r.Kind == lang.RuleEgressDefault {
+			c.notes = append(c.notes, fmt.Sprintf("%s: everything else from %s to %s is denied by policy %s. FortiOS's implicit deny at the end of the policy list would drop it too; the explicit deny keeps policies added after voicewall's from opening it, and logs it.", originText(r.Origin), r.InZone, c.t.WAN, strings.ReplaceAll("vw-"+r.ID, "_", "-")))
+		}
 		// Only traffic from the WAN (or any zone) can be addressed to a VIP.
 		pol.matchVIP = r.InZone == lang.ZoneWAN || r.InZone == ""
 	}

@@ -13,10 +13,11 @@ provider "carrier" {
   transports = ["udp", "tls"] # TLS preferred; UDP kept for the carrier's failover
 }
 
-# The PBX sits on the server LAN; voicewall forwards v4 to v4 only (a v6
-# call would need the PBX to have a v6 address; it is accepted, not forwarded).
+# The PBX sits on the server LAN with an address of each family: calls
+# arriving over IPv4 are forwarded to address, over IPv6 to address6.
 pbx "freepbx" {
   address   = "10.40.0.5"
+  address6  = "2001:db8:abcd:40::5"
   providers = ["carrier"]
 }
 
@@ -26,6 +27,9 @@ voice_vlan "handsets" {
   subnets    = ["10.30.0.0/24", "2001:db8:abcd:30::/64"]
   providers  = [] # handsets talk to the PBX only, never to the Internet
   management = ["10.0.0.0/24", "2001:db8:abcd:1::/64"]
+  # Besides SIP/RTP (none here) handsets reach only DNS, NTP and the
+  # provisioning server on the WAN; everything else is dropped and logged.
+  allow_out = ["53/udp", "53/tcp", "123/udp", "198.51.100.80:443/tcp", "[2001:db8:ab::80]:443/tcp"]
 }
 
 rtp {
@@ -102,5 +106,43 @@ target "pfsense" {
 }
 
 target "draytek" {
-  accept_gaps = ["rate_limit", "dscp"] # global DoS defence only; DSCP marking syntax unconfirmed
+  accept_gaps = ["rate_limit", "dscp", "address6"] # global DoS defence only; DSCP marking syntax unconfirmed; no IPv6 port forwards
+}
+
+target "fortigate" {
+  accept_gaps = ["address6"] # no vip6 without the WAN's IPv6 address: v6 calls are accepted, not forwarded
+}
+
+expect "carrier sip over ipv6 reaches the pbx's ipv6 address" {
+  from    = "2001:db8:10::1"
+  to      = "[2001:db8:abcd:ffff::1]:5060/udp"
+  verdict = "accept"
+}
+
+expect "handsets resolve names" {
+  from    = "10.30.0.7"
+  zone    = "handsets"
+  to      = "192.0.2.53:53/udp"
+  verdict = "accept"
+}
+
+expect "handsets reach the provisioning server over ipv6" {
+  from    = "2001:db8:abcd:30::7"
+  zone    = "handsets"
+  to      = "[2001:db8:ab::80]:443/tcp"
+  verdict = "accept"
+}
+
+expect "handsets cannot reach a rogue sip server on another port" {
+  from    = "10.30.0.7"
+  zone    = "handsets"
+  to      = "198.51.100.66:5080/udp"
+  verdict = "drop"
+}
+
+expect "handsets cannot reach other web servers" {
+  from    = "10.30.0.7"
+  zone    = "handsets"
+  to      = "198.51.100.66:443/tcp"
+  verdict = "drop"
 }
