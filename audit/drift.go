@@ -294,6 +294,13 @@ func drift(d *devmodel.Device, p *lang.Policy) ([]Finding, int, int) {
 		got := d.Evaluate(devPacket(d, p, pr.Packet), route)
 		gotVerdict := strings.ToLower(got.Verdict.String())
 		sameDst := !want.DNAT.IsValid() || got.Forward != nil && got.Dst == want.DNAT.Unmap() || verdict == lang.Drop
+		if !sameDst && got.Forward == nil && want.DNAT.Is6() {
+			// The policy accepted this target's IPv6-forward gap
+			// (accept_gaps = ["address6"]); the output's header states it.
+			if spec, ok := lang.LookupTarget(d.Target); ok {
+				_, sameDst = p.Target(spec).Accepts(lang.GapAddress6)
+			}
+		}
 		if (got.Verdict == devmodel.Accept) == (verdict == lang.Accept) && sameDst {
 			continue
 		}

