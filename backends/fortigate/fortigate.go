@@ -510,12 +510,11 @@ func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment 
 	if r.Action == lang.ActionAccept {
 		action = "accept"
 		for _, n := range r.Forwards {
-			if n.DNAT.IsValid() {
-				if n.DNAT.Is4() {
-					v4 = false
-				} else {
-					v6 = false
-				}
+			// IPv6 forwards are a gap (no vip6 is generated): IPv6 provider
+			// traffic is accepted here, towards the FortiGate itself, as
+			// the address6 gap's header line says.
+			if n.DNAT.IsValid() && n.DNAT.Is4() {
+				v4 = false
 			}
 		}
 		if len(r.Forwards) > 0 {
