@@ -138,7 +138,7 @@ func kindFromKey(key string) string {
 		return "closed"
 	case strings.HasPrefix(key, "established"):
 		return "established"
-	case strings.HasPrefix(key, "dnat_"):
+	case strings.HasPrefix(key, "dnat_"), strings.HasPrefix(key, "dnat6_"):
 		return "dnat"
 	case strings.HasPrefix(key, "sip_drop"):
 		return "sip_default"
