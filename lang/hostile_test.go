@@ -137,6 +137,17 @@ func TestHugeAndDeepPolicyRefused(t *testing.T) {
 			t.Errorf("%s: fmt would parse it", name)
 		}
 	}
+	// A megabyte of traversals and operators took 900 MB before the cap.
+	for name, src := range map[string]string{
+		"index.hcl": "a = x" + strings.Repeat("[0]", 300000),
+		"attr.hcl":  "a = x" + strings.Repeat(".b", 400000),
+		"plus.hcl":  "a = " + strings.Repeat("1 + ", 200000) + "1",
+		"cond.hcl":  "a = " + strings.Repeat("x ? 1 : ", 100000) + "1",
+	} {
+		sub := t.TempDir()
+		writePolicy(t, sub, name, src)
+		wantError(t, loadWithin(t, sub).Diags, name, "Too many operators", "evaluates no expression")
+	}
 	// What a policy needs still loads.
 	if _, diags := LoadSource("ok.hcl", []byte(hostileBase+`expect "e" {
   from    = "2001:db8::5"

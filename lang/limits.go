@@ -19,6 +19,12 @@ const MaxPolicyFileSize = 1 << 20
 // which kills the process.
 const MaxNesting = 64
 
+// MaxOperators bounds the operators and traversals (a.b, x[0], 1 + 2,
+// c ? a : b) in one file. voicewall reads literal values and evaluates no
+// expression, so a policy has next to none; the parser builds a node for
+// each, and a megabyte of "x[0][0]..." took 900 MB and seconds.
+const MaxOperators = 1000
+
 // maxParseDiags bounds the syntax errors reported per file: after the
 // first few, the parser mostly reports the consequences of the first.
 const maxParseDiags = 20
@@ -31,9 +37,17 @@ func checkLimits(name string, src []byte) *hcl.Diagnostic {
 		return tooLarge(name, int64(len(src)))
 	}
 	toks, _ := hclsyntax.LexConfig(src, name, hcl.InitialPos)
-	depth, control, unary, splats := 0, 0, 0, 0
+	depth, control, unary, splats, ops := 0, 0, 0, 0, 0
 	prev := hclsyntax.TokenNil
 	for _, tk := range toks {
+		if isOperator(tk.Type, prev) {
+			ops++
+			if ops > MaxOperators {
+				r := tk.Range
+				return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Too many operators", Subject: &r, Extra: Finding{IDSyntax},
+					Detail: fmt.Sprintf("The file has more than %d operators, attribute accesses or index expressions. voicewall reads literal values and evaluates no expression: write addresses, ports and names as quoted strings and numbers.", MaxOperators)}
+			}
+		}
 		switch tk.Type {
 		case hclsyntax.TokenOBrace, hclsyntax.TokenOBrack, hclsyntax.TokenOParen, hclsyntax.TokenTemplateInterp,
 			hclsyntax.TokenTemplateControl, hclsyntax.TokenOQuote, hclsyntax.TokenOHeredoc:
@@ -68,6 +82,22 @@ func checkLimits(name string, src []byte) *hcl.Diagnostic {
 		prev = tk.Type
 	}
 	return nil
+}
+
+// isOperator reports a token that makes an operator, attribute access or
+// index expression; '[' indexes when it follows a value, else it opens a
+// list.
+func isOperator(t, prev hclsyntax.TokenType) bool {
+	switch t {
+	case hclsyntax.TokenDot, hclsyntax.TokenPlus, hclsyntax.TokenMinus, hclsyntax.TokenStar, hclsyntax.TokenSlash,
+		hclsyntax.TokenPercent, hclsyntax.TokenAnd, hclsyntax.TokenOr, hclsyntax.TokenBang, hclsyntax.TokenEqualOp,
+		hclsyntax.TokenNotEqual, hclsyntax.TokenLessThan, hclsyntax.TokenGreaterThan, hclsyntax.TokenLessThanEq,
+		hclsyntax.TokenGreaterThanEq, hclsyntax.TokenQuestion, hclsyntax.TokenEllipsis, hclsyntax.TokenDoubleColon:
+		return true
+	case hclsyntax.TokenOBrack:
+		return prev == hclsyntax.TokenIdent || prev == hclsyntax.TokenCBrack || prev == hclsyntax.TokenCParen || prev == hclsyntax.TokenCBrace
+	}
+	return false
 }
 
 func tooLarge(name string, size int64) *hcl.Diagnostic {
