@@ -300,5 +300,12 @@ func unknownOutcome(t *Target, p *Plan, res *Result, cause error, start time.Tim
 // alone), rounded down, as Linux 6.18 reports it for rbtree sets. (A
 // kernel that counts intervals instead is accepted too.)
 func kernelCount(s *vw.Set) uint32 {
-	return uint32(len(setElems(s)) / 2)
+	n := 2 * len(s.Elements) // as setElems lays them out, without building them
+	if needsMarker(s.Elements) {
+		n++
+	}
+	if k := len(s.Elements); k > 0 && !s.Elements[k-1].To().Next().IsValid() {
+		n-- // open: no end element
+	}
+	return uint32(n / 2)
 }

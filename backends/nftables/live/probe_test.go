@@ -63,5 +63,13 @@ func TestVerifyCountsElements(t *testing.T) {
 	if !dropped || err == nil || !strings.Contains(err.Error(), "counts") {
 		t.Fatalf("apply without one chunk of elements verified: dropped %v, err %v", dropped, err)
 	}
-	_ = vw.TableName
+}
+
+func TestKernelCountIsHalfTheElements(t *testing.T) {
+	for _, rs := range [][]netipx.IPRange{nil, {rng("0.0.0.0", "0.0.0.255")}, {rng("10.0.0.1", "10.0.0.1")}, {rng("10.0.0.1", "10.0.0.1"), rng("255.0.0.0", "255.255.255.255")}, {rng("0.0.0.0", "255.255.255.255")}} {
+		s := &vw.Set{Name: "s", Type: vw.SetIPv4, Elements: rs}
+		if got, want := kernelCount(s), uint32(len(setElems(s))/2); got != want {
+			t.Errorf("%v: %d, setElems says %d", rs, got, want)
+		}
+	}
 }
