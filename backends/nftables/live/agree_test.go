@@ -2,7 +2,6 @@ package live
 
 import (
 	"fmt"
-	"github.com/voicewall/voicewall/internal/testenv"
 	"net"
 	"net/netip"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/voicewall/voicewall/internal/testenv"
 
 	"go4.org/netipx"
 	"golang.org/x/sys/unix"

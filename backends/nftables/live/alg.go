@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -37,7 +39,7 @@ func familyName(f uint8) string {
 // SIPHelpers returns one warning per place in the namespace that loads or
 // attaches the conntrack SIP helper.
 func SIPHelpers(t *Target) ([]string, error) {
-	s, err := openSock(t.FD(), BufferSize)
+	s, err := nlwire.Open(t.FD(), BufferSize)
 	if err != nil {
 		return nil, err
 	}
@@ -46,26 +48,26 @@ func SIPHelpers(t *Target) ([]string, error) {
 	type objKey struct{ table, name string }
 	helpers := map[objKey]string{} // ct helper objects → helper type
 	var warnings []string
-	req := nfgenmsg(unix.AF_UNSPEC, 0)
-	req = appendU32Attr(req, unix.NFTA_OBJ_TYPE, nftObjectCtHelper)
-	err = s.dump(nftType(unix.NFT_MSG_GETOBJ), req, func(m nlMsg) error {
+	req := nlwire.Nfgenmsg(unix.AF_UNSPEC, 0)
+	req = nlwire.AppendU32Attr(req, unix.NFTA_OBJ_TYPE, nftObjectCtHelper)
+	err = s.Dump(nlwire.NftType(unix.NFT_MSG_GETOBJ), req, func(m nlwire.Message) error {
 		if len(m.Data) < 4 {
 			return nil
 		}
 		var table, name, helper string
 		var typ uint32
-		for _, a := range parseAttrs(m.Data[4:]) {
+		for _, a := range nlwire.ParseAttrs(m.Data[4:]) {
 			switch a.Type {
 			case unix.NFTA_OBJ_TABLE:
-				table = cstring(a.Data)
+				table = nlwire.CString(a.Data)
 			case unix.NFTA_OBJ_NAME:
-				name = cstring(a.Data)
+				name = nlwire.CString(a.Data)
 			case unix.NFTA_OBJ_TYPE:
-				typ = be32(a.Data)
+				typ = nlwire.BE32(a.Data)
 			case unix.NFTA_OBJ_DATA:
-				for _, d := range parseAttrs(a.Data) {
+				for _, d := range nlwire.ParseAttrs(a.Data) {
 					if d.Type == nftaCtHelperName {
-						helper = cstring(d.Data)
+						helper = nlwire.CString(d.Data)
 					}
 				}
 			}
@@ -84,35 +86,35 @@ func SIPHelpers(t *Target) ([]string, error) {
 		return nil, fmt.Errorf("list ct helper objects: %w", err)
 	}
 
-	err = s.dump(nftType(unix.NFT_MSG_GETRULE), nfgenmsg(unix.AF_UNSPEC, 0), func(m nlMsg) error {
+	err = s.Dump(nlwire.NftType(unix.NFT_MSG_GETRULE), nlwire.Nfgenmsg(unix.AF_UNSPEC, 0), func(m nlwire.Message) error {
 		if len(m.Data) < 4 {
 			return nil
 		}
 		var table, chain string
 		var exprs []byte
-		for _, a := range parseAttrs(m.Data[4:]) {
+		for _, a := range nlwire.ParseAttrs(m.Data[4:]) {
 			switch a.Type {
 			case unix.NFTA_RULE_TABLE:
-				table = cstring(a.Data)
+				table = nlwire.CString(a.Data)
 			case unix.NFTA_RULE_CHAIN:
-				chain = cstring(a.Data)
+				chain = nlwire.CString(a.Data)
 			case unix.NFTA_RULE_EXPRESSIONS:
 				exprs = a.Data
 			}
 		}
 		tn := familyName(m.Data[0]) + " " + table
-		for _, e := range parseAttrs(exprs) {
+		for _, e := range nlwire.ParseAttrs(exprs) {
 			name, data := exprAttrs(e.Data)
 			switch name {
 			case "objref":
 				var typ uint32
 				var obj string
-				for _, a := range parseAttrs(data) {
+				for _, a := range nlwire.ParseAttrs(data) {
 					switch a.Type {
 					case nftaObjrefImmType:
-						typ = be32(a.Data)
+						typ = nlwire.BE32(a.Data)
 					case nftaObjrefImmName:
-						obj = cstring(a.Data)
+						obj = nlwire.CString(a.Data)
 					}
 				}
 				if typ != nftObjectCtHelper {
@@ -128,16 +130,16 @@ func SIPHelpers(t *Target) ([]string, error) {
 				// helper[16]).
 				var tname string
 				var info []byte
-				for _, a := range parseAttrs(data) {
+				for _, a := range nlwire.ParseAttrs(data) {
 					switch a.Type {
 					case unix.NFTA_TARGET_NAME:
-						tname = cstring(a.Data)
+						tname = nlwire.CString(a.Data)
 					case unix.NFTA_TARGET_INFO:
 						info = a.Data
 					}
 				}
 				if tname == "CT" && len(info) >= 28 {
-					if h := cstring(info[12:28]); strings.HasPrefix(h, "sip") {
+					if h := nlwire.CString(info[12:28]); strings.HasPrefix(h, "sip") {
 						warnings = append(warnings, fmt.Sprintf("chain %s of table %s attaches the %q helper (iptables -j CT --helper)", chain, tn, h))
 					}
 				}

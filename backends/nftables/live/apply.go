@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	vw "github.com/voicewall/voicewall/backends/nftables"
 )
 
@@ -152,7 +154,7 @@ func Apply(t *Target, p *Plan, opts ApplyOptions) (*Result, error) {
 	if p.State.Nonce != nil && !bytes.Equal(nonce, p.State.Nonce) {
 		dropCache(p.State.Nonce)
 	}
-	st, err := sendBatch(t.FD(), msgs, genid)
+	st, err := nlwire.SendBatch(t.FD(), msgs, genid)
 	res.Stats = st
 	var stale *StaleError
 	switch {
@@ -218,12 +220,12 @@ func recordCache(nonce []byte, genid uint32, structure [32]byte, t *vw.Table, in
 }
 
 func readGen(t *Target) (uint32, error) {
-	s, err := openSock(t.FD(), 0)
+	s, err := nlwire.Open(t.FD(), 0)
 	if err != nil {
 		return 0, err
 	}
 	defer s.Close()
-	return genOn(s)
+	return nlwire.GenID(s)
 }
 
 // verify reads the table back and diffs it with the plan. Chains, rules,

@@ -3,6 +3,8 @@ package live
 import (
 	"fmt"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	nft "github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
@@ -66,13 +68,13 @@ func (b *builder) take(what string) error {
 // addTable creates the table; its userdata carries voicewall's identity
 // nonce (see cache.go), which nft ignores when listing.
 func (b *builder) addTable(nonce []byte) {
-	d := nfgenmsg(unix.NFPROTO_INET, 0)
-	d = appendStrAttr(d, unix.NFTA_TABLE_NAME, vw.TableName)
-	d = appendU32Attr(d, unix.NFTA_TABLE_FLAGS, 0)
+	d := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
+	d = nlwire.AppendStrAttr(d, unix.NFTA_TABLE_NAME, vw.TableName)
+	d = nlwire.AppendU32Attr(d, unix.NFTA_TABLE_FLAGS, 0)
 	if nonce != nil {
-		d = appendAttr(d, nftaTableUserdata, nonceUserdata(nonce))
+		d = nlwire.AppendAttr(d, nlwire.NftaTableUserdata, nonceUserdata(nonce))
 	}
-	b.msgs = append(b.msgs, Msg{Type: nftType(unix.NFT_MSG_NEWTABLE), Flags: flagRequest | flagAck | unix.NLM_F_CREATE, Data: d, What: "add table inet " + vw.TableName})
+	b.msgs = append(b.msgs, Msg{Type: nlwire.NftType(unix.NFT_MSG_NEWTABLE), Flags: nlwire.FlagRequest | nlwire.FlagAck | unix.NLM_F_CREATE, Data: d, What: "add table inet " + vw.TableName})
 }
 
 func (b *builder) delTable() error {
@@ -179,7 +181,7 @@ func (b *builder) addRule(chain string, r *vw.Rule, pos rulePos) error {
 		if err := b.conn.Flush(); err != nil {
 			return err
 		}
-		if n := len(b.pending); n > 0 && b.pending[n-1].Header.Type == netlink.HeaderType(nftType(unix.NFT_MSG_NEWSETELEM)) {
+		if n := len(b.pending); n > 0 && b.pending[n-1].Header.Type == netlink.HeaderType(nlwire.NftType(unix.NFT_MSG_NEWSETELEM)) {
 			b.pending = b.pending[:n-1]
 		}
 		if err := b.take("add anonymous set for rule " + r.Key); err != nil {

@@ -1,10 +1,11 @@
 package live
 
 import (
-	"github.com/voicewall/voicewall/internal/testenv"
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/voicewall/voicewall/internal/testenv"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/internal/netnstest"

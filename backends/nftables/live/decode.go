@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
@@ -89,7 +91,7 @@ func (d *ruleDecoder) step() error {
 			if len(c.Data) != 16 || (c.Op != expr.CmpOpEq && c.Op != expr.CmpOpNeq) {
 				return fmt.Errorf("interface name match not in voicewall's form")
 			}
-			name := cstring(c.Data)
+			name := nlwire.CString(c.Data)
 			if name == "" || !isZero(c.Data[len(name):]) {
 				return fmt.Errorf("interface name match not in voicewall's form")
 			}

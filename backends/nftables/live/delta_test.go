@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	"go4.org/netipx"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
@@ -333,8 +335,8 @@ func TestStalePlanIsRefused(t *testing.T) {
 func TestLostAnswerIsReadBack(t *testing.T) {
 	tab := loadTable(t, "../../../examples/smb-blocklist")
 	ns, tg := nsTarget(t, "enobufs")
-	testRecvBuffer = 1024
-	defer func() { testRecvBuffer = 0 }()
+	nlwire.TestRecvBuffer = 1024
+	defer func() { nlwire.TestRecvBuffer = 0 }()
 	p := plan(t, tg, tab)
 	res, err := Apply(tg, p, ApplyOptions{})
 	if err != nil {

@@ -7,10 +7,11 @@ package live
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
 
 	"go4.org/netipx"
 	"golang.org/x/sys/unix"
@@ -79,10 +80,10 @@ func setElems(s *vw.Set) []elem {
 // of at most ChunkElements elements each. setID names a set created in the
 // same batch (0 for an existing set).
 func elemMsgs(add bool, set string, setID uint32, elems []elem, what string) []Msg {
-	typ := nftType(unix.NFT_MSG_DELSETELEM)
-	flags := uint16(flagRequest | flagAck)
+	typ := nlwire.NftType(unix.NFT_MSG_DELSETELEM)
+	flags := uint16(nlwire.FlagRequest | nlwire.FlagAck)
 	if add {
-		typ = nftType(unix.NFT_MSG_NEWSETELEM)
+		typ = nlwire.NftType(unix.NFT_MSG_NEWSETELEM)
 		flags |= unix.NLM_F_CREATE
 	}
 	var out []Msg
@@ -91,29 +92,29 @@ func elemMsgs(add bool, set string, setID uint32, elems []elem, what string) []M
 		chunk := elems[:n]
 		elems = elems[n:]
 		b := make([]byte, 0, 64+n*(28+len(chunk[0].key)))
-		b = append(b, nfgenmsg(unix.NFPROTO_INET, 0)...)
-		b = appendStrAttr(b, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
-		b = appendStrAttr(b, unix.NFTA_SET_ELEM_LIST_SET, set)
+		b = append(b, nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)...)
+		b = nlwire.AppendStrAttr(b, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
+		b = nlwire.AppendStrAttr(b, unix.NFTA_SET_ELEM_LIST_SET, set)
 		if setID != 0 {
-			b = appendU32Attr(b, unix.NFTA_SET_ELEM_LIST_SET_ID, setID)
+			b = nlwire.AppendU32Attr(b, unix.NFTA_SET_ELEM_LIST_SET_ID, setID)
 		}
-		b, list := beginNested(b, unix.NFTA_SET_ELEM_LIST_ELEMENTS)
+		b, list := nlwire.BeginNested(b, unix.NFTA_SET_ELEM_LIST_ELEMENTS)
 		for _, e := range chunk {
 			var item int
-			b, item = beginNested(b, unix.NFTA_LIST_ELEM)
+			b, item = nlwire.BeginNested(b, unix.NFTA_LIST_ELEM)
 			if e.end {
-				b = appendU32Attr(b, unix.NFTA_SET_ELEM_FLAGS, unix.NFT_SET_ELEM_INTERVAL_END)
+				b = nlwire.AppendU32Attr(b, unix.NFTA_SET_ELEM_FLAGS, unix.NFT_SET_ELEM_INTERVAL_END)
 			}
 			var key int
-			b, key = beginNested(b, unix.NFTA_SET_ELEM_KEY)
-			b = appendAttr(b, unix.NFTA_DATA_VALUE, e.key)
-			b = endNested(b, key)
+			b, key = nlwire.BeginNested(b, unix.NFTA_SET_ELEM_KEY)
+			b = nlwire.AppendAttr(b, unix.NFTA_DATA_VALUE, e.key)
+			b = nlwire.EndNested(b, key)
 			if e.open {
-				b = appendAttr(b, unix.NFTA_SET_ELEM_USERDATA, elemFlagOpen)
+				b = nlwire.AppendAttr(b, unix.NFTA_SET_ELEM_USERDATA, elemFlagOpen)
 			}
-			b = endNested(b, item)
+			b = nlwire.EndNested(b, item)
 		}
-		b = endNested(b, list)
+		b = nlwire.EndNested(b, list)
 		verb := "delete"
 		if add {
 			verb = "add"
@@ -125,31 +126,31 @@ func elemMsgs(add bool, set string, setID uint32, elems []elem, what string) []M
 }
 
 // dumpSetElems reads every element of a set with one raw dump request on s.
-func dumpSetElems(s *sock, set string) ([]elem, error) {
-	req := nfgenmsg(unix.NFPROTO_INET, 0)
-	req = appendStrAttr(req, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
-	req = appendStrAttr(req, unix.NFTA_SET_ELEM_LIST_SET, set)
+func dumpSetElems(s *nlwire.Sock, set string) ([]elem, error) {
+	req := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
+	req = nlwire.AppendStrAttr(req, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
+	req = nlwire.AppendStrAttr(req, unix.NFTA_SET_ELEM_LIST_SET, set)
 	var out []elem
-	err := s.dump(nftType(unix.NFT_MSG_GETSETELEM), req, func(m nlMsg) error {
+	err := s.Dump(nlwire.NftType(unix.NFT_MSG_GETSETELEM), req, func(m nlwire.Message) error {
 		if len(m.Data) < 4 {
 			return nil
 		}
-		forAttrs(m.Data[4:], func(t uint16, d []byte) {
+		nlwire.ForAttrs(m.Data[4:], func(t uint16, d []byte) {
 			if t != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
 				return
 			}
-			forAttrs(d, func(_ uint16, item []byte) {
+			nlwire.ForAttrs(d, func(_ uint16, item []byte) {
 				var e elem
-				forAttrs(item, func(t uint16, d []byte) {
+				nlwire.ForAttrs(item, func(t uint16, d []byte) {
 					switch t {
 					case unix.NFTA_SET_ELEM_KEY:
-						forAttrs(d, func(t uint16, v []byte) {
+						nlwire.ForAttrs(d, func(t uint16, v []byte) {
 							if t == unix.NFTA_DATA_VALUE {
 								e.key = bytes.Clone(v)
 							}
 						})
 					case unix.NFTA_SET_ELEM_FLAGS:
-						e.end = be32(d)&unix.NFT_SET_ELEM_INTERVAL_END != 0
+						e.end = nlwire.BE32(d)&unix.NFT_SET_ELEM_INTERVAL_END != 0
 					case unix.NFTA_SET_ELEM_USERDATA:
 						e.open = bytes.Contains(d, elemFlagOpen)
 					}
@@ -162,46 +163,6 @@ func dumpSetElems(s *sock, set string) ([]elem, error) {
 		return nil
 	})
 	return out, err
-}
-
-// dump sends one dump request and calls fn for every reply until DONE.
-func (s *sock) dump(typ uint16, data []byte, fn func(nlMsg) error) error {
-	seq := s.nextSeq()
-	if err := s.send(appendMsg(nil, typ, flagRequest|flagDump|flagAck, seq, data)); err != nil {
-		return err
-	}
-	for {
-		msgs, err := s.recv()
-		if err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			if m.Seq != seq {
-				continue
-			}
-			switch m.Type {
-			case unix.NLMSG_DONE:
-				if len(m.Data) >= 4 {
-					if code := int32(binary.NativeEndian.Uint32(m.Data)); code < 0 {
-						return unix.Errno(-code)
-					}
-				}
-				return nil
-			case unix.NLMSG_ERROR:
-				errno, _, text := nlError(m)
-				if errno != 0 {
-					if text != "" {
-						return fmt.Errorf("%w (%s)", errno, text)
-					}
-					return errno
-				}
-				return nil
-			}
-			if err := fn(m); err != nil {
-				return err
-			}
-		}
-	}
 }
 
 // normalize turns kernel elements into ranges (pitfall 5: they come back in

@@ -3,6 +3,8 @@ package live
 import (
 	"fmt"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
@@ -46,10 +48,10 @@ func newExpr(name string) (expr.Any, error) {
 // exprAttrs splits one NFTA_LIST_ELEM of NFTA_RULE_EXPRESSIONS into the
 // expression's name and its NFTA_EXPR_DATA.
 func exprAttrs(b []byte) (name string, data []byte) {
-	for _, a := range parseAttrs(b) {
+	for _, a := range nlwire.ParseAttrs(b) {
 		switch a.Type {
 		case unix.NFTA_EXPR_NAME:
-			name = cstring(a.Data)
+			name = nlwire.CString(a.Data)
 		case unix.NFTA_EXPR_DATA:
 			data = a.Data
 		}
@@ -60,7 +62,7 @@ func exprAttrs(b []byte) (name string, data []byte) {
 // parseExprs decodes NFTA_RULE_EXPRESSIONS.
 func parseExprs(b []byte) ([]expr.Any, error) {
 	var out []expr.Any
-	for _, el := range parseAttrs(b) {
+	for _, el := range nlwire.ParseAttrs(b) {
 		name, data := exprAttrs(el.Data)
 		e, err := newExpr(name)
 		if err != nil {

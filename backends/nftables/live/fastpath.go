@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	vw "github.com/voicewall/voicewall/backends/nftables"
 )
 
@@ -57,13 +59,13 @@ func inputRecordOf(t *Target, in Inputs, links LinkSpec, desired *vw.Table) *Inp
 // same), whether table inet voicewall exists, its identity nonce and the
 // ruleset generation: three small netlink round trips.
 func TableIdentity(t *Target) (exists bool, nonce []byte, genid uint32, err error) {
-	s, err := openSock(t.FD(), 0)
+	s, err := nlwire.Open(t.FD(), 0)
 	if err != nil {
 		return false, nil, 0, err
 	}
 	defer s.Close()
 	for attempt := 0; attempt < 5; attempt++ {
-		g0, err := genOn(s)
+		g0, err := nlwire.GenID(s)
 		if err != nil {
 			return false, nil, 0, err
 		}
@@ -71,7 +73,7 @@ func TableIdentity(t *Target) (exists bool, nonce []byte, genid uint32, err erro
 		if err != nil {
 			return false, nil, 0, err
 		}
-		g1, err := genOn(s)
+		g1, err := nlwire.GenID(s)
 		if err != nil {
 			return false, nil, 0, err
 		}

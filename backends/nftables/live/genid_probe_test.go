@@ -2,7 +2,7 @@ package live
 
 // Ruleset generation ids and stale-plan refusal: a probe kept with its tests.
 // These helpers are not on voicewall's path (Apply reads the generation with
-// genOn and puts NFNL_BATCH_GENID in its own batch, batch.go); they prove
+// nlwire.GenID and puts NFNL_BATCH_GENID in its own batch, batch.go); they prove
 // the kernel behaviour that path relies on, through google/nftables.
 //
 // Findings (kernel 6.18, google/nftables v0.3.0, mdlayher/netlink v1.11.2;
@@ -11,9 +11,9 @@ package live
 // Reading the generation id. google/nftables v0.3.0 has a GenMsg type but no
 // way to request it. GenID sends one NFT_MSG_GETGEN request
 // (type NFNL_SUBSYS_NFTABLES<<8 | NFT_MSG_GETGEN, flags NLM_F_REQUEST, an
-// nfgenmsg {AF_UNSPEC, NFNETLINK_V0, res_id 0} and no attributes) on a
+// nlwire.Nfgenmsg {AF_UNSPEC, NFNETLINK_V0, res_id 0} and no attributes) on a
 // NETLINK_NETFILTER socket. The kernel answers one NFT_MSG_NEWGEN message
-// whose attributes are NFTA_GEN_ID (be32, the namespace's nft base_seq),
+// whose attributes are NFTA_GEN_ID (nlwire.BE32, the namespace's nft base_seq),
 // NFTA_GEN_PROC_PID and NFTA_GEN_PROC_NAME (the last committer). No
 // NLM_F_ACK is asked for, so exactly one datagram comes back and a socket can
 // be reused. The id is per network namespace (the socket's), starts at 1,
@@ -21,8 +21,8 @@ package live
 // batch the kernel rejected or rolled back, does not move it), and skips 0.
 //
 // Refusing a stale batch. The kernel's nfnetlink batch receiver
-// (nfnetlink_rcv_skb_batch) parses attributes after the nfgenmsg of the
-// NFNL_MSG_BATCH_BEGIN message; NFNL_BATCH_GENID (= 1, a be32; uapi
+// (nfnetlink_rcv_skb_batch) parses attributes after the nlwire.Nfgenmsg of the
+// NFNL_MSG_BATCH_BEGIN message; NFNL_BATCH_GENID (= 1, a nlwire.BE32; uapi
 // linux/netfilter/nfnetlink.h, enum nfnl_batch_attributes) is the
 // generation the batch was planned against. nf_tables_valid_genid compares
 // it with the current base_seq while taking the commit mutex, which it keeps
@@ -78,7 +78,7 @@ package live
 // sends its own batches (batch.go: one sendmsg, acks matched to messages,
 // set elements encoded directly) and puts NFNL_BATCH_GENID into the batch
 // begin the same way; a refusal comes back as *StaleError, for which
-// IsStaleGenID is true as well. Read uses the same GETGEN request (genOn)
+// IsStaleGenID is true as well. Read uses the same GETGEN request (nlwire.GenID)
 // before and after reading the table, so a plan never mixes two
 // generations.
 
@@ -101,7 +101,7 @@ const (
 	getGenType = netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_GETGEN)
 	newGenType = netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_NEWGEN)
 	batchBegin = netlink.HeaderType(unix.NFNL_MSG_BATCH_BEGIN)
-	nfgenLen   = 4 // struct nfgenmsg: family u8, version u8, res_id be16
+	nfgenLen   = 4 // struct nlwire.Nfgenmsg: family u8, version u8, res_id be16
 )
 
 // IsStaleGenID reports whether err is the kernel's refusal of a batch whose
@@ -187,7 +187,7 @@ func AddBatchGenID(msgs []netlink.Message, genid uint32) (int, error) {
 			continue
 		}
 		if len(m.Data) != nfgenLen {
-			return n, fmt.Errorf("batch begin message has %d bytes of payload, want a bare nfgenmsg", len(m.Data))
+			return n, fmt.Errorf("batch begin message has %d bytes of payload, want a bare nlwire.Nfgenmsg", len(m.Data))
 		}
 		m.Data = append(append(make([]byte, 0, nfgenLen+len(attr)), m.Data...), attr...)
 		m.Header.Length = 0

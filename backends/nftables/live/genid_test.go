@@ -24,7 +24,7 @@ func TestAddBatchGenID(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("AddBatchGenID = %d, %v", n, err)
 	}
-	// nfgenmsg, then nlattr{len 8, type NFNL_BATCH_GENID} (host order), be32 genid.
+	// nlwire.Nfgenmsg, then nlattr{len 8, type NFNL_BATCH_GENID} (host order), nlwire.BE32 genid.
 	want := []byte{0, 0, 0, 10, 8, 0, unix.NFNL_BATCH_GENID, 0, 1, 2, 3, 4}
 	if !bytes.Equal(msgs[0].Data, want) || msgs[0].Header.Length != 0 {
 		t.Errorf("begin = % x (len %d), want % x (len 0)", msgs[0].Data, msgs[0].Header.Length, want)

@@ -13,6 +13,8 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	"go4.org/netipx"
 	"golang.org/x/sys/unix"
 
@@ -55,7 +57,7 @@ func probeSets(t *Target, ps []setProbe) error {
 	if total == 0 {
 		return nil
 	}
-	s, err := openSock(t.FD(), BufferSize)
+	s, err := nlwire.Open(t.FD(), BufferSize)
 	if err != nil {
 		return err
 	}
@@ -83,30 +85,30 @@ func probeSets(t *Target, ps []setProbe) error {
 // probeChunk sends one GETSETELEM for es and checks the answers (one reply
 // per element, in order, then the ack; the kernel stops at the first
 // element it cannot find).
-func probeChunk(s *sock, set string, es []probeElem) error {
-	b := nfgenmsg(unix.NFPROTO_INET, 0)
-	b = appendStrAttr(b, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
-	b = appendStrAttr(b, unix.NFTA_SET_ELEM_LIST_SET, set)
-	b, list := beginNested(b, unix.NFTA_SET_ELEM_LIST_ELEMENTS)
+func probeChunk(s *nlwire.Sock, set string, es []probeElem) error {
+	b := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
+	b = nlwire.AppendStrAttr(b, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
+	b = nlwire.AppendStrAttr(b, unix.NFTA_SET_ELEM_LIST_SET, set)
+	b, list := nlwire.BeginNested(b, unix.NFTA_SET_ELEM_LIST_ELEMENTS)
 	for _, e := range es {
 		var item, key int
-		b, item = beginNested(b, unix.NFTA_LIST_ELEM)
+		b, item = nlwire.BeginNested(b, unix.NFTA_LIST_ELEM)
 		if e.end {
-			b = appendU32Attr(b, unix.NFTA_SET_ELEM_FLAGS, unix.NFT_SET_ELEM_INTERVAL_END)
+			b = nlwire.AppendU32Attr(b, unix.NFTA_SET_ELEM_FLAGS, unix.NFT_SET_ELEM_INTERVAL_END)
 		}
-		b, key = beginNested(b, unix.NFTA_SET_ELEM_KEY)
-		b = appendAttr(b, unix.NFTA_DATA_VALUE, e.key)
-		b = endNested(b, key)
-		b = endNested(b, item)
+		b, key = nlwire.BeginNested(b, unix.NFTA_SET_ELEM_KEY)
+		b = nlwire.AppendAttr(b, unix.NFTA_DATA_VALUE, e.key)
+		b = nlwire.EndNested(b, key)
+		b = nlwire.EndNested(b, item)
 	}
-	b = endNested(b, list)
-	seq := s.nextSeq()
-	if err := s.send(appendMsg(nil, nftType(unix.NFT_MSG_GETSETELEM), flagRequest|flagAck, seq, b)); err != nil {
+	b = nlwire.EndNested(b, list)
+	seq := s.NextSeq()
+	if err := s.Send(nlwire.AppendMsg(nil, nlwire.NftType(unix.NFT_MSG_GETSETELEM), nlwire.FlagRequest|nlwire.FlagAck, seq, b)); err != nil {
 		return fmt.Errorf("probing set %s: %w", set, err)
 	}
 	i := 0
 	for {
-		msgs, err := s.recv()
+		msgs, err := s.Recv()
 		if err != nil {
 			return fmt.Errorf("probing set %s: %w", set, err)
 		}
@@ -115,7 +117,7 @@ func probeChunk(s *sock, set string, es []probeElem) error {
 				continue
 			}
 			if m.Type == unix.NLMSG_ERROR {
-				errno, _, _ := nlError(m)
+				errno, _, _ := nlwire.NLError(m)
 				switch {
 				case (errno == unix.ENOENT || errno == 0) && i < len(es):
 					// Not found (the kernel stops there; for a key past
@@ -126,16 +128,16 @@ func probeChunk(s *sock, set string, es []probeElem) error {
 				}
 				return nil
 			}
-			if m.Type != nftType(unix.NFT_MSG_NEWSETELEM) || len(m.Data) < 4 || i >= len(es) {
+			if m.Type != nlwire.NftType(unix.NFT_MSG_NEWSETELEM) || len(m.Data) < 4 || i >= len(es) {
 				continue
 			}
 			var got []byte
-			forAttrs(m.Data[4:], func(t uint16, d []byte) {
+			nlwire.ForAttrs(m.Data[4:], func(t uint16, d []byte) {
 				if t == unix.NFTA_SET_ELEM_LIST_ELEMENTS {
-					forAttrs(d, func(_ uint16, item []byte) {
-						forAttrs(item, func(t uint16, d []byte) {
+					nlwire.ForAttrs(d, func(_ uint16, item []byte) {
+						nlwire.ForAttrs(item, func(t uint16, d []byte) {
 							if t == unix.NFTA_SET_ELEM_KEY {
-								forAttrs(d, func(t uint16, v []byte) {
+								nlwire.ForAttrs(d, func(t uint16, v []byte) {
 									if t == unix.NFTA_DATA_VALUE {
 										got = v
 									}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	"go4.org/netipx"
 	"golang.org/x/sys/unix"
 
@@ -53,7 +55,7 @@ func TestVerifyCountsElements(t *testing.T) {
 	dropped := false
 	_, err := Apply(tg, p, ApplyOptions{Verify: true, Hook: func(ms []Msg) []Msg {
 		for i, m := range ms {
-			if m.Type == nftType(unix.NFT_MSG_NEWSETELEM) && !dropped {
+			if m.Type == nlwire.NftType(unix.NFT_MSG_NEWSETELEM) && !dropped {
 				dropped = true
 				return append(ms[:i:i], ms[i+1:]...)
 			}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"golang.org/x/sys/unix"
@@ -168,14 +170,14 @@ type ReadOptions struct {
 // repeated when something committed in between.
 func Read(t *Target, opts ReadOptions) (*State, error) {
 	start := time.Now()
-	s, err := openSock(t.FD(), BufferSize)
+	s, err := nlwire.Open(t.FD(), BufferSize)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		g0, err := genOn(s)
+		g0, err := nlwire.GenID(s)
 		if err != nil {
 			return nil, err
 		}
@@ -184,12 +186,12 @@ func Read(t *Target, opts ReadOptions) (*State, error) {
 			lastErr = err
 			// A table changed under us makes dumps fail (EINTR from
 			// an interrupted dump, ENOENT for a vanished chain).
-			if g1, gerr := genOn(s); gerr == nil && g1 != g0 {
+			if g1, gerr := nlwire.GenID(s); gerr == nil && g1 != g0 {
 				continue
 			}
 			return nil, err
 		}
-		g1, err := genOn(s)
+		g1, err := nlwire.GenID(s)
 		if err != nil {
 			return nil, err
 		}
@@ -202,39 +204,6 @@ func Read(t *Target, opts ReadOptions) (*State, error) {
 		return nil, lastErr
 	}
 	return nil, errors.New("the ruleset kept changing while it was read; try again")
-}
-
-// genOn reads the generation id on a raw socket.
-func genOn(s *sock) (uint32, error) {
-	seq := s.nextSeq()
-	if err := s.send(appendMsg(nil, nftType(unix.NFT_MSG_GETGEN), flagRequest, seq, nfgenmsg(unix.AF_UNSPEC, 0))); err != nil {
-		return 0, fmt.Errorf("NFT_MSG_GETGEN: %w", err)
-	}
-	for {
-		msgs, err := s.recv()
-		if err != nil {
-			return 0, fmt.Errorf("NFT_MSG_GETGEN: %w", err)
-		}
-		for _, m := range msgs {
-			if m.Seq != seq {
-				continue
-			}
-			if m.Type == unix.NLMSG_ERROR {
-				if errno, _, _ := nlError(m); errno != 0 {
-					return 0, fmt.Errorf("NFT_MSG_GETGEN: %w", errno)
-				}
-				continue
-			}
-			if m.Type == nftType(unix.NFT_MSG_NEWGEN) && len(m.Data) >= 4 {
-				for _, a := range parseAttrs(m.Data[4:]) {
-					if a.Type == unix.NFTA_GEN_ID {
-						return be32(a.Data), nil
-					}
-				}
-			}
-			return 0, errors.New("NFT_MSG_GETGEN: no NFTA_GEN_ID in the reply")
-		}
-	}
 }
 
 // nonceType is the table userdata TLV voicewall keeps its table identity
@@ -252,21 +221,21 @@ func nonceUserdata(n []byte) []byte {
 	return userdata.Append(nil, nonceType, n)
 }
 
-func readTable(s *sock) (exists bool, nonce []byte, err error) {
+func readTable(s *nlwire.Sock) (exists bool, nonce []byte, err error) {
 	exists, nonce, _, err = readTableFlags(s)
 	return exists, nonce, err
 }
 
 // readTableFlags is readTable that also returns the table's flags.
-func readTableFlags(s *sock) (exists bool, nonce []byte, flags uint32, err error) {
-	req := nfgenmsg(unix.NFPROTO_INET, 0)
-	req = appendStrAttr(req, unix.NFTA_TABLE_NAME, vw.TableName)
-	seq := s.nextSeq()
-	if err := s.send(appendMsg(nil, nftType(unix.NFT_MSG_GETTABLE), flagRequest|flagAck, seq, req)); err != nil {
+func readTableFlags(s *nlwire.Sock) (exists bool, nonce []byte, flags uint32, err error) {
+	req := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
+	req = nlwire.AppendStrAttr(req, unix.NFTA_TABLE_NAME, vw.TableName)
+	seq := s.NextSeq()
+	if err := s.Send(nlwire.AppendMsg(nil, nlwire.NftType(unix.NFT_MSG_GETTABLE), nlwire.FlagRequest|nlwire.FlagAck, seq, req)); err != nil {
 		return false, nil, 0, err
 	}
 	for {
-		msgs, err := s.recv()
+		msgs, err := s.Recv()
 		if err != nil {
 			return false, nil, 0, err
 		}
@@ -275,7 +244,7 @@ func readTableFlags(s *sock) (exists bool, nonce []byte, flags uint32, err error
 				continue
 			}
 			if m.Type == unix.NLMSG_ERROR {
-				errno, _, _ := nlError(m)
+				errno, _, _ := nlwire.NLError(m)
 				switch errno {
 				case 0:
 					return exists, nonce, flags, nil
@@ -284,13 +253,13 @@ func readTableFlags(s *sock) (exists bool, nonce []byte, flags uint32, err error
 				}
 				return false, nil, 0, fmt.Errorf("read table: %w", errno)
 			}
-			if m.Type == nftType(unix.NFT_MSG_NEWTABLE) && len(m.Data) >= 4 {
+			if m.Type == nlwire.NftType(unix.NFT_MSG_NEWTABLE) && len(m.Data) >= 4 {
 				exists = true
-				for _, a := range parseAttrs(m.Data[4:]) {
+				for _, a := range nlwire.ParseAttrs(m.Data[4:]) {
 					if a.Type == unix.NFTA_TABLE_FLAGS {
-						flags = be32(a.Data)
+						flags = nlwire.BE32(a.Data)
 					}
-					if a.Type == nftaTableUserdata {
+					if a.Type == nlwire.NftaTableUserdata {
 						if v, ok := udataGet(a.Data, nonceType); ok && len(v) == 16 {
 							nonce = bytes.Clone(v)
 						}
@@ -301,39 +270,39 @@ func readTableFlags(s *sock) (exists bool, nonce []byte, flags uint32, err error
 	}
 }
 
-func readChains(s *sock) ([]*LiveChain, error) {
-	req := nfgenmsg(unix.NFPROTO_INET, 0)
-	req = appendStrAttr(req, unix.NFTA_CHAIN_TABLE, vw.TableName)
+func readChains(s *nlwire.Sock) ([]*LiveChain, error) {
+	req := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
+	req = nlwire.AppendStrAttr(req, unix.NFTA_CHAIN_TABLE, vw.TableName)
 	var out []*LiveChain
-	err := s.dump(nftType(unix.NFT_MSG_GETCHAIN), req, func(m nlMsg) error {
-		if m.Type != nftType(unix.NFT_MSG_NEWCHAIN) || len(m.Data) < 4 || m.Data[0] != unix.NFPROTO_INET {
+	err := s.Dump(nlwire.NftType(unix.NFT_MSG_GETCHAIN), req, func(m nlwire.Message) error {
+		if m.Type != nlwire.NftType(unix.NFT_MSG_NEWCHAIN) || len(m.Data) < 4 || m.Data[0] != unix.NFPROTO_INET {
 			return nil
 		}
 		lc := &LiveChain{}
 		var table string
-		for _, a := range parseAttrs(m.Data[4:]) {
+		for _, a := range nlwire.ParseAttrs(m.Data[4:]) {
 			switch a.Type {
 			case unix.NFTA_CHAIN_TABLE:
-				table = cstring(a.Data)
+				table = nlwire.CString(a.Data)
 			case unix.NFTA_CHAIN_NAME:
-				lc.Name = cstring(a.Data)
+				lc.Name = nlwire.CString(a.Data)
 			case unix.NFTA_CHAIN_HANDLE:
-				lc.Handle = be64(a.Data)
+				lc.Handle = nlwire.BE64(a.Data)
 			case unix.NFTA_CHAIN_TYPE:
-				lc.Type = cstring(a.Data)
+				lc.Type = nlwire.CString(a.Data)
 			case unix.NFTA_CHAIN_POLICY:
 				lc.Policy = "accept"
-				if be32(a.Data) == 0 { // NF_DROP
+				if nlwire.BE32(a.Data) == 0 { // NF_DROP
 					lc.Policy = "drop"
 				}
 			case unix.NFTA_CHAIN_HOOK:
 				lc.hookSeen = true
-				for _, h := range parseAttrs(a.Data) {
+				for _, h := range nlwire.ParseAttrs(a.Data) {
 					switch h.Type {
 					case unix.NFTA_HOOK_HOOKNUM:
-						lc.HookNum = be32(h.Data)
+						lc.HookNum = nlwire.BE32(h.Data)
 					case unix.NFTA_HOOK_PRIORITY:
-						lc.PrioNum = int32(be32(h.Data))
+						lc.PrioNum = int32(nlwire.BE32(h.Data))
 					}
 				}
 			}
@@ -355,24 +324,24 @@ func readChains(s *sock) ([]*LiveChain, error) {
 	return out, err
 }
 
-func readRules(s *sock, st *State, anon map[string]*LiveSet) error {
-	req := nfgenmsg(unix.NFPROTO_INET, 0)
-	req = appendStrAttr(req, unix.NFTA_RULE_TABLE, vw.TableName)
-	return s.dump(nftType(unix.NFT_MSG_GETRULE), req, func(m nlMsg) error {
-		if m.Type != nftType(unix.NFT_MSG_NEWRULE) || len(m.Data) < 4 || m.Data[0] != unix.NFPROTO_INET {
+func readRules(s *nlwire.Sock, st *State, anon map[string]*LiveSet) error {
+	req := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
+	req = nlwire.AppendStrAttr(req, unix.NFTA_RULE_TABLE, vw.TableName)
+	return s.Dump(nlwire.NftType(unix.NFT_MSG_GETRULE), req, func(m nlwire.Message) error {
+		if m.Type != nlwire.NftType(unix.NFT_MSG_NEWRULE) || len(m.Data) < 4 || m.Data[0] != unix.NFPROTO_INET {
 			return nil
 		}
 		var table, chain string
 		var exprData []byte
 		lr := &LiveRule{}
-		for _, a := range parseAttrs(m.Data[4:]) {
+		for _, a := range nlwire.ParseAttrs(m.Data[4:]) {
 			switch a.Type {
 			case unix.NFTA_RULE_TABLE:
-				table = cstring(a.Data)
+				table = nlwire.CString(a.Data)
 			case unix.NFTA_RULE_CHAIN:
-				chain = cstring(a.Data)
+				chain = nlwire.CString(a.Data)
 			case unix.NFTA_RULE_HANDLE:
-				lr.Handle = be64(a.Data)
+				lr.Handle = nlwire.BE64(a.Data)
 			case unix.NFTA_RULE_EXPRESSIONS:
 				exprData = a.Data
 			case unix.NFTA_RULE_USERDATA:
@@ -409,36 +378,36 @@ func readRules(s *sock, st *State, anon map[string]*LiveSet) error {
 	})
 }
 
-func readSets(s *sock) ([]*LiveSet, error) {
-	req := nfgenmsg(unix.NFPROTO_INET, 0)
-	req = appendStrAttr(req, unix.NFTA_SET_TABLE, vw.TableName)
+func readSets(s *nlwire.Sock) ([]*LiveSet, error) {
+	req := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
+	req = nlwire.AppendStrAttr(req, unix.NFTA_SET_TABLE, vw.TableName)
 	var out []*LiveSet
-	err := s.dump(nftType(unix.NFT_MSG_GETSET), req, func(m nlMsg) error {
-		if m.Type != nftType(unix.NFT_MSG_NEWSET) || len(m.Data) < 4 {
+	err := s.Dump(nlwire.NftType(unix.NFT_MSG_GETSET), req, func(m nlwire.Message) error {
+		if m.Type != nlwire.NftType(unix.NFT_MSG_NEWSET) || len(m.Data) < 4 {
 			return nil
 		}
 		ls := &LiveSet{}
 		var table string
-		for _, a := range parseAttrs(m.Data[4:]) {
+		for _, a := range nlwire.ParseAttrs(m.Data[4:]) {
 			switch a.Type {
 			case unix.NFTA_SET_TABLE:
-				table = cstring(a.Data)
+				table = nlwire.CString(a.Data)
 			case unix.NFTA_SET_NAME:
-				ls.Name = cstring(a.Data)
-			case nftaSetHandle:
-				ls.Handle = be64(a.Data)
-			case nftaSetCount:
-				ls.Count, ls.HasCount = be32(a.Data), true
+				ls.Name = nlwire.CString(a.Data)
+			case nlwire.NftaSetHandle:
+				ls.Handle = nlwire.BE64(a.Data)
+			case nlwire.NftaSetCount:
+				ls.Count, ls.HasCount = nlwire.BE32(a.Data), true
 			case unix.NFTA_SET_FLAGS:
-				ls.Flags = be32(a.Data)
+				ls.Flags = nlwire.BE32(a.Data)
 			case unix.NFTA_SET_KEY_TYPE:
-				ls.KeyType = be32(a.Data)
+				ls.KeyType = nlwire.BE32(a.Data)
 			case unix.NFTA_SET_TIMEOUT:
-				ls.Timeout = time.Duration(be64(a.Data)) * time.Millisecond
+				ls.Timeout = time.Duration(nlwire.BE64(a.Data)) * time.Millisecond
 			case unix.NFTA_SET_DESC:
-				for _, d := range parseAttrs(a.Data) {
+				for _, d := range nlwire.ParseAttrs(a.Data) {
 					if d.Type == unix.NFTA_SET_DESC_SIZE {
-						ls.Size = be32(d.Data)
+						ls.Size = nlwire.BE32(d.Data)
 					}
 				}
 			}
@@ -469,7 +438,7 @@ var hookNames = map[uint32]string{
 	unix.NF_INET_POST_ROUTING: "postrouting",
 }
 
-func readOnce(t *Target, s *sock, gen uint32, opts ReadOptions) (*State, error) {
+func readOnce(t *Target, s *nlwire.Sock, gen uint32, opts ReadOptions) (*State, error) {
 	st := &State{GenID: gen}
 	var err error
 	st.Exists, st.Nonce, st.Flags, err = readTableFlags(s)

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
+
 	vw "github.com/voicewall/voicewall/backends/nftables"
 )
 
@@ -325,7 +327,7 @@ func restore(p *Pending) RollbackResult {
 		res.Message = "nothing to restore: there was no voicewall table before, and there is none now"
 		return res
 	}
-	if _, err := sendBatch(t.FD(), msgs, 0); err != nil {
+	if _, err := nlwire.SendBatch(t.FD(), msgs, 0); err != nil {
 		res.Message = "rollback failed: " + err.Error()
 		return res
 	}

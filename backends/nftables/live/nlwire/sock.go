@@ -1,10 +1,11 @@
-package live
-
-// A small raw NETLINK_NETFILTER socket: voicewall sends its own batches
-// (one sendmsg, genid in the batch begin, acks mapped back to the message
-// that caused them) and dumps big sets without google/nftables' per-element
-// decoding. google/nftables still builds the table, chain, set and rule
-// messages (see build.go); only the transport and set elements are ours.
+// Package nlwire is voicewall's netlink codec for nftables: attributes,
+// messages, a small raw NETLINK_NETFILTER socket, dumps and batches.
+// voicewall sends its own batches (one sendmsg, genid in the batch begin,
+// acks mapped back to the message that caused them) and dumps big sets
+// without google/nftables' per-element decoding. google/nftables still
+// builds the table, chain, set and rule messages (live/build.go); package
+// live decides what to send and reads what comes back into its State.
+package nlwire
 
 import (
 	"encoding/binary"
@@ -20,18 +21,18 @@ import (
 
 // Netlink header flags and sizes used below.
 const (
-	nlmsgHdrLen = unix.SizeofNlMsghdr // 16
-	flagRequest = unix.NLM_F_REQUEST
-	flagAck     = unix.NLM_F_ACK
-	flagEcho    = unix.NLM_F_ECHO
-	flagDump    = unix.NLM_F_DUMP
+	HdrLen      = unix.SizeofNlMsghdr // 16
+	FlagRequest = unix.NLM_F_REQUEST
+	FlagAck     = unix.NLM_F_ACK
+	FlagEcho    = unix.NLM_F_ECHO
+	FlagDump    = unix.NLM_F_DUMP
 	// BufferSize is the send and receive buffer voicewall asks for
 	// (pitfall 2: large batches need about 8 MB; bigger batches get more).
 	BufferSize = 8 << 20
 )
 
 // Msg is one nftables netlink message of a batch: header type and flags,
-// the payload after the netlink header (nfgenmsg + attributes), and what it
+// the payload after the netlink header (Nfgenmsg + attributes), and what it
 // does in words (for error messages: "add rule wan_in/closed_2000_tcp").
 type Msg struct {
 	Type  uint16
@@ -43,21 +44,21 @@ type Msg struct {
 	Elems int
 }
 
-func nftType(msg int) uint16 { return uint16(unix.NFNL_SUBSYS_NFTABLES<<8 | msg) }
+func NftType(msg int) uint16 { return uint16(unix.NFNL_SUBSYS_NFTABLES<<8 | msg) }
 
 // sock is a raw netlink socket of the NETLINK_NETFILTER family, created in
 // one network namespace.
-type sock struct {
+type Sock struct {
 	fd     int
 	portID uint32
 	seq    uint32
 	buf    []byte
 }
 
-// openSock opens a netfilter netlink socket inside namespace nsFD (0 or
+// Open opens a netfilter netlink socket inside namespace nsFD (0 or
 // negative: the calling thread's namespace), with buffers of at least bufSize
 // bytes (forced when running as root, as nft does).
-func openSock(nsFD int, bufSize int) (*sock, error) {
+func Open(nsFD int, bufSize int) (*Sock, error) {
 	var fd int
 	var err error
 	if nsFD > 0 {
@@ -68,7 +69,7 @@ func openSock(nsFD int, bufSize int) (*sock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netfilter netlink socket: %w", err)
 	}
-	s := &sock{fd: fd, seq: uint32(time.Now().UnixNano())}
+	s := &Sock{fd: fd, seq: uint32(time.Now().UnixNano())}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("bind netlink socket: %w", err)
@@ -86,12 +87,12 @@ func openSock(nsFD int, bufSize int) (*sock, error) {
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
 	if bufSize > 0 {
-		if err := s.setBuffers(bufSize); err != nil {
+		if err := s.SetBuffers(bufSize); err != nil {
 			s.Close()
 			return nil, err
 		}
 	}
-	if err := s.setTimeout(30 * time.Second); err != nil {
+	if err := s.SetTimeout(30 * time.Second); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -135,7 +136,7 @@ func socketInNS(nsFD int) (int, error) {
 	return r.fd, r.err
 }
 
-func (s *sock) setBuffers(n int) error {
+func (s *Sock) SetBuffers(n int) error {
 	for _, o := range [][2]int{{unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}, {unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}} {
 		if err := unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, o[0], n); err != nil {
 			// Not root: ask within the system's limits.
@@ -147,12 +148,12 @@ func (s *sock) setBuffers(n int) error {
 	return nil
 }
 
-func (s *sock) setTimeout(d time.Duration) error {
+func (s *Sock) SetTimeout(d time.Duration) error {
 	tv := unix.NsecToTimeval(d.Nanoseconds())
 	return unix.SetsockoptTimeval(s.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 }
 
-func (s *sock) Close() error {
+func (s *Sock) Close() error {
 	if s == nil || s.fd < 0 {
 		return nil
 	}
@@ -161,7 +162,7 @@ func (s *sock) Close() error {
 	return err
 }
 
-func (s *sock) nextSeq() uint32 {
+func (s *Sock) NextSeq() uint32 {
 	s.seq++
 	if s.seq == 0 {
 		s.seq = 1
@@ -169,9 +170,9 @@ func (s *sock) nextSeq() uint32 {
 	return s.seq
 }
 
-// appendMsg appends one netlink message (header, payload, padding).
-func appendMsg(b []byte, typ, flags uint16, seq uint32, data []byte) []byte {
-	l := nlmsgHdrLen + len(data)
+// AppendMsg appends one netlink message (header, payload, padding).
+func AppendMsg(b []byte, typ, flags uint16, seq uint32, data []byte) []byte {
+	l := HdrLen + len(data)
 	b = binary.NativeEndian.AppendUint32(b, uint32(l))
 	b = binary.NativeEndian.AppendUint16(b, typ)
 	b = binary.NativeEndian.AppendUint16(b, flags)
@@ -184,7 +185,7 @@ func appendMsg(b []byte, typ, flags uint16, seq uint32, data []byte) []byte {
 	return b
 }
 
-func (s *sock) send(b []byte) error {
+func (s *Sock) Send(b []byte) error {
 	for {
 		err := unix.Sendto(s.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
 		if err == unix.EINTR {
@@ -194,8 +195,8 @@ func (s *sock) send(b []byte) error {
 	}
 }
 
-// nlMsg is one received message.
-type nlMsg struct {
+// Message is one received message.
+type Message struct {
 	Type  uint16
 	Flags uint16
 	Seq   uint32
@@ -204,7 +205,7 @@ type nlMsg struct {
 
 // recv reads one datagram and splits it into messages. The returned data
 // aliases s.buf until the next recv.
-func (s *sock) recv() ([]nlMsg, error) {
+func (s *Sock) Recv() ([]Message, error) {
 	if s.buf == nil {
 		s.buf = make([]byte, 1<<20)
 	}
@@ -216,22 +217,22 @@ func (s *sock) recv() ([]nlMsg, error) {
 		if err != nil {
 			return nil, err
 		}
-		return parseMsgs(s.buf[:n])
+		return ParseMsgs(s.buf[:n])
 	}
 }
 
-func parseMsgs(b []byte) ([]nlMsg, error) {
-	var out []nlMsg
-	for len(b) >= nlmsgHdrLen {
+func ParseMsgs(b []byte) ([]Message, error) {
+	var out []Message
+	for len(b) >= HdrLen {
 		l := int(binary.NativeEndian.Uint32(b[0:4]))
-		if l < nlmsgHdrLen || l > len(b) {
+		if l < HdrLen || l > len(b) {
 			return out, fmt.Errorf("netlink: malformed message (length %d of %d)", l, len(b))
 		}
-		out = append(out, nlMsg{
+		out = append(out, Message{
 			Type:  binary.NativeEndian.Uint16(b[4:6]),
 			Flags: binary.NativeEndian.Uint16(b[6:8]),
 			Seq:   binary.NativeEndian.Uint32(b[8:12]),
-			Data:  b[nlmsgHdrLen:l],
+			Data:  b[HdrLen:l],
 		})
 		a := (l + 3) &^ 3
 		if a > len(b) {
@@ -242,10 +243,10 @@ func parseMsgs(b []byte) ([]nlMsg, error) {
 	return out, nil
 }
 
-// nlError decodes an NLMSG_ERROR payload: errno (0 for an ack), the seq of
+// NLError decodes an NLMSG_ERROR payload: errno (0 for an ack), the seq of
 // the message it answers and the kernel's extended-ack text, if any.
-func nlError(m nlMsg) (errno syscall.Errno, seq uint32, text string) {
-	if len(m.Data) < 4+nlmsgHdrLen {
+func NLError(m Message) (errno syscall.Errno, seq uint32, text string) {
+	if len(m.Data) < 4+HdrLen {
 		return syscall.EIO, 0, ""
 	}
 	code := int32(binary.NativeEndian.Uint32(m.Data[0:4]))
@@ -257,14 +258,14 @@ func nlError(m nlMsg) (errno syscall.Errno, seq uint32, text string) {
 		return errno, seq, ""
 	}
 	// With NETLINK_CAP_ACK only the original header follows the errno.
-	off := 4 + nlmsgHdrLen
+	off := 4 + HdrLen
 	if m.Flags&unix.NLM_F_CAPPED == 0 {
 		ol := int(binary.NativeEndian.Uint32(m.Data[4:8]))
 		off = 4 + ((ol + 3) &^ 3)
 	}
-	for _, a := range parseAttrs(m.Data[min(off, len(m.Data)):]) {
+	for _, a := range ParseAttrs(m.Data[min(off, len(m.Data)):]) {
 		if a.Type == unix.NLMSGERR_ATTR_MSG {
-			text = cstring(a.Data)
+			text = CString(a.Data)
 		}
 	}
 	return errno, seq, text
@@ -273,3 +274,76 @@ func nlError(m nlMsg) (errno syscall.Errno, seq uint32, text string) {
 // ErrOutcomeUnknown wraps a failure after which the kernel may or may not
 // have committed the batch (ENOBUFS: replies were lost). Re-read the table.
 var ErrOutcomeUnknown = errors.New("outcome unknown")
+
+// dump sends one dump request and calls fn for every reply until DONE.
+func (s *Sock) Dump(typ uint16, data []byte, fn func(Message) error) error {
+	seq := s.NextSeq()
+	if err := s.Send(AppendMsg(nil, typ, FlagRequest|FlagDump|FlagAck, seq, data)); err != nil {
+		return err
+	}
+	for {
+		msgs, err := s.Recv()
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.Seq != seq {
+				continue
+			}
+			switch m.Type {
+			case unix.NLMSG_DONE:
+				if len(m.Data) >= 4 {
+					if code := int32(binary.NativeEndian.Uint32(m.Data)); code < 0 {
+						return unix.Errno(-code)
+					}
+				}
+				return nil
+			case unix.NLMSG_ERROR:
+				errno, _, text := NLError(m)
+				if errno != 0 {
+					if text != "" {
+						return fmt.Errorf("%w (%s)", errno, text)
+					}
+					return errno
+				}
+				return nil
+			}
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// GenID reads the generation id on a raw socket.
+func GenID(s *Sock) (uint32, error) {
+	seq := s.NextSeq()
+	if err := s.Send(AppendMsg(nil, NftType(unix.NFT_MSG_GETGEN), FlagRequest, seq, Nfgenmsg(unix.AF_UNSPEC, 0))); err != nil {
+		return 0, fmt.Errorf("NFT_MSG_GETGEN: %w", err)
+	}
+	for {
+		msgs, err := s.Recv()
+		if err != nil {
+			return 0, fmt.Errorf("NFT_MSG_GETGEN: %w", err)
+		}
+		for _, m := range msgs {
+			if m.Seq != seq {
+				continue
+			}
+			if m.Type == unix.NLMSG_ERROR {
+				if errno, _, _ := NLError(m); errno != 0 {
+					return 0, fmt.Errorf("NFT_MSG_GETGEN: %w", errno)
+				}
+				continue
+			}
+			if m.Type == NftType(unix.NFT_MSG_NEWGEN) && len(m.Data) >= 4 {
+				for _, a := range ParseAttrs(m.Data[4:]) {
+					if a.Type == unix.NFTA_GEN_ID {
+						return BE32(a.Data), nil
+					}
+				}
+			}
+			return 0, errors.New("NFT_MSG_GETGEN: no NFTA_GEN_ID in the reply")
+		}
+	}
+}

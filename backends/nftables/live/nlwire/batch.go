@@ -1,4 +1,4 @@
-package live
+package nlwire
 
 import (
 	"errors"
@@ -69,55 +69,55 @@ type BatchStats struct {
 	Kernel   time.Duration // time from send to the last ack (kernel work)
 }
 
-// testRecvBuffer, when set by a test, shrinks the receive buffer of the
+// TestRecvBuffer, when set by a test, shrinks the receive buffer of the
 // batch socket so the kernel's acks overflow it (ENOBUFS).
-var testRecvBuffer int
+var TestRecvBuffer int
 
-// sendBatch sends msgs as one nfnetlink batch (one sendmsg, so the kernel
+// SendBatch sends msgs as one nfnetlink batch (one sendmsg, so the kernel
 // applies all of it or nothing). genid != 0 makes the kernel refuse the
 // batch if the ruleset generation is no longer genid. Every message asks for
 // an ack; the acks are matched to the messages, so a refusal names the
 // message that caused it.
-func sendBatch(nsFD int, msgs []Msg, genid uint32) (BatchStats, error) {
+func SendBatch(nsFD int, msgs []Msg, genid uint32) (BatchStats, error) {
 	var st BatchStats
 	if len(msgs) == 0 {
 		return st, nil
 	}
 	size := 64
 	for _, m := range msgs {
-		size += nlmsgHdrLen + (len(m.Data)+3)&^3
+		size += HdrLen + (len(m.Data)+3)&^3
 		st.Elements += m.Elems
 	}
 	bufSize := BufferSize
 	if size+(1<<20) > bufSize {
 		bufSize = size + 1<<20
 	}
-	s, err := openSock(nsFD, bufSize)
+	s, err := Open(nsFD, bufSize)
 	if err != nil {
 		return st, err
 	}
 	defer s.Close()
-	if testRecvBuffer > 0 {
-		_ = unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, testRecvBuffer)
+	if TestRecvBuffer > 0 {
+		_ = unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, TestRecvBuffer)
 	}
 
 	b := make([]byte, 0, size+64)
-	beginSeq := s.nextSeq()
-	begin := nfgenmsg(unix.AF_UNSPEC, unix.NFNL_SUBSYS_NFTABLES)
+	beginSeq := s.NextSeq()
+	begin := Nfgenmsg(unix.AF_UNSPEC, unix.NFNL_SUBSYS_NFTABLES)
 	if genid != 0 {
-		begin = appendU32Attr(begin, unix.NFNL_BATCH_GENID, genid)
+		begin = AppendU32Attr(begin, unix.NFNL_BATCH_GENID, genid)
 	}
-	b = appendMsg(b, unix.NFNL_MSG_BATCH_BEGIN, flagRequest, beginSeq, begin)
+	b = AppendMsg(b, unix.NFNL_MSG_BATCH_BEGIN, FlagRequest, beginSeq, begin)
 	first := beginSeq + 1
 	for _, m := range msgs {
-		flags := (m.Flags | flagRequest | flagAck) &^ flagEcho
-		b = appendMsg(b, m.Type, flags, s.nextSeq(), m.Data)
+		flags := (m.Flags | FlagRequest | FlagAck) &^ FlagEcho
+		b = AppendMsg(b, m.Type, flags, s.NextSeq(), m.Data)
 	}
-	b = appendMsg(b, unix.NFNL_MSG_BATCH_END, flagRequest, s.nextSeq(), nfgenmsg(unix.AF_UNSPEC, unix.NFNL_SUBSYS_NFTABLES))
+	b = AppendMsg(b, unix.NFNL_MSG_BATCH_END, FlagRequest, s.NextSeq(), Nfgenmsg(unix.AF_UNSPEC, unix.NFNL_SUBSYS_NFTABLES))
 	st.Messages, st.Bytes = len(msgs), len(b)
 
 	start := time.Now()
-	if err := s.send(b); err != nil {
+	if err := s.Send(b); err != nil {
 		if errors.Is(err, unix.EMSGSIZE) {
 			return st, fmt.Errorf("batch of %d bytes too large for the netlink socket: %w; nothing was applied", len(b), err)
 		}
@@ -127,7 +127,7 @@ func sendBatch(nsFD int, msgs []Msg, genid uint32) (BatchStats, error) {
 	acked := make([]bool, len(msgs))
 	var berr *BatchError
 	for pending > 0 {
-		replies, err := s.recv()
+		replies, err := s.Recv()
 		if err != nil {
 			if errors.Is(err, unix.ENOBUFS) {
 				return st, fmt.Errorf("%w: the kernel's replies overflowed the socket buffer (ENOBUFS)", ErrOutcomeUnknown)
@@ -141,7 +141,7 @@ func sendBatch(nsFD int, msgs []Msg, genid uint32) (BatchStats, error) {
 			if r.Type != unix.NLMSG_ERROR {
 				continue // echoes of new objects
 			}
-			errno, seq, text := nlError(r)
+			errno, seq, text := NLError(r)
 			if seq == beginSeq {
 				if errno == syscall.ERESTART {
 					st.Kernel = time.Since(start)
