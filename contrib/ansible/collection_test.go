@@ -492,6 +492,23 @@ func TestUnconfirmedApplyRollsBack(t *testing.T) {
 	}
 }
 
+// ansible-doc renders every module's and role's documentation from the
+// installed collection (a YAML slip in DOCUMENTATION would break it).
+func TestCollectionDocs(t *testing.T) {
+	f := newEnv(t)
+	for _, args := range [][]string{
+		{"voicewall.gateway.apply"}, {"voicewall.gateway.confirm"},
+		{"-t", "role", "voicewall.gateway.rollout"}, {"-t", "role", "voicewall.gateway.pfsense"}, {"-t", "role", "voicewall.gateway.fortigate"},
+	} {
+		cmd := exec.Command("ansible-doc", args...)
+		cmd.Env = f.env
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(strings.ToLower(string(out)), strings.ToLower(args[len(args)-1])) || strings.Contains(string(out), "ERROR") {
+			t.Errorf("ansible-doc %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
 // The pfSense playbook against a stand-in firewall on this machine: the
 // firewall's config.xml, config cache and reload command are files and a
 // command here (the real ones are /cf/conf/config.xml, /tmp/config.cache

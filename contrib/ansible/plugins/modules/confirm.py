@@ -13,7 +13,7 @@ short_description: Keep what an apply with confirm_timeout applied
 description:
   - Runs C(voicewall confirm) on the managed host, which cancels the pending
     rollback of the last C(voicewall.gateway.apply) made with
-    C(confirm_timeout): the new table stays.
+    C(confirm_timeout), so the new table stays.
   - Fails when there is nothing to confirm, in particular when the deadline
     passed and the previous table was already restored. A rollout must stop
     there.
