@@ -144,7 +144,7 @@ func (d *decoder) target(p *Policy, b *rawBlock) {
 	for _, n := range names {
 		a := b.attrs[n]
 		if n == "accept_gaps" {
-			t.AcceptGaps = d.acceptGaps(a)
+			t.AcceptGaps = d.acceptGaps(a, spec, ok)
 			continue
 		}
 		v, ok := d.str(a)
@@ -182,8 +182,10 @@ func (d *decoder) target(p *Policy, b *rawBlock) {
 	p.Targets[b.label] = t
 }
 
-// acceptGaps reads target.accept_gaps: names from GapNames, each once.
-func (d *decoder) acceptGaps(a *hcl.Attribute) []AcceptedGap {
+// acceptGaps reads target.accept_gaps: names from GapNames, each once. A
+// gap the target's capability table does not list can never occur there:
+// the acceptance is stale from the start (warned, as at compile time).
+func (d *decoder) acceptGaps(a *hcl.Attribute, spec *TargetSpec, registered bool) []AcceptedGap {
 	items, ok := d.strList(a)
 	if !ok {
 		return nil
@@ -201,6 +203,9 @@ func (d *decoder) acceptGaps(a *hcl.Attribute) []AcceptedGap {
 			continue
 		}
 		seen[it.s] = true
+		if _, has := spec.Gaps[it.s]; registered && !has {
+			d.add(warnf(IDStaleGap, it.rng, "Accepted gap the target never has", "target %q can express %s (%s), so this acceptance would only hide a future gap from review; remove it.", spec.Name, GapNames[it.s], it.s))
+		}
 		out = append(out, AcceptedGap{Name: it.s, Range: it.rng})
 	}
 	return out
