@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // safe escapes what must not reach a terminal raw: control characters
@@ -80,15 +81,21 @@ func (r *Report) WriteText(w io.Writer) error {
 		for _, f := range fs {
 			fmt.Fprintf(&b, "%s: %s[%s]: %s\n", safe(f.Loc.String()), f.Severity, f.ID, f.Title)
 			if t := src.text(f.Loc.Line); t != "" {
+				// like validate's snippets: the line, its text underlined
 				num := fmt.Sprintf("%5d", f.Loc.Line)
-				fmt.Fprintf(&b, "%s | %s\n", num, safe(t))
+				shown := safe(t)
+				body := strings.TrimLeft(shown, " ")
+				fmt.Fprintf(&b, "%s | %s\n", num, shown)
+				if body != "" {
+					fmt.Fprintf(&b, "%s | %s%s\n", strings.Repeat(" ", len(num)), strings.Repeat(" ", len(shown)-len(body)), strings.Repeat("^", utf8.RuneCountInString(strings.TrimRight(body, " "))))
+				}
 			}
-			b.WriteString("  " + safe(f.Message) + "\n")
+			writeWrapped(&b, "  ", safe(f.Message))
 			if f.Policy != "" {
-				b.WriteString("  policy: " + safe(f.Policy) + "\n")
+				writeWrapped(&b, "  ", "policy: "+safe(f.Policy))
 			}
 			if f.Fix != "" {
-				b.WriteString("  fix: " + safe(f.Fix) + "\n")
+				writeWrapped(&b, "  ", "fix: "+safe(f.Fix))
 			}
 			b.WriteByte('\n')
 		}
@@ -220,4 +227,21 @@ func (r *Report) WriteSARIF(w io.Writer, version string) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// writeWrapped writes text in lines of at most 96 columns after indent.
+func writeWrapped(b *strings.Builder, indent, text string) {
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > 96 {
+			b.WriteString(indent + line + "\n")
+			line = w
+			continue
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	b.WriteString(indent + line + "\n")
 }
