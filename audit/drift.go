@@ -292,8 +292,20 @@ func drift(d *devmodel.Device, p *lang.Policy) ([]Finding, int, int) {
 		}
 		compared++
 		got := d.Evaluate(devPacket(d, p, pr.Packet), route)
+		// A probe addressed to the very host the policy forwards it to (an
+		// expect's to = "PBX:5060/udp") already has its destination: a
+		// device that accepts it routed is right, and one that drops it
+		// routed is asked about the packet as the provider sends it,
+		// addressed to the gateway, whose forward must reach that host.
+		routed := want.DNAT.IsValid() && pr.Packet.Dst.Unmap() == want.DNAT.Unmap()
+		if routed && got.Verdict != devmodel.Accept {
+			arriving := pr.Packet
+			arriving.Dst = netip.Addr{}
+			got = d.Evaluate(devPacket(d, p, arriving), route)
+			routed = false
+		}
 		gotVerdict := strings.ToLower(got.Verdict.String())
-		sameDst := !want.DNAT.IsValid() || got.Forward != nil && got.Dst == want.DNAT.Unmap() || verdict == lang.Drop
+		sameDst := !want.DNAT.IsValid() || got.Forward != nil && got.Dst == want.DNAT.Unmap() || verdict == lang.Drop || routed && got.Forward == nil
 		if !sameDst && got.Forward == nil && want.DNAT.Is6() {
 			// The policy accepted this target's IPv6-forward gap
 			// (accept_gaps = ["address6"]); the output's header states it.

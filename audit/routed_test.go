@@ -1,0 +1,104 @@
+package audit
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/voicewall/voicewall/lang"
+)
+
+// TestExpectAddressedToThePBX: an expect written as the user thinks of it,
+// from a provider to the PBX's own address (to = "10.20.0.10:5060/udp",
+// and the IPv6 PBX of pbx.address6), holds in `voicewall test`, and
+// voicewall's own output for that policy audits clean on every target:
+// the provider reaches the PBX through the gateway's forward.
+func TestExpectAddressedToThePBX(t *testing.T) {
+	dir := t.TempDir()
+	policy := `
+target "fortigate" {
+  accept_gaps = ["address6"]
+}
+target "pfsense" {
+  accept_gaps = ["rate_limit"]
+}
+target "draytek" {
+  accept_gaps = ["rate_limit", "address6"]
+}
+provider "carrier" {
+  signaling  = ["198.51.100.20", "2001:db8:10::/48"]
+  media      = ["198.51.100.0/26", "2001:db8:11::/48"]
+  transports = ["udp"]
+}
+provider "flowroute" {
+  signaling     = ["34.226.36.32/28"]
+  transports    = ["udp"]
+  symmetric_rtp = true
+}
+pbx "asterisk" {
+  address   = "10.20.0.10"
+  address6  = "2001:db8:20::10"
+  providers = ["carrier", "flowroute"]
+}
+rate_limit {
+  sip   = "10/second"
+  burst = 20
+}
+log {
+  dropped = true
+}
+expect "carrier reaches the pbx" {
+  from    = "198.51.100.20"
+  to      = "10.20.0.10:5060/udp"
+  verdict = "accept"
+}
+expect "flowroute reaches the pbx" {
+  from    = "34.226.36.33"
+  to      = "10.20.0.10:5060/udp"
+  verdict = "accept"
+}
+expect "carrier media reaches the pbx" {
+  from    = "198.51.100.7"
+  to      = "10.20.0.10:15000/udp"
+  verdict = "accept"
+}
+expect "v6 carrier reaches the v6 pbx" {
+  from    = "2001:db8:10::1"
+  to      = "[2001:db8:20::10]:5060/udp"
+  verdict = "accept"
+}
+expect "a stranger does not reach the pbx" {
+  from    = "203.0.113.50"
+  to      = "10.20.0.10:5060/udp"
+  verdict = "drop"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "gw.hcl"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, diags := lang.Load(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, x := range p.Expects {
+		if got := p.Evaluate(x.Packet()); got.Verdict != x.Verdict {
+			t.Fatalf("expect %q: the policy says %v", x.Name, got.Verdict)
+		}
+	}
+	for _, target := range append([]string{"nftables"}, Targets...) {
+		t.Run(target, func(t *testing.T) {
+			src := compile(t, p, target)
+			d, err := Read(target, target+".out", src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := Check(d, src, Options{Target: target, Policy: p})
+			if r.Failed() {
+				var b bytes.Buffer
+				r.WriteText(&b)
+				t.Errorf("voicewall's own output does not audit clean:\n%s", b.String())
+			}
+		})
+	}
+}
