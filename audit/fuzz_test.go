@@ -18,7 +18,8 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(uint8(0), []byte("config vdom\nedit root\nconfig firewall policy\nedit 1\nset srcaddr \"a b\" 'c'\nnext\nend\nend\n"))
 	f.Fuzz(func(t *testing.T, which uint8, src []byte) {
-		target := Targets[int(which)%len(Targets)]
+		all := append([]string{"nftables"}, Targets...)
+		target := all[int(which)%len(all)]
 		d, err := Read(target, "fuzz", src)
 		if err != nil {
 			if d != nil {

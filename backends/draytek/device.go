@@ -370,6 +370,9 @@ func objAddrLiberal(a []string) (*netipx.IPSet, bool) {
 }
 
 func (r *devReader) nat(t []string, line int) error {
+	if len(t) < 4 {
+		return nil // a view or status command
+	}
 	switch t[2] {
 	case "portmap":
 		if len(t) >= 5 && (t[3] == "disable" || t[3] == "del") {

@@ -230,7 +230,7 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 				i += 3
 				continue
 			}
-			return fmt.Errorf("meta %s", f[i+1])
+			return fmt.Errorf("meta statement not written by voicewall")
 		case "tcp", "udp":
 			svc.Proto = map[string]uint8{"tcp": devmodel.TCP, "udp": devmodel.UDP}[f[i]]
 			if i+1 >= len(f) {
@@ -296,6 +296,7 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 
 // lowerDNAT reads `iifname X ip saddr @S udp dport P counter ... dnat ip to A`.
 func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netipx.IPSet, file string) error {
+	f = append(f, "", "", "") // every statement reads at most three words ahead
 	fw := &devmodel.Forward{Loc: devmodel.Loc{File: file, Line: l.line}, Ref: "dnat rule", Name: strconv.Itoa(l.line), Src: devmodel.AnyAddr(),
 		Ext: devmodel.Addr{Self: true, Set: &netipx.IPSet{}}}
 	for i := 0; i < len(f); {
@@ -330,6 +331,8 @@ func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netip
 			}
 			fw.To = a
 			i += 4
+		case "":
+			i++
 		default:
 			return fmt.Errorf("statement %q in a dnat rule", f[i])
 		}
