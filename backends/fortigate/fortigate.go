@@ -727,7 +727,7 @@ func (c *compiler) planRate(r *lang.Rule) {
 	svc := c.services(r)
 	comment := ruleComment(r) + fmt.Sprintf("; %s per source, burst %d: FortiOS DoS anomalies limit concurrent sessions per source (threshold %d)", rl.SIP, rl.Burst, threshold)
 	c.warnf(r.Origin, "rate limit emulated",
-		"FortiOS DoS policies have no per-source packet rate; %s is rendered as *_src_session anomalies (at most %d concurrent SIP sessions per source address) on %s.", rl.SIP, threshold, c.t.WAN)
+		"FortiOS DoS policies have no per-source rate of new flows; %s (new SIP flows per source) is rendered as *_src_session anomalies, the closest construct: at most %d concurrent SIP sessions per source address on %s.", rl.SIP, threshold, c.t.WAN)
 	v4, v6 := r.Families()
 	name := c.polNames.name("dos:"+r.ID, "vw-"+strings.ReplaceAll(r.ID, "_", "-"))
 	if v4 {

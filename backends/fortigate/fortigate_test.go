@@ -873,3 +873,36 @@ func TestExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestManagementFromVPN (issue 13): the phones' management is open to the
+// management addresses from any interface (an SSL-VPN or IPsec tunnel
+// included), and a deny of the same traffic from the WAN comes first.
+func TestManagementFromVPN(t *testing.T) {
+	_, tree, _ := mustCompile(t, load(t, basePolicy), backends.Options{})
+	var accept, wanDeny int = -1, -1
+	var order []string
+	for _, e := range tree.Entries("firewall policy") {
+		order = append(order, e.Key)
+	}
+	for i, e := range tree.Entries("firewall policy") {
+		a := e.Attrs
+		if len(a["dstintf"]) != 1 || a["dstintf"][0] != "vw-phones" {
+			continue
+		}
+		if a["action"][0] == "accept" && len(a["name"]) == 1 && a["name"][0] == "vw-vlan-phones-management" {
+			accept = i
+			if len(a["srcintf"]) != 1 || a["srcintf"][0] != "any" {
+				t.Errorf("management accept %s is bound to %v: an admin on a VPN tunnel is locked out", e.Key, a["srcintf"])
+			}
+			if !wanDenied(tree, "wan1", e) {
+				t.Errorf("management accept %s from any interface without a deny from the WAN before it", e.Key)
+			}
+		}
+		if a["action"][0] == "deny" && len(a["srcintf"]) == 1 && a["srcintf"][0] == "wan1" {
+			wanDeny = i
+		}
+	}
+	if accept < 0 || wanDeny < 0 || wanDeny > accept {
+		t.Errorf("want the WAN deny before the management accept, got deny %d accept %d (%v)", wanDeny, accept, order)
+	}
+}
