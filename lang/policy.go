@@ -472,6 +472,25 @@ func (x *PBX) Family(v6 bool) bool {
 	return false
 }
 
+// Gateway is the firewall's own address on the VLAN for one family, as
+// every target writes it: the address of the first subnet of that family
+// when it names a host (10.20.0.254/24), else that subnet's first host
+// (10.20.0.0/24 gives 10.20.0.1/24; a /31 or /32 keeps its address).
+// ok is false when the VLAN has no subnet of that family.
+func (v *VoiceVLAN) Gateway(v6 bool) (netip.Prefix, bool) {
+	for _, p := range v.SubnetPrefixes {
+		if p.Addr().Is6() != v6 {
+			continue
+		}
+		a := p.Addr()
+		if a == p.Masked().Addr() && p.Bits() < a.BitLen()-1 {
+			a = a.Next()
+		}
+		return netip.PrefixFrom(a, p.Bits()), true
+	}
+	return netip.Prefix{}, false
+}
+
 // SubnetsSet is the named address set of the VLAN's subnets, as the rules
 // that match the phones' addresses use it.
 func (v *VoiceVLAN) SubnetsSet() *AddrRef {

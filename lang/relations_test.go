@@ -90,3 +90,34 @@ func TestLoweredRelations(t *testing.T) {
 		t.Errorf("management has mark %s", m.ID)
 	}
 }
+
+// Every target writes the same gateway address for a voice VLAN.
+func TestVLANGateway(t *testing.T) {
+	for _, c := range []struct{ subnets, v4, v6 string }{
+		{`"10.20.0.0/24"`, "10.20.0.1/24", ""},
+		{`"10.20.0.254/24"`, "10.20.0.254/24", ""},
+		{`"10.20.0.0/24", "2001:db8:20::/64"`, "10.20.0.1/24", "2001:db8:20::1/64"},
+	} {
+		p := mustLoadSource(t, "gw.hcl", `
+provider "a" {
+  signaling = ["192.0.2.1"]
+  media     = ["192.0.2.0/24"]
+}
+voice_vlan "phones" {
+  id        = 20
+  subnets   = [`+c.subnets+`]
+  providers = ["a"]
+}
+`)
+		v := p.VoiceVLANs[0]
+		for _, f := range []struct {
+			v6   bool
+			want string
+		}{{false, c.v4}, {true, c.v6}} {
+			gw, ok := v.Gateway(f.v6)
+			if got := map[bool]string{true: gw.String(), false: ""}[ok]; got != f.want {
+				t.Errorf("%s: gateway(v6=%v) = %q, want %q", c.subnets, f.v6, got, f.want)
+			}
+		}
+	}
+}

@@ -835,14 +835,9 @@ func (c *compiler) planVLANs() {
 		c.vlanLines = append(c.vlanLines,
 			fmt.Sprintf("vlan vid %d %d", ch, v.ID),
 			fmt.Sprintf("vlan tagged %d on", ch))
-		var pfx netip.Prefix
-		for _, p := range v.SubnetPrefixes {
-			if p.Addr().Is4() {
-				pfx = p.Masked()
-				break
-			}
-		}
-		if !pfx.IsValid() || pfx.Bits() > 30 {
+		gw, _ := v.Gateway(false)
+		pfx := gw.Masked()
+		if !gw.IsValid() || pfx.Bits() > 30 {
 			c.notes = append(c.notes, fmt.Sprintf("voice_vlan %q: no IPv4 subnet of /30 or larger; LAN%d addressing is not set.", commentSafe(v.Name), lan))
 			continue
 		}
@@ -850,10 +845,10 @@ func (c *compiler) planVLANs() {
 		mask := net.IP(net.CIDRMask(pfx.Bits(), 32)).String()
 		c.vlanLines = append(c.vlanLines,
 			fmt.Sprintf("msubnet switch %d On", lan),
-			fmt.Sprintf("msubnet addr %d %s", lan, pfx.Addr().Next()),
+			fmt.Sprintf("msubnet addr %d %s", lan, gw.Addr()),
 			fmt.Sprintf("msubnet nmask %d %s", lan, mask))
 		c.notes = append(c.notes, fmt.Sprintf("voice_vlan %q: VLAN channel %d (VID %d) and LAN%d (%s, gateway %s). Assign its switch ports (`vlan group %d set pN ...`) and map the channel to LAN%d (LAN >> VLAN), then `sys reboot`: msubnet and VLAN changes take effect after a reboot.",
-			commentSafe(v.Name), ch, v.ID, lan, pfx, pfx.Addr().Next(), ch, lan))
+			commentSafe(v.Name), ch, v.ID, lan, pfx, gw.Addr(), ch, lan))
 	}
 	if len(c.vlanChans) > 0 {
 		c.vlanLines = append(c.vlanLines, "vlan on")

@@ -313,29 +313,12 @@ func (c *compiler) setup() bool {
 			parent = c.t.WAN
 		}
 		vi := &vlanIface{name: name, parent: parent, id: v.ID, comment: "voicewall: " + originText(v.Origin)}
-		for _, pf := range v.SubnetPrefixes {
-			gw := gateway(pf)
-			if pf.Addr().Is4() && !vi.ip4.IsValid() {
-				vi.ip4 = gw
-			}
-			if pf.Addr().Is6() && !vi.ip6.IsValid() {
-				vi.ip6 = gw
-			}
-		}
+		vi.ip4, _ = v.Gateway(false)
+		vi.ip6, _ = v.Gateway(true)
 		c.ifaces = append(c.ifaces, vi)
 		c.zoneIf[v.Name] = name
 	}
 	return ok
-}
-
-// gateway is the interface address for a subnet written as a network
-// address (10.20.0.0/24 → 10.20.0.1/24); an address with host bits is kept.
-func gateway(p netip.Prefix) netip.Prefix {
-	a := p.Addr()
-	if a == p.Masked().Addr() && p.Bits() < a.BitLen()-1 {
-		a = a.Next()
-	}
-	return netip.PrefixFrom(a, p.Bits())
 }
 
 // ---------------------------------------------------------------- planning

@@ -716,22 +716,6 @@ func (c *compiler) renderVLANPass() {
 	}
 }
 
-// vlanGateway is the firewall's address on a voice VLAN: the address
-// written in the subnet when it names a host, else the first host.
-func vlanGateway(v *lang.VoiceVLAN) (netip.Prefix, bool) {
-	for _, p := range v.SubnetPrefixes {
-		if !p.Addr().Is4() {
-			continue
-		}
-		a := p.Addr()
-		if a == p.Masked().Addr() {
-			a = a.Next()
-		}
-		return netip.PrefixFrom(a, p.Bits()), true
-	}
-	return netip.Prefix{}, false
-}
-
 // assignNote is the exact Interfaces > Assignments step for a VLAN the
 // output cannot assign: restoring the "interfaces" area would replace WAN
 // and LAN too, so voicewall never writes <interfaces>.
@@ -741,7 +725,7 @@ func (c *compiler) assignNote(v *lang.VoiceVLAN, nic string) string {
 		dev = nic + "." + strconv.Itoa(int(v.ID))
 	}
 	n := fmt.Sprintf("voice_vlan %q: assign it by hand (Interfaces > Assignments: add VLAN %d on %s, then edit the new OPTn: Enable, Description VOICE_%s", v.Name, v.ID, dev, strings.ToUpper(sanitize(v.Name)))
-	if gw, ok := vlanGateway(v); ok {
+	if gw, ok := v.Gateway(false); ok {
 		n += ", IPv4 Configuration Type Static IPv4, address " + gw.String()
 	}
 	return n + "). The rules here do not name the new interface: they match the VLAN by its subnets."
