@@ -59,7 +59,7 @@ func TestTranslationValidation(t *testing.T) {
 				if r.Compared < len(p.Providers)*2 {
 					t.Errorf("only %d of %d probes compared", r.Compared, r.Probes)
 				}
-				t.Logf("%d probes, %d compared", r.Probes, r.Compared)
+				t.Logf("%s/%s: %d probes, %d compared", ex.Name, target, r.Probes, r.Compared)
 			})
 		}
 	}
