@@ -400,6 +400,12 @@ func (r *devReader) nat(t []string, line int) error {
 		if len(t) < 5 {
 			return nil
 		}
+		if _, ok := num(t[3]); !ok {
+			return nil // not an entry (srv nat openport -h, -v, ...)
+		}
+		if _, ok := num(t[4]); !ok {
+			return nil
+		}
 		opts := map[string][]string{}
 		for i := 5; i < len(t); i++ {
 			if strings.HasPrefix(t[i], "-") {
@@ -444,6 +450,9 @@ func (r *devReader) nat(t []string, line int) error {
 		}
 		f.Src = r.srcRef(g, l)
 		f.To, _ = netip.ParseAddr(first1(opts["-i"]))
+		if !f.To.IsValid() {
+			return nil // no local host: the entry forwards nothing
+		}
 		r.d.Forwards = append(r.d.Forwards, f)
 	}
 	return nil

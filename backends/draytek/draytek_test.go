@@ -681,3 +681,24 @@ func TestReaderRejectsOneNumberObjectRef(t *testing.T) {
 		t.Errorf("service references are not -S \"o N\" / \"g N\"")
 	}
 }
+
+// An open-port line that names no entry (srv nat openport -c 1, a help or
+// view command) or no local host forwards nothing: the device reader adds
+// no forward for it, so audit reports no "SIP open to any" on it; a
+// complete entry is still read.
+func TestDeviceOpenportWithoutEntryOrHost(t *testing.T) {
+	src := "srv nat openport -c 1\r\n" +
+		"srv nat openport -v\r\n" +
+		"srv nat openport 2 1 -a 1 -c SIP -w 1 1 -p UDP -s 5060 -e 5060\r\n" +
+		"srv nat openport 3 1 -a 1 -c RTP -i 192.168.1.10 -w 1 1 -p UDP -s 10000 -e 20000\r\n"
+	d, err := ReadDevice("vigor.txt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Forwards) != 1 || d.Forwards[0].Loc.Line != 4 || d.Forwards[0].To.String() != "192.168.1.10" {
+		for _, f := range d.Forwards {
+			t.Logf("forward %s at line %d to %s", f.Ref, f.Loc.Line, f.To)
+		}
+		t.Fatalf("want only the complete entry of line 4, got %d forwards", len(d.Forwards))
+	}
+}
