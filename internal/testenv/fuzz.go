@@ -18,9 +18,13 @@ import (
 // policies are kilobytes, so nearly every minimization ran into the limit:
 // FortiGate and nftables reported 7 executions in 20 s, a worker pinned
 // at 100% CPU meanwhile (issue 12). A count limit has no deadline, so a
-// minimization ends normally and its executions count. A crasher is still
-// saved, only less minimized.
-const FuzzMinimizeExecs = 2000
+// minimization ends normally and its executions count. 500 keeps one
+// minimization to a few seconds even for pfSense (several compiles and a
+// merge per execution) on a loaded machine; its executions are reported
+// only when it ends, so a longer one can swallow a whole short run. A
+// crasher is still saved, only less minimized: pass -fuzzminimizetime to
+// minimize one further.
+const FuzzMinimizeExecs = 500
 
 // BoundFuzzMinimization applies FuzzMinimizeExecs when the command line
 // does not set -fuzzminimizetime. Call it in a fuzz target before f.Fuzz,
