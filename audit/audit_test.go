@@ -3,9 +3,12 @@ package audit
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/voicewall/voicewall/lang"
 )
 
 // got lists findings as "ID@line".
@@ -102,5 +105,44 @@ func TestWellConfiguredDevicesAuditClean(t *testing.T) {
 			r.WriteText(&b)
 			t.Errorf("%s:\n%s", file, b.String())
 		}
+	}
+}
+
+// TestDriftOnHandKeptConfig: a hand-kept FortiGate that implements the
+// branch policy audits clean against it; widening the SIP VIP's source
+// filter and the trunk's address object to the provider's whole /24 is
+// drift (widening only the object is not: the VIP still filters).
+func TestDriftOnHandKeptConfig(t *testing.T) {
+	p, diags := lang.Load("testdata/branch-policy")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	r, err := Audit("testdata/good-fortigate.conf", Options{Target: "fortigate", Policy: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Failed() || r.Compared < 30 {
+		var b bytes.Buffer
+		r.WriteText(&b)
+		t.Fatalf("hand-kept config against its policy:\n%s", b.String())
+	}
+	src, _ := os.ReadFile("testdata/good-fortigate.conf")
+	src = bytes.ReplaceAll(src, []byte(`set subnet 198.51.100.16 255.255.255.248`), []byte(`set subnet 198.51.100.0 255.255.255.0`))
+	src = bytes.ReplaceAll(src, []byte(`set src-filter "198.51.100.16/29"`), []byte(`set src-filter "198.51.100.0/24"`))
+	d, err := Read("fortigate", "widened.conf", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = Check(d, src, Options{Target: "fortigate", Policy: p})
+	found := false
+	for _, f := range r.Findings {
+		if f.ID == IDDrift && f.Loc.Line == 95 && strings.Contains(f.Message, "the device accept") {
+			found = true
+		}
+	}
+	if !found {
+		var b bytes.Buffer
+		r.WriteText(&b)
+		t.Errorf("widened trunk address not reported as drift at policy 3 (line 95):\n%s", b.String())
 	}
 }
