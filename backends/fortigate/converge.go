@@ -69,8 +69,30 @@ func (c *compiler) readBase() bool {
 		c.errorf(c.t.Origin, "cannot read the --base FortiOS configuration", "%v. Give a configuration backup (System > Configuration > Backup, unencrypted), `show` output, or the fortigate.conf voicewall wrote last time.", err)
 		return false
 	}
+	if c.vdom == "" {
+		if v := multiVDOM(t); v != "" {
+			c.errorf(c.t.Origin, "--base is a multi-VDOM configuration", "the --base configuration has config global and config vdom sections (VDOM %q), so the FortiGate runs in multi-VDOM mode and refuses firewall commands outside a VDOM; the script would not load. Set vdom = %q (the VDOM that carries the voice traffic) in target \"fortigate\": the script is then wrapped in config vdom / edit %s and the VLAN interfaces go under config global.", v, v, v)
+			return false
+		}
+	}
 	c.base = &baseConfig{tree: t, vdom: c.vdom}
 	return true
+}
+
+// multiVDOM names a VDOM of a multi-VDOM configuration (one whose tables
+// sit inside config vdom / edit NAME), or "" for a single-VDOM one.
+func multiVDOM(t *cfgTree) string {
+	for _, b := range t.blocks {
+		if b.path != "vdom" {
+			continue
+		}
+		for _, e := range b.entries {
+			if len(e.subs) > 0 {
+				return e.key
+			}
+		}
+	}
+	return ""
 }
 
 // tables returns the blocks of path that belong to the compile's VDOM.

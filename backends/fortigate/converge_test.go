@@ -222,3 +222,57 @@ func TestStaleVLANInterfaceListed(t *testing.T) {
 		t.Errorf("a VLAN interface is deleted")
 	}
 }
+
+// multiVDOMBackup is the shape of a backup of a FortiGate in multi-VDOM
+// mode: the VDOM list, config global, then each VDOM's tables.
+const multiVDOMBackup = `#config-version=FGT60F-7.2.5-FW-build1517-230606:opmode=0:vdom=1:user=admin
+config vdom
+edit root
+next
+end
+config global
+config system global
+    set hostname "FGT-OFFICE"
+end
+end
+config vdom
+edit root
+config system settings
+    set default-voip-alg-mode proxy-based
+end
+config system session-helper
+    edit 13
+        set name sip
+        set protocol 17
+        set port 5060
+    next
+end
+config firewall policy
+    edit 1
+        set srcintf "internal"
+        set dstintf "wan1"
+        set srcaddr "all"
+        set dstaddr "all"
+        set action accept
+        set service "ALL"
+    next
+end
+end
+`
+
+// A --base of a multi-VDOM FortiGate with no vdom in target "fortigate":
+// the script would have no config vdom wrapper and the FortiGate would
+// refuse every firewall command, so the compile fails saying to set vdom;
+// with vdom set it is wrapped.
+func TestMultiVDOMBaseNeedsVDOM(t *testing.T) {
+	_, diags := Compile(load(t, basePolicy), backends.Options{AllowDegraded: true, Base: []byte(multiVDOMBackup)})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), `vdom = "root"`) {
+		t.Fatalf("want an error asking for vdom = \"root\", got %v", diags)
+	}
+	out, _, _ := mustCompile(t, load(t, basePolicy+"\ntarget \"fortigate\" {\n  vdom = \"root\"\n}\n"), backends.Options{AllowDegraded: true, Base: []byte(multiVDOMBackup)})
+	if s := string(out.Main().Data); !strings.Contains(s, "config vdom\n    edit \"root\"\n") {
+		t.Errorf("no config vdom / edit root wrapper:\n%s", s)
+	}
+	// A single-VDOM backup needs no vdom.
+	mustCompile(t, load(t, basePolicy), backends.Options{AllowDegraded: true, Base: []byte("config system settings\n    set default-voip-alg-mode proxy-based\nend\n")})
+}
