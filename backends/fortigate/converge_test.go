@@ -276,3 +276,30 @@ func TestMultiVDOMBaseNeedsVDOM(t *testing.T) {
 	// A single-VDOM backup needs no vdom.
 	mustCompile(t, load(t, basePolicy), backends.Options{AllowDegraded: true, Base: []byte("config system settings\n    set default-voip-alg-mode proxy-based\nend\n")})
 }
+
+// A multi-VDOM backup followed by the script compiled against it (what the
+// FortiGate holds after the paste) re-enters config vdom / edit root: the
+// script's ALG setting, session-helper delete and policy moves apply to
+// the backup's tables, so the device reader sees no SIP helper left and
+// voicewall's policies above the admin's.
+func TestMultiVDOMBackupThenScript(t *testing.T) {
+	out, _, _ := mustCompile(t, load(t, basePolicy+"\ntarget \"fortigate\" {\n  vdom = \"root\"\n}\n"), backends.Options{AllowDegraded: true, Base: []byte(multiVDOMBackup)})
+	tr := device(t, multiVDOMBackup, string(out.Main().Data))
+	for _, b := range tr.find("system settings") {
+		if v := strings.Join(b.settings["default-voip-alg-mode"].vals, " "); v != "kernel-helper-based" {
+			t.Errorf("default-voip-alg-mode %q after the script", v)
+		}
+	}
+	for _, b := range tr.find("system session-helper") {
+		if len(b.entries) != 0 {
+			t.Errorf("session-helper %s still there after the script", b.entries[0].key)
+		}
+	}
+	pols := tr.find("firewall policy")
+	if len(pols) != 1 {
+		t.Fatalf("%d firewall policy tables, want the VDOM's one", len(pols))
+	}
+	if order := pols[0].ordered(); order[0].key == "1" || order[len(order)-1].key != "1" {
+		t.Errorf("the admin's policy 1 is not below voicewall's")
+	}
+}

@@ -185,13 +185,12 @@ func readTree(file string, src []byte) (*cfgTree, error) {
 			}
 			// `config X` again at the same place re-enters the same table,
 			// as on a FortiGate (concatenated scripts, show output pasted
-			// after a backup); vdom and global wrappers stay separate.
+			// after a backup); so do config vdom / edit NAME and config
+			// global (a multi-VDOM backup followed by a script).
 			var b *cfgBlock
-			if path != "vdom" && path != "global" {
-				for _, x := range *siblings {
-					if x.path == path {
-						b = x
-					}
+			for _, x := range *siblings {
+				if x.path == path {
+					b = x
 				}
 			}
 			if b == nil {
