@@ -119,6 +119,13 @@ func agreeExample(t *testing.T, dir string) {
 		t.Fatalf("apply: %v", err)
 	}
 
+	// Resolve every neighbour first (one echo from the gateway to each host
+	// address, answered or not): on a loaded machine the first packet to a
+	// fresh neighbour can wait in the ARP/NDP queue past a case's window.
+	for _, a := range l.order {
+		_ = netnstest.Ping(tp.GW, netip.Addr{}, a, 500*time.Millisecond)
+	}
+
 	sniff := map[string]*netnstest.Sniffer{}
 	for _, h := range agreeHosts {
 		sniff[h] = netnstest.StartSniffer(t, tp.NS(h))
