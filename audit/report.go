@@ -100,6 +100,15 @@ func (r *Report) WriteText(w io.Writer) error {
 			b.WriteByte('\n')
 		}
 	}
+	if r.Device != nil && len(r.Device.Notes) > 0 {
+		// what the reader skipped or could not resolve: the findings do
+		// not cover it
+		fmt.Fprintf(&b, "Reader notes (%d): what audit skipped or could not resolve\n", len(r.Device.Notes))
+		for _, n := range r.Device.Notes {
+			writeWrapped(&b, "  ", safe(n.Loc.String()+": "+n.Text))
+		}
+		b.WriteByte('\n')
+	}
 	b.WriteString(safe(r.Summary()) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err

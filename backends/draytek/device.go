@@ -85,6 +85,9 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 		}
 	}
 	r.lower()
+	if len(r.d.SIPHelpers)+len(r.d.SIPHelperOff) == 0 {
+		r.d.Notef(devmodel.Loc{File: file}, "the script does not set sys sip_alg: the router keeps whatever it has (check with sys sip_alg ?)")
+	}
 	return r.d, nil
 }
 
