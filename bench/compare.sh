@@ -5,8 +5,9 @@
 #   sudo bench/compare.sh [ENTRIES...]      # default: 100000 1000000
 #   RUNS=5 sudo bench/compare.sh 100000
 #
-# For each blocklist size it times (median of RUNS whole-process runs, wall
-# seconds, and peak RSS):
+# For each blocklist size it times (median of RUNS whole-process runs: wall
+# seconds, CPU seconds (user + system: on a busy machine the wall time
+# includes waiting for a core) and peak RSS):
 #   nft -f        the compiled nftables.nft into a fresh namespace (the anchor)
 #   compile       voicewall compile --target nftables
 #   apply         voicewall apply --auto-approve into a fresh namespace
@@ -55,11 +56,11 @@ newns() {
 }
 delns() { ip netns del "$1"; }
 
-# timeit FILE CMD...: run once, append "wall rss_kb" to FILE. The command
+# timeit FILE CMD...: run once, append "wall rss_kb user sys" to FILE. The command
 # must exit 0 (a plan that finds changes exits 2: a failure here).
 timeit() {
   local out=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || {
+  /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" >/dev/null 2>"$work/err" || {
     echo "failed ($?): $*" >&2; cat "$work/err" >&2; exit 1
   }
   tail -1 "$work/t" >> "$out"
@@ -71,7 +72,7 @@ f2b() { "$work/f2b" "$@"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 col() { awk -v c="$1" '{print $c}' "$2"; }
 
-printf '%-10s %-14s %10s %10s %10s\n' entries work "median s" "x nft -f" "rss MB"
+printf '%-10s %-14s %10s %10s %10s %10s\n' entries work "median s" "x nft -f" "cpu s" "rss MB"
 for n in "${SIZES[@]}"; do
   d="$work/p$n"; mkdir -p "$d"
   "$work/writepolicy" "$d" "$n"
@@ -99,9 +100,10 @@ for n in "${SIZES[@]}"; do
   for k in nft compile apply plan foreign delta; do
     m=$(col 1 "$work/$k.$n" | median)
     rss=$(col 2 "$work/$k.$n" | median)
+    cpu=$(awk '{print $3 + $4}' "$work/$k.$n" | median)
     ratio=$(awk -v a="$m" -v b="$base" 'BEGIN {printf "%.2f", (b > 0 ? a/b : 0)}')
     label=$k; [ "$k" = plan ] && label="plan (no-op)"; [ "$k" = foreign ] && label="plan (foreign)"; [ "$k" = delta ] && label="refresh +-1k"; [ "$k" = nft ] && label="nft -f"
-    printf '%-10s %-14s %10s %10s %10.0f\n' "$n" "$label" "$m" "$ratio" "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
+    printf '%-10s %-14s %10s %10s %10s %10.0f\n' "$n" "$label" "$m" "$ratio" "$cpu" "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
   done
 done
 echo

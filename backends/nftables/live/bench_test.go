@@ -122,6 +122,37 @@ func BenchmarkNftF(b *testing.B) {
 	}
 }
 
+// BenchmarkPlanForeign: the read behind `voicewall plan` after another
+// tool committed in its own table (fail2ban): the structure digest keeps
+// the state cache valid, so no set is dumped.
+func BenchmarkPlanForeign(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			tab := benchLoad(b, benchPolicy(b, n))
+			ns, tg := benchNS(b)
+			st, _ := Read(tg, ReadOptions{})
+			if _, err := Apply(tg, Diff(st, tab), ApplyOptions{Verify: true}); err != nil {
+				b.Fatal(err)
+			}
+			// A foreign commit (nft add element would dump voicewall's
+			// sets for its cache first).
+			if out, err := ns.Run("nft", "add table inet f2b"); err != nil {
+				b.Fatalf("%v: %s", err, out)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				st, err := Read(tg, ReadOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !st.CacheHit || !st.Foreign || !Diff(st, tab).Empty() {
+					b.Fatalf("cache hit %v foreign %v", st.CacheHit, st.Foreign)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkPlanNoop: `voicewall plan` with nothing changed (the state
 // cache is valid), and the same with a full read of the sets.
 func BenchmarkPlanNoop(b *testing.B) {
