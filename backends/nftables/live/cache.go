@@ -99,26 +99,16 @@ func cachePath(nonce []byte) string {
 	return filepath.Join(StateDir(), "cache", hex.EncodeToString(nonce)+".bin")
 }
 
-// rangesDigest is a digest of a set's ranges (and its marker).
-func rangesDigest(rs []netipx.IPRange, marker bool) [32]byte {
+// rangesDigest is a digest of a set's ranges as the cache encodes them
+// (raw: From and To bytes of each) and its marker.
+func rangesDigest(raw []byte, marker bool) [32]byte {
 	h := sha256.New()
-	var buf []byte
 	if marker {
-		buf = append(buf, 1)
+		h.Write([]byte{1})
 	} else {
-		buf = append(buf, 0)
+		h.Write([]byte{0})
 	}
-	for i, r := range rs {
-		buf = r.From().AppendTo(buf)
-		buf = append(buf, '-')
-		buf = r.To().AppendTo(buf)
-		buf = append(buf, ',')
-		if i%1024 == 1023 {
-			h.Write(buf)
-			buf = buf[:0]
-		}
-	}
-	h.Write(buf)
+	h.Write(raw)
 	var d [32]byte
 	copy(d[:], h.Sum(nil))
 	return d
@@ -126,6 +116,9 @@ func rangesDigest(rs []netipx.IPRange, marker bool) [32]byte {
 
 func encodeRanges(rs []netipx.IPRange) []byte {
 	var b []byte
+	if len(rs) > 0 {
+		b = make([]byte, 0, 2*len(rs)*rs[0].From().BitLen()/8)
+	}
 	for _, r := range rs {
 		b = append(b, r.From().AsSlice()...)
 		b = append(b, r.To().AsSlice()...)
@@ -177,9 +170,9 @@ func writeCacheState(nonce []byte, genid uint32, structure [32]byte, sets map[st
 			flags |= 2
 		}
 		b.WriteByte(flags)
-		d := rangesDigest(c.Ranges, c.Marker)
-		b.Write(d[:])
 		raw := encodeRanges(c.Ranges)
+		d := rangesDigest(raw, c.Marker)
+		b.Write(d[:])
 		_ = binary.Write(&b, binary.BigEndian, uint32(len(raw)))
 		b.Write(raw)
 	}

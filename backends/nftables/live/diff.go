@@ -452,14 +452,23 @@ func Digest(t *vw.Table) string {
 	h := sha256.New()
 	for _, s := range t.Sets {
 		fmt.Fprintf(h, "set %s %s\n", s.Name, SetDef(s))
-		var buf []byte
+		// Binary, a chunk at a time: formatting a million ranges as text
+		// cost more than hashing them.
+		buf := make([]byte, 0, 32<<10)
 		for _, r := range s.Elements {
-			buf = r.From().AppendTo(buf[:0])
-			buf = append(buf, '-')
-			buf = r.To().AppendTo(buf)
-			buf = append(buf, '\n')
-			h.Write(buf)
+			if r.From().Is4() {
+				f, t := r.From().As4(), r.To().As4()
+				buf = append(append(buf, f[:]...), t[:]...)
+			} else {
+				f, t := r.From().As16(), r.To().As16()
+				buf = append(append(buf, f[:]...), t[:]...)
+			}
+			if len(buf) > 32<<10-40 {
+				h.Write(buf)
+				buf = buf[:0]
+			}
 		}
+		h.Write(buf)
 	}
 	for _, c := range t.Chains {
 		fmt.Fprintf(h, "chain %s %s\n", c.Name, ChainHeader(c))

@@ -44,6 +44,7 @@ type Session struct {
 	// then the compiled table's digest recorded by the apply it rests on.
 	Fast       bool
 	FastDigest string
+	digest     string // Digest(Desired), once
 }
 
 // PolicyError is a policy that does not load; Loaded carries the
@@ -71,7 +72,10 @@ func (s *Session) Digest() string {
 	if s.Fast {
 		return s.FastDigest
 	}
-	return Digest(s.Desired)
+	if s.digest == "" {
+		s.digest = Digest(s.Desired)
+	}
+	return s.digest
 }
 
 // Close releases the namespace.
@@ -254,7 +258,7 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 		if sv.NetnsID != t.ID() {
 			return a, fmt.Errorf("the plan %s was made for another network namespace (the one named %q was replaced since): plan again", sv.File, sv.Netns)
 		}
-		if Digest(s.Desired) != sv.Digest {
+		if s.Digest() != sv.Digest {
 			return a, fmt.Errorf("the policy %s no longer compiles to the table the saved plan was made for: plan again", sv.Policy)
 		}
 		if p.GenID != sv.GenID {
@@ -329,7 +333,7 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 		if o.Inputs == nil || !o.Inputs.Unchanged() {
 			return nil
 		}
-		b, _ := json.Marshal(inputRecordOf(t, o.Inputs, links, s.Desired))
+		b, _ := json.Marshal(&InputRecord{Inputs: fmt.Sprintf("%x", o.Inputs.Sum()), Netns: t.ID(), Table: s.Digest(), LinkSpec: links})
 		return b
 	}
 	res, err := Apply(t, p, ApplyOptions{Verify: true, Record: record})
