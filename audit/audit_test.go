@@ -146,3 +146,32 @@ func TestDriftOnHandKeptConfig(t *testing.T) {
 		t.Errorf("widened trunk address not reported as drift at policy 3 (line 95):\n%s", b.String())
 	}
 }
+
+// A config.xml exported on one line (minified): every finding is at line
+// 1, and each shows the start of that line, not the whole file again.
+func TestOneLineConfigSnippetsBounded(t *testing.T) {
+	src, err := os.ReadFile("testdata/office-pfsense.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := bytes.ReplaceAll(bytes.ReplaceAll(src, []byte("\n"), nil), []byte("\t"), nil)
+	d, err := Read("pfsense", "min.xml", one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Check(d, one, Options{Target: "pfsense"})
+	if len(r.Findings) < 2 {
+		t.Fatalf("want the office findings, got %v", got(r))
+	}
+	var text, js bytes.Buffer
+	r.WriteText(&text)
+	r.WriteJSON(&js)
+	for name, out := range map[string]int{"text": text.Len(), "json": js.Len()} {
+		if limit := len(r.Findings) * 1500; out > limit {
+			t.Errorf("%s output is %d bytes for %d findings of a %d-byte line (limit %d)", name, out, len(r.Findings), len(one), limit)
+		}
+	}
+	if !strings.Contains(text.String(), "more bytes)") {
+		t.Errorf("the cut is not said:\n%s", text.String())
+	}
+}

@@ -59,8 +59,19 @@ func (l *lines) text(n int) string {
 	if n < len(l.starts) {
 		end = l.starts[n] - 1
 	}
+	if end-start > maxSnippetBytes+64 {
+		// a minified config.xml is one line: echo its start, not the file
+		cut := start + maxSnippetBytes
+		for cut > start && !utf8.RuneStart(l.src[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%s… (%d more bytes)", l.src[start:cut], end-cut)
+	}
 	return strings.TrimRight(string(l.src[start:end]), "\r")
 }
+
+// maxSnippetBytes is how much of a config line a finding shows.
+const maxSnippetBytes = 160
 
 // WriteText prints the findings grouped by severity, each with its config
 // line, and a one-line summary.
