@@ -175,3 +175,57 @@ func TestOneLineConfigSnippetsBounded(t *testing.T) {
 		t.Errorf("the cut is not said:\n%s", text.String())
 	}
 }
+
+// VW304 says a TLS trunk sits beside cleartext SIP open to anyone. 5061
+// admitted from anyone is no TLS trunk (VW302 reports it): no VW304; a
+// 5061 restricted to the trunk's address beside 5060 from anyone is.
+func TestCleartextBesideNeedsARestrictedTLSTrunk(t *testing.T) {
+	conf := func(tlsSrc string) []byte {
+		return []byte(`config firewall address
+    edit "trunk"
+        set subnet 198.51.100.10 255.255.255.255
+    next
+end
+config firewall service custom
+    edit "SIP-TLS"
+        set tcp-portrange 5061
+    next
+    edit "SIP-UDP"
+        set udp-portrange 5060
+    next
+end
+config firewall policy
+    edit 1
+        set srcintf "wan1"
+        set dstintf "internal"
+        set srcaddr "` + tlsSrc + `"
+        set dstaddr "all"
+        set action accept
+        set service "SIP-TLS"
+    next
+    edit 2
+        set srcintf "wan1"
+        set dstintf "internal"
+        set srcaddr "all"
+        set dstaddr "all"
+        set action accept
+        set service "SIP-UDP"
+    next
+end
+`)
+	}
+	for src, want := range map[string]bool{"all": false, "trunk": true} {
+		d, err := Read("fortigate", "fgt.conf", conf(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Check(d, nil, Options{Target: "fortigate"})
+		has := false
+		for _, f := range r.Findings {
+			has = has || f.ID == IDCleartextBeside
+		}
+		if has != want {
+			t.Errorf("TLS from %q: VW304 %v, want %v (%v)", src, has, want, got(r))
+		}
+	}
+}

@@ -293,8 +293,9 @@ func (c *checker) admin() {
 	}
 }
 
-// cleartext: TLS SIP is admitted from the WAN, and cleartext SIP is
-// admitted only from anyone (no trunk uses it).
+// cleartext: TLS SIP is admitted from the WAN from restricted sources (a
+// TLS trunk), and cleartext SIP is admitted only from anyone (no trunk
+// uses it).
 func (c *checker) cleartext() {
 	type admit struct {
 		loc  devmodel.Loc
@@ -323,8 +324,8 @@ func (c *checker) cleartext() {
 		if a.svc == nil {
 			continue // everything: VW302 says it
 		}
-		if svcHas(a.svc, devmodel.TCP, 5061) {
-			tls = true
+		if svcHas(a.svc, devmodel.TCP, 5061) && !a.wide {
+			tls = true // a TLS trunk: 5061 from its addresses, not from anyone
 		}
 		if svcHas(a.svc, devmodel.UDP, 5060) || svcHas(a.svc, devmodel.TCP, 5060) {
 			if a.wide {
