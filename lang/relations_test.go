@@ -121,3 +121,29 @@ voice_vlan "phones" {
 		}
 	}
 }
+
+// Every named set of every example says what it is for and whose it is:
+// a set lowering adds without a role would send backends back to its name.
+func TestEverySetHasRoleAndOwner(t *testing.T) {
+	policies := map[string]*lang.Policy{
+		"allow_out": mustLoadSource(t, "rel.hcl", strings.Replace(relationsSrc, `dscp       = "ef"`, `dscp       = "ef"
+  allow_out  = ["53/udp", "203.0.113.99:443/tcp"]`, 1)),
+	}
+	for _, dir := range examplePaths(t) {
+		p, diags := lang.Load(dir)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", dir, diags)
+		}
+		policies[dir] = p
+	}
+	if len(policies["allow_out"].Sets()) <= 5 {
+		t.Fatal("the allow_out policy has no allow_out set")
+	}
+	for dir, p := range policies {
+		for _, ref := range p.Sets() {
+			if ref.Role == "" || ref.Owner.Kind == "" || ref.Owner.Name == "" {
+				t.Errorf("%s: set %s has role %q, owner %+v", dir, ref.Name, ref.Role, ref.Owner)
+			}
+		}
+	}
+}
