@@ -183,7 +183,10 @@ func agreeExample(t *testing.T, dir string) {
 			sniff[c.to].Wait(match, 1500*time.Millisecond)
 			time.Sleep(30 * time.Millisecond) // a copy delivered elsewhere too would show now
 		} else {
-			time.Sleep(250 * time.Millisecond)
+			// A drop leaves no arrival to wait for: wait for the counters
+			// the evaluator names (a SYN can leave late on a loaded machine).
+			agreeAwaitCounters(t, tg, tab, before, c.res, c.pkt, 2*time.Second)
+			time.Sleep(250 * time.Millisecond) // and for any counter it did not name
 		}
 		stop()
 		var where []string
@@ -258,6 +261,19 @@ func agreeCounters(t *testing.T, tg *Target, tab *vw.Table) map[string]uint64 {
 		out[c.Chain+"/"+c.Rule] += c.Packets
 	}
 	return out
+}
+
+// agreeAwaitCounters polls until every counter the evaluator says moves has
+// moved since before, or until the window ends (the caller then reports it).
+func agreeAwaitCounters(t *testing.T, tg *Target, tab *vw.Table, before map[string]uint64, res lang.Result, pkt lang.Packet, window time.Duration) {
+	t.Helper()
+	want, _ := agreeWantKeys(tab, res, pkt)
+	for deadline := time.Now().Add(window); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		now := agreeCounters(t, tg, tab)
+		if !slices.ContainsFunc(want, func(k string) bool { return now[k] <= before[k] }) {
+			return
+		}
+	}
 }
 
 // agreeWantKeys lists, sorted, the counters ("chain/key") the evaluator's
