@@ -71,6 +71,13 @@ provider "c" {
 		!strings.Contains(stale[0].Summary, `"dscp"`) || stale[0].Subject == nil || stale[0].Subject.Start.Line != 2 {
 		t.Errorf("stale: %v", stale)
 	}
+	// A gap the target never has (not in its capability table) was warned
+	// when the policy was read; the compile does not warn again.
+	noDSCP := testSpec("draytek")
+	delete(noDSCP.Gaps, lang.GapDSCP)
+	if again := NewGaps(p, noDSCP, Options{}).Stale(); len(again) != 1 || !strings.Contains(again[0].Summary, `"rate_limit"`) {
+		t.Errorf("stale with dscp outside the capability table: %v", again)
+	}
 	// Another target's block accepts nothing here.
 	if d := NewGaps(p, testSpec("pfsense"), Options{}).Add(lang.GapRateLimit, o, "x"); d.Severity != hcl.DiagError {
 		t.Error("draytek's acceptance applied to pfsense")
