@@ -37,6 +37,11 @@ voice_vlan "phones" {
   providers  = ["hostedpbx"]   # a hijacked phone cannot call through anyone else
   management = ["10.0.0.0/24"] # the IT desk; never the Internet
   dscp       = "ef"
+  # Besides their provider's SIP/RTP, phones reach only DNS, NTP and the
+  # provider's provisioning server; anything else to the Internet is
+  # dropped and logged (a hijacked phone cannot reach a rogue SIP server
+  # on another port).
+  allow_out = ["53/udp", "53/tcp", "123/udp", "192.0.2.80:443/tcp"]
 }
 
 # The phones' SRTP range (set the same range in the phones' provisioning).
@@ -111,4 +116,25 @@ target "pfsense" {
 
 target "draytek" {
   accept_gaps = ["rate_limit", "dscp"]
+}
+
+expect "phones fetch their provisioning" {
+  from    = "10.20.0.50"
+  zone    = "phones"
+  to      = "192.0.2.80:443/tcp"
+  verdict = "accept"
+}
+
+expect "phones cannot reach a rogue sip server on 5080" {
+  from    = "10.20.0.50"
+  zone    = "phones"
+  to      = "198.51.100.5:5080/udp"
+  verdict = "drop"
+}
+
+expect "phones send srtp from any port to their provider's media" {
+  from    = "10.20.0.50"
+  zone    = "phones"
+  to      = "192.0.2.200:30000/udp"
+  verdict = "accept"
 }
