@@ -108,7 +108,7 @@ func (e *env) compilePolicy(path string, targets []registry.Target, opts backend
 		targets = declaredTargets(l.Policy)
 		if len(targets) == 0 {
 			e.printDiags(l)
-			fmt.Fprintf(e.stderr, "%s has no target block: --target declared compiles the targets a policy names; add one or give --target\n", path)
+			fmt.Fprintf(e.stderr, "%s has no target block: --target declared compiles the targets a policy names; add one or give --target\n", lang.Printable(path, 4096, false))
 			return nil, false
 		}
 	}
@@ -160,7 +160,7 @@ func (e *env) compileSites(paths []string, targets []registry.Target, opts backe
 		outputs[i] = out
 	}
 	if len(failed) > 0 {
-		fmt.Fprintf(e.stderr, "%d of %d policies failed to compile (%s); nothing was written\n", len(failed), len(paths), strings.Join(failed, ", "))
+		fmt.Fprintf(e.stderr, "%d of %d policies failed to compile (%s); nothing was written\n", len(failed), len(paths), lang.Printable(strings.Join(failed, ", "), 4096, false))
 		return exitError{1}
 	}
 	for i, p := range paths {
@@ -190,7 +190,7 @@ func (e *env) writeOutputs(dir string, outputs []*backends.Output) error {
 			if err := writeFileAtomic(filepath.Join(dir, f.Name), f.Data); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stderr, "wrote %s\n", filepath.Join(dir, f.Name))
+			fmt.Fprintf(e.stderr, "wrote %s\n", lang.Printable(filepath.Join(dir, f.Name), 4096, false))
 		}
 	}
 	return nil

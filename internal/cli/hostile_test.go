@@ -108,3 +108,32 @@ func TestUnreadableSSHConnectionWarns(t *testing.T) {
 		t.Fatalf("exit %d\n%q", r.code, r.stderr)
 	}
 }
+
+// Paths the user typed come back in messages (compile -o's "wrote", the
+// policy file each expect and each rule comes from in test and explain):
+// an escape sequence in them is printed escaped, never raw.
+func TestPathsInMessagesEscaped(t *testing.T) {
+	dir := t.TempDir()
+	esc := filepath.Join(dir, "d\x1b[31mx")
+	if err := os.Mkdir(esc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(esc, "g\x1b[31m.hcl"), []byte(testPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"compile", esc, "--target", "nftables", "-o", filepath.Join(esc, "out")},
+		{"compile", esc, "--target", "declared", "-o", filepath.Join(dir, "build")},
+		{"test", esc},
+		{"explain", esc, "--from", "198.51.100.1", "--to", "5060/udp"},
+		{"validate", esc},
+	} {
+		code, stdout, stderr := run(t, args...)
+		if strings.ContainsAny(stdout+stderr, "\x1b") {
+			t.Errorf("voicewall %v (exit %d) prints a raw escape sequence:\n%q", args[:2], code, stdout+stderr)
+		}
+		if !strings.Contains(stdout+stderr, `\x1b[31m`) {
+			t.Errorf("voicewall %v (exit %d) does not name the path escaped:\n%q", args[:2], code, stdout+stderr)
+		}
+	}
+}

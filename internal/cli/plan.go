@@ -12,6 +12,7 @@ import (
 
 	"github.com/voicewall/voicewall/backends/nftables/live"
 	"github.com/voicewall/voicewall/backends/nftables/live/inputs"
+	"github.com/voicewall/voicewall/lang"
 )
 
 func init() {
@@ -125,7 +126,7 @@ which applies exactly that plan or refuses when anything moved.`,
 			} else {
 				e.printPlan(lp, false)
 				if out != "" {
-					fmt.Fprintf(e.stdout, "\nSaved the plan to %s. To apply exactly this plan: voicewall apply %s\n", out, out)
+					fmt.Fprintf(e.stdout, "\nSaved the plan to %s. To apply exactly this plan: voicewall apply %s\n", lang.Printable(out, 4096, false), lang.Printable(out, 4096, false))
 				}
 			}
 			if detailed && lp.Changes() {

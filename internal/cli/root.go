@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"github.com/voicewall/voicewall/lang"
@@ -22,6 +23,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // Main runs the CLI and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stdout, stderr = terminalSafe{stdout}, terminalSafe{stderr}
 	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(normalizeArgs(args))
 	err := root.Execute()
@@ -116,4 +118,29 @@ func pathArg(args []string) string {
 		return args[0]
 	}
 	return "."
+}
+
+// terminalSafe is the last guard of "nothing raw reaches the terminal":
+// file and directory names reach many messages (test, explain, plan and
+// status name the policy file of each block), and a name may hold an
+// escape sequence. Control characters other than tab, newline and
+// carriage return (CRLF output), and DEL, are written as \xNN.
+type terminalSafe struct{ w io.Writer }
+
+func (t terminalSafe) Write(p []byte) (int, error) {
+	if bytes.IndexFunc(p, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f }) < 0 {
+		return t.w.Write(p)
+	}
+	var b bytes.Buffer
+	for _, c := range p {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			fmt.Fprintf(&b, `\x%02x`, c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	if _, err := t.w.Write(b.Bytes()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

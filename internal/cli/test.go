@@ -132,7 +132,7 @@ func runTests(l *lang.Loaded) jsonTestReport {
 
 func (e *env) printTests(path string, rep jsonTestReport) {
 	if rep.Total == 0 {
-		fmt.Fprintf(e.stdout, "%s has no expect blocks: nothing to test. Add expect \"name\" { from, to, verdict } blocks to test the policy.\n", path)
+		fmt.Fprintf(e.stdout, "%s has no expect blocks: nothing to test. Add expect \"name\" { from, to, verdict } blocks to test the policy.\n", lang.Printable(path, 4096, false))
 		return
 	}
 	var b strings.Builder
@@ -160,7 +160,8 @@ func (e *env) printTests(path string, rep jsonTestReport) {
 	} else {
 		fmt.Fprintf(&b, "\nFAILED: %d of %d expectations do not hold.\n", rep.Failed, rep.Total)
 	}
-	_, _ = fmt.Fprint(e.stdout, b.String())
+	// file names come from the user's directory: escaped like every path
+	_, _ = fmt.Fprint(e.stdout, lang.Printable(b.String(), b.Len(), true))
 }
 
 // packetText describes a test packet: `203.0.113.10 (zone wan) -> the gateway 5060/udp`.
