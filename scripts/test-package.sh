@@ -100,7 +100,7 @@ fi
 if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1 && command -v nft >/dev/null 2>&1; then
   ns="vwpkg-$$"
   ip netns add "$ns"
-  trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$work"' EXIT
+  trap 'ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"' EXIT
   ip -n "$ns" link add eth0 type veth peer name peer0
   ip -n "$ns" link add eth1 type veth peer name peer1
   export VOICEWALL_STATE_DIR="$work/state"
