@@ -102,3 +102,69 @@ expect "a stranger does not reach the pbx" {
 		})
 	}
 }
+
+// A PBX whose rtp_ports are a part of rtp.ports (VW105's case): provider
+// media to the rest of the range is accepted to the gateway itself, not
+// forwarded. Every target's output says the same (FortiGate once denied
+// it in local-in, as if all of it were forwarded).
+func TestPBXRTPNarrowerThanRTP(t *testing.T) {
+	dir := t.TempDir()
+	policy := `
+target "pfsense" {
+  accept_gaps = ["rate_limit"]
+}
+target "draytek" {
+  accept_gaps = ["rate_limit"]
+}
+provider "carrier" {
+  signaling = ["198.51.100.10"]
+  media     = ["198.51.100.128/25"]
+}
+pbx "freepbx" {
+  address   = "10.1.1.5"
+  providers = ["carrier"]
+  rtp_ports = "10000-10999"
+}
+rtp {
+  ports = "10000-20000"
+}
+rate_limit {
+  sip   = "10/second"
+  burst = 20
+}
+log {
+  dropped = true
+}
+expect "media outside the pbx range reaches the gateway" {
+  from    = "198.51.100.200"
+  to      = "15000/udp"
+  verdict = "accept"
+}
+expect "media in the pbx range is forwarded" {
+  from    = "198.51.100.200"
+  to      = "10500/udp"
+  verdict = "accept"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "gw.hcl"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, diags := lang.Load(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, target := range append([]string{"nftables"}, Targets...) {
+		t.Run(target, func(t *testing.T) {
+			src := compile(t, p, target)
+			d, err := Read(target, target+".out", src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := Check(d, src, Options{Target: target, Policy: p}); r.Failed() {
+				var b bytes.Buffer
+				r.WriteText(&b)
+				t.Errorf("voicewall's own output does not audit clean:\n%s", b.String())
+			}
+		})
+	}
+}

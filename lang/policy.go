@@ -253,6 +253,37 @@ func IntersectServices(a, b []Service) []Service {
 	return out
 }
 
+// SubtractServices keeps the parts of a that no service of b matches.
+func SubtractServices(a, b []Service) []Service {
+	var out []Service
+	for _, x := range a {
+		pieces := []PortRange{x.Ports}
+		for _, y := range b {
+			if y.Proto != x.Proto {
+				continue
+			}
+			var next []PortRange
+			for _, r := range pieces {
+				if y.Ports.Last < r.First || y.Ports.First > r.Last {
+					next = append(next, r)
+					continue
+				}
+				if y.Ports.First > r.First {
+					next = append(next, PortRange{First: r.First, Last: y.Ports.First - 1})
+				}
+				if y.Ports.Last < r.Last {
+					next = append(next, PortRange{First: y.Ports.Last + 1, Last: r.Last})
+				}
+			}
+			pieces = next
+		}
+		for _, r := range pieces {
+			out = append(out, Service{Proto: x.Proto, Ports: r})
+		}
+	}
+	return out
+}
+
 // ServicesCover reports whether every service in b lies inside one of a
 // (empty a matches everything; empty b is everything).
 func ServicesCover(a, b []Service) bool {

@@ -490,15 +490,27 @@ func (c *compiler) addPolicy(key string, pol *policy) {
 // FortiGate, which is what the accept mirrors.
 func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment string) {
 	action := "deny"
+	svc4 := svc
 	if r.Action == lang.ActionAccept {
 		action = "accept"
+		var forwarded []lang.Service
 		for _, n := range r.Forwards {
 			// IPv6 forwards are a gap (no vip6 is generated): IPv6 provider
 			// traffic is accepted here, towards the FortiGate itself, as
 			// the address6 gap's header line says.
 			if n.DNAT.IsValid() && n.DNAT.Is4() {
-				v4 = false
+				forwarded = append(forwarded, n.Services...)
 			}
+		}
+		if len(forwarded) > 0 {
+			// What no forward carries (RTP of rtp.ports outside the PBX's
+			// rtp_ports) still reaches the FortiGate itself, as the policy
+			// says: accepted there, the forwarded part not.
+			svc4 = nil
+			for _, s := range lang.SubtractServices(r.Services, forwarded) {
+				svc4 = append(svc4, c.service(s.Proto, s.Ports, nil, r.Origin))
+			}
+			v4 = v4 && len(svc4) > 0
 		}
 		if len(r.Forwards) > 0 {
 			c.noteOnce("localin-accept", "local-in policies do not accept provider SIP/RTP that is port-forwarded to a PBX: the VIP and its firewall policy carry it, and the address of the FortiGate itself stays closed to it.")
@@ -519,8 +531,12 @@ func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment 
 		if !okS || !okD {
 			continue
 		}
+		famSvc := svc
+		if !fam {
+			famSvc = svc4
+		}
 		li := &localIn{id: c.localIDs[map[bool]int{false: 0, true: 1}[fam]].id(), intf: c.t.WAN, srcaddr: []string{s}, dstaddr: []string{d},
-			action: action, service: svc, log: r.Log && action == "deny", comment: comment}
+			action: action, service: famSvc, log: r.Log && action == "deny", comment: comment}
 		if fam {
 			c.localIn6 = append(c.localIn6, li)
 		} else {
