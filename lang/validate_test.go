@@ -933,6 +933,13 @@ log {
   verdict = "drop"
 }
 `},
+		{name: "expect v6 destination without brackets is ambiguous",
+			src: `+expect "x" {
+  from    = "2001:db8:bad::9"
+  to      = "2001:db8:1::10:5060/udp"
+  verdict = "drop"
+}
+`, want: []want{wErr(lang.IDBadExpect, `"2001:db8:1::10:5060/udp"`, "in brackets")}},
 
 		// --- warnings ---
 		{name: "cleartext udp and tcp transports warn at each element",

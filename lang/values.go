@@ -131,8 +131,6 @@ func ParseRate(s string) (Rate, error) {
 	return Rate{uint32(c), u}, nil
 }
 
-// ParseDestination reads "[ADDRESS:]PORT/PROTO"; IPv6 addresses are written
-// in brackets: "[2001:db8::1]:5060/udp".
 // ParseOutService reads an allow_out entry: [ADDRESS[/PREFIX]:]PORT[-PORT]/PROTO,
 // IPv6 addresses in brackets ("[2001:db8::53]:53/udp"). The prefix is
 // invalid when no address is written (any destination).
@@ -167,6 +165,9 @@ func ParseOutService(s string) (netip.Prefix, Service, error) {
 	return dst, svc, nil
 }
 
+// ParseDestination reads "[ADDRESS:]PORT/PROTO"; IPv6 addresses are written
+// in brackets: "[2001:db8::1]:5060/udp". Without them "2001:db8::1:5060/udp"
+// is ambiguous (2001:db8::1:5060 is an address too): refused, as in allow_out.
 func ParseDestination(s string) (netip.Addr, Service, error) {
 	s = strings.TrimSpace(s)
 	svcPart := s
@@ -182,6 +183,9 @@ func ParseDestination(s string) (netip.Addr, Service, error) {
 		}
 		addr, svcPart = a, s[end+2:]
 	} else if i := strings.LastIndex(s, ":"); i >= 0 {
+		if strings.Contains(s[:i], ":") {
+			return addr, Service{}, fmt.Errorf("%q: write an IPv6 destination in brackets, [ADDRESS]:PORT/PROTO, e.g. \"[2001:db8::10]:5060/udp\"", s)
+		}
 		a, err := netip.ParseAddr(s[:i])
 		if err != nil {
 			return addr, Service{}, fmt.Errorf("%q is not a valid address; write [ADDRESS:]PORT/PROTO, e.g. \"10.20.0.10:5060/udp\"", s[:i])
