@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -259,7 +260,11 @@ func (d *decoder) integer(a *hcl.Attribute, min, max int64) (int64, bool) {
 		if a.Name == "id" {
 			id = IDBadVLAN
 		}
-		d.add(errorf(id, a.Expr.Range(), "Value out of range", "%s must be between %d and %d; got %s.", a.Name, min, max, bf.Text('f', -1)))
+		got := strconv.FormatInt(n, 10)
+		if acc != big.Exact {
+			got = bf.Text('g', 6) // 1e300 is not echoed as 301 digits
+		}
+		d.add(errorf(id, a.Expr.Range(), "Value out of range", "%s must be between %d and %d; got %s.", a.Name, min, max, got))
 		return 0, false
 	}
 	return n, true

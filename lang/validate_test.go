@@ -378,6 +378,13 @@ func TestValidation(t *testing.T) {
   providers = ["telnyx"]
 }
 `, want: []want{wErr(lang.IDBadVLAN, `4095`, "1 and 4094")}},
+		{name: "vlan id 1e300 is not echoed in 301 digits",
+			src: `+voice_vlan "phones" {
+  id        = 1e300
+  subnet    = "10.20.0.0/24"
+  providers = ["telnyx"]
+}
+`, want: []want{wErr(lang.IDBadVLAN, `1e300`, "got 1e+300.")}},
 		{name: "vlan ids 1 and 4094 are fine",
 			src: `+voice_vlan "a" {
   id        = 1
