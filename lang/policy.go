@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"go4.org/netipx"
@@ -321,10 +322,20 @@ const (
 // Ranges are what backends render (nft prints a range that is exactly a
 // prefix as that prefix); Prefixes are there for targets that need CIDRs.
 // The ranges are computed once; slices returned are shared, read-only.
+// Contains and Overlaps search the sorted ranges; the netipx form is built
+// only when a caller asks for it (IPSet): for a million-entry blocklist that
+// build costs more than reading the file, and compile and apply never need it.
 type AddrSet struct {
-	set   *netipx.IPSet
 	rs    []netipx.IPRange // sorted: IPv4 first, then IPv6
 	split int              // index of the first IPv6 range
+	set   *lazyIPSet
+}
+
+// lazyIPSet is an AddrSet's netipx form, built on first use and shared by
+// the AddrSet's copies.
+type lazyIPSet struct {
+	once sync.Once
+	set  *netipx.IPSet
 }
 
 // NewAddrSet merges prefixes with netipx (overlaps and adjacency removed).
@@ -342,9 +353,16 @@ func AddrSetOf(s *netipx.IPSet) AddrSet {
 	if s == nil {
 		return AddrSet{}
 	}
-	rs := s.Ranges()
+	a := addrSetOfRanges(s.Ranges())
+	a.set.once.Do(func() { a.set.set = s })
+	return a
+}
+
+// addrSetOfRanges wraps ranges that are already sorted, merged and
+// non-adjacent (IPv4 before IPv6, as netip.Addr.Compare orders them).
+func addrSetOfRanges(rs []netipx.IPRange) AddrSet {
 	split := sort.Search(len(rs), func(i int) bool { return rs[i].From().Is6() })
-	return AddrSet{set: s, rs: rs, split: split}
+	return AddrSet{rs: rs, split: split, set: &lazyIPSet{}}
 }
 
 // IPSet is the underlying netipx set (never nil).
@@ -352,12 +370,37 @@ func (a AddrSet) IPSet() *netipx.IPSet {
 	if a.set == nil {
 		return &netipx.IPSet{}
 	}
-	return a.set
+	a.set.once.Do(func() {
+		var b netipx.IPSetBuilder
+		for _, r := range a.rs {
+			b.AddRange(r)
+		}
+		a.set.set, _ = b.IPSet() // valid ranges only
+	})
+	return a.set.set
 }
 
 func (a AddrSet) Empty() bool { return len(a.rs) == 0 }
 
-func (a AddrSet) Contains(ip netip.Addr) bool { return a.set != nil && a.set.Contains(ip.Unmap()) }
+// Contains reports whether ip (an IPv4-mapped IPv6 address counts as IPv4)
+// is in the set.
+func (a AddrSet) Contains(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !ip.IsValid() {
+		return false
+	}
+	i := sort.Search(len(a.rs), func(i int) bool { return a.rs[i].To().Compare(ip) >= 0 })
+	return i < len(a.rs) && a.rs[i].From().Compare(ip) <= 0
+}
+
+// OverlapsRange reports whether the set holds an address of r.
+func (a AddrSet) OverlapsRange(r netipx.IPRange) bool {
+	if !r.IsValid() {
+		return false
+	}
+	i := sort.Search(len(a.rs), func(i int) bool { return a.rs[i].To().Compare(r.From()) >= 0 })
+	return i < len(a.rs) && a.rs[i].From().Compare(r.To()) <= 0
+}
 
 // Ranges returns the merged ranges of one family (v6=false: IPv4). The
 // slice is shared: do not modify it.
@@ -383,12 +426,21 @@ func (a AddrSet) Has(v6 bool) bool { return len(a.Ranges(v6)) > 0 }
 // Count is the number of merged ranges of one family.
 func (a AddrSet) Count(v6 bool) int { return len(a.Ranges(v6)) }
 
-// Overlaps reports whether the two sets share an address.
+// Overlaps reports whether the two sets share an address: one walk over
+// both sorted range lists.
 func (a AddrSet) Overlaps(b AddrSet) bool {
-	if a.set == nil || b.set == nil {
-		return false
+	x, y := a.rs, b.rs
+	for len(x) > 0 && len(y) > 0 {
+		switch {
+		case x[0].To().Compare(y[0].From()) < 0:
+			x = x[1:]
+		case y[0].To().Compare(x[0].From()) < 0:
+			y = y[1:]
+		default:
+			return true
+		}
 	}
-	return a.set.Overlaps(b.set)
+	return false
 }
 
 // Provider is a SIP trunk or hosted-VoIP provider.

@@ -13,8 +13,8 @@ type PrefixAdder interface{ AddPrefix(netip.Prefix) }
 
 // rangeBuilder collects a blocklist's entries and merges them itself:
 // netipx.IPSetBuilder sorts its input with sort.Slice (reflection, most of
-// the load time at a million entries); a typed sort, a merge, and the
-// merged ranges handed to the builder in order leave it nothing to do.
+// the load time at a million entries) and copies its ranges again when it
+// builds; a typed sort and one merge give the AddrSet's ranges directly.
 type rangeBuilder struct {
 	v4 []uint64 // from<<32 | to
 	v6 []netipx.IPRange
@@ -32,10 +32,10 @@ func (b *rangeBuilder) AddPrefix(p netip.Prefix) {
 	}
 }
 
-// IPSet merges overlapping and adjacent ranges, as IPSetBuilder does.
+// AddrSet merges overlapping and adjacent ranges, as IPSetBuilder does.
 // IPv4 ranges are sorted as integers (most blocklists are IPv4, and
 // netip.Addr comparisons dominate a generic sort of a million entries).
-func (b *rangeBuilder) IPSet() (*netipx.IPSet, error) {
+func (b *rangeBuilder) AddrSet() AddrSet {
 	v4, v6 := b.v4, b.v6
 	b.v4, b.v6 = nil, nil
 	slices.Sort(v4)
@@ -45,7 +45,7 @@ func (b *rangeBuilder) IPSet() (*netipx.IPSet, error) {
 		}
 		return x.To().Compare(y.To())
 	})
-	var sb netipx.IPSetBuilder
+	out := make([]netipx.IPRange, 0, len(v4)+len(v6))
 	// IPv4: merge in integer space (to+1 == next from: adjacent).
 	var from, to uint64
 	for i, k := range v4 {
@@ -55,12 +55,12 @@ func (b *rangeBuilder) IPSet() (*netipx.IPSet, error) {
 			continue
 		}
 		if i > 0 {
-			sb.AddRange(v4Range(from, to))
+			out = append(out, v4Range(from, to))
 		}
 		from, to = f, t
 	}
 	if len(v4) > 0 {
-		sb.AddRange(v4Range(from, to))
+		out = append(out, v4Range(from, to))
 	}
 	var last netipx.IPRange
 	for _, r := range v6 {
@@ -71,14 +71,14 @@ func (b *rangeBuilder) IPSet() (*netipx.IPSet, error) {
 			continue
 		}
 		if last.IsValid() {
-			sb.AddRange(last)
+			out = append(out, last)
 		}
 		last = r
 	}
 	if last.IsValid() {
-		sb.AddRange(last)
+		out = append(out, last)
 	}
-	return sb.IPSet()
+	return addrSetOfRanges(out)
 }
 
 func v4Range(from, to uint64) netipx.IPRange {

@@ -719,7 +719,7 @@ func (d *decoder) log(p *Policy, b *rawBlock) {
 func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 	bl := &Blocklist{Name: b.label, Origin: origin("blocklist", b)}
 	provAddrs := providerAddrs(p)
-	overlap := func(x netip.Prefix) bool { return provAddrs.OverlapsPrefix(x) }
+	overlap := func(x netip.Prefix) bool { return provAddrs.OverlapsRange(netipx.RangeOfPrefix(x)) }
 	var sb rangeBuilder
 	if a := b.attrs["addresses"]; a != nil {
 		pfx, items, _ := d.addrList(a, "a blocklist entry", "")
@@ -757,11 +757,7 @@ func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 	if b.attrs["addresses"] == nil && len(files) == 0 {
 		d.add(errorf(IDSchema, b.rng, "Empty blocklist", "blocklist %q needs addresses = [...] or file = \"...\".", bl.Name))
 	}
-	set, err := sb.IPSet()
-	if err != nil {
-		d.add(errorf(IDBadAddress, b.rng, "Bad blocklist", "%v.", err))
-	}
-	bl.Addresses = AddrSetOf(set)
+	bl.Addresses = sb.AddrSet()
 	p.Blocklists = append(p.Blocklists, bl)
 }
 
@@ -795,14 +791,14 @@ func (d *decoder) blocklistFiles(b *rawBlock) []strItem {
 	return files
 }
 
-func providerAddrs(p *Policy) *netipx.IPSet {
+func providerAddrs(p *Policy) AddrSet {
 	var b netipx.IPSetBuilder
 	for _, pr := range p.Providers {
 		b.AddSet(pr.Signaling.IPSet())
 		b.AddSet(pr.Media.IPSet())
 	}
 	s, _ := b.IPSet()
-	return s
+	return AddrSetOf(s)
 }
 
 func (d *decoder) expect(p *Policy, b *rawBlock) {
