@@ -663,3 +663,40 @@ func BenchmarkEvaluate(b *testing.B) {
 		p.Evaluate(pk)
 	}
 }
+
+// A voice VLAN using a symmetric-RTP provider accepts the phones' RTP to
+// any address, judged by its source port. SIP is judged first: SIP from a
+// port of the RTP range to a stranger is still the toll-fraud drop, not
+// "RTP"; RTP from that range to a stranger's media port passes.
+func TestSymmetricRTPIsNoSIPBypass(t *testing.T) {
+	p := loadEval(t, `
+provider "flowroute" {
+  signaling     = ["34.226.36.32/28"]
+  symmetric_rtp = true
+}
+voice_vlan "phones" {
+  id        = 20
+  parent    = "lan"
+  subnet    = "10.20.0.0/24"
+  providers = ["flowroute"]
+}
+rtp {
+  ports = "10000-20000"
+}
+`)
+	for _, c := range []struct {
+		to      string
+		verdict lang.Verdict
+		rule    string
+	}{
+		{"198.18.7.7:5060/udp", lang.Drop, "vlan_phones_sip_drop"},
+		{"198.18.7.7:5061/tcp", lang.Drop, "vlan_phones_sip_drop"},
+		{"34.226.36.33:5060/udp", lang.Accept, "vlan_phones_flowroute_sip"},
+		{"198.18.7.7:30000/udp", lang.Accept, "vlan_phones_flowroute_rtp_symmetric"},
+	} {
+		r := p.Evaluate(pkt(t, "10.20.0.50", "phones", c.to, 10000))
+		if r.Verdict != c.verdict || r.Rule == nil || !strings.HasPrefix(r.Rule.ID, c.rule) {
+			t.Errorf("phone 10.20.0.50:10000 -> %s: %v by %v, want %v by %s", c.to, r.Verdict, r.Rule, c.verdict, c.rule)
+		}
+	}
+}

@@ -170,6 +170,11 @@ func (d *decoder) lower(p *Policy) {
 			}
 		}
 		if v.Providers != nil { // nil: no provider list, warned about (toll fraud), SIP/RTP not guarded
+			// Symmetric RTP goes to any address, so it is accepted only
+			// after SIP to anyone but the providers is dropped: else a
+			// phone sending SIP from a port of its RTP range would reach
+			// any SIP server (toll fraud).
+			var symmetric []*Rule
 			for _, pr := range v.Providers {
 				add(&Rule{ID: base + "_" + id(pr.Name) + "_sip", Chain: ChainVoiceEgress, Kind: RulePhoneSIP, InZone: v.Name, OutZone: ZoneWAN,
 					Dst: refs["provider_"+id(pr.Name)+"_signaling"], Services: pr.SIPServices(), Action: ActionAccept,
@@ -184,7 +189,7 @@ func (d *decoder) lower(p *Policy) {
 				case pr.SymmetricRTP:
 					// Media addresses unpublished: the phones' RTP (from their
 					// RTP range) may go anywhere; the answer comes back on it.
-					add(&Rule{ID: base + "_" + id(pr.Name) + "_rtp_symmetric", Chain: ChainVoiceEgress, Kind: RulePhoneRTPSymmetric, InZone: v.Name, OutZone: ZoneWAN,
+					symmetric = append(symmetric, &Rule{ID: base + "_" + id(pr.Name) + "_rtp_symmetric", Chain: ChainVoiceEgress, Kind: RulePhoneRTPSymmetric, InZone: v.Name, OutZone: ZoneWAN,
 						SrcServices: phoneRTP, Action: ActionAccept,
 						Comment: fmt.Sprintf("phones in %s RTP to provider %s (symmetric RTP, media unpublished)", v.Name, pr.Name), Origin: v.Origin})
 				}
@@ -192,6 +197,9 @@ func (d *decoder) lower(p *Policy) {
 			add(&Rule{ID: base + "_sip_drop", Chain: ChainVoiceEgress, Kind: RulePhoneSIPDefault, InZone: v.Name, OutZone: ZoneWAN,
 				Services: sipPorts, Action: ActionDrop, Log: logDrops,
 				Comment: fmt.Sprintf("SIP from %s to anyone but its providers (toll fraud)", v.Name), Origin: v.Origin})
+			for _, r := range symmetric {
+				add(r)
+			}
 			add(&Rule{ID: base + "_rtp_drop", Chain: ChainVoiceEgress, Kind: RulePhoneRTPDefault, InZone: v.Name, OutZone: ZoneWAN,
 				SrcServices: phoneRTP, Action: ActionDrop, Log: logDrops,
 				Comment: fmt.Sprintf("RTP from %s to anyone but its providers", v.Name), Origin: v.Origin})
