@@ -81,17 +81,13 @@ var defaultConfig = config{objBase: 1, grpBase: 1, svcBase: 1, filterSet: 2, rul
 // opts.AllowDegraded; then they are warnings and the header says what is not
 // enforced. The output is nil when the diagnostics hold an error.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
-	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), gaps: backends.NewGaps(p, &langSpec, opts)}
+	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), Report: backends.NewReport(p, &langSpec, opts)}
 	c.readConfig()
-	if c.diags.HasErrors() {
-		return nil, c.diags
+	if c.Diags.HasErrors() {
+		return nil, c.Diags
 	}
 	c.plan()
-	text := c.render()
-	if c.diags.HasErrors() {
-		return nil, c.diags
-	}
-	return &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(text)}}}, append(c.diags, c.gaps.Stale()...)
+	return c.Done(backends.File{Name: FileName, Data: []byte(c.render())})
 }
 
 // ---------------------------------------------------------------------------
@@ -195,13 +191,11 @@ type natEntry struct {
 }
 
 type compiler struct {
-	p     *lang.Policy
-	opts  backends.Options
-	t     *lang.Target
-	cfg   config
-	diags hcl.Diagnostics
-
-	gaps  *backends.Gaps
+	p    *lang.Policy
+	opts backends.Options
+	t    *lang.Target
+	cfg  config
+	backends.Report
 	notes []string
 
 	sets     map[string]*setAlloc
@@ -227,23 +221,6 @@ type compiler struct {
 	objNames4, objNames6, grpNames4, grpNames6, svcNames, svcGrpNames *namer
 }
 
-func (c *compiler) errorf(o lang.Origin, summary, detail string, args ...any) {
-	c.diags = append(c.diags, backends.Diag(hcl.DiagError, Target, o, summary, detail, args...))
-}
-
-func (c *compiler) warnf(o lang.Origin, summary, detail string, args ...any) {
-	c.diags = append(c.diags, backends.Diag(hcl.DiagWarning, Target, o, summary, detail, args...))
-}
-
-// gap reports a protection the Vigor cannot express (once per block and
-// text): an error, or (accepted in accept_gaps, or with AllowDegraded) a
-// warning plus a header line.
-func (c *compiler) gap(gap string, o lang.Origin, what string) {
-	if d := c.gaps.Add(gap, o, what); d != nil {
-		c.diags = append(c.diags, d)
-	}
-}
-
 // capacityGap: an address set too large for the Vigor's tables is the
 // blocklist gap when it is a blocklist, else a capacity gap.
 func capacityGap(o lang.Origin) string {
@@ -262,7 +239,7 @@ func (c *compiler) readConfig() {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < min || n > max {
-			c.errorf(c.t.Origin, "bad "+key, "target \"draytek\" %s = %q: want a whole number from %d to %d.", key, v, min, max)
+			c.Errorf(c.t.Origin, "bad "+key, "target \"draytek\" %s = %q: want a whole number from %d to %d.", key, v, min, max)
 			return
 		}
 		*dst = n
@@ -295,7 +272,7 @@ func (c *compiler) wanIndex() int {
 			return n
 		}
 	}
-	c.errorf(c.t.Origin, "unknown WAN interface", "target \"draytek\" wan = %q is not a Vigor WAN (WAN1..WAN%d); port forwards need the WAN number. Set wan = \"WAN1\" (or wan_index).", c.t.WAN, maxWAN)
+	c.Errorf(c.t.Origin, "unknown WAN interface", "target \"draytek\" wan = %q is not a Vigor WAN (WAN1..WAN%d); port forwards need the WAN number. Set wan = \"WAN1\" (or wan_index).", c.t.WAN, maxWAN)
 	c.wanIdx = -1
 	return -1
 }
@@ -392,22 +369,22 @@ func (c *compiler) plan() {
 		case r.Established:
 			continue // the Vigor filter is stateful: replies of allowed sessions pass natively
 		case r.Action == lang.ActionMark:
-			c.gap(lang.GapDSCP, r.Origin, fmt.Sprintf("DSCP marking %q (%s) is not rendered: the Vigor CLI syntax for DSCP marking (qos) is unconfirmed", r.DSCP, commentSafe(r.Comment)))
+			c.Gap(lang.GapDSCP, r.Origin, fmt.Sprintf("DSCP marking %q (%s) is not rendered: the Vigor CLI syntax for DSCP marking (qos) is unconfirmed", r.DSCP, commentSafe(r.Comment)))
 			continue
 		case r.Action == lang.ActionDropOverRate:
-			c.gap(lang.GapRateLimit, r.Origin, "per-source SIP rate limit is not expressible: Vigor DoS defence thresholds are global (per router, not per source address or port)")
+			c.Gap(lang.GapRateLimit, r.Origin, "per-source SIP rate limit is not expressible: Vigor DoS defence thresholds are global (per router, not per source address or port)")
 			c.planDoS()
 			continue
 		case r.Action == lang.ActionDNAT:
 			continue // planned above
 		case r.Action != lang.ActionAccept && r.Action != lang.ActionDrop:
-			c.errorf(r.Origin, "unknown rule action", "rule %s has action %q, which this backend does not know.", r.ID, r.Action)
+			c.Errorf(r.Origin, "unknown rule action", "rule %s has action %q, which this backend does not know.", r.ID, r.Action)
 			continue
 		}
 		for _, fr := range c.filterRules(r) {
 			s, n, ok := next()
 			if !ok {
-				c.gap(lang.GapCapacity, r.Origin, fmt.Sprintf("too many filter rules: filter sets %d..%d are full (%d rules a set)", c.cfg.filterSet, maxSet, maxRule))
+				c.Gap(lang.GapCapacity, r.Origin, fmt.Sprintf("too many filter rules: filter sets %d..%d are full (%d rules a set)", c.cfg.filterSet, maxSet, maxRule))
 				break
 			}
 			fr.set, fr.rule = s, n
@@ -531,7 +508,7 @@ func (c *compiler) addrRefs(ref *lang.AddrRef, v6 bool, o lang.Origin) (refs []s
 				"a /24 per scanner network instead of single hosts), or enforce it upstream on a Linux gateway " +
 				"(target nftables holds any size); the Vigor3912 UG documents no URL-fed address list"
 		}
-		c.gap(capacityGap(o), o, what)
+		c.Gap(capacityGap(o), o, what)
 		return nil, false
 	}
 	return f.refs(v6), true
@@ -568,18 +545,18 @@ var kindAbbr = map[lang.RuleKind]string{
 func (c *compiler) filterRules(r *lang.Rule) []*ipfRule {
 	dirs := directions(r)
 	if dirs == nil {
-		c.errorf(r.Origin, "unknown chain", "rule %s is in chain %q, which this backend does not know.", r.ID, r.Chain)
+		c.Errorf(r.Origin, "unknown chain", "rule %s is in chain %q, which this backend does not know.", r.ID, r.Chain)
 		return nil
 	}
 	src := c.srcRef(r)
 	pass := r.Action == lang.ActionAccept
 	// Safe by construction: never a pass from any on the WAN, never any->any.
 	if pass && ((src == nil && r.Chain == lang.ChainWAN) || (src == nil && r.Dst == nil)) {
-		c.errorf(r.Origin, "refusing to render an accept from any", "rule %s would accept %s from any address; voicewall never emits that.", r.ID, ruleWhat(r))
+		c.Errorf(r.Origin, "refusing to render an accept from any", "rule %s would accept %s from any address; voicewall never emits that.", r.ID, ruleWhat(r))
 		return nil
 	}
 	if r.Chain == lang.ChainVoiceEgress && src == nil {
-		c.errorf(r.Origin, "voice VLAN without subnets", "rule %s: voice VLAN %q has no subnet to match its phones by.", r.ID, r.InZone)
+		c.Errorf(r.Origin, "voice VLAN without subnets", "rule %s: voice VLAN %q has no subnet to match its phones by.", r.ID, r.InZone)
 		return nil
 	}
 	svcs := c.serviceRefs(r)
@@ -650,7 +627,7 @@ func (c *compiler) serviceRefs(r *lang.Rule) []string {
 		o := c.svcByKey[k]
 		if o == nil {
 			if c.cfg.svcBase+len(c.svcs) > maxSvcObj {
-				c.gap(lang.GapCapacity, r.Origin, fmt.Sprintf("service objects %d..%d are full; rule %s is not rendered", c.cfg.svcBase, maxSvcObj, r.ID))
+				c.Gap(lang.GapCapacity, r.Origin, fmt.Sprintf("service objects %d..%d are full; rule %s is not rendered", c.cfg.svcBase, maxSvcObj, r.ID))
 				return nil
 			}
 			o = &svcObj{idx: c.cfg.svcBase + len(c.svcs), name: c.svcNames.name(svcName(k)), key: k}
@@ -670,7 +647,7 @@ func (c *compiler) serviceRefs(r *lang.Rule) []string {
 		g := c.svcGrpBy[key]
 		if g == nil {
 			if c.cfg.grpBase+len(c.svcGrps) > maxSvcGrp {
-				c.gap(lang.GapCapacity, r.Origin, fmt.Sprintf("service groups %d..%d are full; rule %s is not rendered", c.cfg.grpBase, maxSvcGrp, r.ID))
+				c.Gap(lang.GapCapacity, r.Origin, fmt.Sprintf("service groups %d..%d are full; rule %s is not rendered", c.cfg.grpBase, maxSvcGrp, r.ID))
 				return nil
 			}
 			name := "svc"
@@ -716,11 +693,11 @@ func (c *compiler) planNAT() {
 			continue
 		}
 		if r.Src == nil {
-			c.errorf(r.Origin, "refusing to forward from any", "rule %s would forward %s from any address; voicewall never emits that.", r.ID, ruleWhat(r))
+			c.Errorf(r.Origin, "refusing to forward from any", "rule %s would forward %s from any address; voicewall never emits that.", r.ID, ruleWhat(r))
 			continue
 		}
 		if !r.DNAT.Is4() {
-			c.gap(lang.GapAddress6, r.Origin, fmt.Sprintf("forwarding to the IPv6 address %s is not rendered: Vigor port redirection and open ports take IPv4 private addresses only", r.DNAT))
+			c.Gap(lang.GapAddress6, r.Origin, fmt.Sprintf("forwarding to the IPv6 address %s is not rendered: Vigor port redirection and open ports take IPv4 private addresses only", r.DNAT))
 			continue
 		}
 		s := c.sets[r.Src.Name]
@@ -728,7 +705,7 @@ func (c *compiler) planNAT() {
 			continue // no IPv4 sources: nothing to forward over IPv4
 		}
 		if s.fams[0].failed != "" {
-			c.gap(lang.GapCapacity, r.Origin, "port forward source does not fit the Vigor's object tables: "+s.fams[0].failed)
+			c.Gap(lang.GapCapacity, r.Origin, "port forward source does not fit the Vigor's object tables: "+s.fams[0].failed)
 			continue
 		}
 		for _, sv := range r.Services {
@@ -739,7 +716,7 @@ func (c *compiler) planNAT() {
 				c.nat = append(c.nat, e)
 			}
 			if e.addr != r.DNAT {
-				c.errorf(r.Origin, "one port forwarded to two hosts", "%s is forwarded to both %s and %s; a Vigor forwards a public port to one host.", sv, e.addr, r.DNAT)
+				c.Errorf(r.Origin, "one port forwarded to two hosts", "%s is forwarded to both %s and %s; a Vigor forwards a public port to one host.", sv, e.addr, r.DNAT)
 				e.bad = true
 				continue
 			}
@@ -753,7 +730,7 @@ func (c *compiler) planNAT() {
 	for i, a := range c.nat {
 		for _, b := range c.nat[i+1:] {
 			if a.svc.Proto == b.svc.Proto && a.svc.Ports.First <= b.svc.Ports.Last && b.svc.Ports.First <= a.svc.Ports.Last {
-				c.errorf(b.rules[0].Origin, "overlapping port forwards", "%s and %s overlap; a Vigor cannot forward the same public port twice.", a.svc, b.svc)
+				c.Errorf(b.rules[0].Origin, "overlapping port forwards", "%s and %s overlap; a Vigor cannot forward the same public port twice.", a.svc, b.svc)
 				b.bad = true
 			}
 		}
@@ -787,19 +764,19 @@ func (c *compiler) planNAT() {
 			c.grp4 = append(c.grp4, g)
 			e.srcType, e.srcIdx = 1, g.idx
 		default:
-			c.gap(lang.GapCapacity, e.rules[0].Origin, fmt.Sprintf("the forward of %s needs its %d source objects in one group; the Vigor restricts a forward to one object or group (at most %d members assumed, %d groups)", e.svc, len(members), maxGrpMembers, maxIPGrp))
+			c.Gap(lang.GapCapacity, e.rules[0].Origin, fmt.Sprintf("the forward of %s needs its %d source objects in one group; the Vigor restricts a forward to one object or group (at most %d members assumed, %d groups)", e.svc, len(members), maxGrpMembers, maxIPGrp))
 			continue
 		}
 		if e.svc.Ports.First == e.svc.Ports.Last {
 			if c.cfg.natBase+len(c.portmaps) > maxPortmap {
-				c.gap(lang.GapCapacity, e.rules[0].Origin, "port redirection table is full")
+				c.Gap(lang.GapCapacity, e.rules[0].Origin, "port redirection table is full")
 				continue
 			}
 			e.idx = c.cfg.natBase + len(c.portmaps)
 			c.portmaps = append(c.portmaps, e)
 		} else {
 			if c.cfg.natBase+len(c.openports) > maxOpenport {
-				c.gap(lang.GapCapacity, e.rules[0].Origin, "open ports table is full")
+				c.Gap(lang.GapCapacity, e.rules[0].Origin, "open ports table is full")
 				continue
 			}
 			e.idx = c.cfg.natBase + len(c.openports)
@@ -809,7 +786,7 @@ func (c *compiler) planNAT() {
 }
 
 func (c *compiler) planDoS() {
-	if c.dosLines != nil || c.gaps.Fatal(lang.GapRateLimit) {
+	if c.dosLines != nil || c.Gaps.Fatal(lang.GapRateLimit) {
 		return
 	}
 	c.dosLines = []string{"dos -A", "dos -s udpflood", "dos -s synflood"}
@@ -823,11 +800,11 @@ func (c *compiler) planVLANs() {
 	for i, v := range c.p.VoiceVLANs {
 		ch, lan := c.cfg.vlanBase+i, c.cfg.lanBase+i
 		if ch > maxVLANChan || lan > maxLAN {
-			c.errorf(v.Origin, "too many voice VLANs", "voice_vlan %q would need VLAN channel %d / LAN%d; the Vigor has channels up to %d and LAN2..LAN%d.", v.Name, ch, lan, maxVLANChan, maxLAN)
+			c.Errorf(v.Origin, "too many voice VLANs", "voice_vlan %q would need VLAN channel %d / LAN%d; the Vigor has channels up to %d and LAN2..LAN%d.", v.Name, ch, lan, maxVLANChan, maxLAN)
 			continue
 		}
 		if v.Parent == lang.ZoneWAN {
-			c.warnf(v.Origin, "voice VLAN on the WAN not rendered", "voice_vlan %q has parent \"wan\"; this backend configures LAN-side VLANs only (WAN tagging is `wan vlan`).", v.Name)
+			c.Warnf(v.Origin, "voice VLAN on the WAN not rendered", "voice_vlan %q has parent \"wan\"; this backend configures LAN-side VLANs only (WAN tagging is `wan vlan`).", v.Name)
 			c.notes = append(c.notes, fmt.Sprintf("voice_vlan %q: parent wan is not configured by this script.", commentSafe(v.Name)))
 			continue
 		}
@@ -993,9 +970,9 @@ func (c *compiler) header() []string {
 		h = append(h, "  DoS defence (all interfaces and hosts): "+strings.Join(c.dosLines, "; "))
 	}
 
-	if len(c.gaps.Lines) > 0 {
+	if len(c.Gaps.Lines) > 0 {
 		h = append(h, "", "NOT ENFORCED on this Vigor:")
-		for _, d := range c.gaps.Lines {
+		for _, d := range c.Gaps.Lines {
 			h = append(h, "  - "+d)
 		}
 	}

@@ -66,12 +66,12 @@ func (c *compiler) readBase() bool {
 	}
 	t, err := readTree("base", c.opts.Base)
 	if err != nil {
-		c.errorf(c.t.Origin, "cannot read the --base FortiOS configuration", "%v. Give a configuration backup (System > Configuration > Backup, unencrypted), `show` output, or the fortigate.conf voicewall wrote last time.", err)
+		c.Errorf(c.t.Origin, "cannot read the --base FortiOS configuration", "%v. Give a configuration backup (System > Configuration > Backup, unencrypted), `show` output, or the fortigate.conf voicewall wrote last time.", err)
 		return false
 	}
 	if c.vdom == "" {
 		if v := multiVDOM(t); v != "" {
-			c.errorf(c.t.Origin, "--base is a multi-VDOM configuration", "the --base configuration has config global and config vdom sections (VDOM %q), so the FortiGate runs in multi-VDOM mode and refuses firewall commands outside a VDOM; the script would not load. Set vdom = %q (the VDOM that carries the voice traffic) in target \"fortigate\": the script is then wrapped in config vdom / edit %s and the VLAN interfaces go under config global.", v, v, v)
+			c.Errorf(c.t.Origin, "--base is a multi-VDOM configuration", "the --base configuration has config global and config vdom sections (VDOM %q), so the FortiGate runs in multi-VDOM mode and refuses firewall commands outside a VDOM; the script would not load. Set vdom = %q (the VDOM that carries the voice traffic) in target \"fortigate\": the script is then wrapped in config vdom / edit %s and the VLAN interfaces go under config global.", v, v, v)
 			return false
 		}
 	}

@@ -54,36 +54,33 @@ const (
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
 	c := newCompiler(p, opts)
 	if !c.setup() || !c.readBase() {
-		return nil, c.diags
+		return nil, c.Diags
 	}
 	c.plan()
 	c.planSIPHelper()
-	if c.diags.HasErrors() {
-		return nil, c.diags
+	if c.Diags.HasErrors() {
+		return nil, c.Diags
 	}
 	script := c.render()
 	if c.base != nil {
 		// The deletes are what the base owns and this script does not.
 		if err := c.planStale(script); err != nil {
-			c.errorf(c.t.Origin, "internal error", "%v", err)
-			return nil, c.diags
+			c.Errorf(c.t.Origin, "internal error", "%v", err)
+			return nil, c.Diags
 		}
 		script = c.render()
 	}
-	out := &backends.Output{Files: []backends.File{{Name: FileName, Data: []byte(script)}}}
-	out.Files = append(out.Files, c.feedFiles...)
-	return out, append(c.diags, c.gapList.Stale()...)
+	return c.Done(backends.File{Name: FileName, Data: []byte(script)}, c.feedFiles...)
 }
 
 type compiler struct {
-	p       *lang.Policy
-	opts    backends.Options
-	t       *lang.Target
-	ver     fosVersion
-	vdom    string
-	wanIP   string
-	diags   hcl.Diagnostics
-	gapList *backends.Gaps // what is not enforced (header comment)
+	p     *lang.Policy
+	opts  backends.Options
+	t     *lang.Target
+	ver   fosVersion
+	vdom  string
+	wanIP string
+	backends.Report
 
 	objNames  *namer // address, address6, addrgrp(6), vip, external-resource share one table
 	svcNames  *namer
@@ -124,7 +121,7 @@ type compiler struct {
 
 func newCompiler(p *lang.Policy, opts backends.Options) *compiler {
 	return &compiler{
-		p: p, opts: opts, gapList: backends.NewGaps(p, &langSpec, opts),
+		p: p, opts: opts, Report: backends.NewReport(p, &langSpec, opts),
 		objNames:  newNamer(maxObjectName),
 		svcNames:  newNamer(maxObjectName),
 		polNames:  newNamer(maxPolicyName),
@@ -230,22 +227,6 @@ var (
 	urlRe  = regexp.MustCompile(`^https?://[^\s"'<>\\]+$`)
 )
 
-func (c *compiler) errorf(o lang.Origin, summary, detail string, args ...any) {
-	c.diags = append(c.diags, backends.Diag(hcl.DiagError, target, o, summary, detail, args...))
-}
-
-func (c *compiler) warnf(o lang.Origin, summary, detail string, args ...any) {
-	c.diags = append(c.diags, backends.Diag(hcl.DiagWarning, target, o, summary, detail, args...))
-}
-
-// gap reports a protection FortiOS cannot express: an error, or (accepted
-// in accept_gaps, or with AllowDegraded) a warning plus a header comment.
-func (c *compiler) gap(gap string, o lang.Origin, what string) {
-	if d := c.gapList.Add(gap, o, what); d != nil {
-		c.diags = append(c.diags, d)
-	}
-}
-
 func originText(o lang.Origin) string { return text(o.String(), 200) }
 
 func (c *compiler) setup() bool {
@@ -254,7 +235,7 @@ func (c *compiler) setup() bool {
 	ok := true
 	for _, f := range []struct{ attr, v string }{{"wan", c.t.WAN}, {"lan", c.t.LAN}} {
 		if !safeString(f.v) || len(f.v) > maxInterfaceName || strings.ContainsRune(f.v, ' ') {
-			c.errorf(to, "bad interface name", "target %q %s = %q is not a FortiOS interface name (1-%d characters, none of %s, no spaces).", target, f.attr, f.v, maxInterfaceName, forbidden)
+			c.Errorf(to, "bad interface name", "target %q %s = %q is not a FortiOS interface name (1-%d characters, none of %s, no spaces).", target, f.attr, f.v, maxInterfaceName, forbidden)
 			ok = false
 		}
 	}
@@ -264,26 +245,26 @@ func (c *compiler) setup() bool {
 	}
 	v, err := parseVersion(vs)
 	if err != nil {
-		c.errorf(to, "bad version", "%v", err)
+		c.Errorf(to, "bad version", "%v", err)
 		ok = false
 	}
 	c.ver = v
 	if s, has := c.t.Extra["sip_helper_index"]; has {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil || n == 0 || strconv.FormatUint(n, 10) != s {
-			c.errorf(to, "bad sip_helper_index", "sip_helper_index = %q must be the id of the SIP entry in \"config system session-helper\" (a positive integer).", s)
+			c.Errorf(to, "bad sip_helper_index", "sip_helper_index = %q must be the id of the SIP entry in \"config system session-helper\" (a positive integer).", s)
 			ok = false
 		}
 	}
 	if u, has := c.t.Extra["blocklist_url"]; has && !urlRe.MatchString(u) {
-		c.errorf(to, "bad blocklist_url", "blocklist_url = %q must be an http:// or https:// URL without spaces or any of %s.", u, forbidden)
+		c.Errorf(to, "bad blocklist_url", "blocklist_url = %q must be an http:// or https:// URL without spaces or any of %s.", u, forbidden)
 		ok = false
 	}
 	c.wanIP = "0.0.0.0" // with extintf set, 0.0.0.0 means "the external interface's address"
 	if s, has := c.t.Extra["wan_ip"]; has {
 		a, err := netip.ParseAddr(s)
 		if err != nil || !a.Is4() || a.IsUnspecified() {
-			c.errorf(to, "bad wan_ip", "wan_ip = %q must be the IPv4 address of the WAN interface that port forwards (VIPs) listen on.", s)
+			c.Errorf(to, "bad wan_ip", "wan_ip = %q must be the IPv4 address of the WAN interface that port forwards (VIPs) listen on.", s)
 			ok = false
 		} else {
 			c.wanIP = a.String()
@@ -291,7 +272,7 @@ func (c *compiler) setup() bool {
 	}
 	if s, has := c.t.Extra["vdom"]; has {
 		if !vdomRe.MatchString(s) {
-			c.errorf(to, "bad vdom", "vdom = %q is not a FortiOS VDOM name ([0-9A-Za-z_-], at most 31 characters).", s)
+			c.Errorf(to, "bad vdom", "vdom = %q is not a FortiOS VDOM name ([0-9A-Za-z_-], at most 31 characters).", s)
 			ok = false
 		}
 		c.vdom = s
@@ -303,7 +284,7 @@ func (c *compiler) setup() bool {
 	c.zoneIf[lang.ZoneLAN] = c.t.LAN
 	for _, v := range c.p.VoiceVLANs {
 		if !safeString(v.Name) {
-			c.errorf(v.Origin, "unsafe name", "voice_vlan name %q cannot be carried in FortiOS strings.", v.Name)
+			c.Errorf(v.Origin, "unsafe name", "voice_vlan name %q cannot be carried in FortiOS strings.", v.Name)
 			ok = false
 			continue
 		}
@@ -344,7 +325,7 @@ func (c *compiler) plan() {
 				c.planWAN(r, forwarded)
 			case lang.ChainNAT:
 				if r.Action != lang.ActionDNAT {
-					c.gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s in the nat chain has action %s, which voicewall cannot render on FortiOS", r.ID, r.Action))
+					c.Gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s in the nat chain has action %s, which voicewall cannot render on FortiOS", r.ID, r.Action))
 				}
 			case lang.ChainVoiceEgress, lang.ChainVoiceIngress:
 				if r.Action == lang.ActionMark {
@@ -376,13 +357,13 @@ func (c *compiler) planWAN(r *lang.Rule, forwarded map[*lang.Rule]bool) {
 		return
 	}
 	if r.Action == lang.ActionMark || r.Action == lang.ActionDNAT || r.Action == lang.ActionDropOverRate {
-		c.gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s (%s, %s) on the WAN has no FortiOS rendering", r.ID, r.Kind, r.Action))
+		c.Gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s (%s, %s) on the WAN has no FortiOS rendering", r.ID, r.Kind, r.Action))
 		return
 	}
 	accept := r.Action == lang.ActionAccept
 	if accept && (r.Kind == lang.RuleProviderSIP || r.Kind == lang.RuleProviderRTP || len(r.Services) > 0) && (r.Src == nil || r.Src.Set.Empty()) {
 		// Principle 3: never accept SIP or RTP from "any".
-		c.errorf(r.Origin, "refusing to accept from any", "rule %s would accept %s from any source on the WAN; voicewall never renders that.", r.ID, servicesText(r.Services))
+		c.Errorf(r.Origin, "refusing to accept from any", "rule %s would accept %s from any source on the WAN; voicewall never renders that.", r.ID, servicesText(r.Services))
 		return
 	}
 	svc := c.services(r)
@@ -435,7 +416,7 @@ func (c *compiler) addrsFor(pol *policy, r *lang.Rule, v4, v6 bool) bool {
 		c.noteOnce("v6old", fmt.Sprintf("FortiOS %s keeps IPv6 in separate policy6 tables, which voicewall does not generate: rules without IPv6 addresses are rendered for IPv4 only.", c.ver))
 	}
 	if v6 && !c.ver.consolidatedV6() {
-		c.gap(lang.GapIPv6, r.Origin, fmt.Sprintf("rule %s has IPv6 addresses; FortiOS %s keeps IPv6 in separate policy6 tables, which voicewall does not generate (use version 6.4 or later)", r.ID, c.ver))
+		c.Gap(lang.GapIPv6, r.Origin, fmt.Sprintf("rule %s has IPv6 addresses; FortiOS %s keeps IPv6 in separate policy6 tables, which voicewall does not generate (use version 6.4 or later)", r.ID, c.ver))
 		v6 = false
 		if !v4 {
 			return false
@@ -522,7 +503,7 @@ func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment 
 		}
 		if r.Kind == lang.RuleBlocklist && c.isFeed(r) {
 			if fam || !c.ver.localInFeed() {
-				c.gap(lang.GapBlocklist, r.Origin, fmt.Sprintf("blocklist %s is an external threat feed; FortiOS %s cannot use a threat feed in %s, so blocklisted sources can still reach the FortiGate itself (firewall policies still block forwarded traffic)", r.Src.Name, c.ver, map[bool]string{false: "local-in policies (needs 7.2.4 or later)", true: "IPv6 local-in policies"}[fam]))
+				c.Gap(lang.GapBlocklist, r.Origin, fmt.Sprintf("blocklist %s is an external threat feed; FortiOS %s cannot use a threat feed in %s, so blocklisted sources can still reach the FortiGate itself (firewall policies still block forwarded traffic)", r.Src.Name, c.ver, map[bool]string{false: "local-in policies (needs 7.2.4 or later)", true: "IPv6 local-in policies"}[fam]))
 				continue
 			}
 		}
@@ -550,15 +531,15 @@ func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment 
 // that lets the rule's sources reach them.
 func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Rule) {
 	if !n.DNAT.IsValid() {
-		c.gap(lang.GapInternal, n.Origin, fmt.Sprintf("rule %s forwards without a destination address", n.ID))
+		c.Gap(lang.GapInternal, n.Origin, fmt.Sprintf("rule %s forwards without a destination address", n.ID))
 		return
 	}
 	if n.Src == nil || n.Src.Set.Empty() {
-		c.errorf(n.Origin, "refusing to forward from any", "rule %s would forward %s from any source to %s; voicewall never renders that.", n.ID, servicesText(svcs), n.DNAT)
+		c.Errorf(n.Origin, "refusing to forward from any", "rule %s would forward %s from any source to %s; voicewall never renders that.", n.ID, servicesText(svcs), n.DNAT)
 		return
 	}
 	if n.DNAT.Is6() {
-		c.gap(lang.GapAddress6, n.Origin, fmt.Sprintf("forwarding to the IPv6 PBX address %s needs a vip6 with the WAN's IPv6 address, which voicewall does not generate", n.DNAT))
+		c.Gap(lang.GapAddress6, n.Origin, fmt.Sprintf("forwarding to the IPv6 PBX address %s needs a vip6 with the WAN's IPv6 address, which voicewall does not generate", n.DNAT))
 		return
 	}
 	if !n.Src.Set.Has(false) {
@@ -619,7 +600,7 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 func (c *compiler) planForward(r *lang.Rule) {
 	v4, v6 := r.Families()
 	if r.Action != lang.ActionAccept && r.Action != lang.ActionDrop {
-		c.gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s (%s, %s) has no FortiOS rendering", r.ID, r.Kind, r.Action))
+		c.Gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s (%s, %s) has no FortiOS rendering", r.ID, r.Kind, r.Action))
 		return
 	}
 	if r.Established {
@@ -644,7 +625,7 @@ func (c *compiler) planForward(r *lang.Rule) {
 	dst := []string{c.iface(r.OutZone)}
 	for _, s := range append(append([]string{}, src...), dst...) {
 		if s == "" {
-			c.gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s names a zone FortiOS has no interface for", r.ID))
+			c.Gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s names a zone FortiOS has no interface for", r.ID))
 			return
 		}
 	}
@@ -662,7 +643,7 @@ func (c *compiler) planForward(r *lang.Rule) {
 				pol.comment += "; DSCP " + m.DSCP + " (" + originText(m.Origin) + ")"
 				c.markUsed(m)
 			} else {
-				c.gap(lang.GapInternal, m.Origin, fmt.Sprintf("unknown DSCP class %q", m.DSCP))
+				c.Gap(lang.GapInternal, m.Origin, fmt.Sprintf("unknown DSCP class %q", m.DSCP))
 			}
 		}
 	} else {
@@ -702,7 +683,7 @@ func (c *compiler) planRate(r *lang.Rule) {
 		rl = c.p.RateLimit
 	}
 	if rl == nil {
-		c.gap(lang.GapInternal, r.Origin, "rate_limit rule without a rate")
+		c.Gap(lang.GapInternal, r.Origin, "rate_limit rule without a rate")
 		return
 	}
 	threshold := int(rl.Burst)
@@ -725,7 +706,7 @@ func (c *compiler) planRate(r *lang.Rule) {
 	}
 	svc := c.services(r)
 	comment := ruleComment(r) + fmt.Sprintf("; %s per source, burst %d: FortiOS DoS anomalies limit concurrent sessions per source (threshold %d)", rl.SIP, rl.Burst, threshold)
-	c.warnf(r.Origin, "rate limit emulated",
+	c.Warnf(r.Origin, "rate limit emulated",
 		"FortiOS DoS policies have no per-source rate of new flows; %s (new SIP flows per source) is rendered as *_src_session anomalies, the closest construct: at most %d concurrent SIP sessions per source address on %s.", rl.SIP, threshold, c.t.WAN)
 	v4, v6 := r.Families()
 	name := c.polNames.name("dos:"+r.ID, "vw-"+strings.ReplaceAll(r.ID, "_", "-"))
@@ -762,7 +743,7 @@ func (c *compiler) addrRef(r *lang.Rule, ref *lang.AddrRef, v6 bool) (string, bo
 		return g, g != ""
 	}
 	if !safeString(ref.Name) {
-		c.errorf(r.Origin, "unsafe name", "address set name %q cannot be carried in FortiOS strings.", ref.Name)
+		c.Errorf(r.Origin, "unsafe name", "address set name %q cannot be carried in FortiOS strings.", ref.Name)
 		c.refGroup[key] = ""
 		return "", false
 	}
@@ -772,7 +753,7 @@ func (c *compiler) addrRef(r *lang.Rule, ref *lang.AddrRef, v6 bool) (string, bo
 		return "", false
 	}
 	if len(ranges) > externalThreshold {
-		c.gap(lang.GapCapacity, r.Origin, fmt.Sprintf("address set %s has %d ranges; FortiOS address tables are too small for that (only blocklists can become external threat feeds)", ref.Name, len(ranges)))
+		c.Gap(lang.GapCapacity, r.Origin, fmt.Sprintf("address set %s has %d ranges; FortiOS address tables are too small for that (only blocklists can become external threat feeds)", ref.Name, len(ranges)))
 		c.refGroup[key] = ""
 		return "", false
 	}
@@ -824,18 +805,18 @@ func (c *compiler) feedFor(r *lang.Rule) (string, bool) {
 	c.feedFiles = append(c.feedFiles, backends.File{Name: fileName, Data: []byte(b.String())})
 	url, has := c.t.Extra["blocklist_url"]
 	if !has {
-		c.gap(lang.GapBlocklist, r.Origin, fmt.Sprintf("blocklist %s has %d ranges, more than the %d address objects voicewall puts on a FortiGate; serve %s over HTTP(S) and set blocklist_url in target %q to use it as an external threat feed", blName, count, externalThreshold, fileName, target))
+		c.Gap(lang.GapBlocklist, r.Origin, fmt.Sprintf("blocklist %s has %d ranges, more than the %d address objects voicewall puts on a FortiGate; serve %s over HTTP(S) and set blocklist_url in target %q to use it as an external threat feed", blName, count, externalThreshold, fileName, target))
 		c.refGroup[key] = ""
 		return "", false
 	}
 	url, ok := backends.FeedURL(url, blName, fileName, c.countFeeds())
 	if !ok {
-		c.errorf(c.t.Origin, "one blocklist_url for several blocklists", "%d blocklists become threat feeds but blocklist_url names one file; end it with \"/\" (the file names are appended) or put {name} in it.", c.countFeeds())
+		c.Errorf(c.t.Origin, "one blocklist_url for several blocklists", "%d blocklists become threat feeds but blocklist_url names one file; end it with \"/\" (the file names are appended) or put {name} in it.", c.countFeeds())
 		c.refGroup[key] = ""
 		return "", false
 	}
 	if !urlRe.MatchString(url) || len(url) > 511 {
-		c.errorf(c.t.Origin, "bad blocklist_url", "the threat feed URL %q is not usable.", url)
+		c.Errorf(c.t.Origin, "bad blocklist_url", "the threat feed URL %q is not usable.", url)
 		c.refGroup[key] = ""
 		return "", false
 	}
@@ -948,10 +929,10 @@ func (c *compiler) render() string {
 			w.comment("  - " + text(a, 400))
 		}
 	}
-	if len(c.gapList.Lines) > 0 {
+	if len(c.Gaps.Lines) > 0 {
 		w.comment("")
 		w.comment("NOT ENFORCED on this FortiGate:")
-		for _, g := range c.gapList.Lines {
+		for _, g := range c.Gaps.Lines {
 			w.comment("  - " + text(g, 400))
 		}
 	}
@@ -1042,7 +1023,7 @@ func (c *compiler) planSIPHelper() {
 			c.sipHelperIDs = ids
 			c.sipHelperWhy = "The base configuration has the SIP session helper as entry " + strings.Join(ids, ", ")
 			if haveIdx && !slices.Contains(ids, idx) {
-				c.warnf(c.t.Origin, "sip_helper_index disagrees with --base",
+				c.Warnf(c.t.Origin, "sip_helper_index disagrees with --base",
 					"target %q sets sip_helper_index = %s, but the base configuration has the sip session helper as entry %s; the script deletes %s (deleting %s could remove another helper). Remove sip_helper_index.", target, idx, strings.Join(ids, ", "), strings.Join(ids, ", "), idx)
 			}
 		}
@@ -1054,7 +1035,7 @@ func (c *compiler) planSIPHelper() {
 		return
 	}
 	c.actions = append(c.actions, "The SIP session helper is NOT removed: SIP on your own policies still goes through it. Run `show system session-helper | grep -f sip` on the FortiGate, then `config system session-helper`, `delete N` with the id N it showed, `end` (or set sip_helper_index = N in target fortigate, or compile with --base set to a backup of the FortiGate).")
-	c.warnf(c.t.Origin, "SIP session helper left in place",
+	c.Warnf(c.t.Origin, "SIP session helper left in place",
 		"The FortiOS CLI cannot delete the SIP session helper by name and its id differs between builds. The script disables the VoIP ALG and marks voicewall's services helper disable, but the helper table entry stays until you delete it: run `show system session-helper | grep -f sip` on the FortiGate and set sip_helper_index in target %q, or compile with --base set to a backup of the FortiGate.", target)
 }
 

@@ -483,7 +483,7 @@ func (c *compiler) merge() ([]byte, error) {
 			// falls back to automatic): switch to hybrid.
 			edits = append(edits, edit{b.modeSpan.start, b.modeSpan.end, "<mode>hybrid</mode>"})
 		case mode == "disabled":
-			c.warn(c.t.Origin, "outbound NAT is disabled in the base config",
+			c.Warnf(c.t.Origin, "outbound NAT is disabled in the base config",
 				"The static-port outbound NAT rules for the voice hosts are written but have no effect while Firewall > NAT > Outbound is disabled.")
 		}
 		// hybrid and advanced (manual) both evaluate the manual rules first.

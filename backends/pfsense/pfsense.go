@@ -40,7 +40,7 @@ const (
 
 // Compile renders the policy for pfSense.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
-	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), names: newNamer(), tagNames: newNamer(), trackers: backends.NewStableIDs(trackerBase, trackerSpan), tags: map[string]bool{}, gaps: backends.NewGaps(p, &langSpec, opts)}
+	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), names: newNamer(), tagNames: newNamer(), trackers: backends.NewStableIDs(trackerBase, trackerSpan), tags: map[string]bool{}, Report: backends.NewReport(p, &langSpec, opts)}
 	if opts.Base != nil {
 		b, err := scanBase(opts.Base)
 		if err != nil {
@@ -58,8 +58,8 @@ func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagn
 		}
 	}
 	c.build()
-	if c.diags.HasErrors() {
-		return nil, c.diags
+	if c.Diags.HasErrors() {
+		return nil, c.Diags
 	}
 	var main []byte
 	var err error
@@ -69,12 +69,10 @@ func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagn
 		main, err = c.fragment()
 	}
 	if err != nil {
-		c.diags = append(c.diags, backends.Diag(hcl.DiagError, target, lang.Origin{}, "cannot render config.xml", "%s", err))
-		return nil, c.diags
+		c.Errorf(lang.Origin{}, "cannot render config.xml", "%s", err)
+		return nil, c.Diags
 	}
-	out := &backends.Output{Files: []backends.File{{Name: FileName, Data: main}}}
-	out.Files = append(out.Files, c.files...)
-	return out, append(c.diags, c.gaps.Stale()...)
+	return c.Done(backends.File{Name: FileName, Data: main}, c.files...)
 }
 
 type compiler struct {
@@ -87,7 +85,7 @@ type compiler struct {
 	// is_validaliasname() (firewall_rules_edit.php), so a tag obeys the
 	// alias name rules, 31 characters at most.
 	tagNames *namer
-	diags    hcl.Diagnostics
+	backends.Report
 
 	aliases    []Alias
 	aliasOf    map[string]string // AddrRef / internal key → alias name
@@ -100,24 +98,15 @@ type compiler struct {
 	notes      []string // what is not enforced, and manual steps, for the header comment
 	trackers   *backends.StableIDs
 	tags       map[string]bool
-	gaps       *backends.Gaps
 	blocklists int // sets with the blocklist role
 }
 
-// gap reports a protection pfSense cannot express (once per block and
-// text): an error, or (accepted in accept_gaps, or with AllowDegraded) a
-// warning plus a header line.
+// gap reports a gap (backends.Report.Gap); one pfSense does not enforce
+// is also listed in the header's notes.
 func (c *compiler) gap(gap string, o lang.Origin, what string) {
-	if d := c.gaps.Add(gap, o, what); d != nil {
-		c.diags = append(c.diags, d)
-		if d.Severity == hcl.DiagWarning {
-			c.notes = append(c.notes, "NOT ENFORCED: "+c.gaps.Lines[len(c.gaps.Lines)-1])
-		}
+	if d := c.Gap(gap, o, what); d != nil && d.Severity == hcl.DiagWarning {
+		c.notes = append(c.notes, "NOT ENFORCED: "+c.Gaps.Lines[len(c.Gaps.Lines)-1])
 	}
-}
-
-func (c *compiler) warn(o lang.Origin, summary, detail string) {
-	c.diags = append(c.diags, backends.Diag(hcl.DiagWarning, target, o, summary, "%s", detail))
 }
 
 // descr is the description of an item: "voicewall: <block (file:line)>: what".
@@ -661,8 +650,8 @@ func (c *compiler) renderVLANs() {
 	for _, v := range c.p.VoiceVLANs {
 		nic := c.parentNIC(v)
 		if nic == "" {
-			c.warn(v.Origin, "VLAN parent device unknown",
-				fmt.Sprintf("voice_vlan %q: pfSense needs the NIC behind interface %q to create VLAN %d. Compile with --base config.xml (voicewall reads the assignment from it) or create the VLAN in Interfaces > VLANs; the filter rules do not depend on it.", v.Name, c.ifName(v.Parent), v.ID))
+			c.Warnf(v.Origin, "VLAN parent device unknown",
+				"voice_vlan %q: pfSense needs the NIC behind interface %q to create VLAN %d. Compile with --base config.xml (voicewall reads the assignment from it) or create the VLAN in Interfaces > VLANs; the filter rules do not depend on it.", v.Name, c.ifName(v.Parent), v.ID)
 			c.notes = append(c.notes, fmt.Sprintf("voice_vlan %q (VLAN %d): not in the VLANS area: the NIC of interface %q is unknown. Set lan_if in target \"pfsense\" (or compile with the base flag), or create it in Interfaces > VLANs (parent: that NIC, VLAN tag %d).", v.Name, v.ID, c.ifName(v.Parent), v.ID),
 				c.assignNote(v, ""))
 			continue
