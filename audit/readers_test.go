@@ -81,3 +81,21 @@ func TestUnreadableIsLocated(t *testing.T) {
 		}
 	}
 }
+
+// A configuration given with the wrong --target (or an empty file) is an
+// error, never a "clean" audit: the FortiGate and DrayTek readers skip
+// what they do not know, so they must see something of their own.
+func TestWrongTargetIsAnError(t *testing.T) {
+	files := map[string]string{"fortigate": "testdata/office-fortigate.conf", "pfsense": "testdata/office-pfsense.xml", "draytek": "testdata/office-vigor.txt"}
+	for target := range files {
+		for kind, file := range files {
+			_, _, err := ReadFile(target, file)
+			if (err == nil) != (kind == target) {
+				t.Errorf("--target %s on the %s config %s: error %v", target, kind, file, err)
+			}
+		}
+		if _, err := Read(target, "empty", nil); err == nil {
+			t.Errorf("--target %s on an empty file: no error", target)
+		}
+	}
+}

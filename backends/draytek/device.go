@@ -70,6 +70,7 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 		svc: map[int]*dSvc{}, svcGrp: map[int][]int{}, rules: map[[2]int]*dRule{}, next: map[int]int{}, start: 2, fwdOff: map[int]bool{},
 		d: &devmodel.Device{File: file, Target: "draytek", DefaultForward: devmodel.Accept, DefaultLocal: devmodel.Drop}}
 	r.d.Interfaces = []*devmodel.Interface{{Name: "WAN1", Role: "wan"}, {Name: "LAN1", Role: "lan"}}
+	vigor := false
 	for n, line := range strings.Split(string(src), "\n") {
 		line = strings.TrimSpace(strings.TrimRight(line, "\r"))
 		line = prompt.ReplaceAllString(line, "") // a pasted telnet prompt
@@ -80,9 +81,17 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", file, n+1, err)
 		}
+		if len(toks) > 0 && vigorCommands[toks[0]] {
+			vigor = true
+		}
 		if err := r.command(toks, n+1); err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", file, n+1, err)
 		}
+	}
+	if !vigor {
+		// A FortiOS backup or a config.xml given to the wrong --target
+		// would otherwise audit "clean".
+		return nil, fmt.Errorf("%s:1: no Vigor command (sys, mngt, object, srv, ipf, ...): is this a DrayTek command script? Export it over telnet/SSH", file)
 	}
 	r.lower()
 	if len(r.d.SIPHelpers)+len(r.d.SIPHelperOff) == 0 {
@@ -90,6 +99,11 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	}
 	return r.d, nil
 }
+
+// vigorCommands are the Vigor CLI's top-level commands (UG, CLI chapter).
+var vigorCommands = map[string]bool{"sys": true, "mngt": true, "object": true, "srv": true, "ipf": true, "dos": true,
+	"vlan": true, "lan": true, "wan": true, "ip": true, "ip6": true, "msubnet": true, "qos": true, "vpn": true, "csm": true,
+	"port": true, "switch": true, "ddns": true, "upnp": true, "log": true, "wl": true, "show": true, "internet": true}
 
 var prompt = regexp.MustCompile(`^[A-Za-z0-9_.-]*> ?`)
 

@@ -1,6 +1,7 @@
 package fortigate
 
 import (
+	"fmt"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -15,6 +16,11 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	t, err := readTree(file, src)
 	if err != nil {
 		return nil, err
+	}
+	if len(t.blocks) == 0 {
+		// A config.xml or a Vigor script given to the wrong --target
+		// would otherwise audit "clean".
+		return nil, fmt.Errorf("%s:1: no config ... end block: is this a FortiGate configuration (a backup or show output)?", file)
 	}
 	l := &lowerer{t: t, d: &devmodel.Device{File: file, Target: "fortigate", DefaultForward: devmodel.Drop, DefaultLocal: devmodel.Drop},
 		addr4: map[string]*cfgEntry{}, addr6: map[string]*cfgEntry{}, grp4: map[string]*cfgEntry{}, grp6: map[string]*cfgEntry{},
