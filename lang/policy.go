@@ -393,13 +393,15 @@ func (a AddrSet) Contains(ip netip.Addr) bool {
 	return i < len(a.rs) && a.rs[i].From().Compare(ip) <= 0
 }
 
-// OverlapsRange reports whether the set holds an address of r.
-func (a AddrSet) OverlapsRange(r netipx.IPRange) bool {
-	if !r.IsValid() {
+// OverlapsPrefix reports whether the set holds an address of p.
+func (a AddrSet) OverlapsPrefix(p netip.Prefix) bool {
+	if !p.IsValid() {
 		return false
 	}
-	i := sort.Search(len(a.rs), func(i int) bool { return a.rs[i].To().Compare(r.From()) >= 0 })
-	return i < len(a.rs) && a.rs[i].From().Compare(r.To()) <= 0
+	p = p.Masked()
+	from, to := p.Addr(), netipx.PrefixLastIP(p)
+	i := sort.Search(len(a.rs), func(i int) bool { return a.rs[i].To().Compare(from) >= 0 })
+	return i < len(a.rs) && a.rs[i].From().Compare(to) <= 0
 }
 
 // Ranges returns the merged ranges of one family (v6=false: IPv4). The

@@ -21,6 +21,15 @@ type rangeBuilder struct {
 }
 
 func (b *rangeBuilder) AddPrefix(p netip.Prefix) {
+	if a := p.Addr(); a.Is4() && p.Bits() >= 0 {
+		// The common case, in integers (RangeOfPrefix validates and
+		// builds netip.Addrs that would be taken apart again).
+		v := a.As4()
+		host := uint64(1)<<(32-p.Bits()) - 1
+		from := uint64(binary.BigEndian.Uint32(v[:])) &^ host
+		b.v4 = append(b.v4, from<<32|(from|host))
+		return
+	}
 	r := netipx.RangeOfPrefix(p)
 	switch {
 	case !r.IsValid():

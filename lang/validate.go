@@ -719,7 +719,7 @@ func (d *decoder) log(p *Policy, b *rawBlock) {
 func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 	bl := &Blocklist{Name: b.label, Origin: origin("blocklist", b)}
 	provAddrs := providerAddrs(p)
-	overlap := func(x netip.Prefix) bool { return provAddrs.OverlapsRange(netipx.RangeOfPrefix(x)) }
+	overlap := provAddrs.OverlapsPrefix
 	var sb rangeBuilder
 	if a := b.attrs["addresses"]; a != nil {
 		pfx, items, _ := d.addrList(a, "a blocklist entry", "")
