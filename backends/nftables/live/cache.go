@@ -69,8 +69,12 @@ func (c *cacheSet) content() *SetContent {
 	sc := &SetContent{Marker: c.marker, Ranges: make([]netipx.IPRange, 0, n)}
 	for i := 0; i < n; i++ {
 		b := c.raw[i*2*kl:]
-		from, _ := netip.AddrFromSlice(b[:kl])
-		to, _ := netip.AddrFromSlice(b[kl : 2*kl])
+		var from, to netip.Addr
+		if kl == 4 {
+			from, to = netip.AddrFrom4([4]byte(b[:4])), netip.AddrFrom4([4]byte(b[4:8]))
+		} else {
+			from, to = netip.AddrFrom16([16]byte(b[:16])), netip.AddrFrom16([16]byte(b[16:32]))
+		}
 		sc.Ranges = append(sc.Ranges, netipx.IPRangeFrom(from, to))
 	}
 	return sc
@@ -120,10 +124,20 @@ func encodeRanges(rs []netipx.IPRange) []byte {
 		b = make([]byte, 0, 2*len(rs)*rs[0].From().BitLen()/8)
 	}
 	for _, r := range rs {
-		b = append(b, r.From().AsSlice()...)
-		b = append(b, r.To().AsSlice()...)
+		b = appendAddr(b, r.From())
+		b = appendAddr(b, r.To())
 	}
 	return b
+}
+
+// appendAddr appends a's 4 or 16 bytes (AsSlice would allocate them).
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if a.Is4() {
+		v := a.As4()
+		return append(b, v[:]...)
+	}
+	v := a.As16()
+	return append(b, v[:]...)
 }
 
 // writeCacheInputs records sets (the table as just applied) for the table

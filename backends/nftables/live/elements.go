@@ -49,13 +49,25 @@ func needsMarker(rs []netipx.IPRange) bool {
 // rangeElems appends the elements of ranges: start, then end+1 with the
 // interval-end flag; a range reaching the last address is left open.
 func rangeElems(out []elem, rs []netipx.IPRange) []elem {
+	if len(rs) == 0 {
+		return out
+	}
+	// One array holds every key (an allocation per key costs more than
+	// encoding it at 100,000 ranges); each key's capacity is capped, so
+	// later appends never write into it.
+	keys := make([]byte, 0, 2*len(rs)*rs[0].From().BitLen()/8+16)
+	key := func(a netip.Addr) []byte {
+		n := len(keys)
+		keys = appendAddr(keys, a)
+		return keys[n:len(keys):len(keys)]
+	}
 	for _, r := range rs {
 		next := r.To().Next()
 		if !next.IsValid() {
-			out = append(out, elem{key: r.From().AsSlice(), open: true})
+			out = append(out, elem{key: key(r.From()), open: true})
 			continue
 		}
-		out = append(out, elem{key: r.From().AsSlice()}, elem{key: next.AsSlice(), end: true})
+		out = append(out, elem{key: key(r.From())}, elem{key: key(next), end: true})
 	}
 	return out
 }
