@@ -105,6 +105,19 @@ func (w *writer) edit(key string)    { w.line("edit " + key); w.depth++ }
 func (w *writer) editID(id int)      { w.edit(strconv.Itoa(id)) }
 func (w *writer) next()              { w.depth--; w.line("next") }
 
+// table writes one config table: `config path`, per item an `edit key`
+// block with body's lines, `end`, and a blank line after it.
+func table[T any](w *writer, path string, items []T, key func(T) string, body func(T)) {
+	w.config(path)
+	for _, it := range items {
+		w.edit(key(it))
+		body(it)
+		w.next()
+	}
+	w.end()
+	w.blank()
+}
+
 // set writes `set attr v1 v2 ...` with values already quoted or keywords.
 func (w *writer) set(attr string, vals ...string) {
 	w.line("set " + attr + " " + strings.Join(vals, " "))

@@ -1048,9 +1048,7 @@ func (c *compiler) renderInterfaces(w *writer) {
 		vdom = "root"
 	}
 	w.comment("Voice VLAN interfaces (tagged on their parent interface).")
-	w.config("system interface")
-	for _, vi := range c.ifaces {
-		w.edit(q(vi.name))
+	table(w, "system interface", c.ifaces, func(vi *vlanIface) string { return q(vi.name) }, func(vi *vlanIface) {
 		w.setq("vdom", vdom)
 		w.setq("interface", vi.parent)
 		w.set("vlanid", strconv.Itoa(int(vi.id)))
@@ -1065,10 +1063,7 @@ func (c *compiler) renderInterfaces(w *writer) {
 			w.set("ip6-address", vi.ip6.String())
 			w.end()
 		}
-		w.next()
-	}
-	w.end()
-	w.blank()
+	})
 }
 
 func maskText(bits int) string {
@@ -1082,9 +1077,7 @@ func maskText(bits int) string {
 func (c *compiler) renderAddresses(w *writer) {
 	for _, v6 := range []bool{false, true} {
 		if len(c.addrs[v6]) > 0 {
-			w.config(map[bool]string{false: "firewall address", true: "firewall address6"}[v6])
-			for _, a := range c.addrs[v6] {
-				w.edit(q(a.name))
+			table(w, map[bool]string{false: "firewall address", true: "firewall address6"}[v6], c.addrs[v6], func(a *address) string { return q(a.name) }, func(a *address) {
 				p, isPrefix := a.rng.Prefix()
 				switch {
 				case isPrefix && !v6:
@@ -1099,37 +1092,24 @@ func (c *compiler) renderAddresses(w *writer) {
 					w.set("end-ip", a.rng.To().String())
 				}
 				w.setq("comment", text(a.comment, maxComment))
-				w.next()
-			}
-			w.end()
-			w.blank()
+			})
 		}
 		if len(c.groups[v6]) > 0 {
-			w.config(map[bool]string{false: "firewall addrgrp", true: "firewall addrgrp6"}[v6])
-			for _, g := range c.groups[v6] {
-				w.edit(q(g.name))
+			table(w, map[bool]string{false: "firewall addrgrp", true: "firewall addrgrp6"}[v6], c.groups[v6], func(g *addrGroup) string { return q(g.name) }, func(g *addrGroup) {
 				w.setq("member", g.members...)
 				w.setq("comment", text(g.comment, maxComment))
-				w.next()
-			}
-			w.end()
-			w.blank()
+			})
 		}
 	}
 	if len(c.feeds) > 0 {
 		w.comment("Large blocklists as external threat feeds (IP address lists fetched by the FortiGate).")
-		w.config("system external-resource")
-		for _, f := range c.feeds {
-			w.edit(q(f.name))
+		table(w, "system external-resource", c.feeds, func(f *feed) string { return q(f.name) }, func(f *feed) {
 			w.set("status", "enable")
 			w.set("type", "address")
 			w.setq("resource", f.url)
 			w.set("refresh-rate", strconv.Itoa(feedRefresh))
 			w.setq("comments", text(f.comment, maxComment))
-			w.next()
-		}
-		w.end()
-		w.blank()
+		})
 	}
 }
 
@@ -1139,16 +1119,11 @@ func (c *compiler) renderServices(w *writer) {
 	}
 	w.comment("Services: one protocol each (udp and tcp never share a service); helper disable keeps")
 	w.comment("every session helper (the SIP helper too) away from voicewall's flows.")
-	w.config("firewall service custom")
-	for _, s := range c.svcList {
-		w.edit(q(s.name))
+	table(w, "firewall service custom", c.svcList, func(s *service) string { return q(s.name) }, func(s *service) {
 		w.set(s.proto.String()+"-portrange", s.item)
 		w.set("helper", "disable")
 		w.setq("comment", text(s.comment, maxComment))
-		w.next()
-	}
-	w.end()
-	w.blank()
+	})
 }
 
 func (c *compiler) renderVIPs(w *writer) {
@@ -1159,9 +1134,7 @@ func (c *compiler) renderVIPs(w *writer) {
 	if c.wanIP == "0.0.0.0" {
 		w.comment("extip 0.0.0.0 stands for the address of the external interface (set wan_ip to pin it).")
 	}
-	w.config("firewall vip")
-	for _, v := range c.vips {
-		w.edit(q(v.name))
+	table(w, "firewall vip", c.vips, func(v *vip) string { return q(v.name) }, func(v *vip) {
 		w.set("type", "static-nat")
 		w.set("extip", v.extip)
 		w.setq("extintf", v.extintf)
@@ -1172,10 +1145,7 @@ func (c *compiler) renderVIPs(w *writer) {
 		w.set("mappedport", v.ports)
 		w.setq("src-filter", v.srcFilter...)
 		w.setq("comment", text(v.comment, maxComment))
-		w.next()
-	}
-	w.end()
-	w.blank()
+	})
 }
 
 func (c *compiler) renderPolicies(w *writer) {
@@ -1256,9 +1226,7 @@ func (c *compiler) renderLocalIn(w *writer) {
 				w.comment("when config log setting has set local-in-deny-unicast enable.")
 			}
 		}
-		w.config(path)
-		for _, li := range list {
-			w.editID(li.id)
+		table(w, path, list, func(li *localIn) string { return strconv.Itoa(li.id) }, func(li *localIn) {
 			w.setq("intf", li.intf)
 			w.setq("srcaddr", li.srcaddr...)
 			w.setq("dstaddr", li.dstaddr...)
@@ -1269,10 +1237,7 @@ func (c *compiler) renderLocalIn(w *writer) {
 				w.set("logtraffic", "enable")
 			}
 			w.setq("comments", "voicewall: "+text(li.comment, maxPolicyComment-20))
-			w.next()
-		}
-		w.end()
-		w.blank()
+		})
 	}
 }
 
@@ -1286,9 +1251,7 @@ func (c *compiler) renderDoS(w *writer) {
 		if len(list) == 0 {
 			continue
 		}
-		w.config(path)
-		for _, d := range list {
-			w.editID(d.id)
+		table(w, path, list, func(d *dosPolicy) string { return strconv.Itoa(d.id) }, func(d *dosPolicy) {
 			if c.ver.dosPolicyName() {
 				w.setq("name", d.name)
 			}
@@ -1308,9 +1271,6 @@ func (c *compiler) renderDoS(w *writer) {
 			}
 			w.end()
 			w.setq("comments", "voicewall: "+text(d.comment, maxPolicyComment-20))
-			w.next()
-		}
-		w.end()
-		w.blank()
+		})
 	}
 }
