@@ -49,3 +49,20 @@ func (r *Report) Done(main File, more ...File) (*Output, hcl.Diagnostics) {
 	}
 	return &Output{Files: append([]File{main}, more...)}, append(r.Diags, r.Gaps.Stale()...)
 }
+
+// Listing is a header section of an output: a blank line, the title and
+// one "  - " line per item (each passed through clean when given); nothing
+// when there are no items.
+func Listing(title string, items []string, clean func(string) string) []string {
+	if len(items) == 0 {
+		return nil
+	}
+	out := []string{"", title}
+	for _, it := range items {
+		if clean != nil {
+			it = clean(it)
+		}
+		out = append(out, "  - "+it)
+	}
+	return out
+}

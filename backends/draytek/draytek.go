@@ -970,12 +970,7 @@ func (c *compiler) header() []string {
 		h = append(h, "  DoS defence (all interfaces and hosts): "+strings.Join(c.dosLines, "; "))
 	}
 
-	if len(c.Gaps.Lines) > 0 {
-		h = append(h, "", "NOT ENFORCED on this Vigor:")
-		for _, d := range c.Gaps.Lines {
-			h = append(h, "  - "+d)
-		}
-	}
+	h = append(h, backends.Listing("NOT ENFORCED on this Vigor:", c.Gaps.Lines, nil)...)
 	notes := append(slices.Clip(c.notes),
 		"every rule's source and destination fill slot 1 of the rule's object/group list (-s \"o 1 N\", UG pp. 636-637, where 0 means none). Whether writing slot 1, or \"u 2\" (any), clears objects an overwritten rule held in its other slots is not documented: give voicewall rule indexes that are empty.")
 	for _, r := range c.rules {
@@ -985,12 +980,7 @@ func (c *compiler) header() []string {
 			break
 		}
 	}
-	if len(notes) > 0 {
-		h = append(h, "", "Notes:")
-		for _, n := range notes {
-			h = append(h, "  - "+n)
-		}
-	}
+	h = append(h, backends.Listing("Notes:", notes, nil)...)
 	if len(c.rules) > 0 {
 		h = append(h, "", "Filter rules (the policy's order; first match wins):")
 		for _, r := range c.rules {

@@ -922,26 +922,10 @@ func (c *compiler) render() string {
 		w.comment("Compiled with --base: stale voicewall objects are deleted at the end, and voicewall's policies")
 		w.comment("are moved above the first policy of your own.")
 	}
-	if len(c.actions) > 0 {
-		w.comment("")
-		w.comment("ACTION REQUIRED (this script cannot do it):")
-		for _, a := range c.actions {
-			w.comment("  - " + text(a, 400))
-		}
-	}
-	if len(c.Gaps.Lines) > 0 {
-		w.comment("")
-		w.comment("NOT ENFORCED on this FortiGate:")
-		for _, g := range c.Gaps.Lines {
-			w.comment("  - " + text(g, 400))
-		}
-	}
-	if len(c.notes) > 0 {
-		w.comment("")
-		w.comment("Notes:")
-		for _, n := range c.notes {
-			w.comment("  - " + text(n, 400))
-		}
+	clean := func(s string) string { return text(s, 400) }
+	for _, l := range slices.Concat(backends.Listing("ACTION REQUIRED (this script cannot do it):", c.actions, clean),
+		backends.Listing("NOT ENFORCED on this FortiGate:", c.Gaps.Lines, clean), backends.Listing("Notes:", c.notes, clean)) {
+		w.comment(l)
 	}
 	w.blank()
 
