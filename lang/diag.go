@@ -372,6 +372,7 @@ var findingTitles = map[string]string{
 	IDExpectUnmanaged: "Expectation not decided by voicewall",
 	IDSymmetricRTP:    "Provider media accepted only on flows opened from inside (symmetric RTP)",
 	IDEgressOpen:      "Voice VLAN egress open besides SIP and RTP",
+	IDAllowOutNoop:    "allow_out entry without effect",
 	IDCapabilityGap:   "Target cannot express a protection",
 	IDTargetNote:      "Target emulates a protection or needs a manual step",
 	IDAcceptedGap:     "Capability gap accepted in the policy",

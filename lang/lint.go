@@ -17,6 +17,7 @@ const (
 	IDMgmtFromVoice   = "VW113" // phones can reach the management of voice VLAN phones
 	IDLooseRateLimit  = "VW114" // SIP rate limit too loose to stop a scanner
 	IDExpectUnmanaged = "VW115" // an expect whose packet no voicewall rule decides
+	IDAllowOutNoop    = "VW118" // an allow_out entry that can never let anything out
 )
 
 // LooseSIPRate is the per-source SIP rate above which rate_limit no longer
@@ -31,6 +32,33 @@ func lint(p *Policy) hcl.Diagnostics {
 	diags = append(diags, lintMgmtFromVoice(p)...)
 	diags = append(diags, lintLooseRate(p)...)
 	diags = append(diags, lintExpectUnmanaged(p)...)
+	diags = append(diags, lintAllowOutNoop(p)...)
+	return diags
+}
+
+// lintAllowOutNoop: an allow_out entry that no packet can use. SIP from the
+// phones goes only to the VLAN's providers (the toll-fraud drop comes
+// before allow_out), and a destination of a family the VLAN has no subnet
+// of is never reached from it.
+func lintAllowOutNoop(p *Policy) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	sip := p.SIPPorts()
+	for _, v := range p.VoiceVLANs {
+		fams := map[bool]bool{}
+		for _, s := range v.SubnetPrefixes {
+			fams[s.Addr().Is6()] = true
+		}
+		for _, a := range v.AllowOut {
+			switch {
+			case v.Providers != nil && ServicesCover(sip, []Service{a.Service}):
+				diags = append(diags, warnf(IDAllowOutNoop, a.Range, "allow_out entry without effect",
+					"%q is SIP: phones in voice_vlan %q send SIP only to its providers (the toll-fraud guard drops any other SIP before allow_out). Remove the entry, or add the server as a provider of the VLAN.", a.Text, v.Name))
+			case a.Dst.IsValid() && !fams[a.Dst.Addr().Is6()]:
+				diags = append(diags, warnf(IDAllowOutNoop, a.Range, "allow_out entry without effect",
+					"%q is an IPv%s destination, but voice_vlan %q has no IPv%s subnet: no phone can send to it. Remove the entry, or add the subnet.", a.Text, ipv(a.Dst.Addr().Is6()), v.Name, ipv(a.Dst.Addr().Is6())))
+			}
+		}
+	}
 	return diags
 }
 

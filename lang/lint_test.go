@@ -97,6 +97,24 @@ voice_vlan "lobby" {
 			"VW113:11:Phone management reachable from a voice VLAN",
 			"VW113:11:Phone management reachable from a voice VLAN",
 		}},
+		{"allow_out entries without effect", `
+voice_vlan "phones" {
+  id        = 20
+  subnet    = "10.20.0.0/24"
+  providers = ["carrier"]
+  allow_out = ["53/udp", "5060/udp", "[2001:db8::53]:53/udp", "5060-5070/udp", "203.0.113.99:443/tcp"]
+}
+`, []string{
+			"VW118:15:allow_out entry without effect",
+			"VW118:15:allow_out entry without effect",
+		}},
+		{"sip in allow_out of a vlan without a provider list is its only sip", `
+voice_vlan "phones" {
+  id        = 20
+  subnet    = "10.20.0.0/24"
+  allow_out = ["5060/udp"]
+}
+`, nil},
 		{"loose rate", `
 rate_limit {
   sip = "6000/minute"
