@@ -232,11 +232,9 @@ func originText(o lang.Origin) string { return text(o.String(), 200) }
 func (c *compiler) setup() bool {
 	c.t = c.p.Target(&langSpec)
 	to := c.t.Origin
-	ok := true
 	for _, f := range []struct{ attr, v string }{{"wan", c.t.WAN}, {"lan", c.t.LAN}} {
 		if !safeString(f.v) || len(f.v) > maxInterfaceName || strings.ContainsRune(f.v, ' ') {
 			c.Errorf(to, "bad interface name", "target %q %s = %q is not a FortiOS interface name (1-%d characters, none of %s, no spaces).", target, f.attr, f.v, maxInterfaceName, forbidden)
-			ok = false
 		}
 	}
 	vs := c.t.Extra["version"]
@@ -246,26 +244,22 @@ func (c *compiler) setup() bool {
 	v, err := parseVersion(vs)
 	if err != nil {
 		c.Errorf(to, "bad version", "%v", err)
-		ok = false
 	}
 	c.ver = v
 	if s, has := c.t.Extra["sip_helper_index"]; has {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil || n == 0 || strconv.FormatUint(n, 10) != s {
 			c.Errorf(to, "bad sip_helper_index", "sip_helper_index = %q must be the id of the SIP entry in \"config system session-helper\" (a positive integer).", s)
-			ok = false
 		}
 	}
 	if u, has := c.t.Extra["blocklist_url"]; has && !urlRe.MatchString(u) {
 		c.Errorf(to, "bad blocklist_url", "blocklist_url = %q must be an http:// or https:// URL without spaces or any of %s.", u, forbidden)
-		ok = false
 	}
 	c.wanIP = "0.0.0.0" // with extintf set, 0.0.0.0 means "the external interface's address"
 	if s, has := c.t.Extra["wan_ip"]; has {
 		a, err := netip.ParseAddr(s)
 		if err != nil || !a.Is4() || a.IsUnspecified() {
 			c.Errorf(to, "bad wan_ip", "wan_ip = %q must be the IPv4 address of the WAN interface that port forwards (VIPs) listen on.", s)
-			ok = false
 		} else {
 			c.wanIP = a.String()
 		}
@@ -273,11 +267,10 @@ func (c *compiler) setup() bool {
 	if s, has := c.t.Extra["vdom"]; has {
 		if !vdomRe.MatchString(s) {
 			c.Errorf(to, "bad vdom", "vdom = %q is not a FortiOS VDOM name ([0-9A-Za-z_-], at most 31 characters).", s)
-			ok = false
 		}
 		c.vdom = s
 	}
-	if !ok {
+	if c.Diags.HasErrors() {
 		return false
 	}
 	c.zoneIf[lang.ZoneWAN] = c.t.WAN
@@ -285,7 +278,6 @@ func (c *compiler) setup() bool {
 	for _, v := range c.p.VoiceVLANs {
 		if !safeString(v.Name) {
 			c.Errorf(v.Origin, "unsafe name", "voice_vlan name %q cannot be carried in FortiOS strings.", v.Name)
-			ok = false
 			continue
 		}
 		name := c.ifNames.name(v.Name, "vw-"+v.Name)
@@ -299,7 +291,7 @@ func (c *compiler) setup() bool {
 		c.ifaces = append(c.ifaces, vi)
 		c.zoneIf[v.Name] = name
 	}
-	return ok
+	return !c.Diags.HasErrors()
 }
 
 // ---------------------------------------------------------------- planning
