@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -94,6 +95,44 @@ func TestDriftNamesTheProvider(t *testing.T) {
 			}
 			if !named || !admitted || !r.Failed() {
 				t.Errorf("want drift naming provider carrier and the admitted stranger:\n%s", b.String())
+			}
+		})
+	}
+}
+
+// TestTranslationValidationMergedPfSense: the pfSense output merged into an
+// exported config.xml (--base) with the site's own rules (the stock "allow
+// LAN net" only) audits clean too. Management from a source outside LAN
+// net (a VPN subnet, a routed admin network) was blocked on its way in:
+// voicewall's management pass was a floating rule out to the phones only.
+func TestTranslationValidationMergedPfSense(t *testing.T) {
+	base, err := os.ReadFile("../backends/pfsense/testdata/base-config.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt, _ := registry.Lookup("pfsense")
+	for _, ex := range testenv.Examples(t, "..") {
+		if strings.Contains(ex.Name, "/") {
+			continue // fleet sites
+		}
+		t.Run(ex.Name, func(t *testing.T) {
+			p, diags := lang.Load(ex.Dir)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			out, diags := tgt.Compile(p, backends.Options{AllowDegraded: true, Base: base})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			src := out.Main().Data
+			d, err := Read("pfsense", "merged.xml", src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := Check(d, src, Options{Target: "pfsense", Policy: p}); r.Failed() {
+				var b bytes.Buffer
+				r.WriteText(&b)
+				t.Errorf("the merged config.xml does not audit clean:\n%s", b.String())
 			}
 		})
 	}

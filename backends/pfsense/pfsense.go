@@ -554,6 +554,13 @@ func (c *compiler) place(r *lang.Rule, fr *FilterRule) {
 	case r.NotInZone != "":
 		fr.Tagged, fr.NotTagged = c.zoneTag(r.NotInZone), &Flag{}
 	}
+	if r.Kind == lang.RuleMgmt && r.Action == lang.ActionAccept {
+		// Management comes from wherever the admins are (LAN, a routed
+		// admin network, an OpenVPN or IPsec tunnel): pass it in on every
+		// interface but the WAN too, not only out to the phones; the
+		// site's own "LAN net" rule would block a VPN subnet on the way in.
+		fr.Direction, fr.Interface = "any", "any"
+	}
 }
 
 // renderDNAT writes port forwards. No associated filter rule ("pass" would

@@ -300,7 +300,8 @@ func TestCompileFacts(t *testing.T) {
 		if r.Type == "block" && r.Direction == "out" && r.Interface == "wan" && r.Tagged == "VW_IN_PHONES" && r.Destination.Port == "5060" {
 			egress = true
 		}
-		if r.Type == "pass" && r.Direction == "out" && r.Tagged == "VW_IN_WAN" && r.NotTagged != nil && r.Destination.Port == "443" {
+		// management passes in on any interface but the WAN (a VPN, a routed admin network) and out to the phones
+		if r.Type == "pass" && r.Direction == "any" && r.Interface == "any" && r.Tagged == "VW_IN_WAN" && r.NotTagged != nil && r.Destination.Port == "443" {
 			mgmt = true
 		}
 	}
