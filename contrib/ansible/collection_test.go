@@ -19,6 +19,7 @@ import (
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/internal/netnstest"
+	"github.com/voicewall/voicewall/internal/testenv"
 )
 
 const repo = "../.."
@@ -197,25 +198,15 @@ func setupFleet(t *testing.T) *fleetEnv {
 	t.Helper()
 	f := newEnv(t)
 	// The fleet: examples/fleet's common directory and three Linux sites.
-	copyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
+	testenv.CopyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
 	var inv strings.Builder
 	inv.WriteString("[voicewall_gateways]\n")
 	for i, name := range []string{"site-a", "site-b", "site-c"} {
-		dir := filepath.Join(f.fleet, "sites", name)
-		writeFile(t, filepath.Join(dir, "site.hcl"), siteHCL(i+1))
-		ns := netnstest.NewNS(t, "gw"+name[len(name)-1:])
-		for _, c := range [][]string{
-			{"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"},
-			{"ip", "link", "set", "eth0", "up"},
-			{"ip", "link", "set", "eth1", "up"},
-		} {
-			if out, err := ns.Run(c...); err != nil {
-				t.Fatalf("%v: %s", err, out)
-			}
-		}
-		f.gateways = append(f.gateways, gateway{name: name, ns: ns, dir: dir})
+		g := f.addSite(t, name, i+1, "gw"+name[len(name)-1:])
+		ns := g.ns
+		f.gateways = append(f.gateways, g)
 		fmt.Fprintf(&inv, "%s ansible_connection=local ansible_python_interpreter=/usr/bin/python3 ansible_become=false voicewall_netns=%s voicewall_policy=%s voicewall_binary=%s\n",
-			name, ns.Name, dir, f.bin)
+			name, ns.Name, g.dir, f.bin)
 	}
 	writeFile(t, filepath.Join(f.tmp, "inventory.ini"), inv.String())
 	writeFile(t, filepath.Join(f.tmp, "site.yml"), `---
@@ -228,6 +219,25 @@ func setupFleet(t *testing.T) *fleetEnv {
         voicewall_confirm_timeout: 60s
 `)
 	return f
+}
+
+// addSite writes sites/<name>/site.hcl (siteHCL(n)) into the fleet and
+// gives it a gateway namespace named nsLabel whose eth0 (the WAN) is up.
+func (f *fleetEnv) addSite(t *testing.T, name string, n int, nsLabel string) gateway {
+	t.Helper()
+	dir := filepath.Join(f.fleet, "sites", name)
+	writeFile(t, filepath.Join(dir, "site.hcl"), siteHCL(n))
+	ns := netnstest.NewNS(t, nsLabel)
+	for _, c := range [][]string{
+		{"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"},
+		{"ip", "link", "set", "eth0", "up"},
+		{"ip", "link", "set", "eth1", "up"},
+	} {
+		if out, err := ns.Run(c...); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	return gateway{name: name, ns: ns, dir: dir}
 }
 
 // siteHCL is a Linux gateway site using the common directory.
@@ -370,27 +380,6 @@ func writeFile(t *testing.T, p, s string) {
 	}
 }
 
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // The rollout role with voicewall_sync_from copies the fleet to the
 // gateway (common/ and sites/<host>/ under voicewall_root), removes .hcl
 // files the repository no longer has, and plans the copied policy even in
@@ -398,20 +387,9 @@ func copyDir(t *testing.T, src, dst string) {
 func TestRolloutSyncsPolicy(t *testing.T) {
 	netnstest.Require(t, "root", "ip", "nft")
 	f := newEnv(t)
-	copyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
-	site := filepath.Join(f.fleet, "sites", "site-a")
-	writeFile(t, filepath.Join(site, "site.hcl"), siteHCL(1))
-	ns := netnstest.NewNS(t, "gwsync")
-	for _, c := range [][]string{
-		{"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"},
-		{"ip", "link", "set", "eth0", "up"},
-		{"ip", "link", "set", "eth1", "up"},
-	} {
-		if out, err := ns.Run(c...); err != nil {
-			t.Fatalf("%v: %s", err, out)
-		}
-	}
-	g := gateway{name: "site-a", ns: ns, dir: site}
+	testenv.CopyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
+	g := f.addSite(t, "site-a", 1, "gwsync")
+	ns := g.ns
 	// The gateway's filesystem root. A file left by an old release must be
 	// removed, or its duplicate provider would break the load.
 	root := filepath.Join(f.tmp, "gateway", "etc", "voicewall")
@@ -450,19 +428,9 @@ func TestRolloutSyncsPolicy(t *testing.T) {
 func TestUnconfirmedApplyRollsBack(t *testing.T) {
 	netnstest.Require(t, "root", "ip", "nft")
 	f := newEnv(t)
-	copyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
-	site := filepath.Join(f.fleet, "sites", "site-a")
-	writeFile(t, filepath.Join(site, "site.hcl"), siteHCL(1))
-	ns := netnstest.NewNS(t, "gwroll")
-	for _, c := range [][]string{
-		{"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"},
-		{"ip", "link", "set", "eth0", "up"},
-		{"ip", "link", "set", "eth1", "up"},
-	} {
-		if out, err := ns.Run(c...); err != nil {
-			t.Fatalf("%v: %s", err, out)
-		}
-	}
+	testenv.CopyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
+	g := f.addSite(t, "site-a", 1, "gwroll")
+	site, ns := g.dir, g.ns
 	writeFile(t, filepath.Join(f.tmp, "inventory.ini"), fmt.Sprintf("[gw]\nsite-a ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n"))
 	writeFile(t, filepath.Join(f.tmp, "site.yml"), fmt.Sprintf(`---
 - hosts: gw
@@ -515,7 +483,7 @@ func TestCollectionDocs(t *testing.T) {
 // and /etc/rc.reload_all; docs/fleet.md says where that comes from).
 func TestPfSensePlaybook(t *testing.T) {
 	f := newEnv(t)
-	copyDir(t, filepath.Join(repo, "examples", "fleet"), f.fleet)
+	testenv.CopyDir(t, filepath.Join(repo, "examples", "fleet"), f.fleet)
 	fw := filepath.Join(f.tmp, "firewall")
 	base, err := os.ReadFile(filepath.Join(repo, "backends", "pfsense", "testdata", "base-config.xml"))
 	if err != nil {
@@ -584,7 +552,7 @@ func TestFortiGatePlaybookCheckMode(t *testing.T) {
 	if out, err := command(".", "ansible-doc", "-t", "module", "fortinet.fortios.fortios_monitor"); err != nil {
 		t.Skipf("fortinet.fortios is not installed (ansible-galaxy collection install fortinet.fortios): %s", firstLine(out))
 	}
-	copyDir(t, filepath.Join(repo, "examples", "fleet"), f.fleet)
+	testenv.CopyDir(t, filepath.Join(repo, "examples", "fleet"), f.fleet)
 	f.inventory = filepath.Join(f.fleet, "inventory.yml")
 	// 127.0.0.1:9 (discard): nothing is sent in check mode; were it, the
 	// connection would fail and so would the test.

@@ -6,30 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/voicewall/voicewall/internal/testenv"
 )
 
 // copyFleet copies examples/fleet into a temp dir so a test can break a site.
 func copyFleet(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "fleet")
-	src := filepath.Join("..", "..", "examples", "fleet")
-	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.CopyDir(t, filepath.Join("..", "..", "examples", "fleet"), dst)
 	return dst
 }
 
