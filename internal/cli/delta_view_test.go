@@ -3,8 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -55,15 +53,7 @@ func TestAddressDelta(t *testing.T) {
 func TestPlanShowsHostsAndWarnings(t *testing.T) {
 	ns := gwNS(t, false)
 	dir := t.TempDir()
-	src := example("smb-blocklist")
-	policy, err := os.ReadFile(filepath.Join(src, "policy.hcl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := os.ReadFile(filepath.Join(src, "blocklists", "voipbl.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	policy, list := smbBlocklist(t)
 	vcWriteFiles(t, dir, map[string][]byte{"policy.hcl": policy, "blocklists/voipbl.txt": append(list, "\n198.18.0.250\n"...)})
 	if r := vw1("", "apply", dir, "--netns", ns.Name, "--auto-approve"); r.code != 0 {
 		t.Fatalf("apply: %s", r.stderr)

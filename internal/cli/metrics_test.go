@@ -88,15 +88,7 @@ func TestStatusPrometheus(t *testing.T) {
 	t.Setenv("VOICEWALL_EXE", voicewallBinary(t))
 	// A copy of the example, to edit.
 	dir := t.TempDir()
-	src := example("smb-blocklist")
-	policy, err := os.ReadFile(filepath.Join(src, "policy.hcl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := os.ReadFile(filepath.Join(src, "blocklists", "voipbl.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	policy, list := smbBlocklist(t)
 	vcWriteFiles(t, dir, map[string][]byte{"policy.hcl": policy, "blocklists/voipbl.txt": list})
 	old := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
 	if err := os.Chtimes(filepath.Join(dir, "blocklists", "voipbl.txt"), old, old); err != nil {
@@ -247,6 +239,22 @@ func TestFailedApplyIsRecorded(t *testing.T) {
 	if at, _ := promValue(fams, "voicewall_last_apply_timestamp_seconds", nil); at <= okAt {
 		t.Errorf("last apply time %v is not after the success at %v", at, okAt)
 	}
+}
+
+// smbBlocklist reads the smb-blocklist example's policy and its blocklist,
+// for a test to write an edited copy with vcWriteFiles.
+func smbBlocklist(t *testing.T) (policy, list []byte) {
+	t.Helper()
+	src := example("smb-blocklist")
+	policy, err := os.ReadFile(filepath.Join(src, "policy.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err = os.ReadFile(filepath.Join(src, "blocklists", "voipbl.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return policy, list
 }
 
 func vcWriteFiles(t *testing.T, dir string, files map[string][]byte) {
