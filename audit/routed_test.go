@@ -15,7 +15,6 @@ import (
 // voicewall's own output for that policy audits clean on every target:
 // the provider reaches the PBX through the gateway's forward.
 func TestExpectAddressedToThePBX(t *testing.T) {
-	dir := t.TempDir()
 	policy := `
 target "fortigate" {
   accept_gaps = ["address6"]
@@ -74,33 +73,13 @@ expect "a stranger does not reach the pbx" {
   verdict = "drop"
 }
 `
-	if err := os.WriteFile(filepath.Join(dir, "gw.hcl"), []byte(policy), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, diags := lang.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadPolicy(t, policy)
 	for _, x := range p.Expects {
 		if got := p.Evaluate(x.Packet()); got.Verdict != x.Verdict {
 			t.Fatalf("expect %q: the policy says %v", x.Name, got.Verdict)
 		}
 	}
-	for _, target := range append([]string{"nftables"}, Targets...) {
-		t.Run(target, func(t *testing.T) {
-			src := compile(t, p, target)
-			d, err := Read(target, target+".out", src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := Check(d, src, Options{Target: target, Policy: p})
-			if r.Failed() {
-				var b bytes.Buffer
-				r.WriteText(&b)
-				t.Errorf("voicewall's own output does not audit clean:\n%s", b.String())
-			}
-		})
-	}
+	auditsCleanOnEveryTarget(t, p)
 }
 
 // A PBX whose rtp_ports are a part of rtp.ports (VW105's case): provider
@@ -108,7 +87,6 @@ expect "a stranger does not reach the pbx" {
 // forwarded. Every target's output says the same (FortiGate once denied
 // it in local-in, as if all of it were forwarded).
 func TestPBXRTPNarrowerThanRTP(t *testing.T) {
-	dir := t.TempDir()
 	policy := `
 target "pfsense" {
   accept_gaps = ["rate_limit"]
@@ -146,6 +124,14 @@ expect "media in the pbx range is forwarded" {
   verdict = "accept"
 }
 `
+	p := loadPolicy(t, policy)
+	auditsCleanOnEveryTarget(t, p)
+}
+
+// loadPolicy loads policy text from a file gw.hcl in a temporary directory.
+func loadPolicy(t *testing.T, policy string) *lang.Policy {
+	t.Helper()
+	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "gw.hcl"), []byte(policy), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +139,13 @@ expect "media in the pbx range is forwarded" {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
+	return p
+}
+
+// auditsCleanOnEveryTarget: voicewall's own output for p, read back by
+// each target's device reader, audits clean against p.
+func auditsCleanOnEveryTarget(t *testing.T, p *lang.Policy) {
+	t.Helper()
 	for _, target := range append([]string{"nftables"}, Targets...) {
 		t.Run(target, func(t *testing.T) {
 			src := compile(t, p, target)
