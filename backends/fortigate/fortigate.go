@@ -191,7 +191,6 @@ type policy struct {
 	logtraffic                 string
 	dscp                       string // 6-bit binary, "" none
 	comment                    string
-	preComments                []string
 	srcIsProvider, isVIPAccept bool
 }
 

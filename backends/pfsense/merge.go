@@ -52,7 +52,6 @@ type frame struct {
 	name  string
 	start int
 	// item state
-	descr   strings.Builder
 	fields  map[string]string
 	inField string
 }
