@@ -2,6 +2,7 @@ package backends
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/voicewall/voicewall/lang"
 )
@@ -84,6 +85,19 @@ func Chunks(n, size int) [][2]int {
 		out = append(out, [2]int{lo, min(lo+size, n)})
 	}
 	return out
+}
+
+// Printable replaces every character that is not printable (control
+// characters, line and paragraph separators, bidi overrides) with repl, or
+// drops it when repl is -1: what reaches an output's comment or text field
+// can never end the line or hide what follows from a reviewer.
+func Printable(s string, repl rune) string {
+	return strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return repl
+		}
+		return r
+	}, s)
 }
 
 // CleanName keeps ASCII letters, digits, '_' and the extra characters a

@@ -3,8 +3,6 @@ package draytek
 import (
 	"github.com/voicewall/voicewall/backends"
 	"strconv"
-	"strings"
-	"unicode"
 )
 
 // maxName is the longest object/group name the Vigor CLI takes: the manual
@@ -64,14 +62,4 @@ func hash4(s string) string {
 // commentSafe makes a header comment line safe: no control characters (nor
 // line separators or bidi overrides), so a policy value or file name can
 // never end the comment and start a command line, or hide one from a reviewer.
-func commentSafe(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			b.WriteByte('?')
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func commentSafe(s string) string { return backends.Printable(s, '?') }

@@ -84,12 +84,7 @@ func (w *writer) line(s string) {
 
 // comment writes a whole-line '#' comment; the text is made single-line.
 func (w *writer) comment(s string) {
-	s = strings.Map(func(r rune) rune {
-		if !unicode.IsPrint(r) {
-			return ' '
-		}
-		return r
-	}, s)
+	s = backends.Printable(s, ' ')
 	if s == "" {
 		w.line("#")
 		return

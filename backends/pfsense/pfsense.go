@@ -120,14 +120,7 @@ func descr(o lang.Origin, what string) Text {
 
 // clean drops control characters and backslashes (the GUI rejects '\' in
 // descr); everything else is entity-escaped by text().
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if !unicode.IsPrint(r) || r == '\\' { // control characters, line separators, bidi overrides
-			return -1
-		}
-		return r
-	}, s)
-}
+func clean(s string) string { return backends.Printable(strings.ReplaceAll(s, `\`, ""), -1) }
 
 func (c *compiler) build() {
 	c.aliasOf = map[string]string{}
