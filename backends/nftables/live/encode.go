@@ -9,7 +9,6 @@ package live
 import (
 	"encoding/binary"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -411,6 +410,3 @@ func portElements(rs []lang.PortRange) []nft.SetElement {
 	}
 	return out
 }
-
-// addrBytes is the key of an address as the kernel stores it.
-func addrBytes(a netip.Addr) []byte { return a.AsSlice() }
