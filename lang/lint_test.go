@@ -1,14 +1,13 @@
 package lang
 
 import (
-	"github.com/voicewall/voicewall/internal/testenv"
-	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/voicewall/voicewall/internal/testenv"
 )
 
 const lintBase = `
@@ -172,46 +171,19 @@ func TestLintExamples(t *testing.T) {
 // names its title, what it checks and a source; and every section there is
 // a finding lang knows.
 func TestRulesDocumented(t *testing.T) {
-	b, err := os.ReadFile("../docs/rules.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(b)
-	head := regexp.MustCompile(`(?m)^## (VW\d{3}): (.+)$`)
-	sections := map[string]string{}
-	ms := head.FindAllStringSubmatchIndex(doc, -1)
-	for i, m := range ms {
-		end := len(doc)
-		if i+1 < len(ms) {
-			end = ms[i+1][0]
-		}
-		id := doc[m[2]:m[3]]
-		if _, dup := sections[id]; dup {
-			t.Errorf("docs/rules.md: %s has two sections", id)
-		}
-		sections[id] = doc[m[0]:end]
-	}
+	_, sections := testenv.RuleDocs(t, "..")
 	known := map[string]bool{}
 	for _, id := range FindingIDs() {
 		known[id] = true
-		s, ok := sections[id]
+		s, ok := testenv.CheckRuleDoc(t, sections, id, FindingTitle(id), "lang")
 		if !ok {
-			t.Errorf("docs/rules.md has no section \"## %s: %s\"", id, FindingTitle(id))
 			continue
-		}
-		if title := head.FindStringSubmatch(s)[2]; title != FindingTitle(id) {
-			t.Errorf("docs/rules.md: %s is titled %q, lang says %q", id, title, FindingTitle(id))
-		}
-		for _, field := range []string{"**Severity:**", "**Checks:**", "**Practice:**", "**Source:**"} {
-			if !strings.Contains(s, field) {
-				t.Errorf("docs/rules.md: %s lacks %s", id, field)
-			}
 		}
 		sev := "error"
 		if id >= "VW100" && id != IDCapabilityGap {
 			sev = "warning"
 		}
-		if !strings.Contains(s, "**Severity:** "+sev) {
+		if !strings.Contains(s.Text, "**Severity:** "+sev) {
 			t.Errorf("docs/rules.md: %s should say **Severity:** %s", id, sev)
 		}
 	}
