@@ -669,10 +669,7 @@ func (c *compiler) checkMarks(marks []*lang.Rule) {
 
 // planRate renders the SIP rate limit as DoS policies on the WAN.
 func (c *compiler) planRate(r *lang.Rule) {
-	rl := r.Rate
-	if rl == nil {
-		rl = c.p.RateLimit
-	}
+	rl := r.Rate // lang sets it on every rate-limit rule
 	if rl == nil {
 		c.Gap(lang.GapInternal, r.Origin, "rate_limit rule without a rate")
 		return

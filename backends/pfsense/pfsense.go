@@ -408,10 +408,7 @@ func (c *compiler) renderRules() {
 		case r.Kind == lang.RuleEstablished || r.Established:
 			continue // pf keeps state: replies of passed flows never reach the rules
 		case r.Action == lang.ActionDropOverRate:
-			rl := r.Rate
-			if rl == nil {
-				rl = c.p.RateLimit
-			}
+			rl := r.Rate // lang sets it on every rate-limit rule
 			if rl == nil {
 				continue
 			}
