@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -393,7 +394,7 @@ func deviceProbes(d *devmodel.Device, p *lang.Policy) []Probe {
 		if r.Disabled || r.Action != devmodel.Accept || r.Dir == devmodel.DirOut {
 			continue
 		}
-		if (len(r.In) > 0 && !contains(r.In, wan) && !anyWAN(d, r.In)) || r.InRole == "lan" {
+		if (len(r.In) > 0 && !slices.Contains(r.In, wan) && !anyWAN(d, r.In)) || r.InRole == "lan" {
 			continue
 		}
 		add(r.Ref, r.Src, r.Services)

@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/voicewall/voicewall/devmodel"
@@ -229,7 +230,7 @@ func (c *checker) onlyRestrictedForwards(r *devmodel.Rule) bool {
 		return false
 	}
 	for _, f := range c.d.Forwards {
-		if contains(r.DstForwards, f.Name) && wide(f.Src) {
+		if slices.Contains(r.DstForwards, f.Name) && wide(f.Src) {
 			return false
 		}
 	}
@@ -424,16 +425,7 @@ func (c *checker) limited(f *devmodel.Forward, proto uint8, port uint16) bool {
 		}
 	}
 	for _, r := range c.d.Rules {
-		if r.RateLimited && r.Action == devmodel.Accept && svcHas(r.Services, proto, port) && (r.Dst.Contains(f.To) || contains(r.DstForwards, f.Name)) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
+		if r.RateLimited && r.Action == devmodel.Accept && svcHas(r.Services, proto, port) && (r.Dst.Contains(f.To) || slices.Contains(r.DstForwards, f.Name)) {
 			return true
 		}
 	}
@@ -486,7 +478,7 @@ func overlapIf(a, b []string) bool {
 		return true
 	}
 	for _, x := range a {
-		if contains(b, x) {
+		if slices.Contains(b, x) {
 			return true
 		}
 	}

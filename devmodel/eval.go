@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 )
 
 // Packet is the first packet of a new flow as it arrives at the device.
@@ -152,7 +153,7 @@ func (d *Device) matches(r *Rule, p Packet, res Result, ifName string, tags map[
 	if len(r.In) > 0 && !has(r.In, ifName) {
 		return false
 	}
-	if contains(r.NotIn, ifName) {
+	if slices.Contains(r.NotIn, ifName) {
 		return false
 	}
 	if r.InRole != "" && d.role(p.In) != r.InRole {
@@ -176,7 +177,7 @@ func (d *Device) matches(r *Rule, p Packet, res Result, ifName string, tags map[
 		return false
 	}
 	if res.Forward != nil {
-		if !contains(r.DstForwards, res.Forward.Name) && !(r.MatchForwarded && r.Dst.Contains(p.Dst)) {
+		if !slices.Contains(r.DstForwards, res.Forward.Name) && !(r.MatchForwarded && r.Dst.Contains(p.Dst)) {
 			return false
 		}
 	} else if !r.Dst.Contains(p.Dst) {
@@ -228,15 +229,6 @@ func (d *Device) role(name string) string {
 }
 
 var wanLike = regexp.MustCompile(`^(?i:wan)[0-9]*$`)
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // String is a rule in words for traces and findings.
 func (r *Rule) String() string {

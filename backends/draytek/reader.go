@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -285,7 +286,7 @@ func (v *vigor) command(t []string, line int) error {
 		return fmt.Errorf("unknown command family %q", t[0])
 	}
 	if subs != nil {
-		if len(t) < 2 || !contains(subs, t[1]) {
+		if len(t) < 2 || !slices.Contains(subs, t[1]) {
 			return fmt.Errorf("unknown %s subcommand", t[0])
 		}
 	}
@@ -319,15 +320,6 @@ func (v *vigor) command(t []string, line int) error {
 		return v.dosCmd(t)
 	}
 	return fmt.Errorf("unsupported command")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (v *vigor) object(t []string) error {

@@ -10,6 +10,7 @@ package fortigate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -249,7 +250,7 @@ func readTree(file string, src []byte) (*cfgTree, error) {
 				v := attrs[k]
 				var keep []string
 				for _, x := range v.vals {
-					if !contains(w[2:], x) {
+					if !slices.Contains(w[2:], x) {
 						keep = append(keep, x)
 					}
 				}
@@ -288,15 +289,6 @@ func readTree(file string, src []byte) (*cfgTree, error) {
 		return nil, fmt.Errorf("%s:%d: config %s is never closed with end (a truncated file?)", file, b.line, b.path)
 	}
 	return t, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // find returns every block with that path, inside config vdom / config

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/voicewall/voicewall/audit"
@@ -20,7 +21,7 @@ func (e *env) auditCmd() *cobra.Command {
   voicewall audit --target draytek vigor.txt --format sarif > audit.sarif`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !contains(audit.Targets, target) {
+			if !slices.Contains(audit.Targets, target) {
 				hint := ""
 				if m := didYouMean(target, audit.Targets); m != "" {
 					hint = fmt.Sprintf(" (did you mean %q?)", m)
@@ -68,13 +69,4 @@ func (e *env) auditCmd() *cobra.Command {
 	// --target completion, which then leaves this one alone)
 	_ = c.RegisterFlagCompletionFunc("target", cobra.FixedCompletions(audit.Targets, cobra.ShellCompDirectiveNoFileComp))
 	return c
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
