@@ -46,6 +46,28 @@ type Addr struct {
 // AnyAddr matches every address.
 func AnyAddr() Addr { return Addr{Any: true, Text: "any"} }
 
+var allV4, allV6 = netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")
+
+// Complement is every IPv4 and IPv6 address not in s (a nil s is empty):
+// what a negated address ("not", an inverted object) matches.
+func Complement(s *netipx.IPSet) *netipx.IPSet {
+	var b netipx.IPSetBuilder
+	b.AddPrefix(allV4)
+	b.AddPrefix(allV6)
+	if s != nil {
+		b.RemoveSet(s)
+	}
+	out, _ := b.IPSet()
+	return out
+}
+
+// IsEverything reports whether s holds every IPv4 and IPv6 address, so
+// that an address resolved to it can be read as any.
+func IsEverything(s *netipx.IPSet) bool {
+	rs := s.Ranges()
+	return len(rs) == 2 && rs[0] == netipx.RangeOfPrefix(allV4) && rs[1] == netipx.RangeOfPrefix(allV6)
+}
+
 // Contains reports whether a is in the set.
 // The invalid address stands for the device itself.
 func (x Addr) Contains(a netip.Addr) bool {

@@ -540,17 +540,13 @@ func (r *devReader) addrRef(ref string) devmodel.Addr {
 		}
 		s := o.set
 		if o.invert {
-			var all netipx.IPSetBuilder
-			all.AddPrefix(netip.MustParsePrefix("0.0.0.0/0"))
-			all.AddPrefix(netip.MustParsePrefix("::/0"))
-			all.RemoveSet(s)
-			s, _ = all.IPSet()
+			s = devmodel.Complement(s)
 		}
 		b.AddSet(s)
 	}
 	s, _ := b.IPSet()
 	a := devmodel.Addr{Set: s, Text: ref, Unresolved: unresolved}
-	if len(s.Ranges()) == 2 && s.ContainsPrefix(netip.MustParsePrefix("0.0.0.0/0")) && s.ContainsPrefix(netip.MustParsePrefix("::/0")) {
+	if devmodel.IsEverything(s) {
 		a.Any = true
 	}
 	return a

@@ -322,23 +322,14 @@ func (l *lowerer) addr(v4, v6 []string, negate bool) devmodel.Addr {
 	s, _ := b.IPSet()
 	text := strings.Join(append(append([]string(nil), v4...), v6...), " ")
 	if negate {
-		var all netipx.IPSetBuilder
-		all.AddPrefix(netip.MustParsePrefix("0.0.0.0/0"))
-		all.AddPrefix(netip.MustParsePrefix("::/0"))
-		all.RemoveSet(s)
-		s, _ = all.IPSet()
+		s = devmodel.Complement(s)
 		text = "not " + text
 	}
 	a := devmodel.Addr{Set: s, Text: text, Unresolved: u1 || u2}
-	if s.Contains(netip.IPv4Unspecified()) && s.Contains(netip.IPv6Unspecified()) && fullSet(s) {
+	if devmodel.IsEverything(s) {
 		a.Any = true
 	}
 	return a
-}
-
-func fullSet(s *netipx.IPSet) bool {
-	rs := s.Ranges()
-	return len(rs) == 2 && rs[0] == netipx.RangeOfPrefix(netip.MustParsePrefix("0.0.0.0/0")) && rs[1] == netipx.RangeOfPrefix(netip.MustParsePrefix("::/0"))
 }
 
 // wellKnown are FortiOS predefined services a backup may reference

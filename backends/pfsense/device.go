@@ -249,17 +249,10 @@ func (l *pfLowerer) negate(n *node, a devmodel.Addr) devmodel.Addr {
 	if n == nil || !n.has("not") {
 		return a
 	}
-	var b netipx.IPSetBuilder
-	b.AddPrefix(netip.MustParsePrefix("0.0.0.0/0"))
-	b.AddPrefix(netip.MustParsePrefix("::/0"))
 	if a.Any {
 		return devmodel.Addr{Set: &netipx.IPSet{}, Text: "not any"}
 	}
-	if a.Set != nil {
-		b.RemoveSet(a.Set)
-	}
-	s, _ := b.IPSet()
-	return devmodel.Addr{Set: s, Text: "not " + a.Text, Unresolved: a.Unresolved}
+	return devmodel.Addr{Set: devmodel.Complement(a.Set), Text: "not " + a.Text, Unresolved: a.Unresolved}
 }
 
 // entries adds alias contents or addresses (space-separated, nested
