@@ -767,21 +767,17 @@ func (c *compiler) planNAT() {
 			c.Gap(lang.GapCapacity, e.rules[0].Origin, fmt.Sprintf("the forward of %s needs its %d source objects in one group; the Vigor restricts a forward to one object or group (at most %d members assumed, %d groups)", e.svc, len(members), maxGrpMembers, maxIPGrp))
 			continue
 		}
-		if e.svc.Ports.First == e.svc.Ports.Last {
-			if c.cfg.natBase+len(c.portmaps) > maxPortmap {
-				c.Gap(lang.GapCapacity, e.rules[0].Origin, "port redirection table is full")
-				continue
-			}
-			e.idx = c.cfg.natBase + len(c.portmaps)
-			c.portmaps = append(c.portmaps, e)
-		} else {
-			if c.cfg.natBase+len(c.openports) > maxOpenport {
-				c.Gap(lang.GapCapacity, e.rules[0].Origin, "open ports table is full")
-				continue
-			}
-			e.idx = c.cfg.natBase + len(c.openports)
-			c.openports = append(c.openports, e)
+		// One port: port redirection; a range: open ports.
+		table, limit, what := &c.portmaps, maxPortmap, "port redirection"
+		if e.svc.Ports.First != e.svc.Ports.Last {
+			table, limit, what = &c.openports, maxOpenport, "open ports"
 		}
+		if c.cfg.natBase+len(*table) > limit {
+			c.Gap(lang.GapCapacity, e.rules[0].Origin, what+" table is full")
+			continue
+		}
+		e.idx = c.cfg.natBase + len(*table)
+		*table = append(*table, e)
 	}
 }
 

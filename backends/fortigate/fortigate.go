@@ -413,21 +413,19 @@ func (c *compiler) addrsFor(pol *policy, r *lang.Rule, v4, v6 bool) bool {
 			return false
 		}
 	}
-	if v4 {
-		s, okS := c.addrRef(r, r.Src, false)
-		d, okD := c.addrRef(r, r.Dst, false)
+	for _, f := range []struct {
+		on, v6   bool
+		src, dst *[]string
+	}{{v4, false, &pol.srcaddr, &pol.dstaddr}, {v6, true, &pol.srcaddr6, &pol.dstaddr6}} {
+		if !f.on {
+			continue
+		}
+		s, okS := c.addrRef(r, r.Src, f.v6)
+		d, okD := c.addrRef(r, r.Dst, f.v6)
 		if !okS || !okD {
 			return false
 		}
-		pol.srcaddr, pol.dstaddr = []string{s}, []string{d}
-	}
-	if v6 {
-		s, okS := c.addrRef(r, r.Src, true)
-		d, okD := c.addrRef(r, r.Dst, true)
-		if !okS || !okD {
-			return false
-		}
-		pol.srcaddr6, pol.dstaddr6 = []string{s}, []string{d}
+		*f.src, *f.dst = []string{s}, []string{d}
 	}
 	return true
 }
