@@ -288,26 +288,32 @@ func (c *compiler) ifKey(zone string) (string, bool) {
 // zoneTag is the pf tag for packets that arrived on a zone; the first use
 // emits the floating match rule that sets it.
 func (c *compiler) zoneTag(zone string) string {
-	tag := c.tagNames.name("in_" + zone)
+	return c.matchTag(c.tagNames.name("in_"+zone), zone, func(r *FilterRule, onIf bool) (lang.Origin, string) {
+		what := "tag packets arriving on zone " + zone
+		if v := c.p.VoiceVLAN(zone); !onIf && v != nil {
+			r.Source = Endpoint{Address: c.vlanAlias(v)}
+			return v.Origin, what + " (by its subnets)"
+		}
+		return c.t.Origin, what
+	})
+}
+
+// matchTag emits, on a tag's first use, the floating match rule that sets
+// it on packets arriving on zone (by its interface when pfSense has one,
+// else on any); fill, called only then, gives the rule its source and
+// says where it comes from and what it does.
+func (c *compiler) matchTag(tag, zone string, fill func(r *FilterRule, onIf bool) (lang.Origin, string)) string {
 	if c.tags[tag] {
 		return tag
 	}
 	c.tags[tag] = true
 	r := FilterRule{Type: "match", Floating: "yes", Direction: "in", IPProtocol: "inet46", Tag: tag,
-		Source: Endpoint{Any: &Flag{}}, Destination: Endpoint{Any: &Flag{}}}
-	o := c.t.Origin
-	what := "tag packets arriving on zone " + zone
-	if key, ok := c.ifKey(zone); ok {
+		Source: Endpoint{Any: &Flag{}}, Destination: Endpoint{Any: &Flag{}}, Interface: "any"}
+	key, onIf := c.ifKey(zone)
+	if onIf {
 		r.Interface = key
-	} else {
-		r.Interface = "any"
-		v := c.p.VoiceVLAN(zone)
-		if v != nil {
-			o = v.Origin
-			r.Source = Endpoint{Address: c.vlanAlias(v)}
-			what += " (by its subnets)"
-		}
 	}
+	o, what := fill(&r, onIf)
 	r.Descr = descr(o, what)
 	r.Tracker = c.tracker("tag/" + tag)
 	c.tagRules = append(c.tagRules, r)
@@ -325,24 +331,14 @@ func (c *compiler) srcTag(zone string, src *lang.AddrRef) string {
 	if !ok || name == "" {
 		return c.zoneTag(zone)
 	}
-	tag := c.tagNames.name("in_" + zone + "_from_" + strings.TrimPrefix(name, "VW_"))
-	if c.tags[tag] {
-		return tag
-	}
-	c.tags[tag] = true
-	r := FilterRule{Type: "match", Floating: "yes", Direction: "in", IPProtocol: "inet46", Tag: tag,
-		Source: Endpoint{Address: name}, Destination: Endpoint{Any: &Flag{}}, Interface: "any"}
-	if key, ok := c.ifKey(zone); ok {
-		r.Interface = key
-	}
-	o := c.t.Origin
-	if v != nil {
-		o = v.Origin
-	}
-	r.Descr = descr(o, "tag packets from "+src.Name+" arriving on zone "+zone)
-	r.Tracker = c.tracker("tag/" + tag)
-	c.tagRules = append(c.tagRules, r)
-	return tag
+	return c.matchTag(c.tagNames.name("in_"+zone+"_from_"+strings.TrimPrefix(name, "VW_")), zone, func(r *FilterRule, _ bool) (lang.Origin, string) {
+		r.Source = Endpoint{Address: name}
+		o := c.t.Origin
+		if v != nil {
+			o = v.Origin
+		}
+		return o, "tag packets from " + src.Name + " arriving on zone " + zone
+	})
 }
 
 func sameSet(a, b lang.AddrSet) bool {
