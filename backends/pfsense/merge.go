@@ -295,10 +295,7 @@ func (b *baseInfo) spliceAt(c *container, parent *container, name string, text s
 		d := parent.depth + 1
 		block := indent(d) + "<" + name + ">\n" + text + indent(d) + "</" + name + ">\n"
 		pos, ok := beforeEndLine(data, parent.end)
-		if !ok {
-			block = "\n" + block
-		}
-		*edits = append(*edits, edit{pos, pos, block})
+		*edits = append(*edits, insertion(pos, ok, block))
 		return
 	}
 	if c.end.start == c.end.end { // self-closing: <aliases/>
@@ -328,18 +325,12 @@ func (b *baseInfo) spliceAt(c *container, parent *container, name string, text s
 	}
 	if after != nil {
 		pos, ok := afterStartLine(data, *after)
-		if !ok {
-			text = "\n" + text
-		}
-		*edits = append(*edits, edit{pos, pos, text})
+		*edits = append(*edits, insertion(pos, ok, text))
 		return
 	}
 	if atStart {
 		pos, ok := afterStartLine(data, c.start)
-		if !ok {
-			text = "\n" + text
-		}
-		*edits = append(*edits, edit{pos, pos, text})
+		*edits = append(*edits, insertion(pos, ok, text))
 		return
 	}
 	pos, ok := beforeEndLine(data, c.end)
@@ -393,10 +384,7 @@ func (c *compiler) merge() ([]byte, error) {
 		}
 	} else if comment != "" {
 		pos, ok := afterStartLine(data, b.root.start)
-		if !ok {
-			comment = "\n" + comment
-		}
-		edits = append(edits, edit{pos, pos, comment})
+		edits = append(edits, insertion(pos, ok, comment))
 	}
 
 	depth := func(cn *container, parentDepth int) int {
@@ -465,10 +453,7 @@ func (c *compiler) merge() ([]byte, error) {
 		d := b.nat.depth + 1
 		block := indent(d) + "<outbound>\n" + indent(d+1) + "<mode>hybrid</mode>\n" + outText + indent(d) + "</outbound>\n"
 		pos, ok := beforeEndLine(data, b.nat.end)
-		if !ok {
-			block = "\n" + block
-		}
-		edits = append(edits, edit{pos, pos, block})
+		edits = append(edits, insertion(pos, ok, block))
 		return applyEdits(data, edits)
 	}
 	if b.outbound.found && len(c.outRules) > 0 {
@@ -513,4 +498,13 @@ func dropInside(edits []edit, start, end int) []edit {
 		out = append(out, e)
 	}
 	return out
+}
+
+// insertion inserts text at pos, ending the line first when pos is not at
+// the start of one (ok false from afterStartLine or beforeEndLine).
+func insertion(pos int, atLineStart bool, text string) edit {
+	if !atLineStart {
+		text = "\n" + text
+	}
+	return edit{pos, pos, text}
 }
