@@ -79,10 +79,7 @@ type agreeLayout struct {
 }
 
 func agreeExample(t *testing.T, dir string) {
-	p, diags := lang.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadPolicy(t, dir)
 	if len(p.Expects) == 0 {
 		t.Fatalf("%s has no expect blocks: every example must state what it expects", dir)
 	}

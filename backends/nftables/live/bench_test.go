@@ -18,7 +18,6 @@ import (
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/internal/bench"
 	"github.com/voicewall/voicewall/internal/netnstest"
-	"github.com/voicewall/voicewall/lang"
 )
 
 var benchSizes = func() []int {
@@ -38,10 +37,7 @@ func benchPolicy(b *testing.B, n int) string {
 }
 
 func benchLoad(b *testing.B, dir string) *vw.Table {
-	p, d := lang.Load(dir)
-	if d.HasErrors() {
-		b.Fatal(d)
-	}
+	p := loadPolicy(b, dir)
 	return vw.Build(p)
 }
 

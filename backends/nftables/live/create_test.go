@@ -22,11 +22,17 @@ func examples(t *testing.T) []string {
 
 func loadTable(t testing.TB, dir string) *vw.Table {
 	t.Helper()
+	return vw.Build(loadPolicy(t, dir))
+}
+
+// loadPolicy loads the policy in dir; an error in it fails t.
+func loadPolicy(t testing.TB, dir string) *lang.Policy {
+	t.Helper()
 	p, diags := lang.Load(dir)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	return vw.Build(p)
+	return p
 }
 
 // nsTarget makes a throwaway namespace and opens it as a Target.

@@ -10,7 +10,6 @@ import (
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/internal/netnstest"
-	"github.com/voicewall/voicewall/lang"
 )
 
 // gwTarget applies a table to the topology's gateway.
@@ -193,10 +192,7 @@ func TestE2EVoiceVLAN(t *testing.T) {
 	tp := netnstest.NewWithConfig(t, cfg)
 	cfg = tp.Config
 	tg := gwTarget(t, tp)
-	pol, d := lang.Load("../../../examples/hosted-tls-vlan")
-	if d.HasErrors() {
-		t.Fatal(d)
-	}
+	pol := loadPolicy(t, "../../../examples/hosted-tls-vlan")
 	ls, err := CheckLinks(tg, LinkSpecOf(pol))
 	if err != nil || LinkProblems(ls) != nil {
 		t.Fatalf("links: %v %v", err, LinkProblems(ls))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
-	"github.com/voicewall/voicewall/lang"
 )
 
 func TestSIPHelperWarnings(t *testing.T) {
@@ -46,10 +45,7 @@ func TestSIPHelperWarnings(t *testing.T) {
 
 func TestLinksAndLockout(t *testing.T) {
 	ns, tg := nsTarget(t, "links")
-	p, diags := lang.Load("../../../examples/hosted-tls-vlan")
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadPolicy(t, "../../../examples/hosted-tls-vlan")
 	ls, err := CheckLinks(tg, LinkSpecOf(p))
 	if err != nil {
 		t.Fatal(err)
@@ -122,10 +118,7 @@ func TestLinksAndLockout(t *testing.T) {
 	if l := CheckLockout(tg, p, "10.0.0.7 51000 10.0.0.1 22"); l != nil {
 		t.Errorf("lan admin locked out: %v", l)
 	}
-	bl, d := lang.Load("../../../examples/smb-blocklist")
-	if d.HasErrors() {
-		t.Fatal(d)
-	}
+	bl := loadPolicy(t, "../../../examples/smb-blocklist")
 	l := CheckLockout(tg, bl, "198.51.100.23 51000 192.0.2.1 22")
 	if l == nil || l.Zone != "wan" || !strings.Contains(l.Error(), "blocklist") {
 		t.Errorf("blocklisted admin not detected: %v", l)

@@ -13,7 +13,6 @@ import (
 	"go4.org/netipx"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
-	"github.com/voicewall/voicewall/lang"
 )
 
 func TestCacheInputsRoundTrip(t *testing.T) {
@@ -67,10 +66,7 @@ func TestCacheInputsRoundTrip(t *testing.T) {
 // The recorded LinkSpec carries everything CheckLinks reads of the policy.
 func TestLinkSpecRecord(t *testing.T) {
 	for _, ex := range []string{"asterisk-udp-trunk", "hosted-tls-vlan", "dual-stack", "smb-blocklist"} {
-		p, diags := lang.Load(filepath.Join("..", "..", "..", "examples", ex))
-		if diags.HasErrors() {
-			t.Fatal(diags)
-		}
+		p := loadPolicy(t, filepath.Join("..", "..", "..", "examples", ex))
 		// Through JSON, as the cache keeps it.
 		b, err := json.Marshal(inputRecordOf(&Target{}, fixedInputs{}, LinkSpecOf(p), &vw.Table{}))
 		if err != nil {

@@ -30,10 +30,7 @@ func TestMetricsCountDropsByReason(t *testing.T) {
 	tp := netnstest.NewWithConfig(t, cfg)
 	cfg = tp.Config
 	tg := gwTarget(t, tp)
-	p, diags := lang.Load("../../../examples/smb-blocklist")
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadPolicy(t, "../../../examples/smb-blocklist")
 	tab := vw.Build(p)
 	mustApply(t, tg, tab)
 

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/internal/bench"
-	"github.com/voicewall/voicewall/lang"
 	"go4.org/netipx"
 )
 
@@ -47,10 +46,7 @@ func TestScale100k(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "extra.txt"), []byte(extraEntries), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, diags := lang.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadPolicy(t, dir)
 	bl := p.Blocklists[0]
 
 	// The merged set, computed independently of voicewall's pipeline.
@@ -133,10 +129,7 @@ func TestScale100k(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "blocklist.txt"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p2, diags := lang.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p2 := loadPolicy(t, dir)
 	tab2 := vw.Build(p2)
 	pl := plan(t, tg, tab2)
 	if len(pl.Sets) != 1 || pl.Sets[0].Delta == nil || len(pl.Rules) != 0 || pl.Recreate != "" {
