@@ -132,8 +132,8 @@ func (w *writer) setq(attr string, vals ...string) {
 // too long is cut and given a hash of the full name; a collision gets a
 // counter (after the hash when the name is still too long). Allocation
 // order is the (deterministic) compile order.
-func newNamer(max int) *namer {
-	return &namer{backends.Namer{Max: max, Trim: "-_.", TrimCut: true, Tag: func(_, want string, i int) string {
+func newNamer(max int) *backends.Namer {
+	return &backends.Namer{Max: max, Trim: "-_.", TrimCut: true, Tag: func(_, want string, i int) string {
 		hash := fmt.Sprintf("-%06x", backends.Hash32(want)&0xffffff)
 		if i == 0 {
 			return hash
@@ -143,12 +143,8 @@ func newNamer(max int) *namer {
 			return n
 		}
 		return hash + n
-	}}}
+	}}
 }
-
-type namer struct{ backends.Namer }
-
-func (n *namer) name(key, want string) string { return n.Name(key, want) }
 
 // seqAlloc gives sequential ids (for tables whose evaluation may follow id order).
 type seqAlloc struct{ next int }

@@ -82,10 +82,10 @@ type compiler struct {
 	wanIP string
 	backends.Report
 
-	objNames  *namer // address, address6, addrgrp(6), vip, external-resource share one table
-	svcNames  *namer
-	polNames  *namer
-	ifNames   *namer
+	objNames  *backends.Namer // address, address6, addrgrp(6), vip, external-resource share one table
+	svcNames  *backends.Namer
+	polNames  *backends.Namer
+	ifNames   *backends.Namer
 	policyIDs *backends.StableIDs
 	localIDs  [2]seqAlloc // v4, v6 tables
 	dosIDs    [2]seqAlloc
@@ -279,7 +279,7 @@ func (c *compiler) setup() bool {
 			c.Errorf(v.Origin, "unsafe name", "voice_vlan name %q cannot be carried in FortiOS strings.", v.Name)
 			continue
 		}
-		name := c.ifNames.name(v.Name, "vw-"+v.Name)
+		name := c.ifNames.Name(v.Name, "vw-"+v.Name)
 		parent := c.t.LAN
 		if v.Parent == lang.ZoneWAN {
 			parent = c.t.WAN
@@ -446,7 +446,7 @@ func (c *compiler) noteOnce(key, note string) {
 
 func (c *compiler) addPolicy(key string, pol *policy) {
 	pol.id = c.policyIDs.ID(key)
-	pol.name = c.polNames.name(key, "vw-"+strings.ReplaceAll(key, "_", "-"))
+	pol.name = c.polNames.Name(key, "vw-"+strings.ReplaceAll(key, "_", "-"))
 	c.policies = append(c.policies, pol)
 }
 
@@ -555,7 +555,7 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 	sorted := append([]lang.Service(nil), svcs...)
 	lang.SortServices(sorted)
 	for _, s := range sorted {
-		name := c.objNames.name("vip:"+n.ID+":"+s.String(), fmt.Sprintf("vw-vip-%s-%s-%s", strings.ReplaceAll(n.ID, "_", "-"), s.Proto, s.Ports))
+		name := c.objNames.Name("vip:"+n.ID+":"+s.String(), fmt.Sprintf("vw-vip-%s-%s-%s", strings.ReplaceAll(n.ID, "_", "-"), s.Proto, s.Ports))
 		c.vips = append(c.vips, &vip{
 			name: name, extintf: c.t.WAN, extip: c.wanIP, mapped: n.DNAT.String(),
 			proto: s.Proto.String(), ports: s.Ports.String(), srcFilter: filter,
@@ -695,7 +695,7 @@ func (c *compiler) planRate(r *lang.Rule) {
 	c.Warnf(r.Origin, "rate limit emulated",
 		"FortiOS DoS policies have no per-source rate of new flows; %s (new SIP flows per source) is rendered as *_src_session anomalies, the closest construct: at most %d concurrent SIP sessions per source address on %s.", rl.SIP, threshold, c.t.WAN)
 	v4, v6 := r.Families()
-	name := c.polNames.name("dos:"+r.ID, "vw-"+strings.ReplaceAll(r.ID, "_", "-"))
+	name := c.polNames.Name("dos:"+r.ID, "vw-"+strings.ReplaceAll(r.ID, "_", "-"))
 	if v4 {
 		c.dos = append(c.dos, &dosPolicy{id: c.dosIDs[0].id(), name: name, intf: c.t.WAN, service: svc, anomalies: an, comment: comment})
 	}
@@ -748,15 +748,15 @@ func (c *compiler) addrRef(r *lang.Rule, ref *lang.AddrRef, v6 bool) (string, bo
 	var members []string
 	for _, rg := range ranges {
 		txt := rangeText(rg, "_")
-		name := c.objNames.name("addr:"+ref.Name+":"+txt, "vw-"+ref.Name+"-"+txt)
+		name := c.objNames.Name("addr:"+ref.Name+":"+txt, "vw-"+ref.Name+"-"+txt)
 		c.addrs[v6] = append(c.addrs[v6], &address{name: name, v6: v6, rng: rg, comment: comment})
 		members = append(members, name)
 	}
-	gname := c.objNames.name("grp:"+key, "vw-"+ref.Name+map[bool]string{false: "", true: "-v6"}[v6])
+	gname := c.objNames.Name("grp:"+key, "vw-"+ref.Name+map[bool]string{false: "", true: "-v6"}[v6])
 	if len(members) > groupMax {
 		var parts []string
 		for n, ch := range backends.Chunks(len(members), groupMax) {
-			pn := c.objNames.name(fmt.Sprintf("grp:%s:%d", key, n+1), fmt.Sprintf("%s-part%d", gname, n+1))
+			pn := c.objNames.Name(fmt.Sprintf("grp:%s:%d", key, n+1), fmt.Sprintf("%s-part%d", gname, n+1))
 			c.groups[v6] = append(c.groups[v6], &addrGroup{name: pn, v6: v6, members: members[ch[0]:ch[1]], comment: comment})
 			parts = append(parts, pn)
 		}
@@ -806,7 +806,7 @@ func (c *compiler) feedFor(r *lang.Rule) (string, bool) {
 		c.refGroup[key] = ""
 		return "", false
 	}
-	name := c.objNames.name(key, "vw-bl-"+blName)
+	name := c.objNames.Name(key, "vw-bl-"+blName)
 	c.feeds = append(c.feeds, &feed{name: name, url: url, file: fileName, comment: "voicewall: " + originText(r.Origin) + " (" + fileName + ")"})
 	c.refGroup[key] = name
 	return name, true
@@ -865,7 +865,7 @@ func (c *compiler) service(p lang.Proto, dst lang.PortRange, src *lang.PortRange
 	if s, ok := c.svcByKey[key]; ok {
 		return s.name
 	}
-	name := c.svcNames.name(key, want)
+	name := c.svcNames.Name(key, want)
 	s := &service{name: name, proto: p, item: item, comment: "voicewall: " + p.String() + " " + item + " (first used by " + originText(o) + ")"}
 	c.svcByKey[key] = s
 	c.svcList = append(c.svcList, s)

@@ -811,13 +811,13 @@ func TestHostileNamesRejected(t *testing.T) {
 func TestNamerShortening(t *testing.T) {
 	n := newNamer(35)
 	long := strings.Repeat("provider-very-long-name-", 3)
-	a := n.name("a", long+"sip")
-	b := n.name("b", long+"rtp")
-	c := n.name("c", long+"sip") // same wanted name, different key
+	a := n.Name("a", long+"sip")
+	b := n.Name("b", long+"rtp")
+	c := n.Name("c", long+"sip") // same wanted name, different key
 	if len(a) > 35 || len(b) > 35 || len(c) > 35 || a == b || a == c || b == c {
 		t.Fatalf("names %q %q %q", a, b, c)
 	}
-	if n.name("a", "whatever") != a {
+	if n.Name("a", "whatever") != a {
 		t.Fatal("a key changed its name")
 	}
 	for _, s := range []string{a, b, c} {

@@ -58,8 +58,6 @@ func newNamer() *namer {
 
 type namer struct{ backends.Namer }
 
-func (n *namer) reserve(name string) { n.Reserve(name) }
-
 // name returns the alias name for key (stable: the same key gives the same
 // name within one compile).
 func (n *namer) name(key string) string { return n.Name(key, "VW_"+strings.ToUpper(sanitize(key))) }

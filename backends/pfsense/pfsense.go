@@ -48,10 +48,10 @@ func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagn
 		}
 		c.base = b
 		for _, n := range b.foreignAliases {
-			c.names.reserve(n)
+			c.names.Reserve(n)
 		}
 		for _, n := range b.ifDescrs {
-			c.names.reserve(n)
+			c.names.Reserve(n)
 		}
 		for _, tr := range b.foreignTrackers {
 			c.trackers.Reserve(int(tr))

@@ -355,7 +355,7 @@ func TestAliasNames(t *testing.T) {
 		t.Fatal("not stable")
 	}
 	n2 := newNamer()
-	n2.reserve("VW_SIP")
+	n2.Reserve("VW_SIP")
 	if got := n2.name("sip"); got == "VW_SIP" || checkAliasName(got) != nil {
 		t.Fatalf("collision not avoided: %q", got)
 	}
