@@ -211,8 +211,8 @@ func feedName(ref *lang.AddrRef) string {
 // tracker derives a stable, unique tracker from the rule identity.
 func (c *compiler) tracker(key string) string { return strconv.Itoa(c.trackers.ID(key)) }
 
-func family(r *lang.Rule) string {
-	v4, v6 := r.Families()
+// family is the ipprotocol of a rule with these address families ("" none).
+func family(v4, v6 bool) string {
 	switch {
 	case v4 && v6:
 		return "inet46"
@@ -419,7 +419,7 @@ func (c *compiler) renderRules() {
 			}
 			continue
 		}
-		fam := family(r)
+		fam := family(r.Families())
 		if fam == "" {
 			continue
 		}
@@ -674,14 +674,8 @@ func (c *compiler) renderVLANs() {
 // there), so a forged source from the Internet never matches it.
 func (c *compiler) renderVLANPass() {
 	for _, v := range c.p.VoiceVLANs {
-		v4, v6 := v.Subnets.Has(false), v.Subnets.Has(true)
-		fam := "inet46"
-		switch {
-		case v4 && !v6:
-			fam = "inet"
-		case v6 && !v4:
-			fam = "inet6"
-		case !v4 && !v6:
+		fam := family(v.Subnets.Has(false), v.Subnets.Has(true))
+		if fam == "" {
 			continue
 		}
 		fr := FilterRule{Type: "pass", IPProtocol: fam, Source: Endpoint{Address: c.vlanAlias(v)}, Destination: Endpoint{Any: &Flag{}},
