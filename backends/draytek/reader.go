@@ -38,16 +38,14 @@ type rAddr struct {
 }
 
 type rObj struct {
-	name          string
-	iface, invert int
-	hasIface      bool
-	hasInv        bool
-	addr          *netipx.IPRange
+	name     string
+	hasIface bool
+	hasInv   bool
+	addr     *netipx.IPRange
 }
 
 type rGrp struct {
 	name    string
-	iface   int
 	members []int
 	has     map[string]bool
 }
@@ -381,7 +379,7 @@ func (v *vigor) object(t []string) error {
 			if kind == "ipv6" || o.hasIface || len(args) != 1 || (args[0] != "0" && args[0] != "1" && args[0] != "3") {
 				return fmt.Errorf("bad or repeated -i")
 			}
-			o.hasIface, o.iface = true, 0
+			o.hasIface = true
 		case "-s":
 			if o.hasInv || len(args) != 1 || args[0] != "0" {
 				return fmt.Errorf("bad or repeated -s (voicewall never inverts)")

@@ -97,8 +97,6 @@ func mustCompile(t testing.TB, p *lang.Policy, opts backends.Options) (*backends
 
 // ---------------------------------------------------------------- facts
 
-var builtinAddr = map[string]bool{"all": true}
-
 // addrSet resolves an address, group, VIP-free name to its addresses.
 func addrSet(t testing.TB, tree *Tree, name string, v6 bool) *netipx.IPSet {
 	t.Helper()
