@@ -88,11 +88,11 @@ func (g *Gaps) Add(gap string, o lang.Origin, what string) *hcl.Diagnostic {
 		g.used[gap] = true
 		d.Severity = hcl.DiagWarning
 		d.Extra = lang.Finding{ID: lang.IDAcceptedGap}
-		d.Detail = fmt.Sprintf("Accepted in target %q (accept_gaps = [%q], %s): %s is NOT enforced on %s; the output's header says so.", g.target, gap, posText(acc.Range), o.Block(), g.target)
+		d.Detail = fmt.Sprintf("Accepted in target %q (accept_gaps = [%q], %s): this part of %s (the summary above) is NOT enforced on %s; the rest of the block is. The output's header says so.", g.target, gap, posText(acc.Range), o.Block(), g.target)
 		g.Lines = append(g.Lines, fmt.Sprintf("accepted %s (accept_gaps, %s): %s: %s", gap, posText(acc.Range), o.String(), what))
 	case g.opts.AllowDegraded:
 		d.Severity = hcl.DiagWarning
-		d.Detail = fmt.Sprintf("Compiled with --allow-degraded: %s is NOT enforced on %s.", o.Block(), g.target)
+		d.Detail = fmt.Sprintf("Compiled with --allow-degraded: this part of %s (the summary above) is NOT enforced on %s; the rest of the block is.", o.Block(), g.target)
 		g.Lines = append(g.Lines, fmt.Sprintf("compiled with the allow-degraded flag: %s: %s", o.String(), what))
 	case gap == lang.GapInternal:
 		d.Severity = hcl.DiagError
