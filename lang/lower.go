@@ -58,7 +58,7 @@ func (d *decoder) lower(p *Policy) {
 		refs[name] = r
 		return r
 	}
-	logDrops := p.Log != nil && p.Log.Dropped
+	logDrops := p.LogsDrops()
 	add := func(r *Rule) { p.Rules = append(p.Rules, r) }
 	sipPorts := p.SIPPorts()
 	rtp := udpServices(p.RTPRanges())

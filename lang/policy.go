@@ -652,6 +652,11 @@ type Log struct {
 	Origin  Origin
 }
 
+// LogsDrops says whether voicewall's drops are logged (a log block with
+// dropped = true). Lowering sets Rule.Log from it; backends ask it for what
+// no single rule carries (a target-wide syslog flag, a synthesized deny).
+func (p *Policy) LogsDrops() bool { return p.Log != nil && p.Log.Dropped }
+
 // Expect is a policy test: never rendered.
 type Expect struct {
 	Name     string

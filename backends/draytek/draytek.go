@@ -399,7 +399,7 @@ func (c *compiler) plan() {
 		c.notes = append(c.notes, fmt.Sprintf("filter set %d must be the data filter start set (`ipf set -d %d`; factory default 2) or be reached from it; rules voicewall does not write are left alone and still apply after its rules.", c.cfg.filterSet, c.cfg.filterSet))
 	}
 
-	if c.p.Log != nil && c.p.Log.Dropped {
+	if c.p.LogsDrops() {
 		c.notes = append(c.notes, "log: drops carry the syslog flag (-F \"1 1\"); the Vigor has no per-rule log prefix or rate ("+
 			commentSafe(c.p.Log.Prefix)+", "+c.p.Log.Rate.String()+" not applied); configure the syslog server with `sys syslog`.")
 	}
@@ -581,7 +581,7 @@ func (c *compiler) filterRules(r *lang.Rule) []*ipfRule {
 			}
 		}
 	}
-	logIt := !pass && (r.Log || (c.p.Log != nil && c.p.Log.Dropped))
+	logIt := !pass && (r.Log || c.p.LogsDrops())
 	comment := "vw_" + kindAbbr[r.Kind]
 	if r.Origin.Name != "" {
 		comment += "_" + r.Origin.Name
@@ -786,7 +786,7 @@ func (c *compiler) planDoS() {
 		return
 	}
 	c.dosLines = []string{"dos -A", "dos -s udpflood", "dos -s synflood"}
-	if c.p.Log != nil && c.p.Log.Dropped {
+	if c.p.LogsDrops() {
 		c.dosLines = append(c.dosLines, "dos -o 1")
 	}
 	c.notes = append(c.notes, "rate_limit: emulated only by the Vigor's global DoS defence (udpflood/synflood at the router's default thresholds); no per-source SIP limit.")

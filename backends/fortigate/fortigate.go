@@ -606,7 +606,7 @@ func (c *compiler) planForward(r *lang.Rule) {
 		deny := *r
 		deny.ID, deny.InZone, deny.NotInZone, deny.Src = r.ID+"_"+r.NotInZone, r.NotInZone, "", nil
 		deny.Action, deny.Mark = lang.ActionDrop, nil
-		deny.Log = c.p.Log != nil && c.p.Log.Dropped
+		deny.Log = c.p.LogsDrops()
 		deny.Comment = r.Comment + " (never from the " + r.NotInZone + ")"
 		c.planForward(&deny)
 		src = []string{"any"}
@@ -685,7 +685,7 @@ func (c *compiler) planRate(r *lang.Rule) {
 		if p == lang.TCP {
 			name = "tcp_src_session"
 		}
-		an = append(an, anomaly{name: name, threshold: threshold, log: r.Log || (c.p.Log != nil && c.p.Log.Dropped)})
+		an = append(an, anomaly{name: name, threshold: threshold, log: r.Log || c.p.LogsDrops()})
 	}
 	if len(an) == 0 {
 		an = []anomaly{{name: "udp_src_session", threshold: threshold}, {name: "tcp_src_session", threshold: threshold}}
@@ -1191,7 +1191,7 @@ func (c *compiler) renderLocalIn(w *writer) {
 		}
 		if !v6 {
 			w.comment("Traffic addressed to the FortiGate itself from the WAN, in the same order.")
-			if !c.ver.localInLogtraffic() && c.p.Log != nil && c.p.Log.Dropped {
+			if !c.ver.localInLogtraffic() && c.p.LogsDrops() {
 				w.comment(fmt.Sprintf("FortiOS %s has no per-policy logging on local-in policies; local-in denies are logged", c.ver))
 				w.comment("when config log setting has set local-in-deny-unicast enable.")
 			}

@@ -392,7 +392,7 @@ func newRateOpts(r *lang.Rule, rl *lang.RateLimit) rateOpts {
 
 func (c *compiler) renderRules() {
 	var rates []rateOpts
-	logDrops := c.p.Log != nil && c.p.Log.Dropped
+	logDrops := c.p.LogsDrops()
 	for _, r := range c.p.Rules {
 		switch {
 		case r.Action == lang.ActionDNAT:
@@ -732,7 +732,7 @@ func (c *compiler) header(areas []restoreArea) string {
 	b.WriteString("     Restoring an area REPLACES that whole area. To keep existing content, compile with the\n")
 	b.WriteString("     base flag set to an exported config.xml and restore the full result instead.\n")
 	b.WriteString("     Everything voicewall owns has a description starting with \"" + Owner + "\".\n")
-	if c.p.Log != nil && c.p.Log.Dropped {
+	if c.p.LogsDrops() {
 		b.WriteString("     log.rate is not applied: pflog entries are not rate-limited on pfSense.\n")
 	}
 	for _, n := range c.notes {
