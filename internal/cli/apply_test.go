@@ -321,6 +321,12 @@ func TestConfirmTimeout(t *testing.T) {
 	if r := vw1("", "confirm", "--netns", ns.Name); r.code != 1 || !strings.Contains(r.stderr, "not confirmed in time") {
 		t.Errorf("confirm after the rollback: %d %s", r.code, r.stderr)
 	}
+	// The log of a rollback that ran stays: it says what was restored.
+	helperLog := live.LogPath(live.PendingPath(mustOpen(t, ns.Name)))
+	waitFor(t, 5*time.Second, func() bool {
+		b, _ := os.ReadFile(helperLog)
+		return strings.Contains(string(b), "voicewall rollback at")
+	})
 
 	// Confirmed from another shell: the new table stays.
 	var r liveRun
@@ -333,6 +339,9 @@ func TestConfirmTimeout(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	if listed(t, ns) != compiled(t, b) {
 		t.Error("confirmed apply was rolled back")
+	}
+	if _, err := os.Stat(helperLog); !os.IsNotExist(err) {
+		t.Errorf("a confirmed apply's helper log is left behind: %v", err)
 	}
 
 	// Typed at the prompt.

@@ -411,14 +411,14 @@ func helperExe() (string, error) {
 
 // StartRollbackHelper starts `voicewall rollback --state FILE` in its own
 // session (no controlling terminal: a dropped SSH session does not hang it
-// up), with its output in FILE's .log, and returns its pid. The process is
+// up), with its output in LogPath(FILE), and returns its pid. The process is
 // reaped if this one lives longer; otherwise init adopts it.
 func StartRollbackHelper(file string) (int, error) {
 	exe, err := helperExe()
 	if err != nil {
 		return 0, err
 	}
-	logf, err := os.OpenFile(strings.TrimSuffix(file, ".json")+".log", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	logf, err := os.OpenFile(LogPath(file), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return 0, err
 	}

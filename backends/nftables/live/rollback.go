@@ -9,7 +9,7 @@ package live
 // (nobody confirmed) it restores the previous table in one atomic batch
 // touching only inet voicewall, writes what it did next to it (.result) and
 // removes the file. `voicewall confirm` (or typing confirm) removes the file
-// under the same lock and stops the helper.
+// under the same lock, stops the helper and removes its log.
 
 import (
 	"encoding/json"
@@ -54,6 +54,14 @@ func PendingPath(t *Target) string {
 // ResultPath is where the helper reports what it did.
 func ResultPath(pendingFile string) string {
 	return strings.TrimSuffix(pendingFile, ".json") + ".result"
+}
+
+// LogPath is where the helper's output goes. It is kept after a rollback
+// that ran (it says what was restored, and when) until the next apply with
+// a confirm timeout; a confirmed apply's log is removed with its pending
+// file: nothing happened worth reading.
+func LogPath(pendingFile string) string {
+	return strings.TrimSuffix(pendingFile, ".json") + ".log"
 }
 
 // Table rebuilds the compiler's form of the table the kernel holds. It
@@ -145,6 +153,7 @@ func SaveRollback(t *Target, prev *State, deadline time.Time) (*Pending, error) 
 		return nil, fmt.Errorf("an earlier apply on %s is still waiting for confirmation (%s)", t, p.File)
 	}
 	os.Remove(ResultPath(p.File))
+	os.Remove(LogPath(p.File)) // an earlier rollback's, already reported by its result
 	return p, p.write()
 }
 
@@ -207,6 +216,9 @@ func (p *Pending) Confirm() (bool, error) {
 		_ = syscall.Kill(p.HelperPID, syscall.SIGTERM)
 	}
 	os.Remove(p.File + ".lock")
+	if confirmed {
+		os.Remove(LogPath(p.File))
+	}
 	return confirmed, nil
 }
 

@@ -36,6 +36,10 @@ func TestRollbackRestoresPreviousTable(t *testing.T) {
 	if err := p.Update(); err != nil {
 		t.Fatal(err)
 	}
+	// The helper's output (StartRollbackHelper points it here).
+	if err := os.WriteFile(LogPath(p.File), []byte("helper output\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	if err := RunRollback(p.File); err != nil {
 		t.Fatal(err)
@@ -50,6 +54,9 @@ func TestRollbackRestoresPreviousTable(t *testing.T) {
 	}
 	if _, err := os.Stat(p.File); !os.IsNotExist(err) {
 		t.Error("pending file left behind")
+	}
+	if _, err := os.Stat(LogPath(p.File)); err != nil {
+		t.Errorf("the log of a rollback that ran is gone: %v", err)
 	}
 	// A plan against the restored table sees the old policy unchanged.
 	if d := plan(t, tg, a); !d.Empty() {
@@ -90,6 +97,9 @@ func TestConfirmCancelsRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustApply(t, tg, b)
+	if err := os.WriteFile(LogPath(p.File), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- RunRollback(p.File) }()
 	q, err := LoadPending(tg)
@@ -114,5 +124,8 @@ func TestConfirmCancelsRollback(t *testing.T) {
 	}
 	if ok, _ := q.Confirm(); ok {
 		t.Error("second confirm found something to confirm")
+	}
+	if _, err := os.Stat(LogPath(p.File)); !os.IsNotExist(err) {
+		t.Errorf("a confirmed apply's helper log is left behind: %v", err)
 	}
 }
