@@ -24,6 +24,7 @@ const (
 	IDHelperIndex     = "VW309" // where the SIP session helper is (FortiOS index)
 	IDDrift           = "VW310" // the device does not do what the policy says
 	IDDriftExpect     = "VW311" // an expect block of the policy fails on the device
+	IDShadowedOpen    = "VW312" // a rule or forward from any that earlier rules keep every stranger from
 )
 
 // Titles of the findings, for SARIF rules and docs.
@@ -39,6 +40,7 @@ var Titles = map[string]string{
 	IDHelperIndex:     "SIP session helper location",
 	IDDrift:           "Device differs from the policy",
 	IDDriftExpect:     "Policy expectation fails on the device",
+	IDShadowedOpen:    "Open rule unreachable: shadowed by earlier rules",
 }
 
 // sipPorts are the SIP services audit looks for without a policy.
@@ -126,7 +128,9 @@ type checker struct {
 	d   *devmodel.Device
 	p   *lang.Policy
 	wan map[string]bool // interfaces the policy's target names as WAN
-	out []Finding
+	// srcs: one source per class of sources the device tells apart (reach.go)
+	srcs []netip.Addr
+	out  []Finding
 }
 
 func (c *checker) add(id string, sev Severity, loc devmodel.Loc, fix, f string, a ...any) {
@@ -190,8 +194,13 @@ func (c *checker) openVoice() {
 		if r.SrcLine > 0 && r.SrcLine != r.Loc.Line {
 			src += fmt.Sprintf(", line %d", r.SrcLine)
 		}
+		x := c.ruleReach(r, suspectServices(r.Services, what))
+		if !x.open {
+			c.shadowedOpen(r.Loc, r.Ref, strings.Join(what, ", "), x)
+			continue
+		}
 		c.add(IDOpenVoice, SevError, r.Loc, "Accept SIP only from your providers' signaling addresses and RTP only from their media addresses (voicewall compile writes exactly that).",
-			"%s accepts %s from any source (%s) on the WAN: anyone on the Internet can send SIP (toll fraud, scanning) or media to it", r.Ref, strings.Join(what, ", "), src)
+			"%s accepts %s from any source (%s) on the WAN: anyone on the Internet can send SIP (toll fraud, scanning) or media to it%s", r.Ref, strings.Join(what, ", "), src, x.eg())
 	}
 	for _, f := range c.d.Forwards {
 		if f.Disabled || !wide(f.Src) || !c.onWAN(f.In, "") {
@@ -210,17 +219,68 @@ func (c *checker) openVoice() {
 		if x := rtpRange(svc); x != "" {
 			what = append(what, x)
 		}
+		all := touchesSIP(svc, false)
+		var x reach
+		if len(what)+len(all) > 0 {
+			if x = c.forwardReach(f, suspectServices(svc, append(all, what...))); !x.open {
+				c.shadowedOpen(f.Loc, f.Ref, strings.Join(dedup(append(all, what...)), ", "), x)
+				continue
+			}
+		}
 		if len(what) > 0 {
 			c.add(IDOpenVoice, SevError, f.Loc, "Restrict the forward to your providers' addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
-				"%s forwards %s to %s from any source on the WAN", f.Ref, strings.Join(what, ", "), f.To)
+				"%s forwards %s to %s from any source on the WAN%s", f.Ref, strings.Join(what, ", "), f.To, x.eg())
 		}
 		for _, s := range touchesSIP(svc, false) {
 			if s == "5060/udp" || s == "5060/tcp" {
 				c.add(IDForwardAnySrc, SevError, f.Loc, "Restrict the forward to your providers' signaling addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
-					"%s forwards %s to %s with no source restriction: SIP scanners reach the PBX", f.Ref, s, f.To)
+					"%s forwards %s to %s with no source restriction: SIP scanners reach the PBX%s", f.Ref, s, f.To, x.eg())
 			}
 		}
 	}
+}
+
+// suspectServices are the services a finding names (touchesSIP's
+// "5060/udp", an rtpRange), as probe services within the rule's own.
+func suspectServices(svcs []devmodel.Service, what []string) []devmodel.Service {
+	var out []devmodel.Service
+	for _, s := range sipPorts {
+		if slices.Contains(what, fmt.Sprintf("%d/%s", s.port, devmodel.ProtoName(s.proto))) {
+			out = append(out, devmodel.Service{Proto: s.proto, DstPorts: devmodel.PortsOf(s.port, s.port)})
+		}
+	}
+	if rtpRange(svcs) == "" {
+		return out
+	}
+	above := devmodel.PortsOf(1024, 65535)
+	if svcs == nil {
+		return append(out, devmodel.Service{Proto: devmodel.UDP, DstPorts: above})
+	}
+	for _, s := range svcs {
+		switch {
+		case s.Proto == 0:
+			return append(out, devmodel.Service{Proto: devmodel.UDP, DstPorts: above})
+		case s.Proto == devmodel.UDP:
+			if ps := intersect(s.DstPorts, above); len(ps) > 0 {
+				out = append(out, devmodel.Service{Proto: devmodel.UDP, DstPorts: ps})
+			}
+		}
+	}
+	return out
+}
+
+// shadowedOpen: a rule or forward from any that no stranger gets through,
+// because earlier rules decide every packet it would take.
+func (c *checker) shadowedOpen(loc devmodel.Loc, ref, what string, x reach) {
+	by := "earlier rules"
+	if len(x.shadowers) > 0 {
+		by = strings.Join(x.shadowers[:min(len(x.shadowers), 3)], "; ")
+		if len(x.shadowers) > 3 {
+			by += fmt.Sprintf(" and %d more", len(x.shadowers)-3)
+		}
+	}
+	c.add(IDShadowedOpen, SevNote, loc, "Nothing to fix for security; delete the dead rule or forward, or move it above the rules that decide its traffic if it was meant to work.",
+		"%s admits %s from any source on the WAN, but no packet from a source outside what earlier rules decide gets through it: shadowed by %s", ref, what, by)
 }
 
 // onlyRestrictedForwards: the rule's destinations are only forwards (FortiOS

@@ -25,7 +25,10 @@ var Ephemeral = PortRange{32768, 60999}
 // Result is what the device does with a packet.
 type Result struct {
 	Verdict Action
-	Rule    *Rule    // the deciding rule; nil when the default decided
+	Rule    *Rule // the deciding rule; nil when the default decided
+	// InRule is the rule that decided on the arrival side (Rule may then be
+	// a leaving-side rule of a forwarded packet).
+	InRule  *Rule
 	Forward *Forward // the forward that rewrote the destination, if any
 	Dst     netip.Addr
 	Out     string // the interface it leaves by; "" for the device itself
@@ -95,7 +98,7 @@ func (d *Device) Evaluate(p Packet, route Route) Result {
 		res.Verdict, res.Rule = Drop, dec
 		return res
 	}
-	res.Verdict, res.Rule = Accept, dec
+	res.Verdict, res.Rule, res.InRule = Accept, dec, dec
 	if hook == HookForward {
 		if out := d.pass(p, res, hook, DirOut, res.Out, tags); out != nil {
 			res.Rule = out
