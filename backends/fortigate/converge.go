@@ -33,6 +33,7 @@ var ownedTables = []struct {
 	{"firewall DoS-policy", true},
 	{"firewall DoS-policy6", true},
 	{"firewall vip", false},
+	{"firewall vip6", false},
 	{"firewall addrgrp", false},
 	{"firewall addrgrp6", false},
 	{"firewall address", false},

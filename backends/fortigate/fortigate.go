@@ -80,6 +80,10 @@ type compiler struct {
 	ver   fosVersion
 	vdom  string
 	wanIP string
+	// wanIP6 is the WAN's IPv6 address (wan_address6): a vip6 has no
+	// extintf and no "address of the interface" shorthand, so IPv6 port
+	// forwards need it spelled out. "" means none: the address6 gap.
+	wanIP6 string
 	backends.Report
 
 	objNames  *backends.Namer // address, address6, addrgrp(6), vip, external-resource share one table
@@ -101,6 +105,7 @@ type compiler struct {
 	svcList   []*service
 	svcByKey  map[string]*service
 	vips      []*vip
+	vips6     []*vip
 	policies  []*policy
 	localIn   []*localIn
 	localIn6  []*localIn
@@ -261,6 +266,14 @@ func (c *compiler) setup() bool {
 			c.Errorf(to, "bad wan_ip", "wan_ip = %q must be the IPv4 address of the WAN interface that port forwards (VIPs) listen on.", s)
 		} else {
 			c.wanIP = a.String()
+		}
+	}
+	if s, has := c.t.Extra["wan_address6"]; has {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is6() || a.Is4In6() || a.IsUnspecified() || a.IsLinkLocalUnicast() || a.Zone() != "" || a.IsMulticast() {
+			c.Errorf(to, "bad wan_address6", "wan_address6 = %q must be the global IPv6 address of the WAN interface that IPv6 port forwards (vip6) listen on, e.g. \"2001:db8::1\".", s)
+		} else {
+			c.wanIP6 = a.String()
 		}
 	}
 	if s, has := c.t.Extra["vdom"]; has {
@@ -460,28 +473,33 @@ func (c *compiler) addPolicy(key string, pol *policy) {
 // FortiGate, which is what the accept mirrors.
 func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment string) {
 	action := "deny"
-	svc4 := svc
+	famSvc := [2][]string{svc, svc}
 	if r.Action == lang.ActionAccept {
 		action = "accept"
-		var forwarded []lang.Service
+		var forwarded [2][]lang.Service
 		for _, n := range r.Forwards {
-			// IPv6 forwards are a gap (no vip6 is generated): IPv6 provider
-			// traffic is accepted here, towards the FortiGate itself, as
-			// the address6 gap's header line says.
-			if n.DNAT.IsValid() && n.DNAT.Is4() {
-				forwarded = append(forwarded, n.Services...)
+			// An IPv6 forward without a vip6 (the address6 gap) leaves IPv6
+			// provider traffic accepted here, towards the FortiGate itself,
+			// as the address6 gap's header line says.
+			if n.DNAT.IsValid() && (n.DNAT.Is4() || c.forwards6()) {
+				f := famIndex(n.DNAT.Is6())
+				forwarded[f] = append(forwarded[f], n.Services...)
 			}
 		}
-		if len(forwarded) > 0 {
+		for f, fwd := range forwarded {
+			if len(fwd) == 0 {
+				continue
+			}
 			// What no forward carries (RTP of rtp.ports outside the PBX's
 			// rtp_ports) still reaches the FortiGate itself, as the policy
 			// says: accepted there, the forwarded part not.
-			svc4 = nil
-			for _, s := range lang.SubtractServices(r.Services, forwarded) {
-				svc4 = append(svc4, c.service(s.Proto, s.Ports, nil, r.Origin))
+			famSvc[f] = nil
+			for _, s := range lang.SubtractServices(r.Services, fwd) {
+				famSvc[f] = append(famSvc[f], c.service(s.Proto, s.Ports, nil, r.Origin))
 			}
-			v4 = v4 && len(svc4) > 0
 		}
+		v4 = v4 && len(famSvc[0]) > 0
+		v6 = v6 && len(famSvc[1]) > 0
 		if len(r.Forwards) > 0 {
 			c.noteOnce("localin-accept", "local-in policies do not accept provider SIP/RTP that is port-forwarded to a PBX: the VIP and its firewall policy carry it, and the address of the FortiGate itself stays closed to it.")
 		}
@@ -501,12 +519,8 @@ func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment 
 		if !okS || !okD {
 			continue
 		}
-		famSvc := svc
-		if !fam {
-			famSvc = svc4
-		}
-		li := &localIn{id: c.localIDs[map[bool]int{false: 0, true: 1}[fam]].id(), intf: c.t.WAN, srcaddr: []string{s}, dstaddr: []string{d},
-			action: action, service: famSvc, log: r.Log && action == "deny", comment: comment}
+		li := &localIn{id: c.localIDs[famIndex(fam)].id(), intf: c.t.WAN, srcaddr: []string{s}, dstaddr: []string{d},
+			action: action, service: famSvc[famIndex(fam)], log: r.Log && action == "deny", comment: comment}
 		if fam {
 			c.localIn6 = append(c.localIn6, li)
 		} else {
@@ -514,6 +528,18 @@ func (c *compiler) planLocalIn(r *lang.Rule, v4, v6 bool, svc []string, comment 
 		}
 	}
 }
+
+func famIndex(v6 bool) int {
+	if v6 {
+		return 1
+	}
+	return 0
+}
+
+// forwards6 reports whether IPv6 port forwards are rendered: a vip6 needs
+// the WAN's IPv6 address (wan_address6) and a firewall policy with
+// dstaddr6, which FortiOS has from 6.4 (consolidated policies).
+func (c *compiler) forwards6() bool { return c.wanIP6 != "" && c.ver.consolidatedV6() }
 
 // planVIPAccept renders one DNAT rule as port-forward VIPs (one per
 // protocol and port range: a VIP carries one protocol) and the accept policy
@@ -527,16 +553,21 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 		c.Errorf(n.Origin, "refusing to forward from any", "rule %s would forward %s from any source to %s; voicewall never renders that.", n.ID, servicesText(svcs), n.DNAT)
 		return
 	}
-	if n.DNAT.Is6() {
-		c.Gap(lang.GapAddress6, n.Origin, fmt.Sprintf("forwarding to the IPv6 PBX address %s needs a vip6 with the WAN's IPv6 address, which voicewall does not generate", n.DNAT))
+	v6 := n.DNAT.Is6()
+	if v6 && !c.forwards6() {
+		why := "set wan_address6 in target \"fortigate\" to the WAN's IPv6 address, which the vip6 listens on"
+		if c.wanIP6 != "" {
+			why = fmt.Sprintf("FortiOS %s keeps IPv6 in separate policy6 tables, which voicewall does not generate (use version 6.4 or later)", c.ver)
+		}
+		c.Gap(lang.GapAddress6, n.Origin, fmt.Sprintf("forwarding to the IPv6 PBX address %s needs a vip6 (IPv6 port forward): %s", n.DNAT, why))
 		return
 	}
-	if !n.Src.Set.Has(false) {
-		c.notes = append(c.notes, fmt.Sprintf("%s: rule %s has no IPv4 sources; an IPv4 PBX cannot be reached from them.", originText(n.Origin), n.ID))
+	if !n.Src.Set.Has(v6) {
+		c.notes = append(c.notes, fmt.Sprintf("%s: rule %s has no %s sources; an %s PBX cannot be reached from them.", originText(n.Origin), n.ID, famName(v6), famName(v6)))
 		return
 	}
 	var filter []string
-	for _, rg := range n.Src.Set.Ranges(false) {
+	for _, rg := range n.Src.Set.Ranges(v6) {
 		filter = append(filter, rangeText(rg, "/"))
 	}
 	dstZone := n.OutZone
@@ -556,15 +587,22 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 	lang.SortServices(sorted)
 	for _, s := range sorted {
 		name := c.objNames.Name("vip:"+n.ID+":"+s.String(), fmt.Sprintf("vw-vip-%s-%s-%s", strings.ReplaceAll(n.ID, "_", "-"), s.Proto, s.Ports))
-		c.vips = append(c.vips, &vip{
+		v := &vip{
 			name: name, extintf: c.t.WAN, extip: c.wanIP, mapped: n.DNAT.String(),
 			proto: s.Proto.String(), ports: s.Ports.String(), srcFilter: filter,
 			comment: "voicewall: " + originText(origin) + " port forward " + s.String() + " to " + n.DNAT.String(),
-		})
+		}
+		if v6 {
+			// A vip6 has no extintf: it is bound to its external address.
+			v.extintf, v.extip = "", c.wanIP6
+			c.vips6 = append(c.vips6, v)
+		} else {
+			c.vips = append(c.vips, v)
+		}
 		vipNames = append(vipNames, name)
 		svcNames = append(svcNames, c.service(s.Proto, s.Ports, nil, origin))
 	}
-	src, ok := c.addrRef(n, n.Src, false)
+	src, ok := c.addrRef(n, n.Src, v6)
 	if !ok {
 		return
 	}
@@ -574,9 +612,14 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 	}
 	pol := &policy{
 		srcintf: []string{c.t.WAN}, dstintf: []string{c.iface(dstZone)},
-		srcaddr: []string{src}, dstaddr: vipNames, action: "accept", service: svcNames,
+		action: "accept", service: svcNames,
 		logtraffic: map[bool]string{true: "all", false: ""}[log], comment: comment,
 		srcIsProvider: true, isVIPAccept: true,
+	}
+	if v6 {
+		pol.srcaddr6, pol.dstaddr6 = []string{src}, vipNames
+	} else {
+		pol.srcaddr, pol.dstaddr = []string{src}, vipNames
 	}
 	key := n.ID
 	if wan != nil {
@@ -931,6 +974,7 @@ func (c *compiler) render() string {
 	c.renderAddresses(w)
 	c.renderServices(w)
 	c.renderVIPs(w)
+	c.renderVIPs6(w)
 	c.renderPolicies(w)
 	c.renderLocalIn(w)
 	c.renderDoS(w)
@@ -1118,6 +1162,24 @@ func (c *compiler) renderVIPs(w *writer) {
 	})
 }
 
+func (c *compiler) renderVIPs6(w *writer) {
+	if len(c.vips6) == 0 {
+		return
+	}
+	w.comment("IPv6 port forwards to the PBX's address6 on the WAN's IPv6 address (wan_address6), only from the provider's addresses.")
+	table(w, "firewall vip6", c.vips6, func(v *vip) string { return q(v.name) }, func(v *vip) {
+		w.set("type", "static-nat")
+		w.set("extip", v.extip)
+		w.set("portforward", "enable")
+		w.set("protocol", v.proto)
+		w.set("extport", v.ports)
+		w.setq("mappedip", v.mapped)
+		w.set("mappedport", v.ports)
+		w.setq("src-filter", v.srcFilter...)
+		w.setq("comment", text(v.comment, maxComment))
+	})
+}
+
 func (c *compiler) renderPolicies(w *writer) {
 	if len(c.policies) == 0 {
 		return
@@ -1243,4 +1305,11 @@ func (c *compiler) renderDoS(w *writer) {
 			w.setq("comments", "voicewall: "+text(d.comment, maxPolicyComment-20))
 		})
 	}
+}
+
+func famName(v6 bool) string {
+	if v6 {
+		return "IPv6"
+	}
+	return "IPv4"
 }

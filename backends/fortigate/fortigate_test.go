@@ -271,7 +271,7 @@ func checkFacts(t testing.TB, p *lang.Policy, tree *Tree, withBase bool) {
 	}
 
 	// Names within limits.
-	for _, path := range []string{"firewall address", "firewall address6", "firewall addrgrp", "firewall addrgrp6", "firewall vip", "firewall service custom", "system external-resource"} {
+	for _, path := range []string{"firewall address", "firewall address6", "firewall addrgrp", "firewall addrgrp6", "firewall vip", "firewall vip6", "firewall service custom", "system external-resource"} {
 		for _, e := range tree.Entries(path) {
 			if len(e.Key) > 79 || len(e.Key) > maxObjectName {
 				t.Errorf("%s name %q is %d characters", path, e.Key, len(e.Key))
@@ -343,6 +343,9 @@ func checkFacts(t testing.TB, p *lang.Policy, tree *Tree, withBase bool) {
 	pbx := map[string]bool{}
 	for _, x := range p.PBXes {
 		pbx[x.Address.String()] = true
+		if x.Address6.IsValid() {
+			pbx[x.Address6.String()] = true
+		}
 	}
 	checkSources := func(what string, srcNames []string, v6 bool, svcs []string) {
 		for _, n := range srcNames {
@@ -376,7 +379,7 @@ func checkFacts(t testing.TB, p *lang.Policy, tree *Tree, withBase bool) {
 		a := e.Attrs
 		for _, f := range []string{"srcaddr", "dstaddr", "srcaddr6", "dstaddr6"} {
 			for _, n := range a[f] {
-				if n != "all" && tree.Entry("firewall vip", n) == nil {
+				if n != "all" && tree.Entry("firewall vip", n) == nil && tree.Entry("firewall vip6", n) == nil {
 					addrSet(t, tree, n, strings.HasSuffix(f, "6")) // must resolve
 				}
 			}
@@ -400,44 +403,59 @@ func checkFacts(t testing.TB, p *lang.Policy, tree *Tree, withBase bool) {
 		what := "policy " + e.Key
 		checkSources(what, a["srcaddr"], false, a["service"])
 		checkSources(what, a["srcaddr6"], true, a["service"])
-		for _, d := range a["dstaddr"] {
-			v := tree.Entry("firewall vip", d)
-			if v == nil {
-				t.Errorf("%s accepts from the WAN to %s, which is not a port forward", what, d)
-				continue
-			}
-			if !pbx[v.Attrs["mappedip"][0]] {
-				t.Errorf("VIP %s maps to %v, not a PBX", d, v.Attrs["mappedip"])
-			}
-			if v.Attrs["extintf"][0] != wan {
-				t.Errorf("VIP %s on %v, not the WAN", d, v.Attrs["extintf"])
-			}
-			var fb netipx.IPSetBuilder
-			for _, r := range v.Attrs["src-filter"] {
-				if pf, err := netip.ParsePrefix(r); err == nil {
-					fb.AddPrefix(pf)
-				} else if rg, err := netipx.ParseIPRange(r); err == nil {
-					fb.AddRange(rg)
-				} else {
-					t.Errorf("VIP %s src-filter %q unreadable", d, r)
+		for _, f := range []struct {
+			field, table string
+			v6           bool
+		}{{"dstaddr", "firewall vip", false}, {"dstaddr6", "firewall vip6", true}} {
+			for _, d := range a[f.field] {
+				v := tree.Entry(f.table, d)
+				if v == nil {
+					t.Errorf("%s accepts from the WAN to %s, which is not a port forward (%s)", what, d, f.table)
+					continue
 				}
-			}
-			fs, _ := fb.IPSet()
-			if len(v.Attrs["src-filter"]) == 0 || !subset(fs, sig) && !subset(fs, media) {
-				t.Errorf("VIP %s src-filter %v is not provider addresses", d, v.Attrs["src-filter"])
+				if m := v.Attrs["mappedip"]; len(m) != 1 || !pbx[m[0]] {
+					t.Errorf("%s %s maps to %v, not a PBX", f.table, d, m)
+				} else if a := netip.MustParseAddr(m[0]); a.Is6() != f.v6 {
+					t.Errorf("%s %s maps to %s, the wrong family", f.table, d, a)
+				}
+				if f.v6 {
+					// A vip6 has no extintf: it listens on wan_address6.
+					want, _ := netip.ParseAddr(tg.Extra["wan_address6"])
+					if x := v.Attrs["extip"]; len(x) != 1 || x[0] != want.String() || len(v.Attrs["extintf"]) != 0 {
+						t.Errorf("vip6 %s on extip %v extintf %v, not the WAN's IPv6 address %q", d, x, v.Attrs["extintf"], tg.Extra["wan_address6"])
+					}
+				} else if v.Attrs["extintf"][0] != wan {
+					t.Errorf("VIP %s on %v, not the WAN", d, v.Attrs["extintf"])
+				}
+				var fb netipx.IPSetBuilder
+				for _, r := range v.Attrs["src-filter"] {
+					if pf, err := netip.ParsePrefix(r); err == nil && pf.Addr().Is6() == f.v6 {
+						fb.AddPrefix(pf)
+					} else if rg, err := netipx.ParseIPRange(r); err == nil && rg.From().Is6() == f.v6 {
+						fb.AddRange(rg)
+					} else {
+						t.Errorf("%s %s src-filter %q unreadable or of the wrong family", f.table, d, r)
+					}
+				}
+				fs, _ := fb.IPSet()
+				if len(v.Attrs["src-filter"]) == 0 || !subset(fs, sig) && !subset(fs, media) {
+					t.Errorf("%s %s src-filter %v is not provider addresses", f.table, d, v.Attrs["src-filter"])
+				}
 			}
 		}
 	}
 	// Local-in accepts only what the policy sends to the FortiGate's own
 	// address: never SIP/RTP of a family that is port-forwarded to a PBX,
 	// and never from anything but provider addresses.
-	forwarded := map[[2]string]bool{} // comment, family of a port-forwarded WAN accept
+	forwarded := map[[2]string][]lang.Service{} // comment, family of a port-forwarded WAN accept → what is forwarded
 	for _, r := range p.RulesIn(lang.ChainWAN) {
 		for _, n := range r.Forwards {
-			// IPv6 forwards are the address6 gap: that traffic is accepted
-			// towards the FortiGate itself instead (the header says so).
-			if n.DNAT.IsValid() && n.DNAT.Is4() {
-				forwarded[[2]string{"voicewall: " + text(ruleComment(r), maxPolicyComment-20), fmt.Sprint(n.DNAT.Is6())}] = true
+			// An IPv6 forward without a vip6 is the address6 gap: that
+			// traffic is accepted towards the FortiGate itself instead
+			// (the header says so).
+			if n.DNAT.IsValid() && (n.DNAT.Is4() || hasVIP6To(tree, n.DNAT)) {
+				k := [2]string{"voicewall: " + text(ruleComment(r), maxPolicyComment-20), fmt.Sprint(n.DNAT.Is6())}
+				forwarded[k] = append(forwarded[k], n.Services...)
 			}
 		}
 	}
@@ -445,8 +463,15 @@ func checkFacts(t testing.TB, p *lang.Policy, tree *Tree, withBase bool) {
 		v6 := strings.HasSuffix(path, "6")
 		for _, e := range tree.Entries(path) {
 			if e.Attrs["action"][0] == "accept" {
-				if forwarded[[2]string{strings.Join(e.Attrs["comments"], " "), fmt.Sprint(v6)}] {
-					t.Errorf("%s %s accepts port-forwarded traffic to the FortiGate itself", path, e.Key)
+				// What the rule accepts beyond its forwards (RTP outside
+				// the PBX's rtp_ports) may reach the FortiGate; never a
+				// forwarded port.
+				for _, fs := range forwarded[[2]string{strings.Join(e.Attrs["comments"], " "), fmt.Sprint(v6)}] {
+					for _, it := range serviceItems(t, tree, e.Attrs["service"]) {
+						if it.proto == fs.Proto && overlaps(it.dst, fs.Ports) {
+							t.Errorf("%s %s accepts port-forwarded %s to the FortiGate itself", path, e.Key, fs)
+						}
+					}
 				}
 				checkSources(path+" "+e.Key, e.Attrs["srcaddr"], v6, e.Attrs["service"])
 			}
@@ -464,6 +489,15 @@ func checkFacts(t testing.TB, p *lang.Policy, tree *Tree, withBase bool) {
 			}
 		}
 	}
+}
+
+func hasVIP6To(tree *Tree, a netip.Addr) bool {
+	for _, v := range tree.Entries("firewall vip6") {
+		if m := v.Attrs["mappedip"]; len(m) == 1 && m[0] == a.String() {
+			return true
+		}
+	}
+	return false
 }
 
 func allBlocks(bs []*Block) []*Block {
@@ -902,5 +936,109 @@ func TestManagementFromVPN(t *testing.T) {
 	}
 	if accept < 0 || wanDeny < 0 || wanDeny > accept {
 		t.Errorf("want the WAN deny before the management accept, got deny %d accept %d (%v)", wanDeny, accept, order)
+	}
+}
+
+// dualStackPBX has an IPv6 provider and a PBX with address6: IPv6 SIP/RTP
+// is forwarded to address6 where the target can express it.
+const dualStackPBX = `
+provider "carrier" {
+  signaling = ["192.0.2.10", "2001:db8:10::/48"]
+  media     = ["192.0.2.0/24", "2001:db8:20::/48"]
+}
+pbx "asterisk" {
+  address   = "10.20.0.10"
+  address6  = "2001:db8:abcd:40::5"
+  providers = ["carrier"]
+  rtp_ports = "10000-10999"
+}
+rtp {
+  ports = "10000-20000"
+}
+`
+
+func TestVIP6(t *testing.T) {
+	// Without the WAN's IPv6 address: the address6 gap, which says what to set.
+	p := load(t, dualStackPBX+`target "fortigate" {}`)
+	out, diags := Compile(p, backends.Options{})
+	if out != nil || !diags.HasErrors() || !strings.Contains(diags.Error(), "wan_address6") {
+		t.Fatalf("IPv6 forward without wan_address6 compiled, or the gap does not name wan_address6: %v", diags)
+	}
+	// FortiOS before 6.4 has no dstaddr6 in firewall policies: still a gap.
+	p = load(t, dualStackPBX+`target "fortigate" {
+  version      = "6.2"
+  wan_address6 = "2001:db8:ffff::1"
+}`)
+	if out, diags := Compile(p, backends.Options{}); out != nil || !diags.HasErrors() || !strings.Contains(diags.Error(), "6.4") {
+		t.Fatalf("vip6 on FortiOS 6.2 compiled, or the gap does not say why: %v", diags)
+	}
+
+	p = load(t, dualStackPBX+`target "fortigate" {
+  wan_address6 = "2001:DB8:ffff:0::1"
+}`)
+	out, tree, diags := mustCompile(t, p, backends.Options{})
+	for _, d := range diags {
+		if strings.Contains(d.Summary+d.Detail, "address6") {
+			t.Errorf("address6 still reported: %s: %s", d.Summary, d.Detail)
+		}
+	}
+	vips := tree.Entries("firewall vip6")
+	if len(vips) == 0 {
+		t.Fatalf("no vip6:\n%s", out.Main().Data)
+	}
+	protos := map[string]bool{}
+	for _, v := range vips {
+		a := v.Attrs
+		if a["extip"][0] != "2001:db8:ffff::1" || a["mappedip"][0] != "2001:db8:abcd:40::5" || a["portforward"][0] != "enable" || a["extport"][0] != a["mappedport"][0] {
+			t.Errorf("vip6 %s: %v", v.Key, a)
+		}
+		for _, f := range a["src-filter"] {
+			if !netip.MustParsePrefix(f).Addr().Is6() {
+				t.Errorf("vip6 %s filters IPv4 source %s", v.Key, f)
+			}
+		}
+		protos[a["protocol"][0]+" "+a["extport"][0]] = true
+	}
+	if !protos["udp 5060"] || !protos["udp 10000-10999"] {
+		t.Errorf("vip6 forwards %v, want SIP 5060/udp and RTP 10000-10999/udp", protos)
+	}
+	// One policy accepts the providers' IPv6 addresses to those vip6s.
+	found := 0
+	for _, e := range tree.Entries("firewall policy") {
+		a := e.Attrs
+		if len(a["dstaddr6"]) == 0 || tree.Entry("firewall vip6", a["dstaddr6"][0]) == nil {
+			continue
+		}
+		found++
+		if a["action"][0] != "accept" || len(a["srcaddr"]) != 0 || len(a["dstaddr"]) != 0 || a["srcintf"][0] != "wan1" {
+			t.Errorf("vip6 policy %s: %v", e.Key, a)
+		}
+		for _, d := range a["dstaddr6"] {
+			if tree.Entry("firewall vip6", d) == nil {
+				t.Errorf("vip6 policy %s mixes %s into its vip6s", e.Key, d)
+			}
+		}
+	}
+	if found == 0 {
+		t.Errorf("no firewall policy accepts to the vip6s:\n%s", out.Main().Data)
+	}
+	// The forwarded RTP no longer reaches the FortiGate itself over IPv6;
+	// the rest of rtp.ports (outside the PBX's rtp_ports) still does.
+	for _, e := range tree.Entries("firewall local-in-policy6") {
+		if e.Attrs["action"][0] != "accept" {
+			continue
+		}
+		for _, it := range serviceItems(t, tree, e.Attrs["service"]) {
+			if overlaps(lang.PortRange{First: 5060, Last: 5060}, it.dst) || overlaps(lang.PortRange{First: 10000, Last: 10999}, it.dst) {
+				t.Errorf("local-in-policy6 %s accepts forwarded %v to the FortiGate itself", e.Key, it)
+			}
+		}
+	}
+
+	for _, bad := range []string{"192.0.2.1", "::", "fe80::1", "::ffff:192.0.2.1", "ff02::1", "wan1"} {
+		p := load(t, dualStackPBX+"target \"fortigate\" {\n  wan_address6 = \""+bad+"\"\n}\n")
+		if out, diags := Compile(p, backends.Options{}); out != nil || !diags.HasErrors() || !strings.Contains(diags.Error(), "wan_address6") {
+			t.Errorf("wan_address6 = %q accepted: %v", bad, diags)
+		}
 	}
 }
