@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,6 +45,10 @@ type lowerer struct {
 	vipGrp       map[string][]string
 	zones        map[string][]string // zone or SD-WAN zone -> member interfaces
 	wanHints     map[string]bool     // VIP extintf, NAT policy dstintf
+	// vip6In: a vip6 has no extintf (it listens on its extip wherever
+	// that arrives); the traffic it translates is taken only by the
+	// policies naming it, so it is reachable from their srcintf.
+	vip6In map[string][]string
 }
 
 func (l *lowerer) entries(path string) []*cfgEntry {
@@ -68,6 +73,24 @@ func (l *lowerer) index() {
 	}
 	for _, e := range append(l.entries("firewall vipgrp"), l.entries("firewall vipgrp6")...) {
 		l.vipGrp[e.key] = val(e, "member")
+	}
+	l.vip6In = map[string][]string{}
+	for _, path := range []string{"firewall policy", "firewall policy6"} {
+		field := "dstaddr6"
+		if path == "firewall policy6" {
+			field = "dstaddr"
+		}
+		for _, e := range l.entries(path) {
+			for _, n := range val(e, field) {
+				for _, v := range append([]string{n}, l.vipGrp[n]...) {
+					for _, i := range val(e, "srcintf") {
+						if !slices.Contains(l.vip6In[v], i) {
+							l.vip6In[v] = append(l.vip6In[v], i)
+						}
+					}
+				}
+			}
+		}
 	}
 	l.wanHints = map[string]bool{}
 	for _, e := range append(l.entries("firewall vip"), l.entries("firewall vip6")...) {
@@ -439,8 +462,13 @@ func (l *lowerer) intfs(names []string) []string {
 }
 
 func (l *lowerer) forwards() {
-	for _, e := range append(l.entries("firewall vip"), l.entries("firewall vip6")...) {
-		f := &devmodel.Forward{Loc: l.loc(e.line), Ref: "firewall vip " + e.key, Name: e.key, Src: devmodel.AnyAddr()}
+	v4 := len(l.entries("firewall vip"))
+	for k, e := range append(l.entries("firewall vip"), l.entries("firewall vip6")...) {
+		ref := "firewall vip " + e.key
+		if k >= v4 {
+			ref = "firewall vip6 " + e.key
+		}
+		f := &devmodel.Forward{Loc: l.loc(e.line), Ref: ref, Name: e.key, Src: devmodel.AnyAddr()}
 		if t := first(e, "type"); t != "" && t != "static-nat" {
 			l.d.Notef(f.Loc, "vip %s of type %s is not evaluated", e.key, t)
 			continue
@@ -449,6 +477,9 @@ func (l *lowerer) forwards() {
 			f.Disabled = true
 		}
 		f.In = l.intfs(val(e, "extintf"))
+		if k >= v4 && len(f.In) == 0 {
+			f.In = l.intfs(l.vip6In[e.key])
+		}
 		var ext netipx.IPSetBuilder
 		for _, x := range val(e, "extip") {
 			a, b, _ := strings.Cut(x, "-")

@@ -110,7 +110,7 @@ target "draytek" {
 }
 
 target "fortigate" {
-  accept_gaps = ["address6"] # no vip6 without the WAN's IPv6 address: v6 calls are accepted, not forwarded
+  wan_address6 = "2001:db8:ffff::2" # the WAN's IPv6 address: IPv6 SIP/RTP is port-forwarded (vip6) to address6
 }
 
 expect "carrier sip over ipv6 is forwarded to the pbx's ipv6 address" {
