@@ -303,3 +303,24 @@ func TestMultiVDOMBackupThenScript(t *testing.T) {
 		t.Errorf("the admin's policy 1 is not below voicewall's")
 	}
 }
+
+// Dropping wan_address6 removes the IPv6 port forwards: with --base the
+// stale vip6s are deleted (after the policies that name them), and the
+// FortiGate converges to what the new script alone would leave.
+func TestStaleVIP6Deleted(t *testing.T) {
+	withV6 := dualStackPBX + "target \"fortigate\" {\n  wan_address6 = \"2001:db8:ffff::1\"\n}\n"
+	without := dualStackPBX + "target \"fortigate\" {\n  accept_gaps = [\"address6\"]\n}\n"
+	old := script(t, withV6, "")
+	if !strings.Contains(old, "config firewall vip6\n") {
+		t.Fatalf("no vip6 in\n%s", old)
+	}
+	withBase := script(t, without, old)
+	want := ownedKeys(device(t, script(t, without, "")))
+	if got := ownedKeys(device(t, old, withBase)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("old + new (--base old) leaves\n%v\nwant\n%v\n%s", got, want, withBase)
+	}
+	pol, vip6 := strings.Index(withBase, "config firewall policy\n    delete "), strings.Index(withBase, "config firewall vip6\n    delete \"vw-vip-")
+	if vip6 < 0 || pol < 0 || pol > vip6 {
+		t.Errorf("vip6s not deleted after the policies naming them:\n%s", withBase)
+	}
+}
