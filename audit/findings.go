@@ -129,8 +129,9 @@ type checker struct {
 	p   *lang.Policy
 	wan map[string]bool // interfaces the policy's target names as WAN
 	// srcs: one source per class of sources the device tells apart (reach.go)
-	srcs []netip.Addr
-	out  []Finding
+	srcs, dsts []netip.Addr
+	sports     []uint16
+	out        []Finding
 }
 
 func (c *checker) add(id string, sev Severity, loc devmodel.Loc, fix, f string, a ...any) {

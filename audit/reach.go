@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/voicewall/voicewall/devmodel"
+	"go4.org/netipx"
 )
 
 // A rule or forward "from any" is only open to any source when a packet
@@ -18,7 +19,7 @@ import (
 
 // maxReachProbes bounds the probes of one suspect: past it the suspect is
 // reported as open (never silenced by a probe set cut short).
-const maxReachProbes = 20000
+const maxReachProbes = 50000
 
 // reach is the outcome for one suspect.
 type reach struct {
@@ -163,18 +164,12 @@ func (c *checker) routeVia(out string) devmodel.Route {
 }
 
 // extAddrs are the addresses a forward is reached at (the invalid address:
-// the device's own).
-func extAddrs(x devmodel.Addr) []netip.Addr {
-	if x.Any || x.Self {
-		return []netip.Addr{{}}
+// the device's own), one per class.
+func (c *checker) extAddrs(x devmodel.Addr) []netip.Addr {
+	if x.Any {
+		return []netip.Addr{{}} // the device's own WAN address
 	}
-	var out []netip.Addr
-	if x.Set != nil {
-		for _, r := range x.Set.Ranges() {
-			out = append(out, r.From())
-		}
-	}
-	return out
+	return c.within(x)
 }
 
 type target struct {
@@ -198,28 +193,109 @@ func (c *checker) probe(src devmodel.Addr, ifs []string, targets []target, passe
 						continue
 					}
 					for _, port := range t.ports {
-						if n++; n > maxReachProbes {
-							return reach{open: true}
-						}
-						pkt := devmodel.Packet{In: in, Src: s, Dst: t.dst, Proto: t.proto, DstPort: port}
-						res := c.d.Evaluate(pkt, route)
-						if passes(res) {
-							return reach{open: true, example: pkt}
-						}
-						w := decider(res)
-						switch {
-						case slices.Contains(out.shadowers, w):
-						case res.Verdict == devmodel.Drop:
-							out.shadowers = slices.Insert(out.shadowers, drops, w)
-							drops++ // the drops first: they keep the strangers out
-						default:
-							out.shadowers = append(out.shadowers, w)
+						for _, sport := range c.srcPortClasses() {
+							if n++; n > maxReachProbes {
+								return reach{open: true}
+							}
+							pkt := devmodel.Packet{In: in, Src: s, SrcPort: sport, Dst: t.dst, Proto: t.proto, DstPort: port}
+							res := c.d.Evaluate(pkt, route)
+							if passes(res) {
+								return reach{open: true, example: pkt}
+							}
+							w := decider(res)
+							switch {
+							case slices.Contains(out.shadowers, w):
+							case res.Verdict == devmodel.Drop:
+								out.shadowers = slices.Insert(out.shadowers, drops, w)
+								drops++ // the drops first: they keep the strangers out
+							default:
+								out.shadowers = append(out.shadowers, w)
+							}
 						}
 					}
 				}
 			}
 		}
 	}
+	return out
+}
+
+// dstClasses is one destination address per class of destinations no
+// address set, forward or subnet of the device tells apart.
+func (c *checker) dstClasses() []netip.Addr {
+	if c.dsts != nil {
+		return c.dsts
+	}
+	var b []netip.Addr
+	addSet := func(x devmodel.Addr) {
+		if x.Set != nil {
+			for _, r := range x.Set.Ranges() {
+				b = append(b, r.From(), r.To().Next())
+			}
+		}
+	}
+	for _, r := range c.d.Rules {
+		addSet(r.Dst)
+	}
+	for _, f := range c.d.Forwards {
+		addSet(f.Ext)
+		if f.To.IsValid() {
+			b = append(b, f.To.Unmap(), f.To.Unmap().Next())
+		}
+	}
+	for _, i := range c.d.Interfaces {
+		for _, p := range i.Subnets {
+			r := netipx.RangeOfPrefix(p.Masked())
+			b = append(b, r.From(), r.To().Next())
+		}
+	}
+	b = append(b, netip.IPv4Unspecified(), netip.IPv6Unspecified(), netip.MustParseAddr("198.51.100.1"), netip.MustParseAddr("2001:db8::1"))
+	for _, a := range b {
+		if a.IsValid() && !slices.Contains(c.dsts, a) {
+			c.dsts = append(c.dsts, a)
+		}
+	}
+	slices.SortFunc(c.dsts, func(a, b netip.Addr) int { return a.Compare(b) })
+	return c.dsts
+}
+
+// within is the destination classes in x; the invalid address (the device
+// itself) first when x holds it.
+func (c *checker) within(x devmodel.Addr) []netip.Addr {
+	if x.Any {
+		return append([]netip.Addr{{}}, c.dstClasses()...)
+	}
+	var out []netip.Addr
+	if x.Self {
+		out = append(out, netip.Addr{})
+	}
+	for _, a := range c.dstClasses() {
+		if x.Set != nil && x.Set.Contains(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// srcPortClasses: the ephemeral source port (0) and one port per class of
+// source ports the device's rules tell apart.
+func (c *checker) srcPortClasses() []uint16 {
+	if c.sports != nil {
+		return c.sports
+	}
+	out := []uint16{0}
+	for _, r := range c.d.Rules {
+		for _, s := range r.Services {
+			for _, x := range s.SrcPorts {
+				for _, p := range []uint32{uint32(x.Lo), uint32(x.Hi) + 1} {
+					if p > 0 && p <= 65535 && !slices.Contains(out, uint16(p)) {
+						out = append(out, uint16(p))
+					}
+				}
+			}
+		}
+	}
+	c.sports = out
 	return out
 }
 
@@ -237,22 +313,12 @@ func (c *checker) ruleReach(r *devmodel.Rule, svcs []devmodel.Service) reach {
 				continue
 			}
 			ps := c.portClasses(s.Proto, intersect(f.Ports, s.DstPorts))
-			for _, e := range extAddrs(f.Ext) {
+			for _, e := range c.extAddrs(f.Ext) {
 				targets = append(targets, target{e, s.Proto, ps, 0})
 			}
 		}
 	}
-	var dsts []netip.Addr
-	if r.Dst.Contains(netip.Addr{}) {
-		dsts = append(dsts, netip.Addr{})
-	}
-	if r.Dst.Set != nil {
-		for _, x := range r.Dst.Set.Ranges() {
-			dsts = append(dsts, x.From())
-		}
-	} else if r.Dst.Any {
-		dsts = append(dsts, netip.MustParseAddr("198.51.100.1"), netip.MustParseAddr("2001:db8::1"))
-	}
+	dsts := c.within(r.Dst)
 	for _, d := range dsts {
 		for _, s := range svcs {
 			targets = append(targets, target{d, s.Proto, c.portClasses(s.Proto, s.DstPorts), 0})
@@ -277,7 +343,7 @@ func (c *checker) forwardReach(f *devmodel.Forward, svcs []devmodel.Service) rea
 	}
 	var targets []target
 	for _, s := range svcs {
-		for _, e := range extAddrs(f.Ext) {
+		for _, e := range c.extAddrs(f.Ext) {
 			targets = append(targets, target{e, s.Proto, c.portClasses(s.Proto, s.DstPorts), fam})
 		}
 	}

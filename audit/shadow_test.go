@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,7 +11,9 @@ import (
 
 	"github.com/voicewall/voicewall/backends"
 	"github.com/voicewall/voicewall/backends/registry"
+	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
+	"go4.org/netipx"
 )
 
 // merged compiles the example with --base and returns what the device holds
@@ -109,5 +113,59 @@ func TestPartlyShadowedStaysOpen(t *testing.T) {
 	}
 	if g := ids(r, IDShadowedOpen); !slices.Equal(g, []int{93}) || len(ids(r, IDForwardAnySrc)) > 0 {
 		t.Errorf("PBX-SIP (93): want VW312 only, got %v", got(r))
+	}
+}
+
+// TestShadowHoles: an earlier drop that leaves any hole — one destination
+// address, one source address, the source ports outside the ephemeral
+// range — leaves the rule from any open (the message names a packet
+// through the hole); only a drop that takes all of its traffic makes it a
+// note.
+func TestShadowHoles(t *testing.T) {
+	set := func(s ...string) *netipx.IPSet {
+		var b netipx.IPSetBuilder
+		for _, x := range s {
+			b.AddPrefix(netip.MustParsePrefix(x))
+		}
+		r, _ := b.IPSet()
+		return r
+	}
+	sip := []devmodel.Service{{Proto: devmodel.UDP, DstPorts: devmodel.PortsOf(5060, 5060)}}
+	rule := func(line int, a devmodel.Action, src, dst devmodel.Addr, svc []devmodel.Service) *devmodel.Rule {
+		return &devmodel.Rule{Loc: devmodel.Loc{File: "x", Line: line}, Ref: fmt.Sprintf("rule %d", line), Hook: devmodel.HookForward,
+			In: []string{"wan"}, Src: src, Dst: dst, Services: svc, Action: a, Quick: true}
+	}
+	lan := devmodel.Addr{Set: set("10.20.0.0/24"), Text: "LAN"}
+	for name, c := range map[string]struct {
+		drop    *devmodel.Rule
+		open    bool
+		example string
+	}{
+		"all taken":        {rule(1, devmodel.Drop, devmodel.AnyAddr(), lan, sip), false, ""},
+		"destination hole": {rule(1, devmodel.Drop, devmodel.AnyAddr(), devmodel.Addr{Set: set("10.20.0.10/32")}, sip), true, "to 10.20.0.0,"},
+		"source hole":      {rule(1, devmodel.Drop, devmodel.Addr{Set: devmodel.Complement(set("203.0.113.99/32"))}, lan, sip), true, "from 203.0.113.99"},
+		"source-port hole": {rule(1, devmodel.Drop, devmodel.AnyAddr(), lan, []devmodel.Service{{Proto: devmodel.UDP, SrcPorts: devmodel.Ports{devmodel.Ephemeral}, DstPorts: devmodel.PortsOf(5060, 5060)}}), true, "gets through"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := &devmodel.Device{File: "x", Target: "pfsense", DefaultForward: devmodel.Drop, DefaultLocal: devmodel.Drop,
+				Interfaces: []*devmodel.Interface{{Name: "wan", Role: "wan"}, {Name: "lan", Role: "lan", Subnets: []netip.Prefix{netip.MustParsePrefix("10.20.0.0/24")}}},
+				Rules:      []*devmodel.Rule{c.drop, rule(2, devmodel.Accept, devmodel.AnyAddr(), lan, sip)}}
+			fs := findings(d, nil)
+			var open, note []Finding
+			for _, f := range fs {
+				switch f.ID {
+				case IDOpenVoice:
+					open = append(open, f)
+				case IDShadowedOpen:
+					note = append(note, f)
+				}
+			}
+			if c.open && (len(open) != 1 || len(note) != 0 || !strings.Contains(open[0].Message, c.example)) {
+				t.Errorf("want VW302 naming %q, got %+v", c.example, fs)
+			}
+			if !c.open && (len(open) != 0 || len(note) != 1 || !strings.Contains(note[0].Message, "shadowed by rule 1 (x:1)")) {
+				t.Errorf("want VW312 shadowed by rule 1, got %+v", fs)
+			}
+		})
 	}
 }
