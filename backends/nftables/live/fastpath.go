@@ -51,8 +51,10 @@ type InputRecord struct {
 	LinkSpec
 }
 
-func inputRecordOf(t *Target, in Inputs, links LinkSpec, desired *vw.Table) *InputRecord {
-	return &InputRecord{Inputs: fmt.Sprintf("%x", in.Sum()), Netns: t.ID(), Table: Digest(desired), LinkSpec: links}
+// inputRecordOf is the record for inputs in compiled to the table with
+// digest table (Digest(desired)) on t.
+func inputRecordOf(t *Target, in Inputs, links LinkSpec, table string) *InputRecord {
+	return &InputRecord{Inputs: fmt.Sprintf("%x", in.Sum()), Netns: t.ID(), Table: table, LinkSpec: links}
 }
 
 // TableIdentity reads, consistently (the generation before and after is the
@@ -135,7 +137,7 @@ func RecordInputs(t *Target, st *State, desired *vw.Table, links LinkSpec, in In
 	if err != nil || !exists || nonce == nil || !bytes.Equal(nonce, st.Nonce) {
 		return false
 	}
-	rec, err := json.Marshal(inputRecordOf(t, in, links, desired))
+	rec, err := json.Marshal(inputRecordOf(t, in, links, Digest(desired)))
 	if err != nil {
 		return false
 	}

@@ -68,7 +68,7 @@ func TestLinkSpecRecord(t *testing.T) {
 	for _, ex := range []string{"asterisk-udp-trunk", "hosted-tls-vlan", "dual-stack", "smb-blocklist"} {
 		p := loadPolicy(t, filepath.Join("..", "..", "..", "examples", ex))
 		// Through JSON, as the cache keeps it.
-		b, err := json.Marshal(inputRecordOf(&Target{}, fixedInputs{}, LinkSpecOf(p), &vw.Table{}))
+		b, err := json.Marshal(inputRecordOf(&Target{}, fixedInputs{}, LinkSpecOf(p), Digest(&vw.Table{})))
 		if err != nil {
 			t.Fatal(err)
 		}

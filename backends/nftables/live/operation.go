@@ -333,7 +333,7 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 		if o.Inputs == nil || !o.Inputs.Unchanged() {
 			return nil
 		}
-		b, _ := json.Marshal(&InputRecord{Inputs: fmt.Sprintf("%x", o.Inputs.Sum()), Netns: t.ID(), Table: s.Digest(), LinkSpec: links})
+		b, _ := json.Marshal(inputRecordOf(t, o.Inputs, links, s.Digest()))
 		return b
 	}
 	res, err := Apply(t, p, ApplyOptions{Verify: true, Record: record})
