@@ -140,17 +140,12 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 	return append(b, v[:]...)
 }
 
-// writeCacheInputs records sets (the table as just applied) for the table
-// identity nonce at generation genid, with an input record (JSON, nil for
+// writeCacheState records sets (the table as just applied) for the table
+// identity nonce at generation genid, with the table's structure digest as
+// read back at genid (zero for none) and an input record (JSON, nil for
 // none: an entry it replaces then loses its input record, and the fast path
 // needs a new one). It reports whether the file was written; callers may
 // ignore that: without a cache, plans read the kernel.
-func writeCacheInputs(nonce []byte, genid uint32, sets map[string]*SetContent, v6 map[string]bool, inputs []byte) bool {
-	return writeCacheState(nonce, genid, [32]byte{}, sets, v6, inputs)
-}
-
-// writeCacheState is writeCacheInputs with the table's structure digest as
-// read back at genid (zero for none).
 func writeCacheState(nonce []byte, genid uint32, structure [32]byte, sets map[string]*SetContent, v6 map[string]bool, inputs []byte) bool {
 	if nonce == nil {
 		return false
@@ -234,24 +229,6 @@ func dropCache(nonce []byte) {
 	if nonce != nil {
 		os.Remove(cachePath(nonce))
 	}
-}
-
-// loadCache returns the cache for nonce if it was written at generation
-// genid, else nil.
-func loadCache(nonce []byte, genid uint32) *cacheFile {
-	f, _ := loadTrustedCache(nonce, genid)
-	return f
-}
-
-// loadTrustedCache is loadCache that also says when the cache exists but
-// is not trusted (an *UntrustedError: its dir or file is writable by
-// others); the caller then reads the kernel and says why.
-func loadTrustedCache(nonce []byte, genid uint32) (*cacheFile, error) {
-	f, err := loadTrustedCacheAny(nonce)
-	if f != nil && f.genid != genid {
-		f = nil
-	}
-	return f, err
 }
 
 // loadTrustedCacheAny returns the trusted cache for nonce, whatever

@@ -145,16 +145,6 @@ func RecordInputs(t *Target, st *State, desired *vw.Table, links LinkSpec, in In
 	return recordCache(nonce, st.GenID, structure, desired, rec)
 }
 
-// loadInputRecord returns the input record of the cache entry for nonce
-// when it was written at genid.
-func loadInputRecord(nonce []byte, genid uint32) *InputRecord {
-	rec, g, _ := loadInputHead(nonce)
-	if g != genid {
-		return nil
-	}
-	return rec
-}
-
 // loadInputHead reads only the head of the cache file for nonce (the set
 // contents after it are not read): its input record, the generation it was
 // written at and the structure digest.
