@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -421,6 +422,10 @@ func (a AddrSet) Prefixes(v6 bool) []netip.Prefix {
 	}
 	return out
 }
+
+// Equal reports whether the two sets hold the same addresses: the ranges
+// are merged and sorted, so equal sets have equal range lists.
+func (a AddrSet) Equal(b AddrSet) bool { return slices.Equal(a.rs, b.rs) }
 
 // Has reports whether the set has addresses of that family.
 func (a AddrSet) Has(v6 bool) bool { return len(a.Ranges(v6)) > 0 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -324,7 +323,7 @@ func (c *compiler) matchTag(tag, zone string, fill func(r *FilterRule, onIf bool
 // when src is nil or the zone's own subnets, else a tag of its own.
 func (c *compiler) srcTag(zone string, src *lang.AddrRef) string {
 	v := c.p.VoiceVLAN(zone)
-	if src == nil || (v != nil && sameSet(src.Set, v.Subnets)) {
+	if src == nil || (v != nil && src.Set.Equal(v.Subnets)) {
 		return c.zoneTag(zone)
 	}
 	name, ok := c.aliasOf[src.Name]
@@ -341,10 +340,6 @@ func (c *compiler) srcTag(zone string, src *lang.AddrRef) string {
 	})
 }
 
-func sameSet(a, b lang.AddrSet) bool {
-	return slices.Equal(a.IPSet().Ranges(), b.IPSet().Ranges())
-}
-
 // vlanAlias is the alias of a voice VLAN's subnets (the rules' own set when
 // one holds exactly those subnets).
 func (c *compiler) vlanAlias(v *lang.VoiceVLAN) string {
@@ -353,7 +348,7 @@ func (c *compiler) vlanAlias(v *lang.VoiceVLAN) string {
 		return n
 	}
 	for _, ref := range c.p.Sets() {
-		if n, ok := c.aliasOf[ref.Name]; ok && n != "" && sameSet(ref.Set, v.Subnets) {
+		if n, ok := c.aliasOf[ref.Name]; ok && n != "" && ref.Set.Equal(v.Subnets) {
 			c.aliasOf[key] = n
 			return n
 		}
