@@ -89,9 +89,8 @@ monitoring.md (in /usr/share/doc/voicewall, or docs/ of the source).`,
 				return fmt.Errorf("reading table inet voicewall in %s: %w", t, err)
 			}
 			cs := live.Counters(st, desired)
-			pend, _ := live.LoadPending(t)
-			switch format {
-			case "prometheus":
+			if format == "prometheus" {
+				// GatherMetrics reads the pending rollback itself.
 				m, err := live.GatherMetrics(t, st, cs, desired, policy, time.Now())
 				if err != nil {
 					return err
@@ -109,6 +108,9 @@ monitoring.md (in /usr/share/doc/voicewall, or docs/ of the source).`,
 				}
 				// Atomic: the collector never reads a half-written file.
 				return writeFileAtomic(filepath.Join(textfile, name), b.Bytes())
+			}
+			pend, _ := live.LoadPending(t)
+			switch format {
 			case "json":
 				if err := writeJSON(e.stdout, statusJSON{Netns: netns, Policy: path, Present: st.Exists, GenID: st.GenID, Rules: nonNil(cs), Totals: totals(cs), Pending: pendingJSON(pend, t)}); err != nil {
 					return err
