@@ -275,6 +275,14 @@ func descrOK(where, d string) error {
 	return nil
 }
 
+// checkEnds checks a rule's source and destination.
+func checkEnds(where string, src, dst rEnd, aliases map[string]rAlias, nat bool) error {
+	if err := src.check(where+" source", aliases, nat); err != nil {
+		return err
+	}
+	return dst.check(where+" destination", aliases, nat)
+}
+
 func (e rEnd) check(where string, aliases map[string]rAlias, nat bool) error {
 	if err := unk(where, e.Unknown); err != nil {
 		return err
@@ -437,10 +445,7 @@ func (d *rDoc) validate() error {
 			if r.MaxSrcConnRate != "" && (r.Protocol != "tcp" || r.Type != "pass") {
 				return fmt.Errorf("%s: max-src-conn-rate only on TCP pass rules", where)
 			}
-			if err := r.Source.check(where+" source", byName, false); err != nil {
-				return err
-			}
-			if err := r.Destination.check(where+" destination", byName, false); err != nil {
+			if err := checkEnds(where, r.Source, r.Destination, byName, false); err != nil {
 				return err
 			}
 			if err := descrOK(where, r.Descr); err != nil {
@@ -469,10 +474,7 @@ func (d *rDoc) validate() error {
 			if r.AssociatedRuleID != nil && *r.AssociatedRuleID == "pass" {
 				return fmt.Errorf("%s: rdr pass would skip the filter", where)
 			}
-			if err := r.Source.check(where+" source", byName, true); err != nil {
-				return err
-			}
-			if err := r.Destination.check(where+" destination", byName, true); err != nil {
+			if err := checkEnds(where, r.Source, r.Destination, byName, true); err != nil {
 				return err
 			}
 			if r.Destination.Port == "" {
