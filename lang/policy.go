@@ -209,6 +209,9 @@ func (r PortRange) String() string {
 func (r PortRange) Contains(p uint16) bool { return p >= r.First && p <= r.Last }
 func (r PortRange) Size() int              { return int(r.Last) - int(r.First) + 1 }
 
+// Overlaps reports whether the two ranges share a port.
+func (r PortRange) Overlaps(o PortRange) bool { return r.First <= o.Last && o.First <= r.Last }
+
 // Service is a protocol bound to a port range: voicewall never shares a port
 // set between udp and tcp rules (5061 is tcp only).
 type Service struct {

@@ -892,13 +892,13 @@ func (d *decoder) crossChecks(p *Policy, byType map[string][]*rawBlock) {
 		}
 		for _, pr := range p.Providers {
 			for _, s := range pr.SIPServices() {
-				if c.Service.Proto == s.Proto && rangesOverlap(c.Service.Ports, s.Ports) {
+				if c.Service.Proto == s.Proto && c.Service.Ports.Overlaps(s.Ports) {
 					d.add(errorf(IDClosedConflict, c.Origin.Range, "Closed port is a provider's SIP port", "%s is closed, but provider %q (%s) sends SIP to %s. Remove it from close, or change the provider's transports.", c.Service, pr.Name, pr.Origin.Pos(), s))
 				}
 			}
 		}
 		for _, r := range p.RTPRanges() {
-			if c.Service.Proto == UDP && rangesOverlap(c.Service.Ports, r) {
+			if c.Service.Proto == UDP && c.Service.Ports.Overlaps(r) {
 				d.add(errorf(IDClosedConflict, c.Origin.Range, "Closed port is in the RTP range", "%s is closed, but it is inside the RTP range %s that provider media uses. Remove it from close or move the RTP range.", c.Service, r))
 			}
 		}
@@ -997,5 +997,3 @@ func ipv(v6 bool) string {
 	}
 	return "4"
 }
-
-func rangesOverlap(a, b PortRange) bool { return a.First <= b.Last && b.First <= a.Last }

@@ -729,7 +729,7 @@ func (c *compiler) planNAT() {
 	// overlapping ranges of different forwards
 	for i, a := range c.nat {
 		for _, b := range c.nat[i+1:] {
-			if a.svc.Proto == b.svc.Proto && a.svc.Ports.First <= b.svc.Ports.Last && b.svc.Ports.First <= a.svc.Ports.Last {
+			if a.svc.Proto == b.svc.Proto && a.svc.Ports.Overlaps(b.svc.Ports) {
 				c.Errorf(b.rules[0].Origin, "overlapping port forwards", "%s and %s overlap; a Vigor cannot forward the same public port twice.", a.svc, b.svc)
 				b.bad = true
 			}

@@ -490,11 +490,13 @@ func (c *compiler) acceptsLater(rr *lang.Rule, s lang.Service) bool {
 	return false
 }
 
+// overlaps reports whether a shares a port with b, a match's range (the
+// zero range: any port).
 func overlaps(a, b lang.PortRange) bool {
 	if b.First == 0 {
 		return true
 	}
-	return a.First <= b.Last && b.First <= a.Last
+	return a.Overlaps(b)
 }
 
 // place decides where a rule sits: an interface rule for packets arriving on
