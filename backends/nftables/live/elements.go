@@ -147,34 +147,41 @@ func dumpSetElems(s *nlwire.Sock, set string) ([]elem, error) {
 		if len(m.Data) < 4 {
 			return nil
 		}
-		nlwire.ForAttrs(m.Data[4:], func(t uint16, d []byte) {
-			if t != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
-				return
-			}
-			nlwire.ForAttrs(d, func(_ uint16, item []byte) {
-				var e elem
-				nlwire.ForAttrs(item, func(t uint16, d []byte) {
-					switch t {
-					case unix.NFTA_SET_ELEM_KEY:
-						nlwire.ForAttrs(d, func(t uint16, v []byte) {
-							if t == unix.NFTA_DATA_VALUE {
-								e.key = bytes.Clone(v)
-							}
-						})
-					case unix.NFTA_SET_ELEM_FLAGS:
-						e.end = nlwire.BE32(d)&unix.NFT_SET_ELEM_INTERVAL_END != 0
-					case unix.NFTA_SET_ELEM_USERDATA:
-						e.open = bytes.Contains(d, elemFlagOpen)
-					}
-				})
-				if e.key != nil {
-					out = append(out, e)
-				}
-			})
-		})
+		out = appendElems(out, m.Data[4:])
 		return nil
 	})
 	return out, err
+}
+
+// appendElems appends the elements of one set-element message (data: its
+// attributes, after the nfgenmsg) to out.
+func appendElems(out []elem, data []byte) []elem {
+	nlwire.ForAttrs(data, func(t uint16, d []byte) {
+		if t != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
+			return
+		}
+		nlwire.ForAttrs(d, func(_ uint16, item []byte) {
+			var e elem
+			nlwire.ForAttrs(item, func(t uint16, d []byte) {
+				switch t {
+				case unix.NFTA_SET_ELEM_KEY:
+					nlwire.ForAttrs(d, func(t uint16, v []byte) {
+						if t == unix.NFTA_DATA_VALUE {
+							e.key = bytes.Clone(v)
+						}
+					})
+				case unix.NFTA_SET_ELEM_FLAGS:
+					e.end = nlwire.BE32(d)&unix.NFT_SET_ELEM_INTERVAL_END != 0
+				case unix.NFTA_SET_ELEM_USERDATA:
+					e.open = bytes.Contains(d, elemFlagOpen)
+				}
+			})
+			if e.key != nil {
+				out = append(out, e)
+			}
+		})
+	})
+	return out
 }
 
 // normalize turns kernel elements into ranges (pitfall 5: they come back in

@@ -132,21 +132,9 @@ func probeChunk(s *nlwire.Sock, set string, es []probeElem) error {
 				continue
 			}
 			var got []byte
-			nlwire.ForAttrs(m.Data[4:], func(t uint16, d []byte) {
-				if t == unix.NFTA_SET_ELEM_LIST_ELEMENTS {
-					nlwire.ForAttrs(d, func(_ uint16, item []byte) {
-						nlwire.ForAttrs(item, func(t uint16, d []byte) {
-							if t == unix.NFTA_SET_ELEM_KEY {
-								nlwire.ForAttrs(d, func(t uint16, v []byte) {
-									if t == unix.NFTA_DATA_VALUE {
-										got = v
-									}
-								})
-							}
-						})
-					})
-				}
-			})
+			if found := appendElems(nil, m.Data[4:]); len(found) > 0 {
+				got = found[len(found)-1].key
+			}
 			if !bytes.Equal(got, es[i].want) {
 				return fmt.Errorf("set %s does not hold %s exactly in the kernel", set, es[i].what)
 			}
