@@ -68,8 +68,12 @@ func (l *lowerer) index() {
 			m[e.key] = e
 		}
 	}
+	l.wanHints = map[string]bool{}
 	for _, e := range append(l.entries("firewall vip"), l.entries("firewall vip6")...) {
 		l.vips[e.key] = true
+		for _, i := range val(e, "extintf") {
+			l.wanHints[i] = true
+		}
 	}
 	for _, e := range append(l.entries("firewall vipgrp"), l.entries("firewall vipgrp6")...) {
 		l.vipGrp[e.key] = val(e, "member")
@@ -90,12 +94,6 @@ func (l *lowerer) index() {
 					}
 				}
 			}
-		}
-	}
-	l.wanHints = map[string]bool{}
-	for _, e := range append(l.entries("firewall vip"), l.entries("firewall vip6")...) {
-		for _, i := range val(e, "extintf") {
-			l.wanHints[i] = true
 		}
 	}
 	for _, e := range l.entries("firewall policy") {
