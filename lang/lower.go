@@ -58,6 +58,14 @@ func (d *decoder) lower(p *Policy) {
 		refs[name] = r
 		return r
 	}
+	// A provider's two sets, named once: the WAN accepts, the forwards and
+	// the phones' egress rules all refer to the same AddrRef.
+	sigRef := func(pr *Provider) *AddrRef {
+		return ref("provider_"+id(pr.Name)+"_signaling", pr.Signaling, RoleSignaling, pr.Origin)
+	}
+	mediaRef := func(pr *Provider) *AddrRef {
+		return ref("provider_"+id(pr.Name)+"_media", pr.Media, RoleMedia, pr.Origin)
+	}
 	logDrops := p.LogsDrops()
 	add := func(r *Rule) { p.Rules = append(p.Rules, r) }
 	sipPorts := p.SIPPorts()
@@ -91,7 +99,7 @@ func (d *decoder) lower(p *Policy) {
 		Services: managed, Established: true, Action: ActionAccept,
 		Comment: "replies of SIP/RTP flows already allowed", Origin: Origin{Kind: "voicewall"}})
 	for _, pr := range p.Providers {
-		sig := ref("provider_"+id(pr.Name)+"_signaling", pr.Signaling, RoleSignaling, pr.Origin)
+		sig := sigRef(pr)
 		for _, t := range pr.Transports {
 			add(&Rule{ID: "provider_" + id(pr.Name) + "_sip_" + string(t), Chain: ChainWAN, Kind: RuleProviderSIP, InZone: ZoneWAN,
 				Src: sig, Services: []Service{pr.TransportService(t)}, Action: ActionAccept,
@@ -102,7 +110,7 @@ func (d *decoder) lower(p *Policy) {
 		if pr.Media.Empty() {
 			continue
 		}
-		media := ref("provider_"+id(pr.Name)+"_media", pr.Media, RoleMedia, pr.Origin)
+		media := mediaRef(pr)
 		if pr.SymmetricRTP {
 			continue // its RTP passes only as replies (the established rule)
 		}
@@ -135,7 +143,7 @@ func (d *decoder) lower(p *Policy) {
 				if pr.Signaling.Has(v6) {
 					for _, t := range pr.Transports {
 						add(&Rule{ID: base + "_sip_" + string(t), Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
-							Src: refs["provider_"+id(pr.Name)+"_signaling"], Services: []Service{pr.TransportService(t)}, Action: ActionDNAT, DNAT: addr, PBX: x,
+							Src: sigRef(pr), Services: []Service{pr.TransportService(t)}, Action: ActionDNAT, DNAT: addr, PBX: x,
 							Comment: fmt.Sprintf("SIP over %s from provider %s to pbx %s", t, pr.Name, x.Name), Origin: x.Origin})
 					}
 				}
@@ -143,7 +151,7 @@ func (d *decoder) lower(p *Policy) {
 				// replies of the PBX's own flows, which conntrack un-NATs.
 				if pr.Media.Has(v6) && !pr.SymmetricRTP {
 					add(&Rule{ID: base + "_rtp", Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
-						Src: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, x.RTPPorts}}, Action: ActionDNAT, DNAT: addr, PBX: x,
+						Src: mediaRef(pr), Services: []Service{{UDP, x.RTPPorts}}, Action: ActionDNAT, DNAT: addr, PBX: x,
 						Comment: fmt.Sprintf("RTP from provider %s to pbx %s", pr.Name, x.Name), Origin: x.Origin})
 				}
 			}
@@ -165,7 +173,7 @@ func (d *decoder) lower(p *Policy) {
 				// RTP to the provider's media from any port (phones with an
 				// ephemeral RTP port) is voice too.
 				add(&Rule{ID: base + "_" + id(pr.Name) + "_dscp_rtp", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
-					Dst: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, AllPorts}}, Action: ActionMark, DSCP: v.DSCP,
+					Dst: mediaRef(pr), Services: []Service{{UDP, AllPorts}}, Action: ActionMark, DSCP: v.DSCP,
 					Comment: fmt.Sprintf("mark RTP from %s to provider %s %s", v.Name, pr.Name, v.DSCP), Origin: v.Origin})
 			}
 		}
@@ -177,14 +185,14 @@ func (d *decoder) lower(p *Policy) {
 			var symmetric []*Rule
 			for _, pr := range v.Providers {
 				add(&Rule{ID: base + "_" + id(pr.Name) + "_sip", Chain: ChainVoiceEgress, Kind: RulePhoneSIP, InZone: v.Name, OutZone: ZoneWAN,
-					Dst: refs["provider_"+id(pr.Name)+"_signaling"], Services: pr.SIPServices(), Action: ActionAccept,
+					Dst: sigRef(pr), Services: pr.SIPServices(), Action: ActionAccept,
 					Comment: fmt.Sprintf("phones in %s to provider %s SIP", v.Name, pr.Name), Origin: v.Origin})
 				switch {
 				case !pr.Media.Empty():
 					// Judged by where it goes: the provider's media, from
 					// whatever port the phone picked.
 					add(&Rule{ID: base + "_" + id(pr.Name) + "_rtp", Chain: ChainVoiceEgress, Kind: RulePhoneRTP, InZone: v.Name, OutZone: ZoneWAN,
-						Dst: refs["provider_"+id(pr.Name)+"_media"], Services: []Service{{UDP, AllPorts}}, Action: ActionAccept,
+						Dst: mediaRef(pr), Services: []Service{{UDP, AllPorts}}, Action: ActionAccept,
 						Comment: fmt.Sprintf("phones in %s to provider %s RTP", v.Name, pr.Name), Origin: v.Origin})
 				case pr.SymmetricRTP:
 					// Media addresses unpublished: the phones' RTP (from their
