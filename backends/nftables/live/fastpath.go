@@ -149,7 +149,7 @@ func RecordInputs(t *Target, st *State, desired *vw.Table, links LinkSpec, in In
 // contents after it are not read): its input record, the generation it was
 // written at and the structure digest.
 func loadInputHead(nonce []byte) (rec *InputRecord, genid uint32, structure [32]byte) {
-	f, err := trustedFile(cachePath(nonce))
+	f, _, err := trustedFile(cachePath(nonce))
 	if err != nil {
 		return nil, 0, structure
 	}

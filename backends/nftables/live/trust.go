@@ -77,48 +77,44 @@ func checkStateDir(dir string) error {
 }
 
 // trustedFile opens a state file for reading after checking its dir, and
-// checks the open file itself (owner, mode, a regular file). A missing file
-// gives os.ErrNotExist.
-func trustedFile(path string) (*os.File, error) {
+// checks the open file itself (owner, mode, a regular file). It returns the
+// file's size as checked. A missing file gives os.ErrNotExist.
+func trustedFile(path string) (*os.File, int64, error) {
 	if _, err := os.Lstat(path); err != nil {
-		return nil, err // nothing there: nothing to distrust
+		return nil, 0, err // nothing there: nothing to distrust
 	}
 	if err := checkStateDir(filepath.Dir(path)); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		f.Close()
-		return nil, err
+		return nil, 0, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		f.Close()
-		return nil, &UntrustedError{path, "not a regular file"}
+		return nil, 0, &UntrustedError{path, "not a regular file"}
 	}
 	if err := checkMode(path, &st, false); err != nil {
 		f.Close()
-		return nil, err
+		return nil, 0, err
 	}
-	return f, nil
+	return f, st.Size, nil
 }
 
 // readTrusted reads a whole state file through trustedFile.
 func readTrusted(path string) ([]byte, error) {
-	f, err := trustedFile(path)
+	f, size, err := trustedFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, err
-	}
-	b := make([]byte, st.Size)
-	if _, err := f.ReadAt(b, 0); err != nil && st.Size > 0 {
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil && size > 0 {
 		return nil, err
 	}
 	return b, nil
