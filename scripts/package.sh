@@ -57,9 +57,13 @@ Source: https://github.com/voicewall/voicewall
 
 Files: *
 Copyright: $years the voicewall authors
+License: Apache-2.0
 Comment: The binary links Go modules that carry their own licenses;
- "go version -m /usr/bin/voicewall" lists them. The project has not
- declared a license of its own yet: see the source repository.
+ "go version -m /usr/bin/voicewall" lists them.
+
+License: Apache-2.0
+ On Debian systems, the full text of the Apache License, Version 2.0
+ can be found in "/usr/share/common-licenses/Apache-2.0".
 COPYRIGHT
 cat > "$STAGE/doc/changelog" <<CHANGELOG
 voicewall ($VERSION) unstable; urgency=medium

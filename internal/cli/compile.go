@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/voicewall/voicewall/internal/safefile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,28 +204,10 @@ func sep(i int) string {
 	return "\n"
 }
 
-// writeFileAtomic writes via a temp file and rename, so a reader (or a
-// crash) never sees a half-written file.
+// writeFileAtomic writes an output file through the one safe writer
+// (temp file, O_EXCL|O_NOFOLLOW, fchmod, fsync, rename): a reader or a
+// crash never sees a half-written file, and a symlink planted in the output
+// directory is never followed.
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return safefile.Write(path, data, safefile.Options{Mode: 0o644})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
+	"github.com/voicewall/voicewall/internal/safefile"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -55,7 +56,9 @@ func (e *env) fmtCmd() *cobra.Command {
 					fmt.Fprintln(e.stdout, lang.Printable(f, 4096, false))
 					continue
 				}
-				if err := writeFileAtomic(f, out); err != nil {
+				// fmt rewrites the admin's own file: its mode and owner stay,
+				// and a symlinked policy file is written through to its target.
+				if err := safefile.Write(f, out, safefile.Options{Keep: true, FollowLink: true}); err != nil {
 					return err
 				}
 				fmt.Fprintln(e.stdout, lang.Printable(f, 4096, false))

@@ -22,6 +22,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"github.com/voicewall/voicewall/internal/safefile"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -186,12 +187,7 @@ func writeCacheState(nonce []byte, genid uint32, structure [32]byte, sets map[st
 		b.Write(raw)
 	}
 	path := cachePath(nonce)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
-		return false
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := safefile.Write(path, b.Bytes(), safefile.Options{Mode: 0o600}); err != nil {
 		return false
 	}
 	pruneCache(dir, filepath.Base(path))

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/voicewall/voicewall/internal/safefile"
 	"io"
 	"math"
 	"os"
@@ -59,19 +60,7 @@ func RecordApply(t *Target, policy string, when time.Time, applyErr error) error
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".applied-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return safefile.Write(path, b, safefile.Options{Mode: 0o600})
 }
 
 // LoadApplyRecord returns the latest apply's record on t, or nil.

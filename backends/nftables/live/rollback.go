@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/voicewall/voicewall/internal/safefile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,11 +164,7 @@ func (p *Pending) write() error {
 	if err != nil {
 		return err
 	}
-	tmp := p.File + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p.File)
+	return safefile.Write(p.File, b, safefile.Options{Mode: 0o600})
 }
 
 // Update rewrites the pending file (deadline, helper pid, applied genid)
@@ -288,7 +285,7 @@ func RunRollback(file string) error {
 			}
 			res = restore(q)
 			b, _ := json.Marshal(res)
-			_ = os.WriteFile(ResultPath(file), b, 0o600)
+			_ = safefile.Write(ResultPath(file), b, safefile.Options{Mode: 0o600})
 			return os.Remove(file)
 		})
 		if errors.Is(err, errRetry) {

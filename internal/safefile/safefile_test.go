@@ -1,0 +1,99 @@
+package safefile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWriteModeOnNewFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out.txt")
+	if err := Write(p, []byte("a\n"), Options{Mode: 0o600}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", st.Mode().Perm())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("temporary file left behind: %v", ents)
+	}
+}
+
+func TestKeepPreservesMode(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "policy.hcl")
+	if err := os.WriteFile(p, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(p, []byte("new"), Options{Keep: true}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(p)
+	if st.Mode().Perm() != 0o640 {
+		t.Fatalf("mode %v, want 0640 kept", st.Mode().Perm())
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new" {
+		t.Fatalf("content %q", b)
+	}
+}
+
+func TestSymlinkRefusedOrFollowed(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.hcl")
+	link := filepath.Join(dir, "link.hcl")
+	if err := os.WriteFile(real, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.hcl", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(link, []byte("x"), Options{}); !errors.Is(err, ErrSymlink) {
+		t.Fatalf("want ErrSymlink, got %v", err)
+	}
+	if err := Write(link, []byte("new"), Options{Keep: true, FollowLink: true}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("the link was replaced by a file")
+	}
+	b, _ := os.ReadFile(real)
+	st, _ := os.Stat(real)
+	if string(b) != "new" || st.Mode().Perm() != 0o600 {
+		t.Fatalf("target: %q %v", b, st.Mode().Perm())
+	}
+}
+
+func TestTempNameIsNeverOpenedThroughALink(t *testing.T) {
+	// A planted link at a temp-like name must never be followed: the
+	// writer only opens names it created with O_EXCL.
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		_ = os.Symlink(victim, filepath.Join(dir, ".out.tmp-planted"+string(rune('a'+i%26))))
+	}
+	if err := Write(filepath.Join(dir, "out"), []byte("x"), Options{Mode: 0o644}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(victim)
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("victim mode changed to %v", st.Mode().Perm())
+	}
+}
+
+func TestNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := Write(dir, []byte("x"), Options{}); err == nil {
+		t.Fatal("writing over a directory must fail")
+	}
+}
