@@ -41,6 +41,17 @@ func StateDir() string {
 	return "/run/voicewall"
 }
 
+// LibDir is voicewall's persistent state: the last good applied table that
+// boot falls back to, kept DNS answers, catalog updates. Unlike StateDir
+// (a tmpfs, gone at reboot) it survives a reboot. VOICEWALL_LIB_DIR
+// overrides it.
+func LibDir() string {
+	if d := os.Getenv("VOICEWALL_LIB_DIR"); d != "" {
+		return d
+	}
+	return "/var/lib/voicewall"
+}
+
 // cacheMagic is the format: VWC3 added the structure digest
 // (structure.go) after the generation, VWC2 the input record (fastpath.go)
 // after that; VWC1 and VWC2 files (without them) are still read.
