@@ -3,13 +3,14 @@ package draytek
 import (
 	"bytes"
 	"fmt"
-	"github.com/voicewall/voicewall/internal/testenv"
 	"net/netip"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/voicewall/voicewall/internal/testenv"
 
 	"github.com/hashicorp/hcl/v2"
 	"go4.org/netipx"

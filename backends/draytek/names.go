@@ -1,8 +1,9 @@
 package draytek
 
 import (
-	"github.com/voicewall/voicewall/backends"
 	"strconv"
+
+	"github.com/voicewall/voicewall/backends"
 )
 
 // maxName is the longest object/group name the Vigor CLI takes: the manual

@@ -3,13 +3,14 @@ package fortigate
 import (
 	"bytes"
 	"fmt"
-	"github.com/voicewall/voicewall/internal/testenv"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/voicewall/voicewall/internal/testenv"
 
 	"github.com/hashicorp/hcl/v2"
 	"go4.org/netipx"
