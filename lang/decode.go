@@ -50,7 +50,7 @@ var (
 	rtpSchema       = attrs(nil, "ports")
 	closeSchema     = attrs([]string{"ports"})
 	rateLimitSchema = attrs([]string{"sip"}, "burst")
-	blocklistSchema = attrs(nil, "addresses", "file", "files")
+	blocklistSchema = attrs(nil, "addresses", "file", "files", "feed", "key_file", "allow_http", "max_share", "max_change")
 	logSchema       = attrs(nil, "dropped", "prefix", "rate")
 	expectSchema    = attrs([]string{"from", "to", "verdict"}, "zone", "from_port")
 	useSchema       = attrs([]string{"path"}, "override")
@@ -72,6 +72,9 @@ type decoder struct {
 	// used lists the sources read through use blocks, in reading order
 	// (InputFiles must cover them).
 	used []source
+	// overlay holds blocklist contents that stand in for files on disk
+	// (LoadOptions.Overlay), by resolved path.
+	overlay map[string][]byte
 }
 
 func (d *decoder) add(diag *hcl.Diagnostic) { d.diags = append(d.diags, diag) }

@@ -29,7 +29,19 @@ func Load(path string) (*Policy, hcl.Diagnostics) {
 }
 
 // LoadFull is Load that also returns the sources, for printing diagnostics.
-func LoadFull(path string) *Loaded {
+func LoadFull(path string) *Loaded { return LoadFullWith(path, LoadOptions{}) }
+
+// LoadOptions are inputs a caller gives the loader instead of the disk.
+type LoadOptions struct {
+	// Overlay maps a blocklist file's path (as the policy resolves it:
+	// relative to the policy file naming it) to content read in its place.
+	// The feed refresh validates a downloaded list with the whole policy
+	// this way before the list may replace the file.
+	Overlay map[string][]byte
+}
+
+// LoadFullWith is LoadFull with inputs in place of files on disk.
+func LoadFullWith(path string, o LoadOptions) *Loaded {
 	if path == "" {
 		path = "."
 	}
@@ -37,7 +49,7 @@ func LoadFull(path string) *Loaded {
 	if diags.HasErrors() {
 		return &Loaded{Files: Files{}, Diags: diags}
 	}
-	l := loadSources(path, srcs)
+	l := loadSourcesWith(path, srcs, o)
 	l.Root = root
 	return l
 }
@@ -138,13 +150,17 @@ func displayName(root, f string) string {
 }
 
 func loadSources(root string, srcs []source) *Loaded {
+	return loadSourcesWith(root, srcs, LoadOptions{})
+}
+
+func loadSourcesWith(root string, srcs []source, o LoadOptions) *Loaded {
 	l := &Loaded{}
 	var bodies []parsedFile
 	l.Files, bodies, l.Diags = parseSources(srcs)
 	if l.Diags.HasErrors() {
 		return l
 	}
-	d := &decoder{files: l.Files}
+	d := &decoder{files: l.Files, overlay: o.Overlay}
 	raw := d.uses(d.decode(bodies))
 	p := d.validate(raw)
 	p.Root = root

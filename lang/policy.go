@@ -369,6 +369,7 @@ type Blocklist struct {
 	Files     []string // the blocklist files as written (relative to the policy file)
 	FilePaths []string // resolved paths on disk, for targets that ship the list beside the config
 	Entries   int      // lines/addresses read before merging
+	Feed      *Feed    // where `voicewall refresh` downloads File from; nil without feed
 	Origin    Origin
 }
 

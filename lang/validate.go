@@ -1,8 +1,11 @@
 package lang
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"net/netip"
 	"sort"
 	"strings"
@@ -734,18 +737,31 @@ func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 		}
 	}
 	files := d.blocklistFiles(b)
+	bl.Feed = d.feed(b, files)
 	for _, f := range files {
 		path := resolveRelative(b.file, f.s)
 		display := displayRel(b.file.name, f.s)
-		n, diags := ReadBlocklist(path, display, &sb, overlap)
+		var n int
+		var diags hcl.Diagnostics
+		data, overlaid := d.overlay[path]
+		if overlaid {
+			n, diags = readBlocklist(bytes.NewReader(data), display, &sb, overlap)
+		} else {
+			n, diags = ReadBlocklist(path, display, &sb, overlap)
+		}
 		for _, dg := range diags {
 			if dg.Subject == nil { // cannot open: point at the attribute
 				r := f.rng
 				dg.Subject = &r
+				if _, err := os.Stat(path); bl.Feed != nil && errors.Is(err, fs.ErrNotExist) {
+					dg.Detail += " The blocklist has a feed: `voicewall refresh` downloads it into this file."
+				}
 			}
 		}
 		if len(diags) > 0 && diags[0].Subject != nil && diags[0].Subject.Filename == display {
-			if src, err := ReadRegular(path, maxSnippetSource); err == nil {
+			if overlaid {
+				d.files[display] = &hcl.File{Bytes: data}
+			} else if src, err := ReadRegular(path, maxSnippetSource); err == nil {
 				d.files[display] = &hcl.File{Bytes: src}
 			}
 		}
