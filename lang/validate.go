@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"net/netip"
+	"os"
 	"sort"
 	"strings"
 
