@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as a new user and CI run it:
 #   ./scripts/test.sh
-# As root it first installs what the live tests need (nftables, sipp, socat,
+# As root it first installs what the live tests need (nftables, sipp, socat, strace,
 # iproute2, bash-completion, ansible-core) and what the package test needs
 # (lintian, man-db) with apt-get when they are missing. Then: gofmt, go vet,
 # go test ./... (unit, golden, nft oracle, network-namespace end-to-end
@@ -16,6 +16,7 @@ command -v nft   >/dev/null 2>&1 || need+=(nftables)
 command -v sipp  >/dev/null 2>&1 || need+=(sip-tester)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v ip    >/dev/null 2>&1 || need+=(iproute2)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible-core)
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 command -v lintian >/dev/null 2>&1 || need+=(lintian)

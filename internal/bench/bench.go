@@ -3,10 +3,11 @@
 package bench
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/voicewall/voicewall/internal/safefile"
 )
 
 // Policy is the usual VoIP policy the scale goals are measured with.
@@ -59,29 +60,22 @@ blocklist "scanners" {
 // other address from 11.0.0.0 up, so nothing merges and the set keeps n
 // elements), with a comment line every 1,000 entries.
 func WriteBlocklist(path string, n int) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
+	var w bytes.Buffer
+	w.Grow(n * 14)
 	base := uint32(11 << 24)
 	for i := 0; i < n; i++ {
 		if i%1000 == 0 {
-			fmt.Fprintf(w, "# batch %d\n", i/1000)
+			fmt.Fprintf(&w, "# batch %d\n", i/1000)
 		}
 		a := base + uint32(i)*2
-		fmt.Fprintf(w, "%d.%d.%d.%d\n", a>>24, a>>16&0xff, a>>8&0xff, a&0xff)
+		fmt.Fprintf(&w, "%d.%d.%d.%d\n", a>>24, a>>16&0xff, a>>8&0xff, a&0xff)
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return safefile.Write(path, w.Bytes(), safefile.Options{Mode: 0o644})
 }
 
 // WritePolicy writes the policy and an n-entry blocklist into dir.
 func WritePolicy(dir string, n int) error {
-	if err := os.WriteFile(filepath.Join(dir, "policy.hcl"), []byte(Policy), 0o644); err != nil {
+	if err := safefile.Write(filepath.Join(dir, "policy.hcl"), []byte(Policy), safefile.Options{Mode: 0o644}); err != nil {
 		return err
 	}
 	return WriteBlocklist(filepath.Join(dir, "blocklist.txt"), n)

@@ -183,7 +183,7 @@ func siteName(path string) string {
 }
 
 func (e *env) writeOutputs(dir string, outputs []*backends.Output) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := safefile.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	for _, out := range outputs {

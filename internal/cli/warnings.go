@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -59,16 +58,15 @@ func planWarnings(lp *livePlan, applying bool) *shownWarnings {
 		}
 		if applying && lp.Target != nil {
 			if b, err := json.Marshal(sw); err == nil {
-				path := warningsPath(lp.Target)
-				if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
-					_ = writeFileAtomic(path, b)
-				}
+				// Kept only in a trusted state dir (plan and apply say
+				// when it is not).
+				_ = live.WriteState(warningsPath(lp.Target), b)
 			}
 		}
 		return sw
 	}
 	if lp.Fast && lp.Target != nil {
-		b, err := os.ReadFile(warningsPath(lp.Target))
+		b, err := live.ReadState(warningsPath(lp.Target))
 		sw := &shownWarnings{}
 		if err == nil && json.Unmarshal(b, sw) == nil && sw.Digest == lp.FastDigest && sw.JSON != nil {
 			return sw

@@ -5,7 +5,13 @@
 // Why not chmod/chown by path: root writing into a directory another user
 // can write to (a textfile collector's, a shared output dir) would follow a
 // symlink swapped in between create and chmod, and change an unrelated file.
-// Nothing here ever takes a path twice for anything but the final rename.
+//
+// Every step after the target's directory is opened works relative to that
+// one directory descriptor (openat, fstatat, renameat): a directory on the
+// path that is swapped for a symlink afterwards cannot redirect the temporary
+// file, the rename or the mode change to another directory. The rename
+// itself never follows a symlink at the target name: a link an attacker
+// plants there is replaced, its target left alone.
 package safefile
 
 import (
@@ -16,7 +22,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,36 +55,63 @@ func Write(path string, data []byte, o Options) error {
 	if err != nil {
 		return err
 	}
+	dir, base := filepath.Dir(target), filepath.Base(target)
+	dfd, err := openDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dfd)
+
 	mode, owner := o.Mode, o.Owner
 	if mode == 0 {
 		mode = 0o644
 	}
-	if o.Keep {
-		if st, err := os.Lstat(target); err == nil && st.Mode().IsRegular() {
-			mode = st.Mode().Perm()
-			if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-				owner = &Owner{UID: int(sys.Uid), GID: int(sys.Gid)}
-			}
+	var st unix.Stat_t
+	switch err := unix.Fstatat(dfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); {
+	case err == unix.ENOENT:
+	case err != nil:
+		return &fs.PathError{Op: "stat", Path: target, Err: err}
+	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+		if !o.FollowLink {
+			return fmt.Errorf("%s: %w: write to the file it points to instead", target, ErrSymlink)
 		}
+		// It was resolved a moment ago and is a link again: someone is
+		// swapping it. The rename would replace the link, not what it
+		// names; refuse rather than guess which file the admin meant.
+		return fmt.Errorf("%s: changed into a symbolic link while being written; try again", target)
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+		return fmt.Errorf("%s: not a regular file", target)
+	case o.Keep:
+		mode = fs.FileMode(st.Mode & 0o777)
+		owner = &Owner{UID: int(st.Uid), GID: int(st.Gid)}
 	}
-	dir := filepath.Dir(target)
-	f, tmp, err := createTemp(dir, filepath.Base(target))
+
+	fd, tmp, err := createTemp(dfd, base)
 	if err != nil {
-		return err
+		return &fs.PathError{Op: "create", Path: filepath.Join(dir, "."+base+".tmp-*"), Err: err}
 	}
+	f := os.NewFile(uintptr(fd), filepath.Join(dir, tmp))
 	done := false
 	defer func() {
 		if !done {
 			f.Close()
-			os.Remove(tmp)
+			_ = unix.Unlinkat(dfd, tmp, 0)
 		}
 	}()
-	if err := f.Chmod(mode.Perm()); err != nil { // fchmod(2): the descriptor, not the name
-		return err
+	if err := unix.Fchmod(fd, uint32(mode.Perm())); err != nil { // the descriptor, not the name
+		return &fs.PathError{Op: "fchmod", Path: f.Name(), Err: err}
 	}
-	if owner != nil && (owner.UID != os.Getuid() || owner.GID != os.Getgid() || os.Getuid() == 0) {
-		if err := f.Chown(owner.UID, owner.GID); err != nil { // fchown(2)
-			return err
+	if owner != nil {
+		// The new file's group may already differ from ours (a setgid
+		// directory): compare with what the descriptor says it is.
+		var now unix.Stat_t
+		if err := unix.Fstat(fd, &now); err != nil {
+			return &fs.PathError{Op: "fstat", Path: f.Name(), Err: err}
+		}
+		if int(now.Uid) != owner.UID || int(now.Gid) != owner.GID {
+			if err := unix.Fchown(fd, owner.UID, owner.GID); err != nil {
+				return &fs.PathError{Op: "fchown", Path: f.Name(), Err: err}
+			}
 		}
 	}
 	if _, err := f.Write(data); err != nil {
@@ -89,16 +121,30 @@ func Write(path string, data []byte, o Options) error {
 		return err
 	}
 	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, target); err != nil {
-		os.Remove(tmp)
 		done = true
+		_ = unix.Unlinkat(dfd, tmp, 0)
 		return err
 	}
 	done = true
-	syncDir(dir)
+	if err := unix.Renameat(dfd, tmp, dfd, base); err != nil {
+		_ = unix.Unlinkat(dfd, tmp, 0)
+		return &os.LinkError{Op: "rename", Old: filepath.Join(dir, tmp), New: target, Err: err}
+	}
+	// Make the rename durable; a failure here loses nothing a reader
+	// could see, so it is not reported.
+	_ = unix.Fsync(dfd)
 	return nil
+}
+
+// openDir opens the directory that receives the file. Symlinks on the way
+// there are the admin's own (the path they gave); from here on the
+// directory is pinned by its descriptor.
+func openDir(dir string) (int, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	return fd, nil
 }
 
 // resolve returns the file to replace: path itself, or with follow the
@@ -141,33 +187,64 @@ func resolve(path string, follow bool) (string, error) {
 	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
-// createTemp makes a new file in dir that no one else made first: O_EXCL
-// refuses an existing name (including a planted symlink) and O_NOFOLLOW
-// refuses to open through a link at that name.
-func createTemp(dir, base string) (*os.File, string, error) {
+// createTemp makes a new file in the directory dfd that no one else made
+// first: O_EXCL refuses an existing name (including a planted symlink) and
+// O_NOFOLLOW refuses to open through a link at that name. It returns the
+// descriptor and the name (relative to dfd).
+func createTemp(dfd int, base string) (int, string, error) {
 	for i := 0; i < 100; i++ {
 		var r [8]byte
 		if _, err := rand.Read(r[:]); err != nil {
-			return nil, "", err
+			return -1, "", err
 		}
-		name := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(r[:]))
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-		if errors.Is(err, fs.ErrExist) {
+		name := "." + base + ".tmp-" + hex.EncodeToString(r[:])
+		fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err == unix.EEXIST {
 			continue
 		}
 		if err != nil {
-			return nil, "", err
+			return -1, "", err
 		}
-		return f, name, nil
+		return fd, name, nil
 	}
-	return nil, "", fmt.Errorf("%s: could not create a temporary file", dir)
+	return -1, "", errors.New("could not create a temporary file")
 }
 
-// syncDir makes the rename durable; a failure here loses no data that a
-// reader could see, so it is not reported.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
+// MkdirAll creates dir and its missing parents with perm (less the umask),
+// like os.MkdirAll, but each new directory is made and then entered
+// relative to its parent's descriptor, never by a path that could have
+// been swapped for a symlink in between. A symlink at a name voicewall
+// was about to create is refused. Existing directories on the path (and
+// symlinks to them) are taken as the admin named them.
+func MkdirAll(dir string, perm fs.FileMode) error {
+	dir = filepath.Clean(dir)
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return &fs.PathError{Op: "mkdir", Path: dir, Err: unix.ENOTDIR}
+		}
+		return nil
 	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := MkdirAll(parent, perm); err != nil {
+			return err
+		}
+	}
+	pfd, err := openDir(parent)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pfd)
+	base := filepath.Base(dir)
+	if err := unix.Mkdirat(pfd, base, uint32(perm.Perm())); err != nil && err != unix.EEXIST {
+		return &fs.PathError{Op: "mkdir", Path: dir, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &fs.PathError{Op: "stat", Path: dir, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return fmt.Errorf("%s: not a directory (a symbolic link or file appeared where voicewall creates a directory)", dir)
+	}
+	return nil
 }

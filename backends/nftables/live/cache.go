@@ -22,7 +22,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"github.com/voicewall/voicewall/internal/safefile"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -198,7 +197,7 @@ func writeCacheState(nonce []byte, genid uint32, structure [32]byte, sets map[st
 		b.Write(raw)
 	}
 	path := cachePath(nonce)
-	if err := safefile.Write(path, b.Bytes(), safefile.Options{Mode: 0o600}); err != nil {
+	if err := WriteState(path, b.Bytes()); err != nil {
 		return false
 	}
 	pruneCache(dir, filepath.Base(path))

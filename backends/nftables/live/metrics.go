@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/voicewall/voicewall/internal/safefile"
 	"io"
 	"math"
 	"os"
@@ -56,16 +55,12 @@ func RecordApply(t *Target, policy string, when time.Time, applyErr error) error
 	if err != nil {
 		return err
 	}
-	path := ApplyRecordPath(t)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return safefile.Write(path, b, safefile.Options{Mode: 0o600})
+	return WriteState(ApplyRecordPath(t), b)
 }
 
 // LoadApplyRecord returns the latest apply's record on t, or nil.
 func LoadApplyRecord(t *Target) (*ApplyRecord, error) {
-	b, err := os.ReadFile(ApplyRecordPath(t))
+	b, err := readTrusted(ApplyRecordPath(t))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -124,7 +124,9 @@ func (o *Operation) fullPlan() (*Session, error) {
 	}
 	s.Plan = Diff(st, s.Desired)
 	s.Warnings = sipWarnings(t)
-	if st.Untrusted != "" {
+	if n := StateDirNotice(); n != "" {
+		s.Warnings = append(s.Warnings, n)
+	} else if st.Untrusted != "" {
 		s.Warnings = append(s.Warnings, st.Untrusted)
 	}
 	var perr error
@@ -168,6 +170,9 @@ func (o *Operation) fastPlan() *Session {
 		return nil
 	}
 	s.Warnings = sipWarnings(t)
+	if n := StateDirNotice(); n != "" {
+		s.Warnings = append(s.Warnings, n)
+	}
 	return s
 }
 
@@ -418,7 +423,9 @@ func StartRollbackHelper(file string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	logf, err := os.OpenFile(LogPath(file), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	// Appended to, so not through safefile; never through a link planted
+	// at its name (the state dir was checked when the rollback was saved).
+	logf, err := os.OpenFile(LogPath(file), os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return 0, err
 	}

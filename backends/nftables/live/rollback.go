@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/voicewall/voicewall/internal/safefile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,7 +163,7 @@ func (p *Pending) write() error {
 	if err != nil {
 		return err
 	}
-	return safefile.Write(p.File, b, safefile.Options{Mode: 0o600})
+	return WriteState(p.File, b)
 }
 
 // Update rewrites the pending file (deadline, helper pid, applied genid)
@@ -181,7 +180,7 @@ func (p *Pending) Update() error {
 // withLock runs fn holding an exclusive lock on a lock file next to path;
 // exists says whether path is (still) there.
 func withLock(path string, fn func(exists bool) error) error {
-	lf, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	lf, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
 	}
@@ -285,7 +284,7 @@ func RunRollback(file string) error {
 			}
 			res = restore(q)
 			b, _ := json.Marshal(res)
-			_ = safefile.Write(ResultPath(file), b, safefile.Options{Mode: 0o600})
+			_ = WriteState(ResultPath(file), b)
 			return os.Remove(file)
 		})
 		if errors.Is(err, errRetry) {

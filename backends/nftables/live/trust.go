@@ -8,11 +8,14 @@ package live
 // trust model.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/voicewall/voicewall/internal/safefile"
 )
 
 // UntrustedError says why a state dir or file is not trusted.
@@ -121,13 +124,44 @@ func readTrusted(path string) ([]byte, error) {
 }
 
 // mkStateDir creates dir (0700) when missing and checks that it, and its
-// ancestors, are trusted before anything is written into it.
+// ancestors, are trusted before anything is written into it. StateDir()
+// itself must not be writable by others even when sticky (/tmp): only
+// its subdirectories would be safe there, and the admin was told nothing
+// is kept in a shared dir.
 func mkStateDir(dir string) error {
+	if err := checkStateDir(StateDir()); err != nil {
+		return err
+	}
 	if err := checkStateDir(dir); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := safefile.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	return checkStateDir(dir)
+}
+
+// WriteState writes a state file (warnings, apply records, caches, pending
+// rollbacks): 0600, through safefile, and only into a trusted state dir.
+// An untrusted one gets nothing at all (an *UntrustedError).
+func WriteState(path string, data []byte) error {
+	if err := mkStateDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return safefile.Write(path, data, safefile.Options{Mode: 0o600})
+}
+
+// ReadState reads a state file only when it and its dir are trusted (what
+// others could write is never believed, nor printed).
+func ReadState(path string) ([]byte, error) { return readTrusted(path) }
+
+// StateDirNotice is what plan and apply say, every time, when StateDir()
+// is not trusted ("" when it is): voicewall then keeps nothing there.
+func StateDirNotice() string {
+	err := checkStateDir(StateDir())
+	var ue *UntrustedError
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	return fmt.Sprintf("%s is not trusted: %s; nothing is kept there (no cache, no record of this apply, no rollback with --confirm-timeout)", ue.Path, ue.Reason)
 }
