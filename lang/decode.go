@@ -30,6 +30,9 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "log"},
 	{Type: "expect", LabelNames: []string{"name"}},
 	{Type: "use", LabelNames: []string{"name"}},
+	{Type: "remote_phones"},
+	{Type: "ban"},
+	{Type: "watch", LabelNames: []string{"name"}},
 }}
 
 func attrs(req []string, opt ...string) *hcl.BodySchema {
@@ -52,7 +55,7 @@ var (
 	rateLimitSchema = attrs([]string{"sip"}, "burst")
 	blocklistSchema = attrs(nil, "addresses", "file", "files", "feed", "key_file", "allow_http", "max_share", "max_change")
 	logSchema       = attrs(nil, "dropped", "prefix", "rate")
-	expectSchema    = attrs([]string{"from", "to", "verdict"}, "zone", "from_port")
+	expectSchema    = attrs([]string{"from", "to", "verdict"}, "zone", "from_port", "trusted", "banned")
 	useSchema       = attrs([]string{"path"}, "override")
 )
 
@@ -156,6 +159,12 @@ func (d *decoder) schemaFor(b *rawBlock) *hcl.BodySchema {
 		return expectSchema
 	case "use":
 		return useSchema
+	case "remote_phones":
+		return remotePhonesSchema
+	case "ban":
+		return banSchema
+	case "watch":
+		return watchSchema
 	}
 	return nil
 }

@@ -15,6 +15,11 @@ type Packet struct {
 	Dst     netip.Addr
 	Proto   Proto
 	DstPort uint16
+	// Trusted: the source is a trusted remote phone (in the run-time set
+	// the watcher fills); Banned: it is in the timed-ban set. Both are
+	// kernel state the caller states, never looked up here.
+	Trusted bool
+	Banned  bool
 }
 
 // EphemeralPorts is the range a sender picks its source port from when a
@@ -292,7 +297,16 @@ func (e *evaluator) match(r *Rule) (bool, string) {
 		}
 	}
 	var why []string
-	if r.Src != nil {
+	if r.Src != nil && r.Src.Dynamic {
+		in, what := e.pkt.Banned, "banned"
+		if r.Src.Role == RoleTrusted {
+			in, what = e.pkt.Trusted, "a trusted remote phone"
+		}
+		if !in {
+			return false, "source " + e.src.String() + " is not " + what + " (" + r.Src.Name + ")"
+		}
+		why = append(why, "source "+e.src.String()+" is "+what+" ("+r.Src.Name+")")
+	} else if r.Src != nil {
 		if !r.Src.Set.Contains(e.src) {
 			return false, "source " + e.src.String() + " not in " + r.Src.Name
 		}
@@ -387,7 +401,7 @@ func rangesText(rs []PortRange) string {
 
 // Packet is the test packet an expect block describes.
 func (x *Expect) Packet() Packet {
-	return Packet{Src: x.From, SrcPort: x.FromPort, Zone: x.Zone, Dst: x.To, Proto: x.Service.Proto, DstPort: x.Service.Ports.First}
+	return Packet{Src: x.From, SrcPort: x.FromPort, Zone: x.Zone, Dst: x.To, Proto: x.Service.Proto, DstPort: x.Service.Ports.First, Trusted: x.Trusted, Banned: x.Banned}
 }
 
 // Check evaluates an expect block: whether it holds, and what happens.

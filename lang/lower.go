@@ -77,6 +77,13 @@ func (d *decoder) lower(p *Policy) {
 			Src: ref("blocklist_"+id(b.Name), b.Addresses, RoleBlocklist, b.Origin), Action: ActionDrop, Log: logDrops,
 			Comment: fmt.Sprintf("drop blocklist %s", b.Name), Origin: b.Origin})
 	}
+	banned, trusted := p.BannedSet(), p.TrustedSet()
+	if banned != nil {
+		// Every port: a banned source is done with this gateway's WAN.
+		add(&Rule{ID: "ban", Chain: ChainWAN, Kind: RuleBan, InZone: ZoneWAN,
+			Src: banned, Action: ActionDrop, Log: logDrops,
+			Comment: "drop sources with a timed ban", Origin: p.Ban.Origin})
+	}
 	for _, c := range p.Closed {
 		s := c.Service
 		why := "closed port"
@@ -118,6 +125,21 @@ func (d *decoder) lower(p *Policy) {
 			Src: media, Services: udpServices(providerRTP(p, pr)), Action: ActionAccept,
 			Comment: fmt.Sprintf("RTP from provider %s", pr.Name), Origin: pr.Origin})
 	}
+	if rp := p.RemotePhones; rp != nil {
+		sip := rp.SIPServices()
+		add(&Rule{ID: "remote_trusted_sip", Chain: ChainWAN, Kind: RuleRemoteTrustedSIP, InZone: ZoneWAN,
+			Src: trusted, Services: sip, Action: ActionAccept,
+			Comment: "SIP from trusted remote phones", Origin: rp.Origin})
+		add(&Rule{ID: "remote_trusted_rtp", Chain: ChainWAN, Kind: RuleRemoteTrustedRTP, InZone: ZoneWAN,
+			Src: trusted, Services: []Service{{UDP, rp.PBX.RTPPorts}}, Action: ActionAccept,
+			Comment: "RTP from trusted remote phones to pbx " + rp.PBX.Name, Origin: rp.Origin})
+		add(&Rule{ID: "remote_rate_limit", Chain: ChainWAN, Kind: RuleRemoteRateLimit, InZone: ZoneWAN,
+			Services: sip, NewFlows: true, Action: ActionDropOverRate, Rate: &rp.Rate, Log: logDrops,
+			Comment: fmt.Sprintf("new remote phone SIP flows over %s per source", rp.Rate.SIP), Origin: rp.Origin})
+		add(&Rule{ID: "remote_sip", Chain: ChainWAN, Kind: RuleRemoteSIP, InZone: ZoneWAN,
+			Services: sip, Action: ActionAccept,
+			Comment: "SIP from remote phones (any source, rate-limited)", Origin: rp.Origin})
+	}
 	add(&Rule{ID: "sip_drop", Chain: ChainWAN, Kind: RuleSIPDefault, InZone: ZoneWAN,
 		Services: sipPorts, Action: ActionDrop, Log: logDrops,
 		Comment: "SIP from anyone but a provider", Origin: Origin{Kind: "voicewall"}})
@@ -155,6 +177,26 @@ func (d *decoder) lower(p *Policy) {
 						Comment: fmt.Sprintf("RTP from provider %s to pbx %s", pr.Name, x.Name), Origin: x.Origin})
 				}
 			}
+		}
+	}
+
+	// Remote phones: SIP from any source, RTP only from trusted ones.
+	if rp := p.RemotePhones; rp != nil {
+		x := rp.PBX
+		for _, addr := range x.Addresses() {
+			prefix := "dnat_remote_"
+			if addr.Is6() && x.Address.Is4() {
+				prefix = "dnat6_remote_"
+			}
+			base := prefix + id(x.Name)
+			for _, t := range rp.Transports {
+				add(&Rule{ID: base + "_sip_" + string(t), Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
+					Services: []Service{rp.TransportService(t)}, Action: ActionDNAT, DNAT: addr, PBX: x,
+					Comment: fmt.Sprintf("SIP over %s from remote phones to pbx %s", t, x.Name), Origin: rp.Origin})
+			}
+			add(&Rule{ID: base + "_rtp", Chain: ChainNAT, Kind: RuleDNAT, InZone: ZoneWAN,
+				Src: trusted, Services: []Service{{UDP, x.RTPPorts}}, Action: ActionDNAT, DNAT: addr, PBX: x,
+				Comment: fmt.Sprintf("RTP from trusted remote phones to pbx %s", x.Name), Origin: rp.Origin})
 		}
 	}
 
@@ -360,6 +402,24 @@ func providerRTP(p *Policy, pr *Provider) []PortRange {
 		}
 	}
 	return mergePortRanges(rs)
+}
+
+// BannedSet is the run-time set of timed bans (nil without a ban block or
+// a block that implies one): prefixes, each with its own timeout.
+func (p *Policy) BannedSet() *AddrRef {
+	if p.Ban == nil {
+		return nil
+	}
+	return &AddrRef{Name: "banned", Role: RoleBanned, Owner: p.Ban.Origin, Dynamic: true, Interval: true}
+}
+
+// TrustedSet is the run-time set of trusted remote phones (nil without
+// remote_phones): single addresses, each trusted for trust_for.
+func (p *Policy) TrustedSet() *AddrRef {
+	if p.RemotePhones == nil {
+		return nil
+	}
+	return &AddrRef{Name: "remote_trusted", Role: RoleTrusted, Owner: p.RemotePhones.Origin, Dynamic: true}
 }
 
 func closedOrigin(c ClosedPort) Origin {

@@ -30,6 +30,12 @@ type Policy struct {
 	Log        *Log
 	Expects    []*Expect
 
+	// The responsive blocks (nil/empty when absent): SIP from anywhere to
+	// a PBX, timed bans, the logs the watcher reads.
+	RemotePhones *RemotePhones
+	Ban          *Ban
+	Watches      []*Watch
+
 	// Rules is the one ordered list of abstract rules, in evaluation order
 	// within each chain. Backends render it; the evaluator walks it.
 	Rules []*Rule
@@ -109,6 +115,7 @@ const (
 	GapCapacity     = "capacity"      // rules or objects beyond the target's tables
 	GapSymmetricRTP = "symmetric_rtp" // RTP accepted only on flows opened from inside
 	GapAllowOut     = "allow_out"     // the voice VLAN egress allow-list
+	GapResponsive   = "responsive"    // run-time sets: timed bans, trusted remote phones (watch, ban)
 	GapInternal     = ""              // a rule the backend has no rendering for: a bug, never accepted
 )
 
@@ -122,6 +129,7 @@ var GapNames = map[string]string{
 	GapCapacity:     "rules or objects beyond the target's tables",
 	GapSymmetricRTP: "symmetric-RTP acceptance of provider media",
 	GapAllowOut:     "the voice VLAN's egress allow-list",
+	GapResponsive:   "timed bans and trusted remote phones (sets filled at run time by watch and ban)",
 }
 
 // GapNameList is GapNames' keys, sorted.
@@ -395,7 +403,11 @@ type Expect struct {
 	To       netip.Addr // invalid: the gateway itself
 	Service  Service    // single port
 	Verdict  Verdict
-	Origin   Origin
+	// Trusted and Banned: the source is in the run-time set of trusted
+	// remote phones / timed bans when the packet arrives.
+	Trusted bool
+	Banned  bool
+	Origin  Origin
 }
 
 // Verdict of a rule or an evaluation.

@@ -49,6 +49,12 @@ const (
 	RuleEgressEstablished RuleKind = "egress_established"  // replies leaving the VLAN of flows already allowed
 	RuleAllowOut          RuleKind = "allow_out"           // an allow_out entry
 	RuleEgressDefault     RuleKind = "egress_default"      // everything else from the VLAN to the WAN (with allow_out)
+	// The responsive blocks.
+	RuleBan              RuleKind = "ban"                // drop sources with a timed ban, every port
+	RuleRemoteTrustedSIP RuleKind = "remote_trusted_sip" // SIP from a trusted remote phone, not limited
+	RuleRemoteTrustedRTP RuleKind = "remote_trusted_rtp" // RTP from a trusted remote phone to the PBX
+	RuleRemoteRateLimit  RuleKind = "remote_rate_limit"  // drop new SIP flows over the remote phones' rate per source
+	RuleRemoteSIP        RuleKind = "remote_sip"         // SIP from any source for remote_phones (rate-limited above)
 )
 
 // Action is what a rule does when it matches.
@@ -76,6 +82,8 @@ const (
 	RoleVLANSubnets SetRole = "vlan_subnets" // a voice VLAN's subnets (the phones)
 	RoleManagement  SetRole = "management"   // who may manage a voice VLAN's phones
 	RoleAllowOut    SetRole = "allow_out"    // what a voice VLAN may reach besides its providers
+	RoleBanned      SetRole = "banned"       // sources with a timed ban (run-time elements)
+	RoleTrusted     SetRole = "trusted"      // remote phones that registered (run-time elements)
 )
 
 // AddrRef is a named address set. The name is stable, unique in the policy,
@@ -86,6 +94,12 @@ type AddrRef struct {
 	Set   AddrSet
 	Role  SetRole
 	Owner Origin // the block that declares the set: its kind, label and source position
+	// Dynamic: the set's elements are added at run time with a timeout
+	// (bans, trusted phones); Set is empty and both families exist. The
+	// policy never manages its elements.
+	Dynamic bool
+	// Interval: a Dynamic set that holds prefixes (bans), not only hosts.
+	Interval bool
 }
 
 // OwnerID is the owner block's label as an identifier fragment ([a-z0-9_]).
@@ -141,7 +155,7 @@ type Rule struct {
 func (r *Rule) Families() (v4, v6 bool) {
 	v4, v6 = true, true
 	for _, ref := range []*AddrRef{r.Src, r.Dst} {
-		if ref == nil {
+		if ref == nil || ref.Dynamic {
 			continue
 		}
 		v4 = v4 && ref.Set.Has(false)

@@ -92,6 +92,21 @@ func (d *decoder) validate(raw []*rawBlock) *Policy {
 		}
 	}
 	sort.Slice(p.PBXes, func(i, j int) bool { return p.PBXes[i].Name < p.PBXes[j].Name })
+	for _, b := range byType["remote_phones"] {
+		if b.typ != "" {
+			d.remotePhones(p, b)
+		}
+	}
+	for _, b := range byType["ban"] {
+		if b.typ != "" {
+			d.ban(p, b)
+		}
+	}
+	for _, b := range byType["watch"] {
+		if b.typ != "" {
+			d.watch(p, b)
+		}
+	}
 	for _, b := range byType["close"] {
 		if b.typ != "" {
 			d.close(p, b)
@@ -126,6 +141,7 @@ func (d *decoder) validate(raw []*rawBlock) *Policy {
 		return a.Start.Line < b.Start.Line
 	})
 	d.crossChecks(p, byType)
+	d.responsiveChecks(p)
 	return p
 }
 
@@ -861,6 +877,12 @@ func (d *decoder) expect(p *Policy, b *rawBlock) {
 			}
 		}
 	}
+	if a := b.attrs["trusted"]; a != nil {
+		e.Trusted, _ = d.boolean(a)
+	}
+	if a := b.attrs["banned"]; a != nil {
+		e.Banned, _ = d.boolean(a)
+	}
 	if e.From.IsValid() && e.To.IsValid() && e.From.Is4() != e.To.Is4() {
 		d.add(errorf(IDBadExpect, b.rng, "Mixed address families", "from and to must both be IPv4 or both IPv6."))
 	}
@@ -891,6 +913,11 @@ func (d *decoder) crossChecks(p *Policy, byType map[string][]*rawBlock) {
 					dup := false
 					for _, c := range p.Closed {
 						dup = dup || c.Service == s
+					}
+					if p.RemotePhones != nil {
+						for _, r := range p.RemotePhones.SIPServices() {
+							dup = dup || r == s // remote phones speak it
+						}
 					}
 					if !dup {
 						p.Closed = append(p.Closed, ClosedPort{Service: s, Auto: true, Origin: p.Providers[0].Origin})

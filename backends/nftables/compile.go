@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -28,6 +29,14 @@ func Build(p *lang.Policy) *Table {
 	// A set belongs to the block that declares it, so plans and status
 	// group it there.
 	for _, ref := range p.Sets() {
+		if ref.Dynamic {
+			// Elements come at run time (voicewall ban, watch), each with
+			// its own timeout; the policy declares the set, never its content.
+			for _, v6 := range []bool{false, true} {
+				b.t.Sets = append(b.t.Sets, &Set{Name: setName(ref.Name, v6), Type: family(v6), Live: true, Interval: ref.Interval, Origin: ref.Owner})
+			}
+			continue
+		}
 		for _, v6 := range []bool{false, true} {
 			if !ref.Set.Has(v6) {
 				continue
@@ -39,6 +48,11 @@ func Build(p *lang.Policy) *Table {
 	if p.RateLimit != nil {
 		for _, v6 := range []bool{false, true} {
 			b.t.Sets = append(b.t.Sets, &Set{Name: setName("rate_limit_sip", v6), Type: family(v6), Dynamic: true, Size: 65535, Timeout: "1m", Origin: p.RateLimit.Origin})
+		}
+	}
+	if rp := p.RemotePhones; rp != nil {
+		for _, v6 := range []bool{false, true} {
+			b.t.Sets = append(b.t.Sets, &Set{Name: setName(remoteMeter, v6), Type: family(v6), Dynamic: true, Size: 65535, Timeout: meterTimeout(rp.Rate), Origin: rp.Origin})
 		}
 	}
 	wan := &Chain{Name: ChainWANIn, Type: "filter", Hook: "prerouting", Priority: "mangle", PrioNum: PrioMangle, Policy: "accept"}
@@ -92,6 +106,35 @@ func setName(base string, v6 bool) string {
 	return base + "_v4"
 }
 
+// remoteMeter is the meter of remote_phones' per-source limit: apart from
+// rate_limit's, so each keeps its own rate.
+const remoteMeter = "remote_phones_sip"
+
+func meterOf(r *lang.Rule) string {
+	if r.Kind == lang.RuleRemoteRateLimit {
+		return remoteMeter
+	}
+	return "rate_limit_sip"
+}
+
+// meterTimeout keeps a source's meter entry as long as its bucket takes to
+// refill (at least a minute): a source that pauses gets no fresher bucket
+// than the rate gives it back. Whole minutes, as nft lists them.
+func meterTimeout(r lang.RateLimit) string {
+	secs := float64(r.Bucket()) / r.SIP.PerSecond()
+	mins := max(1, int64((secs+59)/60))
+	mins = min(mins, 24*60)
+	switch {
+	case mins%(24*60) == 0:
+		return strconv.FormatInt(mins/(24*60), 10) + "d"
+	case mins%60 == 0:
+		return strconv.FormatInt(mins/60, 10) + "h"
+	case mins > 60:
+		return strconv.FormatInt(mins/60, 10) + "h" + strconv.FormatInt(mins%60, 10) + "m"
+	}
+	return strconv.FormatInt(mins, 10) + "m"
+}
+
 // LogChainName is the regular chain a logged drop jumps to: it logs at the
 // policy's log rate, then drops. The limit lives apart from the match so a
 // rate-limited log never decides whether the packet is dropped.
@@ -121,6 +164,8 @@ func (b *builder) families(r *lang.Rule) []bool {
 		return out
 	case r.Action == lang.ActionDropOverRate:
 		return []bool{false, true}
+	case r.Action == lang.ActionDNAT && r.Src == nil && r.Dst == nil:
+		return []bool{r.DNAT.Is6()} // one family: the forward's address
 	case r.Src == nil && r.Dst == nil:
 		return nil
 	}
@@ -189,7 +234,7 @@ func (b *builder) rule(r *lang.Rule, v6, split bool, proto lang.Proto, protoKey 
 	if r.NewFlows {
 		s = append(s, MatchCtState{States: []string{"new"}})
 	}
-	if r.Action == lang.ActionMark && r.Src == nil && r.Dst == nil {
+	if (r.Action == lang.ActionMark || r.Action == lang.ActionDNAT) && r.Src == nil && r.Dst == nil {
 		// An explicit family match: otherwise the counter runs before the
 		// implicit family check of `ip6 dscp set` and counts both families.
 		s = append(s, MatchNfproto{V6: v6})
@@ -220,7 +265,7 @@ func (b *builder) rule(r *lang.Rule, v6, split bool, proto lang.Proto, protoKey 
 	case lang.ActionDrop:
 		s = append(s, drop()...)
 	case lang.ActionDropOverRate:
-		s = append(s, MeterLimit{Set: setName("rate_limit_sip", v6), V6: v6, Rate: r.Rate.SIP, Burst: r.Rate.Bucket()})
+		s = append(s, MeterLimit{Set: setName(meterOf(r), v6), V6: v6, Rate: r.Rate.SIP, Burst: r.Rate.Bucket()})
 		s = append(s, drop()...)
 	case lang.ActionDNAT:
 		s = append(s, Counter{}, DNAT{Addr: r.DNAT})

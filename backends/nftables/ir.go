@@ -43,6 +43,11 @@ type Set struct {
 	Dynamic  bool             // flags dynamic,timeout; size and timeout below
 	Size     uint32
 	Timeout  string // nft duration, e.g. "1m"
+	// Live: flags timeout, elements added at run time each with its own
+	// timeout (bans, trusted phones); never compiled, never diffed.
+	// Interval: a Live set of prefixes (flags interval,timeout).
+	Live     bool
+	Interval bool
 	Origin   lang.Origin
 }
 

@@ -88,6 +88,12 @@ func renderSet(b *buffer, s *Set) {
 		b.WriteString("\t\tsize " + strconv.FormatUint(uint64(s.Size), 10) + "\n")
 		b.WriteString("\t\tflags dynamic,timeout\n")
 		b.WriteString("\t\ttimeout " + s.Timeout + "\n")
+	} else if s.Live {
+		if s.Interval {
+			b.WriteString("\t\tflags interval,timeout\n")
+		} else {
+			b.WriteString("\t\tflags timeout\n")
+		}
 	} else {
 		b.WriteString("\t\tflags interval\n")
 		if len(s.Elements) > 0 {
