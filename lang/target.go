@@ -22,6 +22,9 @@ type TargetSpec struct {
 type TargetAttr struct {
 	Name string
 	URL  bool // an http(s) URL ("{name}" allowed), not a plain token
+	// Bool: a true/false switch (an opt-in), kept in Target.Extra as
+	// "true" or "false".
+	Bool bool
 }
 
 // Attr finds one of the target's own attributes.

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -164,6 +165,12 @@ func (d *decoder) target(p *Policy, b *rawBlock) {
 		a := b.attrs[n]
 		if n == "accept_gaps" {
 			t.AcceptGaps = d.acceptGaps(a, spec, ok)
+			continue
+		}
+		if ta, known := spec.Attr(n); known && ta.Bool {
+			if on, ok := d.boolean(a); ok {
+				t.Extra[n] = strconv.FormatBool(on)
+			}
 			continue
 		}
 		v, ok := d.str(a)

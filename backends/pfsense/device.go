@@ -372,7 +372,7 @@ func (l *pfLowerer) forwards() {
 	for i, n := range l.root.child("nat").all("rule") {
 		f := &devmodel.Forward{Loc: l.loc(n), Ref: fmt.Sprintf("NAT port forward %d", i+1), Name: strconv.Itoa(i), Disabled: n.has("disabled") || n.has("nordr")}
 		if d := n.get("descr"); d != "" {
-			f.Ref += " (" + html.UnescapeString(d) + ")"
+			f.Ref += " (" + pfDecode(d) + ")"
 		}
 		if ifc := n.get("interface"); ifc != "" {
 			f.In = strings.Split(ifc, ",")
@@ -410,7 +410,7 @@ func (l *pfLowerer) oneToOne() {
 	for i, n := range l.root.child("nat").all("onetoone") {
 		f := &devmodel.Forward{Loc: l.loc(n), Ref: fmt.Sprintf("NAT 1:1 %d", i+1), Name: "1:1 " + strconv.Itoa(i), Disabled: n.has("disabled")}
 		if d := n.get("descr"); d != "" {
-			f.Ref += " (" + html.UnescapeString(d) + ")"
+			f.Ref += " (" + pfDecode(d) + ")"
 		}
 		if ifc := n.get("interface"); ifc != "" {
 			f.In = strings.Split(ifc, ",")
@@ -431,7 +431,7 @@ func (l *pfLowerer) oneToOne() {
 func (l *pfLowerer) rules() {
 	var floating, iface []*devmodel.Rule
 	for i, n := range l.root.child("filter").all("rule") {
-		r := &devmodel.Rule{Loc: l.loc(n), Ref: fmt.Sprintf("filter rule %d", i+1), Name: html.UnescapeString(n.get("descr")), Hook: devmodel.HookBoth,
+		r := &devmodel.Rule{Loc: l.loc(n), Ref: fmt.Sprintf("filter rule %d", i+1), Name: pfDecode(n.get("descr")), Hook: devmodel.HookBoth,
 			Disabled: n.has("disabled"), MatchForwarded: true, Family: ipFamily(n.get("ipprotocol"))}
 		if t := n.get("tracker"); t != "" {
 			r.Ref += " (tracker " + t + ")"
@@ -500,4 +500,15 @@ func (l *pfLowerer) outbound() {
 		}
 	}
 	l.d.OutboundNAT = o
+}
+
+// pfDecode decodes a descr as pfSense <= 2.7.2 does: html_entity_decode()
+// with PHP 8's default ENT_HTML401, which knows no &apos; and leaves it in
+// the text (the GUI then shows it). Numeric references (&#039;) decode.
+func pfDecode(s string) string {
+	parts := strings.Split(s, "&apos;")
+	for i, p := range parts {
+		parts[i] = html.UnescapeString(p)
+	}
+	return strings.Join(parts, "&apos;")
 }

@@ -403,13 +403,27 @@ func (c *compiler) renderRules() {
 			if rl == nil {
 				continue
 			}
-			ro := newRateOpts(r, rl)
-			rates = append(rates, ro)
+			optIn := c.t.Extra[AttrProviderConnRate] == "true"
+			tcpAccepted := false
+			for _, s := range r.Services {
+				tcpAccepted = tcpAccepted || s.Proto == lang.TCP && c.acceptsLater(r, s)
+			}
+			if optIn && tcpAccepted {
+				ro := newRateOpts(r, rl)
+				rates = append(rates, ro)
+				c.notes = append(c.notes, fmt.Sprintf("%s = true (%s): TCP/TLS provider SIP pass rules carry max-src-conn-rate %s / %s s. pfSense turns it into \"overload <virusprot> flush global\" (filter.inc): a provider over the limit loses every state, its live calls included, and is blocked on every protocol and interface until expiretable removes it (hourly, entries older than 3600 s). Remove the address under Diagnostics > Tables > virusprot to restore service sooner.", AttrProviderConnRate, c.t.Origin.String(), ro.n, ro.secs))
+			}
 			for _, s := range r.Services {
 				// pf can only limit what a pass rule lets in: the gap is real
-				// only when UDP SIP on these ports is accepted after it.
-				if s.Proto == lang.UDP && c.acceptsLater(r, s) {
+				// only when SIP on these ports is accepted after it.
+				if !c.acceptsLater(r, s) {
+					continue
+				}
+				switch {
+				case s.Proto == lang.UDP:
 					c.gap(lang.GapRateLimit, rl.Origin, fmt.Sprintf("per-source rate limit of UDP SIP (%s): pf's max-src-conn-rate counts TCP connections only and pfSense has no per-source packet rate", s))
+				case !optIn:
+					c.gap(lang.GapRateLimit, rl.Origin, fmt.Sprintf("per-source rate limit of TCP SIP (%s): pfSense's only per-source limit, max-src-conn-rate, blocks an offending source in <virusprot> and flushes its states, so a provider over it would lose every live call and be blocked everywhere for up to an hour; not emitted (%s = true in target \"pfsense\" opts in)", s, AttrProviderConnRate))
 				}
 			}
 			continue
@@ -622,6 +636,9 @@ func (c *compiler) renderOutbound() {
 		StaticNATPort: &Flag{}, Destination: Endpoint{Any: &Flag{}},
 		Descr: descr(o, "static source port for SIP/RTP of the voice hosts (pfSense has no SIP ALG)"),
 	})
+	// States created before the static-port rule keep their rewritten source
+	// ports until they expire; Netgate's PBX guide makes this a required step.
+	c.notes = append(c.notes, "AFTER RESTORING NAT: reset the voice hosts' states, or their calls keep the rewritten source ports: Diagnostics > States, Filter by each of "+strings.Join(entries, ", ")+" (an address or a subnet), then \"Kill filtered states\"; the PBX and phones then re-register. Netgate (https://docs.netgate.com/pfsense/en/latest/nat/configuring-nat-for-a-voip-pbx.html): \"After making the changes to NAT rules, the states for the PBX must be reset.\"")
 }
 
 // parentNIC is the physical device carrying a VLAN's parent zone: from the

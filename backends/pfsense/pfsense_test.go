@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -269,8 +270,9 @@ func TestCompileFacts(t *testing.T) {
 				t.Errorf("5061 rule with protocol %q", r.Protocol)
 			}
 			tls = true
-			if r.MaxSrcConnRate != "20" || r.MaxSrcConnRates != "2" {
-				t.Errorf("TLS SIP rate limit = %s/%s, want 20/2", r.MaxSrcConnRate, r.MaxSrcConnRates)
+			// No overload by default: it would flush the provider's live calls.
+			if r.MaxSrcConnRate != "" || r.MaxSrcConnRates != "" {
+				t.Errorf("TLS SIP rate limit = %s/%s without provider_conn_rate, want none", r.MaxSrcConnRate, r.MaxSrcConnRates)
 			}
 		}
 		if r.Type == "pass" && r.Destination.Port == "5060" && r.Protocol == "udp" && r.Floating == "" {
@@ -288,8 +290,8 @@ func TestCompileFacts(t *testing.T) {
 		}
 	}
 	joined := strings.Join(gaps, "\n")
-	if !strings.Contains(joined, "DSCP") || !strings.Contains(joined, "UDP SIP") {
-		t.Errorf("want DSCP and UDP rate-limit gaps, got:\n%s", joined)
+	if !strings.Contains(joined, "DSCP") || !strings.Contains(joined, "UDP SIP") || !strings.Contains(joined, "TCP SIP (5061/tcp)") {
+		t.Errorf("want DSCP and UDP and TCP rate-limit gaps, got:\n%s", joined)
 	}
 	// Egress guard: floating out on WAN, by tag.
 	var egress, tagger, mgmt bool
@@ -321,12 +323,97 @@ func TestGapsAreErrors(t *testing.T) {
 			t.Errorf("gap without source range: %s", d.Summary)
 		}
 	}
-	// Without dscp and with TLS-only transports there is no gap.
+	// Without dscp and with TLS-only transports, the TCP rate limit is the
+	// only gap; provider_conn_rate = true opts in and closes it.
 	s := defaultSpec()
 	s.dscp = ""
 	s.transports = []lang.Transport{lang.TransportTLS}
-	if _, diags := Compile(build(s), backends.Options{}); diags.HasErrors() {
-		t.Fatalf("unexpected errors: %s", diags.Error())
+	_, diags = Compile(build(s), backends.Options{})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "TCP SIP (5061/tcp)") {
+		t.Fatalf("want the TCP rate-limit gap, got %v", diags)
+	}
+	if _, diags := Compile(optInConnRate(build(s)), backends.Options{}); diags.HasErrors() {
+		t.Fatalf("unexpected errors with provider_conn_rate: %s", diags.Error())
+	}
+}
+
+func optInConnRate(p *lang.Policy) *lang.Policy {
+	p.Targets[target] = &lang.Target{Name: target, WAN: "wan", LAN: "lan", Origin: origin("target", target, 50),
+		Extra: map[string]string{AttrProviderConnRate: "true"}}
+	return p
+}
+
+// TestProviderConnRateReadBack reads the output back into devmodel: by
+// default no provider pass rule carries a per-source limit (pf's overload
+// would flush live calls and block the provider everywhere); opted in, the
+// TCP ones do, and the header states the consequence.
+func TestProviderConnRateReadBack(t *testing.T) {
+	for _, optIn := range []bool{false, true} {
+		p := build(defaultSpec())
+		if optIn {
+			p = optInConnRate(p)
+		}
+		out, _ := compileOK(t, p, degraded())
+		d, err := ReadDevice(FileName, out.Main().Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limited := 0
+		for _, r := range d.Rules {
+			if r.RateLimited {
+				limited++
+				if r.Action != devmodel.Accept || len(r.Services) != 1 || r.Services[0].Proto != 6 {
+					t.Errorf("rate limit on %s (%s)", r.Ref, r.Name)
+				}
+			}
+		}
+		main := string(out.Main().Data)
+		consequence := strings.Contains(main, "overload <virusprot> flush global") && strings.Contains(main, "live calls")
+		if optIn != (limited > 0) || optIn != consequence {
+			t.Errorf("provider_conn_rate=%v: %d rate-limited rules, consequence stated %v", optIn, limited, consequence)
+		}
+	}
+}
+
+// TestDescrApostrophe: descriptions carry ' as &#039; (pfSense's own
+// writer); the device reader, which decodes like pfSense 2.7.x
+// (ENT_HTML401: no &apos;), reads the apostrophe back.
+func TestDescrApostrophe(t *testing.T) {
+	out, _ := compileOK(t, build(defaultSpec()), degraded())
+	main := string(out.Main().Data)
+	if strings.Contains(main, "&apos;") || !strings.Contains(main, "&#039;") {
+		t.Fatalf("want &#039; and no &apos;:\n%s", main)
+	}
+	d, err := ReadDevice(FileName, out.Main().Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apos := 0
+	for _, r := range d.Rules {
+		if strings.Contains(r.Name, "&") {
+			t.Errorf("%s: descr shows an entity: %q", r.Ref, r.Name)
+		}
+		if strings.Contains(r.Name, "'") {
+			apos++
+		}
+	}
+	if apos == 0 {
+		t.Error("no description read back with an apostrophe")
+	}
+	if got := pfDecode("provider&apos;s"); got != "provider&apos;s" {
+		t.Errorf("pfDecode(&apos;) = %q: pfSense 2.7.x shows it literally", got)
+	}
+}
+
+// TestResetStatesStep: after the static-port outbound NAT, Netgate's PBX
+// guide requires killing the voice hosts' states; the header says so.
+func TestResetStatesStep(t *testing.T) {
+	out, _ := compileOK(t, build(defaultSpec()), degraded())
+	main := string(out.Main().Data)
+	for _, want := range []string{"Diagnostics > States", "Filter by each of 10.20.0.0/24", "Kill filtered states"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("header lacks %q", want)
+		}
 	}
 }
 

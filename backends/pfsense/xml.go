@@ -33,9 +33,13 @@ type Text struct {
 
 func text(s string) Text { return Text{Data: htmlEntities(s)} }
 
-// htmlEntities mirrors PHP htmlentities(ENT_QUOTES|ENT_XML1) for ASCII.
+// htmlEntities mirrors pfSense's writer for ASCII: PHP htmlentities() with
+// ENT_QUOTES, which writes ' as &#039; under ENT_HTML401 (pfSense <= 2.7.2,
+// PHP 8 default flags). &apos; is not an HTML 4.01 entity: those releases'
+// html_entity_decode() leaves it as is and the GUI would show "&apos;".
+// &#039; decodes under both ENT_HTML401 and the ENT_XML1 of later releases.
 func htmlEntities(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(s)
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#039;").Replace(s)
 }
 
 type Aliases struct {

@@ -36,3 +36,29 @@ func TestSpecsDeclared(t *testing.T) {
 		}
 	}
 }
+
+// A Bool target attribute (pfSense provider_conn_rate) takes true or false
+// only, and reaches the backend as "true"/"false".
+func TestBoolTargetAttr(t *testing.T) {
+	dir := t.TempDir()
+	base := "provider \"p\" {\n  signaling  = [\"192.0.2.10\"]\n  media      = [\"192.0.2.0/26\"]\n  transports = [\"tls\"]\n}\n"
+	for _, c := range []struct{ val, want string }{{"true", "true"}, {"false", "false"}, {`"yes"`, ""}} {
+		src := base + "target \"pfsense\" {\n  provider_conn_rate = " + c.val + "\n}\n"
+		if err := os.WriteFile(filepath.Join(dir, "p.hcl"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, diags := lang.Load(dir)
+		if c.want == "" {
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), "p.hcl:7") {
+				t.Errorf("provider_conn_rate = %s: want an error at p.hcl:7, got %v", c.val, diags)
+			}
+			continue
+		}
+		if diags.HasErrors() {
+			t.Fatalf("provider_conn_rate = %s: %s", c.val, diags.Error())
+		}
+		if got := p.Targets["pfsense"].Extra["provider_conn_rate"]; got != c.want {
+			t.Errorf("provider_conn_rate = %s: Extra %q, want %q", c.val, got, c.want)
+		}
+	}
+}

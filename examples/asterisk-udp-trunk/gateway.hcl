@@ -101,7 +101,7 @@ expect "skinny is closed even to the carrier" {
 # Gaps reviewed and accepted for the vendor targets (docs/targets.md): the
 # output's header states each one, and any other gap still fails the compile.
 target "pfsense" {
-  accept_gaps = ["rate_limit"] # pf limits new connections per source for TCP only; UDP SIP is not limited
+  accept_gaps = ["rate_limit"] # pf has no per-source UDP rate; its TCP one would block a provider everywhere
 }
 
 target "draytek" {

@@ -102,7 +102,7 @@ expect "carrier over ipv4 tls reaches the pbx" {
 # Gaps reviewed and accepted for the vendor targets (docs/targets.md): the
 # output's header states each one, and any other gap still fails the compile.
 target "pfsense" {
-  accept_gaps = ["rate_limit", "dscp"] # pf cannot set DSCP; its per-source limits are TCP only
+  accept_gaps = ["rate_limit", "dscp"] # pf cannot set DSCP; its only per-source limit (TCP) would block a provider everywhere
 }
 
 target "draytek" {

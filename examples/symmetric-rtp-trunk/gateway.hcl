@@ -41,7 +41,7 @@ log {
 # Gaps reviewed and accepted (docs/targets.md): the output's header states
 # each one, and any other gap still fails the compile.
 target "pfsense" {
-  accept_gaps = ["rate_limit", "dscp"] # pf limits new connections per source for TCP only; UDP SIP is not limited
+  accept_gaps = ["rate_limit", "dscp"] # pf has no per-source UDP rate; its TCP one would block a provider everywhere
 }
 
 target "draytek" {

@@ -9,7 +9,7 @@ use "common" {
 target "pfsense" {
   wan         = "wan"
   lan         = "lan"
-  accept_gaps = ["rate_limit"] # reviewed: pf limits new connections per source for TCP only; UDP SIP is not limited
+  accept_gaps = ["rate_limit"] # reviewed: pf has no per-source UDP rate; its TCP one would block a provider everywhere
 }
 
 pbx "freepbx" {
