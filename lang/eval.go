@@ -135,10 +135,8 @@ func hookOf(c Chain) int {
 // only replies of known flows (Established) never match, and a rate limit
 // never drops the first packet of a flow.
 //
-// The zone a packet leaves by: a destination inside a voice VLAN's subnets
-// leaves to that VLAN; a PBX's address to the PBX's zone; no destination
-// (the gateway itself) leaves nowhere (""); anything else leaves to lan when
-// it arrived on wan, and to wan otherwise.
+// The zone a packet leaves by is OutZone's: the compiled rules match the
+// interface the router picks, and OutZone stands in for that route.
 func (p *Policy) Evaluate(pkt Packet) Result {
 	e := evaluator{p: p, src: pkt.Src.Unmap(), dst: pkt.Dst.Unmap(), pkt: pkt, in: pkt.Zone}
 	if e.in == "" {
@@ -211,12 +209,27 @@ func zoneText(z string) string {
 	return "zone " + z
 }
 
-// OutZone is the zone a packet to dst arriving on zone in leaves by (before
-// NAT; see Evaluate). "" means the gateway itself.
+// OutZone is the zone a packet to dst arriving on zone in leaves by (after
+// NAT; see Evaluate). "" means the gateway itself. The compiled rules match
+// the interface the router sends a packet out of (nftables oifname, a
+// FortiGate policy's dstintf, pf's "out on"), so this is the route a
+// gateway has in the usual layout, in order:
+//   - a voice VLAN's subnets: that VLAN; a PBX's address: the PBX's zone;
+//   - a provider's signaling or media address: the WAN (providers are
+//     reached over it, even at private addresses on a private trunk);
+//   - arriving on the WAN: the LAN (what is forwarded from the Internet goes
+//     inside);
+//   - a private (RFC 1918, IPv6 ULA fc00::/7) or link-local address: the
+//     LAN, whose networks are behind the gateway;
+//   - anything else, a public address: the WAN.
+//
+// docs/language.md ("How explain and test choose the egress zone") says
+// the same for users.
 func (p *Policy) OutZone(dst netip.Addr, in string) string {
 	if !dst.IsValid() {
 		return ""
 	}
+	dst = dst.Unmap()
 	for _, v := range p.VoiceVLANs {
 		if v.Subnets.Contains(dst) {
 			return v.Name
@@ -227,7 +240,12 @@ func (p *Policy) OutZone(dst netip.Addr, in string) string {
 			return x.Zone
 		}
 	}
-	if in == ZoneWAN {
+	for _, pr := range p.Providers {
+		if pr.Signaling.Contains(dst) || pr.Media.Contains(dst) {
+			return ZoneWAN
+		}
+	}
+	if in == ZoneWAN || dst.IsPrivate() || dst.IsLinkLocalUnicast() {
 		return ZoneLAN
 	}
 	return ZoneWAN

@@ -700,3 +700,64 @@ rtp {
 		}
 	}
 }
+
+// The egress zone follows the route the compiled rules see: a phone's
+// packet to a LAN host leaves by the LAN, so the VLAN's WAN egress rules
+// (allow_out and its default drop, matched on the WAN interface) do not
+// decide it; a public address and a provider on a private trunk leave by
+// the WAN.
+func TestEvaluateEgressZone(t *testing.T) {
+	p := loadEval(t, `
+provider "carrier" {
+  signaling = ["203.0.113.10", "172.16.5.10"]
+  media     = ["203.0.113.64/26"]
+}
+voice_vlan "phones" {
+  id         = 20
+  subnet     = "10.20.0.0/24"
+  providers  = ["carrier"]
+  allow_out  = ["53/udp"]
+  management = ["10.0.0.0/24"]
+}
+rate_limit {
+  sip = "10/second"
+}
+log {}
+expect "phone reaches the LAN file server" {
+  from    = "10.20.0.7"
+  zone    = "phones"
+  to      = "10.0.0.20:445/tcp"
+  verdict = "accept"
+}
+expect "phone cannot browse the Internet" {
+  from    = "10.20.0.7"
+  zone    = "phones"
+  to      = "198.18.0.9:443/tcp"
+  verdict = "drop"
+}
+`)
+	for _, x := range p.Expects {
+		if ok, r := p.Check(x); !ok {
+			t.Errorf("expect %q: %s\n%s", x.Name, r.Decision(), traceText(r))
+		}
+	}
+	for _, c := range []struct{ dst, in, want string }{
+		{"10.0.0.20", "phones", "lan"},
+		{"fd00::20", "phones", "lan"},
+		{"fe80::1", "phones", "lan"},
+		{"198.18.0.9", "phones", "wan"},
+		{"172.16.5.10", "phones", "wan"}, // a provider on a private trunk
+		{"10.20.0.9", "lan", "phones"},
+		{"198.18.0.9", "wan", "lan"},
+		{"10.0.0.20", "lan", "lan"},
+	} {
+		if z := p.OutZone(netip.MustParseAddr(c.dst), c.in); z != c.want {
+			t.Errorf("OutZone(%s, %s) = %q, want %q", c.dst, c.in, z, c.want)
+		}
+	}
+	// The phone's SIP to the provider on the private trunk is guarded as WAN egress.
+	r := p.Evaluate(pkt(t, "10.20.0.7", "phones", "172.16.5.10:5060/udp", 0))
+	if r.Verdict != lang.Accept || r.Rule == nil || r.OutZone != "wan" {
+		t.Errorf("phone SIP to the private-trunk provider: %s, out %q\n%s", r.Decision(), r.OutZone, traceText(r))
+	}
+}
