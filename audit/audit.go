@@ -14,16 +14,21 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/voicewall/voicewall/backends/draytek"
-	"github.com/voicewall/voicewall/backends/fortigate"
-	"github.com/voicewall/voicewall/backends/nftables"
-	"github.com/voicewall/voicewall/backends/pfsense"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
 )
 
-// Targets audit can read.
-var Targets = []string{"fortigate", "pfsense", "draytek"}
+// Targets audit reads configurations of, as the registry declares them.
+var Targets = auditedNames()
+
+func auditedNames() []string {
+	var out []string
+	for _, t := range registry.Audited() {
+		out = append(out, t.Name)
+	}
+	return out
+}
 
 // MaxConfigBytes bounds a configuration file.
 const MaxConfigBytes = 64 << 20
@@ -125,18 +130,12 @@ func safeMultiline(s string) string {
 	return strings.Join(parts, "\n")
 }
 
-// Read lowers a configuration of a target into the device model.
+// Read lowers a configuration of a target into the device model by the
+// target's own device reader. Besides the audited targets it reads
+// voicewall's own nftables output (translation validation).
 func Read(target, name string, src []byte) (*devmodel.Device, error) {
-	switch target {
-	case "fortigate":
-		return fortigate.ReadDevice(name, src)
-	case "pfsense":
-		return pfsense.ReadDevice(name, src)
-	case "draytek":
-		return draytek.ReadDevice(name, src)
-	case "nftables":
-		// voicewall's own nftables text only (translation validation)
-		return nftables.ReadDevice(name, src)
+	if t, ok := registry.Lookup(target); ok && t.ReadDevice != nil {
+		return t.ReadDevice(name, src)
 	}
 	return nil, fmt.Errorf("unknown target %q: audit reads %s", target, strings.Join(Targets, ", "))
 }

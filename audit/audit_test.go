@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/voicewall/voicewall/lang"
+	"github.com/voicewall/voicewall/backends/registry"
 )
 
 // got lists findings as "ID@line".
@@ -113,7 +113,7 @@ func TestWellConfiguredDevicesAuditClean(t *testing.T) {
 // filter and the trunk's address object to the provider's whole /24 is
 // drift (widening only the object is not: the VIP still filters).
 func TestDriftOnHandKeptConfig(t *testing.T) {
-	p, diags := lang.Load("testdata/branch-policy")
+	p, diags := registry.Load("testdata/branch-policy")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/voicewall/voicewall/lang"
+	"github.com/voicewall/voicewall/backends/registry"
 )
 
 // bigFortiGate is a backup of a large site: n addresses, n policies.
@@ -27,7 +27,7 @@ func bigFortiGate(n int) []byte {
 // backup against an example policy.
 func BenchmarkAuditLargeFortiGate(b *testing.B) {
 	src := bigFortiGate(2000)
-	p, diags := lang.Load("../examples/dual-stack")
+	p, diags := registry.Load("../examples/dual-stack")
 	if diags.HasErrors() {
 		b.Fatal(diags)
 	}

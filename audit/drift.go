@@ -310,8 +310,8 @@ func drift(d *devmodel.Device, p *lang.Policy) ([]Finding, int, int) {
 		if !sameDst && got.Forward == nil && want.DNAT.Is6() {
 			// The policy accepted this target's IPv6-forward gap
 			// (accept_gaps = ["address6"]); the output's header states it.
-			if spec, ok := lang.LookupTarget(d.Target); ok {
-				_, sameDst = p.Target(spec).Accepts(lang.GapAddress6)
+			if t, ok := registry.Lookup(d.Target); ok {
+				_, sameDst = p.Target(t.TargetSpec).Accepts(lang.GapAddress6)
 			}
 		}
 		if (got.Verdict == devmodel.Accept) == (verdict == lang.Accept) && sameDst {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
 	"go4.org/netipx"
@@ -140,8 +141,8 @@ func (c *checker) add(id string, sev Severity, loc devmodel.Loc, fix, f string, 
 
 func findings(d *devmodel.Device, p *lang.Policy) []Finding {
 	c := &checker{d: d, p: p, wan: map[string]bool{}}
-	if spec, ok := lang.LookupTarget(d.Target); ok && p != nil {
-		c.wan[p.Target(spec).WAN] = true
+	if t, ok := registry.Lookup(d.Target); ok && p != nil {
+		c.wan[p.Target(t.TargetSpec).WAN] = true
 	}
 	c.helpers()
 	c.openVoice()

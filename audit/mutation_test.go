@@ -3,9 +3,9 @@ package audit
 import (
 	"testing"
 
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/internal/testenv"
-	"github.com/voicewall/voicewall/lang"
 )
 
 // TestTranslationValidationHasTeeth mutates voicewall's own output in the
@@ -15,7 +15,7 @@ import (
 func TestTranslationValidationHasTeeth(t *testing.T) {
 	total, caught := map[string]int{}, map[string]int{}
 	for _, ex := range testenv.Examples(t, "..") {
-		p, diags := lang.Load(ex.Dir)
+		p, diags := registry.Load(ex.Dir)
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -135,7 +136,7 @@ func loadPolicy(t *testing.T, policy string) *lang.Policy {
 	if err := os.WriteFile(filepath.Join(dir, "gw.hcl"), []byte(policy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, diags := lang.Load(dir)
+	p, diags := registry.Load(dir)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -52,7 +52,7 @@ func ids(r *Report, id string) []int {
 // packet: they are VW312 notes, not VW302/VW306, and the device does what
 // the policy says. The admin's config alone still reports them.
 func TestShadowedByBase(t *testing.T) {
-	p, diags := lang.Load(filepath.Join("..", "examples", "asterisk-udp-trunk"))
+	p, diags := registry.Load(filepath.Join("..", "examples", "asterisk-udp-trunk"))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -93,7 +93,7 @@ func TestShadowedByBase(t *testing.T) {
 // VW302 (the message names such a packet), while its SIP VIP on 5060, which
 // the drops take entirely, becomes a note.
 func TestPartlyShadowedStaysOpen(t *testing.T) {
-	p, diags := lang.Load(filepath.Join("..", "examples", "asterisk-udp-trunk"))
+	p, diags := registry.Load(filepath.Join("..", "examples", "asterisk-udp-trunk"))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

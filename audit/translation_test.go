@@ -40,7 +40,7 @@ func compile(t *testing.T, p *lang.Policy, target string) []byte {
 // have no finding of its own.
 func TestTranslationValidation(t *testing.T) {
 	for _, ex := range testenv.Examples(t, "..") {
-		p, diags := lang.Load(ex.Dir)
+		p, diags := registry.Load(ex.Dir)
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", ex.Name, diags)
 		}
@@ -70,7 +70,7 @@ func TestTranslationValidation(t *testing.T) {
 // address is replaced audits as drift naming that provider, on every
 // vendor target.
 func TestDriftNamesTheProvider(t *testing.T) {
-	p, diags := lang.Load("../examples/asterisk-udp-trunk")
+	p, diags := registry.Load("../examples/asterisk-udp-trunk")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -116,7 +116,7 @@ func TestTranslationValidationMergedPfSense(t *testing.T) {
 			continue // fleet sites
 		}
 		t.Run(ex.Name, func(t *testing.T) {
-			p, diags := lang.Load(ex.Dir)
+			p, diags := registry.Load(ex.Dir)
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -161,9 +163,21 @@ func Diag(sev hcl.DiagnosticSeverity, target string, o lang.Origin, summary, det
 // Spec is everything voicewall knows about one target, declared once by
 // its backend (spec.go there): lang reads the target block by the
 // embedded lang.TargetSpec (name, interface defaults, own attributes,
-// capability table); the CLI writes File and runs Compile.
+// capability table); the CLI writes File and runs Compile; audit reads a
+// configuration with ReadDevice.
 type Spec struct {
 	*lang.TargetSpec
 	File    string // main output file name with -o DIR
 	Compile CompileFunc
+	// ReadDevice reads a configuration in the target's syntax into the
+	// device model (audit, and the tests that read outputs back).
+	ReadDevice ReadDeviceFunc
+	// Audited says whether `voicewall audit --target` takes the target's
+	// configurations. nftables' ReadDevice reads only voicewall's own
+	// output (translation validation): a Linux gateway's ruleset is
+	// checked live, by plan and status, not from a file.
+	Audited bool
 }
+
+// ReadDeviceFunc reads a device configuration (file names it in errors).
+type ReadDeviceFunc func(file string, src []byte) (*devmodel.Device, error)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/internal/bench"
 	"github.com/voicewall/voicewall/lang"
 )
@@ -19,7 +20,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				p, diags := lang.Load(dir)
+				p, diags := registry.Load(dir)
 				if diags.HasErrors() || p.Blocklists[0].Addresses.Count(false) != n {
 					b.Fatalf("load: %v", diags)
 				}

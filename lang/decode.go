@@ -78,6 +78,9 @@ type decoder struct {
 	// overlay holds blocklist contents that stand in for files on disk
 	// (LoadOptions.Overlay), by resolved path.
 	overlay map[string][]byte
+	// targets are the targets a policy may name (LoadOptions.Targets);
+	// none: target blocks are read without target checks.
+	targets []*TargetSpec
 }
 
 func (d *decoder) add(diag *hcl.Diagnostic) { d.diags = append(d.diags, diag) }
@@ -98,8 +101,8 @@ func (d *decoder) decode(files []parsedFile) []*rawBlock {
 				rb.labelR = b.LabelRanges[0]
 				rb.rng = hcl.RangeBetween(b.TypeRange, b.LabelRanges[0])
 			}
-			if rb.typ == "target" && len(targetSpecs) == 0 {
-				// No targets registered (a backend's own unit tests):
+			if rb.typ == "target" && len(d.targets) == 0 {
+				// No targets declared (a backend's own unit tests):
 				// read the block's attributes without target checks.
 				attrs, diags := b.Body.JustAttributes()
 				tagHCL(diags, IDSchema)
@@ -128,9 +131,9 @@ func (d *decoder) decode(files []parsedFile) []*rawBlock {
 func (d *decoder) schemaFor(b *rawBlock) *hcl.BodySchema {
 	switch b.typ {
 	case "target":
-		spec, ok := LookupTarget(b.label)
+		spec, ok := d.lookupTarget(b.label)
 		if !ok {
-			names := TargetNames()
+			names := d.targetNames()
 			d.add(errorf(IDUnknownRef, b.labelR, "Unknown target", "voicewall has no target %q. Targets are: %s.%s", b.label, strings.Join(names, ", "), suggest(b.label, names)))
 			return nil
 		}

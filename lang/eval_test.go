@@ -1,7 +1,6 @@
 package lang_test
 
 import (
-	"github.com/voicewall/voicewall/internal/testenv"
 	"maps"
 	"math/rand/v2"
 	"net/netip"
@@ -10,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/voicewall/voicewall/internal/testenv"
+
 	"github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -336,7 +338,7 @@ func examplePaths(t testing.TB) []string {
 func TestExamplesExpectations(t *testing.T) {
 	for _, dir := range examplePaths(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			p, diags := lang.Load(dir)
+			p, diags := registry.Load(dir)
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
@@ -506,7 +508,7 @@ func (m *nftModel) run(pkt lang.Packet) nftResult {
 func TestEvaluateAgreesWithNFTables(t *testing.T) {
 	policies := map[string]*lang.Policy{"eval": loadEval(t, evalPolicy)}
 	for _, dir := range examplePaths(t) {
-		p, diags := lang.Load(dir)
+		p, diags := registry.Load(dir)
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}

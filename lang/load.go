@@ -31,8 +31,17 @@ func Load(path string) (*Policy, hcl.Diagnostics) {
 // LoadFull is Load that also returns the sources, for printing diagnostics.
 func LoadFull(path string) *Loaded { return LoadFullWith(path, LoadOptions{}) }
 
-// LoadOptions are inputs a caller gives the loader instead of the disk.
+// LoadOptions are what a caller gives the loader besides the policy path:
+// the targets a policy may name, and inputs that stand in for the disk.
 type LoadOptions struct {
+	// Targets are the targets a policy may name, in order: a target block
+	// is read by its spec (its own attributes, interface defaults,
+	// capability table) and a block naming any other target is an error.
+	// The program passes every target (backends/registry does, in
+	// registry.Load and LoadFull). None, as in a backend's own unit tests,
+	// which cannot import the registry: target blocks are read without
+	// target checks and Policy.Target fills in what they leave out.
+	Targets []*TargetSpec
 	// Overlay maps a blocklist file's path (as the policy resolves it:
 	// relative to the policy file naming it) to content read in its place.
 	// The feed refresh validates a downloaded list with the whole policy
@@ -40,7 +49,8 @@ type LoadOptions struct {
 	Overlay map[string][]byte
 }
 
-// LoadFullWith is LoadFull with inputs in place of files on disk.
+// LoadFullWith is LoadFull with targets, and inputs in place of files on
+// disk.
 func LoadFullWith(path string, o LoadOptions) *Loaded {
 	if path == "" {
 		path = "."
@@ -102,7 +112,12 @@ func parseSources(srcs []source) (files Files, bodies []parsedFile, diags hcl.Di
 // LoadSource loads a policy from one in-memory file; blocklist files are
 // resolved relative to the current directory. Used by tests and fuzzing.
 func LoadSource(filename string, src []byte) (*Policy, hcl.Diagnostics) {
-	l := loadSources(filename, []source{{name: filename, path: filename, src: src}})
+	return LoadSourceWith(filename, src, LoadOptions{})
+}
+
+// LoadSourceWith is LoadSource with targets (and overlaid inputs).
+func LoadSourceWith(filename string, src []byte, o LoadOptions) (*Policy, hcl.Diagnostics) {
+	l := loadSourcesWith(filename, []source{{name: filename, path: filename, src: src}}, o)
 	return l.Policy, l.Diags
 }
 
@@ -149,10 +164,6 @@ func displayName(root, f string) string {
 	return filepath.ToSlash(f)
 }
 
-func loadSources(root string, srcs []source) *Loaded {
-	return loadSourcesWith(root, srcs, LoadOptions{})
-}
-
 func loadSourcesWith(root string, srcs []source, o LoadOptions) *Loaded {
 	l := &Loaded{}
 	var bodies []parsedFile
@@ -160,7 +171,7 @@ func loadSourcesWith(root string, srcs []source, o LoadOptions) *Loaded {
 	if l.Diags.HasErrors() {
 		return l
 	}
-	d := &decoder{files: l.Files, overlay: o.Overlay}
+	d := &decoder{files: l.Files, overlay: o.Overlay, targets: o.Targets}
 	raw := d.uses(d.decode(bodies))
 	p := d.validate(raw)
 	p.Root = root

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -130,7 +131,7 @@ func TestEverySetHasRoleAndOwner(t *testing.T) {
   allow_out  = ["53/udp", "203.0.113.99:443/tcp"]`, 1)),
 	}
 	for _, dir := range examplePaths(t) {
-		p, diags := lang.Load(dir)
+		p, diags := registry.Load(dir)
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", dir, diags)
 		}

@@ -2,8 +2,8 @@ package lang
 
 // TargetSpec is what lang needs of a target to read its target block and
 // to fill in what the block leaves out. Each backend declares its own
-// (backends/<name>/spec.go) and backends/registry registers them: lang
-// itself names no target.
+// (backends/<name>/spec.go) and the caller passes them to the loader
+// (LoadOptions.Targets): lang itself names no target.
 type TargetSpec struct {
 	Name     string
 	WAN, LAN string       // interface names when the block or the attribute is missing
@@ -37,27 +37,18 @@ func (s *TargetSpec) Attr(name string) (TargetAttr, bool) {
 	return TargetAttr{}, false
 }
 
-var targetSpecs []*TargetSpec
-
-// RegisterTargets declares the targets a policy may name, in order.
-// backends/registry calls it once when the program starts; a later call
-// replaces the list. Until targets are registered (a backend's own unit
-// tests, which cannot import the registry), target blocks are read without
-// target checks and Policy.Target fills what they leave out.
-func RegisterTargets(specs ...*TargetSpec) { targetSpecs = specs }
-
-// TargetNames lists the registered target names, in order.
-func TargetNames() []string {
-	out := make([]string, len(targetSpecs))
-	for i, s := range targetSpecs {
+// targetNames lists the declared target names, in order.
+func (d *decoder) targetNames() []string {
+	out := make([]string, len(d.targets))
+	for i, s := range d.targets {
 		out[i] = s.Name
 	}
 	return out
 }
 
-// LookupTarget finds a registered target by name.
-func LookupTarget(name string) (*TargetSpec, bool) {
-	for _, s := range targetSpecs {
+// lookupTarget finds a declared target by name.
+func (d *decoder) lookupTarget(name string) (*TargetSpec, bool) {
+	for _, s := range d.targets {
 		if s.Name == name {
 			return s, true
 		}

@@ -1,19 +1,20 @@
 package lang_test
 
 // lang names no target: the targets a policy may name are the ones the
-// backends declare, registered by backends/registry as in the program.
+// backends declare, handed to the loader by backends/registry as in the
+// program.
 import (
 	"strings"
 	"testing"
 
-	_ "github.com/voicewall/voicewall/backends/registry"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
 // An accepted gap the target's capability table does not list is stale
 // from the start: warned when the policy is read, not only at compile.
 func TestAcceptGapTargetNeverHas(t *testing.T) {
-	_, diags := lang.LoadSource("p.hcl", []byte(`
+	_, diags := registry.LoadSource("p.hcl", []byte(`
 provider "a" {
   signaling = ["192.0.2.1"]
   media     = ["192.0.2.0/24"]

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -59,7 +60,7 @@ func loadSite(t *testing.T, files map[string]string) (*lang.Loaded, string) {
 	t.Helper()
 	dir := t.TempDir()
 	writeFiles(t, dir, files)
-	return lang.LoadFull(filepath.Join(dir, "sites", "a")), dir
+	return registry.LoadFull(filepath.Join(dir, "sites", "a")), dir
 }
 
 func TestUseMergesCommon(t *testing.T) {

@@ -151,9 +151,9 @@ func origin(kind string, b *rawBlock) Origin {
 }
 
 func (d *decoder) target(p *Policy, b *rawBlock) {
-	spec, ok := LookupTarget(b.label) // the schema let only registered targets through...
+	spec, ok := d.lookupTarget(b.label) // the schema let only declared targets through...
 	if !ok {
-		spec = &TargetSpec{Name: b.label} // ...unless none are (see RegisterTargets)
+		spec = &TargetSpec{Name: b.label} // ...unless none are (see LoadOptions.Targets)
 	}
 	t := &Target{Name: b.label, WAN: spec.WAN, LAN: spec.LAN, Origin: origin("target", b), Extra: map[string]string{}}
 	names := make([]string, 0, len(b.attrs))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -122,7 +123,7 @@ func runCase(t *testing.T, c vcase) *lang.Loaded {
 		files[k] = v
 	}
 	writeFiles(t, dir, files)
-	l := lang.LoadFull(filepath.Join(dir, "p.hcl"))
+	l := registry.LoadFull(filepath.Join(dir, "p.hcl"))
 	matched := map[*hcl.Diagnostic]bool{}
 	for _, w := range c.want {
 		file := w.file
@@ -1078,7 +1079,7 @@ blocklist "voipbl" {
 `,
 		"voipbl.txt": "# c\r\n\r\n198.51.100.0/24 # t\r\n2001:db8:bad::/48\r\n203.0.113.5\r\n",
 	})
-	p, diags := lang.Load(filepath.Join(dir, "p.hcl"))
+	p, diags := registry.Load(filepath.Join(dir, "p.hcl"))
 	if diags.HasErrors() {
 		t.Fatalf("load:%s", fmtDiags(diags))
 	}
@@ -1110,7 +1111,7 @@ func TestTooManyBadBlocklistLinesAreCapped(t *testing.T) {
 		"x.txt":      b.String(),
 		"unused.hcl": "",
 	})
-	l := lang.LoadFull(filepath.Join(dir, "p.hcl"))
+	l := registry.LoadFull(filepath.Join(dir, "p.hcl"))
 	if !l.Diags.HasErrors() || len(l.Diags) > 30 {
 		t.Fatalf("want a capped number of errors, got %d", len(l.Diags))
 	}
@@ -1133,7 +1134,7 @@ func TestDirectoryMerge(t *testing.T) {
 `,
 		"notes.txt": "not a policy",
 	})
-	p, diags := lang.Load(dir)
+	p, diags := registry.Load(dir)
 	if diags.HasErrors() {
 		t.Fatalf("load:%s", fmtDiags(diags))
 	}
@@ -1155,7 +1156,7 @@ provider "telnyx" {
 }
 `
 	writeFiles(t, dir, map[string]string{"a.hcl": base, "b.hcl": second})
-	l := lang.LoadFull(dir)
+	l := registry.LoadFull(dir)
 	var dups []*hcl.Diagnostic
 	for _, d := range l.Diags {
 		if d.Severity == hcl.DiagError {
@@ -1179,7 +1180,7 @@ func TestEmptyDirectoryAndMissingPath(t *testing.T) {
 		"empty dir": t.TempDir(),
 		"missing":   filepath.Join(t.TempDir(), "nope.hcl"),
 	} {
-		p, diags := lang.Load(path)
+		p, diags := registry.Load(path)
 		if p != nil || !diags.HasErrors() {
 			t.Errorf("%s: want an error, got %v / %v", name, p, diags)
 		}
@@ -1198,7 +1199,7 @@ blocklist "voipbl" {
 		"lists/voipbl.txt":      "198.51.100.0/24\n", // the wrong one: relative to the cwd
 	})
 	t.Chdir(dir)
-	l := lang.LoadFull("site/p.hcl")
+	l := registry.LoadFull("site/p.hcl")
 	var got *hcl.Diagnostic
 	for _, d := range l.Diags {
 		if d.Severity == hcl.DiagError {
@@ -1219,7 +1220,7 @@ blocklist "voipbl" {
 	}
 
 	// In a directory policy, too.
-	l = lang.LoadFull("site")
+	l = registry.LoadFull("site")
 	if !l.Diags.HasErrors() || l.Diags[0].Subject == nil || l.Diags[0].Subject.Filename != "lists/voipbl.txt" {
 		t.Fatalf("directory load:%s", fmtDiags(l.Diags))
 	}
@@ -1235,7 +1236,7 @@ voice_vlan "phones" {
 `
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"gw.hcl": src})
-	l := lang.LoadFull(filepath.Join(dir, "gw.hcl"))
+	l := registry.LoadFull(filepath.Join(dir, "gw.hcl"))
 	var b strings.Builder
 	if err := lang.WriteDiagnostics(&b, l.Files, l.Diags, "site"); err != nil {
 		t.Fatal(err)
@@ -1390,7 +1391,7 @@ func TestLoweringIsDeterministic(t *testing.T) {
 	dir := t.TempDir()
 	cut := strings.Index(fullPolicy, `pbx "office"`)
 	writeFiles(t, dir, map[string]string{"gw.hcl": fullPolicy[:cut], "pbx.hcl": fullPolicy[cut:]})
-	p, diags := lang.Load(dir)
+	p, diags := registry.Load(dir)
 	if diags.HasErrors() {
 		t.Fatalf("load dir:%s", fmtDiags(diags))
 	}
@@ -1493,7 +1494,7 @@ func TestProvidersEmptyVersusOmitted(t *testing.T) {
 // mustLoadSource loads one in-memory file and fails the test on any error.
 func mustLoadSource(t testing.TB, name, src string) *lang.Policy {
 	t.Helper()
-	p, diags := lang.LoadSource(name, []byte(src))
+	p, diags := registry.LoadSource(name, []byte(src))
 	if diags.HasErrors() {
 		t.Fatalf("load %s:%s", name, fmtDiags(diags))
 	}

@@ -21,4 +21,4 @@ var langSpec = lang.TargetSpec{
 }
 
 // Spec declares the DrayTek target.
-var Spec = backends.Spec{TargetSpec: &langSpec, File: FileName, Compile: Compile}
+var Spec = backends.Spec{TargetSpec: &langSpec, File: FileName, Compile: Compile, ReadDevice: ReadDevice, Audited: true}

@@ -26,7 +26,7 @@ const root = "../.."
 func TestGolden(t *testing.T) {
 	for _, ex := range testenv.Examples(t, root) {
 		name := ex.Name
-		p, diags := lang.Load(ex.Dir)
+		p, diags := Load(ex.Dir)
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", name, diags)
 		}
@@ -99,7 +99,7 @@ func TestGoldenPfSenseBase(t *testing.T) {
 			continue // fleet sites: their golden set is the fleet's own
 		}
 		t.Run(name, func(t *testing.T) {
-			p, diags := lang.Load(ex.Dir)
+			p, diags := Load(ex.Dir)
 			if diags.HasErrors() {
 				t.Fatalf("%v", diags)
 			}

@@ -25,7 +25,7 @@ const root = "../.."
 // from the WAN) are the invariants seen from the device's side.
 func TestOutputsKeepInvariants(t *testing.T) {
 	for _, ex := range testenv.Examples(t, root) {
-		p, diags := lang.Load(ex.Dir)
+		p, diags := registry.Load(ex.Dir)
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", ex.Name, diags)
 		}
@@ -128,7 +128,7 @@ func TestInvariantsCatchBrokenRules(t *testing.T) {
 			return true
 		},
 	} {
-		p, diags := lang.Load(ex.Dir)
+		p, diags := registry.Load(ex.Dir)
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
@@ -149,7 +149,7 @@ func TestInvariantsCatchBrokenRules(t *testing.T) {
 	// The output checks fail too: a policy broken past lang (SIP accepted
 	// from any) is caught in the nftables ruleset and, read back, in the
 	// pfSense output (a target that renders it as given).
-	p, _ := lang.Load(ex.Dir)
+	p, _ := registry.Load(ex.Dir)
 	for _, r := range p.Rules {
 		if r.Kind == lang.RuleProviderSIP {
 			r.Src = nil

@@ -1,9 +1,13 @@
-// Package registry lists the targets voicewall can compile for. It is the
-// one place that knows every backend; backends never import each other,
-// and lang learns the targets from here.
+// Package registry lists the targets voicewall can compile for and audit.
+// It is the one place that knows every backend; backends never import each
+// other, and lang learns the targets from here: the program loads policies
+// through Load, LoadFull(With) or LoadSource, which hand lang every
+// target's spec (lang.LoadOptions.Targets).
 package registry
 
 import (
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/voicewall/voicewall/backends"
 	"github.com/voicewall/voicewall/backends/draytek"
 	"github.com/voicewall/voicewall/backends/fortigate"
@@ -18,14 +22,36 @@ type Target = backends.Spec
 // Targets in the order `--target all` renders them.
 var Targets = []Target{nftables.Spec, fortigate.Spec, pfsense.Spec, draytek.Spec}
 
-// Every program that loads policies imports this package (to compile
-// them), so the targets are known to lang before any policy is read.
-func init() {
+// Specs are the targets' declarations as lang reads target blocks by them.
+func Specs() []*lang.TargetSpec {
 	specs := make([]*lang.TargetSpec, len(Targets))
 	for i, t := range Targets {
 		specs[i] = t.TargetSpec
 	}
-	lang.RegisterTargets(specs...)
+	return specs
+}
+
+// Load, LoadFull and LoadSource read a policy as the program does: a
+// target block names one of Targets and is checked by its spec. Every
+// caller outside a backend's own unit tests loads through these.
+func Load(path string) (*lang.Policy, hcl.Diagnostics) {
+	l := LoadFull(path)
+	return l.Policy, l.Diags
+}
+
+// LoadFull is Load that also returns the sources, for printing diagnostics.
+func LoadFull(path string) *lang.Loaded { return LoadFullWith(path, lang.LoadOptions{}) }
+
+// LoadFullWith is LoadFull with other load options (o.Targets is set to
+// every target's spec).
+func LoadFullWith(path string, o lang.LoadOptions) *lang.Loaded {
+	o.Targets = Specs()
+	return lang.LoadFullWith(path, o)
+}
+
+// LoadSource reads a policy from one in-memory file (tests, fuzzing).
+func LoadSource(filename string, src []byte) (*lang.Policy, hcl.Diagnostics) {
+	return lang.LoadSourceWith(filename, src, lang.LoadOptions{Targets: Specs()})
 }
 
 // Lookup finds a target by name.
@@ -43,6 +69,17 @@ func Names() []string {
 	out := make([]string, len(Targets))
 	for i, t := range Targets {
 		out[i] = t.Name
+	}
+	return out
+}
+
+// Audited lists the targets `voicewall audit` reads configurations of.
+func Audited() []Target {
+	var out []Target
+	for _, t := range Targets {
+		if t.Audited {
+			out = append(out, t)
+		}
 	}
 	return out
 }

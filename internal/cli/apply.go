@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/voicewall/voicewall/backends/nftables/live"
+	"github.com/voicewall/voicewall/backends/registry"
 )
 
 func init() {
@@ -83,7 +84,7 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	}
 	// Taken before the policy is loaded: a verified apply records it for
 	// the no-op fast path only if no input changed in between.
-	op := &live.Operation{Path: path, Netns: netns, Inputs: snapshotInputs(path, true)}
+	op := &live.Operation{Path: path, Netns: netns, Inputs: snapshotInputs(path, true), Load: registry.LoadFull}
 	in := bufio.NewReader(e.stdin) // shared by the prompt and the confirm wait
 	started := time.Now()
 	a, err := op.Apply(req, live.ApplyHooks{

@@ -15,8 +15,8 @@ import (
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/backends/nftables/live"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/internal/netnstest"
-	"github.com/voicewall/voicewall/lang"
 )
 
 type liveRun struct {
@@ -95,7 +95,7 @@ func listed(t *testing.T, ns *netnstest.NS) string {
 
 func compiled(t *testing.T, path string) string {
 	t.Helper()
-	p, d := lang.Load(path)
+	p, d := registry.Load(path)
 	if d.HasErrors() {
 		t.Fatal(d)
 	}

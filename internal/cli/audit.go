@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/voicewall/voicewall/audit"
-	"github.com/voicewall/voicewall/lang"
+	"github.com/voicewall/voicewall/backends/registry"
 )
 
 func init() { extraCommands = append(extraCommands, (*env).auditCmd) }
@@ -33,7 +33,7 @@ func (e *env) auditCmd() *cobra.Command {
 			}
 			o := audit.Options{Target: target}
 			if policy != "" {
-				l := lang.LoadFull(policy)
+				l := registry.LoadFull(policy)
 				if l.Diags.HasErrors() {
 					e.printDiags(l)
 					return fmt.Errorf("--policy %s is invalid; fix it first (voicewall validate %s)", policy, policy)

@@ -2,10 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"github.com/voicewall/voicewall/internal/safefile"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/voicewall/voicewall/internal/safefile"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -100,7 +101,7 @@ func (e *env) compileCmd() *cobra.Command {
 // printing the diagnostics; ok is false when there was an error. Nothing is
 // written: an error leaves no file.
 func (e *env) compilePolicy(path string, targets []registry.Target, opts backends.Options) (outputs []*backends.Output, ok bool) {
-	l := lang.LoadFull(path)
+	l := registry.LoadFull(path)
 	if l.Diags.HasErrors() {
 		e.printDiags(l)
 		return nil, false

@@ -64,7 +64,7 @@ func netnsNames() []string {
 // the current directory) holds: wan, lan and its voice VLANs. A policy
 // that does not load still offers wan and lan.
 func policyZones(args []string) []string {
-	l := lang.LoadFull(pathArg(args))
+	l := registry.LoadFull(pathArg(args))
 	if l.Policy == nil || l.Diags.HasErrors() {
 		return []string{lang.ZoneWAN, lang.ZoneLAN}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -45,7 +46,7 @@ gateway itself. IPv6 destinations are written [ADDRESS]:PORT/PROTO.`,
 			if dst.IsValid() && src.Is4() != dst.Is4() {
 				return fmt.Errorf("--from and --to must both be IPv4 or both IPv6")
 			}
-			l := lang.LoadFull(pathArg(args))
+			l := registry.LoadFull(pathArg(args))
 			if l.Diags.HasErrors() {
 				return e.invalidPolicy(l, format)
 			}

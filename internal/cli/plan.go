@@ -12,6 +12,7 @@ import (
 
 	"github.com/voicewall/voicewall/backends/nftables/live"
 	"github.com/voicewall/voicewall/backends/nftables/live/inputs"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -104,7 +105,7 @@ which applies exactly that plan or refuses when anything moved.`,
 			if format != "text" && format != "json" {
 				return fmt.Errorf("unknown --format %q: use text or json", format)
 			}
-			op := &live.Operation{Path: pathArg(args), Netns: netns}
+			op := &live.Operation{Path: pathArg(args), Netns: netns, Load: registry.LoadFull}
 			if out == "" { // a saved plan needs the compiled table: full path
 				op.Inputs = snapshotInputs(op.Path, false)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -20,7 +21,7 @@ func (e *env) validateCmd() *cobra.Command {
   voicewall validate . --format sarif > voicewall.sarif`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l := lang.LoadFull(pathArg(args))
+			l := registry.LoadFull(pathArg(args))
 			switch format {
 			case "text":
 				e.printDiags(l)

@@ -8,6 +8,7 @@ import (
 	"github.com/voicewall/voicewall/internal/testenv"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/internal/netnstest"
 	"github.com/voicewall/voicewall/lang"
 )
@@ -28,7 +29,7 @@ func loadTable(t testing.TB, dir string) *vw.Table {
 // loadPolicy loads the policy in dir; an error in it fails t.
 func loadPolicy(t testing.TB, dir string) *lang.Policy {
 	t.Helper()
-	p, diags := lang.Load(dir)
+	p, diags := registry.Load(dir)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

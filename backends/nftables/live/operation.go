@@ -27,6 +27,10 @@ type Operation struct {
 	// Inputs is the digest of the policy's inputs, taken by the caller
 	// before anything is loaded (nil: no fast path, nothing recorded).
 	Inputs Inputs
+	// Load reads the policy with the program's target checks
+	// (registry.LoadFull); live cannot import the registry, which lists
+	// every backend.
+	Load func(path string) *lang.Loaded
 }
 
 // Session is everything a plan knows: the policy, the namespace, what the
@@ -101,7 +105,10 @@ func (o *Operation) Plan(fast bool) (*Session, error) {
 // table inet voicewall and diffs it with the compiled policy.
 func (o *Operation) fullPlan() (*Session, error) {
 	s := &Session{Path: o.Path}
-	s.Loaded = lang.LoadFull(o.Path)
+	if o.Load == nil {
+		return nil, errors.New("voicewall bug: the operation has no policy loader")
+	}
+	s.Loaded = o.Load(o.Path)
 	if s.Loaded.Diags.HasErrors() {
 		return nil, &PolicyError{s.Loaded}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/internal/netnstest"
 	"github.com/voicewall/voicewall/lang"
 )
@@ -94,7 +95,7 @@ func send(c *net.UDPConn, dst netip.AddrPort, data []byte) error {
 
 func applyPolicy(t *testing.T, tg *Target, src string) *lang.Policy {
 	t.Helper()
-	p, diags := lang.LoadSource("gw.hcl", []byte(src))
+	p, diags := registry.LoadSource("gw.hcl", []byte(src))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
