@@ -5,8 +5,8 @@ package draytek
 // `object ip|service`, `srv nat`, `mngt rmtcfg`, `dos`), read liberally —
 // comments, blank lines and command families the audit does not need are
 // skipped, a rule written over several commands accumulates — and lowered
-// into the target-neutral devmodel for voicewall audit. parseVigor
-// (reader.go) stays the strict reader of voicewall's own output.
+// into the target-neutral devmodel for voicewall audit. The tests also read
+// voicewall's own output back strictly (parseVigor, reader_test.go).
 
 import (
 	"fmt"
@@ -671,4 +671,23 @@ func (r *devReader) rule(rr *dRule) *devmodel.Rule {
 		x.Action, x.Quick = devmodel.Drop, false
 	}
 	return x
+}
+
+// netMaskSize is the prefix length of a dotted mask (0, 0 when the mask is
+// not contiguous).
+func netMaskSize(b []byte) (ones, bits int) {
+	seenZero := false
+	for _, x := range b {
+		for i := 7; i >= 0; i-- {
+			if x&(1<<i) != 0 {
+				if seenZero {
+					return 0, 0
+				}
+				ones++
+			} else {
+				seenZero = true
+			}
+		}
+	}
+	return ones, 32
 }

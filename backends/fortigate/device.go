@@ -5,8 +5,8 @@ package fortigate
 // liberally — any indentation, `#` header lines, quoted strings with spaces
 // and escapes across lines, `config vdom` / `config global` sections,
 // commands the audit does not need are skipped — and lowered into the
-// target-neutral devmodel for voicewall audit. ParseFortiOS (reader.go)
-// stays the strict reader of voicewall's own output.
+// target-neutral devmodel for voicewall audit. The tests also read
+// voicewall's own output back strictly (ParseFortiOS, reader_test.go).
 
 import (
 	"fmt"

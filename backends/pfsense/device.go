@@ -3,8 +3,8 @@ package pfsense
 // The device reader: a pfSense config.xml as Diagnostics > Backup &
 // Restore exports it (the whole file or any area of it), read liberally —
 // every element the audit does not need is skipped — and lowered into the
-// target-neutral devmodel for voicewall audit. readFragment (reader.go)
-// stays the strict reader of voicewall's own output.
+// target-neutral devmodel for voicewall audit. The tests also read
+// voicewall's own output back strictly (readFragment, reader_test.go).
 
 import (
 	"bytes"

@@ -549,23 +549,6 @@ func objAddr(v6 bool, a []string) (netipx.IPRange, error) {
 	return netipx.IPRange{}, fmt.Errorf("bad -a form %v", a)
 }
 
-func netMaskSize(b []byte) (ones, bits int) {
-	seenZero := false
-	for _, x := range b {
-		for i := 7; i >= 0; i-- {
-			if x&(1<<i) != 0 {
-				if seenZero {
-					return 0, 0
-				}
-				ones++
-			} else {
-				seenZero = true
-			}
-		}
-	}
-	return ones, 32
-}
-
 var ruleOpts = map[string]bool{"-e": true, "-D": true, "-I": true, "-O": true, "-s": true, "-d": true, "-S": true, "-F": true, "-N": true, "-M": true}
 
 func (v *vigor) ipf(t []string, line int) error {
