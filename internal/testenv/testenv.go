@@ -1,6 +1,8 @@
-// Package testenv decides whether tests that need root or system tools run.
-// Locally they skip with a reason; under CI=true a missing tool is a failure,
-// so CI can never pass by skipping.
+// Package testenv is test support: whether tests that need root or system
+// tools run (RequireRoot, RequireTools), which slow tests the -short lane
+// skips (SkipShort), the examples list, copies of trees, hostile names.
+// A test missing root or a tool skips with a reason locally; under CI=true
+// it fails, so CI can never pass by skipping.
 package testenv
 
 import (
@@ -36,4 +38,15 @@ func miss(t testing.TB, why string) {
 		t.Fatalf("CI=true: %s", why)
 	}
 	t.Skip(why)
+}
+
+// SkipShort skips a slow test (network namespaces, Ansible, dnsmasq,
+// fail2ban, scale, anything over about 2 s) under `go test -short`, the
+// day-to-day lane; the full lane (scripts/test.sh, CI) runs it. why says
+// what the test needs, e.g. "kernel, network namespaces".
+func SkipShort(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why + ": full lane (run without -short)")
+	}
 }
