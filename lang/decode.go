@@ -47,7 +47,7 @@ func attrs(req []string, opt ...string) *hcl.BodySchema {
 }
 
 var (
-	providerSchema  = attrs([]string{"signaling"}, "media", "transports", "sip_port", "tls_port", "symmetric_rtp")
+	providerSchema  = attrs(nil, "signaling", "catalog", "signaling_dns", "media", "transports", "sip_port", "tls_port", "symmetric_rtp")
 	pbxSchema       = attrs([]string{"address"}, "address6", "providers", "rtp_ports")
 	vlanSchema      = attrs([]string{"id"}, "parent", "subnet", "subnets", "providers", "management", "management_ports", "dscp", "allow_out")
 	rtpSchema       = attrs(nil, "ports")
@@ -81,6 +81,10 @@ type decoder struct {
 	// targets are the targets a policy may name (LoadOptions.Targets);
 	// none: target blocks are read without target checks.
 	targets []*TargetSpec
+	// opts are the load's inputs besides the files (catalog, DNS answers).
+	opts LoadOptions
+	// dnsNames collects every signaling_dns name (Loaded.DNSNames).
+	dnsNames map[string]bool
 }
 
 func (d *decoder) add(diag *hcl.Diagnostic) { d.diags = append(d.diags, diag) }

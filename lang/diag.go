@@ -76,6 +76,8 @@ const (
 	IDUnknownRef      = "VW032" // unknown provider or zone
 	IDPBXConflict     = "VW033" // a provider forwarded to two PBXes
 	IDBadExpect       = "VW040" // invalid expect block
+	IDUnknownCatalog  = "VW050" // catalog names no entry of the provider catalog
+	IDDNSMissing      = "VW051" // a signaling_dns name has no answer and none kept
 	IDCleartext       = "VW101" // cleartext SIP transport
 	IDNoRateLimit     = "VW102" // no rate_limit block
 	IDNoLog           = "VW103" // no log block
@@ -89,6 +91,8 @@ const (
 	IDUnusedProvider  = "VW111" // provider not used by any pbx or voice VLAN
 	IDSymmetricRTP    = "VW116" // provider media accepted only as replies (symmetric RTP)
 	IDEgressOpen      = "VW117" // voice VLAN without allow_out: other egress open
+	IDCatalogExtra    = "VW130" // literal ranges added to a catalog provider's
+	IDDNSKept         = "VW131" // DNS failed; the last answers of signaling_dns are kept
 	IDCapabilityGap   = "VW201" // a target cannot express a protection
 	IDTargetNote      = "VW202" // a target emulates a protection or needs a manual step
 	IDAcceptedGap     = "VW203" // a capability gap accepted in target.accept_gaps

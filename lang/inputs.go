@@ -27,7 +27,7 @@ func InputFiles(path string) ([]string, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	d := &decoder{files: files}
+	d := &decoder{files: files, dnsNames: map[string]bool{}}
 	raw := d.uses(d.decode(bodies))
 	out := make([]string, 0, len(srcs)+len(d.used))
 	for _, s := range append(srcs, d.used...) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -19,6 +20,9 @@ type Loaded struct {
 	Policy *Policy // nil when Diagnostics has errors
 	Files  Files   // source of every file read, for printing diagnostics
 	Diags  hcl.Diagnostics
+	// DNSNames are the signaling_dns names the policy uses, sorted: what a
+	// caller resolves before loading with Options.DNS.
+	DNSNames []string
 }
 
 // Load reads a policy from a .hcl file or a directory of them (merged).
@@ -47,6 +51,16 @@ type LoadOptions struct {
 	// The feed refresh validates a downloaded list with the whole policy
 	// this way before the list may replace the file.
 	Overlay map[string][]byte
+	// Catalog supplies `catalog = "NAME"`; nil: no catalog, and a provider
+	// that names one is an error.
+	Catalog Catalog
+	// DNS holds the answers for the names of signaling_dns. nil means "not
+	// resolved yet": the load only collects the names (Loaded.DNSNames) and
+	// reports no missing answer. Non-nil: a name without an answer is an
+	// error.
+	DNS map[string]DNSAnswer
+	// Now is the caller's clock, used only to say how old a kept answer is.
+	Now time.Time
 }
 
 // LoadFullWith is LoadFull with targets, and inputs in place of files on
@@ -171,7 +185,7 @@ func loadSourcesWith(root string, srcs []source, o LoadOptions) *Loaded {
 	if l.Diags.HasErrors() {
 		return l
 	}
-	d := &decoder{files: l.Files, overlay: o.Overlay, targets: o.Targets}
+	d := &decoder{files: l.Files, overlay: o.Overlay, targets: o.Targets, opts: o, dnsNames: map[string]bool{}}
 	raw := d.uses(d.decode(bodies))
 	p := d.validate(raw)
 	p.Root = root
@@ -181,6 +195,7 @@ func loadSourcesWith(root string, srcs []source, o LoadOptions) *Loaded {
 		l.Policy = p
 	}
 	l.Diags = d.diags
+	l.DNSNames = l.dnsNamesSorted(d.dnsNames)
 	return l
 }
 

@@ -196,6 +196,14 @@ type Provider struct {
 	// send RTP.
 	SymmetricRTP bool
 	Origin       Origin
+	// Catalog is the catalog entry the provider's ranges come from ("" when
+	// it names none), with that entry's first source and verified date.
+	Catalog, CatalogSource, CatalogVerified string
+	// PinnedSignaling and PinnedMedia are the ranges the block lists itself
+	// (Signaling and Media also hold the catalog's and DNS's).
+	PinnedSignaling, PinnedMedia []netip.Prefix
+	// DNS are the signaling_dns answers, part of Signaling.
+	DNS []DNSUse
 }
 
 // SIPServices are the protocol/port pairs the provider's transports use.

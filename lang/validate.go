@@ -361,34 +361,68 @@ func anyDiag(id string, it strItem, what string) *hcl.Diagnostic {
 
 func (d *decoder) provider(p *Policy, b *rawBlock) {
 	pr := &Provider{Name: b.label, SIPPort: 5060, TLSPort: 5061, Transports: []Transport{TransportUDP}, Origin: origin("provider", b)}
+	var literalSig, literalMedia []netip.Prefix
 	if a := b.attrs["signaling"]; a != nil {
 		pfx, items, ok := d.addrList(a, "signaling", IDAnyWhitelist)
-		pr.Signaling = NewAddrSet(pfx...)
+		literalSig = pfx
 		d.broad(pfx, items, pr)
-		if ok && len(pfx) == 0 { // not when every entry was already reported as bad
+		if ok && len(pfx) == 0 && b.attrs["catalog"] == nil && b.attrs["signaling_dns"] == nil { // not when every entry was already reported as bad
 			d.add(errorf(IDBadValue, a.Expr.Range(), "Empty signaling list", "provider %q needs at least one signaling address: SIP is accepted only from there.", pr.Name))
 		}
+	} else if b.attrs["catalog"] == nil && b.attrs["signaling_dns"] == nil {
+		d.add(errorf(IDSchema, b.rng, "Provider without signaling", "provider %q needs signaling = [...] (its SIP addresses), catalog = \"NAME\" (from `voicewall providers list`) or signaling_dns = [...] (its SIP host names): SIP is accepted only from there.", pr.Name))
 	}
 	mediaWritten := false
 	if a := b.attrs["media"]; a != nil {
 		pfx, items, _ := d.addrList(a, "media", IDAnyWhitelist)
-		pr.Media = NewAddrSet(pfx...)
+		literalMedia = pfx
 		d.broad(pfx, items, pr)
 		exprs, _ := hcl.ExprList(a.Expr)
 		mediaWritten = len(exprs) > 0 // entries that were rejected have their own error
 	}
+	entry := d.providerInputs(pr, b, literalSig, literalMedia)
+	if entry != nil {
+		mediaWritten = mediaWritten || len(entry.Media) > 0
+		if entry.SIPPort != 0 {
+			pr.SIPPort = entry.SIPPort
+		}
+		if entry.TLSPort != 0 {
+			pr.TLSPort = entry.TLSPort
+		}
+	}
+	symmetricFrom := hcl.Range{}
 	if a := b.attrs["symmetric_rtp"]; a != nil {
 		if v, ok := d.boolean(a); ok && v {
 			pr.SymmetricRTP = true
-			d.add(warnf(IDSymmetricRTP, a.Expr.Range(), "RTP accepted only on flows opened from inside",
-				"provider %q: its RTP is accepted only as replies on flows the PBX or a phone opened first (conntrack established/related), never unsolicited and never forwarded to a PBX by DNAT. Audio works only with symmetric RTP: the PBX must send RTP first, from the port it receives on (Asterisk PJSIP endpoint: direct_media=no, rtp_symmetric=yes, force_rport=yes; chan_sip: directmedia=no, nat=force_rport,comedia). Phones must do the same.", pr.Name))
+			symmetricFrom = a.Expr.Range()
 		}
+	} else if entry != nil && entry.SymmetricRTP && len(literalMedia) == 0 {
+		pr.SymmetricRTP = true
+		symmetricFrom = b.attrs["catalog"].Expr.Range()
+	}
+	if pr.SymmetricRTP {
+		d.add(warnf(IDSymmetricRTP, symmetricFrom, "RTP accepted only on flows opened from inside",
+			"provider %q: its RTP is accepted only as replies on flows the PBX or a phone opened first (conntrack established/related), never unsolicited and never forwarded to a PBX by DNAT. Audio works only with symmetric RTP: the PBX must send RTP first, from the port it receives on (Asterisk PJSIP endpoint: direct_media=no, rtp_symmetric=yes, force_rport=yes; chan_sip: directmedia=no, nat=force_rport,comedia). Phones must do the same.", pr.Name))
 	}
 	if !mediaWritten && !pr.SymmetricRTP {
 		d.add(warnf(IDNoMedia, b.rng, "Provider has no media addresses",
 			"provider %q lists no media addresses, so its RTP (the call audio) is dropped at the WAN. Add media = [...] from the provider's interconnect guide; many providers send RTP from other hosts than SIP. If it does not publish them, set symmetric_rtp = true.", pr.Name))
 	}
-	if a := b.attrs["transports"]; a != nil {
+	if a := b.attrs["transports"]; a == nil && entry != nil && len(entry.Transports) > 0 {
+		pr.Transports = append([]Transport{}, entry.Transports...)
+		order := map[Transport]int{TransportUDP: 0, TransportTCP: 1, TransportTLS: 2}
+		sort.Slice(pr.Transports, func(i, j int) bool { return order[pr.Transports[i]] < order[pr.Transports[j]] })
+		var clear []string
+		for _, t := range pr.Transports {
+			if t != TransportTLS {
+				clear = append(clear, string(t))
+			}
+		}
+		if len(clear) > 0 {
+			d.add(warnf(IDCleartext, b.attrs["catalog"].Expr.Range(), "Cleartext SIP transport",
+				"provider %q takes its transports from catalog entry %q: %s, so SIP in cleartext (%s) is accepted. Set transports = [\"tls\"] where you use TLS with this provider.", pr.Name, entry.Name, transportList(pr.Transports), strings.Join(clear, ", ")))
+		}
+	} else if a := b.attrs["transports"]; a != nil {
 		if items, ok := d.strList(a); ok {
 			seen := map[Transport]bool{}
 			var ts []Transport
@@ -441,6 +475,14 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 		}
 	}
 	p.Providers = append(p.Providers, pr)
+}
+
+func transportList(ts []Transport) string {
+	ss := make([]string, len(ts))
+	for i, t := range ts {
+		ss[i] = string(t)
+	}
+	return strings.Join(ss, ", ")
 }
 
 func (d *decoder) broad(pfx []netip.Prefix, items []strItem, pr *Provider) {

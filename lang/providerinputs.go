@@ -1,0 +1,192 @@
+package lang
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Catalog is the provider catalog as lang needs it.
+type Catalog interface {
+	Entry(name string) (CatalogEntry, bool)
+	Names() []string
+}
+
+// CatalogEntry is one catalog provider: its published ranges and defaults.
+type CatalogEntry struct {
+	Name         string
+	Signaling    []netip.Prefix
+	Media        []netip.Prefix
+	Transports   []Transport // empty: the provider block's default
+	SIPPort      uint16      // 0: default
+	TLSPort      uint16      // 0: default
+	SymmetricRTP bool
+	Source       string // the first source URL, for comments
+	Verified     string // YYYY-MM-DD
+}
+
+// DNSAnswer is what a signaling_dns name resolved to.
+type DNSAnswer struct {
+	Addrs      []netip.Addr
+	ResolvedAt time.Time
+	// Kept: the lookup failed now and these are the last answers kept.
+	Kept bool
+	Err  string // why the lookup failed (Kept, or no answer at all)
+}
+
+// DNSUse is one signaling_dns name as the policy used it.
+type DNSUse struct {
+	Name       string
+	Addrs      []netip.Addr
+	ResolvedAt time.Time
+	Kept       bool
+	Range      hcl.Range
+}
+
+// DNSUses lists the signaling_dns answers every provider used, by provider
+// then name, for output headers and plan notes.
+func (p *Policy) DNSUses() []DNSUse {
+	var out []DNSUse
+	for _, pr := range p.Providers {
+		out = append(out, pr.DNS...)
+	}
+	return out
+}
+
+// DNSNamesOf lists the distinct signaling_dns names of a load, sorted.
+func (l *Loaded) dnsNamesSorted(names map[string]bool) []string {
+	out := make([]string, 0, len(names))
+	for n := range names {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// catalogProvider applies `catalog = "NAME"` and `signaling_dns` to pr.
+// literalSig and literalMedia are what the block wrote itself.
+func (d *decoder) providerInputs(pr *Provider, b *rawBlock, literalSig, literalMedia []netip.Prefix) (entry *CatalogEntry) {
+	pr.PinnedSignaling, pr.PinnedMedia = literalSig, literalMedia
+	sig := append([]netip.Prefix{}, literalSig...)
+	media := append([]netip.Prefix{}, literalMedia...)
+	if a := b.attrs["catalog"]; a != nil {
+		if v, ok := d.str(a); ok {
+			entry = d.catalogEntry(v, pr.Name)
+			if entry != nil {
+				pr.Catalog = entry.Name
+				pr.CatalogSource, pr.CatalogVerified = entry.Source, entry.Verified
+				sig = append(sig, entry.Signaling...)
+				media = append(media, entry.Media...)
+				if len(literalSig)+len(literalMedia) > 0 {
+					d.add(warnf(IDCatalogExtra, a.Expr.Range(), "Ranges added to a catalog provider",
+						"provider %q takes its ranges from catalog entry %q (verified %s) and also lists its own signaling or media; those are added to the catalog's. If they are the provider's new ranges, say so to voicewall's catalog; if they are old ones, remove them (`voicewall providers check` compares them).", pr.Name, entry.Name, entry.Verified))
+				}
+			}
+		}
+	}
+	if a := b.attrs["signaling_dns"]; a != nil {
+		if items, ok := d.strList(a); ok {
+			if len(items) == 0 {
+				d.add(errorf(IDBadValue, a.Expr.Range(), "Empty signaling_dns list", "list the provider's SIP host names, e.g. [\"sip.example.com\", \"_sips._tcp.example.com\"], or remove signaling_dns."))
+			}
+			seen := map[string]bool{}
+			for _, it := range items {
+				name := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(it.s), "."))
+				if !validDNSName(name) {
+					d.add(errorf(IDBadValue, it.rng, "Bad DNS name", "%q is not a host name; write e.g. \"sip.example.com\" or an SRV name \"_sips._tcp.example.com\".", it.s))
+					continue
+				}
+				if seen[name] {
+					d.add(errorf(IDDuplicate, it.rng, "Duplicate DNS name", "%q is listed twice.", it.s))
+					continue
+				}
+				seen[name] = true
+				d.dnsNames[name] = true
+				if d.opts.DNS == nil {
+					continue // collecting names only
+				}
+				ans, ok := d.opts.DNS[name]
+				if !ok || len(ans.Addrs) == 0 {
+					why := "it was not resolved"
+					if ans.Err != "" {
+						why = ans.Err
+					}
+					d.add(errorf(IDDNSMissing, it.rng, "No DNS answer and none kept",
+						"signaling_dns %q has no answer (%s) and no earlier answer is kept, so provider %q would have no signaling addresses from it. Check the name and the resolver (/etc/resolv.conf; /etc/netns/NAME/resolv.conf under ip netns exec), or list the addresses in signaling.", name, Printable(why, 200, false), pr.Name))
+					continue
+				}
+				if ans.Kept {
+					age := "unknown age"
+					if !d.opts.Now.IsZero() && !ans.ResolvedAt.IsZero() {
+						age = d.opts.Now.Sub(ans.ResolvedAt).Truncate(time.Second).String() + " old"
+					}
+					d.add(warnf(IDDNSKept, it.rng, "DNS failed: last answers kept",
+						"signaling_dns %q did not resolve now (%s); provider %q keeps the last answers, resolved %s (%s): %s. The set is never emptied by a failed lookup; fix the resolver to pick up changes.", name, Printable(ans.Err, 200, false), pr.Name, ans.ResolvedAt.UTC().Format(time.RFC3339), age, addrList(ans.Addrs)))
+				}
+				for _, ad := range ans.Addrs {
+					ad = ad.Unmap()
+					sig = append(sig, netip.PrefixFrom(ad, ad.BitLen()))
+				}
+				pr.DNS = append(pr.DNS, DNSUse{Name: name, Addrs: ans.Addrs, ResolvedAt: ans.ResolvedAt, Kept: ans.Kept, Range: it.rng})
+			}
+		}
+	}
+	pr.Signaling = NewAddrSet(sig...)
+	pr.Media = NewAddrSet(media...)
+	return entry
+}
+
+func (d *decoder) catalogEntry(v strItem, provider string) *CatalogEntry {
+	name := strings.TrimSpace(v.s)
+	if d.opts.Catalog == nil {
+		d.add(errorf(IDUnknownCatalog, v.rng, "No provider catalog", "provider %q names catalog entry %q, but this load was given no catalog. voicewall itself always passes its catalog; a program using lang must set LoadOptions.Catalog.", provider, name))
+		return nil
+	}
+	e, ok := d.opts.Catalog.Entry(name)
+	if !ok {
+		d.add(errorf(IDUnknownCatalog, v.rng, "Unknown catalog entry",
+			"%q is not in voicewall's provider catalog.%s List the entries with `voicewall providers list`, or write the provider's signaling and media yourself.", name, suggest(name, d.opts.Catalog.Names())))
+		return nil
+	}
+	return &e
+}
+
+func addrList(as []netip.Addr) string {
+	ss := make([]string, len(as))
+	for i, a := range as {
+		ss[i] = a.String()
+	}
+	return strings.Join(ss, ", ")
+}
+
+// validDNSName accepts host names and SRV owner names (labels may start
+// with an underscore).
+func validDNSName(s string) bool {
+	if len(s) == 0 || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return strings.Contains(s, ".")
+}
+
+// String renders an answer for headers: "name -> a, b (resolved T)".
+func (u DNSUse) String() string {
+	kept := ""
+	if u.Kept {
+		kept = ", kept: DNS failed"
+	}
+	return fmt.Sprintf("%s -> %s (resolved %s%s)", u.Name, addrList(u.Addrs), u.ResolvedAt.UTC().Format(time.RFC3339), kept)
+}

@@ -1,0 +1,90 @@
+// Package providers keeps a policy's providers current: it loads the
+// provider catalog (the embedded copy overlaid by `voicewall providers
+// update`), resolves signaling_dns names with the system resolver and keeps
+// their answers, and compares a policy with both (`voicewall providers
+// check`). It is the caller side of lang's inputs: lang itself never
+// resolves or downloads anything.
+package providers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/voicewall/voicewall/catalog"
+	"github.com/voicewall/voicewall/internal/safefile"
+	"github.com/voicewall/voicewall/lang"
+)
+
+// maxStateFile bounds what is read back from the state directory.
+const maxStateFile = 4 << 20
+
+// OverlayPath is where `providers update` keeps the refreshed entries.
+func OverlayPath(libDir string) string { return filepath.Join(libDir, "catalog", "overlay.json") }
+
+// Overlay is the file `providers update` writes.
+type Overlay struct {
+	Updated time.Time        `json:"updated"`
+	Sources []UpdatedSource  `json:"sources"`
+	Entries []*catalog.Entry `json:"entries"`
+}
+
+// UpdatedSource records one refreshed source.
+type UpdatedSource struct {
+	Entry     string    `json:"entry"`
+	URL       string    `json:"url"`
+	Version   string    `json:"version,omitempty"` // the source's own version, when it has one
+	FetchedAt time.Time `json:"fetched_at"`
+	Ranges    int       `json:"ranges"`
+}
+
+// LoadCatalog is the catalog a command uses: the embedded one, overlaid by
+// the entries in libDir's overlay when that file exists and is valid. A
+// broken overlay is never used (the embedded catalog stands) and is said in
+// the returned warning.
+func LoadCatalog(libDir string) (*catalog.Catalog, string, error) {
+	c, err := catalog.Embedded()
+	if err != nil {
+		return nil, "", err
+	}
+	o, err := ReadOverlay(libDir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return c, "", nil
+		}
+		return c, fmt.Sprintf("the catalog update %s is not used: %v", OverlayPath(libDir), err), nil
+	}
+	oc, err := c.Overlay(o.Entries)
+	if err != nil {
+		return c, fmt.Sprintf("the catalog update %s is not used: %v", OverlayPath(libDir), err), nil
+	}
+	return oc, "", nil
+}
+
+// ReadOverlay reads the overlay file.
+func ReadOverlay(libDir string) (*Overlay, error) {
+	b, err := lang.ReadRegular(OverlayPath(libDir), maxStateFile)
+	if err != nil {
+		return nil, err
+	}
+	var o Overlay
+	if err := json.Unmarshal(b, &o); err != nil {
+		return nil, fmt.Errorf("not a catalog update: %v", err)
+	}
+	return &o, nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return safefile.Write(path, append(b, '\n'), safefile.Options{Mode: 0o644})
+}
