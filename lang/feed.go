@@ -3,6 +3,7 @@ package lang
 import (
 	"math/big"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -28,8 +29,8 @@ type Feed struct {
 	// global unicast space (2000::/3), each family on its own.
 	MaxShare float64
 	// MaxChange is the factor by which the entry count may grow or shrink
-	// against the last good file (lists under MinChangeBase entries count as
-	// MinChangeBase).
+	// against the last good file (growth of a list under MinChangeBase
+	// entries is measured from MinChangeBase).
 	MaxChange float64
 	// File is the blocklist file the feed replaces (resolved path) and
 	// Display its name as diagnostics show it.
@@ -47,8 +48,8 @@ type Feed struct {
 const (
 	DefaultFeedMaxShare  = 0.01
 	DefaultFeedMaxChange = 10.0
-	// MinChangeBase keeps max_change from refusing small lists for small
-	// absolute changes (3 entries growing to 40).
+	// MinChangeBase keeps max_change from refusing a small list's growth
+	// for a small absolute change (3 entries growing to 40).
 	MinChangeBase = 100
 )
 
@@ -206,4 +207,47 @@ func quoteAll(prefix string, list []string) string {
 		q[i] = strconv.Quote(prefix + x)
 	}
 	return strings.Join(q, ", ")
+}
+
+// NamedFeed is a blocklist's feed with the blocklist's name.
+type NamedFeed struct {
+	Blocklist string
+	*Feed
+}
+
+// Feeds lists the feeds of the policy at path, in blocklist name order,
+// without opening any blocklist file (a feed's file may not exist before its
+// first download). Like InputFiles it parses and decodes the HCL with the
+// loader's own schema; errors in the feed attributes are reported. The
+// Loaded carries the diagnostics and sources (its Policy is always nil).
+func Feeds(path string) ([]NamedFeed, *Loaded) {
+	if path == "" {
+		path = "."
+	}
+	srcs, root, diags := readSources(path)
+	if diags.HasErrors() {
+		return nil, &Loaded{Files: Files{}, Diags: diags}
+	}
+	files, bodies, diags := parseSources(srcs)
+	l := &Loaded{Root: root, Files: files, Diags: diags}
+	if diags.HasErrors() {
+		return nil, l
+	}
+	d := &decoder{files: files}
+	raw := d.uses(d.decode(bodies))
+	var out []NamedFeed
+	for _, b := range raw {
+		if b.typ != "blocklist" {
+			continue
+		}
+		if f := d.feed(b, d.blocklistFiles(b)); f != nil {
+			out = append(out, NamedFeed{b.label, f})
+		}
+	}
+	l.Diags = append(l.Diags, d.diags...)
+	if l.Diags.HasErrors() {
+		return nil, l
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Blocklist < out[j].Blocklist })
+	return out, l
 }

@@ -14,6 +14,7 @@ import (
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/backends/nftables/live"
 	"github.com/voicewall/voicewall/backends/registry"
+	"github.com/voicewall/voicewall/feeds"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -95,6 +96,10 @@ monitoring.md (in /usr/share/doc/voicewall, or docs/ of the source).`,
 				m, err := live.GatherMetrics(t, st, cs, desired, policy, time.Now())
 				if err != nil {
 					return err
+				}
+				// The feed refresh record (voicewall refresh writes it).
+				if m.Feeds, err = feeds.Gauges(); err != nil {
+					fmt.Fprintf(e.stderr, "Warning: feed refresh state: %v\n", err)
 				}
 				if textfile == "" {
 					return live.WritePrometheus(e.stdout, m)

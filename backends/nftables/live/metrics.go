@@ -86,7 +86,23 @@ type Metrics struct {
 	LastApply *ApplyRecord
 	// Pending is the apply awaiting `voicewall confirm`, or nil.
 	Pending *Pending
-	Now     time.Time
+	// Feeds is the last refresh of each blocklist feed (the caller reads
+	// the refresh state; nil without PATH or before any refresh).
+	Feeds []FeedGauge
+	Now   time.Time
+}
+
+// FeedGauge is one blocklist feed's refresh record.
+type FeedGauge struct {
+	Blocklist   string
+	Feed        string // the URL (without its query) or "apiban:sip"
+	OK          bool   // the last refresh replaced the file, or found it current
+	LastAttempt time.Time
+	LastSuccess time.Time // zero: never
+	Entries     int       // entries of the last good file
+	// Refusals counts refused candidates by reason since the state began;
+	// every reason the refresh knows is present (0 too).
+	Refusals map[string]uint64
 }
 
 // MeterGauge is a rate-limit meter: sources it tracks now, and its
@@ -297,6 +313,40 @@ func WritePrometheus(out io.Writer, m *Metrics) error {
 	}
 	w.family("voicewall_last_successful_apply_timestamp_seconds", "gauge", "When an apply last succeeded on this target (0: never recorded).")
 	w.sample("voicewall_last_successful_apply_timestamp_seconds", lastOK)
+
+	if len(m.Feeds) > 0 {
+		w.family("voicewall_feed_last_refresh_success", "gauge", "Whether the last refresh of a blocklist feed succeeded (1) or was refused or failed (0: the last good file stays).")
+		for _, f := range m.Feeds {
+			w.sample("voicewall_feed_last_refresh_success", boolValue(f.OK), "blocklist", f.Blocklist, "feed", f.Feed)
+		}
+		w.family("voicewall_feed_last_refresh_timestamp_seconds", "gauge", "When a blocklist feed was last refreshed, successfully or not.")
+		for _, f := range m.Feeds {
+			w.sample("voicewall_feed_last_refresh_timestamp_seconds", unixSeconds(f.LastAttempt), "blocklist", f.Blocklist, "feed", f.Feed)
+		}
+		w.family("voicewall_feed_last_success_timestamp_seconds", "gauge", "When a blocklist feed last refreshed successfully (0: never).")
+		for _, f := range m.Feeds {
+			v := 0.0
+			if !f.LastSuccess.IsZero() {
+				v = unixSeconds(f.LastSuccess)
+			}
+			w.sample("voicewall_feed_last_success_timestamp_seconds", v, "blocklist", f.Blocklist, "feed", f.Feed)
+		}
+		w.family("voicewall_feed_entries", "gauge", "Entries of a feed's last good blocklist file.")
+		for _, f := range m.Feeds {
+			w.sample("voicewall_feed_entries", float64(f.Entries), "blocklist", f.Blocklist, "feed", f.Feed)
+		}
+		w.family("voicewall_feed_refusals_total", "counter", "Downloaded feed lists refused (the last good file kept), by reason.")
+		for _, f := range m.Feeds {
+			reasons := make([]string, 0, len(f.Refusals))
+			for r := range f.Refusals {
+				reasons = append(reasons, r)
+			}
+			sort.Strings(reasons)
+			for _, r := range reasons {
+				w.sample("voicewall_feed_refusals_total", float64(f.Refusals[r]), "blocklist", f.Blocklist, "feed", f.Feed, "reason", r)
+			}
+		}
+	}
 
 	w.family("voicewall_rollback_pending", "gauge", "Whether an apply awaits `voicewall confirm` (its rollback runs at the deadline).")
 	w.sample("voicewall_rollback_pending", boolValue(m.Pending != nil))

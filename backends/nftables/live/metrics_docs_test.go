@@ -30,6 +30,7 @@ func TestMonitoringDocs(t *testing.T) {
 		Files:     []BlocklistFile{{Blocklist: "scanners", File: "blocklists/voipbl.txt", Modified: now.Add(-time.Hour)}},
 		LastApply: &ApplyRecord{Time: now, OK: true, LastOK: now},
 		Pending:   &Pending{Deadline: now.Add(time.Minute)},
+		Feeds:     []FeedGauge{{Blocklist: "voipbl", Feed: "https://voipbl.example/update/", LastAttempt: now, Refusals: map[string]uint64{"share": 1}}},
 	}
 	var b bytes.Buffer
 	if err := WritePrometheus(&b, full); err != nil {

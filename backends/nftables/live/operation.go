@@ -277,6 +277,15 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 			return a, &StaleError{Planned: sv.GenID, Now: p.GenID}
 		}
 	}
+	// Unattended or not, no blocklist may cut the gateway off (its
+	// resolvers, default gateways, management): a feed or a hand edit
+	// reaches the kernel only through here.
+	if err := CheckUnattended(t, s.Loaded.Policy); err != nil {
+		if !req.Force {
+			return a, fmt.Errorf("refusing to apply: %v\n  remove the entry from the blocklist (the table in the kernel stays as it is), or pass --force if you have another way in", err)
+		}
+		h.Warn(fmt.Sprintf("Warning: %v (applying anyway: --force)", err))
+	}
 	if w := SSHWarning(req.SSHConnection); w != "" {
 		h.Warn(w)
 	}
