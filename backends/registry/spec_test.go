@@ -51,7 +51,7 @@ func TestBoolTargetAttr(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "p.hcl"), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		p, diags := lang.Load(dir)
+		p, diags := Load(dir)
 		if c.want == "" {
 			if !diags.HasErrors() || !strings.Contains(diags.Error(), "p.hcl:7") {
 				t.Errorf("provider_conn_rate = %s: want an error at p.hcl:7, got %v", c.val, diags)
