@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/voicewall/voicewall/internal/cli"
@@ -338,5 +339,62 @@ func TestVersionAndHelp(t *testing.T) {
 	}
 	if r := vcRun("frobnicate"); r.code != 1 {
 		t.Errorf("unknown command: exit %d", r.code)
+	}
+}
+
+// fmt rewrites the admin's file, not a copy of it: a 0600 file stays 0600
+// and keeps its owner, and a symlinked policy file stays a symlink whose
+// target holds the formatted text.
+func TestFmtKeepsModeOwnerAndLinks(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "shared", "telnyx.hcl")
+	vcWrite(t, dir, map[string]string{"site/a.hcl": vcUnformatted, "shared/telnyx.hcl": vcUnformatted})
+	a := filepath.Join(dir, "site", "a.hcl")
+	if err := os.Chmod(a, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(real, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	owner := os.Geteuid()
+	if owner == 0 {
+		// As root, give the files to another user: fmt must not take them.
+		owner = 4321
+		for _, f := range []string{a, real} {
+			if err := os.Chown(f, owner, owner); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	link := filepath.Join(dir, "site", "b.hcl")
+	if err := os.Symlink("../shared/telnyx.hcl", link); err != nil {
+		t.Fatal(err)
+	}
+	if r := vcRun("fmt", filepath.Join(dir, "site")); r.code != 0 {
+		t.Fatalf("fmt: %d %s", r.code, r.stderr)
+	}
+	for _, c := range []struct {
+		path string
+		mode os.FileMode
+	}{{a, 0o600}, {real, 0o640}} {
+		st, err := os.Stat(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != c.mode {
+			t.Errorf("%s: mode %v after fmt, want %v", c.path, st.Mode().Perm(), c.mode)
+		}
+		if uid := int(st.Sys().(*syscall.Stat_t).Uid); uid != owner {
+			t.Errorf("%s: owner %d after fmt, want %d", c.path, uid, owner)
+		}
+		if b, _ := os.ReadFile(c.path); string(b) == vcUnformatted {
+			t.Errorf("%s was not formatted", c.path)
+		}
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("fmt replaced the symlink %s with a file: %v", link, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "shared")); len(ents) != 1 {
+		t.Errorf("fmt left temporary files: %v", ents)
 	}
 }
