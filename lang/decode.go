@@ -85,6 +85,11 @@ type decoder struct {
 	opts LoadOptions
 	// dnsNames collects every signaling_dns name (Loaded.DNSNames).
 	dnsNames map[string]bool
+	// whitelists are the providers' signaling and media ranges by
+	// provider and attribute (in decoding order), for the "any in pieces"
+	// check (anyshare.go).
+	whitelists     map[string][]whitelistPiece
+	whitelistOrder []string
 }
 
 func (d *decoder) add(diag *hcl.Diagnostic) { d.diags = append(d.diags, diag) }

@@ -81,6 +81,8 @@ func (d *decoder) providerInputs(pr *Provider, b *rawBlock, literalSig, literalM
 				pr.CatalogSource, pr.CatalogVerified = entry.Source, entry.Verified
 				sig = append(sig, entry.Signaling...)
 				media = append(media, entry.Media...)
+				d.noteWhitelistAt(pr.Name, "signaling", entry.Signaling, a.Expr.Range())
+				d.noteWhitelistAt(pr.Name, "media", entry.Media, a.Expr.Range())
 				if len(literalSig)+len(literalMedia) > 0 {
 					d.add(warnf(IDCatalogExtra, a.Expr.Range(), "Ranges added to a catalog provider",
 						"provider %q takes its ranges from catalog entry %q (verified %s) and also lists its own signaling or media; those are added to the catalog's. If they are the provider's new ranges, say so to voicewall's catalog; if they are old ones, remove them (`voicewall providers check` compares them).", pr.Name, entry.Name, entry.Verified))

@@ -80,6 +80,7 @@ func (d *decoder) validate(raw []*rawBlock) *Policy {
 			d.provider(p, b)
 		}
 	}
+	d.checkWhitelistShares()
 	sort.Slice(p.Providers, func(i, j int) bool { return p.Providers[i].Name < p.Providers[j].Name })
 	for _, b := range byType["voice_vlan"] {
 		if b.typ != "" && d.checkName("voice_vlan", b.label, b.labelR) {
@@ -366,6 +367,7 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 		pfx, items, ok := d.addrList(a, "signaling", IDAnyWhitelist)
 		literalSig = pfx
 		d.broad(pfx, items, pr)
+		d.noteWhitelist(pr.Name, "signaling", pfx, items)
 		if ok && len(pfx) == 0 && b.attrs["catalog"] == nil && b.attrs["signaling_dns"] == nil { // not when every entry was already reported as bad
 			d.add(errorf(IDBadValue, a.Expr.Range(), "Empty signaling list", "provider %q needs at least one signaling address: SIP is accepted only from there.", pr.Name))
 		}
@@ -377,6 +379,7 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 		pfx, items, _ := d.addrList(a, "media", IDAnyWhitelist)
 		literalMedia = pfx
 		d.broad(pfx, items, pr)
+		d.noteWhitelist(pr.Name, "media", pfx, items)
 		exprs, _ := hcl.ExprList(a.Expr)
 		mediaWritten = len(exprs) > 0 // entries that were rejected have their own error
 	}
