@@ -33,6 +33,19 @@ type File struct {
 // that ship beside it (e.g. blocklist feeds for pfSense urltable aliases).
 type Output struct {
 	Files []File
+	// Gaps are the capability gaps this compile met (accepted or, with
+	// AllowDegraded, not): what the output does not enforce. semdiff
+	// compares them between two policies.
+	Gaps []GapEntry
+}
+
+// GapEntry is one capability gap of a compile: its class (a lang.Gap*
+// name), the policy block it concerns and what is left out.
+type GapEntry struct {
+	Class    string
+	Origin   lang.Origin
+	What     string
+	Accepted bool // listed in the target's accept_gaps (else only AllowDegraded let it pass)
 }
 
 // Main is the target's main file.
@@ -53,6 +66,7 @@ type Gaps struct {
 	opts   Options
 	seen   map[string]bool
 	used   map[string]bool
+	list   []GapEntry
 	// Lines are the header lines of what this output does not enforce:
 	// `accepted (target "draytek" accept_gaps, gw.hcl:3): rate_limit: ...`.
 	Lines []string
@@ -85,6 +99,7 @@ func (g *Gaps) Add(gap string, o lang.Origin, what string) *hcl.Diagnostic {
 		Extra:   lang.Finding{ID: lang.IDCapabilityGap},
 	}
 	acc, accepted := g.t.Accepts(gap)
+	g.list = append(g.list, GapEntry{Class: gap, Origin: o, What: what, Accepted: accepted && gap != lang.GapInternal})
 	switch {
 	case gap != lang.GapInternal && accepted:
 		g.used[gap] = true
@@ -105,6 +120,9 @@ func (g *Gaps) Add(gap string, o lang.Origin, what string) *hcl.Diagnostic {
 	}
 	return d
 }
+
+// Entries are the gaps reported so far, in order.
+func (g *Gaps) Entries() []GapEntry { return g.list }
 
 // Fatal reports whether a gap of this class fails the compile (neither
 // accepted nor --allow-degraded): a backend then need not plan a fallback.

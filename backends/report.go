@@ -47,7 +47,7 @@ func (r *Report) Done(main File, more ...File) (*Output, hcl.Diagnostics) {
 	if r.Diags.HasErrors() {
 		return nil, r.Diags
 	}
-	return &Output{Files: append([]File{main}, more...)}, append(r.Diags, r.Gaps.Stale()...)
+	return &Output{Files: append([]File{main}, more...), Gaps: r.Gaps.Entries()}, append(r.Diags, r.Gaps.Stale()...)
 }
 
 // Listing is a header section of an output: a blank line, the title and

@@ -1,0 +1,320 @@
+package semdiff
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/voicewall/voicewall/lang"
+)
+
+// Outcome is what a policy does with a packet class, as far as meaning
+// goes: the verdict, whether voicewall decides it at all, where it is
+// forwarded, its DSCP marking and the rate limit its new flows meet. The
+// deciding rule is not part of it: a drop by another rule is the same drop.
+type Outcome struct {
+	Verdict lang.Verdict
+	Managed bool       // false: passes to the rest of the firewall
+	Forward netip.Addr // destination NAT to a PBX (accepted packets)
+	PBX     string     // the PBX forwarded to, for people
+	DSCP    string     // last DSCP class set (packets that pass)
+	Rate    string     // the per-source rate limit its new flows meet (packets that pass)
+}
+
+func (o Outcome) same(p Outcome) bool {
+	return o.Verdict == p.Verdict && o.Managed == p.Managed && o.Forward == p.Forward && o.DSCP == p.DSCP && o.Rate == p.Rate
+}
+
+// passes: the packet gets through voicewall (accepted or not managed).
+func (o Outcome) passes() bool { return o.Verdict != lang.Drop }
+
+// Decider is the policy block whose rule decides a class: `provider
+// "carrier"` at gw.hcl:15, or a built-in rule in words (Pos "").
+type Decider struct {
+	Block string
+	Pos   string
+}
+
+func (d Decider) text() string {
+	switch {
+	case d.Block == "":
+		return ""
+	case d.Pos == "":
+		return "built-in: " + d.Block
+	}
+	return d.Block + ", " + d.Pos
+}
+
+// outcome reads an evaluation's result. The rate limit is read off the
+// trace: a rate-limit rule the packet met says "continue" (one new packet
+// is within the rate), one it did not meet says "no match".
+func outcome(p *lang.Policy, r lang.Result) (Outcome, Decider) {
+	o := Outcome{Verdict: r.Verdict, Managed: r.Managed}
+	var d Decider
+	if r.Rule != nil {
+		if r.Rule.Origin.Range.Filename == "" {
+			d.Block = r.Rule.Comment
+		} else {
+			d.Block, d.Pos = r.Rule.Origin.Block(), r.Rule.Origin.Pos()
+		}
+	}
+	if r.Verdict == lang.Drop {
+		return o, d
+	}
+	if r.DNAT.IsValid() {
+		o.Forward = r.DNAT
+		for _, x := range p.PBXes {
+			if x.HasAddress(r.DNAT) {
+				o.PBX = x.Name
+			}
+		}
+	}
+	if n := len(r.Marks); n > 0 {
+		o.DSCP = r.Marks[n-1]
+	}
+	for _, s := range r.Trace {
+		if s.Rule != nil && s.Rule.Action == lang.ActionDropOverRate && s.Outcome != "no match" && s.Rule.Rate != nil {
+			o.Rate = fmt.Sprintf("%s, burst %d", s.Rule.Rate.SIP, s.Rule.Rate.Burst)
+		}
+	}
+	return o, d
+}
+
+// change is what differs for a class: both outcomes and both deciders.
+type change struct {
+	Old, New     Outcome
+	OldBy, NewBy Decider
+}
+
+// space is the packet space both policies tell apart: zones, source and
+// destination address classes, protocols and, per protocol, source and
+// destination port classes.
+type space struct {
+	pol     [2]*lang.Policy
+	zones   []string
+	src     *partition
+	dst     *partition
+	protos  []lang.Proto
+	other   int                // index in protos of the class "any other protocol" (no ports)
+	dports  [][]lang.PortRange // per protocol
+	sports  [][]lang.PortRange
+	classes int // packet classes compared
+	evals   int // evaluations run (after sharing)
+}
+
+// zonesOf are the zones a packet meeting r can arrive on.
+func zonesOf(r *lang.Rule, all []string) map[string]bool {
+	out := map[string]bool{}
+	for _, z := range all {
+		if (r.InZone == "" || r.InZone == z) && r.NotInZone != z {
+			out[z] = true
+		}
+	}
+	return out
+}
+
+func newSpace(old, new *lang.Policy) *space {
+	s := &space{pol: [2]*lang.Policy{old, new}}
+	seen := map[string]bool{}
+	for _, p := range s.pol {
+		for _, z := range p.Zones() {
+			if !seen[z] {
+				seen[z] = true
+				s.zones = append(s.zones, z)
+			}
+		}
+	}
+	var srcSets, dstSets []*addrSet
+	type key struct {
+		ref  *lang.AddrRef
+		side int
+	}
+	srcIdx, dstIdx := map[key]*addrSet{}, map[key]*addrSet{}
+	addRef := func(idx map[key]*addrSet, list *[]*addrSet, ref *lang.AddrRef, side int, zones map[string]bool) {
+		k := key{ref, side}
+		if a, ok := idx[k]; ok {
+			for z := range zones {
+				a.zones[z] = true
+			}
+			return
+		}
+		a := &addrSet{set: ref.Set, side: side, zones: zones}
+		idx[k] = a
+		*list = append(*list, a)
+	}
+	protoSeen := map[lang.Proto]bool{lang.TCP: true, lang.UDP: true}
+	s.protos = []lang.Proto{lang.TCP, lang.UDP}
+	dports, sports := map[lang.Proto][]lang.PortRange{}, map[lang.Proto][]lang.PortRange{}
+	for side, p := range s.pol {
+		for _, r := range p.Rules {
+			zones := zonesOf(r, s.zones)
+			if r.Src != nil {
+				addRef(srcIdx, &srcSets, r.Src, side, zones)
+			}
+			if r.Dst != nil {
+				addRef(dstIdx, &dstSets, r.Dst, side, zones)
+			}
+			for _, sv := range r.Services {
+				dports[sv.Proto] = append(dports[sv.Proto], sv.Ports)
+			}
+			for _, sv := range r.SrcServices {
+				sports[sv.Proto] = append(sports[sv.Proto], sv.Ports)
+			}
+			for _, pr := range r.Protos() {
+				if !protoSeen[pr] {
+					protoSeen[pr] = true
+					s.protos = append(s.protos, pr)
+				}
+			}
+		}
+		// Where a packet leaves decides which rules it meets: the voice
+		// VLANs' subnets and the PBXes' addresses split destinations too.
+		for _, v := range p.VoiceVLANs {
+			dstSets = append(dstSets, &addrSet{set: v.Subnets, side: side})
+		}
+		for _, x := range p.PBXes {
+			var ps []netip.Prefix
+			for _, a := range x.Addresses() {
+				ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+			}
+			dstSets = append(dstSets, &addrSet{set: lang.NewAddrSet(ps...), side: side})
+		}
+	}
+	slices.Sort(s.protos[2:])
+	// Any other protocol (ICMP, GRE, ...): one class, the first number no
+	// rule names (1, ICMP, unless some rule does).
+	other := lang.Proto(1)
+	for protoSeen[other] {
+		other++
+	}
+	s.other = len(s.protos)
+	s.protos = append(s.protos, other)
+	for _, pr := range s.protos {
+		if pr == other {
+			s.dports = append(s.dports, []lang.PortRange{{}})
+			s.sports = append(s.sports, []lang.PortRange{{}})
+			continue
+		}
+		s.dports = append(s.dports, portClasses(dports[pr]))
+		s.sports = append(s.sports, portClasses(sports[pr]))
+	}
+	s.src = newPartition(srcSets)
+	s.dst = newPartition(dstSets)
+	return s
+}
+
+// cell is one packet class whose outcome differs.
+type cell struct {
+	zone, src, dst int // dst -1: the gateway itself from IPv4, -2 from IPv6
+	proto, sp, dp  int
+	ch             int // index into changes
+}
+
+type memoKey struct {
+	side, zone, src, dst, proto, sp, dp int
+}
+
+type memoVal struct {
+	o Outcome
+	d Decider
+}
+
+// run evaluates every class in both policies (each distinct projection once
+// per policy) and returns the classes whose outcomes differ.
+func (s *space) run() ([]cell, []change) {
+	var cells []cell
+	var changes []change
+	chIdx := map[change]int{}
+	memo := map[memoKey]memoVal{}
+	for zi, zone := range s.zones {
+		var ps, pd [2][]int
+		for side := range 2 {
+			ps[side] = s.src.projection(side, zone)
+			pd[side] = s.dst.projection(side, zone)
+		}
+		for si := range s.src.classes {
+			sc := &s.src.classes[si]
+			for di := -1; di < len(s.dst.classes); di++ {
+				var dst netip.Addr
+				if di >= 0 {
+					dc := &s.dst.classes[di]
+					if dc.v6 != sc.v6 {
+						continue // a packet's addresses are of one family
+					}
+					dst = dc.rep()
+				}
+				for pi, proto := range s.protos {
+					for spi, sp := range s.sports[pi] {
+						for dpi, dp := range s.dports[pi] {
+							s.classes++
+							pkt := lang.Packet{Src: sc.rep(), SrcPort: sp.First, Zone: zone, Dst: dst, Proto: proto, DstPort: dp.First}
+							var res [2]memoVal
+							for side := range 2 {
+								k := memoKey{side, zi, ps[side][si], -1, pi, spi, dpi}
+								if di >= 0 {
+									k.dst = pd[side][di]
+								}
+								v, ok := memo[k]
+								if !ok {
+									s.evals++
+									v.o, v.d = outcome(s.pol[side], s.pol[side].Evaluate(pkt))
+									memo[k] = v
+								}
+								res[side] = v
+							}
+							if res[0].o.same(res[1].o) {
+								continue
+							}
+							ch := change{Old: res[0].o, New: res[1].o, OldBy: res[0].d, NewBy: res[1].d}
+							ci, ok := chIdx[ch]
+							if !ok {
+								ci = len(changes)
+								chIdx[ch] = ci
+								changes = append(changes, ch)
+							}
+							d := di
+							if d < 0 && sc.v6 {
+								d = -2
+							}
+							cells = append(cells, cell{zi, si, d, pi, spi, dpi, ci})
+						}
+					}
+				}
+			}
+		}
+	}
+	return cells, changes
+}
+
+// blocks lists the policy blocks (as Origin.Block spells them) that have
+// rules in p: a decider whose block is not among the new policy's was removed.
+func blocks(p *lang.Policy) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range p.Rules {
+		if r.Origin.Range.Filename != "" {
+			out[r.Origin.Block()] = true
+		}
+	}
+	return out
+}
+
+func zoneIndex(zones []string, z string) int {
+	for i, x := range zones {
+		if x == z {
+			return i
+		}
+	}
+	return len(zones)
+}
+
+func joinInts(xs []int) string {
+	var b strings.Builder
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprint(&b, x)
+	}
+	return b.String()
+}

@@ -1,0 +1,64 @@
+package semdiff
+
+import (
+	"slices"
+	"testing"
+)
+
+// pairs are realistic revisions of every example: what a pull request to
+// a policy repository changes.
+var pairs = []pairCase{
+	{name: "provider address added", example: "asterisk-udp-trunk",
+		edits: []edit{replace("gateway.hcl", `signaling  = ["203.0.113.10", "203.0.113.11"]`, `signaling  = ["203.0.113.10", "203.0.113.11", "198.51.100.7"]`)}},
+	{name: "skinny port opened", example: "asterisk-udp-trunk",
+		edits: []edit{replace("gateway.hcl", `ports = ["2000/tcp", "5038/tcp", "8088/tcp"]`, `ports = ["5038/tcp", "8088/tcp"]`)}},
+	{name: "close block removed", example: "asterisk-udp-trunk",
+		edits: []edit{replace("gateway.hcl", "close {\n  ports = [\"2000/tcp\", \"5038/tcp\", \"8088/tcp\"]\n}\n", "")}},
+	{name: "split and reordered", example: "asterisk-udp-trunk",
+		edits: []edit{split("gateway.hcl", "providers.hcl", `provider "carrier"`, `pbx "asterisk"`, `rate_limit {`, `expect "ami is closed"`)}},
+
+	{name: "v6 media range removed", example: "dual-stack",
+		edits: []edit{replace("site.hcl", `media      = ["203.0.113.64/26", "2001:db8:20::/48"]`, `media      = ["203.0.113.64/26"]`)}},
+	{name: "ntp dropped from allow_out", example: "dual-stack",
+		edits: []edit{replace("site.hcl", `allow_out = ["53/udp", "53/tcp", "123/udp",`, `allow_out = ["53/udp", "53/tcp",`)}},
+	{name: "split", example: "dual-stack",
+		edits: []edit{split("site.hcl", "vlan.hcl", `voice_vlan "handsets"`, `target "fortigate"`)}},
+
+	{name: "provisioning server moved", example: "hosted-tls-vlan",
+		edits: []edit{replace("office.hcl", `"192.0.2.80:443/tcp"]`, `"192.0.2.81:443/tcp"]`)}},
+	{name: "management widened", example: "hosted-tls-vlan",
+		edits: []edit{replace("office.hcl", `management = ["10.0.0.0/24"]`, `management = ["10.0.0.0/24", "10.0.1.0/24"]`)}},
+	{name: "dscp changed", example: "hosted-tls-vlan",
+		edits: []edit{replace("office.hcl", `dscp       = "ef"`, `dscp       = "af41"`)}},
+
+	{name: "blocklist grown", example: "smb-blocklist",
+		edits: []edit{appendTo("blocklists/voipbl.txt", "193.32.162.7\n45.95.147.0/24 # seen 2026-12-01\n")}},
+	{name: "blocklist entry removed", example: "smb-blocklist",
+		edits: []edit{replace("blocklists/voipbl.txt", "167.172.231.50\n", "")}},
+	{name: "rtp range narrowed", example: "smb-blocklist",
+		edits: []edit{replace("policy.hcl", "rtp {\n  ports = \"10000-10999\"", "rtp {\n  ports = \"10000-10499\""), replace("policy.hcl", `rtp_ports = "10000-10999"`, `rtp_ports = "10000-10499"`)}},
+
+	{name: "media published", example: "symmetric-rtp-trunk",
+		edits: []edit{replace("gateway.hcl", "symmetric_rtp = true # media omitted: accepted only on flows the PBX opened", "media         = [\"34.226.36.64/27\"]")}},
+	{name: "phones allowed https out", example: "symmetric-rtp-trunk",
+		edits: []edit{replace("gateway.hcl", `allow_out  = ["53/udp", "123/udp"]`, `allow_out  = ["53/udp", "123/udp", "443/tcp"]`)}},
+
+	{name: "fleet carrier media grows", example: "fleet", policy: "sites/hq-linux",
+		edits: []edit{replace("common/providers.hcl", `media      = ["203.0.113.0/26"]`, `media      = ["203.0.113.0/26", "203.0.113.192/27"]`)}},
+	{name: "fleet site rate limit", example: "fleet", policy: "sites/branch-fortigate",
+		edits: []edit{replace("sites/branch-fortigate/site.hcl", `sip   = "5/second"`, `sip   = "2/second"`)}},
+	{name: "fleet store split", example: "fleet", policy: "sites/store-pfsense",
+		edits: []edit{split("sites/store-pfsense/site.hcl", "pbx.hcl", `pbx "freepbx"`, `rtp {`)}},
+}
+
+func TestExamplePairs(t *testing.T) {
+	for _, c := range pairs {
+		t.Run(c.example+"/"+c.name, func(t *testing.T) {
+			old, new, rep, lines, gaps := report(t, c)
+			if !slices.Equal(lines, c.want) || !slices.Equal(gaps, c.gaps) {
+				t.Errorf("change lines:\n%s\ngap lines:\n%s", quoted(lines), quoted(gaps))
+			}
+			crossCheck(t, old, new, rep, 20000)
+		})
+	}
+}
