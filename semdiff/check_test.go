@@ -136,16 +136,13 @@ func insideLine(rnd *rand.Rand, c *Change) lang.Packet {
 	src := randomIn(rnd, c.Src)
 	pkt := lang.Packet{Src: src, Zone: c.Zones[rnd.IntN(len(c.Zones))]}
 	var dsts []netipx.IPRange
-	for _, r := range c.Dst.Ranges() {
+	for _, r := range c.Dst {
 		if r.From().Is4() == src.Is4() {
 			dsts = append(dsts, r)
 		}
 	}
 	if len(dsts) > 0 && (!c.Gateway || rnd.IntN(2) == 0) {
-		var b netipx.IPSetBuilder
-		b.AddRange(dsts[rnd.IntN(len(dsts))])
-		set, _ := b.IPSet()
-		pkt.Dst = randomIn(rnd, set)
+		pkt.Dst = randomIn(rnd, Addrs{dsts[rnd.IntN(len(dsts))]})
 	}
 	s := c.Services[rnd.IntN(len(c.Services))]
 	pkt.Proto = s.Proto
@@ -166,8 +163,7 @@ func insideLine(rnd *rand.Rand, c *Change) lang.Packet {
 }
 
 // randomIn is a random address of a random range of s.
-func randomIn(rnd *rand.Rand, s *netipx.IPSet) netip.Addr {
-	rs := s.Ranges()
+func randomIn(rnd *rand.Rand, rs Addrs) netip.Addr {
 	r := rs[rnd.IntN(len(rs))]
 	a := r.From()
 	for range rnd.IntN(64) {
@@ -198,8 +194,7 @@ func lineOf(old, new *lang.Policy, c *Change) string { return NewRenderer(old, n
 
 // corners are a set's first and last addresses, and its ranges' ends
 // and middles (at most a few dozen).
-func corners(s *netipx.IPSet) []netip.Addr {
-	rs := s.Ranges()
+func corners(rs Addrs) []netip.Addr {
 	var out []netip.Addr
 	add := func(a netip.Addr) {
 		if !slices.Contains(out, a) {

@@ -1,6 +1,8 @@
 package semdiff
 
 import (
+	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"strings"
@@ -28,55 +30,86 @@ func (s *addrSet) relevant(side int, zone string) bool {
 // addrClass is a class of addresses no set tells apart: every address in
 // it is in exactly the same sets, so the evaluator treats them alike.
 type addrClass struct {
-	v6     bool
-	ranges []netipx.IPRange // sorted; the class's own ranges, never adjacent
-	sig    int              // membership signature (index into partition.sigs)
+	v6  bool
+	rep netip.Addr // its first address: the one it is evaluated with
+	sig int        // membership signature (index into partition.sigs)
 }
-
-// rep is the address the class is evaluated with.
-func (c *addrClass) rep() netip.Addr { return c.ranges[0].From() }
 
 // partition splits both address families into classes by membership in
 // sets: a sweep over every set's range boundaries (one sorted list of
-// events, not a product of sets), so a blocklist of 100,000 ranges gives
-// a handful of classes (in it, in the other revision's, in both, in none)
-// whose ranges are long lists, never 100,000 classes.
+// boundaries, not a product of sets), so a blocklist of 100,000 ranges
+// gives a handful of classes (in it, in the other revision's, in both, in
+// none), never 100,000. The classes' addresses are kept as one list of
+// elementary intervals, each naming its class.
 type partition struct {
 	sets    []*addrSet
 	classes []addrClass
 	sigs    [][]uint64 // membership bits per signature, by set index
+	elems   []elem     // sorted, covering both families: v4 first
 }
 
+// elem is an interval from `from` up to the next elem's from (or the end
+// of its family), all of one class.
+type elem struct {
+	from  netip.Addr
+	class int32
+}
+
+// edge is a set's range starting (in) or having ended just before (out)
+// at an address, as a 128-bit number: cheap to sort by.
 type edge struct {
-	at  netip.Addr
-	set int32
-	in  bool // the set starts here (else it ended just before)
+	hi, lo uint64
+	set    int32
+	in     bool
+}
+
+func u128(a netip.Addr) (hi, lo uint64) {
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+}
+
+func addrOf(hi, lo uint64, v6 bool) netip.Addr {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], hi)
+	binary.BigEndian.PutUint64(b[8:], lo)
+	a := netip.AddrFrom16(b)
+	if !v6 {
+		a = a.Unmap()
+	}
+	return a
 }
 
 func newPartition(sets []*addrSet) *partition {
 	p := &partition{sets: sets}
 	words := (len(sets) + 63) / 64
 	sigIDs := map[string]int{}
-	bySig := map[int]int{} // signature → class index (per family: signatures never span families)
+	bySig := map[int]int32{} // signature → class (per family: signatures never span families)
+	var edges []edge
 	for _, v6 := range []bool{false, true} {
-		var edges []edge
+		n := 0
+		for _, s := range sets {
+			n += 2 * len(s.set.Ranges(v6))
+		}
+		edges = slices.Grow(edges[:0], n)
 		for i, s := range sets {
 			for _, r := range s.set.Ranges(v6) {
-				edges = append(edges, edge{r.From(), int32(i), true})
-				if next := r.To().Next(); next.IsValid() && next.Is6() == v6 {
-					edges = append(edges, edge{next, int32(i), false})
+				hi, lo := u128(r.From())
+				edges = append(edges, edge{hi, lo, int32(i), true})
+				if next := r.To().Next(); next.IsValid() {
+					hi, lo := u128(next)
+					edges = append(edges, edge{hi, lo, int32(i), false})
 				}
 			}
 		}
-		slices.SortFunc(edges, func(a, b edge) int { return a.at.Compare(b.at) })
+		slices.SortFunc(edges, func(a, b edge) int { return cmp.Or(cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo)) })
 		bits := make([]uint64, words)
-		first, last := netip.IPv4Unspecified(), netip.AddrFrom4([4]byte{255, 255, 255, 255})
+		first := netip.IPv4Unspecified()
 		if v6 {
-			first, last = netip.IPv6Unspecified(), netip.AddrFrom16([16]byte{255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255})
+			first = netip.IPv6Unspecified()
 		}
 		clear(bySig)
-		cur := first
-		emit := func(to netip.Addr) {
+		p.elems = slices.Grow(p.elems, len(edges)+1)
+		start := func(at netip.Addr) {
 			key := sigKey(bits)
 			id, ok := sigIDs[key]
 			if !ok {
@@ -86,24 +119,24 @@ func newPartition(sets []*addrSet) *partition {
 			}
 			ci, ok := bySig[id]
 			if !ok {
-				ci = len(p.classes)
+				ci = int32(len(p.classes))
 				bySig[id] = ci
-				p.classes = append(p.classes, addrClass{v6: v6, sig: id})
+				p.classes = append(p.classes, addrClass{v6: v6, rep: at, sig: id})
 			}
-			c := &p.classes[ci]
-			if n := len(c.ranges); n > 0 && c.ranges[n-1].To().Next() == cur {
-				c.ranges[n-1] = netipx.IPRangeFrom(c.ranges[n-1].From(), to)
-			} else {
-				c.ranges = append(c.ranges, netipx.IPRangeFrom(cur, to))
+			if n := len(p.elems); n > 0 && p.elems[n-1].class == ci && p.elems[n-1].from.Is6() == v6 {
+				return // the same class goes on
 			}
+			p.elems = append(p.elems, elem{at, ci})
 		}
+		cur := first
+		chi, clo := u128(first)
 		for i := 0; i < len(edges); {
-			at := edges[i].at
-			if at.Compare(cur) > 0 {
-				emit(at.Prev())
-				cur = at
+			hi, lo := edges[i].hi, edges[i].lo
+			if hi != chi || lo != clo {
+				start(cur)
+				cur, chi, clo = addrOf(hi, lo, v6), hi, lo
 			}
-			for ; i < len(edges) && edges[i].at == at; i++ {
+			for ; i < len(edges) && edges[i].hi == hi && edges[i].lo == lo; i++ {
 				e := edges[i]
 				if e.in {
 					bits[e.set/64] |= 1 << (e.set % 64)
@@ -112,7 +145,7 @@ func newPartition(sets []*addrSet) *partition {
 				}
 			}
 		}
-		emit(last)
+		start(cur)
 	}
 	return p
 }
@@ -125,6 +158,37 @@ func sigKey(bits []uint64) string {
 		}
 	}
 	return b.String()
+}
+
+// union is the addresses of the given classes, as sorted, merged ranges.
+func (p *partition) union(ids []int) Addrs {
+	in := make([]bool, len(p.classes))
+	for _, i := range ids {
+		in[i] = true
+	}
+	var out Addrs
+	for i, e := range p.elems {
+		if !in[e.class] {
+			continue
+		}
+		to := lastOf(e.from)
+		if i+1 < len(p.elems) && p.elems[i+1].from.Is6() == e.from.Is6() {
+			to = p.elems[i+1].from.Prev()
+		}
+		if n := len(out); n > 0 && out[n-1].To().Next() == e.from {
+			out[n-1] = netipx.IPRangeFrom(out[n-1].From(), to)
+			continue
+		}
+		out = append(out, netipx.IPRangeFrom(e.from, to))
+	}
+	return out
+}
+
+func lastOf(a netip.Addr) netip.Addr {
+	if a.Is4() {
+		return allV4.To()
+	}
+	return allV6.To()
 }
 
 // projection maps each class to the id of its signature restricted to the

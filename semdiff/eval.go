@@ -242,13 +242,13 @@ func (s *space) run() ([]cell, []change) {
 					if dc.v6 != sc.v6 {
 						continue // a packet's addresses are of one family
 					}
-					dst = dc.rep()
+					dst = dc.rep
 				}
 				for pi, proto := range s.protos {
 					for spi, sp := range s.sports[pi] {
 						for dpi, dp := range s.dports[pi] {
 							s.classes++
-							pkt := lang.Packet{Src: sc.rep(), SrcPort: sp.First, Zone: zone, Dst: dst, Proto: proto, DstPort: dp.First}
+							pkt := lang.Packet{Src: sc.rep, SrcPort: sp.First, Zone: zone, Dst: dst, Proto: proto, DstPort: dp.First}
 							var res [2]memoVal
 							for side := range 2 {
 								k := memoKey{side, zi, ps[side][si], -1, pi, spi, dpi}

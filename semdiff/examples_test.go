@@ -15,11 +15,11 @@ import (
 const repo = ".."
 
 // edit is one realistic change to a copy of an example.
-type edit func(t *testing.T, dir string)
+type edit func(t testing.TB, dir string)
 
 // replace changes the one occurrence of old in file (relative to dir).
 func replace(file, old, new string) edit {
-	return func(t *testing.T, dir string) {
+	return func(t testing.TB, dir string) {
 		t.Helper()
 		p := filepath.Join(dir, file)
 		b, err := os.ReadFile(p)
@@ -37,7 +37,7 @@ func replace(file, old, new string) edit {
 
 // appendTo adds text at the end of file.
 func appendTo(file, text string) edit {
-	return func(t *testing.T, dir string) {
+	return func(t testing.TB, dir string) {
 		t.Helper()
 		p := filepath.Join(dir, file)
 		b, err := os.ReadFile(p)
@@ -55,7 +55,7 @@ func appendTo(file, text string) edit {
 // marker to the end of that block) of file into a new file, reversing
 // their order: the policy is split and reordered, its meaning unchanged.
 func split(file, into string, markers ...string) edit {
-	return func(t *testing.T, dir string) {
+	return func(t testing.TB, dir string) {
 		t.Helper()
 		p := filepath.Join(dir, file)
 		b, err := os.ReadFile(p)
@@ -101,13 +101,17 @@ type pairCase struct {
 }
 
 // copyExample copies examples/<name> (a fleet whole) into a temp dir.
-func copyExample(t *testing.T, name string) string {
+func copyExample(t testing.TB, name string) string {
 	dir := filepath.Join(t.TempDir(), filepath.Base(name))
-	testenv.CopyDir(t, filepath.Join(repo, "examples", name), dir)
+	copyTree(t, name, dir)
 	return dir
 }
 
-func load(t *testing.T, path string) *lang.Policy {
+func copyTree(t testing.TB, name, dir string) {
+	testenv.CopyDir(t, filepath.Join(repo, "examples", name), dir)
+}
+
+func load(t testing.TB, path string) *lang.Policy {
 	t.Helper()
 	p, diags := lang.Load(path)
 	if diags.HasErrors() {

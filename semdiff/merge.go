@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/voicewall/voicewall/lang"
-	"go4.org/netipx"
 )
 
 // Kind sorts changes for a reviewer: what the new policy lets in first.
@@ -36,9 +35,9 @@ type Service struct {
 type Change struct {
 	Kind     Kind
 	Zones    []string
-	Src      *netipx.IPSet
-	Gateway  bool          // the destination includes the gateway itself
-	Dst      *netipx.IPSet // destination addresses beyond it (forwarded traffic)
+	Src      Addrs
+	Gateway  bool  // the destination includes the gateway itself
+	Dst      Addrs // destination addresses beyond it (forwarded traffic)
 	Services []Service
 	Old, New Outcome
 	OldBy    Decider // deciding block in the old policy ("" not managed)
@@ -333,18 +332,6 @@ func sortServices(list []Service) {
 	})
 }
 
-// union is the addresses of the given classes.
-func (p *partition) union(ids []int) *netipx.IPSet {
-	var b netipx.IPSetBuilder
-	for _, i := range ids {
-		for _, r := range p.classes[i].ranges {
-			b.AddRange(r)
-		}
-	}
-	set, _ := b.IPSet() // valid ranges only
-	return set
-}
-
 func kindRank(k Kind) int {
 	switch k {
 	case Opened:
@@ -358,9 +345,9 @@ func kindRank(k Kind) int {
 // sortChanges: openings first, then what is shut, then the rest; within a
 // kind by zone, source, destination.
 func sortChanges(cs []Change, zones []string) {
-	first := func(s *netipx.IPSet) netip.Addr {
-		if rs := s.Ranges(); len(rs) > 0 {
-			return rs[0].From()
+	first := func(s Addrs) netip.Addr {
+		if len(s) > 0 {
+			return s[0].From()
 		}
 		return netip.Addr{}
 	}

@@ -41,35 +41,10 @@ func rangeText(r netipx.IPRange) string {
 }
 
 // familyRanges splits a set's ranges by family.
-func familyRanges(s *netipx.IPSet) (v4, v6 []netipx.IPRange) {
-	for _, r := range s.Ranges() {
-		if r.From().Is4() {
-			v4 = append(v4, r)
-		} else {
-			v6 = append(v6, r)
-		}
-	}
-	return v4, v6
-}
-
-// complement is what a family's full range holds that rs does not.
-func complement(rs []netipx.IPRange, all netipx.IPRange) []netipx.IPRange {
-	var out []netipx.IPRange
-	next := all.From()
-	for _, r := range rs {
-		if r.From().Compare(next) > 0 {
-			out = append(out, netipx.IPRangeFrom(next, r.From().Prev()))
-		}
-		next = r.To().Next()
-		if !next.IsValid() || r.To() == all.To() {
-			return out
-		}
-	}
-	return append(out, netipx.IPRangeFrom(next, all.To()))
-}
+func familyRanges(s Addrs) (v4, v6 Addrs) { return s.Family(false), s.Family(true) }
 
 // listText lists ranges, or when there are many, counts them and shows samples.
-func listText(rs []netipx.IPRange) string {
+func listText(rs Addrs) string {
 	if len(rs) <= listMax {
 		parts := make([]string, len(rs))
 		for i, r := range rs {
@@ -101,7 +76,9 @@ func listText(rs []netipx.IPRange) string {
 	return fmt.Sprintf("%s ranges (%s), e.g. %s, … %s more", thousands(uint64(len(rs))), strings.Join(what, ", "), strings.Join(ex, ", "), thousands(uint64(len(rs)-samples)))
 }
 
-func be32(b [4]byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b [4]byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 func thousands(n uint64) string {
 	s := strconv.FormatUint(n, 10)
@@ -114,7 +91,7 @@ func thousands(n uint64) string {
 // addrText spells an address set for a line: "any", "any IPv4", a list,
 // "any except LIST" when the complement is the shorter, or a count with
 // samples.
-func addrText(s *netipx.IPSet) string {
+func addrText(s Addrs) string {
 	v4, v6 := familyRanges(s)
 	full4 := len(v4) == 1 && v4[0] == allV4
 	full6 := len(v6) == 1 && v6[0] == allV6
@@ -131,7 +108,7 @@ func addrText(s *netipx.IPSet) string {
 	}
 	var parts []string
 	for _, fam := range []struct {
-		rs, comp []netipx.IPRange
+		rs, comp Addrs
 		full     bool
 		name     string
 	}{{v4, c4, full4, "IPv4"}, {v6, c6, full6, "IPv6"}} {
@@ -148,15 +125,120 @@ func addrText(s *netipx.IPSet) string {
 	return strings.Join(parts, ", ")
 }
 
-// labeller names destinations the policies name: a PBX's address, a voice
-// VLAN's subnets.
-type labeller struct{ pol [2]*lang.Policy }
+// labeller names addresses the policies name: a PBX's address, a voice
+// VLAN's subnets, and address sets by the block that declares them.
+type labeller struct {
+	pol   [2]*lang.Policy
+	named []namedSet
+}
+
+// namedSet is an address set of a policy with its name for people:
+// `blocklist "scanners"`, `provider "carrier" media`.
+type namedSet struct {
+	name string
+	set  Addrs
+}
+
+func newLabeller(old, new *lang.Policy) labeller {
+	l := labeller{pol: [2]*lang.Policy{old, new}}
+	seen := map[string]Addrs{}
+	for side := 1; side >= 0; side-- {
+		for _, ref := range l.pol[side].Sets() {
+			name := setName(ref)
+			if name == "" {
+				continue
+			}
+			set := addrsOf(ref.Set.Ranges(false), ref.Set.Ranges(true))
+			if prev, ok := seen[name]; ok {
+				if prev.Equal(set) {
+					continue
+				}
+				name += " (before)"
+			}
+			seen[name] = set
+			l.named = append(l.named, namedSet{name, set})
+		}
+		for _, x := range l.pol[side].PBXes {
+			name := `pbx "` + x.Name + `"`
+			var set Addrs
+			for _, a := range x.Addresses() {
+				set = append(set, netipx.IPRangeFrom(a, a))
+			}
+			if _, ok := seen[name]; !ok {
+				seen[name] = set
+				l.named = append(l.named, namedSet{name, set})
+			}
+		}
+	}
+	return l
+}
+
+// setName names a set by its role and owner block; "" for sets that are
+// not worth a name (an allow_out destination is its own address).
+func setName(ref *lang.AddrRef) string {
+	switch ref.Role {
+	case lang.RoleBlocklist:
+		return ref.Owner.Block()
+	case lang.RoleSignaling, lang.RoleMedia, lang.RoleManagement:
+		return ref.Owner.Block() + " " + string(ref.Role)
+	case lang.RoleVLANSubnets:
+		return ref.Owner.Block()
+	}
+	return ""
+}
+
+// byName spells s with named sets when it is exactly one of them, or
+// exactly everything but a union of them: "any but blocklist "scanners",
+// provider "carrier" media".
+func (l labeller) byName(s Addrs) string {
+	for _, n := range l.named {
+		if n.set.Equal(s) {
+			if strings.HasSuffix(n.name, " (before)") && len(s) <= listMax {
+				return "" // the addresses say more than the old version's name
+			}
+			if len(s) <= listMax {
+				return n.name + " (" + addrText(s) + ")"
+			}
+			return n.name + " (" + plural(len(s), "range") + ")"
+		}
+	}
+	v4, v6 := familyRanges(s)
+	var comp Addrs
+	if len(v4) > 0 {
+		comp = append(comp, complement(v4, allV4)...)
+	}
+	if len(v6) > 0 {
+		comp = append(comp, complement(v6, allV6)...)
+	}
+	var names []string
+	var union Addrs
+	for _, n := range l.named {
+		if len(n.set) > 0 && n.set.Subset(comp) {
+			names = append(names, n.name)
+			union = union.Union(n.set)
+		}
+	}
+	if len(names) > 0 && union.Equal(comp) {
+		fam := ""
+		switch {
+		case len(v4) == 0:
+			fam = " IPv6"
+		case len(v6) == 0:
+			fam = " IPv4"
+		}
+		return "any" + fam + " but " + strings.Join(names, ", ")
+	}
+	return ""
+}
 
 func (l labeller) dstText(c *Change) string {
 	if c.Gateway && coversFamiliesOf(c.Dst, c.Src) {
-		return "any" // the gateway and every address a source of the line can send to
+		return "anywhere" // the gateway and every address a source of the line can send to
 	}
 	s := l.label(c.Dst)
+	if s == "" {
+		s = l.byName(c.Dst)
+	}
 	if s == "" {
 		s = addrText(c.Dst)
 	}
@@ -170,26 +252,26 @@ func (l labeller) dstText(c *Change) string {
 }
 
 // coversFamiliesOf: dst holds every address of each family src has.
-func coversFamiliesOf(dst, src *netipx.IPSet) bool {
+func coversFamiliesOf(dst, src Addrs) bool {
 	s4, s6 := familyRanges(src)
 	d4, d6 := familyRanges(dst)
 	return (len(s4) == 0 || len(d4) == 1 && d4[0] == allV4) && (len(s6) == 0 || len(d6) == 1 && d6[0] == allV6)
 }
 
-func (l labeller) label(s *netipx.IPSet) string {
+func (l labeller) label(s Addrs) string {
 	for i := 1; i >= 0; i-- {
 		p := l.pol[i]
 		for _, x := range p.PBXes {
-			var b netipx.IPSetBuilder
+			var set Addrs
 			for _, a := range x.Addresses() {
-				b.Add(a)
+				set = append(set, netipx.IPRangeFrom(a, a))
 			}
-			if set, _ := b.IPSet(); set.Equal(s) {
+			if set.Equal(s) {
 				return `pbx "` + x.Name + `" ` + addrText(s)
 			}
 		}
 		for _, v := range p.VoiceVLANs {
-			if v.Subnets.IPSet().Equal(s) {
+			if addrsOf(v.Subnets.Ranges(false), v.Subnets.Ranges(true)).Equal(s) {
 				return `voice_vlan "` + v.Name + `" ` + addrText(s)
 			}
 		}
@@ -197,8 +279,11 @@ func (l labeller) label(s *netipx.IPSet) string {
 	return ""
 }
 
-func srcText(c *Change) string {
-	s := addrText(c.Src)
+func (l labeller) srcText(c *Change) string {
+	s := l.byName(c.Src)
+	if s == "" {
+		s = addrText(c.Src)
+	}
 	if len(c.Zones) == 1 && c.Zones[0] == lang.ZoneWAN {
 		return s
 	}
@@ -298,17 +383,21 @@ func servicesText(list []Service) string {
 			except = append(except, portsText(portComplement(byProto[p]), p)...)
 		}
 		if len(except) == 0 {
-			return "any protocol and port"
+			return "every protocol and port"
 		}
 		if len(except) < listed {
-			return "any except " + strings.Join(except, ", ")
+			return "every protocol and port but " + strings.Join(except, ", ")
 		}
 	}
 	parts := make([]string, len(list))
+	sep := ", "
 	for i, s := range list {
 		parts[i] = serviceText(s)
+		if strings.Contains(parts[i], ", ") {
+			sep = "; " // a service with a list of its own
+		}
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, sep)
 }
 
 // outcomeText spells one side of a change; DSCP and rate limits only when
@@ -373,9 +462,9 @@ func whyText(c *Change) string {
 }
 
 // Line is a change as one line of text:
-// `203.0.113.12 → gateway 5060/udp: drop → accept, forwarded to pbx "asterisk" 10.20.0.10 (provider "carrier", gw.hcl:15)`.
+// `203.0.113.12 → anywhere, 5060/udp: drop → accept, forwarded to pbx "asterisk" 10.20.0.10 (provider "carrier", gw.hcl:15)`.
 func (l labeller) Line(c *Change) string {
-	s := fmt.Sprintf("%s → %s %s: %s → %s", srcText(c), l.dstText(c), servicesText(c.Services), outcomeText(c.Old, c.New), outcomeText(c.New, c.Old))
+	s := fmt.Sprintf("%s → %s, %s: %s → %s", l.srcText(c), l.dstText(c), servicesText(c.Services), outcomeText(c.Old, c.New), outcomeText(c.New, c.Old))
 	if w := whyText(c); w != "" {
 		s += " (" + w + ")"
 	}
@@ -388,7 +477,9 @@ type Renderer struct {
 }
 
 // NewRenderer renders reports of old → new.
-func NewRenderer(old, new *lang.Policy) *Renderer { return &Renderer{labeller{[2]*lang.Policy{old, new}}} }
+func NewRenderer(old, new *lang.Policy) *Renderer {
+	return &Renderer{newLabeller(old, new)}
+}
 
 // Line is one change as text.
 func (r *Renderer) Line(c *Change) string { return r.l.Line(c) }
@@ -404,20 +495,24 @@ func kindTitle(k Kind) string {
 }
 
 func gapText(g GapChange) string {
+	what := lang.GapNames[g.Class]
+	if what == "" {
+		what = g.Class
+	}
 	switch {
 	case g.Old == nil:
 		return fmt.Sprintf("%s: %s (%s) is no longer enforced: %s (%s gap, %s)", g.Target, g.Block, g.New.Pos, g.New.What, g.Class, acceptedText(g.New))
 	case g.New == nil:
-		return fmt.Sprintf("%s: %s is enforced now: %s (%s gap, %s, gone)", g.Target, g.Block, g.Old.What, g.Class, acceptedText(g.Old))
+		return fmt.Sprintf("%s: %s is enforced now (was the %s gap: %s not enforced, %s)", g.Target, g.Block, g.Class, what, acceptedText(g.Old))
 	}
-	return fmt.Sprintf("%s: %s (%s): %s gap %s, was %s: %s", g.Target, g.Block, g.New.Pos, g.Class, acceptedText(g.New), acceptedText(g.Old), g.New.What)
+	return fmt.Sprintf("%s: %s (%s): %s gap (%s not enforced) now %s; was %s", g.Target, g.Block, g.New.Pos, g.Class, what, acceptedText(g.New), acceptedText(g.Old))
 }
 
 func acceptedText(g *GapState) string {
 	if g.Accepted {
 		return "accepted in accept_gaps"
 	}
-	return "not accepted: the compile fails without --allow-degraded"
+	return "not accepted (the compile fails without --allow-degraded)"
 }
 
 func noteText(n GapNote) string {
@@ -515,7 +610,7 @@ func (r *Renderer) Markdown(w io.Writer, rep *Report, title string) error {
 		b.WriteString("| | From | To | Traffic | Before | After | Decided by |\n|---|---|---|---|---|---|---|\n")
 		for i := range rep.Changes {
 			c := &rep.Changes[i]
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", c.Kind, mdCell(srcText(c)), mdCell(r.l.dstText(c)), mdCell(servicesText(c.Services)),
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", c.Kind, mdCell(r.l.srcText(c)), mdCell(r.l.dstText(c)), mdCell(servicesText(c.Services)),
 				mdCell(outcomeText(c.Old, c.New)), mdCell(outcomeText(c.New, c.Old)), mdCell(whyText(c)))
 		}
 	}
@@ -605,8 +700,7 @@ type JSONGapNote struct {
 // maxJSONRanges caps the ranges listed per address set (range_count has them all).
 const maxJSONRanges = 1000
 
-func jsonAddrs(s *netipx.IPSet, text string) JSONAddrs {
-	rs := s.Ranges()
+func jsonAddrs(rs Addrs, text string) JSONAddrs {
 	j := JSONAddrs{Text: text, RangeCount: len(rs), Ranges: []string{}}
 	for i, r := range rs {
 		if i == maxJSONRanges {
@@ -634,7 +728,7 @@ func (r *Renderer) JSON(rep *Report) JSON {
 	j := JSON{Same: rep.Same(), Changes: []JSONChange{}, Gaps: []JSONGap{}, GapNotes: []JSONGapNote{}, Classes: rep.Classes, Evaluations: rep.Evaluations}
 	for i := range rep.Changes {
 		c := &rep.Changes[i]
-		jc := JSONChange{Kind: string(c.Kind), Text: r.Line(c), Zones: c.Zones, From: jsonAddrs(c.Src, srcText(c)), Gateway: c.Gateway,
+		jc := JSONChange{Kind: string(c.Kind), Text: r.Line(c), Zones: c.Zones, From: jsonAddrs(c.Src, r.l.srcText(c)), Gateway: c.Gateway,
 			To: jsonAddrs(c.Dst, r.l.dstText(c)), Old: jsonOutcome(c.Old, c.OldBy), New: jsonOutcome(c.New, c.NewBy)}
 		jc.Old.Removed = c.OldByGone
 		for _, s := range c.Services {
