@@ -44,7 +44,7 @@ func blocklistRevisions(tb testing.TB, n, added int) (oldDir, newDir string) {
 }
 
 func mustLoad(tb testing.TB, dir string) *lang.Policy {
-	p, diags := lang.Load(dir)
+	p, diags := registry.Load(dir)
 	if diags.HasErrors() {
 		tb.Fatal(diags)
 	}

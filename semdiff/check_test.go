@@ -29,26 +29,29 @@ func crossCheck(t *testing.T, old, new *lang.Policy, rep *Report, n int) {
 		c := &rep.Changes[i]
 		checked := 0
 		for _, zone := range c.Zones {
-			for _, src := range corners(c.Src) {
-				dsts := corners(c.Dst)
-				if c.Gateway {
-					dsts = append(dsts, netip.Addr{})
-				}
-				for _, dst := range dsts {
-					if dst.IsValid() && dst.Is4() != src.Is4() {
-						continue
+			for _, w := range c.When {
+				for _, src := range corners(c.Src) {
+					dsts := corners(c.Dst)
+					if c.Gateway {
+						dsts = append(dsts, netip.Addr{})
 					}
-					for _, s := range c.Services {
-						for _, pkt := range servicePackets(s, src, dst, zone) {
-							if !c.Covers(pkt) {
-								t.Fatalf("line %q does not cover its own sample %+v", c.Kind, pkt)
+					for _, dst := range dsts {
+						if dst.IsValid() && dst.Is4() != src.Is4() {
+							continue
+						}
+						for _, s := range c.Services {
+							for _, pkt := range servicePackets(s, src, dst, zone) {
+								pkt.Trusted, pkt.Banned = w.Trusted, w.Banned
+								if !c.Covers(pkt) {
+									t.Fatalf("line %q does not cover its own sample %+v", c.Kind, pkt)
+								}
+								o0, d0 := eval(0, pkt)
+								o1, d1 := eval(1, pkt)
+								if o0 != c.Old || o1 != c.New || d0 != c.OldBy || d1 != c.NewBy {
+									t.Fatalf("sample %+v of line %+v: evaluates to %+v (%v) → %+v (%v)", pkt, lineOf(old, new, c), o0, d0, o1, d1)
+								}
+								checked++
 							}
-							o0, d0 := eval(0, pkt)
-							o1, d1 := eval(1, pkt)
-							if o0 != c.Old || o1 != c.New || d0 != c.OldBy || d1 != c.NewBy {
-								t.Errorf("sample %+v of line %+v: evaluates to %+v (%v) → %+v (%v)", pkt, lineOf(old, new, c), o0, d0, o1, d1)
-							}
-							checked++
 						}
 					}
 				}
@@ -61,7 +64,8 @@ func crossCheck(t *testing.T, old, new *lang.Policy, rep *Report, n int) {
 	rnd := rand.New(rand.NewPCG(1, uint64(n)))
 	addrs := interestingAddrs(old, new)
 	ports := interestingPorts(old, new)
-	zones := newSpace(old, new).zones
+	sp := newSpace(old, new)
+	zones, dyns := sp.zones, sp.dyns
 	pick := func(v6 bool) netip.Addr {
 		if rnd.IntN(6) == 0 {
 			return randomAddr(rnd, v6)
@@ -87,7 +91,8 @@ func crossCheck(t *testing.T, old, new *lang.Policy, rep *Report, n int) {
 			// inside a line's class, anywhere: its whole class is uniform
 			pkt = insideLine(rnd, &rep.Changes[rnd.IntN(len(rep.Changes))])
 		} else {
-			pkt = lang.Packet{Src: pick(v6), SrcPort: port(), Zone: zones[rnd.IntN(len(zones))], DstPort: port()}
+			dyn := dyns[rnd.IntN(len(dyns))]
+			pkt = lang.Packet{Src: pick(v6), SrcPort: port(), Zone: zones[rnd.IntN(len(zones))], DstPort: port(), Trusted: dyn.Trusted, Banned: dyn.Banned}
 			if rnd.IntN(4) > 0 {
 				pkt.Dst = pick(v6)
 			}
@@ -134,7 +139,8 @@ func crossCheck(t *testing.T, old, new *lang.Policy, rep *Report, n int) {
 // insideLine is a random packet of a line's class.
 func insideLine(rnd *rand.Rand, c *Change) lang.Packet {
 	src := randomIn(rnd, c.Src)
-	pkt := lang.Packet{Src: src, Zone: c.Zones[rnd.IntN(len(c.Zones))]}
+	w := c.When[rnd.IntN(len(c.When))]
+	pkt := lang.Packet{Src: src, Zone: c.Zones[rnd.IntN(len(c.Zones))], Trusted: w.Trusted, Banned: w.Banned}
 	var dsts []netipx.IPRange
 	for _, r := range c.Dst {
 		if r.From().Is4() == src.Is4() {

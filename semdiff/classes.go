@@ -14,7 +14,7 @@ import (
 // addrSet is one address set a rule of either policy matches on, or that
 // decides where a packet leaves (a voice VLAN's subnets, a PBX address).
 // zones says in which zones a packet can meet it (nil: every zone);
-// side is the policy it comes from (0 old, 1 new).
+// side is the policy it comes from (0 old, 1 new; -1 both).
 type addrSet struct {
 	set   lang.AddrSet
 	side  int
@@ -24,7 +24,7 @@ type addrSet struct {
 // relevant reports whether the set can decide anything for a packet of
 // that policy side arriving on zone (side -1: either policy).
 func (s *addrSet) relevant(side int, zone string) bool {
-	return (side < 0 || s.side == side) && (s.zones == nil || s.zones[zone])
+	return (side < 0 || s.side < 0 || s.side == side) && (s.zones == nil || s.zones[zone])
 }
 
 // addrClass is a class of addresses no set tells apart: every address in

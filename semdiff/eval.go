@@ -97,11 +97,18 @@ type space struct {
 	dst     *partition
 	protos  []lang.Proto
 	other   int                // index in protos of the class "any other protocol" (no ports)
+	dyns    []Dynamic          // run-time set memberships a source can have
 	dports  [][]lang.PortRange // per protocol
 	sports  [][]lang.PortRange
 	classes int // packet classes compared
 	evals   int // evaluations run (after sharing)
 }
+
+// localNets are the addresses Policy.OutZone routes to the LAN by kind:
+// RFC 1918 and RFC 4193 private, and link-local unicast.
+var localNets = lang.NewAddrSet(
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fc00::/7"), netip.MustParsePrefix("fe80::/10"))
 
 // zonesOf are the zones a packet meeting r can arrive on.
 func zonesOf(r *lang.Rule, all []string) map[string]bool {
@@ -143,13 +150,23 @@ func newSpace(old, new *lang.Policy) *space {
 		idx[k] = a
 		*list = append(*list, a)
 	}
+	var trusted, banned bool
 	protoSeen := map[lang.Proto]bool{lang.TCP: true, lang.UDP: true}
 	s.protos = []lang.Proto{lang.TCP, lang.UDP}
 	dports, sports := map[lang.Proto][]lang.PortRange{}, map[lang.Proto][]lang.PortRange{}
 	for side, p := range s.pol {
 		for _, r := range p.Rules {
 			zones := zonesOf(r, s.zones)
-			if r.Src != nil {
+			switch {
+			case r.Src != nil && r.Src.Dynamic:
+				// Run-time elements (bans, trusted phones): a dimension of
+				// its own, since the policy cannot say which addresses.
+				if r.Src.Role == lang.RoleTrusted {
+					trusted = true
+				} else {
+					banned = true
+				}
+			case r.Src != nil:
 				addRef(srcIdx, &srcSets, r.Src, side, zones)
 			}
 			if r.Dst != nil {
@@ -168,8 +185,12 @@ func newSpace(old, new *lang.Policy) *space {
 				}
 			}
 		}
-		// Where a packet leaves decides which rules it meets: the voice
-		// VLANs' subnets and the PBXes' addresses split destinations too.
+		// Where a packet leaves decides which rules it meets
+		// (Policy.OutZone): the voice VLANs' subnets, the PBXes' and the
+		// providers' addresses split destinations too.
+		for _, pr := range p.Providers {
+			dstSets = append(dstSets, &addrSet{set: pr.Signaling, side: side}, &addrSet{set: pr.Media, side: side})
+		}
 		for _, v := range p.VoiceVLANs {
 			dstSets = append(dstSets, &addrSet{set: v.Subnets, side: side})
 		}
@@ -181,6 +202,9 @@ func newSpace(old, new *lang.Policy) *space {
 			dstSets = append(dstSets, &addrSet{set: lang.NewAddrSet(ps...), side: side})
 		}
 	}
+	// ... and so do private and link-local addresses (routed to the LAN),
+	// as net/netip's IsPrivate and IsLinkLocalUnicast define them.
+	dstSets = append(dstSets, &addrSet{set: localNets, side: -1})
 	slices.Sort(s.protos[2:])
 	// Any other protocol (ICMP, GRE, ...): one class, the first number no
 	// rule names (1, ICMP, unless some rule does).
@@ -199,14 +223,32 @@ func newSpace(old, new *lang.Policy) *space {
 		s.dports = append(s.dports, portClasses(dports[pr]))
 		s.sports = append(s.sports, portClasses(sports[pr]))
 	}
+	s.dyns = []Dynamic{{}}
+	if banned {
+		s.dyns = append(s.dyns, Dynamic{Banned: true})
+	}
+	if trusted {
+		s.dyns = append(s.dyns, Dynamic{Trusted: true})
+		if banned {
+			s.dyns = append(s.dyns, Dynamic{Trusted: true, Banned: true})
+		}
+	}
 	s.src = newPartition(srcSets)
 	s.dst = newPartition(dstSets)
 	return s
 }
 
+// Dynamic is a source's membership in the sets filled at run time: a
+// timed ban, a trusted remote phone. The policy cannot say which addresses
+// they hold; the diff evaluates every membership a rule can tell apart.
+type Dynamic struct {
+	Trusted bool `json:"trusted,omitempty"`
+	Banned  bool `json:"banned,omitempty"`
+}
+
 // cell is one packet class whose outcome differs.
 type cell struct {
-	zone, src, dst int // dst -1: the gateway itself from IPv4, -2 from IPv6
+	zone, src, dst int // zone indexes space.zones × space.dyns; dst -1: the gateway itself from IPv4, -2 from IPv6
 	proto, sp, dp  int
 	ch             int // index into changes
 }
@@ -227,7 +269,9 @@ func (s *space) run() ([]cell, []change) {
 	var changes []change
 	chIdx := map[change]int{}
 	memo := map[memoKey]memoVal{}
-	for zi, zone := range s.zones {
+	for zdi := range len(s.zones) * len(s.dyns) {
+		zi, dyn := zdi/len(s.dyns), s.dyns[zdi%len(s.dyns)]
+		zone := s.zones[zi]
 		var ps, pd [2][]int
 		for side := range 2 {
 			ps[side] = s.src.projection(side, zone)
@@ -248,10 +292,10 @@ func (s *space) run() ([]cell, []change) {
 					for spi, sp := range s.sports[pi] {
 						for dpi, dp := range s.dports[pi] {
 							s.classes++
-							pkt := lang.Packet{Src: sc.rep, SrcPort: sp.First, Zone: zone, Dst: dst, Proto: proto, DstPort: dp.First}
+							pkt := lang.Packet{Src: sc.rep, SrcPort: sp.First, Zone: zone, Dst: dst, Proto: proto, DstPort: dp.First, Trusted: dyn.Trusted, Banned: dyn.Banned}
 							var res [2]memoVal
 							for side := range 2 {
-								k := memoKey{side, zi, ps[side][si], -1, pi, spi, dpi}
+								k := memoKey{side, zdi, ps[side][si], -1, pi, spi, dpi}
 								if di >= 0 {
 									k.dst = pd[side][di]
 								}
@@ -277,7 +321,7 @@ func (s *space) run() ([]cell, []change) {
 							if d < 0 && sc.v6 {
 								d = -2
 							}
-							cells = append(cells, cell{zi, si, d, pi, spi, dpi, ci})
+							cells = append(cells, cell{zdi, si, d, pi, spi, dpi, ci})
 						}
 					}
 				}

@@ -1,7 +1,6 @@
 package semdiff
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,8 +95,6 @@ type pairCase struct {
 	example string // below examples/
 	policy  string // the policy below the copy ("" the copy itself)
 	edits   []edit
-	want    []string // the change lines, in order
-	gaps    []string // per-target gap lines
 }
 
 // copyExample copies examples/<name> (a fleet whole) into a temp dir.
@@ -113,7 +110,7 @@ func copyTree(t testing.TB, name, dir string) {
 
 func load(t testing.TB, path string) *lang.Policy {
 	t.Helper()
-	p, diags := lang.Load(path)
+	p, diags := registry.Load(path)
 	if diags.HasErrors() {
 		t.Fatalf("%s: %v", path, diags)
 	}
@@ -140,12 +137,4 @@ func report(t *testing.T, c pairCase) (old, new *lang.Policy, rep *Report, lines
 		gaps = append(gaps, g.Text)
 	}
 	return old, new, rep, lines, gaps
-}
-
-func quoted(lines []string) string {
-	var b strings.Builder
-	for _, l := range lines {
-		fmt.Fprintf(&b, "\t\t\t%q,\n", l)
-	}
-	return b.String()
 }

@@ -33,8 +33,13 @@ type Service struct {
 // Change is one line of the diff: packets from Src arriving on one of
 // Zones, to Dst, with one of Services, had Old and now have New.
 type Change struct {
-	Kind     Kind
-	Zones    []string
+	Kind  Kind
+	Zones []string
+	// When are the run-time set memberships (banned, trusted remote phone)
+	// of the sources the line is about; AllWhen: every one either policy
+	// tells apart (the line holds whatever the run-time sets hold).
+	When     []Dynamic
+	AllWhen  bool
 	Src      Addrs
 	Gateway  bool  // the destination includes the gateway itself
 	Dst      Addrs // destination addresses beyond it (forwarded traffic)
@@ -52,7 +57,7 @@ func (c *Change) Covers(pkt lang.Packet) bool {
 	if zone == "" {
 		zone = lang.ZoneWAN
 	}
-	if !slices.Contains(c.Zones, zone) || !c.Src.Contains(pkt.Src.Unmap()) {
+	if !slices.Contains(c.Zones, zone) || !c.Src.Contains(pkt.Src.Unmap()) || !slices.Contains(c.When, Dynamic{pkt.Trusted, pkt.Banned}) {
 		return false
 	}
 	if pkt.Dst.IsValid() && !c.Dst.Contains(pkt.Dst.Unmap()) || !pkt.Dst.IsValid() && !c.Gateway {
@@ -207,25 +212,26 @@ func (s *space) merge(cells []cell, changes []change, newBlocks map[string]bool)
 		}
 		halves[key] = append(halves[key], h)
 	}
-	// 7. zones with the same everything else.
-	type k6 struct {
-		ch            int
+	// 7. run-time memberships (banned, trusted), then zones, with the same
+	// everything else.
+	type k7 struct {
+		ch, zone      int
 		src, dst, svc string
 	}
-	zones := map[k6][]int{}
+	dynsOf := map[k7][]int{}
 	srcOf2, dstOf := map[string][]int{}, map[string][]int{}
-	var order6 []k6
+	var order7 []k7
 	addLine := func(zone, ch int, svc string, srcIDs, dstIDs []int) {
 		srcIDs, dstIDs = slices.Clone(srcIDs), slices.Clone(dstIDs)
 		slices.Sort(srcIDs)
 		slices.Sort(dstIDs)
 		sk, dk := joinInts(srcIDs), joinInts(dstIDs)
 		srcOf2[sk], dstOf[dk] = srcIDs, dstIDs
-		key := k6{ch, sk, dk, svc}
-		if _, ok := zones[key]; !ok {
-			order6 = append(order6, key)
+		key := k7{ch, zone / len(s.dyns), sk, dk, svc}
+		if _, ok := dynsOf[key]; !ok {
+			order7 = append(order7, key)
 		}
-		zones[key] = append(zones[key], zone)
+		dynsOf[key] = append(dynsOf[key], zone%len(s.dyns))
 	}
 	for _, key := range order6a {
 		hs := halves[key]
@@ -247,6 +253,24 @@ func (s *space) merge(cells []cell, changes []change, newBlocks map[string]bool)
 			}
 		}
 	}
+	type k6 struct {
+		ch                  int
+		dyns, src, dst, svc string
+	}
+	zones := map[k6][]int{}
+	dynOf := map[string][]int{}
+	var order6 []k6
+	for _, k := range order7 {
+		ds := dynsOf[k]
+		slices.Sort(ds)
+		dk := joinInts(ds)
+		dynOf[dk] = ds
+		key := k6{k.ch, dk, k.src, k.dst, k.svc}
+		if _, ok := zones[key]; !ok {
+			order6 = append(order6, key)
+		}
+		zones[key] = append(zones[key], k.zone)
+	}
 	out := make([]Change, 0, len(order6))
 	for _, k := range order6 {
 		ch := changes[k.ch]
@@ -265,6 +289,10 @@ func (s *space) merge(cells []cell, changes []change, newBlocks map[string]bool)
 		for _, z := range zs {
 			c.Zones = append(c.Zones, s.zones[z])
 		}
+		for _, d := range dynOf[k.dyns] {
+			c.When = append(c.When, s.dyns[d])
+		}
+		c.AllWhen = len(c.When) == len(s.dyns)
 		c.Src = s.src.union(srcOf2[k.src])
 		var dids []int
 		for _, d := range dstOf[k.dst] {
@@ -355,6 +383,9 @@ func sortChanges(cs []Change, zones []string) {
 		return cmp.Or(
 			cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),
 			cmp.Compare(zoneIndex(zones, a.Zones[0]), zoneIndex(zones, b.Zones[0])),
+			boolRank(a.AllWhen, b.AllWhen),
+			boolRank(!a.When[0].Banned, !b.When[0].Banned),
+			boolRank(!a.When[0].Trusted, !b.When[0].Trusted),
 			first(a.Src).Compare(first(b.Src)),
 			boolRank(a.Gateway, b.Gateway),
 			first(a.Dst).Compare(first(b.Dst)),

@@ -158,6 +158,9 @@ func newLabeller(old, new *lang.Policy) labeller {
 			seen[name] = set
 			l.named = append(l.named, namedSet{name, set})
 		}
+		if side == 0 {
+			l.named = append(l.named, namedSet{"private and link-local addresses", addrsOf(localNets.Ranges(false), localNets.Ranges(true))})
+		}
 		for _, x := range l.pol[side].PBXes {
 			name := `pbx "` + x.Name + `"`
 			var set Addrs
@@ -210,13 +213,38 @@ func (l labeller) byName(s Addrs) string {
 	if len(v6) > 0 {
 		comp = append(comp, complement(v6, allV6)...)
 	}
+	// Named sets (of the families s has) inside the complement; those the
+	// others already cover are left out.
+	var cands []namedSet
+	for _, n := range l.named {
+		set := n.set
+		if len(v4) == 0 {
+			set = set.Family(true)
+		} else if len(v6) == 0 {
+			set = set.Family(false)
+		}
+		if len(set) > 0 && set.Subset(comp) {
+			cands = append(cands, namedSet{n.name, set})
+		}
+	}
+	for i := 0; i < len(cands); {
+		var others Addrs
+		for j, c := range cands {
+			if j != i {
+				others = others.Union(c.set)
+			}
+		}
+		if len(cands) > 1 && cands[i].set.Subset(others) {
+			cands = append(cands[:i], cands[i+1:]...)
+			continue
+		}
+		i++
+	}
 	var names []string
 	var union Addrs
-	for _, n := range l.named {
-		if len(n.set) > 0 && n.set.Subset(comp) {
-			names = append(names, n.name)
-			union = union.Union(n.set)
-		}
+	for _, c := range cands {
+		names = append(names, c.name)
+		union = union.Union(c.set)
 	}
 	if len(names) > 0 && union.Equal(comp) {
 		fam := ""
@@ -279,15 +307,48 @@ func (l labeller) label(s Addrs) string {
 	return ""
 }
 
+// whenText says which run-time memberships a line is about: "" for all of
+// them, else what they have in common ("when banned"), else each.
+func whenText(c *Change) string {
+	if c.AllWhen {
+		return ""
+	}
+	all := func(f func(Dynamic) bool) bool {
+		for _, w := range c.When {
+			if !f(w) {
+				return false
+			}
+		}
+		return true
+	}
+	var parts []string
+	switch {
+	case all(func(w Dynamic) bool { return w.Banned }):
+		parts = append(parts, "banned")
+	case all(func(w Dynamic) bool { return !w.Banned }) && len(c.When) < 4:
+		parts = append(parts, "not banned")
+	}
+	switch {
+	case all(func(w Dynamic) bool { return w.Trusted }):
+		parts = append(parts, "a trusted remote phone")
+	case all(func(w Dynamic) bool { return !w.Trusted }) && (len(parts) == 0 || !c.When[0].Banned):
+		parts = append(parts, "not a trusted remote phone")
+	}
+	return "when " + strings.Join(parts, " and ")
+}
+
 func (l labeller) srcText(c *Change) string {
 	s := l.byName(c.Src)
 	if s == "" {
 		s = addrText(c.Src)
 	}
+	if w := whenText(c); w != "" {
+		s += " " + w
+	}
 	if len(c.Zones) == 1 && c.Zones[0] == lang.ZoneWAN {
 		return s
 	}
-	return s + " on " + strings.Join(c.Zones, ", ")
+	return s + " in zone " + strings.Join(c.Zones, ", ")
 }
 
 func portsText(rs []lang.PortRange, proto lang.Proto) []string {
@@ -401,7 +462,7 @@ func servicesText(list []Service) string {
 }
 
 // outcomeText spells one side of a change; DSCP and rate limits only when
-// they differ from the other side's and both pass.
+// they differ from the other side's.
 func outcomeText(o, other Outcome) string {
 	if o.Verdict == lang.Drop {
 		return "drop"
@@ -417,10 +478,10 @@ func outcomeText(o, other Outcome) string {
 		}
 		s += o.Forward.String()
 	}
-	if other.passes() && o.DSCP != other.DSCP {
+	if o.DSCP != other.DSCP && (o.DSCP != "" || other.passes()) {
 		s += ", dscp " + cmpOr(o.DSCP, "none")
 	}
-	if other.passes() && o.Rate != other.Rate {
+	if o.Rate != other.Rate && (o.Rate != "" || other.passes()) {
 		s += ", rate limit " + cmpOr(o.Rate, "none")
 	}
 	return s
@@ -462,9 +523,9 @@ func whyText(c *Change) string {
 }
 
 // Line is a change as one line of text:
-// `203.0.113.12 → anywhere, 5060/udp: drop → accept, forwarded to pbx "asterisk" 10.20.0.10 (provider "carrier", gw.hcl:15)`.
+// `203.0.113.12 → anywhere on 5060/udp: drop → accept, forwarded to pbx "asterisk" 10.20.0.10 (provider "carrier", gw.hcl:15)`.
 func (l labeller) Line(c *Change) string {
-	s := fmt.Sprintf("%s → %s, %s: %s → %s", l.srcText(c), l.dstText(c), servicesText(c.Services), outcomeText(c.Old, c.New), outcomeText(c.New, c.Old))
+	s := fmt.Sprintf("%s → %s on %s: %s → %s", l.srcText(c), l.dstText(c), servicesText(c.Services), outcomeText(c.Old, c.New), outcomeText(c.New, c.Old))
 	if w := whyText(c); w != "" {
 		s += " (" + w + ")"
 	}
@@ -645,6 +706,7 @@ type JSONChange struct {
 	Kind     string        `json:"kind"`
 	Text     string        `json:"text"`
 	Zones    []string      `json:"zones"`
+	When     []Dynamic     `json:"when"`
 	From     JSONAddrs     `json:"from"`
 	Gateway  bool          `json:"to_gateway"`
 	To       JSONAddrs     `json:"to"`
@@ -728,7 +790,7 @@ func (r *Renderer) JSON(rep *Report) JSON {
 	j := JSON{Same: rep.Same(), Changes: []JSONChange{}, Gaps: []JSONGap{}, GapNotes: []JSONGapNote{}, Classes: rep.Classes, Evaluations: rep.Evaluations}
 	for i := range rep.Changes {
 		c := &rep.Changes[i]
-		jc := JSONChange{Kind: string(c.Kind), Text: r.Line(c), Zones: c.Zones, From: jsonAddrs(c.Src, r.l.srcText(c)), Gateway: c.Gateway,
+		jc := JSONChange{Kind: string(c.Kind), Text: r.Line(c), Zones: c.Zones, When: c.When, From: jsonAddrs(c.Src, r.l.srcText(c)), Gateway: c.Gateway,
 			To: jsonAddrs(c.Dst, r.l.dstText(c)), Old: jsonOutcome(c.Old, c.OldBy), New: jsonOutcome(c.New, c.NewBy)}
 		jc.Old.Removed = c.OldByGone
 		for _, s := range c.Services {

@@ -48,10 +48,10 @@ func TestDiffExitCodesAndFormats(t *testing.T) {
 	want := `2 changes in meaning (1 opened, 1 shut).
 
 Let in now (dropped before):
-  198.51.100.7 → anywhere, 5060/udp: drop → accept, forwarded to pbx "asterisk" 10.20.0.10 (provider "carrier", gateway.hcl:15)
+  198.51.100.7 → anywhere on 5060/udp: drop → accept, forwarded to pbx "asterisk" 10.20.0.10, rate limit 10/second, burst 20 (provider "carrier", gateway.hcl:15)
 
 Dropped now (let in before):
-  any → anywhere, 5080/udp: not managed → drop (close, gateway.hcl:37)
+  any → anywhere on 5080/udp: not managed → drop (close, gateway.hcl:37)
 `
 	if r.code != 2 || r.stdout != want {
 		t.Fatalf("exit %d, want 2; stdout:\n%s\nwant:\n%s\nstderr: %s", r.code, r.stdout, want, r.stderr)
@@ -63,7 +63,7 @@ Dropped now (let in before):
 		strings.Index(md, "| opened |") > strings.Index(md, "| shut |") || strings.Index(md, "| opened |") < 0 {
 		t.Fatalf("markdown: exit %d\n%s", r.code, md)
 	}
-	if !strings.Contains(md, `| opened | 198.51.100.7 | anywhere | 5060/udp | drop | accept, forwarded to pbx "asterisk" 10.20.0.10 | provider "carrier", gateway.hcl:15 |`) {
+	if !strings.Contains(md, `| opened | 198.51.100.7 | anywhere | 5060/udp | drop | accept, forwarded to pbx "asterisk" 10.20.0.10, rate limit 10/second, burst 20 | provider "carrier", gateway.hcl:15 |`) {
 		t.Errorf("markdown row missing:\n%s", md)
 	}
 
@@ -144,20 +144,14 @@ func TestDiffBase(t *testing.T) {
 	gitRun(t, repo, "add", "-A")
 	gitRun(t, repo, "commit", "-q", "-m", "pr")
 	r = vcRun("diff", "--base", "HEAD~1", site)
-	// The phones' SIP and RTP to the PBX's old address now leave to the
-	// WAN (where the phones may not send it), and to its new one no longer do.
-	want := `5 changes in meaning (2 opened, 1 shut, 2 changed).
+	want := `3 changes in meaning (1 opened, 2 changed).
 
 Let in now (dropped before):
-  203.0.113.192/27 → anywhere, 10000-20000/udp: drop → accept, forwarded to pbx "asterisk" 10.10.0.11 (provider "carrier", ../../common/providers.hcl:7; was rtp, site.hcl:21)
-  any IPv4 on phones → pbx "asterisk" 10.10.0.11, 5060-5061/tcp; 5060/udp from port 1-9999, 20001-65535; any udp port from port 10000-20000: drop → not managed (voice_vlan "phones", site.hcl:25 changed)
-
-Dropped now (let in before):
-  any IPv4 on phones → pbx "asterisk" 10.10.0.10, 5060-5061/tcp; 5060/udp from port 1-9999, 20001-65535; any udp port from port 10000-20000: not managed → drop (voice_vlan "phones", site.hcl:25)
+  203.0.113.192/27 → anywhere on 10000-20000/udp: drop → accept, forwarded to pbx "asterisk" 10.10.0.11 (provider "carrier", ../../common/providers.hcl:7; was rtp, site.hcl:21)
 
 Passes differently:
-  203.0.113.0/26 → anywhere, 10000-20000/udp: accept, forwarded to pbx "asterisk" 10.10.0.10 → accept, forwarded to pbx "asterisk" 10.10.0.11 (provider "carrier", ../../common/providers.hcl:7)
-  provider "carrier" signaling (203.0.113.10/31) → anywhere, 5060/udp: accept, forwarded to pbx "asterisk" 10.10.0.10 → accept, forwarded to pbx "asterisk" 10.10.0.11 (provider "carrier", ../../common/providers.hcl:7)
+  203.0.113.0/26 → anywhere on 10000-20000/udp: accept, forwarded to pbx "asterisk" 10.10.0.10 → accept, forwarded to pbx "asterisk" 10.10.0.11 (provider "carrier", ../../common/providers.hcl:7)
+  provider "carrier" signaling (203.0.113.10/31) → anywhere on 5060/udp: accept, forwarded to pbx "asterisk" 10.10.0.10 → accept, forwarded to pbx "asterisk" 10.10.0.11 (provider "carrier", ../../common/providers.hcl:7)
 `
 	if r.code != 2 || r.stdout != want {
 		t.Fatalf("exit %d; stdout:\n%s\nwant:\n%s\nstderr: %s", r.code, r.stdout, want, r.stderr)
