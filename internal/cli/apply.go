@@ -59,12 +59,18 @@ connected from ($SSH_CONNECTION).`,
   voicewall apply . --auto-approve   # from cron or a systemd timer`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("confirm-timeout") {
+				// Given explicitly, 0s is a mistake, not "no rollback".
+				if err := live.CheckConfirmTimeout(confirmTimeout); err != nil {
+					return err
+				}
+			}
 			return e.runApply(pathArg(args), netns, autoApprove, force, confirmTimeout)
 		},
 	}
 	c.Flags().StringVar(&netns, "netns", "", "work in the network namespace /run/netns/NAME instead of the current one")
 	c.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking (needed when stdin is not a terminal)")
-	c.Flags().DurationVar(&confirmTimeout, "confirm-timeout", 0, "restore the previous table after this long unless the apply is confirmed (e.g. 60s)")
+	c.Flags().DurationVar(&confirmTimeout, "confirm-timeout", 0, "restore the previous table after this long unless the apply is confirmed (1s to 1h, e.g. 60s)")
 	c.Flags().BoolVar(&force, "force", false, "apply even when the policy would drop your own SSH connection")
 	return c
 }
@@ -188,6 +194,10 @@ func (e *env) reportRollback(pend *live.Pending) error {
 	r, err := live.ReadResult(pend.File)
 	if err != nil {
 		return fmt.Errorf("not confirmed in time; the rollback helper left no report: %w", err)
+	}
+	if r.Confirmed {
+		fmt.Fprintln(e.stdout, "\nConfirmed from another shell: the new configuration stays.")
+		return nil
 	}
 	if !r.Restored {
 		return fmt.Errorf("not confirmed in time, and the rollback failed: %s", r.Message)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,7 +29,11 @@ func (e *env) recordApply(a *live.Applied, netns, path string, when time.Time, e
 		}
 		defer t.Close()
 	}
-	if rerr := live.RecordApply(t, path, when, err); rerr != nil {
+	var untrusted *live.UntrustedError
+	if rerr := live.RecordApply(t, path, when, err); errors.As(rerr, &untrusted) {
+		// plan and apply already said the state dir is not trusted and
+		// that nothing is kept there.
+	} else if rerr != nil {
 		fmt.Fprintf(e.stderr, "Warning: could not record the apply's outcome for monitoring: %v\n", rerr)
 	}
 }

@@ -238,8 +238,10 @@ type Applied struct {
 // rollback, applies in one batch, verifies and records. The returned
 // Applied (and its Session) is set even on error, for Close.
 func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
-	if req.ConfirmTimeout < 0 {
-		return nil, errors.New("--confirm-timeout must be positive")
+	if req.ConfirmTimeout != 0 {
+		if err := CheckConfirmTimeout(req.ConfirmTimeout); err != nil {
+			return nil, err
+		}
 	}
 	a := &Applied{}
 	// The fast path: an unchanged apply sends nothing. Not for saved plans
@@ -385,6 +387,27 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 	return a, nil
 }
 
+// Bounds of --confirm-timeout. Below a second the helper could restore
+// the old table before anyone read the prompt; beyond an hour a forgotten
+// rollback fires long after the admin moved on, undoing whatever was
+// applied since.
+const (
+	MinConfirmTimeout = time.Second
+	MaxConfirmTimeout = time.Hour
+)
+
+// CheckConfirmTimeout refuses a --confirm-timeout outside the bounds
+// (0 and negative values included: they would arm no rollback at all).
+func CheckConfirmTimeout(d time.Duration) error {
+	switch {
+	case d < MinConfirmTimeout:
+		return fmt.Errorf("--confirm-timeout %v: must be at least %v (the time you have to confirm before the previous table is restored); leave the flag out for no rollback", d, MinConfirmTimeout)
+	case d > MaxConfirmTimeout:
+		return fmt.Errorf("--confirm-timeout %v: must be at most %v: a rollback armed longer fires after you moved on and undoes whatever was applied since", d, MaxConfirmTimeout)
+	}
+	return nil
+}
+
 // Confirm keeps what the pending apply on the namespace applied.
 func Confirm(netns string) (*Target, error) {
 	t, err := Open(netns)
@@ -397,7 +420,9 @@ func Confirm(netns string) (*Target, error) {
 		return t, err
 	}
 	if p == nil {
-		if r, err := ReadResult(PendingPath(t)); err == nil {
+		if r, err := ReadResult(PendingPath(t)); err == nil && r.Confirmed {
+			return t, fmt.Errorf("nothing to confirm in %s: the apply was already confirmed at %s", t, r.At.Format("15:04:05"))
+		} else if err == nil {
 			return t, fmt.Errorf("nothing to confirm in %s: the apply was not confirmed in time (%s at %s)", t, r.Message, r.At.Format("15:04:05"))
 		}
 		return t, fmt.Errorf("nothing to confirm in %s: no apply is waiting for confirmation", t)

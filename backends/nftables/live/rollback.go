@@ -203,6 +203,12 @@ func (p *Pending) Confirm() (bool, error) {
 			return nil
 		}
 		confirmed = true
+		// The result first: an apply waiting for this pending file sees
+		// it gone only once the result says it was confirmed.
+		b, _ := json.Marshal(RollbackResult{At: time.Now(), Confirmed: true, Message: "confirmed: the applied table stays"})
+		if err := WriteState(ResultPath(p.File), b); err != nil {
+			return err
+		}
 		return os.Remove(p.File)
 	})
 	if err != nil {
@@ -233,11 +239,14 @@ func (p *Pending) HelperAlive() bool {
 	return p.HelperPID > 0 && isHelper(p.HelperPID, p.File)
 }
 
-// RollbackResult is what the helper did.
+// RollbackResult is what ended a pending apply: the helper's rollback, or
+// a confirm (Confirmed), so an apply waiting in another shell can tell
+// which.
 type RollbackResult struct {
-	At       time.Time `json:"at"`
-	Restored bool      `json:"restored"`
-	Message  string    `json:"message"`
+	At        time.Time `json:"at"`
+	Restored  bool      `json:"restored"`
+	Confirmed bool      `json:"confirmed,omitempty"`
+	Message   string    `json:"message"`
 }
 
 // ReadResult reads the helper's report for a pending file.
