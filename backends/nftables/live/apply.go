@@ -29,6 +29,15 @@ func (p *Plan) Messages() ([]Msg, []byte, error) {
 		if err := b.create(p.Desired, nonce); err != nil {
 			return nil, nil, err
 		}
+		for _, s := range p.Desired.Sets {
+			if es := p.carry[s.Name]; len(es) > 0 && s.Live {
+				m, err := liveElemMsgs(true, s.Interval, s.Name, b.sets[s.Name].ID, es)
+				if err != nil {
+					return nil, nil, err
+				}
+				b.msgs = append(b.msgs, m...)
+			}
+		}
 		return b.msgs, nonce, nil
 	}
 
@@ -136,6 +145,9 @@ type ApplyOptions struct {
 func Apply(t *Target, p *Plan, opts ApplyOptions) (*Result, error) {
 	start := time.Now()
 	res := &Result{GenID: p.GenID}
+	if err := p.CarryLive(t); err != nil {
+		return res, err
+	}
 	msgs, nonce, err := p.Messages()
 	if err != nil {
 		return res, err
@@ -211,7 +223,7 @@ func recordCache(nonce []byte, genid uint32, structure [32]byte, t *vw.Table, in
 	sets := map[string]*SetContent{}
 	v6 := map[string]bool{}
 	for _, s := range t.Sets {
-		if !s.Dynamic {
+		if !s.Dynamic && !s.Live {
 			sets[s.Name] = contentOf(s)
 			v6[s.Name] = s.V6()
 		}
@@ -248,7 +260,7 @@ func verify(t *Target, want *vw.Table) (*State, error) {
 	var probes []setProbe
 	for _, ls := range st.Sets {
 		ws := wantSets[ls.Name]
-		if ls.Dynamic || !ls.Interval || ls.Type == "" || ws == nil || ws.Dynamic {
+		if ls.Dynamic || ls.Live || !ls.Interval || ls.Type == "" || ws == nil || ws.Dynamic || ws.Live {
 			continue
 		}
 		ls.Content = contentOf(ws)

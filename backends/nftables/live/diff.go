@@ -38,6 +38,10 @@ type Plan struct {
 	Chains []ChainChange
 	Sets   []SetChange
 	Rules  []RuleChange
+
+	// carry: the run-time sets' elements a recreated table gets back
+	// (CarryLive reads them before the batch is built).
+	carry liveCarry
 }
 
 // ChainChange adds, removes or changes a chain.
@@ -143,6 +147,12 @@ func SetDef(s *vw.Set) string {
 		}
 		return fmt.Sprintf("type %s size %d flags dynamic,timeout timeout %s", s.Type, s.Size, timeout)
 	}
+	if s.Live {
+		if s.Interval {
+			return "type " + string(s.Type) + " flags interval,timeout"
+		}
+		return "type " + string(s.Type) + " flags timeout"
+	}
 	return "type " + string(s.Type) + " flags interval"
 }
 
@@ -243,8 +253,8 @@ func Diff(st *State, want *vw.Table) *Plan {
 			p.Sets = append(p.Sets, SetChange{Op: OpChange, Name: ws.Name, Def: SetDef(ws), Elements: len(ws.Elements), Source: srcs[ws.Name], set: ws})
 			continue
 		}
-		if ws.Dynamic || ls.Content == nil {
-			continue
+		if ws.Dynamic || ws.Live || ls.Content == nil {
+			continue // a meter's state, or run-time elements: never the policy's
 		}
 		if ls.Content.Odd > 0 {
 			p.recreate(fmt.Sprintf("set %s holds %d elements that are not intervals", ls.Name, ls.Content.Odd))

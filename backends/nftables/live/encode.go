@@ -86,6 +86,8 @@ func setObj(t *nft.Table, s *vw.Set) (*nft.Set, error) {
 			return nil, fmt.Errorf("set %s: %w", s.Name, err)
 		}
 		o.Dynamic, o.HasTimeout, o.Timeout, o.Size = true, true, d, s.Size
+	} else if s.Live {
+		o.HasTimeout, o.Interval = true, s.Interval
 	} else {
 		o.Interval = true
 	}

@@ -6,6 +6,7 @@ package live
 // fixed drop-reason vocabulary (lang.DropReasons), never a file:line.
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,6 +81,9 @@ type Metrics struct {
 	Present bool
 	Rules   []RuleCounter
 	Meters  []MeterGauge
+	// Bans and Trusted: the run-time sets' elements now (bans by reason).
+	Bans    []BanGauge
+	Trusted []MeterGauge
 	Lists   []BlocklistGauge
 	Files   []BlocklistFile
 	// LastApply is nil when no apply was recorded on this target.
@@ -103,6 +107,12 @@ type FeedGauge struct {
 	// Refusals counts refused candidates by reason since the state began;
 	// every reason the refresh knows is present (0 too).
 	Refusals map[string]uint64
+}
+
+// BanGauge counts the timed bans of one family and reason.
+type BanGauge struct {
+	Family, Reason string
+	Bans           int
 }
 
 // MeterGauge is a rate-limit meter: sources it tracks now, and its
@@ -145,13 +155,33 @@ func GatherMetrics(t *Target, st *State, cs []RuleCounter, desired *vw.Table, p 
 			family = "ipv6"
 		}
 		switch o := owner[ls.Name]; {
+		case ls.Dynamic && o.Kind == "remote_phones":
+			// remote_phones' own meter: its sources are strangers trying to
+			// register; the trusted gauge and the drop counters tell more.
 		case ls.Dynamic:
 			m.Meters = append(m.Meters, MeterGauge{Set: ls.Name, Family: family, Entries: ls.Entries, Size: int(ls.Size)})
+		case ls.Live && o.Kind == "remote_phones":
+			m.Trusted = append(m.Trusted, MeterGauge{Set: ls.Name, Family: family, Entries: ls.Entries})
+		case ls.Live:
+			es, err := ReadLive(t, ls.Name)
+			if err != nil {
+				return nil, err
+			}
+			by := map[string]int{}
+			for _, e := range es {
+				by[cmp.Or(e.Reason, "unknown")]++
+			}
+			for r, n := range by {
+				m.Bans = append(m.Bans, BanGauge{Family: family, Reason: r, Bans: n})
+			}
 		case o.Kind == "blocklist" && ls.Content != nil:
 			m.Lists = append(m.Lists, BlocklistGauge{Blocklist: o.Name, Family: family, Ranges: len(ls.Content.Ranges)})
 		}
 	}
 	sort.Slice(m.Meters, func(i, j int) bool { return m.Meters[i].Family < m.Meters[j].Family })
+	sort.Slice(m.Bans, func(i, j int) bool {
+		return m.Bans[i].Family < m.Bans[j].Family || m.Bans[i].Family == m.Bans[j].Family && m.Bans[i].Reason < m.Bans[j].Reason
+	})
 	sort.Slice(m.Lists, func(i, j int) bool {
 		a, b := m.Lists[i], m.Lists[j]
 		return a.Blocklist < b.Blocklist || a.Blocklist == b.Blocklist && a.Family < b.Family
@@ -271,6 +301,18 @@ func WritePrometheus(out io.Writer, m *Metrics) error {
 		w.family("voicewall_rate_limit_meter_size", "gauge", "Sources the SIP rate-limit meter can track (its set size).")
 		for _, g := range m.Meters {
 			w.sample("voicewall_rate_limit_meter_size", float64(g.Size), "family", g.Family)
+		}
+	}
+	if len(m.Bans) > 0 || len(m.Trusted) > 0 {
+		w.family("voicewall_bans", "gauge", "Timed bans in the kernel now, by family and reason (cli, watch, fail2ban).")
+		for _, g := range m.Bans {
+			w.sample("voicewall_bans", float64(g.Bans), "family", g.Family, "reason", g.Reason)
+		}
+	}
+	if len(m.Trusted) > 0 {
+		w.family("voicewall_trusted_phones", "gauge", "Remote phone addresses trusted now (a successful registration seen by watch).")
+		for _, g := range m.Trusted {
+			w.sample("voicewall_trusted_phones", float64(g.Entries), "family", g.Family)
 		}
 	}
 	if len(m.Lists) > 0 {

@@ -103,6 +103,9 @@ type LiveSet struct {
 	Flags     uint32
 	Interval  bool
 	Dynamic   bool
+	// Live: a run-time set (flags timeout, not a meter): its elements are
+	// bans or trusted phones, never read as policy content.
+	Live      bool
 	Timeout   time.Duration
 	Size      uint32
 	Anonymous bool
@@ -124,6 +127,10 @@ func (s *LiveSet) Definition() string {
 	}
 	if s.Dynamic {
 		d += fmt.Sprintf(" size %d flags dynamic,timeout timeout %s", s.Size, formatNftDuration(s.Timeout))
+	} else if s.Live && s.Interval {
+		d += " flags interval,timeout"
+	} else if s.Live {
+		d += " flags timeout"
 	} else if s.Interval {
 		d += " flags interval"
 	}
@@ -424,6 +431,10 @@ func readSets(s *nlwire.Sock) ([]*LiveSet, error) {
 		ls.Anonymous = ls.Flags&unix.NFT_SET_ANONYMOUS != 0
 		ls.Interval = ls.Flags&unix.NFT_SET_INTERVAL != 0
 		ls.Dynamic = ls.Flags&unix.NFT_SET_EVAL != 0
+		ls.Live = !ls.Dynamic && !ls.Anonymous && ls.Flags&unix.NFT_SET_TIMEOUT != 0
+		if ls.Live && ls.Timeout != 0 {
+			ls.Live = false // voicewall's run-time sets carry no default timeout
+		}
 		out = append(out, ls)
 		return nil
 	})
@@ -476,12 +487,16 @@ func readOnce(t *Target, s *nlwire.Sock, gen uint32, opts ReadOptions) (*State, 
 
 	if opts.MeterEntries {
 		for _, ls := range st.Sets {
-			if ls.Dynamic {
+			if ls.Dynamic || ls.Live {
 				es, err := dumpSetElems(s, ls.Name)
 				if err != nil {
 					return nil, fmt.Errorf("read set %s: %w", ls.Name, err)
 				}
-				ls.Entries = len(es)
+				for _, e := range es {
+					if !e.end { // an interval's end element is not an entry
+						ls.Entries++
+					}
+				}
 			}
 		}
 	}
@@ -508,7 +523,7 @@ func readOnce(t *Target, s *nlwire.Sock, gen uint32, opts ReadOptions) (*State, 
 		}
 	}
 	for _, ls := range st.Sets {
-		if ls.Dynamic || !ls.Interval || ls.Type == "" {
+		if ls.Dynamic || ls.Live || !ls.Interval || ls.Type == "" {
 			continue
 		}
 		if cached != nil {

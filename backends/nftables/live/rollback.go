@@ -79,6 +79,8 @@ func (s *State) Table() (*vw.Table, error) {
 		switch {
 		case ls.Dynamic:
 			set.Dynamic, set.Size, set.Timeout = true, ls.Size, formatNftDuration(ls.Timeout)
+		case ls.Live:
+			set.Live, set.Interval = true, ls.Interval
 		case ls.Content == nil:
 			return nil, fmt.Errorf("set %s was not read", ls.Name)
 		default:

@@ -34,8 +34,8 @@ func structDigest(st *State) (d [32]byte, ok bool) {
 		putStr(h, s.Name)
 		putU64(h, s.Handle)
 		putStr(h, s.Definition())
-		if s.Dynamic {
-			continue // the datapath's meter: its elements come and go
+		if s.Dynamic || s.Live {
+			continue // the datapath's meter, bans, trusted phones: their elements come and go
 		}
 		if !s.HasCount {
 			return d, false
