@@ -96,13 +96,13 @@ type LiveSet struct {
 	// Count is the kernel's element count (NFTA_SET_COUNT: intervals, the
 	// end elements not counted); HasCount is false on kernels that do not
 	// report it.
-	Count     uint32
-	HasCount  bool
-	Type      vw.SetType // "" for a key type voicewall does not use
-	KeyType   uint32
-	Flags     uint32
-	Interval  bool
-	Dynamic   bool
+	Count    uint32
+	HasCount bool
+	Type     vw.SetType // "" for a key type voicewall does not use
+	KeyType  uint32
+	Flags    uint32
+	Interval bool
+	Dynamic  bool
 	// Live: a run-time set (flags timeout, not a meter): its elements are
 	// bans or trusted phones, never read as policy content.
 	Live      bool
