@@ -204,19 +204,25 @@ func (d *decoder) lower(p *Policy) {
 	phoneRTP := []Service{{UDP, p.RTP}}
 	for _, v := range p.VoiceVLANs {
 		base := "vlan_" + id(v.Name)
-		add(&Rule{ID: base + "_dscp_sip", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
-			Services: sipPorts, Action: ActionMark, DSCP: SIPDSCP,
-			Comment: fmt.Sprintf("mark SIP from %s %s", v.Name, SIPDSCP), Origin: v.Origin})
-		add(&Rule{ID: base + "_dscp_rtp", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
-			SrcServices: phoneRTP, Action: ActionMark, DSCP: v.DSCP,
-			Comment: fmt.Sprintf("mark RTP from %s %s", v.Name, v.DSCP), Origin: v.Origin})
-		for _, pr := range v.Providers {
-			if !pr.Media.Empty() {
-				// RTP to the provider's media from any port (phones with an
-				// ephemeral RTP port) is voice too.
-				add(&Rule{ID: base + "_" + id(pr.Name) + "_dscp_rtp", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
-					Dst: mediaRef(pr), Services: []Service{{UDP, AllPorts}}, Action: ActionMark, DSCP: v.DSCP,
-					Comment: fmt.Sprintf("mark RTP from %s to provider %s %s", v.Name, pr.Name, v.DSCP), Origin: v.Origin})
+		// providers = []: every SIP and RTP flow from the VLAN to the WAN is
+		// dropped below, so no marked flow can leave and there is nothing to
+		// mark (a target that cannot mark has no gap here).
+		marks := v.Providers == nil || len(v.Providers) > 0
+		if marks {
+			add(&Rule{ID: base + "_dscp_sip", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
+				Services: sipPorts, Action: ActionMark, DSCP: SIPDSCP,
+				Comment: fmt.Sprintf("mark SIP from %s %s", v.Name, SIPDSCP), Origin: v.Origin})
+			add(&Rule{ID: base + "_dscp_rtp", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
+				SrcServices: phoneRTP, Action: ActionMark, DSCP: v.DSCP,
+				Comment: fmt.Sprintf("mark RTP from %s %s", v.Name, v.DSCP), Origin: v.Origin})
+			for _, pr := range v.Providers {
+				if !pr.Media.Empty() {
+					// RTP to the provider's media from any port (phones with an
+					// ephemeral RTP port) is voice too.
+					add(&Rule{ID: base + "_" + id(pr.Name) + "_dscp_rtp", Chain: ChainVoiceEgress, Kind: RuleDSCP, InZone: v.Name, OutZone: ZoneWAN,
+						Dst: mediaRef(pr), Services: []Service{{UDP, AllPorts}}, Action: ActionMark, DSCP: v.DSCP,
+						Comment: fmt.Sprintf("mark RTP from %s to provider %s %s", v.Name, pr.Name, v.DSCP), Origin: v.Origin})
+				}
 			}
 		}
 		if v.Providers != nil { // nil: no provider list, warned about (toll fraud), SIP/RTP not guarded

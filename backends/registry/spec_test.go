@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/voicewall/voicewall/backends"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -63,6 +64,50 @@ func TestBoolTargetAttr(t *testing.T) {
 		}
 		if got := p.Targets["pfsense"].Extra["provider_conn_rate"]; got != c.want {
 			t.Errorf("provider_conn_rate = %s: Extra %q, want %q", c.val, got, c.want)
+		}
+	}
+}
+
+// A voice VLAN with providers = [] sends no SIP or RTP to the WAN, so no
+// marked flow can leave: no target reports a DSCP gap for it (DrayTek and
+// pfSense, which cannot mark, compile it without accept_gaps).
+func TestNoDSCPGapWithoutEgress(t *testing.T) {
+	dir := t.TempDir()
+	src := `provider "carrier" {
+  signaling  = ["203.0.113.10"]
+  media      = ["203.0.113.64/26"]
+  transports = ["tls"]
+}
+pbx "pbx" {
+  address   = "10.40.0.5"
+  providers = ["carrier"]
+}
+voice_vlan "phones" {
+  id        = 20
+  subnet    = "10.20.0.0/24"
+  providers = []
+  dscp      = "ef"
+}
+log {}
+`
+	if err := os.WriteFile(filepath.Join(dir, "p.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, diags := lang.Load(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, r := range p.Rules {
+		if r.Kind == lang.RuleDSCP {
+			t.Errorf("mark rule %s for a VLAN that sends nothing to the WAN", r.ID)
+		}
+	}
+	for _, tg := range Targets {
+		_, diags := tg.Compile(p, backends.Options{})
+		for _, d := range diags {
+			if strings.Contains(strings.ToLower(d.Summary+d.Detail), "dscp") {
+				t.Errorf("%s: %s: %s", tg.Name, d.Summary, d.Detail)
+			}
 		}
 	}
 }

@@ -102,11 +102,11 @@ expect "carrier over ipv4 tls reaches the pbx" {
 # Gaps reviewed and accepted for the vendor targets (docs/targets.md): the
 # output's header states each one, and any other gap still fails the compile.
 target "pfsense" {
-  accept_gaps = ["rate_limit", "dscp"] # pf cannot set DSCP; its only per-source limit (TCP) would block a provider everywhere
+  accept_gaps = ["rate_limit"] # pf's only per-source limit (TCP) would block a provider everywhere; the handsets send nothing to mark
 }
 
 target "draytek" {
-  accept_gaps = ["rate_limit", "dscp", "address6"] # global DoS defence only; DSCP marking syntax unconfirmed; no IPv6 port forwards
+  accept_gaps = ["rate_limit", "address6"] # no per-source limit; no IPv6 port forwards
 }
 
 target "fortigate" {
