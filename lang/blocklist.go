@@ -24,8 +24,9 @@ const maxSnippetSource = 64 << 20
 // line, '#' starts a comment (own line or after an entry), blank lines are
 // ignored. Host bits in a CIDR are masked, as feeds often carry them.
 // Bad lines are reported at file:line, all of them up to maxFileDiags.
-// overlap, when not nil, reports entries that must not be blocked.
-func ReadBlocklist(path, display string, b PrefixAdder, overlap func(netip.Prefix) bool) (entries int, diags hcl.Diagnostics) {
+// overlap, when not nil, says which provider addresses an entry would
+// block ("" when none): such entries are errors, never added.
+func ReadBlocklist(path, display string, b PrefixAdder, overlap func(netip.Prefix) string) (entries int, diags hcl.Diagnostics) {
 	// A FIFO would block the open itself, a device (a typo like /dev/zero)
 	// would never end: OpenRegular refuses both without blocking.
 	f, _, err := OpenRegular(path)
@@ -41,7 +42,7 @@ func ReadBlocklist(path, display string, b PrefixAdder, overlap func(netip.Prefi
 	return readBlocklist(f, display, b, overlap)
 }
 
-func readBlocklist(r io.Reader, display string, b PrefixAdder, overlap func(netip.Prefix) bool) (entries int, diags hcl.Diagnostics) {
+func readBlocklist(r io.Reader, display string, b PrefixAdder, overlap func(netip.Prefix) string) (entries int, diags hcl.Diagnostics) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	bad := 0
 	line := 0
@@ -101,11 +102,15 @@ func readBlocklist(r io.Reader, display string, b PrefixAdder, overlap func(neti
 				}
 			} else {
 				entries++
-				if overlap != nil && overlap(p) {
+				hit := ""
+				if overlap != nil {
+					hit = overlap(p)
+				}
+				if hit != "" {
 					bad++
 					if bad <= maxFileDiags {
 						diags = append(diags, lineDiag(display, line, start+1, lineOff+start, end-start, IDBlockProvider, "Blocklist entry blocks a provider",
-							fmt.Sprintf("%s overlaps a provider's signaling or media addresses, so that provider's calls would be dropped. Remove the line, or fix the provider's addresses.", p)))
+							fmt.Sprintf("%s overlaps %s, so that provider's calls would be dropped. Remove the line, or fix the provider's addresses.", p, hit)))
 					}
 				} else {
 					b.AddPrefix(p)

@@ -790,14 +790,19 @@ func (d *decoder) log(p *Policy, b *rawBlock) {
 func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 	bl := &Blocklist{Name: b.label, Origin: origin("blocklist", b)}
 	provAddrs := providerAddrs(p)
-	overlap := provAddrs.OverlapsPrefix
+	overlap := func(x netip.Prefix) string {
+		if !provAddrs.OverlapsPrefix(x) { // the fast test, once per line of a large file
+			return ""
+		}
+		return providerOverlap(p, x)
+	}
 	var sb rangeBuilder
 	if a := b.attrs["addresses"]; a != nil {
 		pfx, items, _ := d.addrList(a, "a blocklist entry", "")
 		for i, x := range pfx {
-			if overlap(x) {
+			if hit := overlap(x); hit != "" {
 				d.add(errorf(IDBlockProvider, items[i].rng, "Blocklist entry blocks a provider",
-					"%s overlaps a provider's signaling or media addresses, so that provider's calls would be dropped. Remove the entry, or fix the provider's addresses.", x))
+					"%s overlaps %s, so that provider's calls would be dropped. Remove the entry, or fix the provider's addresses.", x, hit))
 				continue
 			}
 			sb.AddPrefix(x)
@@ -873,6 +878,34 @@ func (d *decoder) blocklistFiles(b *rawBlock) []strItem {
 		}
 	}
 	return files
+}
+
+// providerOverlap names the provider ranges a blocklist entry overlaps:
+// `provider "carrier" (gw.hcl:15) signaling 203.0.113.10/32`, at most three,
+// with how many more.
+func providerOverlap(p *Policy, x netip.Prefix) string {
+	var hits []string
+	for _, pr := range p.Providers {
+		for _, part := range []struct {
+			what string
+			set  AddrSet
+		}{{"signaling", pr.Signaling}, {"media", pr.Media}} {
+			for _, y := range part.set.Prefixes(x.Addr().Is6()) {
+				if y.Overlaps(x) {
+					hits = append(hits, fmt.Sprintf("%s %s %s", pr.Origin, part.what, y))
+				}
+			}
+		}
+	}
+	if len(hits) == 0 {
+		return "a provider's signaling or media addresses"
+	}
+	more := ""
+	if len(hits) > 3 {
+		more = fmt.Sprintf(" and %d more", len(hits)-3)
+		hits = hits[:3]
+	}
+	return strings.Join(hits, "; ") + more
 }
 
 func providerAddrs(p *Policy) AddrSet {

@@ -617,17 +617,17 @@ close {
 			src: `+blocklist "scanners" {
   addresses = ["198.51.100.0/24", "64.16.0.0/16"]
 }
-`, want: []want{wErr(lang.IDBlockProvider, `"64.16.0.0/16"`, "provider")}},
+`, want: []want{wErr(lang.IDBlockProvider, `"64.16.0.0/16"`, `provider "telnyx" (p.hcl:1) signaling 64.16.250.0/24`)}},
 		{name: "blocklist host inside provider media",
 			src: `+blocklist "scanners" {
   addresses = ["36.255.198.200"]
 }
-`, want: []want{wErr(lang.IDBlockProvider, `"36.255.198.200"`, "provider")}},
+`, want: []want{wErr(lang.IDBlockProvider, `"36.255.198.200"`, `provider "telnyx" (p.hcl:1) media 36.255.198.128/25`)}},
 		{name: "blocklist v6 overlapping provider signaling",
 			src: `+blocklist "scanners" {
   addresses = ["2001:db8::/32"]
 }
-`, want: []want{wErr(lang.IDBlockProvider, `"2001:db8::/32"`, "provider")}},
+`, want: []want{wErr(lang.IDBlockProvider, `"2001:db8::/32"`, `provider "telnyx" (p.hcl:1) signaling 2001:db8:10::/48; provider "telnyx" (p.hcl:1) media 2001:db8:20::/48`)}},
 		{name: "blocklist declared before its provider still checked",
 			src: `blocklist "scanners" {
   addresses = ["192.76.120.10"]
@@ -644,7 +644,7 @@ provider "telnyx" {
   file = "voipbl.txt"
 }
 `, files: map[string]string{"voipbl.txt": "# feed\n198.51.100.7\n64.16.250.77\n"},
-			want: []want{{sev: hcl.DiagError, id: lang.IDBlockProvider, file: "voipbl.txt", line: 3, col: 1, text: "64.16.250.77"}}},
+			want: []want{{sev: hcl.DiagError, id: lang.IDBlockProvider, file: "voipbl.txt", line: 3, col: 1, text: `64.16.250.77/32 overlaps provider "telnyx" (p.hcl:1) signaling 64.16.250.0/24`}}},
 
 		// --- unsafe names ---
 		{name: "provider name with a quote",
