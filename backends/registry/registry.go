@@ -83,3 +83,45 @@ func Audited() []Target {
 	}
 	return out
 }
+
+// CheckDeclared compiles the policy for every target it declares (a
+// `target` block) and returns what those compiles report about the
+// target's capability gaps: VW201 (a protection the target cannot express,
+// not accepted: compile fails) and VW204 (an accepted gap that does not
+// occur). `voicewall validate` adds them, so that a CI gate running only
+// validate fails where `compile --target T` would. A diagnostic already in
+// have (same ID, same place) is not repeated.
+func CheckDeclared(p *lang.Policy, have hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		id, summary string
+		rng         hcl.Range
+	}
+	seen := map[key]bool{}
+	keyOf := func(d *hcl.Diagnostic) key {
+		k := key{id: lang.FindingID(d), summary: d.Summary}
+		if d.Subject != nil {
+			k.rng = *d.Subject
+		}
+		return k
+	}
+	for _, d := range have {
+		seen[keyOf(d)] = true
+	}
+	var out hcl.Diagnostics
+	for _, t := range Targets {
+		if p.Targets[t.Name] == nil {
+			continue
+		}
+		_, diags := t.Compile(p, backends.Options{})
+		for _, d := range diags {
+			if id := lang.FindingID(d); id != lang.IDCapabilityGap && id != lang.IDStaleGap {
+				continue
+			}
+			if k := keyOf(d); !seen[k] {
+				seen[k] = true
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}

@@ -93,7 +93,7 @@ log {}
 	if err := os.WriteFile(filepath.Join(dir, "p.hcl"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, diags := lang.Load(dir)
+	p, diags := Load(dir)
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}

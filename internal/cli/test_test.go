@@ -195,3 +195,40 @@ func TestExplainCommand(t *testing.T) {
 		}
 	}
 }
+
+// validate is the CI gate: a gap that compile reports for a target the
+// policy declares is the same VW201 error in validate (text and JSON);
+// without the target block, or with the gap accepted, validate passes.
+func TestValidateReportsDeclaredTargetGaps(t *testing.T) {
+	base := `provider "carrier" {
+  signaling  = ["203.0.113.10"]
+  media      = ["203.0.113.64/26"]
+  transports = ["tls"]
+}
+rate_limit {
+  sip = "10/second"
+}
+log {}
+`
+	dir := writePolicy(t, base+"target \"draytek\" {\n  wan = \"WAN1\"\n}\n")
+	code, _, stderr := run(t, "validate", dir)
+	if code != 1 || !strings.Contains(stderr, "gw.hcl:6:1: error[VW201]: draytek:") {
+		t.Fatalf("validate with target draytek: exit %d, want 1 and the VW201 compile reports:\n%s", code, stderr)
+	}
+	ccode, _, cerr := run(t, "compile", dir, "--target", "draytek")
+	if ccode != 1 || !strings.Contains(cerr, "gw.hcl:6:1: error[VW201]: draytek:") {
+		t.Fatalf("compile disagrees: exit %d\n%s", ccode, cerr)
+	}
+	code, stdout, _ := run(t, "validate", dir, "--format", "json")
+	if code != 1 || !strings.Contains(stdout, `"rule_id": "VW201"`) {
+		t.Errorf("validate --format json: exit %d\n%s", code, stdout)
+	}
+	for name, src := range map[string]string{
+		"no target block": base,
+		"gap accepted":    base + "target \"draytek\" {\n  accept_gaps = [\"rate_limit\"]\n}\n",
+	} {
+		if code, _, stderr := run(t, "validate", writePolicy(t, src)); code != 0 || strings.Contains(stderr, "VW201") {
+			t.Errorf("%s: exit %d\n%s", name, code, stderr)
+		}
+	}
+}

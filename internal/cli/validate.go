@@ -22,6 +22,10 @@ func (e *env) validateCmd() *cobra.Command {
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l := registry.LoadFull(pathArg(args))
+			if !l.Diags.HasErrors() && l.Policy != nil {
+				// The gaps compile would report for the declared targets: validate is the CI gate.
+				l.Diags = append(l.Diags, registry.CheckDeclared(l.Policy, l.Diags)...)
+			}
 			switch format {
 			case "text":
 				e.printDiags(l)
