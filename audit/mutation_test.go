@@ -13,6 +13,7 @@ import (
 // forward disabled — and counts how many mutations the drift check finds.
 // A mutation it misses is a rule no probe exercises.
 func TestTranslationValidationHasTeeth(t *testing.T) {
+	testenv.SkipShort(t, "mutation sweep: every rule of every example on every target")
 	total, caught := map[string]int{}, map[string]int{}
 	for _, ex := range testenv.Examples(t, "..") {
 		p, diags := registry.Load(ex.Dir)

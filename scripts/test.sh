@@ -7,9 +7,29 @@
 # go test ./... (unit, golden, nft oracle, network-namespace end-to-end
 # tests, the Ansible collection with ansible-playbook), the .deb built and
 # installed into a scratch root (scripts/test-package.sh), and a bounded run
-# of every fuzz target (FUZZTIME, default 15s).
+# of every fuzz target (FUZZTIME, default 15s). This is the full lane; for
+# day-to-day work `go test -short ./...` skips the kernel, Ansible and scale
+# tests (a few minutes on two cores).
+#
+# Each phase prints a line as it starts and its time when it ends; go test's
+# results come a package at a time as each finishes (scripts/testlog), with
+# the slowest tests at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+started=$SECONDS
+phase_start=$SECONDS
+phase() {
+  if [ -n "${phase_name:-}" ]; then
+    echo "== $phase_name: done in $((SECONDS - phase_start))s"
+  fi
+  phase_name=$1
+  phase_start=$SECONDS
+  [ -n "$phase_name" ] && echo "== $phase_name"
+  return 0
+}
+
+phase "tools the tests need"
 
 need=()
 command -v nft   >/dev/null 2>&1 || need+=(nftables)
@@ -32,18 +52,23 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+phase "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
   echo "gofmt would change: $unformatted" >&2
   exit 1
 fi
+phase "go vet"
 go vet ./...
-go test -count=1 -timeout 20m ./...
+phase "go test ./... (full lane: unit, golden, kernel in network namespaces, Ansible, scale)"
+go test -count=1 -timeout 20m -json ./... | go run ./scripts/testlog
+phase "package: build the .deb, lintian, install into a scratch root"
 ./scripts/test-package.sh
 
 # Keep fuzzing in CI: every Fuzz target for a bounded time.
 FUZZTIME=${FUZZTIME:-15s}
 if [ "$FUZZTIME" != "0" ]; then
+  phase "fuzz: every fuzz target for $FUZZTIME"
   for pkg in $(go list ./...); do
     dir=$(go list -f '{{.Dir}}' "$pkg")
     for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
@@ -66,4 +91,5 @@ if [ "$FUZZTIME" != "0" ]; then
     done
   done
 fi
-echo "all tests passed"
+phase ""
+echo "all tests passed in $((SECONDS - started))s"

@@ -85,9 +85,13 @@ func TestFileIsHeaderThenTable(t *testing.T) {
 	}
 }
 
-// Every example's file, loaded twice over every other example's table (an
-// older version of "the" table with other sets, chains and elements), leaves
-// exactly its own table; a file whose blocklist lost entries drops them.
+// Every example's file, loaded twice over an older version of "the" table
+// with other sets, chains and elements, leaves exactly its own table; a
+// file whose blocklist lost entries drops them. The older versions are the
+// example before and the one after it in name order (so every pair of
+// neighbours is replaced in both directions) and the largest table (most
+// objects left to remove): linear in the examples, where every pair grew
+// with their square.
 func TestFileReloadsOverAnyOlderVersion(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireTools(t, "nft")
@@ -99,19 +103,28 @@ func TestFileReloadsOverAnyOlderVersion(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	files := map[string]string{}
+	files, want := map[string]string{}, map[string]string{}
+	largest := ""
 	for _, n := range names {
 		files[n] = filepath.Join(dir, n+".nft")
+		want[n] = Render(Build(pols[n]))
 		if err := os.WriteFile(files[n], RenderFile(Build(pols[n])), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if largest == "" || len(want[n]) > len(want[largest]) {
+			largest = n
+		}
 	}
-	for _, older := range names {
-		for _, n := range names {
+	for i, n := range names {
+		olders := []string{names[(i+len(names)-1)%len(names)], names[(i+1)%len(names)], largest}
+		for _, older := range olders {
+			if older == n {
+				continue
+			}
 			if err := loadFile(ns, files[older]); err != nil {
 				t.Fatalf("load %s: %v", older, err)
 			}
-			if err := checkReloads(ns, files[n], Render(Build(pols[n])), 2); err != nil {
+			if err := checkReloads(ns, files[n], want[n], 2); err != nil {
 				t.Errorf("over %s: %v", older, err)
 			}
 		}

@@ -47,6 +47,7 @@ func straceModes(t *testing.T, argv ...string) string {
 // Every file voicewall writes gets its mode (and owner) on the descriptor,
 // never by name: compile -o, status --textfile and fmt, traced.
 func TestNoModeChangeByPath(t *testing.T) {
+	testenv.SkipShort(t, "builds the binary and traces it with strace")
 	testenv.RequireTools(t, "strace")
 	bin := voicewallBinary(t)
 

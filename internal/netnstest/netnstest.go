@@ -19,7 +19,8 @@
 //
 // Tests that need root, ip, sipp or socat call Require, which skips with a
 // clear reason when something is missing, except when the environment has
-// CI=true, where a missing tool fails the test.
+// CI=true, where a missing tool fails the test. Under `go test -short` (the
+// day-to-day lane) every namespace test skips: they run in the full lane.
 package netnstest
 
 import (
@@ -39,6 +40,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/voicewall/voicewall/internal/testenv"
 )
 
 // Prefix is the start of every namespace name this package creates.
@@ -52,9 +55,10 @@ var nsCounter atomic.Uint64
 // Require skips the test unless every tool is available. A tool is the name
 // of an executable looked up in PATH, or "root" for an effective uid of 0
 // (needed to create namespaces and links). With CI=true in the environment a
-// missing tool fails the test instead of skipping it.
+// missing tool fails the test instead of skipping it. Under -short it skips.
 func Require(t testing.TB, tools ...string) {
 	t.Helper()
+	testenv.SkipShort(t, "kernel, network namespaces")
 	var missing []string
 	for _, tool := range tools {
 		switch tool {

@@ -14,9 +14,11 @@ import (
 // CI reports whether the tests run under CI=true.
 func CI() bool { return os.Getenv("CI") == "true" }
 
-// RequireRoot skips (or fails under CI) unless the test runs as root.
+// RequireRoot skips (or fails under CI) unless the test runs as root. Root
+// is for network namespaces and the kernel: the -short lane skips these.
 func RequireRoot(t testing.TB) {
 	t.Helper()
+	SkipShort(t, "kernel, network namespaces")
 	if os.Geteuid() != 0 {
 		miss(t, "needs root (network namespaces)")
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/internal/bench"
+	"github.com/voicewall/voicewall/internal/testenv"
 	"go4.org/netipx"
 )
 
@@ -33,6 +34,7 @@ const extraEntries = `# merging cases
 // merged set (count and members), that a no-op plan changes nothing, and
 // that 1,000 changed entries go as a delta and leave the set exact.
 func TestScale100k(t *testing.T) {
+	testenv.SkipShort(t, "scale: a 100k-address policy")
 	dir := t.TempDir()
 	if err := bench.WritePolicy(dir, 100_000); err != nil {
 		t.Fatal(err)
