@@ -71,11 +71,35 @@ func (c *checker) onWAN(in []string, role string) bool {
 		return true
 	}
 	for _, i := range in {
-		if c.d.IsWAN(i) || c.wan[i] {
+		if c.knownWAN(i) || c.unknownIf(i) {
 			return true
 		}
 	}
 	return false
+}
+
+func (c *checker) knownWAN(name string) bool { return c.d.IsWAN(name) || c.wan[name] }
+
+// unknownIf: the configuration cannot say whether the interface faces the
+// Internet: it is not declared, and no interface is known to be a WAN (a
+// script or a fragment of policies). Audit then takes it for one: saying
+// "clean" about a rule whose exposure it cannot tell would be wrong.
+func (c *checker) unknownIf(name string) bool {
+	return c.noWAN && name != "any" && c.d.Interface(name) == nil && !c.lan[name]
+}
+
+// assumed says which interfaces of in audit took for WAN without knowing.
+func (c *checker) assumed(in []string) string {
+	var u []string
+	for _, i := range in {
+		if !c.knownWAN(i) && c.unknownIf(i) {
+			u = append(u, i)
+		}
+	}
+	if len(u) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (audit takes %s for the WAN: the configuration declares no WAN interface; if it faces only the LAN, declare it (FortiOS set role lan) and audit again)", strings.Join(u, ", "))
 }
 
 // touchesSIP lists the SIP services a rule's services reach.
@@ -129,10 +153,12 @@ type checker struct {
 	d   *devmodel.Device
 	p   *lang.Policy
 	wan map[string]bool // interfaces the policy's target names as WAN
-	// srcs: one source per class of sources the device tells apart (reach.go)
-	srcs, dsts []netip.Addr
-	sports     []uint16
-	out        []Finding
+	lan map[string]bool // and as LAN
+	// spaces: the probe spaces of the suspects, by interfaces and services
+	spaces map[string]*space
+	// noWAN: neither the configuration nor the policy names a WAN interface
+	noWAN bool
+	out   []Finding
 }
 
 func (c *checker) add(id string, sev Severity, loc devmodel.Loc, fix, f string, a ...any) {
@@ -140,10 +166,12 @@ func (c *checker) add(id string, sev Severity, loc devmodel.Loc, fix, f string, 
 }
 
 func findings(d *devmodel.Device, p *lang.Policy) []Finding {
-	c := &checker{d: d, p: p, wan: map[string]bool{}}
+	c := &checker{d: d, p: p, wan: map[string]bool{}, lan: map[string]bool{}, spaces: map[string]*space{}}
 	if t, ok := registry.Lookup(d.Target); ok && p != nil {
 		c.wan[p.Target(t.TargetSpec).WAN] = true
+		c.lan[p.Target(t.TargetSpec).LAN] = true
 	}
+	c.noWAN = len(c.wan) == 0 && !namesWAN(d)
 	c.helpers()
 	c.openVoice()
 	c.admin()
@@ -202,7 +230,7 @@ func (c *checker) openVoice() {
 			continue
 		}
 		c.add(IDOpenVoice, SevError, r.Loc, "Accept SIP only from your providers' signaling addresses and RTP only from their media addresses (voicewall compile writes exactly that).",
-			"%s accepts %s from any source (%s) on the WAN: anyone on the Internet can send SIP (toll fraud, scanning) or media to it%s", r.Ref, strings.Join(what, ", "), src, x.eg())
+			"%s accepts %s from any source (%s) on the WAN: anyone on the Internet can send SIP (toll fraud, scanning) or media to it%s%s", r.Ref, strings.Join(what, ", "), src, x.eg(), c.assumed(r.In))
 	}
 	for _, f := range c.d.Forwards {
 		if f.Disabled || !wide(f.Src) || !c.onWAN(f.In, "") {
@@ -231,12 +259,12 @@ func (c *checker) openVoice() {
 		}
 		if len(what) > 0 {
 			c.add(IDOpenVoice, SevError, f.Loc, "Restrict the forward to your providers' addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
-				"%s forwards %s to %s from any source on the WAN%s", f.Ref, strings.Join(what, ", "), f.To, x.eg())
+				"%s forwards %s to %s from any source on the WAN%s%s", f.Ref, strings.Join(what, ", "), f.To, x.eg(), c.assumed(f.In))
 		}
 		for _, s := range touchesSIP(svc, false) {
 			if s == "5060/udp" || s == "5060/tcp" {
 				c.add(IDForwardAnySrc, SevError, f.Loc, "Restrict the forward to your providers' signaling addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
-					"%s forwards %s to %s with no source restriction: SIP scanners reach the PBX%s", f.Ref, s, f.To, x.eg())
+					"%s forwards %s to %s with no source restriction: SIP scanners reach the PBX%s%s", f.Ref, s, f.To, x.eg(), c.assumed(f.In))
 			}
 		}
 	}
@@ -593,4 +621,22 @@ func setCovers(a, b *netipx.IPSet) bool {
 		}
 	}
 	return true
+}
+
+// namesWAN: the device declares or names an interface in the WAN role.
+func namesWAN(d *devmodel.Device) bool {
+	if len(d.WANs()) > 0 {
+		return true
+	}
+	for _, r := range d.Rules {
+		if r.InRole == "wan" || slices.ContainsFunc(r.In, d.IsWAN) {
+			return true
+		}
+	}
+	for _, f := range d.Forwards {
+		if f.InRole == "wan" || slices.ContainsFunc(f.In, d.IsWAN) {
+			return true
+		}
+	}
+	return false
 }

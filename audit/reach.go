@@ -17,29 +17,129 @@ import (
 // probe source per class of sources the device can tell apart (every
 // boundary of every address set it has), so that no source is missed.
 
-// maxReachProbes bounds the probes of one suspect: past it the suspect is
-// reported as open (never silenced by a probe set cut short).
-const maxReachProbes = 50000
+// maxReachWork bounds the work of one suspect (probes × the rules each
+// may walk): past it the suspect is reported as open (never silenced by a
+// probe set cut short).
+const maxReachWork = 50_000_000
 
 // reach is the outcome for one suspect.
 type reach struct {
 	open      bool
 	example   devmodel.Packet // a stranger's packet that gets through (open)
 	shadowers []string        // what decides the packets instead (not open)
+	// blind: no packet audit could build is one the suspect takes (its
+	// interfaces or addresses are not in the configuration), so nothing
+	// proves earlier rules keep strangers from it: reported, never silent.
+	blind bool
+	// capped: the probes (this many) ran out before a verdict (reported
+	// as open).
+	capped int
+}
+
+// space is the part of the device that can decide a suspect's packets (the
+// rules that may match them, in order), with one address and port per
+// class those rules tell apart. Probing only it is exact (a rule that can
+// match none of the packets changes no verdict) and keeps each suspect's
+// work in proportion to the rules that concern it.
+type space struct {
+	d          *devmodel.Device
+	srcs, dsts []netip.Addr
+	sports     []uint16
+	ports      map[string][]uint16 // portClasses, by protocol and ports
+}
+
+// spaceFor is the space of packets arriving on ifs with one of the
+// services (or, after a forward, its mapped port): the device with only the
+// rules that may see one of them. Suspects with the same interfaces and
+// services share it.
+func (c *checker) spaceFor(ifs []string, svcs []devmodel.Service) *space {
+	key := fmt.Sprint(ifs, svcs)
+	if sp, ok := c.spaces[key]; ok {
+		return sp
+	}
+	svcs = c.withMappedPorts(svcs)
+	sub := *c.d
+	sub.Rules = nil
+	for _, r := range c.d.Rules {
+		if r.Disabled {
+			continue
+		}
+		arrival := r.Dir == devmodel.DirIn && !r.PreNAT
+		if arrival && len(r.In) > 0 && !overlapIf(r.In, append(ifs, "any")) {
+			continue
+		}
+		if r.Services != nil && !svcOverlap(r.Services, svcs) {
+			continue
+		}
+		sub.Rules = append(sub.Rules, r)
+	}
+	sp := newSpace(&sub)
+	c.spaces[key] = sp
+	return sp
+}
+
+// withMappedPorts adds the ports forwards rewrite svcs' ports to.
+func (c *checker) withMappedPorts(svcs []devmodel.Service) []devmodel.Service {
+	out := slices.Clone(svcs)
+	for _, f := range c.d.Forwards {
+		if f.ToPort == 0 || len(f.Ports) == 0 {
+			continue
+		}
+		for _, s := range svcs {
+			if f.Proto != 0 && f.Proto != s.Proto || !portsOverlap(f.Ports, s.DstPorts) {
+				continue
+			}
+			w := int(f.Ports[0].Hi) - int(f.Ports[0].Lo)
+			out = append(out, devmodel.Service{Proto: s.Proto, DstPorts: devmodel.PortsOf(f.ToPort, uint16(min(65535, int(f.ToPort)+w)))})
+		}
+	}
+	return out
+}
+
+func portsOverlap(a, b devmodel.Ports) bool {
+	if a == nil || b == nil {
+		return true
+	}
+	for _, r := range a {
+		if b.Overlaps(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// svcOverlap: a packet of one of b's services may match one of a's.
+func svcOverlap(a, b []devmodel.Service) bool {
+	for _, x := range a {
+		if x.Proto == 0 {
+			return true
+		}
+		for _, y := range b {
+			if y.Proto == 0 || x.Proto == y.Proto && portsOverlap(x.DstPorts, y.DstPorts) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func newSpace(d *devmodel.Device) *space {
+	sp := &space{d: d, ports: map[string][]uint16{}}
+	sp.sourceClasses()
+	sp.dstClasses()
+	sp.srcPortClasses()
+	return sp
 }
 
 // sourceClasses is one source address per class of sources no address set
-// of the device tells apart: the first address of every range of every set
+// of the space tells apart: the first address of every range of every set
 // and the address after its end, plus the first address of each family.
-func (c *checker) sourceClasses() []netip.Addr {
-	if c.srcs != nil {
-		return c.srcs
-	}
+func (sp *space) sourceClasses() {
 	seen := map[netip.Addr]bool{}
 	add := func(a netip.Addr) {
 		if a.IsValid() && !seen[a] {
 			seen[a] = true
-			c.srcs = append(c.srcs, a)
+			sp.srcs = append(sp.srcs, a)
 		}
 	}
 	add(netip.IPv4Unspecified())
@@ -55,26 +155,29 @@ func (c *checker) sourceClasses() []netip.Addr {
 			add(r.To().Next())
 		}
 	}
-	for _, r := range c.d.Rules {
+	for _, r := range sp.d.Rules {
 		addSet(r.Src)
 	}
-	for _, f := range c.d.Forwards {
+	for _, f := range sp.d.Forwards {
 		addSet(f.Src)
 	}
-	slices.SortFunc(c.srcs, func(a, b netip.Addr) int { return a.Compare(b) })
+	slices.SortFunc(sp.srcs, func(a, b netip.Addr) int { return a.Compare(b) })
 	for _, a := range strangers {
 		if !seen[a] {
-			c.srcs = slices.Insert(c.srcs, 0, a)
+			sp.srcs = slices.Insert(sp.srcs, 0, a)
 		}
 	}
-	return c.srcs
 }
 
-// portClasses is one port per class of ports of a protocol the device tells
+// portClasses is one port per class of ports of a protocol the space tells
 // apart within ps.
-func (c *checker) portClasses(proto uint8, ps devmodel.Ports) []uint16 {
+func (sp *space) portClasses(proto uint8, ps devmodel.Ports) []uint16 {
 	if ps == nil {
 		ps = devmodel.PortsOf(0, 65535)
+	}
+	key := fmt.Sprint(proto, ps)
+	if out, ok := sp.ports[key]; ok {
+		return out
 	}
 	seen := map[uint16]bool{}
 	var out []uint16
@@ -93,19 +196,20 @@ func (c *checker) portClasses(proto uint8, ps devmodel.Ports) []uint16 {
 			add(uint32(r.Hi) + 1)
 		}
 	}
-	for _, r := range c.d.Rules {
+	for _, r := range sp.d.Rules {
 		for _, s := range r.Services {
 			if s.Proto == proto {
 				bounds(s.DstPorts)
 			}
 		}
 	}
-	for _, f := range c.d.Forwards {
-		if f.Proto == proto {
+	for _, f := range sp.d.Forwards {
+		if f.Proto == proto || f.Proto == 0 {
 			bounds(f.Ports)
 		}
 	}
 	slices.Sort(out)
+	sp.ports[key] = out
 	return out
 }
 
@@ -133,14 +237,21 @@ func (c *checker) wanIfs(in []string) []string {
 }
 
 // inward: the interfaces a stranger's packet could leave by (every
-// interface not in the WAN role): probing each over-approximates what gets
-// through, the safe side for a check that may only silence a finding.
-func (c *checker) inward() []string {
+// interface not in the WAN role, and the ones the suspect names, declared
+// or not): probing each over-approximates what gets through, the safe side
+// for a check that may only silence a finding.
+func (c *checker) inward(named []string) []string {
 	var out []string
-	for _, i := range c.d.Interfaces {
-		if !c.onWAN([]string{i.Name}, "") {
-			out = append(out, i.Name)
+	add := func(n string) {
+		if n != "" && n != "any" && !slices.Contains(out, n) && !c.knownWAN(n) {
+			out = append(out, n)
 		}
+	}
+	for _, i := range c.d.Interfaces {
+		add(i.Name)
+	}
+	for _, n := range named {
+		add(n)
 	}
 	if len(out) == 0 {
 		out = []string{"lan"}
@@ -150,9 +261,9 @@ func (c *checker) inward() []string {
 
 // routeVia: a destination on a configured subnet leaves by that interface,
 // any other by out.
-func (c *checker) routeVia(out string) devmodel.Route {
+func (sp *space) routeVia(out string) devmodel.Route {
 	return func(dst netip.Addr, in string) string {
-		for _, i := range c.d.Interfaces {
+		for _, i := range sp.d.Interfaces {
 			for _, s := range i.Subnets {
 				if s.Contains(dst) && i.Name != in {
 					return i.Name
@@ -165,11 +276,11 @@ func (c *checker) routeVia(out string) devmodel.Route {
 
 // extAddrs are the addresses a forward is reached at (the invalid address:
 // the device's own), one per class.
-func (c *checker) extAddrs(x devmodel.Addr) []netip.Addr {
+func (sp *space) extAddrs(x devmodel.Addr) []netip.Addr {
 	if x.Any {
 		return []netip.Addr{{}} // the device's own WAN address
 	}
-	return c.within(x)
+	return sp.within(x)
 }
 
 type target struct {
@@ -179,27 +290,45 @@ type target struct {
 	fam   int // 4 or 6: sources of that family only (a forward to an IPv4 host); 0 both
 }
 
-// probe evaluates packets from every source class of src to every target
-// on every interface and reports whether one gets through (passes).
-func (c *checker) probe(src devmodel.Addr, ifs []string, targets []target, passes func(devmodel.Result) bool) reach {
+// suspect is what a probe run asks about: packets from src arriving on ifs
+// to targets, leaving by outs; sees says the suspect itself takes a packet
+// (only those count), passes that it got through by the suspect.
+type suspect struct {
+	src     devmodel.Addr
+	ifs     []string
+	outs    []string
+	targets []target
+	sees    func(devmodel.Packet, devmodel.Route) bool
+	passes  func(devmodel.Result) bool
+}
+
+// probe evaluates packets from every source class of the suspect's source
+// to every target on every interface and reports whether one the suspect
+// takes gets through.
+func (c *checker) probe(sp *space, s suspect) reach {
 	var out reach
-	n, drops := 0, 0
-	for _, via := range c.inward() {
-		route := c.routeVia(via)
-		for _, in := range ifs {
-			for _, t := range targets {
-				for _, s := range c.sourceClasses() {
-					if !src.Contains(s) || t.dst.IsValid() && t.dst.Is4() != s.Is4() || t.fam == 4 && !s.Is4() || t.fam == 6 && !s.Is6() {
+	n, seen, drops := 0, 0, 0
+	budget := max(1000, maxReachWork/max(1, len(sp.d.Rules)))
+	for _, via := range c.inward(s.outs) {
+		route := sp.routeVia(via)
+		for _, in := range s.ifs {
+			for _, t := range s.targets {
+				for _, a := range sp.srcs {
+					if !s.src.Contains(a) || t.dst.IsValid() && t.dst.Is4() != a.Is4() || t.fam == 4 && !a.Is4() || t.fam == 6 && !a.Is6() {
 						continue
 					}
 					for _, port := range t.ports {
-						for _, sport := range c.srcPortClasses() {
-							if n++; n > maxReachProbes {
-								return reach{open: true}
+						for _, sport := range sp.sports {
+							if n++; n > budget {
+								return reach{open: true, capped: budget}
 							}
-							pkt := devmodel.Packet{In: in, Src: s, SrcPort: sport, Dst: t.dst, Proto: t.proto, DstPort: port}
-							res := c.d.Evaluate(pkt, route)
-							if passes(res) {
+							pkt := devmodel.Packet{In: in, Src: a, SrcPort: sport, Dst: t.dst, Proto: t.proto, DstPort: port}
+							if !s.sees(pkt, route) {
+								continue // not the suspect's packet: says nothing about it
+							}
+							seen++
+							res := sp.d.Evaluate(pkt, route)
+							if s.passes(res) {
 								return reach{open: true, example: pkt}
 							}
 							w := decider(res)
@@ -217,15 +346,15 @@ func (c *checker) probe(src devmodel.Addr, ifs []string, targets []target, passe
 			}
 		}
 	}
+	if seen == 0 {
+		return reach{open: true, blind: true}
+	}
 	return out
 }
 
 // dstClasses is one destination address per class of destinations no
-// address set, forward or subnet of the device tells apart.
-func (c *checker) dstClasses() []netip.Addr {
-	if c.dsts != nil {
-		return c.dsts
-	}
+// address set, forward or subnet of the space tells apart.
+func (sp *space) dstClasses() {
 	var b []netip.Addr
 	addSet := func(x devmodel.Addr) {
 		if x.Set != nil {
@@ -234,42 +363,43 @@ func (c *checker) dstClasses() []netip.Addr {
 			}
 		}
 	}
-	for _, r := range c.d.Rules {
+	for _, r := range sp.d.Rules {
 		addSet(r.Dst)
 	}
-	for _, f := range c.d.Forwards {
+	for _, f := range sp.d.Forwards {
 		addSet(f.Ext)
 		if f.To.IsValid() {
 			b = append(b, f.To.Unmap(), f.To.Unmap().Next())
 		}
 	}
-	for _, i := range c.d.Interfaces {
+	for _, i := range sp.d.Interfaces {
 		for _, p := range i.Subnets {
 			r := netipx.RangeOfPrefix(p.Masked())
 			b = append(b, r.From(), r.To().Next())
 		}
 	}
 	b = append(b, netip.IPv4Unspecified(), netip.IPv6Unspecified(), netip.MustParseAddr("198.51.100.1"), netip.MustParseAddr("2001:db8::1"))
+	seen := map[netip.Addr]bool{}
 	for _, a := range b {
-		if a.IsValid() && !slices.Contains(c.dsts, a) {
-			c.dsts = append(c.dsts, a)
+		if a.IsValid() && !seen[a] {
+			seen[a] = true
+			sp.dsts = append(sp.dsts, a)
 		}
 	}
-	slices.SortFunc(c.dsts, func(a, b netip.Addr) int { return a.Compare(b) })
-	return c.dsts
+	slices.SortFunc(sp.dsts, func(a, b netip.Addr) int { return a.Compare(b) })
 }
 
 // within is the destination classes in x; the invalid address (the device
 // itself) first when x holds it.
-func (c *checker) within(x devmodel.Addr) []netip.Addr {
+func (sp *space) within(x devmodel.Addr) []netip.Addr {
 	if x.Any {
-		return append([]netip.Addr{{}}, c.dstClasses()...)
+		return append([]netip.Addr{{}}, sp.dsts...)
 	}
 	var out []netip.Addr
 	if x.Self {
 		out = append(out, netip.Addr{})
 	}
-	for _, a := range c.dstClasses() {
+	for _, a := range sp.dsts {
 		if x.Set != nil && x.Set.Contains(a) {
 			out = append(out, a)
 		}
@@ -278,13 +408,10 @@ func (c *checker) within(x devmodel.Addr) []netip.Addr {
 }
 
 // srcPortClasses: the ephemeral source port (0) and one port per class of
-// source ports the device's rules tell apart.
-func (c *checker) srcPortClasses() []uint16 {
-	if c.sports != nil {
-		return c.sports
-	}
+// source ports the space's rules tell apart.
+func (sp *space) srcPortClasses() {
 	out := []uint16{0}
-	for _, r := range c.d.Rules {
+	for _, r := range sp.d.Rules {
 		for _, s := range r.Services {
 			for _, x := range s.SrcPorts {
 				for _, p := range []uint32{uint32(x.Lo), uint32(x.Hi) + 1} {
@@ -295,14 +422,19 @@ func (c *checker) srcPortClasses() []uint16 {
 			}
 		}
 	}
-	c.sports = out
-	return out
+	sp.sports = out
 }
 
-// ruleReach: does a packet that the rule decides get accepted? Its targets
+// ruleReach: does a packet that the rule takes get accepted? Its targets
 // are the forwards it admits and its own destinations, on the services it
 // was suspected for.
 func (c *checker) ruleReach(r *devmodel.Rule, svcs []devmodel.Service) reach {
+	ifs := c.wanIfs(r.In)
+	if by := c.covered(r, svcs); by != nil {
+		return reach{shadowers: by}
+	}
+	sp := c.spaceFor(ifs, svcs)
+	sub := sp.d
 	var targets []target
 	for _, f := range c.d.Forwards {
 		if f.Disabled || !(slices.Contains(r.DstForwards, f.Name) || r.MatchForwarded && r.Dst.Contains(f.To)) {
@@ -312,24 +444,22 @@ func (c *checker) ruleReach(r *devmodel.Rule, svcs []devmodel.Service) reach {
 			if f.Proto != 0 && f.Proto != s.Proto {
 				continue
 			}
-			ps := c.portClasses(s.Proto, intersect(f.Ports, s.DstPorts))
-			for _, e := range c.extAddrs(f.Ext) {
+			ps := sp.portClasses(s.Proto, intersect(f.Ports, s.DstPorts))
+			for _, e := range sp.extAddrs(f.Ext) {
 				targets = append(targets, target{e, s.Proto, ps, 0})
 			}
 		}
 	}
-	dsts := c.within(r.Dst)
-	for _, d := range dsts {
+	for _, d := range sp.within(r.Dst) {
 		for _, s := range svcs {
-			targets = append(targets, target{d, s.Proto, c.portClasses(s.Proto, s.DstPorts), 0})
+			targets = append(targets, target{d, s.Proto, sp.portClasses(s.Proto, s.DstPorts), 0})
 		}
 	}
-	// a packet the default accepts gets through too, whichever rule is
-	// suspected; one another rule accepts is that rule's finding (or a
-	// trusted source's)
-	return c.probe(r.Src, c.wanIfs(r.In), targets, func(res devmodel.Result) bool {
-		return res.Verdict == devmodel.Accept && (res.Rule == r || res.InRule == r || res.InRule == nil)
-	})
+	return c.probe(sp, suspect{src: r.Src, ifs: ifs, outs: r.Out, targets: targets,
+		sees: func(p devmodel.Packet, route devmodel.Route) bool { return sub.Sees(r, p, route) },
+		passes: func(res devmodel.Result) bool {
+			return res.Verdict == devmodel.Accept && (res.Rule == r || res.InRule == r)
+		}})
 }
 
 // forwardReach: does a packet the forward rewrites get through the device?
@@ -341,15 +471,27 @@ func (c *checker) forwardReach(f *devmodel.Forward, svcs []devmodel.Service) rea
 			fam = 4
 		}
 	}
+	ifs := c.wanIfs(f.In)
+	sp := c.spaceFor(ifs, svcs)
+	sub := sp.d
 	var targets []target
 	for _, s := range svcs {
-		for _, e := range c.extAddrs(f.Ext) {
-			targets = append(targets, target{e, s.Proto, c.portClasses(s.Proto, s.DstPorts), fam})
+		for _, e := range sp.extAddrs(f.Ext) {
+			targets = append(targets, target{e, s.Proto, sp.portClasses(s.Proto, s.DstPorts), fam})
 		}
 	}
-	return c.probe(f.Src, c.wanIfs(f.In), targets, func(res devmodel.Result) bool {
-		return res.Verdict == devmodel.Accept && res.Forward == f
-	})
+	// the interfaces the rules admitting it send it out by
+	var outs []string
+	for _, r := range c.d.Rules {
+		if slices.Contains(r.DstForwards, f.Name) || r.MatchForwarded && r.Action == devmodel.Accept && r.Dst.Contains(f.To) {
+			outs = append(outs, r.Out...)
+		}
+	}
+	return c.probe(sp, suspect{src: f.Src, ifs: ifs, outs: outs, targets: targets,
+		sees: func(p devmodel.Packet, _ devmodel.Route) bool { return sub.Takes(f, p) },
+		passes: func(res devmodel.Result) bool {
+			return res.Verdict == devmodel.Accept && res.Forward == f
+		}})
 }
 
 // decider names what decided a packet that did not get through.
@@ -382,10 +524,16 @@ func intersect(a, b devmodel.Ports) devmodel.Ports {
 	return out
 }
 
-// eg names the stranger's packet that got through, for the message.
+// eg names the stranger's packet that got through, for the message, or
+// says why audit reports the suspect without one.
 func (x reach) eg() string {
 	p := x.example
-	if !p.Src.IsValid() {
+	switch {
+	case x.blind:
+		return " (audit cannot tell where its packets go: no packet it can build from the configuration is one this takes, as an interface or address it names is not declared there; so nothing proves that earlier rules keep strangers out)"
+	case x.capped > 0:
+		return fmt.Sprintf(" (audit stopped after %d probes without proving that earlier rules keep every stranger out)", x.capped)
+	case !p.Src.IsValid():
 		return ""
 	}
 	dst := "the device's address"

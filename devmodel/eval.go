@@ -60,26 +60,7 @@ func (d *Device) Evaluate(p Packet, route Route) Result {
 		res.Verdict, res.Rule = Drop, pre
 		return res
 	}
-	for _, f := range d.Forwards {
-		if f.InRole != "" && d.role(p.In) != f.InRole {
-			continue
-		}
-		if f.To.IsValid() && f.To.Unmap().Is4() != p.Src.Is4() {
-			continue // no device here translates between families: a forward to an IPv4 host takes IPv4 only
-		}
-		if f.Maps(p.In, p.Src, p.Dst, p.Proto, p.DstPort) {
-			res.Forward = f
-			if f.ToPort != 0 && len(f.Ports) > 0 {
-				p.DstPort = f.ToPort + (p.DstPort - f.Ports[0].Lo)
-			}
-			p.Dst = f.To
-			res.Dst = f.To
-			break
-		}
-	}
-	if p.Dst.IsValid() && route != nil {
-		res.Out = route(p.Dst, p.In)
-	}
+	p, res = d.nat(p, route)
 	if res.Forward != nil && res.Forward.NoRules {
 		res.Verdict = Accept
 		return res
@@ -106,6 +87,68 @@ func (d *Device) Evaluate(p Packet, route Route) Result {
 		}
 	}
 	return res
+}
+
+// nat applies the first forward that takes the packet and routes it.
+func (d *Device) nat(p Packet, route Route) (Packet, Result) {
+	res := Result{Dst: p.Dst}
+	for _, f := range d.Forwards {
+		if d.Takes(f, p) {
+			res.Forward = f
+			if f.ToPort != 0 && len(f.Ports) > 0 {
+				p.DstPort = f.ToPort + (p.DstPort - f.Ports[0].Lo)
+			}
+			p.Dst = f.To
+			res.Dst = f.To
+			break
+		}
+	}
+	if p.Dst.IsValid() && route != nil {
+		res.Out = route(p.Dst, p.In)
+	}
+	return p, res
+}
+
+// Takes reports whether forward f rewrites the packet, whatever forwards
+// come before it.
+func (d *Device) Takes(f *Forward, p Packet) bool {
+	if f.InRole != "" && d.role(p.In) != f.InRole {
+		return false
+	}
+	if f.To.IsValid() && f.To.Unmap().Is4() != p.Src.Unmap().Is4() {
+		return false // no device here translates between families: a forward to an IPv4 host takes IPv4 only
+	}
+	return f.Maps(p.In, p.Src.Unmap(), p.Dst.Unmap(), p.Proto, p.DstPort)
+}
+
+// Sees reports whether rule r itself matches the packet (after the
+// destination NAT the device applies), whatever rules come before it: a
+// check that rules "shadow" r must only count packets r would take.
+func (d *Device) Sees(r *Rule, p Packet, route Route) bool {
+	p.Src, p.Dst = p.Src.Unmap(), p.Dst.Unmap()
+	if r.Disabled || r.Action == Tag {
+		return false
+	}
+	if r.PreNAT {
+		res := Result{Dst: p.Dst}
+		if p.Dst.IsValid() && route != nil {
+			res.Out = route(p.Dst, p.In)
+		}
+		return d.matches(r, p, res, p.In, nil)
+	}
+	p, res := d.nat(p, route)
+	hook := HookForward
+	if !p.Dst.IsValid() {
+		hook = HookLocal
+	}
+	if r.Hook&hook == 0 {
+		return false
+	}
+	tags := map[string]bool{}
+	if r.Dir != DirOut && d.matches(r, p, res, p.In, tags) {
+		return true
+	}
+	return hook == HookForward && r.Dir != DirIn && d.matches(r, p, res, res.Out, tags)
 }
 
 // preNAT evaluates the rules that see the packet before destination NAT.

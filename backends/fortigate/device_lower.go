@@ -25,7 +25,8 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	}
 	l := &lowerer{t: t, d: &devmodel.Device{File: file, Target: "fortigate", DefaultForward: devmodel.Drop, DefaultLocal: devmodel.Drop},
 		addr4: map[string]*cfgEntry{}, addr6: map[string]*cfgEntry{}, grp4: map[string]*cfgEntry{}, grp6: map[string]*cfgEntry{},
-		svc: map[string]*cfgEntry{}, svcGrp: map[string]*cfgEntry{}, vips: map[string]bool{}, vipGrp: map[string][]string{}, zones: map[string][]string{}}
+		svc: map[string]*cfgEntry{}, svcGrp: map[string]*cfgEntry{}, vips: map[string]bool{}, vipGrp: map[string][]string{}, zones: map[string][]string{},
+		groups: map[groupKey]*groupSet{}, cycles: map[groupKey]bool{}, svcGroups: map[string]*svcGroup{}}
 	l.index()
 	l.interfaces()
 	l.helpers()
@@ -33,6 +34,11 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	l.policies()
 	l.limits()
 	return l.d, nil
+}
+
+type svcGroup struct {
+	svcs      []devmodel.Service
+	all, busy bool
 }
 
 type lowerer struct {
@@ -43,8 +49,11 @@ type lowerer struct {
 	svc, svcGrp  map[string]*cfgEntry
 	vips         map[string]bool
 	vipGrp       map[string][]string
-	zones        map[string][]string // zone or SD-WAN zone -> member interfaces
-	wanHints     map[string]bool     // VIP extintf, NAT policy dstintf
+	zones        map[string][]string    // zone or SD-WAN zone -> member interfaces
+	wanHints     map[string]bool        // VIP extintf, NAT policy dstintf
+	groups       map[groupKey]*groupSet // resolved address groups
+	cycles       map[groupKey]bool      // groups noted as containing themselves
+	svcGroups    map[string]*svcGroup   // resolved service groups
 	// vip6In: a vip6 has no extintf (it listens on its extip wherever
 	// that arrives); the traffic it translates is taken only by the
 	// policies naming it, so it is reachable from their srcintf.
@@ -272,25 +281,61 @@ func (l *lowerer) addrSet(names []string, v6 bool, b *netipx.IPSetBuilder, depth
 			if !addrEntry(addrs[n], v6, b) {
 				unresolved = true
 			}
-		case grps[n] != nil && depth < 16:
-			g := grps[n]
-			var inner netipx.IPSetBuilder
-			if l.addrSet(val(g, "member"), v6, &inner, depth+1) {
-				unresolved = true
-			}
-			if first(g, "exclude") == "enable" {
-				var ex netipx.IPSetBuilder
-				l.addrSet(val(g, "exclude-member"), v6, &ex, depth+1)
-				exs, _ := ex.IPSet()
-				inner.RemoveSet(exs)
-			}
-			s, _ := inner.IPSet()
+		case grps[n] != nil && depth < maxGroupDepth:
+			s, u := l.group(n, grps[n], v6, depth)
+			unresolved = unresolved || u
 			b.AddSet(s)
 		default:
 			unresolved = true
 		}
 	}
 	return unresolved
+}
+
+// maxGroupDepth bounds group nesting (a group in a group ...); deeper
+// members are read as unresolved. Groups are memoized, so the bound is
+// for the stack, not for time.
+const maxGroupDepth = 64
+
+type groupKey struct {
+	name string
+	v6   bool
+}
+
+type groupSet struct {
+	set        *netipx.IPSet
+	unresolved bool
+	busy       bool // being resolved: meeting it again is a cycle
+}
+
+// group resolves an address group once (memoized: a group named by many
+// groups, nested many levels deep, costs its members once, not once per
+// path to it); a group that contains itself is noted and unresolved.
+func (l *lowerer) group(name string, g *cfgEntry, v6 bool, depth int) (*netipx.IPSet, bool) {
+	k := groupKey{name, v6}
+	if m := l.groups[k]; m != nil {
+		if m.busy {
+			if !l.cycles[k] {
+				l.cycles[k] = true
+				l.d.Notef(l.loc(g.line), "address group %s contains itself (through its members): FortiOS refuses such a group; it is read as unresolved", name)
+			}
+			return &netipx.IPSet{}, true
+		}
+		return m.set, m.unresolved
+	}
+	m := &groupSet{busy: true}
+	l.groups[k] = m
+	var inner netipx.IPSetBuilder
+	u := l.addrSet(val(g, "member"), v6, &inner, depth+1)
+	if first(g, "exclude") == "enable" {
+		var ex netipx.IPSetBuilder
+		l.addrSet(val(g, "exclude-member"), v6, &ex, depth+1)
+		exs, _ := ex.IPSet()
+		inner.RemoveSet(exs)
+	}
+	m.set, _ = inner.IPSet()
+	m.unresolved, m.busy = u, false
+	return m.set, u
 }
 
 func addrEntry(e *cfgEntry, v6 bool, b *netipx.IPSetBuilder) bool {
@@ -380,12 +425,21 @@ func (l *lowerer) services(names []string, depth int) (out []devmodel.Service, a
 			out = append(out, s...)
 			continue
 		}
-		if g := l.svcGrp[n]; g != nil && depth < 16 {
-			s, a := l.services(val(g, "member"), depth+1)
-			if a {
+		if g := l.svcGrp[n]; g != nil && depth < maxGroupDepth {
+			m := l.svcGroups[n]
+			if m == nil {
+				m = &svcGroup{busy: true}
+				l.svcGroups[n] = m
+				m.svcs, m.all = l.services(val(g, "member"), depth+1)
+				m.busy = false
+			} else if m.busy {
+				l.d.Notef(l.loc(g.line), "service group %s contains itself (through its members): FortiOS refuses such a group; the cycle matches nothing", n)
+				continue
+			}
+			if m.all {
 				return nil, true
 			}
-			out = append(out, s...)
+			out = append(out, m.svcs...)
 			continue
 		}
 		if s, ok := wellKnown[n]; ok {

@@ -146,7 +146,7 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &pfLowerer{file: file, root: root, aliases: map[string]*node{},
+	l := &pfLowerer{file: file, root: root, aliases: map[string]*node{}, resolved: map[string]*resolvedAlias{},
 		d: &devmodel.Device{File: file, Target: "pfsense", DefaultForward: devmodel.Drop, DefaultLocal: devmodel.Drop}}
 	for _, a := range root.child("aliases").all("alias") {
 		l.aliases[a.get("name")] = a
@@ -168,7 +168,9 @@ type pfLowerer struct {
 	root    *node
 	d       *devmodel.Device
 	aliases map[string]*node
-	nets    map[string]netip.Prefix // interface name -> its subnet
+	// resolved: aliases already resolved (by name; port aliases as "port NAME")
+	resolved map[string]*resolvedAlias
+	nets     map[string]netip.Prefix // interface name -> its subnet
 }
 
 func (l *pfLowerer) loc(n *node) devmodel.Loc { return devmodel.Loc{File: l.file, Line: n.line} }
@@ -260,10 +262,12 @@ func (l *pfLowerer) negate(n *node, a devmodel.Addr) devmodel.Addr {
 func (l *pfLowerer) entries(text string, b *netipx.IPSetBuilder, depth int) bool {
 	ok := true
 	for _, f := range strings.Fields(text) {
-		if a := l.aliases[f]; a != nil && depth < 16 {
+		if a := l.aliases[f]; a != nil && depth < maxAliasDepth {
 			switch a.get("type") {
 			case "host", "network":
-				ok = l.entries(a.get("address"), b, depth+1) && ok
+				s, good := l.alias(f, a, depth)
+				b.AddSet(s)
+				ok = good && ok
 			default:
 				ok = false // url, urltable: contents live outside the config
 			}
@@ -288,6 +292,36 @@ func (l *pfLowerer) entries(text string, b *netipx.IPSetBuilder, depth int) bool
 	return ok
 }
 
+// maxAliasDepth bounds alias nesting; aliases are memoized, so the bound
+// is for the stack, not for time.
+const maxAliasDepth = 64
+
+type resolvedAlias struct {
+	set        *netipx.IPSet
+	ok, busy   bool
+	ports      devmodel.Ports
+	portsKnown bool
+}
+
+// alias resolves a host or network alias once (memoized: an alias named
+// by many aliases many levels deep costs its entries once); an alias that
+// contains itself is noted and unresolved.
+func (l *pfLowerer) alias(name string, a *node, depth int) (*netipx.IPSet, bool) {
+	m := l.resolved[name]
+	if m == nil {
+		m = &resolvedAlias{busy: true}
+		l.resolved[name] = m
+		var b netipx.IPSetBuilder
+		m.ok = l.entries(a.get("address"), &b, depth+1)
+		m.set, _ = b.IPSet()
+		m.busy = false
+	} else if m.busy {
+		l.d.Notef(l.loc(a), "alias %s contains itself (through its entries): pfSense refuses such an alias; it is read as unresolved", name)
+		return &netipx.IPSet{}, false
+	}
+	return m.set, m.ok
+}
+
 // ports resolves a port field: a number, a range (a-b or a:b), or a port
 // alias (nested); "" is every port.
 func (l *pfLowerer) ports(text string, depth int) devmodel.Ports {
@@ -296,8 +330,18 @@ func (l *pfLowerer) ports(text string, depth int) devmodel.Ports {
 	}
 	out := devmodel.Ports{}
 	for _, f := range strings.Fields(text) {
-		if a := l.aliases[f]; a != nil && a.get("type") == "port" && depth < 16 {
-			out = append(out, l.ports(a.get("address"), depth+1)...)
+		if a := l.aliases[f]; a != nil && a.get("type") == "port" && depth < maxAliasDepth {
+			m := l.resolved["port "+f]
+			if m == nil {
+				m = &resolvedAlias{busy: true}
+				l.resolved["port "+f] = m
+				m.ports = l.ports(a.get("address"), depth+1)
+				m.busy = false
+			} else if m.busy {
+				l.d.Notef(l.loc(a), "port alias %s contains itself (through its entries): pfSense refuses such an alias; the cycle matches no port", f)
+				continue
+			}
+			out = append(out, m.ports...)
 			continue
 		}
 		lo, hi, cut := strings.Cut(strings.ReplaceAll(f, ":", "-"), "-")
