@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,29 +75,25 @@ func (r *Report) Failed() bool {
 }
 
 // ReadFile reads a configuration file of a target into the device model:
-// stat-checked, size-bounded, a regular file only.
+// a regular file only, checked on the opened descriptor (opened
+// non-blocking, then fstat), so a file swapped for a FIFO or a device
+// between a look and the open is refused, never read or waited on; and
+// size-bounded, while reading too.
 func ReadFile(target, path string) (*devmodel.Device, []byte, error) {
-	st, err := os.Stat(path)
+	f, st, err := lang.OpenRegular(path)
 	if err != nil {
 		return nil, nil, errors.New(safe(err.Error()))
 	}
-	if !st.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if st.Size() > MaxConfigBytes {
-		return nil, nil, fmt.Errorf("%s: %d bytes is more than the %d a device configuration can be", path, st.Size(), MaxConfigBytes)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
 	defer f.Close()
+	if st.Size() > MaxConfigBytes {
+		return nil, nil, fmt.Errorf("%s: %d bytes is more than the %d a device configuration can be", safe(path), st.Size(), MaxConfigBytes)
+	}
 	src, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, errors.New(safe(err.Error()))
 	}
 	if len(src) > MaxConfigBytes {
-		return nil, nil, fmt.Errorf("%s: grew beyond %d bytes while being read", path, MaxConfigBytes)
+		return nil, nil, fmt.Errorf("%s: grew beyond %d bytes while being read", safe(path), MaxConfigBytes)
 	}
 	d, err := Read(target, path, src)
 	if err != nil {

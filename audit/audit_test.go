@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/voicewall/voicewall/backends/registry"
 )
@@ -227,5 +230,28 @@ end
 		if has != want {
 			t.Errorf("TLS from %q: VW304 %v, want %v (%v)", src, has, want, got(r))
 		}
+	}
+}
+
+// TestReadFileRefusesFIFO: a FIFO in place of the configuration (no writer
+// ever comes) is refused at once, from the opened descriptor: before, a
+// file swapped for a FIFO between the stat and the open hung audit.
+func TestReadFileRefusesFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fw.conf")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := ReadFile("fortigate", path)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("want a refusal naming the named pipe, got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("audit blocks on a FIFO")
 	}
 }
