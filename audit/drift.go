@@ -400,8 +400,8 @@ func deviceProbes(d *devmodel.Device, p *lang.Policy) []Probe {
 		add(r.Ref, r.Src, r.Services)
 	}
 	for _, f := range d.Forwards {
-		if !f.Disabled && f.Proto != 0 {
-			add(f.Ref, f.Src, []devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}})
+		if svc := fwdServices(f); !f.Disabled && svc != nil {
+			add(f.Ref, f.Src, svc)
 		}
 	}
 	return out

@@ -113,6 +113,21 @@ func touchesSIP(svcs []devmodel.Service, all bool) []string {
 	return out
 }
 
+// fwdServices is what a forward takes: nil (every service) for one of
+// every protocol and port (a 1:1 NAT, a VIP without port forwarding);
+// a forward of every protocol limited to ports (pfSense tcp/udp, a Vigor
+// open port of TCP/UDP) takes those ports of TCP and UDP only, as ports
+// exist only there: a plain HTTPS forward is not "every service".
+func fwdServices(f *devmodel.Forward) []devmodel.Service {
+	switch {
+	case f.Proto != 0:
+		return []devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}}
+	case f.Ports == nil:
+		return nil
+	}
+	return []devmodel.Service{{Proto: devmodel.TCP, DstPorts: f.Ports}, {Proto: devmodel.UDP, DstPorts: f.Ports}}
+}
+
 func svcHas(svcs []devmodel.Service, proto uint8, port uint16) bool {
 	if svcs == nil {
 		return true
@@ -236,10 +251,7 @@ func (c *checker) openVoice() {
 		if f.Disabled || !wide(f.Src) || !c.onWAN(f.In, "") {
 			continue
 		}
-		svc := []devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}}
-		if f.Proto == 0 {
-			svc = nil
-		}
+		svc := fwdServices(f)
 		var what []string
 		for _, s := range touchesSIP(svc, false) {
 			if s != "5060/udp" && s != "5060/tcp" { // 5060 is VW306
@@ -347,7 +359,7 @@ var adminSvc = []struct {
 var adminFix = map[string]string{
 	"fortigate": "Remove https/http/ssh/telnet/snmp from allowaccess on WAN interfaces (config system interface / edit WAN / set allowaccess ping / next / end); manage over a VPN or from trusted hosts only.",
 	"pfsense":   "Remove the WAN pass rule to the firewall's own web UI/SSH; manage over a VPN.",
-	"draytek":   "Turn off remote management from the WAN (System Maintenance > Management), or restrict it to an access list.",
+	"draytek":   "Turn off management from the Internet (mngt rmtcfg disable; System Maintenance > Management), or restrict it to an access list (mngt accesslist add).",
 }
 
 func (c *checker) admin() {
@@ -359,6 +371,9 @@ func (c *checker) admin() {
 		var lines []devmodel.Loc
 		svcs := map[devmodel.Loc][]string{}
 		for _, x := range i.Admin {
+			if x.Restricted != "" {
+				continue // only trusted hosts may use it
+			}
 			if svcs[x.Loc] == nil {
 				lines = append(lines, x.Loc)
 			}
@@ -373,14 +388,23 @@ func (c *checker) admin() {
 			continue
 		}
 		var what []string
+		var svcs []devmodel.Service
 		for _, s := range adminSvc {
 			if svcHas(r.Services, s.proto, s.port) {
 				what = append(what, fmt.Sprintf("%s (%d/%s)", s.name, s.port, devmodel.ProtoName(s.proto)))
+				svcs = append(svcs, devmodel.Service{Proto: s.proto, DstPorts: devmodel.PortsOf(s.port, s.port)})
 			}
 		}
-		if len(what) > 0 {
-			c.add(IDAdminWAN, SevError, r.Loc, adminFix[c.d.Target], "%s accepts %s to the device itself from any source on the WAN", r.Ref, strings.Join(what, ", "))
+		if len(what) == 0 {
+			continue
 		}
+		// a dead rule (earlier rules decide all its packets) exposes nothing
+		x := c.ruleReachTo(r, svcs, true)
+		if !x.open {
+			c.shadowedOpen(r.Loc, r.Ref, strings.Join(what, ", "), x)
+			continue
+		}
+		c.add(IDAdminWAN, SevError, r.Loc, adminFix[c.d.Target], "%s accepts %s to the device itself from any source on the WAN%s%s", r.Ref, strings.Join(what, ", "), x.eg(), c.assumed(r.In))
 	}
 }
 
@@ -402,10 +426,7 @@ func (c *checker) cleartext() {
 	}
 	for _, f := range c.d.Forwards {
 		if !f.Disabled && c.onWAN(f.In, "") {
-			svc := []devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}}
-			if f.Proto == 0 {
-				svc = nil
-			}
+			svc := fwdServices(f)
 			admits = append(admits, admit{f.Loc, f.Ref, wide(f.Src), svc})
 		}
 	}
@@ -442,7 +463,7 @@ func (c *checker) outboundNAT() {
 	}
 	var hosts []string
 	for _, f := range c.d.Forwards {
-		if len(touchesSIP([]devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}}, f.Proto == 0)) > 0 && f.To.IsValid() {
+		if len(touchesSIP(fwdServices(f), false)) > 0 && f.To.IsValid() {
 			hosts = append(hosts, f.To.String())
 		}
 	}
@@ -480,9 +501,9 @@ func (c *checker) rateLimits() {
 		if f.Disabled {
 			continue
 		}
-		svc := []devmodel.Service{{Proto: f.Proto, DstPorts: f.Ports}}
+		svc := fwdServices(f)
 		for _, s := range sipPorts {
-			if !(f.Proto == 0 || svcHas(svc, s.proto, s.port)) {
+			if !svcHas(svc, s.proto, s.port) {
 				continue
 			}
 			if c.limited(f, s.proto, s.port) {
@@ -525,22 +546,32 @@ func (c *checker) limited(f *devmodel.Forward, proto uint8, port uint16) bool {
 }
 
 // shadowed: a drop of traffic from any source that an earlier accept from
-// any source already takes (FortiOS: voicewall's policies must come before
-// broader accepts).
+// any source already takes entirely (FortiOS: voicewall's policies must
+// come before broader accepts). A closing deny-all (every service to any
+// destination) is the firewall's default made explicit: a narrower accept
+// before it is the design, not a fault, and it is never reported (moving it
+// up would cut all traffic).
 func (c *checker) shadowed() {
 	for i, r := range c.d.Rules {
 		if r.Disabled || r.Action != devmodel.Drop || !r.Quick || !wide(r.Src) {
 			continue
 		}
+		if r.Services == nil && r.Dst.Any {
+			continue // a deny-all
+		}
 		for _, a := range c.d.Rules[:i] {
 			if a.Disabled || a.Action != devmodel.Accept || !a.Quick || a.Hook&r.Hook == 0 || !wide(a.Src) || a.Dir != r.Dir {
 				continue
 			}
-			if !overlapIf(a.In, r.In) || !overlapIf(a.Out, r.Out) || a.InRole != "" && r.InRole != "" && a.InRole != r.InRole {
+			// broader: the accept takes every packet of the drop on its
+			// interfaces, destinations and services (a zone-to-zone accept
+			// before a drop on every interface is narrower)
+			if !ifsCover(a.In, r.In) || !ifsCover(a.Out, r.Out) || a.InRole != "" && a.InRole != r.InRole || a.OutRole != "" && a.OutRole != r.OutRole {
 				continue
 			}
-			// broader: the accept takes all of the drop's destinations and
-			// services (a provider's accept before a catch-all drop is narrower)
+			if a.Tagged != "" || a.NotTagged || a.Family != 0 && a.Family != r.Family || len(a.NotIn) > 0 {
+				continue
+			}
 			if !svcCovers(a.Services, r.Services) {
 				continue
 			}
@@ -551,11 +582,24 @@ func (c *checker) shadowed() {
 			if !dst {
 				continue
 			}
-			c.add(IDShadowedDrop, SevWarning, r.Loc, "Move the drop above the broader accept (FortiOS: config firewall policy / move "+lastWord(r.Ref)+" before "+lastWord(a.Ref)+" / end).",
+			c.add(IDShadowedDrop, SevWarning, r.Loc, c.moveFix(r, a),
 				"%s (%s) never sees part of its traffic: the earlier %s (%s) accepts it from any source first", r.Ref, r.Name, a.Ref, a.Loc)
 			break
 		}
 	}
+}
+
+// moveFix says, in the device's own terms, how to put drop r above accept a.
+func (c *checker) moveFix(r, a *devmodel.Rule) string {
+	switch c.d.Target {
+	case "fortigate":
+		return "Move the drop above the broader accept: config firewall policy / move " + lastWord(r.Ref) + " before " + lastWord(a.Ref) + " / end."
+	case "pfsense":
+		return "Move the block rule above the pass rule: Firewall > Rules, on the rules' interface tab (Floating for floating rules), drag " + r.Ref + " above " + a.Ref + ", then Save and Apply Changes."
+	case "draytek":
+		return "Move the drop above the accept: give " + r.Ref + " a lower rule number in its filter set than " + a.Ref + " (Firewall > Filter Setup, or ipf rule with the lower index)."
+	}
+	return "Move the drop above the broader accept."
 }
 
 func lastWord(s string) string {

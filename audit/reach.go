@@ -144,8 +144,6 @@ func (sp *space) sourceClasses() {
 	}
 	add(netip.IPv4Unspecified())
 	add(netip.IPv6Unspecified())
-	// documentation addresses first: the example a message names
-	strangers := []netip.Addr{netip.MustParseAddr("198.51.100.77"), netip.MustParseAddr("2001:db8::77")}
 	addSet := func(x devmodel.Addr) {
 		if x.Set == nil {
 			return
@@ -162,11 +160,54 @@ func (sp *space) sourceClasses() {
 		addSet(f.Src)
 	}
 	slices.SortFunc(sp.srcs, func(a, b netip.Addr) int { return a.Compare(b) })
-	for _, a := range strangers {
-		if !seen[a] {
+	// a stranger of each family first: the example a message names
+	for _, a := range []netip.Addr{sp.stranger(false), sp.stranger(true)} {
+		if a.IsValid() {
+			if i := slices.Index(sp.srcs, a); i >= 0 {
+				sp.srcs = slices.Delete(sp.srcs, i, i+1)
+			}
 			sp.srcs = slices.Insert(sp.srcs, 0, a)
 		}
 	}
+}
+
+// strangerCandidates are documentation addresses (RFC 5737, RFC 3849),
+// which no provider announces.
+var strangerCandidates = [2][]netip.Addr{
+	{netip.MustParseAddr("198.51.100.77"), netip.MustParseAddr("203.0.113.77"), netip.MustParseAddr("192.0.2.77")},
+	{netip.MustParseAddr("2001:db8::77"), netip.MustParseAddr("2001:db8:ffff:ffff::77")},
+}
+
+// stranger is a documentation address in no restricted source set of the
+// space (no provider's, no trusted host's), so that the packet a finding
+// names comes from a stranger; invalid when every candidate is in one.
+func (sp *space) stranger(v6 bool) netip.Addr {
+	k := 0
+	if v6 {
+		k = 1
+	}
+	for _, a := range strangerCandidates[k] {
+		if !sp.named(a) {
+			return a
+		}
+	}
+	return netip.Addr{}
+}
+
+// named: a restricted source set of the space holds a.
+func (sp *space) named(a netip.Addr) bool {
+	in := func(x devmodel.Addr) bool { return !wide(x) && x.Set != nil && x.Set.Contains(a) }
+	for _, r := range sp.d.Rules {
+		if in(r.Src) {
+			return true
+		}
+	}
+	for _, f := range sp.d.Forwards {
+		if in(f.Src) {
+			return true
+		}
+	}
+	return false
 }
 
 // portClasses is one port per class of ports of a protocol the space tells
@@ -307,6 +348,7 @@ type suspect struct {
 // takes gets through.
 func (c *checker) probe(sp *space, s suspect) reach {
 	var out reach
+	var fallback devmodel.Packet
 	n, seen, drops := 0, 0, 0
 	budget := max(1000, maxReachWork/max(1, len(sp.d.Rules)))
 	for _, via := range c.inward(s.outs) {
@@ -320,6 +362,9 @@ func (c *checker) probe(sp *space, s suspect) reach {
 					for _, port := range t.ports {
 						for _, sport := range sp.sports {
 							if n++; n > budget {
+								if fallback.Src.IsValid() {
+									return reach{open: true, example: fallback}
+								}
 								return reach{open: true, capped: budget}
 							}
 							pkt := devmodel.Packet{In: in, Src: a, SrcPort: sport, Dst: t.dst, Proto: t.proto, DstPort: port}
@@ -329,7 +374,13 @@ func (c *checker) probe(sp *space, s suspect) reach {
 							seen++
 							res := sp.d.Evaluate(pkt, route)
 							if s.passes(res) {
-								return reach{open: true, example: pkt}
+								if !sp.named(a) {
+									return reach{open: true, example: pkt}
+								}
+								if !fallback.Src.IsValid() {
+									fallback = pkt // a known source's: look on for a stranger's
+								}
+								continue
 							}
 							w := decider(res)
 							switch {
@@ -345,6 +396,9 @@ func (c *checker) probe(sp *space, s suspect) reach {
 				}
 			}
 		}
+	}
+	if fallback.Src.IsValid() {
+		return reach{open: true, example: fallback}
 	}
 	if seen == 0 {
 		return reach{open: true, blind: true}
@@ -429,6 +483,12 @@ func (sp *space) srcPortClasses() {
 // are the forwards it admits and its own destinations, on the services it
 // was suspected for.
 func (c *checker) ruleReach(r *devmodel.Rule, svcs []devmodel.Service) reach {
+	return c.ruleReachTo(r, svcs, false)
+}
+
+// ruleReachTo is ruleReach; self: only packets to the device itself
+// (management).
+func (c *checker) ruleReachTo(r *devmodel.Rule, svcs []devmodel.Service, self bool) reach {
 	ifs := c.wanIfs(r.In)
 	if by := c.covered(r, svcs); by != nil {
 		return reach{shadowers: by}
@@ -437,7 +497,7 @@ func (c *checker) ruleReach(r *devmodel.Rule, svcs []devmodel.Service) reach {
 	sub := sp.d
 	var targets []target
 	for _, f := range c.d.Forwards {
-		if f.Disabled || !(slices.Contains(r.DstForwards, f.Name) || r.MatchForwarded && r.Dst.Contains(f.To)) {
+		if self || f.Disabled || !(slices.Contains(r.DstForwards, f.Name) || r.MatchForwarded && r.Dst.Contains(f.To)) {
 			continue
 		}
 		for _, s := range svcs {
@@ -450,7 +510,11 @@ func (c *checker) ruleReach(r *devmodel.Rule, svcs []devmodel.Service) reach {
 			}
 		}
 	}
-	for _, d := range sp.within(r.Dst) {
+	dsts := sp.within(r.Dst)
+	if self {
+		dsts = []netip.Addr{{}}
+	}
+	for _, d := range dsts {
 		for _, s := range svcs {
 			targets = append(targets, target{d, s.Proto, sp.portClasses(s.Proto, s.DstPorts), 0})
 		}

@@ -304,6 +304,10 @@ type Exposure struct {
 	Service string // https, http, ssh, telnet, snmp
 	Ports   Ports
 	Proto   uint8
+	// Restricted says why only some sources may use it (FortiOS trusted
+	// hosts on every administrator, a Vigor management access list); ""
+	// when anyone may.
+	Restricted string
 }
 
 // Setting is a device setting audit reports on, with the line saying it.

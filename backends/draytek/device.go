@@ -56,6 +56,17 @@ type devReader struct {
 	next     map[int]int
 	start    int
 	fwdOff   map[int]bool
+	// remote management: the master switch (mngt rmtcfg enable|disable)
+	// last typed, the services turned on (mngt rmtcfg SERVICE on) and the
+	// access list entries (mngt accesslist add)
+	rmt        *rmtSwitch
+	rmtOn      map[string]int
+	accessList []int
+}
+
+type rmtSwitch struct {
+	on   bool
+	line int
 }
 
 // ReadDevice reads a Vigor command script into the device model.
@@ -67,7 +78,7 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 		return nil, fmt.Errorf("%s: not UTF-8 text (a binary .cfg backup? export the commands over telnet/SSH instead)", file)
 	}
 	r := &devReader{file: file, ip4: map[int]*dObj{}, ip6: map[int]*dObj{}, grp4: map[int][]int{}, grp6: map[int][]int{},
-		svc: map[int]*dSvc{}, svcGrp: map[int][]int{}, rules: map[[2]int]*dRule{}, next: map[int]int{}, start: 2, fwdOff: map[int]bool{},
+		svc: map[int]*dSvc{}, svcGrp: map[int][]int{}, rules: map[[2]int]*dRule{}, next: map[int]int{}, start: 2, fwdOff: map[int]bool{}, rmtOn: map[string]int{},
 		d: &devmodel.Device{File: file, Target: "draytek", DefaultForward: devmodel.Accept, DefaultLocal: devmodel.Drop}}
 	r.d.Interfaces = []*devmodel.Interface{{Name: "WAN1", Role: "wan"}, {Name: "LAN1", Role: "lan"}}
 	vigor := false
@@ -94,6 +105,7 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 		return nil, fmt.Errorf("%s:1: no Vigor command (sys, mngt, object, srv, ipf, ...): is this a DrayTek command script? Export it over telnet/SSH", file)
 	}
 	r.lower()
+	r.remoteManagement()
 	if len(r.d.SIPHelpers)+len(r.d.SIPHelperOff) == 0 {
 		r.d.Notef(devmodel.Loc{File: file}, "the script does not set sys sip_alg: the router keeps whatever it has (check with sys sip_alg ?)")
 	}
@@ -199,10 +211,25 @@ func (r *devReader) command(t []string, line int) error {
 	case len(t) >= 3 && t[0] == "srv" && t[1] == "nat":
 		return r.nat(t, line)
 	case len(t) >= 3 && t[0] == "mngt" && t[1] == "rmtcfg":
-		if len(t) == 4 && t[3] == "on" {
-			if p, ok := mgmtPorts[t[2]]; ok {
-				w := r.d.Interface("WAN1")
-				w.Admin = append(w.Admin, devmodel.Exposure{Loc: r.loc(line), Service: t[2], Proto: devmodel.TCP, Ports: devmodel.PortsOf(p, p)})
+		switch {
+		case len(t) == 3 && (t[2] == "enable" || t[2] == "disable"):
+			r.rmt = &rmtSwitch{on: t[2] == "enable", line: line}
+		case len(t) == 4 && mgmtPorts[t[2]] != 0 && (t[3] == "on" || t[3] == "off"):
+			if t[3] == "on" {
+				r.rmtOn[t[2]] = line
+			} else {
+				delete(r.rmtOn, t[2])
+			}
+		}
+	case len(t) >= 3 && t[0] == "mngt" && t[1] == "accesslist":
+		switch t[2] {
+		case "add":
+			r.accessList = append(r.accessList, line)
+		case "flush":
+			r.accessList = nil
+		case "remove":
+			if len(r.accessList) > 0 {
+				r.accessList = r.accessList[:len(r.accessList)-1]
 			}
 		}
 	case len(t) >= 2 && t[0] == "dos":
@@ -223,6 +250,34 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// remoteManagement: management from the Internet (Vigor3912 UG, Telnet
+// commands, mngt rmtcfg): `mngt rmtcfg enable` allows it (off by default),
+// `disable` denies it whatever services are on, and a service's `on` only
+// takes while it is enabled; `mngt accesslist` limits it to listed hosts.
+func (r *devReader) remoteManagement() {
+	if r.rmt != nil && !r.rmt.on {
+		return // denied: the per-service settings do not apply
+	}
+	restricted := ""
+	if len(r.accessList) > 0 {
+		restricted = fmt.Sprintf("the management access list (mngt accesslist add, line %d) limits who may log in", r.accessList[0])
+	}
+	w := r.d.Interface("WAN1")
+	var names []string
+	for n := range r.rmtOn {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return r.rmtOn[names[i]] < r.rmtOn[names[j]] || r.rmtOn[names[i]] == r.rmtOn[names[j]] && names[i] < names[j] })
+	for _, n := range names {
+		p := mgmtPorts[n]
+		w.Admin = append(w.Admin, devmodel.Exposure{Loc: r.loc(r.rmtOn[n]), Service: n, Proto: devmodel.TCP, Ports: devmodel.PortsOf(p, p), Restricted: restricted})
+	}
+	if len(names) == 0 && r.rmt != nil {
+		// enabled; which services answer is the router's own setting
+		w.Admin = append(w.Admin, devmodel.Exposure{Loc: r.loc(r.rmt.line), Service: "remote management (mngt rmtcfg enable; the services the router has on, see mngt rmtcfg status)", Proto: devmodel.TCP, Ports: devmodel.PortsOf(443, 443), Restricted: restricted})
+	}
 }
 
 var mgmtPorts = map[string]uint16{"http": 80, "https": 443, "telnet": 23, "ssh": 22, "ftp": 21, "tr069": 8069, "snmp": 161}

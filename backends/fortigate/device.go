@@ -220,6 +220,11 @@ func readTree(file string, src []byte) (*cfgTree, error) {
 		case "next":
 			if top != nil && top.entry != nil {
 				stack = stack[:len(stack)-1]
+			} else if top != nil && len(stack) >= 2 && stack[len(stack)-2].entry != nil {
+				// a next inside a nested config (config ipv6 within an
+				// edit): that config was never closed; blame it, not the
+				// outermost block the rest of the file then leaves open
+				return nil, fmt.Errorf("%s:%d: config %s is never closed with end: the next at line %d ends the edit it is in (add end before it)", file, top.block.line, top.block.path, s.line)
 			}
 		case "end":
 			if top == nil {

@@ -112,6 +112,20 @@ func (l *lowerer) index() {
 			}
 		}
 	}
+	// the interface carrying the default route faces the Internet, whatever
+	// its role or name (dst defaults to 0.0.0.0 0.0.0.0, so `show` omits it)
+	for _, path := range []string{"router static", "router static6"} {
+		for _, e := range l.entries(path) {
+			if first(e, "status") == "disable" || first(e, "blackhole") == "enable" {
+				continue
+			}
+			if d := val(e, "dst"); len(d) == 0 || isDefaultRoute(d) {
+				for _, i := range val(e, "device") {
+					l.wanHints[i] = true
+				}
+			}
+		}
+	}
 	delete(l.wanHints, "any")
 	for _, e := range l.entries("system zone") {
 		l.zones[e.key] = val(e, "interface")
@@ -184,14 +198,31 @@ func (l *lowerer) interfaces() {
 				access = append(access, sub.settings["ip6-allowaccess"])
 			}
 		}
-		for _, a := range access {
+		for k, a := range access {
+			trusted := ""
+			if line := l.adminsRestricted(k > 0); line > 0 {
+				trusted = fmt.Sprintf("every administrator of config system admin (line %d) has trusted hosts", line)
+			}
 			for _, s := range a.vals {
 				if p, ok := adminPorts[s]; ok {
-					i.Admin = append(i.Admin, devmodel.Exposure{Loc: l.loc(a.line), Service: s, Proto: p.proto, Ports: devmodel.PortsOf(p.port, p.port)})
+					i.Admin = append(i.Admin, devmodel.Exposure{Loc: l.loc(a.line), Service: s, Proto: p.proto, Ports: devmodel.PortsOf(p.port, p.port), Restricted: trusted})
 				}
 			}
 		}
 		l.d.Interfaces = append(l.d.Interfaces, i)
+	}
+	// interfaces the configuration names as WAN (a VIP's extintf, the
+	// default route's device) without declaring them: a script or a
+	// partial backup
+	var hinted []string
+	for n := range l.wanHints {
+		if l.d.Interface(n) == nil && l.zones[n] == nil {
+			hinted = append(hinted, n)
+		}
+	}
+	slices.Sort(hinted)
+	for _, n := range hinted {
+		l.d.Interfaces = append(l.d.Interfaces, &devmodel.Interface{Name: n, Role: "wan"})
 	}
 	for z, members := range l.zones {
 		role := "lan"
@@ -207,6 +238,44 @@ func (l *lowerer) interfaces() {
 			l.d.Interfaces = append(l.d.Interfaces, &devmodel.Interface{Name: z, Role: role})
 		}
 	}
+}
+
+// isDefaultRoute: a static route's dst is 0.0.0.0/0 or ::/0.
+func isDefaultRoute(dst []string) bool {
+	p, ok := ipmask(dst)
+	return ok && p.Bits() == 0
+}
+
+// adminsRestricted: every administrator account may log in only from its
+// trusted hosts (FortiOS then answers management from no other address:
+// web UI, SSH, telnet, ping, SNMP); v6 for ip6-trusthost1..10. One account
+// without a trusted host (or with 0.0.0.0/0) leaves the login page open to
+// everyone. Returns the line of the admin table, 0 when not restricted.
+func (l *lowerer) adminsRestricted(v6 bool) int {
+	admins := l.entries("system admin")
+	if len(admins) == 0 {
+		return 0
+	}
+	prefix := "trusthost"
+	if v6 {
+		prefix = "ip6-trusthost"
+	}
+	for _, e := range admins {
+		restricted := false
+		for n := 1; n <= 10; n++ {
+			v, ok := e.attrs[prefix+strconv.Itoa(n)]
+			if !ok {
+				continue
+			}
+			if p, ok := ipmask(v.vals); ok && p.Bits() > 0 {
+				restricted = true
+			}
+		}
+		if !restricted {
+			return 0
+		}
+	}
+	return admins[0].line
 }
 
 // ipmask reads `A M` or `A/len`.
