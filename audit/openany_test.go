@@ -153,4 +153,3 @@ func reported(r *Report, lines []int) bool {
 	}
 	return false
 }
-

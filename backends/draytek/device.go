@@ -269,7 +269,9 @@ func (r *devReader) remoteManagement() {
 	for n := range r.rmtOn {
 		names = append(names, n)
 	}
-	sort.Slice(names, func(i, j int) bool { return r.rmtOn[names[i]] < r.rmtOn[names[j]] || r.rmtOn[names[i]] == r.rmtOn[names[j]] && names[i] < names[j] })
+	sort.Slice(names, func(i, j int) bool {
+		return r.rmtOn[names[i]] < r.rmtOn[names[j]] || r.rmtOn[names[i]] == r.rmtOn[names[j]] && names[i] < names[j]
+	})
 	for _, n := range names {
 		p := mgmtPorts[n]
 		w.Admin = append(w.Admin, devmodel.Exposure{Loc: r.loc(r.rmtOn[n]), Service: n, Proto: devmodel.TCP, Ports: devmodel.PortsOf(p, p), Restricted: restricted})
