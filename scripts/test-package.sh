@@ -44,8 +44,9 @@ touch "$root/var/lib/dpkg/status" "$root/var/lib/dpkg/available"
 # and /usr/share/doc from installs; this test wants to see every file.
 dpkg --root="$root" --log=/dev/null --path-include='/*' -i "$deb" >/dev/null
 [ "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Status}' voicewall)" = "install ok installed" ] || fail "dpkg does not list voicewall installed"
-for f in usr/bin/voicewall usr/lib/voicewall/refresh-feeds \
+for f in usr/bin/voicewall \
          lib/systemd/system/voicewall-apply.service lib/systemd/system/voicewall-refresh.service lib/systemd/system/voicewall-refresh.timer \
+         lib/systemd/system/voicewall-refresh-apply.service \
          lib/systemd/system/voicewall-metrics.service lib/systemd/system/voicewall-metrics.timer \
          usr/share/bash-completion/completions/voicewall usr/share/zsh/vendor-completions/_voicewall usr/share/fish/vendor_completions.d/voicewall.fish \
          etc/voicewall/blocklists/feeds.conf usr/share/doc/voicewall/copyright usr/share/doc/voicewall/changelog.gz \

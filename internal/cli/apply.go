@@ -31,7 +31,7 @@ var stdinIsTerminal = func(r any) bool {
 
 func (e *env) applyCmd() *cobra.Command {
 	var netns string
-	var autoApprove, force bool
+	var autoApprove, force, fallback bool
 	var confirmTimeout time.Duration
 	c := &cobra.Command{
 		Use:   "apply [PATH|PLANFILE] [--netns NAME] [--auto-approve] [--confirm-timeout D] [--force]",
@@ -52,11 +52,20 @@ at the prompt, or run "voicewall confirm" from another shell. The helper
 survives this process and the SSH session dying.
 
 apply refuses (unless --force) when the policy would drop the address you are
-connected from ($SSH_CONNECTION).`,
+connected from ($SSH_CONNECTION), and, with or without SSH, when a blocklist
+covers the namespace's DNS resolvers, its default gateway or the voice VLANs'
+management addresses.
+
+Every apply that leaves the kernel holding the policy's table keeps that table
+as the last good one (under $VOICEWALL_LIB_DIR, default /var/lib/voicewall).
+--fallback-last-good (the boot unit uses it): when the apply fails and there is
+no table inet voicewall at all, load the last good table instead of leaving
+the gateway without one, say so, and still exit 1.`,
 		Example: `  voicewall apply examples/asterisk-udp-trunk --netns gw
   voicewall apply . --confirm-timeout 60s
   voicewall apply gw.plan
-  voicewall apply . --auto-approve   # from cron or a systemd timer`,
+  voicewall apply . --auto-approve   # from cron or a systemd timer
+  voicewall apply /etc/voicewall --auto-approve --fallback-last-good   # at boot`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("confirm-timeout") {
@@ -65,13 +74,18 @@ connected from ($SSH_CONNECTION).`,
 					return err
 				}
 			}
-			return e.runApply(pathArg(args), netns, autoApprove, force, confirmTimeout)
+			err := e.runApply(pathArg(args), netns, autoApprove, force, confirmTimeout)
+			if err != nil && fallback {
+				return e.fallbackLastGood(netns, err)
+			}
+			return err
 		},
 	}
 	c.Flags().StringVar(&netns, "netns", "", "work in the network namespace /run/netns/NAME instead of the current one")
 	c.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking (needed when stdin is not a terminal)")
 	c.Flags().DurationVar(&confirmTimeout, "confirm-timeout", 0, "restore the previous table after this long unless the apply is confirmed (1s to 1h, e.g. 60s)")
 	c.Flags().BoolVar(&force, "force", false, "apply even when the policy would drop your own SSH connection")
+	c.Flags().BoolVar(&fallback, "fallback-last-good", false, "when the apply fails and the namespace has no table inet voicewall (a boot), load the last table that applied; still exit 1")
 	return c
 }
 
@@ -203,5 +217,28 @@ func (e *env) reportRollback(pend *live.Pending) error {
 		return fmt.Errorf("not confirmed in time, and the rollback failed: %s", r.Message)
 	}
 	fmt.Fprintf(e.stdout, "\nNot confirmed in time: %s.\n", r.Message)
+	return exitError{1}
+}
+
+// fallbackLastGood runs after a failed apply: with no table in the kernel,
+// the last good one is loaded. The command fails either way, loudly: the
+// policy on disk is not what runs.
+func (e *env) fallbackLastGood(netns string, applyErr error) error {
+	var pe *live.PolicyError
+	if errors.As(applyErr, &pe) {
+		e.printDiags(pe.Loaded)
+	} else if !errors.As(applyErr, &exitError{}) {
+		fmt.Fprintf(e.stderr, "Error: %v\n", applyErr)
+	}
+	lg, err := live.FallbackLastGood(netns)
+	switch {
+	case errors.Is(err, live.ErrTablePresent):
+		fmt.Fprintf(e.stderr, "voicewall: the apply failed; %v.\n", err)
+	case err != nil:
+		fmt.Fprintf(e.stderr, "voicewall: THE APPLY FAILED AND THERE IS NO FIREWALL TABLE: %v.\n  The gateway runs without table inet voicewall. Fix the policy and run voicewall apply.\n", err)
+	default:
+		fmt.Fprintf(e.stderr, "voicewall: THE POLICY DID NOT APPLY. Loaded the LAST GOOD TABLE instead (applied from %s at %s, %s; nft text: %s).\n  The gateway runs that table, not the policy on disk: fix the policy and run voicewall apply.\n",
+			lg.Policy, lg.Saved.Format(time.RFC3339), lg.File, live.LastGoodTextPath(lg.File))
+	}
 	return exitError{1}
 }

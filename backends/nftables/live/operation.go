@@ -303,6 +303,7 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 		// The consistent read at p.GenID matched the policy: the next
 		// plan may take the fast path (if nothing commits first).
 		RecordInputs(t, p.State, s.Desired, links, o.Inputs)
+		o.keepLastGood(t, s, h)
 		return a, nil
 	}
 	if err := h.Approve(s); err != nil {
@@ -376,6 +377,11 @@ func (o *Operation) Apply(req ApplyRequest, h ApplyHooks) (*Applied, error) {
 		RecordInputs(t, p.State, s.Desired, links, o.Inputs)
 	}
 	if pend == nil {
+		// An apply awaiting confirmation is kept when it is confirmed
+		// (Confirm): until then it may be rolled back.
+		if res.Unknown == "" {
+			o.keepLastGood(t, s, h)
+		}
 		return a, nil
 	}
 	pend.Applied = res.GenID
@@ -408,6 +414,14 @@ func CheckConfirmTimeout(d time.Duration) error {
 	return nil
 }
 
+// keepLastGood saves the table the kernel now holds as the one boot falls
+// back to; failing to is a warning (the apply itself stands).
+func (o *Operation) keepLastGood(t *Target, s *Session, h ApplyHooks) {
+	if err := SaveLastGood(t, s.Desired, o.Path, s.Digest()); err != nil {
+		h.Warn(fmt.Sprintf("Warning: the applied table could not be kept as the last good one (%s): %v; boot cannot fall back to it", LastGoodPath(t.Name), err))
+	}
+}
+
 // Confirm keeps what the pending apply on the namespace applied.
 func Confirm(netns string) (*Target, error) {
 	t, err := Open(netns)
@@ -433,6 +447,14 @@ func Confirm(netns string) (*Target, error) {
 	}
 	if !ok {
 		return t, fmt.Errorf("too late: the rollback of %s already ran", t)
+	}
+	// The confirmed table is the last good one now.
+	if st, err := Read(t, ReadOptions{NoCache: true}); err == nil {
+		if tab, err := st.Table(); err == nil {
+			if err := SaveLastGood(t, tab, "", Digest(tab)); err != nil {
+				return t, fmt.Errorf("confirmed, but the table could not be kept as the last good one: %w", err)
+			}
+		}
 	}
 	return t, nil
 }
