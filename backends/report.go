@@ -1,6 +1,8 @@
 package backends
 
 import (
+	"fmt"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/voicewall/voicewall/lang"
 )
@@ -63,6 +65,32 @@ func Listing(title string, items []string, clean func(string) string) []string {
 			it = clean(it)
 		}
 		out = append(out, "  - "+it)
+	}
+	return out
+}
+
+// ProviderSources are header lines saying where provider ranges came from
+// besides the policy's own text: catalog entries (with the date they were
+// verified) and, from DNSSources, the signaling_dns answers.
+func ProviderSources(p *lang.Policy) []string {
+	var out []string
+	for _, pr := range p.Providers {
+		if pr.Catalog != "" {
+			out = append(out, fmt.Sprintf("provider %q: ranges from catalog entry %s (verified %s, %s)", pr.Name, pr.Catalog, pr.CatalogVerified, pr.CatalogSource))
+		}
+	}
+	return append(out, DNSSources(p)...)
+}
+
+// DNSSources are header lines naming each signaling_dns answer the output
+// holds and when it was resolved: the addresses are fixed in the output
+// until the next compile.
+func DNSSources(p *lang.Policy) []string {
+	var out []string
+	for _, pr := range p.Providers {
+		for _, u := range pr.DNS {
+			out = append(out, fmt.Sprintf("provider %q: signaling_dns %s", pr.Name, u))
+		}
 	}
 	return out
 }

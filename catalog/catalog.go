@@ -5,8 +5,8 @@
 // and is embedded in the binary; `voicewall providers update` may overlay
 // newer machine-readable copies from the state directory.
 //
-// The catalog is an input to lang (lang.Catalog), never read by lang on its
-// own: the caller chooses which catalog a compile sees.
+// The catalog is an input to lang (lang.CatalogOf makes it one), never read
+// by lang on its own: the caller chooses which catalog a compile sees.
 package catalog
 
 import (
@@ -17,11 +17,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/voicewall/voicewall/lang"
 )
 
 //go:embed data/*.hcl
@@ -105,6 +105,22 @@ func Embedded() (*Catalog, error) {
 	return New(all)
 }
 
+// MustEmbedded is Embedded for tests and the program's defaults: the
+// embedded data is validated by this package's tests.
+func MustEmbedded() *Catalog {
+	embeddedOnce.Do(func() { embedded, embeddedErr = Embedded() })
+	if embeddedErr != nil {
+		panic(embeddedErr)
+	}
+	return embedded
+}
+
+var (
+	embeddedOnce sync.Once
+	embedded     *Catalog
+	embeddedErr  error
+)
+
 // ParseHCL reads one data file.
 func ParseHCL(name string, src []byte) ([]*Entry, error) {
 	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
@@ -134,11 +150,15 @@ func New(entries []*Entry) (*Catalog, error) {
 // entries of the same name; the result is validated as a whole.
 func (c *Catalog) Overlay(entries []*Entry) (*Catalog, error) {
 	byName := map[string]*Entry{}
+	// Copies: Validate fills an entry's parsed ranges, and c's entries may
+	// be shared (MustEmbedded).
 	for _, e := range c.entries {
-		byName[e.Name] = e
+		cp := *e
+		byName[e.Name] = &cp
 	}
 	for _, e := range entries {
-		byName[e.Name] = e
+		cp := *e
+		byName[e.Name] = &cp
 	}
 	all := make([]*Entry, 0, len(byName))
 	for _, e := range byName {
@@ -170,25 +190,6 @@ func (c *Catalog) Entries() []*Entry {
 		out = append(out, c.entries[n])
 	}
 	return out
-}
-
-// Entry is the entry in lang's terms (lang.Catalog).
-func (c *Catalog) Entry(name string) (lang.CatalogEntry, bool) {
-	e, ok := c.entries[name]
-	if !ok {
-		return lang.CatalogEntry{}, false
-	}
-	le := lang.CatalogEntry{
-		Name: e.Name, Signaling: e.sig, Media: e.media, SymmetricRTP: e.SymmetricRTP,
-		SIPPort: uint16(e.SIPPort), TLSPort: uint16(e.TLSPort), Verified: e.Verified,
-	}
-	for _, t := range e.Transports {
-		le.Transports = append(le.Transports, lang.Transport(t))
-	}
-	if len(e.Sources) > 0 {
-		le.Source = e.Sources[0].URL
-	}
-	return le, true
 }
 
 // Validate checks entries: names, ranges that parse and are public (no

@@ -34,12 +34,12 @@ func TestEmbeddedCatalogIsValid(t *testing.T) {
 	if !ok || !contains(tw.MediaPrefixes(), "168.86.128.0/18") {
 		t.Errorf("twilio-all media: %v", tw)
 	}
-	if _, ok := c.Entry("no-such"); ok {
+	if _, ok := c.Get("no-such"); ok {
 		t.Error("unknown entry found")
 	}
-	le, ok := c.Entry("microsoft-teams")
-	if !ok || len(le.Transports) != 1 || le.Transports[0] != "tls" || le.TLSPort != 5061 {
-		t.Errorf("microsoft-teams in lang terms: %+v", le)
+	ms, ok := c.Get("microsoft-teams")
+	if !ok || len(ms.Transports) != 1 || ms.Transports[0] != "tls" || ms.TLSPort != 5061 {
+		t.Errorf("microsoft-teams: %+v", ms)
 	}
 }
 

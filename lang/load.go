@@ -3,6 +3,7 @@ package lang
 import (
 	"errors"
 	"fmt"
+	"github.com/voicewall/voicewall/catalog"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,8 +33,21 @@ func Load(path string) (*Policy, hcl.Diagnostics) {
 	return l.Policy, l.Diags
 }
 
+// LoadWith is Load with options (targets, catalog, DNS answers).
+func LoadWith(path string, o LoadOptions) (*Policy, hcl.Diagnostics) {
+	l := LoadFullWith(path, o)
+	return l.Policy, l.Diags
+}
+
 // LoadFull is Load that also returns the sources, for printing diagnostics.
-func LoadFull(path string) *Loaded { return LoadFullWith(path, LoadOptions{}) }
+// Like Load and LoadSource it gives the policy voicewall's embedded provider
+// catalog (static data); LoadFullWith takes only what its options give.
+func LoadFull(path string) *Loaded {
+	return LoadFullWith(path, LoadOptions{Catalog: EmbeddedCatalog()})
+}
+
+// EmbeddedCatalog is the provider catalog compiled into voicewall.
+func EmbeddedCatalog() Catalog { return CatalogOf(catalog.MustEmbedded()) }
 
 // LoadOptions are what a caller gives the loader besides the policy path:
 // the targets a policy may name, and inputs that stand in for the disk.
@@ -126,7 +140,7 @@ func parseSources(srcs []source) (files Files, bodies []parsedFile, diags hcl.Di
 // LoadSource loads a policy from one in-memory file; blocklist files are
 // resolved relative to the current directory. Used by tests and fuzzing.
 func LoadSource(filename string, src []byte) (*Policy, hcl.Diagnostics) {
-	return LoadSourceWith(filename, src, LoadOptions{})
+	return LoadSourceWith(filename, src, LoadOptions{Catalog: EmbeddedCatalog()})
 }
 
 // LoadSourceWith is LoadSource with targets (and overlaid inputs).

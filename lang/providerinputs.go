@@ -8,7 +8,33 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/voicewall/voicewall/catalog"
 )
+
+// CatalogOf is a provider catalog as a load input.
+func CatalogOf(c *catalog.Catalog) Catalog { return catalogAdapter{c} }
+
+type catalogAdapter struct{ c *catalog.Catalog }
+
+func (a catalogAdapter) Names() []string { return a.c.Names() }
+
+func (a catalogAdapter) Entry(name string) (CatalogEntry, bool) {
+	e, ok := a.c.Get(name)
+	if !ok {
+		return CatalogEntry{}, false
+	}
+	le := CatalogEntry{
+		Name: e.Name, Signaling: e.SignalingPrefixes(), Media: e.MediaPrefixes(), SymmetricRTP: e.SymmetricRTP,
+		SIPPort: uint16(e.SIPPort), TLSPort: uint16(e.TLSPort), Verified: e.Verified,
+	}
+	for _, t := range e.Transports {
+		le.Transports = append(le.Transports, Transport(t))
+	}
+	if len(e.Sources) > 0 {
+		le.Source = e.Sources[0].URL
+	}
+	return le, true
+}
 
 // Catalog is the provider catalog as lang needs it.
 type Catalog interface {

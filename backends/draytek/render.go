@@ -163,6 +163,7 @@ func (c *compiler) header() []string {
 		}
 	}
 	h = append(h, backends.Listing("Notes:", notes, nil)...)
+	h = append(h, backends.Listing("Provider ranges from the catalog and DNS (fixed here until the next compile):", backends.ProviderSources(c.p), nil)...)
 	if len(c.rules) > 0 {
 		h = append(h, "", "Filter rules (the policy's order; first match wins):")
 		for _, r := range c.rules {

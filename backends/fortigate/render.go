@@ -28,7 +28,8 @@ func (c *compiler) render() string {
 	}
 	clean := func(s string) string { return text(s, 400) }
 	for _, l := range slices.Concat(backends.Listing("ACTION REQUIRED (this script cannot do it):", c.actions, clean),
-		backends.Listing("NOT ENFORCED on this FortiGate:", c.Gaps.Lines, clean), backends.Listing("Notes:", c.notes, clean)) {
+		backends.Listing("NOT ENFORCED on this FortiGate:", c.Gaps.Lines, clean), backends.Listing("Notes:", c.notes, clean),
+		backends.Listing("Provider ranges from the catalog and DNS (fixed here until the next compile):", backends.ProviderSources(c.p), clean)) {
 		w.comment(l)
 	}
 	w.blank()

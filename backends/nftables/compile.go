@@ -18,7 +18,7 @@ const FileName = "nftables.nft"
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
 	t := Build(p)
 	// nftables expresses every protection, so every accepted gap is stale.
-	return &backends.Output{Files: []backends.File{{Name: FileName, Data: RenderFile(t)}}}, backends.NewGaps(p, &langSpec, opts).Stale()
+	return &backends.Output{Files: []backends.File{{Name: FileName, Data: RenderFileNoted(t, backends.DNSSources(p))}}}, backends.NewGaps(p, &langSpec, opts).Stale()
 }
 
 // Build lowers the policy's abstract rules into the nftables ruleset.

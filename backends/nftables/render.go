@@ -41,6 +41,34 @@ func RenderFile(t *Table) []byte {
 	return appendTable([]byte(FileHeader), t)
 }
 
+// RenderFileNoted is RenderFile with notes (the signaling_dns answers the
+// table holds, with their resolution time) as comment lines after the
+// header's comments; without notes it is RenderFile.
+func RenderFileNoted(t *Table, notes []string) []byte {
+	if len(notes) == 0 {
+		return RenderFile(t)
+	}
+	head, cmds, _ := strings.Cut(FileHeader, "table ")
+	var b strings.Builder
+	b.WriteString(head)
+	b.WriteString("# Provider addresses from DNS (fixed here until the next compile):\n")
+	for _, n := range notes {
+		b.WriteString("#   - " + commentText(n) + "\n")
+	}
+	b.WriteString("table " + cmds)
+	return appendTable([]byte(b.String()), t)
+}
+
+// commentText keeps a note on its comment line.
+func commentText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
 // appendTable appends the table text to dst, growing it once for the
 // expected size.
 func appendTable(dst []byte, t *Table) []byte {

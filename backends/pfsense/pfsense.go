@@ -752,6 +752,12 @@ func (c *compiler) header(areas []restoreArea) string {
 	for _, n := range c.notes {
 		b.WriteString("     " + clean(n) + "\n") // a note is one line, whatever a file name holds
 	}
+	if src := backends.ProviderSources(c.p); len(src) > 0 {
+		b.WriteString("     Provider ranges from the catalog and DNS (fixed here until the next compile):\n")
+		for _, l := range src {
+			b.WriteString("       - " + clean(l) + "\n")
+		}
+	}
 	return commentSafe(clean2(b.String())) + " "
 }
 

@@ -43,16 +43,23 @@ func Load(path string) (*lang.Policy, hcl.Diagnostics) {
 func LoadFull(path string) *lang.Loaded { return LoadFullWith(path, lang.LoadOptions{}) }
 
 // LoadFullWith is LoadFull with other load options (o.Targets is set to
-// every target's spec).
+// every target's spec; without o.Catalog, the embedded provider catalog).
 func LoadFullWith(path string, o lang.LoadOptions) *lang.Loaded {
 	o.Targets = Specs()
+	if o.Catalog == nil {
+		o.Catalog = EmbeddedCatalog()
+	}
 	return lang.LoadFullWith(path, o)
 }
 
 // LoadSource reads a policy from one in-memory file (tests, fuzzing).
 func LoadSource(filename string, src []byte) (*lang.Policy, hcl.Diagnostics) {
-	return lang.LoadSourceWith(filename, src, lang.LoadOptions{Targets: Specs()})
+	return lang.LoadSourceWith(filename, src, lang.LoadOptions{Targets: Specs(), Catalog: EmbeddedCatalog()})
 }
+
+// EmbeddedCatalog is the provider catalog compiled into the binary, as a
+// load input (the CLI overlays `providers update` data on it).
+func EmbeddedCatalog() lang.Catalog { return lang.EmbeddedCatalog() }
 
 // Lookup finds a target by name.
 func Lookup(name string) (Target, bool) {

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/voicewall/voicewall/backends/nftables/live"
-	"github.com/voicewall/voicewall/backends/registry"
 )
 
 func init() {
@@ -104,7 +103,11 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	}
 	// Taken before the policy is loaded: a verified apply records it for
 	// the no-op fast path only if no input changed in between.
-	op := &live.Operation{Path: path, Netns: netns, Inputs: snapshotInputs(path, true), Load: registry.LoadFull}
+	inputs := snapshotInputs(path, true)
+	if policyUsesProviderInputs(path) {
+		inputs = nil // the digest of the input files does not cover catalog updates and DNS answers
+	}
+	op := &live.Operation{Path: path, Netns: netns, Inputs: inputs, Load: keepingLoad}
 	in := bufio.NewReader(e.stdin) // shared by the prompt and the confirm wait
 	started := time.Now()
 	a, err := op.Apply(req, live.ApplyHooks{
@@ -136,6 +139,9 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	}
 	if err != nil {
 		return e.planErr(err)
+	}
+	if a.Session != nil && a.Session.Loaded != nil && a.Session.Loaded.Policy != nil {
+		e.markDNSApplied(a.Session.Loaded.Policy)
 	}
 	res := a.Result
 	if res == nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/voicewall/voicewall/audit"
-	"github.com/voicewall/voicewall/backends/registry"
 )
 
 func init() { extraCommands = append(extraCommands, (*env).auditCmd) }
@@ -33,7 +32,7 @@ func (e *env) auditCmd() *cobra.Command {
 			}
 			o := audit.Options{Target: target}
 			if policy != "" {
-				l := registry.LoadFull(policy)
+				l := loadPolicy(policy, false)
 				if l.Diags.HasErrors() {
 					e.printDiags(l)
 					return fmt.Errorf("--policy %s is invalid; fix it first (voicewall validate %s)", policy, policy)

@@ -101,7 +101,7 @@ func (e *env) compileCmd() *cobra.Command {
 // printing the diagnostics; ok is false when there was an error. Nothing is
 // written: an error leaves no file.
 func (e *env) compilePolicy(path string, targets []registry.Target, opts backends.Options) (outputs []*backends.Output, ok bool) {
-	l := registry.LoadFull(path)
+	l := loadPolicy(path, true)
 	if l.Diags.HasErrors() {
 		e.printDiags(l)
 		return nil, false

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -46,7 +45,7 @@ gateway itself. IPv6 destinations are written [ADDRESS]:PORT/PROTO.`,
 			if dst.IsValid() && src.Is4() != dst.Is4() {
 				return fmt.Errorf("--from and --to must both be IPv4 or both IPv6")
 			}
-			l := registry.LoadFull(pathArg(args))
+			l := loadPolicy(pathArg(args), false)
 			if l.Diags.HasErrors() {
 				return e.invalidPolicy(l, format)
 			}

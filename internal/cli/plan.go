@@ -12,7 +12,6 @@ import (
 
 	"github.com/voicewall/voicewall/backends/nftables/live"
 	"github.com/voicewall/voicewall/backends/nftables/live/inputs"
-	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -105,7 +104,7 @@ which applies exactly that plan or refuses when anything moved.`,
 			if format != "text" && format != "json" {
 				return fmt.Errorf("unknown --format %q: use text or json", format)
 			}
-			op := &live.Operation{Path: pathArg(args), Netns: netns, Load: registry.LoadFull}
+			op := &live.Operation{Path: pathArg(args), Netns: netns, Load: keepingLoad}
 			if out == "" { // a saved plan needs the compiled table: full path
 				op.Inputs = snapshotInputs(op.Path, false)
 			}

@@ -34,7 +34,7 @@ func loadPolicy(path string, keep bool) *lang.Loaded {
 	}
 	opts := lang.LoadOptions{}
 	if cat != nil {
-		opts.Catalog = cat
+		opts.Catalog = lang.CatalogOf(cat)
 	}
 	l := registry.LoadFullWith(path, opts)
 	if len(l.DNSNames) > 0 {
@@ -54,6 +54,38 @@ func loadPolicy(path string, keep bool) *lang.Loaded {
 	}
 	l.Diags = append(extra, l.Diags...)
 	return l
+}
+
+// keepingLoad is plan's and apply's loader: it keeps fresh DNS answers.
+func keepingLoad(path string) *lang.Loaded { return loadPolicy(path, true) }
+
+// policyUsesProviderInputs loads the policy without resolving anything to
+// tell whether it takes ranges from the catalog or DNS.
+func policyUsesProviderInputs(path string) bool {
+	cat, _, err := providers.LoadCatalog(live.LibDir())
+	o := lang.LoadOptions{}
+	if err == nil {
+		o.Catalog = lang.CatalogOf(cat)
+	}
+	return usesProviderInputs(registry.LoadFullWith(path, o))
+}
+
+// markDNSApplied records the answers an apply put in the kernel, for
+// `providers check` (current answers vs last applied).
+func (e *env) markDNSApplied(p *lang.Policy) {
+	uses := p.DNSUses()
+	if len(uses) == 0 {
+		return
+	}
+	lib := live.LibDir()
+	a, err := providers.ReadAnswers(lib)
+	if err == nil {
+		a.MarkApplied(uses, time.Now())
+		err = a.Write(lib)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "Warning: the applied DNS answers were not recorded (%v); `voicewall providers check` compares with the previous record.\n", err)
+	}
 }
 
 // usesProviderInputs tells whether a policy takes ranges from the catalog or

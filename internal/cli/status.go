@@ -13,7 +13,6 @@ import (
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/backends/nftables/live"
-	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/feeds"
 	"github.com/voicewall/voicewall/lang"
 )
@@ -67,14 +66,14 @@ monitoring.md (in /usr/share/doc/voicewall, or docs/ of the source).`,
 			path := ""
 			if len(args) > 0 {
 				path = args[0]
-				l := registry.LoadFull(path)
+				l := loadPolicy(path, false)
 				if l.Diags.HasErrors() {
 					e.printDiags(l)
 					return exitError{1}
 				}
 				policy = l.Policy
 			} else if hasPolicy(".") {
-				if l := registry.LoadFull("."); !l.Diags.HasErrors() {
+				if l := loadPolicy(".", false); !l.Diags.HasErrors() {
 					path, policy = ".", l.Policy
 				}
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
-	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -31,7 +30,7 @@ with the rule that decided it and the policy block that rule came from.`,
 				return fmt.Errorf("unknown --format %q: use text or json", format)
 			}
 			path := pathArg(args)
-			l := registry.LoadFull(path)
+			l := loadPolicy(path, false)
 			if l.Diags.HasErrors() {
 				return e.invalidPolicy(l, format)
 			}

@@ -21,7 +21,7 @@ func (e *env) validateCmd() *cobra.Command {
   voicewall validate . --format sarif > voicewall.sarif`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l := registry.LoadFull(pathArg(args))
+			l := loadPolicy(pathArg(args), false)
 			if !l.Diags.HasErrors() && l.Policy != nil {
 				// The gaps compile would report for the declared targets: validate is the CI gate.
 				l.Diags = append(l.Diags, registry.CheckDeclared(l.Policy, l.Diags)...)
