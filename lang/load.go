@@ -69,9 +69,9 @@ type LoadOptions struct {
 	// that names one is an error.
 	Catalog Catalog
 	// DNS holds the answers for the names of signaling_dns. nil means "not
-	// resolved yet": the load only collects the names (Loaded.DNSNames) and
-	// reports no missing answer. Non-nil: a name without an answer is an
-	// error.
+	// resolved": the load collects the names (Loaded.DNSNames) and reports
+	// each as unresolved (VW051); the caller resolves them and loads again.
+	// A name without an answer is an error either way.
 	DNS map[string]DNSAnswer
 	// Now is the caller's clock, used only to say how old a kept answer is.
 	Now time.Time

@@ -135,7 +135,11 @@ func (d *decoder) providerInputs(pr *Provider, b *rawBlock, literalSig, literalM
 				seen[name] = true
 				d.dnsNames[name] = true
 				if d.opts.DNS == nil {
-					continue // collecting names only
+					// Not resolved: the caller collects the names (and loads again
+					// with answers). Never a policy that silently lacks them.
+					d.add(errorf(IDDNSMissing, it.rng, "signaling_dns not resolved",
+						"this load was given no DNS answers, so provider %q has no addresses from %q. voicewall's commands resolve signaling_dns themselves; a program using lang must resolve Loaded.DNSNames and load again with LoadOptions.DNS.", pr.Name, name))
+					continue
 				}
 				ans, ok := d.opts.DNS[name]
 				if !ok || len(ans.Addrs) == 0 {

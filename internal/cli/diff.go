@@ -113,7 +113,7 @@ func title0(base, oldPath string) string {
 // loadForDiff loads one side; an invalid policy prints its errors (on
 // stderr, or as JSON) and the diff exits 1.
 func (e *env) loadForDiff(path, format string) (*lang.Policy, bool) {
-	l := registry.LoadFull(path)
+	l := loadPolicy(path, false)
 	if !l.Diags.HasErrors() {
 		return l.Policy, true
 	}
