@@ -31,7 +31,7 @@ func (p *Plan) Messages() ([]Msg, []byte, error) {
 		}
 		for _, s := range p.Desired.Sets {
 			if es := p.carry[s.Name]; len(es) > 0 && s.Live {
-				m, err := liveElemMsgs(true, s.Interval, s.Name, b.sets[s.Name].ID, es)
+				m, err := liveElemMsgs(true, s.Interval, s.Name, b.sets[s.Name], es)
 				if err != nil {
 					return nil, nil, err
 				}

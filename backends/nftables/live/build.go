@@ -1,140 +1,169 @@
 package live
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/voicewall/voicewall/backends/nftables/live/nlwire"
 
-	nft "github.com/google/nftables"
 	"github.com/google/nftables/expr"
-	"github.com/mdlayher/netlink"
+	"github.com/google/nftables/userdata"
 	"golang.org/x/sys/unix"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
 )
 
-// builder assembles one batch. google/nftables builds the messages of
-// tables, chains, sets and rules: a Conn whose test dial records what it
-// would send (a dry run) instead of talking to the kernel. Set elements are
-// encoded directly (elements.go). Messages keep the order they were queued.
+// builder assembles one batch. Every message is encoded here on nlwire's
+// attribute writer, in the order it is queued; a rule's expressions are
+// encoded by google/nftables' public expression encoder (expr.Marshal), and
+// set elements by elements.go.
 type builder struct {
-	conn    *nft.Conn
-	pending []netlink.Message
-	msgs    []Msg
-	t       *nft.Table
-	sets    map[string]*nft.Set // named sets by name
-	chains  map[string]*nft.Chain
+	msgs []Msg
+	// sets are the named sets rules may refer to, by name: the batch's id
+	// of a set created in it, 0 for a set the kernel already holds.
+	sets   map[string]uint32
+	lastID uint32 // the last set id allocated in this batch
 }
 
 func newBuilder() *builder {
-	b := &builder{t: tableObj(), sets: map[string]*nft.Set{}, chains: map[string]*nft.Chain{}}
-	c, err := nft.New(nft.WithTestDial(b.record))
-	if err != nil {
-		panic(err) // New only fails for lasting connections
-	}
-	b.conn = c
-	return b
+	return &builder{sets: map[string]uint32{}}
 }
 
-var ackMsg = []netlink.Message{{Header: netlink.Header{Type: netlink.Error}, Data: make([]byte, 4+16)}}
-
-// record is the test dial: requests are kept, every receive is an ack.
-func (b *builder) record(req []netlink.Message) ([]netlink.Message, error) {
-	if req == nil {
-		return ackMsg, nil
-	}
-	for _, m := range req {
-		switch m.Header.Type {
-		case netlink.HeaderType(unix.NFNL_MSG_BATCH_BEGIN), netlink.HeaderType(unix.NFNL_MSG_BATCH_END):
-			continue
-		}
-		b.pending = append(b.pending, m)
-	}
-	return nil, nil
+// newID allocates a set id: unique within the batch, which is all the
+// kernel asks of it (NFTA_SET_ID names a set not committed yet).
+func (b *builder) newID() uint32 {
+	b.lastID++
+	return b.lastID
 }
 
-// take moves what the Conn queued into the batch, described by what.
-func (b *builder) take(what string) error {
-	if err := b.conn.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	for _, m := range b.pending {
-		b.msgs = append(b.msgs, Msg{Type: uint16(m.Header.Type), Flags: uint16(m.Header.Flags), Data: m.Data, What: what})
-	}
-	b.pending = b.pending[:0]
-	return nil
+const (
+	flagsNew = nlwire.FlagRequest | nlwire.FlagAck | unix.NLM_F_CREATE
+	flagsDel = nlwire.FlagRequest | nlwire.FlagAck
+)
+
+// msg queues one message of voicewall's table (family inet): data holds
+// its attributes.
+func (b *builder) msg(typ int, flags uint16, what string, data []byte) {
+	b.msgs = append(b.msgs, Msg{Type: nlwire.NftType(typ), Flags: flags, Data: data, What: what})
 }
+
+// inet starts a message's payload: the nfgenmsg of family inet.
+func inet() []byte { return nlwire.Nfgenmsg(unix.NFPROTO_INET, 0) }
 
 // addTable creates the table; its userdata carries voicewall's identity
 // nonce (see cache.go), which nft ignores when listing.
 func (b *builder) addTable(nonce []byte) {
-	d := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
-	d = nlwire.AppendStrAttr(d, unix.NFTA_TABLE_NAME, vw.TableName)
+	d := nlwire.AppendStrAttr(inet(), unix.NFTA_TABLE_NAME, vw.TableName)
 	d = nlwire.AppendU32Attr(d, unix.NFTA_TABLE_FLAGS, 0)
 	if nonce != nil {
 		d = nlwire.AppendAttr(d, nlwire.NftaTableUserdata, nonceUserdata(nonce))
 	}
-	b.msgs = append(b.msgs, Msg{Type: nlwire.NftType(unix.NFT_MSG_NEWTABLE), Flags: nlwire.FlagRequest | nlwire.FlagAck | unix.NLM_F_CREATE, Data: d, What: "add table inet " + vw.TableName})
+	b.msg(unix.NFT_MSG_NEWTABLE, flagsNew, "add table inet "+vw.TableName, d)
 }
 
 func (b *builder) delTable() error {
-	b.conn.DelTable(b.t)
-	return b.take("delete table inet " + vw.TableName)
+	d := nlwire.AppendStrAttr(inet(), unix.NFTA_TABLE_NAME, vw.TableName)
+	d = nlwire.AppendU32Attr(d, unix.NFTA_TABLE_FLAGS, 0)
+	b.msg(unix.NFT_MSG_DELTABLE, flagsDel, "delete table inet "+vw.TableName, d)
+	return nil
+}
+
+// chainName starts a chain message: the table and the chain's name.
+func chainName(name string) []byte {
+	d := nlwire.AppendStrAttr(inet(), unix.NFTA_CHAIN_TABLE, vw.TableName)
+	return nlwire.AppendStrAttr(d, unix.NFTA_CHAIN_NAME, name)
 }
 
 func (b *builder) addChain(c *vw.Chain) error {
-	o, err := chainObj(b.t, c)
+	o, err := chainObj(c)
 	if err != nil {
 		return err
 	}
-	b.chains[c.Name] = o
-	b.conn.AddChain(o)
-	return b.take("add chain " + c.Name)
-}
-
-func (b *builder) chain(name string) *nft.Chain {
-	if c := b.chains[name]; c != nil {
-		return c
+	d := chainName(o.name)
+	if o.base {
+		var hook int
+		d, hook = nlwire.BeginNested(d, unix.NFTA_CHAIN_HOOK)
+		d = nlwire.AppendU32Attr(d, unix.NFTA_HOOK_HOOKNUM, o.hook)
+		d = nlwire.AppendU32Attr(d, unix.NFTA_HOOK_PRIORITY, uint32(o.prio))
+		d = nlwire.EndNested(d, hook)
+		policy := uint32(1) // NF_ACCEPT
+		if o.drop {
+			policy = 0 // NF_DROP
+		}
+		d = nlwire.AppendU32Attr(d, unix.NFTA_CHAIN_POLICY, policy)
+		d = nlwire.AppendStrAttr(d, unix.NFTA_CHAIN_TYPE, o.typ)
 	}
-	c := &nft.Chain{Name: name, Table: b.t}
-	b.chains[name] = c
-	return c
+	b.msg(unix.NFT_MSG_NEWCHAIN, flagsNew, "add chain "+c.Name, d)
+	return nil
 }
 
 func (b *builder) delChain(name string) error {
-	b.conn.DelChain(b.chain(name))
-	return b.take("delete chain " + name)
+	b.msg(unix.NFT_MSG_DELCHAIN, flagsDel, "delete chain "+name, chainName(name))
+	return nil
+}
+
+// setKeyByteOrder is the set userdata nft writes for interval and constant
+// sets: the key is in network byte order (NFTNL_UDATA_SET_KEYBYTEORDER = 2,
+// big endian), so `nft list` prints the elements as addresses and ports.
+var setKeyByteOrder = userdata.AppendUint32(nil, userdata.NFTNL_UDATA_SET_KEYBYTEORDER, 2)
+
+// setMsg queues the NEWSET message of a set (without its elements).
+func (b *builder) setMsg(o setDef, what string) {
+	d := nlwire.AppendStrAttr(inet(), unix.NFTA_SET_TABLE, vw.TableName)
+	d = nlwire.AppendStrAttr(d, unix.NFTA_SET_NAME, o.name)
+	d = nlwire.AppendU32Attr(d, unix.NFTA_SET_FLAGS, o.flags)
+	d = nlwire.AppendU32Attr(d, unix.NFTA_SET_KEY_TYPE, o.key.magic)
+	d = nlwire.AppendU32Attr(d, unix.NFTA_SET_KEY_LEN, o.key.len)
+	d = nlwire.AppendU32Attr(d, unix.NFTA_SET_ID, o.id)
+	if o.flags&unix.NFT_SET_TIMEOUT != 0 && o.timeout != 0 {
+		d = nlwire.AppendAttr(d, unix.NFTA_SET_TIMEOUT, binary.BigEndian.AppendUint64(nil, uint64(o.timeout.Milliseconds())))
+	}
+	if o.flags&unix.NFT_SET_CONSTANT != 0 {
+		d = setDesc(d, o.count)
+	}
+	if o.size > 0 {
+		d = setDesc(d, o.size)
+	}
+	if o.flags&(unix.NFT_SET_ANONYMOUS|unix.NFT_SET_CONSTANT|unix.NFT_SET_INTERVAL) != 0 {
+		d = nlwire.AppendAttr(d, unix.NFTA_SET_USERDATA, setKeyByteOrder)
+	}
+	b.msg(unix.NFT_MSG_NEWSET, flagsNew, what, d)
+}
+
+// setDesc appends a set description of n elements: a constant set's
+// elements, a dynamic set's maximum.
+func setDesc(d []byte, n uint32) []byte {
+	d, desc := nlwire.BeginNested(d, unix.NFTA_SET_DESC)
+	d = nlwire.AppendU32Attr(d, unix.NFTA_SET_DESC_SIZE, n)
+	return nlwire.EndNested(d, desc)
 }
 
 // addSet creates a named set with all its elements.
 func (b *builder) addSet(s *vw.Set) error {
-	o, err := setObj(b.t, s)
+	o, err := setObj(s, b.newID())
 	if err != nil {
 		return err
 	}
-	if err := b.conn.AddSet(o, nil); err != nil {
-		return fmt.Errorf("set %s: %w", s.Name, err)
-	}
-	b.sets[s.Name] = o
-	if err := b.take("add set " + s.Name); err != nil {
-		return err
-	}
+	b.sets[s.Name] = o.id
+	b.setMsg(o, "add set "+s.Name)
 	if !s.Dynamic && len(s.Elements) > 0 {
-		b.msgs = append(b.msgs, elemMsgs(true, s.Name, o.ID, setElems(s), "new set")...)
+		b.msgs = append(b.msgs, elemMsgs(true, s.Name, o.id, setElems(s), "new set")...)
 	}
 	return nil
 }
 
 func (b *builder) delSet(name string) error {
-	b.conn.DelSet(&nft.Set{Table: b.t, Name: name})
-	return b.take("delete set " + name)
+	d := nlwire.AppendStrAttr(inet(), unix.NFTA_SET_TABLE, vw.TableName)
+	d = nlwire.AppendStrAttr(d, unix.NFTA_SET_NAME, name)
+	b.msg(unix.NFT_MSG_DELSET, flagsDel, "delete set "+name, d)
+	return nil
 }
 
 // existingSet registers a set that already exists in the kernel (rules
 // look it up by name).
 func (b *builder) existingSet(name string) {
-	if b.sets[name] == nil {
-		b.sets[name] = &nft.Set{Table: b.t, Name: name}
+	if _, ok := b.sets[name]; !ok {
+		b.sets[name] = 0
 	}
 }
 
@@ -166,55 +195,51 @@ type rulePos struct {
 	Before  uint64
 }
 
+// ruleName starts a rule message: the table, the chain and, when not 0,
+// the rule's handle.
+func ruleName(chain string, handle uint64) []byte {
+	d := nlwire.AppendStrAttr(inet(), unix.NFTA_RULE_TABLE, vw.TableName)
+	d = nlwire.AppendStrAttr(d, unix.NFTA_RULE_CHAIN, chain)
+	if handle != 0 {
+		d = nlwire.AppendAttr(d, unix.NFTA_RULE_HANDLE, binary.BigEndian.AppendUint64(nil, handle))
+	}
+	return d
+}
+
 // addRule queues a rule (and the anonymous sets it needs, just before it).
 func (b *builder) addRule(chain string, r *vw.Rule, pos rulePos) error {
-	exprs, anon, err := ruleExprs(b.t, b.sets, r)
+	exprs, anon, err := ruleExprs(b.sets, b.newID, r)
 	if err != nil {
 		return err
 	}
 	for _, a := range anon {
-		if err := b.conn.AddSet(a.set, a.elems); err != nil {
-			return fmt.Errorf("rule %s: anonymous set: %w", r.Key, err)
-		}
-		// google/nftables cannot mark an open interval (a port range
-		// ending at 65535) the way nft does: send our own elements.
-		if err := b.conn.Flush(); err != nil {
-			return err
-		}
-		if n := len(b.pending); n > 0 && b.pending[n-1].Header.Type == netlink.HeaderType(nlwire.NftType(unix.NFT_MSG_NEWSETELEM)) {
-			b.pending = b.pending[:n-1]
-		}
-		if err := b.take("add anonymous set for rule " + r.Key); err != nil {
-			return err
-		}
-		es := make([]elem, len(a.elems))
-		for i, e := range a.elems {
-			es[i] = elem{key: e.Key, end: e.IntervalEnd}
-		}
-		markOpen(es)
-		b.msgs = append(b.msgs, elemMsgs(true, a.set.Name, a.set.ID, es, "anonymous set of rule "+r.Key)...)
-		for _, x := range exprs {
-			if l, ok := x.(*expr.Lookup); ok && l.SetName == "__set%d" && l.SetID == 0 {
-				l.SetID = a.set.ID
-				break
-			}
-		}
+		b.setMsg(a.set, "add anonymous set for rule "+r.Key)
+		b.msgs = append(b.msgs, elemMsgs(true, a.set.name, a.set.id, a.elems, "anonymous set of rule "+r.Key)...)
 	}
-	nr := &nft.Rule{Table: b.t, Chain: b.chain(chain), Exprs: exprs, UserData: ruleData(r)}
-	verb := "add"
+	d := ruleName(chain, pos.Replace)
+	var list int
+	d, list = nlwire.BeginNested(d, unix.NFTA_RULE_EXPRESSIONS)
+	for _, x := range exprs {
+		e, err := expr.Marshal(unix.NFPROTO_INET, x)
+		if err != nil {
+			return fmt.Errorf("rule %s: %w", r.Key, err)
+		}
+		d = nlwire.AppendAttr(d, unix.NLA_F_NESTED|unix.NFTA_LIST_ELEM, e)
+	}
+	d = nlwire.EndNested(d, list)
+	if ud := ruleData(r); ud != nil {
+		d = nlwire.AppendAttr(d, unix.NFTA_RULE_USERDATA, ud)
+	}
+	verb, flags := "add", uint16(flagsNew|unix.NLM_F_APPEND)
 	switch {
 	case pos.Replace != 0:
-		nr.Handle = pos.Replace
-		b.conn.ReplaceRule(nr)
-		verb = "replace"
+		verb, flags = "replace", flagsDel|unix.NLM_F_REPLACE
 	case pos.Before != 0:
-		nr.Position = pos.Before
-		b.conn.InsertRule(nr)
-		verb = "insert"
-	default:
-		b.conn.AddRule(nr)
+		verb, flags = "insert", flagsNew
+		d = nlwire.AppendAttr(d, unix.NFTA_RULE_POSITION, binary.BigEndian.AppendUint64(nil, pos.Before))
 	}
-	return b.take(fmt.Sprintf("%s rule %s in chain %s", verb, r.Key, chain))
+	b.msg(unix.NFT_MSG_NEWRULE, flags, fmt.Sprintf("%s rule %s in chain %s", verb, r.Key, chain), d)
+	return nil
 }
 
 // markOpen flags a final start element without an end as an open interval.
@@ -225,10 +250,11 @@ func markOpen(es []elem) {
 }
 
 func (b *builder) delRule(chain string, handle uint64, key string) error {
-	if err := b.conn.DelRule(&nft.Rule{Table: b.t, Chain: b.chain(chain), Handle: handle}); err != nil {
-		return err
+	if handle == 0 {
+		return fmt.Errorf("delete rule %s in chain %s: no handle", key, chain)
 	}
-	return b.take(fmt.Sprintf("delete rule %s (handle %d) in chain %s", key, handle, chain))
+	b.msg(unix.NFT_MSG_DELRULE, flagsDel, fmt.Sprintf("delete rule %s (handle %d) in chain %s", key, handle, chain), ruleName(chain, handle))
+	return nil
 }
 
 // CreateMsgs is the batch that creates the whole table in an empty

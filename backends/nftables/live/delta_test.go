@@ -315,7 +315,7 @@ func TestStalePlanIsRefused(t *testing.T) {
 	before := listTable(t, ns)
 	_, err := Apply(tg, p, ApplyOptions{})
 	var se *StaleError
-	if !errors.As(err, &se) || !IsStaleGenID(err) || se.Now != se.Planned+1 {
+	if !errors.As(err, &se) || !errors.Is(err, ErrStaleGenID) || se.Now != se.Planned+1 {
 		t.Fatalf("error %v, want a StaleError", err)
 	}
 	t.Logf("refused: %v", err)

@@ -1,10 +1,13 @@
 package live
 
-// IR → google/nftables objects. Every statement is spelled as the
-// expression list `nft -f` generates for the rendered text (checked with
-// `nft --debug=netlink`), including the implicit `meta nfproto` and
-// `meta l4proto` dependencies nft inserts in an inet table, so that the
-// kernel lists exactly the compiled text back.
+// IR → what the batch messages declare: chains and sets (chainDef,
+// setDef, encoded by build.go) and each rule's expressions, as
+// google/nftables' expr values (its public expression encoder marshals
+// them). Every statement is spelled as the expression list `nft -f`
+// generates for the rendered text (checked with `nft --debug=netlink`),
+// including the implicit `meta nfproto` and `meta l4proto` dependencies nft
+// inserts in an inet table, so that the kernel lists exactly the compiled
+// text back.
 
 import (
 	"encoding/binary"
@@ -13,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	nft "github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -23,12 +25,7 @@ import (
 	"github.com/voicewall/voicewall/lang"
 )
 
-// tableObj is voicewall's table as a google/nftables object.
-func tableObj() *nft.Table {
-	return &nft.Table{Family: nft.TableFamilyINet, Name: vw.TableName}
-}
-
-var hooks = map[string]nft.ChainHook{
+var hooks = map[string]uint32{
 	"prerouting":  unix.NF_INET_PRE_ROUTING,
 	"input":       unix.NF_INET_LOCAL_IN,
 	"forward":     unix.NF_INET_FORWARD,
@@ -36,60 +33,86 @@ var hooks = map[string]nft.ChainHook{
 	"postrouting": unix.NF_INET_POST_ROUTING,
 }
 
+// chainDef is a chain as a NEWCHAIN message declares it.
+type chainDef struct {
+	name string
+	base bool // a base chain: hook, priority, type and policy below
+	hook uint32
+	prio int32
+	typ  string // "filter", "nat", "route"
+	drop bool   // policy drop (else accept)
+}
+
 // chainObj converts one chain (base or regular).
-func chainObj(t *nft.Table, c *vw.Chain) (*nft.Chain, error) {
-	ch := &nft.Chain{Name: c.Name, Table: t}
+func chainObj(c *vw.Chain) (chainDef, error) {
+	ch := chainDef{name: c.Name}
 	if !c.Base() {
 		return ch, nil
 	}
 	h, ok := hooks[c.Hook]
 	if !ok {
-		return nil, fmt.Errorf("chain %s: unknown hook %q", c.Name, c.Hook)
+		return ch, fmt.Errorf("chain %s: unknown hook %q", c.Name, c.Hook)
 	}
-	prio := nft.ChainPriority(c.PrioNum)
-	ch.Hooknum = &h
-	ch.Priority = &prio
+	ch.base, ch.hook, ch.prio = true, h, int32(c.PrioNum)
 	switch c.Type {
-	case "filter":
-		ch.Type = nft.ChainTypeFilter
-	case "nat":
-		ch.Type = nft.ChainTypeNAT
-	case "route":
-		ch.Type = nft.ChainTypeRoute
+	case "filter", "nat", "route":
+		ch.typ = c.Type
 	default:
-		return nil, fmt.Errorf("chain %s: unknown type %q", c.Name, c.Type)
+		return ch, fmt.Errorf("chain %s: unknown type %q", c.Name, c.Type)
 	}
-	var pol nft.ChainPolicy
 	switch c.Policy {
 	case "accept", "":
-		pol = nft.ChainPolicyAccept
 	case "drop":
-		pol = nft.ChainPolicyDrop
+		ch.drop = true
 	default:
-		return nil, fmt.Errorf("chain %s: unknown policy %q", c.Name, c.Policy)
+		return ch, fmt.Errorf("chain %s: unknown policy %q", c.Name, c.Policy)
 	}
-	ch.Policy = &pol
 	return ch, nil
 }
 
+// keyType is a set's key as NEWSET declares it: nft's datatype number
+// (NFTA_SET_KEY_TYPE) and its length.
+type keyType struct{ magic, len uint32 }
+
+var (
+	keyIPv4 = keyType{7, 4}  // ipv4_addr
+	keyIPv6 = keyType{8, 16} // ipv6_addr
+	keyPort = keyType{13, 2} // inet_service
+)
+
+// setDef is a set as a NEWSET message declares it.
+type setDef struct {
+	name    string // "__set%d" for an anonymous set: the kernel names it
+	id      uint32 // the batch's id for it: rules of the same batch refer to it by id
+	key     keyType
+	flags   uint32 // NFT_SET_*
+	timeout time.Duration
+	size    uint32 // maximum elements of a dynamic set
+	count   uint32 // elements of a constant set (NFTA_SET_DESC)
+}
+
 // setObj converts one named set (without its elements).
-func setObj(t *nft.Table, s *vw.Set) (*nft.Set, error) {
-	o := &nft.Set{Table: t, Name: s.Name, KeyType: nft.TypeIPAddr}
+func setObj(s *vw.Set, id uint32) (setDef, error) {
+	o := setDef{name: s.Name, id: id, key: keyIPv4}
 	if s.V6() {
-		o.KeyType = nft.TypeIP6Addr
+		o.key = keyIPv6
 	} else if s.Type != vw.SetIPv4 {
-		return nil, fmt.Errorf("set %s: unsupported type %q", s.Name, s.Type)
+		return o, fmt.Errorf("set %s: unsupported type %q", s.Name, s.Type)
 	}
-	if s.Dynamic {
+	switch {
+	case s.Dynamic:
 		d, err := parseNftDuration(s.Timeout)
 		if err != nil {
-			return nil, fmt.Errorf("set %s: %w", s.Name, err)
+			return o, fmt.Errorf("set %s: %w", s.Name, err)
 		}
-		o.Dynamic, o.HasTimeout, o.Timeout, o.Size = true, true, d, s.Size
-	} else if s.Live {
-		o.HasTimeout, o.Interval = true, s.Interval
-	} else {
-		o.Interval = true
+		o.flags, o.timeout, o.size = unix.NFT_SET_TIMEOUT|unix.NFT_SET_EVAL, d, s.Size
+	case s.Live:
+		o.flags = unix.NFT_SET_TIMEOUT
+		if s.Interval {
+			o.flags |= unix.NFT_SET_INTERVAL
+		}
+	default:
+		o.flags = unix.NFT_SET_INTERVAL
 	}
 	return o, nil
 }
@@ -147,17 +170,17 @@ func formatNftDuration(d time.Duration) string {
 
 // anonSet is an anonymous constant interval set a rule looks ports up in.
 type anonSet struct {
-	set   *nft.Set
-	elems []nft.SetElement
+	set   setDef
+	elems []elem
 }
 
 // ruleEncoder turns one IR rule into expressions.
 type ruleEncoder struct {
-	sets map[string]*nft.Set // named sets by name (for set ids of new sets)
-	t    *nft.Table
-	anon []anonSet
-	nf   int   // network layer established by an earlier match: 0, 4 or 6
-	l4   uint8 // transport protocol established by an earlier match
+	sets  map[string]uint32 // named sets by name: the batch's id of a new set, 0 for an existing one
+	newID func() uint32     // allocates the id of an anonymous set
+	anon  []anonSet
+	nf    int   // network layer established by an earlier match: 0, 4 or 6
+	l4    uint8 // transport protocol established by an earlier match
 }
 
 func ifname(name string) []byte {
@@ -209,11 +232,7 @@ func addrPayload(v6 bool, dir vw.Dir) *expr.Payload {
 }
 
 func (e *ruleEncoder) lookup(name string) *expr.Lookup {
-	l := &expr.Lookup{SourceRegister: 1, SetName: name}
-	if s := e.sets[name]; s != nil {
-		l.SetID = s.ID
-	}
-	return l
+	return &expr.Lookup{SourceRegister: 1, SetName: name, SetID: e.sets[name]}
 }
 
 var ctStates = map[string]uint32{"invalid": 1, "established": 2, "related": 4, "new": 8, "untracked": 64}
@@ -275,11 +294,12 @@ func (e *ruleEncoder) stmt(out []expr.Any, s vw.Stmt) ([]expr.Any, error) {
 				&expr.Cmp{Op: expr.CmpOpLte, Register: 1, Data: be16(s.Ranges[0].Last)},
 			), nil
 		}
-		set := &nft.Set{Table: e.t, Anonymous: true, Constant: true, Interval: true, KeyType: nft.TypeInetService}
 		elems := portElements(s.Ranges)
+		set := setDef{name: anonSetName, id: e.newID(), key: keyPort,
+			flags: unix.NFT_SET_ANONYMOUS | unix.NFT_SET_CONSTANT | unix.NFT_SET_INTERVAL, count: uint32(len(elems))}
 		e.anon = append(e.anon, anonSet{set: set, elems: elems})
-		// The set id is assigned when the set is added (before the rule).
-		return append(out, &expr.Lookup{SourceRegister: 1, SetName: "__set%d"}), nil
+		// The set is added just before the rule, in the same batch.
+		return append(out, &expr.Lookup{SourceRegister: 1, SetName: set.name, SetID: set.id}), nil
 	case vw.MeterLimit:
 		unit, ok := limitUnits[s.Rate.Unit]
 		if !ok {
@@ -288,9 +308,7 @@ func (e *ruleEncoder) stmt(out []expr.Any, s vw.Stmt) ([]expr.Any, error) {
 		out = append(out, e.nfproto(s.V6)...)
 		d := &expr.Dynset{SrcRegKey: 1, SetName: s.Set, Operation: unix.NFT_DYNSET_OP_UPDATE,
 			Exprs: []expr.Any{&expr.Limit{Type: expr.LimitTypePkts, Rate: uint64(s.Rate.Count), Unit: unit, Over: true, Burst: s.Burst}}}
-		if set := e.sets[s.Set]; set != nil {
-			d.SetID = set.ID
-		}
+		d.SetID = e.sets[s.Set]
 		return append(out, addrPayload(s.V6, vw.Src), d), nil
 	case vw.Limit:
 		unit, ok := limitUnits[s.Rate.Unit]
@@ -354,8 +372,8 @@ func (e *ruleEncoder) stmt(out []expr.Any, s vw.Stmt) ([]expr.Any, error) {
 
 // ruleExprs encodes a rule; anonymous sets it needs are returned with it
 // and must be added to the batch before the rule.
-func ruleExprs(t *nft.Table, sets map[string]*nft.Set, r *vw.Rule) ([]expr.Any, []anonSet, error) {
-	e := &ruleEncoder{sets: sets, t: t}
+func ruleExprs(sets map[string]uint32, newID func() uint32, r *vw.Rule) ([]expr.Any, []anonSet, error) {
+	e := &ruleEncoder{sets: sets, newID: newID}
 	var out []expr.Any
 	for _, s := range r.Stmts {
 		var err error
@@ -398,17 +416,23 @@ var elemFlagOpen = binary.NativeEndian.AppendUint32([]byte{1, 4}, 1)
 // portElements spells port ranges as nft does for an anonymous interval
 // set: a leading end marker at 0 unless the first range starts at 0, then
 // [first, last+1) pairs; a range ending at 65535 is left open.
-func portElements(rs []lang.PortRange) []nft.SetElement {
-	var out []nft.SetElement
+func portElements(rs []lang.PortRange) []elem {
+	var out []elem
 	if len(rs) > 0 && rs[0].First != 0 {
-		out = append(out, nft.SetElement{Key: be16(0), IntervalEnd: true})
+		out = append(out, elem{key: be16(0), end: true})
 	}
 	for _, r := range rs {
 		if r.Last == 0xffff {
-			out = append(out, nft.SetElement{Key: be16(r.First)})
+			out = append(out, elem{key: be16(r.First)})
 			continue
 		}
-		out = append(out, nft.SetElement{Key: be16(r.First)}, nft.SetElement{Key: be16(r.Last + 1), IntervalEnd: true})
+		out = append(out, elem{key: be16(r.First)}, elem{key: be16(r.Last + 1), end: true})
 	}
+	markOpen(out)
 	return out
 }
+
+// anonSetName is the name an anonymous set is created with: the kernel
+// replaces %d with a number of its own (nf_tables_set_alloc_name), as for
+// the sets nft creates.
+const anonSetName = "__set%d"

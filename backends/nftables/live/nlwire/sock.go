@@ -2,8 +2,9 @@
 // messages, a small raw NETLINK_NETFILTER socket, dumps and batches.
 // voicewall sends its own batches (one sendmsg, genid in the batch begin,
 // acks mapped back to the message that caused them) and dumps big sets
-// without google/nftables' per-element decoding. google/nftables still
-// builds the table, chain, set and rule messages (live/build.go); package
+// without google/nftables' per-element decoding. Every message of a batch
+// is written with this package's attribute writer (live/build.go); only a
+// rule's expressions come from google/nftables' expression encoder. Package
 // live decides what to send and reads what comes back into its State.
 package nlwire
 
