@@ -515,9 +515,10 @@ func (c *checker) rateLimits() {
 				"pfsense":   "Restrict the forward's source to the providers. Max. src. conn. Rate (Advanced Options, TCP only) is pfSense's only per-source limit, and it blocks the source in <virusprot> on every protocol and flushes its states: on a forward only providers reach, it cuts their live calls. UDP SIP cannot be limited per source on pfSense.",
 				"draytek":   "Restrict the forward's source to the providers; the Vigor has no per-source limit, and its DoS defence (dos -s udpflood) is router-wide: at its default threshold it drops RTP of a busy office.",
 			}[c.d.Target]
-			if c.d.Target == "pfsense" && (s.proto == devmodel.UDP || !wide(f.Src)) {
-				// UDP: pf cannot limit it per source, the fact, not a fixable defect.
-				// TCP from the providers only: the one limit pf has would lock them out.
+			if c.d.Target == "pfsense" && (s.proto == devmodel.UDP || !wide(f.Src)) || c.d.Target == "draytek" && !wide(f.Src) {
+				// pfSense UDP: pf cannot limit it per source, the fact, not a fixable defect.
+				// From the providers only: pf's one limit would lock them out, and the
+				// Vigor's router-wide flood defence would drop media.
 				sev = SevNote
 			}
 			c.add(IDNoRateLimit, sev, f.Loc, fix, "%s forwards SIP %d/%s with no per-source rate limit: a registration flood or SIP scanner reaches the PBX at full speed", f.Ref, s.port, devmodel.ProtoName(s.proto))

@@ -398,6 +398,9 @@ type Limit struct {
 	Ref      string
 	In       []string  // nil: every interface
 	Services []Service // nil: every service
+	// PPS is the packets a second above which a router-wide flood defence
+	// starts dropping (0: the device's default threshold).
+	PPS int
 }
 
 // Covers reports whether the limit applies to a service on the interface.

@@ -234,11 +234,15 @@ func (r *devReader) command(t []string, line int) error {
 		}
 	case len(t) >= 2 && t[0] == "dos":
 		if len(t) >= 3 && t[1] == "-s" {
+			pps := 0 // dos -s ATTACK [THRESHOLD] [TIMEOUT]; none: the router's default
+			if len(t) >= 4 {
+				pps, _ = strconv.Atoi(t[3])
+			}
 			switch t[2] {
 			case "udpflood":
-				r.d.Limits = append(r.d.Limits, &devmodel.Limit{Loc: r.loc(line), Ref: strings.Join(t, " "), Services: []devmodel.Service{{Proto: devmodel.UDP}}})
+				r.d.Limits = append(r.d.Limits, &devmodel.Limit{Loc: r.loc(line), Ref: strings.Join(t, " "), Services: []devmodel.Service{{Proto: devmodel.UDP}}, PPS: pps})
 			case "synflood":
-				r.d.Limits = append(r.d.Limits, &devmodel.Limit{Loc: r.loc(line), Ref: strings.Join(t, " "), Services: []devmodel.Service{{Proto: devmodel.TCP}}})
+				r.d.Limits = append(r.d.Limits, &devmodel.Limit{Loc: r.loc(line), Ref: strings.Join(t, " "), Services: []devmodel.Service{{Proto: devmodel.TCP}}, PPS: pps})
 			}
 		}
 	}

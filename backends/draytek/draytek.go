@@ -211,6 +211,7 @@ type compiler struct {
 	vlanChans  []int
 	lans       []int
 	dosLines   []string
+	dosPlanned bool
 
 	objNames4, objNames6, grpNames4, grpNames6, svcNames, svcGrpNames *namer
 }

@@ -16,6 +16,7 @@ import (
 	"go4.org/netipx"
 
 	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -154,11 +155,12 @@ func TestFullPolicyDegraded(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	if len(v.dos) == 0 || v.dos[0] != "dos -A" {
-		t.Errorf("degraded rate_limit should activate the DoS defence, got %v", v.dos)
+	// The Vigor's flood defence is router-wide and drops media: not by default.
+	if len(v.dos) != 0 || strings.Contains(text, "DoS defence (all interfaces and hosts)") {
+		t.Errorf("degraded rate_limit turned on the router-wide DoS defence: %v", v.dos)
 	}
-	if !strings.Contains(text, "# This script also OVERWRITES these router-wide settings:\n#   sys sip_alg -e 0: SIP ALG off\n#   DoS defence (all interfaces and hosts): dos -A;") {
-		t.Errorf("the header does not list the router-wide DoS defence among what the script overwrites")
+	if !strings.Contains(text, "rate_limit: nothing router-wide is emitted") || !strings.Contains(text, "= 1000000 pkt/s") {
+		t.Errorf("the header does not say that nothing router-wide is emitted, with the threshold the call capacity needs")
 	}
 	if v.vlanVID[1] != 20 || !v.vlanTagged[1] || !v.vlanOn {
 		t.Errorf("voice VLAN not configured: %v %v %v", v.vlanVID, v.vlanTagged, v.vlanOn)
@@ -701,5 +703,56 @@ func TestDeviceOpenportWithoutEntryOrHost(t *testing.T) {
 			t.Logf("forward %s at line %d to %s", f.Ref, f.Loc.Line, f.To)
 		}
 		t.Fatalf("want only the complete entry of line 4, got %d forwards", len(d.Forwards))
+	}
+}
+
+// TestFloodDefence reads the output back into devmodel. By default an
+// accepted rate_limit gap emits no router-wide flood defence (at the
+// factory 2000 pkt/s it discards RTP of about 40 calls); with
+// flood_defence = true the udpflood threshold carries the policy's call
+// capacity (RTP ranges / 2 calls x 50 pkt/s x 2) and the header states it.
+func TestFloodDefence(t *testing.T) {
+	for _, optIn := range []bool{false, true} {
+		p := load(t, fullPolicy)
+		p.Targets[Target] = &lang.Target{Name: Target, WAN: "WAN1", LAN: "LAN1", Extra: map[string]string{}}
+		if optIn {
+			p.Targets[Target].Extra[AttrFloodDefence] = "true"
+		}
+		out, diags := Compile(p, backends.Options{AllowDegraded: true})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		text := string(out.Main().Data)
+		if _, err := parseVigor(text); err != nil {
+			t.Fatalf("strict reader: %v", err)
+		}
+		d, err := ReadDevice(FileName, out.Main().Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls, pps := FloodThreshold(p)
+		// PBX 10000-20000 and the phones' 10000-20000: 5000 calls each.
+		if calls != 10000 || pps != 10000*50*2 {
+			t.Fatalf("capacity %d calls, %d pkt/s", calls, pps)
+		}
+		var udp *devmodel.Limit
+		for _, l := range d.Limits {
+			if len(l.Services) == 1 && l.Services[0].Proto == devmodel.UDP {
+				udp = l
+			}
+		}
+		switch {
+		case !optIn && len(d.Limits) != 0:
+			t.Errorf("default: router-wide limits %+v", d.Limits)
+		case optIn && (udp == nil || udp.PPS != pps || udp.PPS < calls*50):
+			t.Errorf("flood_defence: udpflood limit %+v, want %d pkt/s", udp, pps)
+		case optIn && !strings.Contains(text, "udpflood threshold 10000 calls"):
+			t.Errorf("flood_defence: the header does not state the threshold's derivation")
+		}
+	}
+	// A small PBX: never below the factory default.
+	p := load(t, tlsOnly)
+	if calls, pps := FloodThreshold(p); calls != 50 || pps != 5000 {
+		t.Errorf("tlsOnly: %d calls, %d pkt/s", calls, pps)
 	}
 }

@@ -516,15 +516,55 @@ func (c *compiler) planNAT() {
 	}
 }
 
+// planDoS decides what the accepted rate_limit gap emits. The Vigor's only
+// flood defence (dos -s udpflood) counts every UDP packet from the Internet,
+// router-wide, and above its threshold "will start to randomly discard the
+// subsequent UDP packets" (default 2000 pkt/s: about 40 calls' inbound RTP).
+// So by default nothing router-wide is emitted, and the header says so with
+// the threshold the policy's call capacity needs. With flood_defence = true
+// the defence is emitted at that threshold, never at the defaults.
 func (c *compiler) planDoS() {
-	if c.dosLines != nil || c.Gaps.Fatal(lang.GapRateLimit) {
+	if c.dosPlanned || c.Gaps.Fatal(lang.GapRateLimit) {
 		return
 	}
-	c.dosLines = []string{"dos -A", "dos -s udpflood", "dos -s synflood"}
+	c.dosPlanned = true
+	calls, pps := FloodThreshold(c.p)
+	capacity := fmt.Sprintf("%d calls (RTP port ranges / 2) x %d pkt/s of inbound RTP each x %d margin = %d pkt/s; the factory default is %d pkt/s, about %d calls", calls, rtpPPS, floodMargin, pps, defaultUDPFlood, defaultUDPFlood/rtpPPS)
+	if c.t.Extra[AttrFloodDefence] != "true" {
+		c.notes = append(c.notes, "rate_limit: nothing router-wide is emitted. The Vigor's only flood defence (dos -s udpflood) counts all UDP from the Internet on every interface and, above its threshold, \"will start to randomly discard the subsequent UDP packets\" (DrayTek UG, Firewall >> DoS Defense), live calls' RTP included; at its defaults it would drop media of a busy office. If you enable it, set its threshold at least to the policy's call capacity, plus your other inbound UDP (VPN, DNS, QUIC): "+capacity+". flood_defence = true in target \"draytek\" emits it at that threshold.")
+		return
+	}
+	c.dosLines = []string{"dos -A", fmt.Sprintf("dos -s udpflood %d %d", pps, floodTimeout), "dos -s synflood"}
 	if c.p.LogsDrops() {
 		c.dosLines = append(c.dosLines, "dos -o 1")
 	}
-	c.notes = append(c.notes, "rate_limit: emulated only by the Vigor's global DoS defence (udpflood/synflood at the router's default thresholds); no per-source SIP limit.")
+	c.notes = append(c.notes, "rate_limit: flood_defence = true: router-wide DoS defence, no per-source SIP limit. udpflood threshold "+capacity+"; add your other inbound UDP (VPN, DNS, QUIC) to it (dos -s udpflood N "+strconv.Itoa(floodTimeout)+"), or the defence discards media at random while it counts. synflood stays at the router's threshold (TCP SYNs from the Internet, not media).")
+}
+
+const (
+	rtpPPS          = 50   // packets a second of one RTP stream at 20 ms packetization
+	floodMargin     = 2    // 10 ms packetization doubles it
+	defaultUDPFlood = 2000 // pkt/s, the factory udpflood threshold (Vigor2920/3220 UG)
+	floodTimeout    = 10   // seconds, the factory timeout
+)
+
+// FloodThreshold is the policy's call capacity and the udpflood threshold
+// (packets a second from the Internet) that carries it: each call takes
+// two ports of an RTP range (RTP and RTCP), the PBXes' ranges and the
+// phones' range add up, and each call receives rtpPPS packets a second,
+// times floodMargin. Never below the factory default.
+func FloodThreshold(p *lang.Policy) (calls, pps int) {
+	for _, x := range p.PBXes {
+		calls += x.RTPPorts.Size() / 2
+	}
+	if len(p.VoiceVLANs) > 0 || len(p.PBXes) == 0 {
+		calls += p.RTP.Size() / 2
+	}
+	pps = calls * rtpPPS * floodMargin
+	if pps < defaultUDPFlood {
+		pps = defaultUDPFlood
+	}
+	return calls, pps
 }
 
 func (c *compiler) planVLANs() {

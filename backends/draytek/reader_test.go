@@ -912,7 +912,18 @@ func (v *vigor) msub(t []string) error {
 func (v *vigor) dosCmd(t []string) error {
 	l := strings.Join(t, " ")
 	switch l {
-	case "dos -A", "dos -s udpflood", "dos -s synflood", "dos -o 1", "dos -o 0":
+	case "dos -A", "dos -s synflood", "dos -o 1", "dos -o 0":
+		v.dos = append(v.dos, l)
+		return nil
+	}
+	// dos -s udpflood THRESHOLD TIMEOUT (live help: threshold > 20 pkt/s,
+	// timeout > 5 s); never at the router's defaults, which drop media.
+	if len(t) == 5 && t[1] == "-s" && t[2] == "udpflood" {
+		th, err1 := strconv.Atoi(t[3])
+		to, err2 := strconv.Atoi(t[4])
+		if err1 != nil || err2 != nil || th <= 20 || to <= 5 {
+			return fmt.Errorf("bad udpflood threshold or timeout")
+		}
 		v.dos = append(v.dos, l)
 		return nil
 	}
