@@ -62,6 +62,9 @@ type devReader struct {
 	rmt        *rmtSwitch
 	rmtOn      map[string]int
 	accessList []int
+	// listReading reads "o 1 2" as objects 1 and 2 (the Vigor3912 UG's
+	// example) instead of slot 1 holding object 2 (its syntax line).
+	listReading bool
 }
 
 type rmtSwitch struct {
@@ -69,8 +72,14 @@ type rmtSwitch struct {
 	line int
 }
 
-// ReadDevice reads a Vigor command script into the device model.
+// ReadDevice reads a Vigor command script into the device model. A
+// reference "o|g|o6|g6 SLOT INDEX" is read as its syntax line says: the
+// object or group INDEX.
 func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
+	return readDevice(file, src, false)
+}
+
+func readDevice(file string, src []byte, listReading bool) (*devmodel.Device, error) {
 	if len(src) > MaxConfigBytes {
 		return nil, fmt.Errorf("%s: %d bytes is more than the %d a Vigor command script can be", file, len(src), MaxConfigBytes)
 	}
@@ -79,7 +88,7 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	}
 	r := &devReader{file: file, ip4: map[int]*dObj{}, ip6: map[int]*dObj{}, grp4: map[int][]int{}, grp6: map[int][]int{},
 		svc: map[int]*dSvc{}, svcGrp: map[int][]int{}, rules: map[[2]int]*dRule{}, next: map[int]int{}, start: 2, fwdOff: map[int]bool{}, rmtOn: map[string]int{},
-		d: &devmodel.Device{File: file, Target: "draytek", DefaultForward: devmodel.Accept, DefaultLocal: devmodel.Drop}}
+		d: &devmodel.Device{File: file, Target: "draytek", DefaultForward: devmodel.Accept, DefaultLocal: devmodel.Drop}, listReading: listReading}
 	r.d.Interfaces = []*devmodel.Interface{{Name: "WAN1", Role: "wan"}, {Name: "LAN1", Role: "lan"}}
 	vigor := false
 	for n, line := range strings.Split(string(src), "\n") {
@@ -578,17 +587,31 @@ func (r *devReader) addrRef(ref string) devmodel.Addr {
 	if idx == 0 {
 		return devmodel.AnyAddr() // "0 means none": no object, any address
 	}
+	idxs := []int{idx}
+	if r.listReading && len(f) >= 3 {
+		idxs = idxs[:0]
+		for _, x := range f[1:] {
+			if n, ok := num(x); ok && n != 0 {
+				idxs = append(idxs, n)
+			}
+		}
+	}
 	objs := r.ip4
 	var members []int
 	switch f[0] {
 	case "o":
-		members = []int{idx}
+		members = idxs
 	case "o6":
-		objs, members = r.ip6, []int{idx}
+		objs, members = r.ip6, idxs
 	case "g":
-		members = r.grp4[idx]
+		for _, i := range idxs {
+			members = append(members, r.grp4[i]...)
+		}
 	case "g6":
-		objs, members = r.ip6, r.grp6[idx]
+		objs = r.ip6
+		for _, i := range idxs {
+			members = append(members, r.grp6[i]...)
+		}
 	default:
 		return devmodel.Addr{Set: &netipx.IPSet{}, Text: ref, Unresolved: true}
 	}

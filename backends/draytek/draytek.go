@@ -58,15 +58,16 @@ const (
 // group_base, service_base, filter_set, rule_base, nat_base, vlan_base,
 // lan_base.
 type config struct {
-	wanIndex  int // 0: derive from the target's wan name
-	objBase   int // first IPv4 and IPv6 object index
-	grpBase   int // first IPv4/IPv6 IP group and service group index
-	svcBase   int // first service object index
-	filterSet int // filter set voicewall's rules start in
-	ruleBase  int // first rule index in that set
-	natBase   int // first port redirection index and open-port profile
-	vlanBase  int // first VLAN channel
-	lanBase   int // LAN subnet of the first voice VLAN
+	wanIndex   int // 0: derive from the target's wan name
+	objBase    int // first IPv4 and IPv6 object index
+	grpBase    int // first IPv4/IPv6 IP group index
+	svcGrpBase int // first service group index (group_base as written: no placeholder there)
+	svcBase    int // first service object index
+	filterSet  int // filter set voicewall's rules start in
+	ruleBase   int // first rule index in that set
+	natBase    int // first port redirection index and open-port profile
+	vlanBase   int // first VLAN channel
+	lanBase    int // LAN subnet of the first voice VLAN
 }
 
 var defaultConfig = config{objBase: 1, grpBase: 1, svcBase: 1, filterSet: 2, ruleBase: 1, natBase: 1, vlanBase: 1, lanBase: 2}
@@ -248,7 +249,29 @@ func (c *compiler) readConfig() {
 	get("nat_base", &c.cfg.natBase, 1, maxPortmap)
 	get("vlan_base", &c.cfg.vlanBase, 1, maxVLANChan)
 	get("lan_base", &c.cfg.lanBase, 2, maxLAN)
+	// Index 1 of the IP object and group tables (IPv4 and IPv6) is the
+	// never-matching placeholder: see neverIndex.
+	c.cfg.svcGrpBase = c.cfg.grpBase
+	c.cfg.objBase = max(c.cfg.objBase, neverIndex+1)
+	c.cfg.grpBase = max(c.cfg.grpBase, neverIndex+1)
 }
+
+// neverIndex is the object and group index voicewall reserves in each IP
+// table as a placeholder that matches no packet. The Vigor3912 UG gives
+// `-s "o <field> <obj>"` as a slot and an object (its syntax), but its own
+// example says `-s "o 1 2"` means objects 1 and 2 (a list). Every reference
+// voicewall writes is "<kind> 1 N": read as a slot, slot 1 holds N; read
+// as a list, it is {1, N}, and with 1 matching nothing that is again N. So
+// the rules mean the same under both readings.
+const neverIndex = 1
+
+// The placeholder's addresses: reserved ranges no packet carries, as
+// source or destination. 240.0.0.0/4 is "Reserved" (RFC 1112 section 4,
+// RFC 6890); 100::/64 is the IPv6 discard-only block (RFC 6666).
+var (
+	never4 = netip.MustParseAddr("240.0.0.1")
+	never6 = netip.MustParseAddr("100::1")
+)
 
 var wanNameRE = regexp.MustCompile(`^(?i:wan)([0-9]{1,2})$`)
 

@@ -171,9 +171,9 @@ func TestFullPolicyDegraded(t *testing.T) {
 	if !v.commit {
 		t.Errorf("no sys commit")
 	}
-	// IPv6 signaling is whitelisted with an IPv6 object.
-	if len(v.ip6) != 1 {
-		t.Errorf("want one IPv6 object, got %d", len(v.ip6))
+	// IPv6 signaling is whitelisted with an IPv6 object (index 1 is the placeholder).
+	if len(v.ip6) != 2 || v.ip6[neverIndex].addr.From() != never6 {
+		t.Errorf("want the placeholder and one IPv6 object, got %v", v.ip6)
 	}
 }
 
@@ -311,7 +311,7 @@ func TestExtraBases(t *testing.T) {
 		"object_base": "100", "group_base": "20", "service_base": "50", "filter_set": "7", "rule_base": "25", "nat_base": "200"}}
 	_, v := compileOK(t, p, backends.Options{})
 	for i := range v.ip4 {
-		if i < 100 {
+		if i < 100 && i != neverIndex {
 			t.Errorf("object %d below object_base", i)
 		}
 	}
@@ -362,8 +362,8 @@ func TestHandBuiltMinimal(t *testing.T) {
 	if len(v.rules) != 6 {
 		t.Errorf("want 3 rules x 2 directions, got %d", len(v.rules))
 	}
-	if v.ip4[1].addr.String() != "192.0.2.0-192.0.2.3" {
-		t.Errorf("object 1 = %v", v.ip4[1].addr)
+	if v.ip4[2].addr.String() != "192.0.2.0-192.0.2.3" || v.ip4[neverIndex].addr.From() != never4 {
+		t.Errorf("objects 1, 2 = %v, %v", v.ip4[1].addr, v.ip4[2].addr)
 	}
 }
 
@@ -755,4 +755,72 @@ func TestFloodDefence(t *testing.T) {
 	if calls, pps := FloodThreshold(p); calls != 50 || pps != 5000 {
 		t.Errorf("tlsOnly: %d calls, %d pkt/s", calls, pps)
 	}
+}
+
+// TestBothReadingsAgree reads every example's output, and a policy with
+// IPv4 and IPv6 objects and groups, back into devmodel twice: with
+// -s "o 1 N" as slot 1 holding object N (the UG's syntax line) and as the
+// list of objects 1 and N (the UG's example). Every rule must match the
+// same addresses both ways: index 1 is the never-matching placeholder.
+// The control: an object of the policy's at index 1 makes them differ.
+func TestBothReadingsAgree(t *testing.T) {
+	srcs := map[string][]byte{}
+	for _, dir := range testenv.ExampleDirs(t, "../..") {
+		p, diags := lang.Load(dir)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		if out, diags := Compile(p, backends.Options{AllowDegraded: true}); !diags.HasErrors() {
+			srcs[filepath.Base(dir)] = out.Main().Data
+		}
+	}
+	full, _ := Compile(load(t, fullPolicy), backends.Options{AllowDegraded: true})
+	srcs["full"] = full.Main().Data
+	differ := func(src []byte) (string, bool) {
+		slot, err1 := readDevice(FileName, src, false)
+		list, err2 := readDevice(FileName, src, true)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		for i, r := range slot.Rules {
+			l := list.Rules[i]
+			if !sameAddr(r.Src, l.Src) || !sameAddr(r.Dst, l.Dst) {
+				return r.Ref, true
+			}
+		}
+		return "", false
+	}
+	refs := 0
+	for name, src := range srcs {
+		refs += strings.Count(string(src), `"o 1 `) + strings.Count(string(src), `"g 1 `) + strings.Count(string(src), `"o6 1 `) + strings.Count(string(src), `"g6 1 `)
+		if ref, bad := differ(src); bad {
+			t.Errorf("%s: %s matches other addresses under the list reading", name, ref)
+		}
+	}
+	if refs == 0 {
+		t.Fatal("no object references checked")
+	}
+	// Control: without the placeholder (object 1 a real address), the
+	// list reading widens the rules.
+	broken := strings.ReplaceAll(string(srcs["full"]), "-a 1 "+never4.String(), "-a 1 198.18.0.1")
+	if _, bad := differ([]byte(broken)); !bad {
+		t.Error("the readings agree even with a real object at index 1: the test proves nothing")
+	}
+}
+
+// sameAddr: the same addresses a packet can carry (the placeholder's
+// reserved addresses aside).
+func sameAddr(a, b devmodel.Addr) bool {
+	if a.Any || b.Any || a.Set == nil || b.Set == nil {
+		return a.Any == b.Any && (a.Set == nil) == (b.Set == nil)
+	}
+	real := func(s *netipx.IPSet) *netipx.IPSet {
+		var bld netipx.IPSetBuilder
+		bld.AddSet(s)
+		bld.Remove(never4)
+		bld.Remove(never6)
+		out, _ := bld.IPSet()
+		return out
+	}
+	return real(a.Set).Equal(real(b.Set))
 }

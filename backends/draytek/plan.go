@@ -381,15 +381,15 @@ func (c *compiler) serviceRefs(r *lang.Rule) []string {
 		key := fmt.Sprint(members)
 		g := c.svcGrpBy[key]
 		if g == nil {
-			if c.cfg.grpBase+len(c.svcGrps) > maxSvcGrp {
-				c.Gap(lang.GapCapacity, r.Origin, fmt.Sprintf("service groups %d..%d are full; rule %s is not rendered", c.cfg.grpBase, maxSvcGrp, r.ID))
+			if c.cfg.svcGrpBase+len(c.svcGrps) > maxSvcGrp {
+				c.Gap(lang.GapCapacity, r.Origin, fmt.Sprintf("service groups %d..%d are full; rule %s is not rendered", c.cfg.svcGrpBase, maxSvcGrp, r.ID))
 				return nil
 			}
 			name := "svc"
 			if k := kindAbbr[r.Kind]; k != "" {
 				name = strings.TrimSuffix(k, "x")
 			}
-			g = &svcGrp{idx: c.cfg.grpBase + len(c.svcGrps), name: c.svcGrpNames.name(name), members: append([]int(nil), members...)}
+			g = &svcGrp{idx: c.cfg.svcGrpBase + len(c.svcGrps), name: c.svcGrpNames.name(name), members: append([]int(nil), members...)}
 			c.svcGrps = append(c.svcGrps, g)
 			c.svcGrpBy[key] = g
 		}

@@ -23,6 +23,31 @@ func (c *compiler) render() string {
 
 	add("sys sip_alg -e 0")
 
+	for _, o := range c.placeholders() {
+		tbl := "ip"
+		if o.v6 {
+			tbl = "ipv6"
+		}
+		if o.grp {
+			add(fmt.Sprintf("object %s grp %d -n %s", tbl, neverIndex, neverName))
+			if !o.v6 {
+				add(fmt.Sprintf("object ip grp %d -i 0", neverIndex))
+				add(fmt.Sprintf("object ip grp %d -a \"%d\"", neverIndex, neverIndex))
+			} else {
+				add(fmt.Sprintf("object ipv6 grp %d -a %d", neverIndex, neverIndex))
+			}
+			continue
+		}
+		add(fmt.Sprintf("object %s obj %d -n %s", tbl, neverIndex, neverName))
+		if !o.v6 {
+			add(fmt.Sprintf("object ip obj %d -i 0", neverIndex))
+			add(fmt.Sprintf("object ip obj %d -s 0", neverIndex))
+			add(fmt.Sprintf("object ip obj %d -a 1 %s", neverIndex, never4))
+		} else {
+			add(fmt.Sprintf("object ipv6 obj %d -s 0", neverIndex))
+			add(fmt.Sprintf("object ipv6 obj %d -a 3 %s %s", neverIndex, never6, never6))
+		}
+	}
 	for _, o := range c.obj4 {
 		add(fmt.Sprintf("object ip obj %d -n %s", o.idx, o.name))
 		add(fmt.Sprintf("object ip obj %d -i 0", o.idx))
@@ -121,10 +146,16 @@ func (c *compiler) header() []string {
 			h = append(h, "  "+label+": "+ranges(n))
 		}
 	}
-	idx("object ip obj", indexes(c.obj4, func(o *ipObj) int { return o.idx }))
-	idx("object ip grp", indexes(c.grp4, func(g *ipGrp) int { return g.idx }))
-	idx("object ipv6 obj", indexes(c.obj6, func(o *ipObj) int { return o.idx }))
-	idx("object ipv6 grp", indexes(c.grp6, func(g *ipGrp) int { return g.idx }))
+	withNever := func(n []int) []int {
+		if len(n) == 0 {
+			return nil
+		}
+		return append([]int{neverIndex}, n...)
+	}
+	idx("object ip obj", withNever(indexes(c.obj4, func(o *ipObj) int { return o.idx })))
+	idx("object ip grp", withNever(indexes(c.grp4, func(g *ipGrp) int { return g.idx })))
+	idx("object ipv6 obj", withNever(indexes(c.obj6, func(o *ipObj) int { return o.idx })))
+	idx("object ipv6 grp", withNever(indexes(c.grp6, func(g *ipGrp) int { return g.idx })))
 	idx("object service obj", indexes(c.svcs, func(s *svcObj) int { return s.idx }))
 	idx("object service grp", indexes(c.svcGrps, func(g *svcGrp) int { return g.idx }))
 	bySet := map[int][]int{}
@@ -154,7 +185,8 @@ func (c *compiler) header() []string {
 
 	h = append(h, backends.Listing("NOT ENFORCED on this Vigor:", c.Gaps.Lines, nil)...)
 	notes := append(slices.Clip(c.notes),
-		"every rule's source and destination fill slot 1 of the rule's object/group list (-s \"o 1 N\", UG pp. 636-637, where 0 means none). Whether writing slot 1, or \"u 2\" (any), clears objects an overwritten rule held in its other slots is not documented: give voicewall rule indexes that are empty.")
+		"every rule's source and destination fill slot 1 of the rule's object/group list (-s \"o 1 N\", UG pp. 636-637, where 0 means none). Whether writing slot 1, or \"u 2\" (any), clears objects an overwritten rule held in its other slots is not documented: give voicewall rule indexes that are empty.",
+		"index 1 of each IP object and group table is "+neverName+", a placeholder no packet matches ("+never4.String()+", reserved; "+never6.String()+", IPv6 discard-only): the UG's syntax reads -s \"o 1 N\" as slot 1 holding object N, but its example says -s \"o 1 2\" means objects 1 and 2. Under that list reading every rule would also match object 1; with the placeholder there, both readings give object N alone. Whatever index 1 held before is replaced.")
 	for _, r := range c.rules {
 		v6 := strings.HasPrefix(r.src, "o6 ") || strings.HasPrefix(r.src, "g6 ") || strings.HasPrefix(r.dst, "o6 ") || strings.HasPrefix(r.dst, "g6 ")
 		if v6 && (r.src == "u 2" || r.dst == "u 2") {
@@ -245,4 +277,28 @@ func ranges(n []int) string {
 		i = j + 1
 	}
 	return strings.Join(parts, ",")
+}
+
+// neverName names the never-matching placeholder objects and groups.
+const neverName = "vw_never"
+
+type placeholder struct{ v6, grp bool }
+
+// placeholders are the never-matching entries at neverIndex, for each IP
+// table voicewall writes to (objects before the groups that hold them).
+func (c *compiler) placeholders() []placeholder {
+	var out []placeholder
+	if len(c.obj4) > 0 {
+		out = append(out, placeholder{})
+	}
+	if len(c.obj6) > 0 {
+		out = append(out, placeholder{v6: true})
+	}
+	if len(c.grp4) > 0 {
+		out = append(out, placeholder{grp: true})
+	}
+	if len(c.grp6) > 0 {
+		out = append(out, placeholder{v6: true, grp: true})
+	}
+	return out
 }
