@@ -77,6 +77,12 @@ var defaultConfig = config{objBase: 1, grpBase: 1, svcBase: 1, filterSet: 2, rul
 // enforced. The output is nil when the diagnostics hold an error.
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
 	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), Report: backends.NewReport(p, &langSpec, opts)}
+	if opts.Base != nil {
+		// Refused rather than ignored: a script "compiled against" a base
+		// it never read would be trusted to fit the router.
+		c.Errorf(c.t.Origin, "--base is not supported for DrayTek", "the Vigor's own backup (.cfg) is binary and a command script does not say what the router holds, so voicewall cannot merge into one (this --base looks like %s). Compile without --base; the script addresses objects, groups, services, filter rules and NAT entries by index: set object_base, group_base, service_base, filter_set, rule_base, nat_base and vlan_base in target \"draytek\" to indexes the router does not use (list them with object ip obj N -v, ipf rule SET N -v, srv nat showall).", backends.LooksLike(opts.Base))
+		return nil, c.Diags
+	}
 	c.readConfig()
 	if c.Diags.HasErrors() {
 		return nil, c.Diags

@@ -824,3 +824,24 @@ func sameAddr(a, b devmodel.Addr) bool {
 	}
 	return real(a.Set).Equal(real(b.Set))
 }
+// --base is refused for DrayTek, saying why and what to do instead: it was
+// silently ignored.
+func TestBaseRefused(t *testing.T) {
+	p, diags := lang.LoadSource("p.hcl", []byte(`target "draytek" {}
+provider "carrier" {
+  signaling = ["203.0.113.10"]
+  media     = ["203.0.113.0/26"]
+  transports = ["udp"]
+}
+pbx "pbx" {
+  address = "10.20.0.10"
+}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	out, diags := Compile(p, backends.Options{AllowDegraded: true, Base: []byte("sys sip_alg -e 0\n")})
+	if out != nil || !diags.HasErrors() || !strings.Contains(diags.Error(), "--base is not supported for DrayTek") || !strings.Contains(diags.Error(), "rule_base") {
+		t.Errorf("want --base refused with a way forward, got %v", diags)
+	}
+}

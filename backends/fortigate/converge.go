@@ -16,9 +16,12 @@ package fortigate
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/voicewall/voicewall/backends"
 )
 
 // ownedTables are the tables voicewall writes, in the order their stale
@@ -55,19 +58,26 @@ func looksXML(b []byte) bool {
 	return bytes.HasPrefix(bytes.TrimSpace(b), []byte("<"))
 }
 
-// readBase parses --base. A pfSense config.xml is not for this target and
-// is ignored (the header says so).
+const baseHelp = "Give a configuration backup of the FortiGate (System > Configuration > Backup, unencrypted), `show` output, or the fortigate.conf voicewall wrote last time."
+
+// readBase parses --base. Anything but a FortiOS configuration (a pfSense
+// config.xml, an empty file, a Vigor script) is refused: the script would
+// otherwise claim to converge with a configuration it never read.
 func (c *compiler) readBase() bool {
 	if c.opts.Base == nil {
 		return true
 	}
-	if looksXML(c.opts.Base) {
-		c.notes = append(c.notes, "--base is an XML file (a pfSense config.xml), not FortiOS configuration: ignored for this target.")
-		return true
+	if kind := backends.LooksLike(c.opts.Base); kind != "a FortiOS configuration" && (looksXML(c.opts.Base) || kind == "an empty file" || strings.HasPrefix(kind, "binary") || kind == "a DrayTek Vigor command script") {
+		c.Errorf(c.t.Origin, "--base is not a FortiOS configuration", "this looks like %s, not a FortiGate configuration. %s", kind, baseHelp)
+		return false
 	}
 	t, err := readTree("base", c.opts.Base)
 	if err != nil {
-		c.Errorf(c.t.Origin, "cannot read the --base FortiOS configuration", "%v. Give a configuration backup (System > Configuration > Backup, unencrypted), `show` output, or the fortigate.conf voicewall wrote last time.", err)
+		c.Errorf(c.t.Origin, "cannot read the --base FortiOS configuration", "%v. %s", err, baseHelp)
+		return false
+	}
+	if len(t.blocks) == 0 {
+		c.Errorf(c.t.Origin, "--base is not a FortiOS configuration", "it has no config ... end block: this looks like %s. %s", backends.LooksLike(c.opts.Base), baseHelp)
 		return false
 	}
 	if c.vdom == "" {
@@ -76,6 +86,8 @@ func (c *compiler) readBase() bool {
 			return false
 		}
 	}
+	c.checkBaseInterfaces(t)
+	c.checkBaseVersion()
 	c.base = &baseConfig{tree: t, vdom: c.vdom}
 	return true
 }
@@ -301,4 +313,66 @@ func (c *compiler) renderStale(w *writer) {
 		w.end()
 	}
 	w.blank()
+}
+
+// checkBaseInterfaces warns when the base declares its interfaces (a
+// backup) but not the ones the script names: FortiOS refuses a policy or
+// VIP on an interface it does not have, and the paste stops there.
+func (c *compiler) checkBaseInterfaces(t *cfgTree) {
+	have := map[string]bool{"any": true}
+	declared := false
+	for _, path := range []string{"system interface", "system zone"} {
+		for _, b := range t.find(path) {
+			declared = declared || path == "system interface"
+			for _, e := range b.entries {
+				have[e.key] = true
+			}
+		}
+	}
+	if !declared {
+		return // a script or `show` of some tables: nothing to check against
+	}
+	for _, b := range append(t.find("system sdwan"), t.find("system virtual-wan-link")...) {
+		have["virtual-wan-link"] = true
+		for _, s := range b.subs {
+			if s.path == "zone" {
+				for _, e := range s.entries {
+					have[e.key] = true
+				}
+			}
+		}
+	}
+	var missing []string
+	for _, n := range []struct{ attr, name string }{{"wan", c.t.WAN}, {"lan", c.t.LAN}} {
+		if !have[n.name] {
+			missing = append(missing, fmt.Sprintf("%s = %q", n.attr, n.name))
+		}
+	}
+	if len(missing) > 0 {
+		c.Warnf(c.t.Origin, "interfaces missing from --base", "the --base configuration declares no interface named by %s in target %q: FortiOS refuses the policies and VIPs on it when the script is pasted. Set wan/lan to interfaces the FortiGate has (config system interface in the backup lists them).", strings.Join(missing, " or "), target)
+	}
+}
+
+// configVersion reads a backup's header: #config-version=FGT60F-7.2.8-FW-...
+var configVersion = regexp.MustCompile(`(?m)^#config-version=[^-\s]+-([0-9]+\.[0-9]+\.[0-9]+)-`)
+
+// checkBaseVersion warns when the base comes from another FortiOS release
+// than the target's version: the script's syntax follows the version.
+func (c *compiler) checkBaseVersion() {
+	m := configVersion.FindSubmatch(c.opts.Base)
+	if m == nil {
+		return
+	}
+	bv, err := parseVersion(string(m[1]))
+	if err != nil {
+		return
+	}
+	same := bv.Major == c.ver.Major && bv.Minor == c.ver.Minor && (!c.ver.PatchGiven || bv.Patch == c.ver.Patch)
+	if !same {
+		given := c.t.Extra["version"]
+		if given == "" {
+			given = DefaultVersion + " (the default)"
+		}
+		c.Warnf(c.t.Origin, "--base is another FortiOS version", "the --base configuration is FortiOS %s (its #config-version header), target %q has version = %s: the script is written for %s and may use commands or defaults the FortiGate's release does not have. Set version = %q in target %q.", bv, target, given, c.ver, bv.String(), target)
+	}
 }

@@ -201,12 +201,48 @@ func TestSIPHelperFromBase(t *testing.T) {
 	}
 }
 
-// A pfSense config.xml given as --base (compile --target all) is not the
-// FortiGate's: ignored, and the header says so.
-func TestXMLBaseIgnored(t *testing.T) {
-	out, _, _ := mustCompile(t, load(t, basePolicy), backends.Options{AllowDegraded: true, Base: []byte("<?xml version=\"1.0\"?>\n<pfsense></pfsense>\n")})
-	if !strings.Contains(string(out.Main().Data), "not FortiOS configuration: ignored") {
-		t.Errorf("no note that the XML base is ignored")
+// --base that is not a FortiOS configuration (a pfSense config.xml, an
+// empty file, a Vigor script) is refused, saying what it looks like: the
+// script would otherwise claim to converge with a configuration it never
+// read.
+func TestBaseNotFortiOSRefused(t *testing.T) {
+	for base, want := range map[string]string{
+		"<?xml version=\"1.0\"?>\n<pfsense></pfsense>\n": "this looks like a pfSense config.xml",
+		"":                   "this looks like an empty file",
+		"\n\n":               "this looks like an empty file",
+		"sys sip_alg -e 0\n": "this looks like a DrayTek Vigor command script",
+		"hello\nworld\n":     "this looks like text of an unknown kind",
+	} {
+		p := load(t, basePolicy)
+		tgt := Spec
+		_, diags := tgt.Compile(p, backends.Options{AllowDegraded: true, Base: []byte(base)})
+		if !diags.HasErrors() || !strings.Contains(diags.Error(), want) {
+			t.Errorf("--base %q: want an error saying %q, got %v", base, want, diags)
+		}
+	}
+}
+
+// --base checks what the script relies on: the interfaces it names exist
+// in a backup that declares its interfaces, and the backup's FortiOS
+// release is the target's version; each a warning naming them.
+func TestBaseInterfacesAndVersionChecked(t *testing.T) {
+	base := "#config-version=FGT60F-7.2.8-FW-build1639-240313:opmode=0:vdom=0:user=admin\nconfig system interface\n    edit \"port1\"\n        set role wan\n    next\n    edit \"internal\"\n    next\nend\n"
+	_, _, diags := mustCompile(t, load(t, basePolicy), backends.Options{AllowDegraded: true, Base: []byte(base)})
+	var iface, version bool
+	for _, d := range diags {
+		iface = iface || d.Severity == hcl.DiagWarning && strings.Contains(d.Detail, `wan = "wan1"`) && !strings.Contains(d.Detail, `lan = "internal"`)
+		version = version || d.Severity == hcl.DiagWarning && strings.Contains(d.Detail, "FortiOS 7.2.8") && strings.Contains(d.Detail, `version = "7.2.8"`)
+	}
+	if !iface || !version {
+		t.Errorf("want warnings naming wan = \"wan1\" and FortiOS 7.2.8, got %v", diags)
+	}
+	// the script voicewall wrote last time declares no interfaces and has
+	// no header: nothing to warn about
+	_, _, diags = mustCompile(t, load(t, basePolicy), backends.Options{AllowDegraded: true, Base: []byte("config firewall policy\nend\n")})
+	for _, d := range diags {
+		if strings.Contains(d.Summary, "--base") {
+			t.Errorf("unexpected %s", d.Summary)
+		}
 	}
 }
 

@@ -45,6 +45,7 @@ type baseInfo struct {
 	foreignVLANs    map[string]bool   // vlanif of VLANs voicewall does not own
 	ifDevice        map[string]string // interface key → device (<if>)
 	ifByDevice      map[string]string // device → interface key
+	ifKeys          map[string]bool   // every interface key (wan, lan, optN)
 	ifDescrs        []string
 }
 
@@ -57,7 +58,7 @@ type frame struct {
 }
 
 func scanBase(data []byte) (*baseInfo, error) {
-	b := &baseInfo{data: data, foreignVLANs: map[string]bool{}, ifDevice: map[string]string{}, ifByDevice: map[string]string{}}
+	b := &baseInfo{data: data, foreignVLANs: map[string]bool{}, ifDevice: map[string]string{}, ifByDevice: map[string]string{}, ifKeys: map[string]bool{}}
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	containers := map[string]*container{
@@ -65,12 +66,14 @@ func scanBase(data []byte) (*baseInfo, error) {
 		"pfsense/nat": &b.nat, "pfsense/nat/outbound": &b.outbound, "pfsense/vlans": &b.vlans,
 	}
 	var stack []*frame
+	// paths[i] is the path of stack[:i+1]: kept as the stack grows, so a
+	// deep document costs one join per element, not one per level
+	var paths []string
 	path := func() string {
-		var s []string
-		for _, f := range stack {
-			s = append(s, f.name)
+		if len(paths) == 0 {
+			return ""
 		}
-		return strings.Join(s, "/")
+		return paths[len(paths)-1]
 	}
 	var item *frame // the current alias/rule/vlan/interface being read
 	itemDepth := -1
@@ -87,7 +90,16 @@ func scanBase(data []byte) (*baseInfo, error) {
 		after := int(dec.InputOffset())
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if len(stack) >= maxXMLDepth {
+				line := 1 + bytes.Count(data[:before], []byte("\n"))
+				return nil, fmt.Errorf("line %d: elements nested deeper than %d (a pfSense config.xml is a few levels deep)", line, maxXMLDepth)
+			}
 			f := &frame{name: t.Name.Local, start: before}
+			if len(stack) == 0 {
+				paths = append(paths, f.name)
+			} else {
+				paths = append(paths, paths[len(paths)-1]+"/"+f.name)
+			}
 			stack = append(stack, f)
 			p := path()
 			if cn, ok := containers[p]; ok {
@@ -129,6 +141,7 @@ func scanBase(data []byte) (*baseInfo, error) {
 				item, itemDepth = nil, -1
 			}
 			stack = stack[:len(stack)-1]
+			paths = paths[:len(paths)-1]
 		case xml.CharData:
 			if path() == "pfsense/nat/outbound/mode" {
 				b.mode += string(t)
@@ -190,6 +203,7 @@ func (b *baseInfo) finishItem(kind string, f *frame, sp span) {
 			b.foreignVLANs[vif] = true
 		}
 	case "pfsense/interfaces/*":
+		b.ifKeys[f.name] = true
 		dev := strings.TrimSpace(f.fields["if"])
 		if dev != "" {
 			b.ifDevice[f.name] = dev

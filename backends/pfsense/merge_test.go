@@ -7,6 +7,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 	"testing"
 
 	"github.com/voicewall/voicewall/backends"
@@ -245,3 +247,46 @@ func TestMergeRejectsBrokenBase(t *testing.T) {
 }
 
 var _ = lang.ZoneWAN
+
+// --base that is not a pfSense config.xml is refused saying what it looks
+// like (a FortiGate backup gave a bare XML syntax error); an interface the
+// merged rules are on that the base lacks is a warning naming it; a base
+// nested deeper than the device reader reads is refused quickly.
+func TestMergeBaseChecked(t *testing.T) {
+	for base, want := range map[string]string{
+		"#config-version=FGT60F-7.2.8-FW-build1639-240313:opmode=0\nconfig system global\nend\n": "this looks like a FortiOS configuration, not a pfSense config.xml",
+		"":                   "this looks like an empty file",
+		"sys sip_alg -e 0\n": "this looks like a DrayTek Vigor command script",
+	} {
+		_, diags := Compile(build(defaultSpec()), backends.Options{AllowDegraded: true, Base: []byte(base)})
+		if !diags.HasErrors() || !strings.Contains(diags.Error(), want) {
+			t.Errorf("--base %.30q: want %q, got %v", base, want, diags)
+		}
+	}
+	noLAN := strings.Replace(string(loadBase(t)), "<lan>", "<opt9>", 1)
+	noLAN = strings.Replace(noLAN, "</lan>", "</opt9>", 1)
+	_, diags := Compile(build(defaultSpec()), backends.Options{AllowDegraded: true, Base: []byte(noLAN)})
+	warned := false
+	for _, d := range diags {
+		warned = warned || d.Severity == hcl.DiagWarning && strings.Contains(d.Detail, `lan = "lan"`)
+	}
+	if !warned {
+		t.Errorf("no warning naming the missing lan interface: %v", diags)
+	}
+	deep := "<?xml version=\"1.0\"?>\n<pfsense>" + strings.Repeat("<a>", 20000) + strings.Repeat("</a>", 20000) + "</pfsense>\n"
+	_, diags = Compile(build(defaultSpec()), backends.Options{AllowDegraded: true, Base: []byte(deep)})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "nested deeper than") {
+		t.Errorf("a 20,000-deep base: want a refusal, got %v", diags)
+	}
+}
+
+// BenchmarkMergeDeepBase: a base nested 20,000 elements deep is refused at
+// the depth audit reads (it took 12 s, 40,000 deep 92 s, when every
+// element rebuilt its whole path).
+func BenchmarkMergeDeepBase(b *testing.B) {
+	deep := []byte("<?xml version=\"1.0\"?>\n<pfsense>" + strings.Repeat("<a>", 20000) + strings.Repeat("</a>", 20000) + "</pfsense>\n")
+	p := build(defaultSpec())
+	for b.Loop() {
+		Compile(p, backends.Options{AllowDegraded: true, Base: deep})
+	}
+}

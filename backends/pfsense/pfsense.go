@@ -41,11 +41,15 @@ const (
 func Compile(p *lang.Policy, opts backends.Options) (*backends.Output, hcl.Diagnostics) {
 	c := &compiler{p: p, opts: opts, t: p.Target(&langSpec), names: newNamer(), tagNames: newNamer(), trackers: backends.NewStableIDs(trackerBase, trackerSpan), tags: map[string]bool{}, Report: backends.NewReport(p, &langSpec, opts)}
 	if opts.Base != nil {
+		if kind := backends.LooksLike(opts.Base); kind != "a pfSense config.xml" {
+			return nil, hcl.Diagnostics{backends.Diag(hcl.DiagError, target, c.t.Origin, "--base is not a pfSense config.xml", "this looks like %s, not a pfSense config.xml. %s", kind, baseHelp)}
+		}
 		b, err := scanBase(opts.Base)
 		if err != nil {
-			return nil, hcl.Diagnostics{backends.Diag(hcl.DiagError, target, lang.Origin{}, "cannot read --base config.xml", "%s", err)}
+			return nil, hcl.Diagnostics{backends.Diag(hcl.DiagError, target, c.t.Origin, "cannot read --base config.xml", "%s. %s", err, baseHelp)}
 		}
 		c.base = b
+		c.checkBaseInterfaces()
 		for _, n := range b.foreignAliases {
 			c.names.Reserve(n)
 		}
@@ -828,4 +832,24 @@ func (c *compiler) natXML(prefix string) ([]byte, error) {
 		XMLName xml.Name `xml:"nat"`
 		NAT
 	}{NAT: c.nat()}, prefix, "\t")
+}
+
+const baseHelp = "Give the configuration exported from Diagnostics > Backup & Restore (Backup area: All, unencrypted)."
+
+// checkBaseInterfaces warns when the base lacks an interface the merged
+// rules are on: pfSense would load rules on an interface it does not have
+// and they would never match.
+func (c *compiler) checkBaseInterfaces() {
+	if len(c.base.ifKeys) == 0 {
+		return // no <interfaces> (an area export): nothing to check against
+	}
+	var missing []string
+	for _, n := range []struct{ attr, name string }{{"wan", c.t.WAN}, {"lan", c.t.LAN}} {
+		if !c.base.ifKeys[n.name] {
+			missing = append(missing, fmt.Sprintf("%s = %q", n.attr, n.name))
+		}
+	}
+	if len(missing) > 0 {
+		c.Warnf(c.t.Origin, "interfaces missing from --base", "the --base config.xml has no interface named by %s in target %q (its <interfaces> lists the names, e.g. wan, lan, opt1): the merged rules on it would never match. Set wan/lan to the interface names the config uses.", strings.Join(missing, " or "), target)
+	}
 }

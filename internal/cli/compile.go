@@ -114,6 +114,11 @@ func (e *env) compilePolicy(path string, targets []registry.Target, opts backend
 			return nil, false
 		}
 	}
+	if opts.Base != nil && len(targets) > 1 {
+		e.printDiags(l)
+		fmt.Fprintf(e.stderr, "--base is one device's exported configuration: compile it with that device's --target (fortigate or pfsense), not %d targets at once\n", len(targets))
+		return nil, false
+	}
 	diags := l.Diags
 	for _, t := range targets {
 		out, d := t.Compile(l.Policy, opts)

@@ -137,3 +137,34 @@ func TestPathsInMessagesEscaped(t *testing.T) {
 		}
 	}
 }
+
+// compile --base refuses what is not the target's configuration (exit 1,
+// saying what it looks like), a base for several targets at once, and
+// DrayTek's --base (it was silently ignored).
+func TestBaseOfTheWrongKindRefused(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	xml := write("config.xml", "<?xml version=\"1.0\"?>\n<pfsense><interfaces><wan/><lan/></interfaces></pfsense>\n")
+	fos := write("fw.conf", "#config-version=FGT60F-7.2.8-FW-build1639-240313:opmode=0\nconfig system global\nend\n")
+	empty := write("empty.conf", "")
+	for _, c := range []struct {
+		target, base, want string
+	}{
+		{"fortigate", xml, "this looks like a pfSense config.xml"},
+		{"fortigate", empty, "this looks like an empty file"},
+		{"pfsense", fos, "this looks like a FortiOS configuration"},
+		{"draytek", fos, "--base is not supported for DrayTek"},
+		{"all", xml, "--base is one device's exported configuration"},
+	} {
+		r := runWithin(t, "compile", example("asterisk-udp-trunk"), "--target", c.target, "--base", c.base, "-o", filepath.Join(dir, "out"))
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("--target %s --base %s: exit %d, want %q\n%s", c.target, filepath.Base(c.base), r.code, c.want, r.stderr)
+		}
+	}
+}
