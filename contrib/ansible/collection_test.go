@@ -422,6 +422,50 @@ func TestRolloutSyncsPolicy(t *testing.T) {
 	}
 }
 
+// A synced policy that does not validate is refused in the staging
+// directory: the live policy on the gateway stays exactly as it was (so the
+// boot unit still loads it), the table is untouched, and the host fails.
+func TestRolloutRefusesInvalidPolicy(t *testing.T) {
+	netnstest.Require(t, "root", "ip", "nft")
+	f := newEnv(t)
+	testenv.CopyDir(t, filepath.Join(repo, "examples", "fleet", "common"), filepath.Join(f.fleet, "common"))
+	g := f.addSite(t, "site-a", 1, "gwstage")
+	root := filepath.Join(f.tmp, "gateway", "etc", "voicewall")
+	writeFile(t, filepath.Join(f.tmp, "inventory.ini"), fmt.Sprintf("[voicewall_gateways]\nsite-a ansible_connection=local ansible_python_interpreter=/usr/bin/python3 ansible_become=false voicewall_netns=%s voicewall_root=%s voicewall_sync_from=%s voicewall_binary=%s voicewall_confirm_timeout=\"\"\n",
+		g.ns.Name, root, f.fleet, f.bin))
+	writeFile(t, filepath.Join(f.tmp, "site.yml"), "---\n- hosts: voicewall_gateways\n  gather_facts: false\n  roles:\n    - voicewall.gateway.rollout\n")
+	recap, out := f.playbook(t, "site.yml")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {1, 0}})
+	applied := f.table(t, g)
+	live := filepath.Join(root, "sites", "site-a", "site.hcl")
+	before, _ := os.ReadFile(live)
+
+	// A broken commit: a bad CIDR in the site, and a new file in common.
+	f.edit(t, "sites/site-a/site.hcl", `address   = "10.1.0.10"`, `address   = "10.1.0.300"`)
+	writeFile(t, filepath.Join(f.fleet, "common", "extra.hcl"), "blocklist \"extra\" {\n  addresses = [\"198.51.100.0/24\"]\n}\n")
+	recap, out = f.playbook(t, "site.yml")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {0, 1}})
+	if !strings.Contains(out, "does not validate; the live policy") || !strings.Contains(out, "10.1.0.300") {
+		t.Errorf("the refusal does not say why:\n%s", out)
+	}
+	if now, _ := os.ReadFile(live); string(now) != string(before) {
+		t.Errorf("the live policy changed:\n%s", now)
+	}
+	if _, err := os.Stat(filepath.Join(root, "common", "extra.hcl")); !os.IsNotExist(err) {
+		t.Errorf("a file of the refused commit reached the live policy (%v)", err)
+	}
+	if got := f.table(t, g); got != applied {
+		t.Errorf("the table changed")
+	}
+	// Fixed: it goes through.
+	f.edit(t, "sites/site-a/site.hcl", `address   = "10.1.0.300"`, `address   = "10.1.0.10"`)
+	recap, out = f.playbook(t, "site.yml")
+	f.wantRecap(t, recap, out, map[string][2]int{"site-a": {1, 0}})
+	if _, err := os.Stat(filepath.Join(root, "common", "extra.hcl")); err != nil {
+		t.Errorf("the fixed commit did not reach the gateway: %v", err)
+	}
+}
+
 // An apply with confirm_timeout that nobody confirms is rolled back by
 // voicewall's helper, and voicewall.gateway.confirm then fails: a rollout
 // whose gateway went silent stops instead of counting it as done.
