@@ -26,7 +26,7 @@ func init() {
 const defaultPolicy = "/etc/voicewall"
 
 func (e *env) loadPolicy(path string) (*lang.Policy, error) {
-	l := lang.LoadFull(path)
+	l := loadPolicy(path, false) // targets, catalog and DNS answers, as every command loads
 	if l.Diags.HasErrors() {
 		e.printDiags(l)
 		return nil, exitError{1}
