@@ -26,6 +26,7 @@ const (
 	IDDrift           = "VW310" // the device does not do what the policy says
 	IDDriftExpect     = "VW311" // an expect block of the policy fails on the device
 	IDShadowedOpen    = "VW312" // a rule or forward from any that earlier rules keep every stranger from
+	IDProviderDrift   = "VW313" // a provider's ranges in the policy drifted from the catalog or DNS
 )
 
 // Titles of the findings, for SARIF rules and docs.
@@ -42,6 +43,7 @@ var Titles = map[string]string{
 	IDDrift:           "Device differs from the policy",
 	IDDriftExpect:     "Policy expectation fails on the device",
 	IDShadowedOpen:    "Open rule unreachable: shadowed by earlier rules",
+	IDProviderDrift:   "Provider ranges drifted from the catalog or DNS",
 }
 
 // sipPorts are the SIP services audit looks for without a policy.

@@ -70,6 +70,7 @@ type DNSUse struct {
 	Addrs      []netip.Addr
 	ResolvedAt time.Time
 	Kept       bool
+	Err        string // why the lookup failed now (Kept)
 	Range      hcl.Range
 }
 
@@ -163,7 +164,7 @@ func (d *decoder) providerInputs(pr *Provider, b *rawBlock, literalSig, literalM
 					ad = ad.Unmap()
 					sig = append(sig, netip.PrefixFrom(ad, ad.BitLen()))
 				}
-				pr.DNS = append(pr.DNS, DNSUse{Name: name, Addrs: ans.Addrs, ResolvedAt: ans.ResolvedAt, Kept: ans.Kept, Range: it.rng})
+				pr.DNS = append(pr.DNS, DNSUse{Name: name, Addrs: ans.Addrs, ResolvedAt: ans.ResolvedAt, Kept: ans.Kept, Err: ans.Err, Range: it.rng})
 			}
 		}
 	}

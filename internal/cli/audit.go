@@ -43,6 +43,9 @@ func (e *env) auditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if policy != "" {
+				r.Findings = append(r.Findings, e.providerDriftFindings(policy)...)
+			}
 			switch format {
 			case "json":
 				err = r.WriteJSON(e.stdout)

@@ -100,6 +100,9 @@ monitoring.md (in /usr/share/doc/voicewall, or docs/ of the source).`,
 				if m.Feeds, err = feeds.Gauges(); err != nil {
 					fmt.Fprintf(e.stderr, "Warning: feed refresh state: %v\n", err)
 				}
+				if path != "" {
+					m.Providers = providerDriftGauges(path)
+				}
 				if textfile == "" {
 					return live.WritePrometheus(e.stdout, m)
 				}

@@ -93,7 +93,16 @@ type Metrics struct {
 	// Feeds is the last refresh of each blocklist feed (the caller reads
 	// the refresh state; nil without PATH or before any refresh).
 	Feeds []FeedGauge
-	Now   time.Time
+	// Providers says, per provider of the policy, whether its ranges drifted
+	// from the catalog or DNS (voicewall providers check; nil without PATH).
+	Providers []ProviderDriftGauge
+	Now       time.Time
+}
+
+// ProviderDriftGauge is one provider's `providers check` result.
+type ProviderDriftGauge struct {
+	Provider string
+	Drift    bool
 }
 
 // FeedGauge is one blocklist feed's refresh record.
@@ -387,6 +396,13 @@ func WritePrometheus(out io.Writer, m *Metrics) error {
 			for _, r := range reasons {
 				w.sample("voicewall_feed_refusals_total", float64(f.Refusals[r]), "blocklist", f.Blocklist, "feed", f.Feed, "reason", r)
 			}
+		}
+	}
+
+	if len(m.Providers) > 0 {
+		w.family("voicewall_provider_drift", "gauge", "Whether a provider's ranges in the policy drifted from the provider catalog or its DNS answers (1; `voicewall providers check` names the ranges) or are current (0).")
+		for _, p := range m.Providers {
+			w.sample("voicewall_provider_drift", boolValue(p.Drift), "provider", p.Provider)
 		}
 	}
 

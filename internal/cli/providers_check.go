@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/voicewall/voicewall/audit"
+	"github.com/voicewall/voicewall/backends/nftables/live"
+	"github.com/voicewall/voicewall/lang"
+	"github.com/voicewall/voicewall/providers"
+)
+
+// checkProviders loads the policy (resolving its DNS names now) and compares
+// it with the catalog and the last applied DNS answers. l is returned for
+// printing diagnostics; sts is nil when the policy does not load.
+func checkProviders(path string) (l *lang.Loaded, sts []providers.Status, err error) {
+	l = loadPolicy(path, false)
+	if l.Diags.HasErrors() {
+		return l, nil, nil
+	}
+	lib := live.LibDir()
+	cat, _, err := providers.LoadCatalog(lib)
+	if err != nil {
+		return l, nil, err
+	}
+	kept, _ := providers.ReadAnswers(lib) // unreadable: compared as never applied
+	return l, providers.Check(l.Policy, cat, kept), nil
+}
+
+func (e *env) providersCheckCmd() *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "check [PATH] [--format text|json]",
+		Short: "Compare a policy's providers with the catalog and with DNS: exit 0 current, 2 drift, 1 error",
+		Long: `check compares every provider of the policy with its sources:
+
+  catalog = "NAME"   the catalog entry vs any ranges the block pins itself
+  by overlap         a provider written by hand whose addresses fall in a
+                     catalog entry is compared with that entry (missing and
+                     stale ranges)
+  signaling_dns      the answers resolved now vs those the last apply used
+
+It changes nothing. Exit 0: every provider is current; 2: drift (each
+provider and its missing and stale ranges are named); 1: an error.`,
+		Example: "  voicewall providers check /etc/voicewall\n  voicewall providers check . --format json",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("unknown --format %q: use text or json", format)
+			}
+			l, sts, err := checkProviders(pathArg(args))
+			if err != nil {
+				return err
+			}
+			if sts == nil {
+				e.printDiags(l)
+				return exitError{1}
+			}
+			if format == "json" {
+				if err := writeJSON(e.stdout, map[string]any{"drift": providers.Drifting(sts), "providers": sts}); err != nil {
+					return err
+				}
+			} else {
+				e.printCheck(sts)
+			}
+			if providers.Drifting(sts) {
+				return exitError{2}
+			}
+			return nil
+		},
+	}
+	formatFlag(c, &format, "text", "json")
+	return c
+}
+
+func (e *env) printCheck(sts []providers.Status) {
+	w := e.stdout
+	drifting := 0
+	for _, s := range sts {
+		with := "nothing to compare with: no catalog entry, no signaling_dns, no catalog range overlaps its addresses"
+		if len(s.Checked) > 0 {
+			with = "compared with " + strings.Join(s.Checked, ", ")
+		}
+		if len(s.Drift) == 0 {
+			fmt.Fprintf(w, "provider %q: current (%s)\n", s.Provider, with)
+			continue
+		}
+		drifting++
+		fmt.Fprintf(w, "provider %q: DRIFT (%s)\n", s.Provider, with)
+		for _, d := range s.Drift {
+			fmt.Fprintf(w, "  %s %s:\n", d.Kind, d.Entry)
+			for _, m := range d.Missing {
+				fmt.Fprintf(w, "    missing  + %s\n", m)
+			}
+			for _, st := range d.Stale {
+				fmt.Fprintf(w, "    stale    - %s\n", st)
+			}
+			if d.Note != "" {
+				fmt.Fprintf(w, "    %s\n", lang.Printable(d.Note, 2048, false))
+			}
+		}
+	}
+	if drifting > 0 {
+		fmt.Fprintf(w, "\n%d of %d providers drifted.\n", drifting, len(sts))
+	} else {
+		fmt.Fprintf(w, "\nAll %d providers are current.\n", len(sts))
+	}
+}
+
+// providerDriftFindings are `providers check`'s drift as audit findings
+// (VW313), so `audit --policy` says what the device cannot: that the
+// policy itself no longer matches the provider.
+func (e *env) providerDriftFindings(path string) []audit.Finding {
+	_, sts, err := checkProviders(path)
+	if err != nil || sts == nil {
+		return nil // the policy loaded for audit; a catalog error is said by providers check
+	}
+	var out []audit.Finding
+	for _, s := range sts {
+		for _, d := range s.Drift {
+			msg := fmt.Sprintf("provider %q (%s %s): missing %s; stale %s. %s", s.Provider, d.Kind, d.Entry, listOrNone(d.Missing), listOrNone(d.Stale), d.Note)
+			out = append(out, audit.Finding{ID: audit.IDProviderDrift, Severity: audit.SevWarning, Title: audit.Titles[audit.IDProviderDrift],
+				Message: lang.Printable(msg, 4096, false), Fix: "Run `voicewall providers check` and update the policy (catalog = \"NAME\" keeps a provider current), then compile and deploy again.",
+				Policy: s.Provider})
+		}
+	}
+	return out
+}
+
+func listOrNone(ss []string) string {
+	if len(ss) == 0 {
+		return "none"
+	}
+	return strings.Join(ss, ", ")
+}
+
+// providerDriftGauges are one gauge per provider for status --format
+// prometheus: 1 when it drifted, 0 when current.
+func providerDriftGauges(path string) []live.ProviderDriftGauge {
+	_, sts, err := checkProviders(path)
+	if err != nil || sts == nil {
+		return nil
+	}
+	var out []live.ProviderDriftGauge
+	for _, s := range sts {
+		out = append(out, live.ProviderDriftGauge{Provider: s.Provider, Drift: len(s.Drift) > 0})
+	}
+	return out
+}
