@@ -1,5 +1,6 @@
 // Package audit reads a device's own configuration (FortiGate, pfSense,
-// DrayTek) through the vendor readers into the device model, finds what
+// DrayTek) through the target's device reader (backends.Spec.ReadDevice,
+// looked up in the registry) into the device model, finds what
 // endangers its VoIP, and, given a policy, reports every place where the
 // device does not do what the policy says (drift). internal/cli only
 // parses flags and prints what this package returns.
