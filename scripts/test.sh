@@ -42,6 +42,8 @@ command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible-core)
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 command -v lintian >/dev/null 2>&1 || need+=(lintian)
 command -v man     >/dev/null 2>&1 || need+=(man-db)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)   # the units' security score
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)        # the boot test runs the unit's capability set
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${need[*]}"
