@@ -27,9 +27,19 @@ const maxSnippetSource = 64 << 20
 // overlap, when not nil, says which provider addresses an entry would
 // block ("" when none): such entries are errors, never added.
 func ReadBlocklist(path, display string, b PrefixAdder, overlap func(netip.Prefix) string) (entries int, diags hcl.Diagnostics) {
+	return readBlocklistFile(nil, path, display, b, overlap)
+}
+
+// readBlocklistFile is ReadBlocklist for a file a policy names: it must be
+// inside what the policy may read (scope; nil: anywhere).
+func readBlocklistFile(scope *readScope, path, display string, b PrefixAdder, overlap func(netip.Prefix) string) (entries int, diags hcl.Diagnostics) {
 	// A FIFO would block the open itself, a device (a typo like /dev/zero)
-	// would never end: OpenRegular refuses both without blocking.
-	f, _, err := OpenRegular(path)
+	// would never end: the open refuses both without blocking.
+	f, _, err := scope.open(path)
+	if errors.Is(err, ErrOutsideScope) {
+		return 0, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Blocklist file outside what the policy may read",
+			Detail: fmt.Sprintf("%s. voicewall shows nothing of its content.", errText(err)), Extra: Finding{IDBlocklistFile}}}
+	}
 	if errors.Is(err, ErrNotRegular) {
 		return 0, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Blocklist is not a regular file",
 			Detail: fmt.Sprintf("%v; name a text file with one address or CIDR a line.", err), Extra: Finding{IDBlocklistFile}}}

@@ -71,6 +71,8 @@ type rawBlock struct {
 
 type decoder struct {
 	files Files
+	// scope is what the policy may read (readscope.go).
+	scope *readScope
 	diags hcl.Diagnostics
 	// used lists the sources read through use blocks, in reading order
 	// (InputFiles must cover them).

@@ -224,7 +224,8 @@ func Feeds(path string) ([]NamedFeed, *Loaded) {
 	if path == "" {
 		path = "."
 	}
-	srcs, root, diags := readSources(path)
+	scope := newReadScope(path, nil)
+	srcs, root, diags := readSources(path, scope)
 	if diags.HasErrors() {
 		return nil, &Loaded{Files: Files{}, Diags: diags}
 	}
@@ -233,7 +234,7 @@ func Feeds(path string) ([]NamedFeed, *Loaded) {
 	if diags.HasErrors() {
 		return nil, l
 	}
-	d := &decoder{files: files}
+	d := &decoder{files: files, scope: scope}
 	raw := d.uses(d.decode(bodies))
 	var out []NamedFeed
 	for _, b := range raw {

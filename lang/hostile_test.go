@@ -189,7 +189,9 @@ func TestBlocklistReadErrorIsAnError(t *testing.T) {
 		t.Fatalf("a failing read was taken for the end of the file: %v", diags)
 	}
 
-	// /proc/self/mem is a regular file whose first read fails with EIO.
+	// /proc/self/mem is a regular file whose first read fails with EIO
+	// (allowed explicitly: it is outside the policy's directories).
+	t.Setenv(ReadPathEnv, "/proc/self")
 	dir := t.TempDir()
 	writePolicy(t, dir, "a.hcl", hostileBase+`blocklist "b" {
   file = "/proc/self/mem"

@@ -15,11 +15,16 @@ import (
 //
 // The list is what a digest of the inputs must cover: the compiled table is
 // a function of these files' names and contents (and of voicewall itself).
-func InputFiles(path string) ([]string, hcl.Diagnostics) {
+func InputFiles(path string) ([]string, hcl.Diagnostics) { return InputFilesWith(path, nil) }
+
+// InputFilesWith is InputFiles for a policy that may also read readDirs
+// (LoadOptions.ReadDirs).
+func InputFilesWith(path string, readDirs []string) ([]string, hcl.Diagnostics) {
 	if path == "" {
 		path = "."
 	}
-	srcs, _, diags := readSources(path)
+	scope := newReadScope(path, readDirs)
+	srcs, _, diags := readSources(path, scope)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -27,7 +32,7 @@ func InputFiles(path string) ([]string, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	d := &decoder{files: files, dnsNames: map[string]bool{}}
+	d := &decoder{files: files, scope: scope, dnsNames: map[string]bool{}}
 	raw := d.uses(d.decode(bodies))
 	out := make([]string, 0, len(srcs)+len(d.used))
 	for _, s := range append(srcs, d.used...) {

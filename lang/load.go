@@ -75,6 +75,10 @@ type LoadOptions struct {
 	DNS map[string]DNSAnswer
 	// Now is the caller's clock, used only to say how old a kept answer is.
 	Now time.Time
+	// ReadDirs are directories the policy may read files from besides its
+	// own tree, /etc/voicewall, its repository and VOICEWALL_READ_PATH
+	// (readscope.go).
+	ReadDirs []string
 }
 
 // LoadFullWith is LoadFull with targets, and inputs in place of files on
@@ -83,29 +87,30 @@ func LoadFullWith(path string, o LoadOptions) *Loaded {
 	if path == "" {
 		path = "."
 	}
-	srcs, root, diags := readSources(path)
+	scope := newReadScope(path, o.ReadDirs)
+	srcs, root, diags := readSources(path, scope)
 	if diags.HasErrors() {
 		return &Loaded{Files: Files{}, Diags: diags}
 	}
-	l := loadSourcesWith(path, srcs, o)
+	l := loadSourcesWith(path, srcs, o, scope)
 	l.Root = root
 	return l
 }
 
 // readSources reads the .hcl files of PATH (see PolicyFiles).
-func readSources(path string) ([]source, string, hcl.Diagnostics) {
+func readSources(path string, scope *readScope) ([]source, string, hcl.Diagnostics) {
 	files, root, err := PolicyFiles(path)
 	if err != nil {
 		return nil, "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy", Detail: err.Error(), Extra: Finding{IDSyntax}}}
 	}
-	return readFiles(files, root)
+	return readFiles(files, root, scope)
 }
 
 // readFiles reads the files PolicyFiles listed; names are relative to root.
-func readFiles(files []string, root string) ([]source, string, hcl.Diagnostics) {
+func readFiles(files []string, root string, scope *readScope) ([]source, string, hcl.Diagnostics) {
 	srcs := make([]source, 0, len(files))
 	for _, f := range files {
-		b, d := readPolicyFile(f, displayName(root, f))
+		b, d := readPolicyFile(scope, f, displayName(root, f))
 		if d != nil {
 			return nil, "", hcl.Diagnostics{d}
 		}
@@ -145,7 +150,7 @@ func LoadSource(filename string, src []byte) (*Policy, hcl.Diagnostics) {
 
 // LoadSourceWith is LoadSource with targets (and overlaid inputs).
 func LoadSourceWith(filename string, src []byte, o LoadOptions) (*Policy, hcl.Diagnostics) {
-	l := loadSourcesWith(filename, []source{{name: filename, path: filename, src: src}}, o)
+	l := loadSourcesWith(filename, []source{{name: filename, path: filename, src: src}}, o, newReadScope(filepath.Dir(filename), o.ReadDirs))
 	return l.Policy, l.Diags
 }
 
@@ -192,14 +197,14 @@ func displayName(root, f string) string {
 	return filepath.ToSlash(f)
 }
 
-func loadSourcesWith(root string, srcs []source, o LoadOptions) *Loaded {
+func loadSourcesWith(root string, srcs []source, o LoadOptions, scope *readScope) *Loaded {
 	l := &Loaded{}
 	var bodies []parsedFile
 	l.Files, bodies, l.Diags = parseSources(srcs)
 	if l.Diags.HasErrors() {
 		return l
 	}
-	d := &decoder{files: l.Files, overlay: o.Overlay, targets: o.Targets, opts: o, dnsNames: map[string]bool{}}
+	d := &decoder{files: l.Files, scope: scope, overlay: o.Overlay, targets: o.Targets, opts: o, dnsNames: map[string]bool{}}
 	raw := d.uses(d.decode(bodies))
 	p := d.validate(raw)
 	p.Root = root
@@ -230,14 +235,22 @@ func LoadSourceSyntaxOnly(filename string, src []byte) *Loaded {
 // at most MaxPolicyFileSize bytes (a FIFO, device or /dev/zero symlink is
 // refused without blocking), every read error reported. display names it
 // in the diagnostic.
-func ReadPolicyFile(path, display string) ([]byte, *hcl.Diagnostic) {
-	return readPolicyFile(path, display)
+// The file must resolve inside what a policy at root may read (see
+// readscope.go): fmt never reads, nor rewrites, a file a symlink in the
+// policy's directory points to elsewhere.
+func ReadPolicyFile(root, path, display string) ([]byte, *hcl.Diagnostic) {
+	return readPolicyFile(newReadScope(root, nil), path, display)
 }
 
-func readPolicyFile(path, display string) ([]byte, *hcl.Diagnostic) {
-	b, err := ReadRegular(path, MaxPolicyFileSize)
+func readPolicyFile(scope *readScope, path, display string) ([]byte, *hcl.Diagnostic) {
+	b, err := scope.read(path, MaxPolicyFileSize)
 	if err == nil {
 		return b, nil
+	}
+	if errors.Is(err, ErrOutsideScope) {
+		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Policy file outside what the policy may read", Extra: Finding{IDSyntax},
+			Subject: &hcl.Range{Filename: display, Start: hcl.InitialPos, End: hcl.InitialPos},
+			Detail:  errText(err) + ". voicewall shows nothing of its content."}
 	}
 	if errors.Is(err, ErrTooLarge) {
 		size := int64(-1)

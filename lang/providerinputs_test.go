@@ -75,7 +75,7 @@ func TestUnknownCatalogIsLocated(t *testing.T) {
 func TestSignalingDNS(t *testing.T) {
 	src := "provider \"c\" {\n  signaling_dns = [\"sip.example.net\", \"_sips._tcp.example.net\"]\n  media = [\"9.9.9.0/24\"]\n  transports = [\"tls\"]\n}\n"
 	// Collecting: no answers asked for, names listed.
-	l := loadSourcesWith("p.hcl", []source{{name: "p.hcl", path: "p.hcl", src: []byte(src)}}, LoadOptions{})
+	l := loadSourcesWith("p.hcl", []source{{name: "p.hcl", path: "p.hcl", src: []byte(src)}}, LoadOptions{}, newReadScope(".", nil))
 	if strings.Join(l.DNSNames, ",") != "_sips._tcp.example.net,sip.example.net" {
 		t.Errorf("names: %v", l.DNSNames)
 	}

@@ -184,6 +184,11 @@ func (d *decoder) useRef(b *rawBlock) *useRef {
 
 // readUsed reads, parses and decodes the files of a used directory.
 func (d *decoder) readUsed(r *useRef) []*rawBlock {
+	if err := d.scope.check(r.path); err != nil {
+		d.add(errorf(IDSyntax, r.block.attrs["path"].Expr.Range(), "Used directory outside what the policy may read",
+			"use %q: %s. voicewall reads nothing there.", r.name, errText(err)))
+		return nil
+	}
 	files, dir, err := PolicyFiles(r.path)
 	if err != nil {
 		d.add(errorf(IDSyntax, r.block.attrs["path"].Expr.Range(), "Cannot read used directory",
@@ -199,7 +204,7 @@ func (d *decoder) readUsed(r *useRef) []*rawBlock {
 	srcs := make([]source, 0, len(files))
 	for _, f := range files {
 		name := usedName(r.block.file.name, given.s, f, dir == r.path)
-		b, dg := readPolicyFile(f, name)
+		b, dg := readPolicyFile(d.scope, f, name)
 		if dg != nil {
 			// Reported at the use block's path: that is what the site can
 			// change, and the file may not be readable to show.

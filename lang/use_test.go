@@ -49,6 +49,8 @@ func fleetFiles(site string, extra map[string]string) map[string]string {
 		"common/protection.hcl":     commonProtection,
 		"common/lists/scanners.txt": "198.51.100.0/24\n",
 		"sites/a/site.hcl":          site,
+		// A fleet is one repository: its sites may read common/.
+		".git/HEAD": "ref: refs/heads/main\n",
 	}
 	for k, v := range extra {
 		files[k] = v
@@ -216,6 +218,7 @@ provider "carrier" {
 // A used "file" that is not a regular file is refused before it is opened,
 // at the use block's path.
 func TestUseRefusesNonRegularFile(t *testing.T) {
+	t.Setenv(lang.ReadPathEnv, "/dev") // allowed, so the file's kind is what refuses it
 	site := strings.Replace(siteUse, `path = "../../common"`, `path = "/dev/zero"`, 1)
 	l, _ := loadSite(t, fleetFiles(site, nil))
 	line, col := locate(t, site, `"/dev/zero"`)

@@ -820,7 +820,7 @@ func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 		if overlaid {
 			n, diags = readBlocklist(bytes.NewReader(data), display, &sb, overlap)
 		} else {
-			n, diags = ReadBlocklist(path, display, &sb, overlap)
+			n, diags = readBlocklistFile(d.scope, path, display, &sb, overlap)
 		}
 		for _, dg := range diags {
 			if dg.Subject == nil { // cannot open: point at the attribute
@@ -834,7 +834,7 @@ func (d *decoder) blocklist(p *Policy, b *rawBlock) {
 		if len(diags) > 0 && diags[0].Subject != nil && diags[0].Subject.Filename == display {
 			if overlaid {
 				d.files[display] = &hcl.File{Bytes: data}
-			} else if src, err := ReadRegular(path, maxSnippetSource); err == nil {
+			} else if src, err := d.scope.read(path, maxSnippetSource); err == nil {
 				d.files[display] = &hcl.File{Bytes: src}
 			}
 		}

@@ -347,8 +347,8 @@ func TestVersionAndHelp(t *testing.T) {
 // target holds the formatted text.
 func TestFmtKeepsModeOwnerAndLinks(t *testing.T) {
 	dir := t.TempDir()
-	real := filepath.Join(dir, "shared", "telnyx.hcl")
-	vcWrite(t, dir, map[string]string{"site/a.hcl": vcUnformatted, "shared/telnyx.hcl": vcUnformatted})
+	real := filepath.Join(dir, "site", "shared", "telnyx.hcl")
+	vcWrite(t, dir, map[string]string{"site/a.hcl": vcUnformatted, "site/shared/telnyx.hcl": vcUnformatted})
 	a := filepath.Join(dir, "site", "a.hcl")
 	if err := os.Chmod(a, 0o600); err != nil {
 		t.Fatal(err)
@@ -367,7 +367,7 @@ func TestFmtKeepsModeOwnerAndLinks(t *testing.T) {
 		}
 	}
 	link := filepath.Join(dir, "site", "b.hcl")
-	if err := os.Symlink("../shared/telnyx.hcl", link); err != nil {
+	if err := os.Symlink("shared/telnyx.hcl", link); err != nil {
 		t.Fatal(err)
 	}
 	if r := vcRun("fmt", filepath.Join(dir, "site")); r.code != 0 {
@@ -394,7 +394,25 @@ func TestFmtKeepsModeOwnerAndLinks(t *testing.T) {
 	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("fmt replaced the symlink %s with a file: %v", link, err)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(dir, "shared")); len(ents) != 1 {
+	if ents, _ := os.ReadDir(filepath.Join(dir, "site", "shared")); len(ents) != 1 {
 		t.Errorf("fmt left temporary files: %v", ents)
+	}
+
+	// A link to a file outside the policy's directory is neither read
+	// (nothing of it is printed) nor rewritten.
+	outside := filepath.Join(dir, "outside.hcl")
+	secret := "provider \"x\" {\nsignaling = [\"SECRET-LINE\"]\n"
+	if err := os.WriteFile(outside, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../outside.hcl", filepath.Join(dir, "site", "c.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	r := vcRun("fmt", filepath.Join(dir, "site"))
+	if r.code != 1 || !strings.Contains(r.stderr, "is outside the directories") || strings.Contains(r.stdout+r.stderr, "SECRET-LINE") {
+		t.Errorf("fmt through a link leaving the policy's directory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != secret {
+		t.Errorf("fmt rewrote a file outside the policy's directory")
 	}
 }

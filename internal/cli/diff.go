@@ -39,7 +39,7 @@ a target cannot express) are listed separately, per target.`,
 				return fmt.Errorf("unknown --format %q: use text, json or markdown", format)
 			}
 			var oldPath, newPath, title string
-			var notes []string
+			var notes, oldDirs []string
 			switch {
 			case base != "":
 				if len(args) > 1 {
@@ -51,7 +51,7 @@ a target cannot express) are listed separately, per target.`,
 					return err
 				}
 				defer snap.Close()
-				oldPath, notes = snap.Path, snap.Notes
+				oldPath, notes, oldDirs = snap.Path, snap.Notes, []string{snap.Repo}
 				title = fmt.Sprintf("%s at %s → working tree", newPath, base)
 			case len(args) == 2:
 				oldPath, newPath = args[0], args[1]
@@ -59,11 +59,11 @@ a target cannot express) are listed separately, per target.`,
 			default:
 				return fmt.Errorf("give two policies (diff OLD NEW) or a revision (diff --base REV [PATH])")
 			}
-			old, ok := e.loadForDiff(oldPath, format)
+			old, ok := e.loadForDiff(oldPath, format, oldDirs)
 			if !ok {
 				return exitError{1}
 			}
-			cur, ok := e.loadForDiff(newPath, format)
+			cur, ok := e.loadForDiff(newPath, format, nil)
 			if !ok {
 				return exitError{1}
 			}
@@ -112,8 +112,10 @@ func title0(base, oldPath string) string {
 
 // loadForDiff loads one side; an invalid policy prints its errors (on
 // stderr, or as JSON) and the diff exits 1.
-func (e *env) loadForDiff(path, format string) (*lang.Policy, bool) {
-	l := loadPolicy(path, false)
+// readDirs are further directories the policy may read (a snapshot's
+// repository: the working tree's is found by its .git).
+func (e *env) loadForDiff(path, format string, readDirs []string) (*lang.Policy, bool) {
+	l := loadPolicyReading(path, false, readDirs)
 	if !l.Diags.HasErrors() {
 		return l.Policy, true
 	}

@@ -15,6 +15,11 @@ func copyFleet(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "fleet")
 	testenv.CopyDir(t, filepath.Join("..", "..", "examples", "fleet"), dst)
+	// A fleet is one repository: its sites may read common/ (a copy
+	// outside any repository could not).
+	if err := os.Mkdir(filepath.Join(dst, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return dst
 }
 

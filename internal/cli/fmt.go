@@ -37,7 +37,7 @@ func (e *env) fmtCmd() *cobra.Command {
 			}
 			unformatted := 0
 			for _, f := range files {
-				src, d := lang.ReadPolicyFile(f, f)
+				src, d := lang.ReadPolicyFile(pathArg(args), f, f)
 				if d != nil {
 					e.printDiags(&lang.Loaded{Files: lang.Files{}, Diags: hcl.Diagnostics{d}})
 					return exitError{1}

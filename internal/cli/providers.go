@@ -23,7 +23,11 @@ func init() { extraCommands = append(extraCommands, (*env).providersCmd) }
 // now with the system resolver (last answers kept where DNS fails). keep
 // records the fresh answers under the state directory (compile, plan,
 // apply do; read-only commands do not).
-func loadPolicy(path string, keep bool) *lang.Loaded {
+func loadPolicy(path string, keep bool) *lang.Loaded { return loadPolicyReading(path, keep, nil) }
+
+// loadPolicyReading is loadPolicy for a policy that may also read
+// readDirs (lang.LoadOptions.ReadDirs).
+func loadPolicyReading(path string, keep bool, readDirs []string) *lang.Loaded {
 	lib := live.LibDir()
 	cat, warn, err := providers.LoadCatalog(lib)
 	var extra hcl.Diagnostics
@@ -32,7 +36,7 @@ func loadPolicy(path string, keep bool) *lang.Loaded {
 	} else if warn != "" {
 		extra = append(extra, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Catalog update not used", Detail: warn + " The embedded catalog is used; run `voicewall providers update` again."})
 	}
-	opts := lang.LoadOptions{}
+	opts := lang.LoadOptions{ReadDirs: readDirs}
 	if cat != nil {
 		opts.Catalog = lang.CatalogOf(cat)
 	}

@@ -30,6 +30,7 @@ import (
 // Snapshot is a policy at a revision, on disk until Close.
 type Snapshot struct {
 	Path   string   // the policy's PATH inside the snapshot
+	Repo   string   // the repository's top directory inside the snapshot: the policy may read it
 	Commit string   // the revision, resolved
 	Notes  []string // input files the revision lacks, taken from the working tree
 	tmp    string
@@ -103,7 +104,7 @@ func Extract(path, rev string) (*Snapshot, error) {
 		s.Close()
 		return nil, err
 	}
-	s.Path = filepath.Join(root, rel)
+	s.Path, s.Repo = filepath.Join(root, rel), root
 	if _, err := os.Lstat(s.Path); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s does not exist at %s", filepath.ToSlash(rel), rev)
@@ -190,7 +191,7 @@ func writeTree(top, commit, root string) error {
 			continue
 		}
 		dst := filepath.Join(root, e.path)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		if err := safefile.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 			return fail(err)
 		}
 		mode := fs.FileMode(0o600)
@@ -207,7 +208,7 @@ func writeTree(top, commit, root string) error {
 	}
 	for i, l := range links {
 		dst := filepath.Join(root, l.path)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		if err := safefile.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 			return err
 		}
 		if err := os.Symlink(targets[i], dst); err != nil {
@@ -222,7 +223,7 @@ func writeTree(top, commit, root string) error {
 // sides, so the diff shows the policy's change, not the feed's. Files
 // named by paths that leave the repository are found the same way.
 func (s *Snapshot) fillInputs() {
-	files, diags := lang.InputFiles(s.Path)
+	files, diags := lang.InputFilesWith(s.Path, []string{s.Repo})
 	if diags.HasErrors() {
 		return // the load reports it
 	}
@@ -243,7 +244,7 @@ func (s *Snapshot) fillInputs() {
 		if err != nil {
 			continue // missing on both sides: the load says so
 		}
-		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+		if err := safefile.MkdirAll(filepath.Dir(f), 0o700); err != nil {
 			continue
 		}
 		if safefile.Write(f, data, safefile.Options{Mode: 0o600}) == nil {
