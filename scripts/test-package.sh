@@ -47,6 +47,7 @@ dpkg --root="$root" --log=/dev/null --path-include='/*' -i "$deb" >/dev/null
 for f in usr/bin/voicewall \
          lib/systemd/system/voicewall-apply.service lib/systemd/system/voicewall-refresh.service lib/systemd/system/voicewall-refresh.timer \
          lib/systemd/system/voicewall-refresh-apply.service \
+         lib/systemd/system/voicewall-providers-update.service lib/systemd/system/voicewall-providers-update.timer \
          lib/systemd/system/voicewall-metrics.service lib/systemd/system/voicewall-metrics.timer \
          usr/share/bash-completion/completions/voicewall usr/share/zsh/vendor-completions/_voicewall usr/share/fish/vendor_completions.d/voicewall.fish \
          etc/voicewall/blocklists/feeds.conf usr/share/doc/voicewall/copyright usr/share/doc/voicewall/changelog.gz \

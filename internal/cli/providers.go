@@ -116,7 +116,7 @@ func (e *env) providersCmd() *cobra.Command {
 publish, each entry with the URL of the provider's documentation and the date it
 was verified. A provider block uses an entry with catalog = "NAME".`,
 	}
-	c.AddCommand(e.providersListCmd(), e.providersShowCmd(), e.providersCheckCmd())
+	c.AddCommand(e.providersListCmd(), e.providersShowCmd(), e.providersCheckCmd(), e.providersUpdateCmd())
 	return c
 }
 

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/voicewall/voicewall/backends/nftables/live"
+	"github.com/voicewall/voicewall/lang"
+	"github.com/voicewall/voicewall/providers"
+)
+
+func (e *env) providersUpdateCmd() *cobra.Command {
+	var format string
+	var overrides []string
+	c := &cobra.Command{
+		Use:   "update [--format text|json] [--source ENTRY=URL]...",
+		Short: "Refresh the catalog from the providers' machine-readable lists (Zoom, Microsoft 365) into the state directory",
+		Long: `update downloads the range lists providers publish in machine-readable form
+(Zoom's range files, Microsoft's 365 endpoints web service with its version) and
+keeps them in VOICEWALL_LIB_DIR/catalog/overlay.json, where they override the
+embedded catalog's entries of the same name.
+
+Every download is checked before it is kept: https only, at most 1 MiB, the
+whole body (a short read is refused), a list of addresses and CIDRs only, not
+empty, no private, loopback, documentation or other special-purpose range, and
+the whole catalog must still validate with it. A refused list keeps the last
+good one (or the embedded entry) and is said; the exit code is then 1.
+
+--source ENTRY=URL downloads an entry from a mirror instead (https too);
+ENTRY.version=URL sets the version URL of a 365-style source.`,
+		Example: "  voicewall providers update\n  voicewall providers update --format json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("unknown --format %q: use text or json", format)
+			}
+			srcs := append([]providers.UpdateSource{}, providers.DefaultSources...)
+			for _, o := range overrides {
+				name, url, ok := strings.Cut(o, "=")
+				entry, field, _ := strings.Cut(name, ".")
+				found := false
+				for i := range srcs {
+					if srcs[i].Entry == entry && ok {
+						found = true
+						if field == "version" {
+							srcs[i].VersionURL = url
+						} else {
+							srcs[i].URL = url
+						}
+					}
+				}
+				if !found {
+					return fmt.Errorf("--source %q: write ENTRY=URL with ENTRY one of zoom-phone, microsoft-teams", lang.Printable(o, 200, false))
+				}
+			}
+			res, err := providers.Update(cmd.Context(), providers.UpdateOptions{LibDir: live.LibDir(), Sources: srcs, Now: time.Now()})
+			if err != nil {
+				return err
+			}
+			refused := false
+			if format == "json" {
+				if err := writeJSON(e.stdout, res); err != nil {
+					return err
+				}
+			}
+			for _, r := range res {
+				if r.Status == "refused" {
+					refused = true
+				}
+				if format != "text" {
+					continue
+				}
+				switch r.Status {
+				case "updated":
+					v := ""
+					if r.Version != "" {
+						v = ", version " + r.Version
+					}
+					fmt.Fprintf(e.stdout, "%s: updated, %d ranges%s (%s)\n", r.Entry, r.Ranges, v, lang.Printable(r.URL, 1024, false))
+				case "unchanged":
+					fmt.Fprintf(e.stdout, "%s: unchanged (version %s)\n", r.Entry, r.Version)
+				default:
+					fmt.Fprintf(e.stdout, "%s: REFUSED, the last good ranges stay: %s\n", r.Entry, lang.Printable(r.Reason, 2048, false))
+				}
+			}
+			if refused {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	formatFlag(c, &format, "text", "json")
+	c.Flags().StringArrayVar(&overrides, "source", nil, "download ENTRY from URL (a mirror; https only)")
+	return c
+}

@@ -1,0 +1,123 @@
+package providers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voicewall/voicewall/feeds"
+)
+
+// stand-in is a local HTTPS server playing Zoom's and Microsoft's lists.
+type standIn struct {
+	mu                    sync.Mutex
+	zoom, version, m365   string
+	zoomLength            int // a Content-Length to announce (0: the real one)
+	versionHits, m365Hits int
+}
+
+func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.URL.Path {
+	case "/ZoomPhone.txt":
+		if s.zoomLength > 0 {
+			w.Header().Set("Content-Length", fmt.Sprint(s.zoomLength))
+		}
+		fmt.Fprint(w, s.zoom)
+	case "/version":
+		s.versionHits++
+		fmt.Fprintf(w, `{"instance":"Worldwide","latest":%q}`, s.version)
+	case "/endpoints":
+		s.m365Hits++
+		fmt.Fprint(w, s.m365)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+const m365JSON = `[{"id":11,"serviceArea":"Skype","category":"Optimize","ips":["13.107.64.0/18","52.112.0.0/14","52.122.0.0/15","2603:1063::/38"],"udpPorts":"3478,3479,3480,3481"},
+{"id":12,"serviceArea":"Skype","category":"Allow","ips":["52.238.119.141/32"]},
+{"id":1,"serviceArea":"Exchange","category":"Optimize","ips":["13.107.6.152/31"]}]`
+
+func TestUpdateAgainstHTTPSStandIn(t *testing.T) {
+	si := &standIn{zoom: "# Zoom Phone\n8.5.128.0/23\n173.231.92.0/24\n", version: "2026112800", m365: m365JSON}
+	srv := httptest.NewTLSServer(si)
+	defer srv.Close()
+	lib := t.TempDir()
+	srcs := []UpdateSource{
+		{Entry: "zoom-phone", Kind: "lines", URL: srv.URL + "/ZoomPhone.txt"},
+		{Entry: "microsoft-teams", Kind: "m365", URL: srv.URL + "/endpoints", VersionURL: srv.URL + "/version"},
+	}
+	f := &feeds.Fetcher{Client: srv.Client()}
+	day := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	update := func() map[string]Outcome {
+		t.Helper()
+		res, err := Update(context.Background(), UpdateOptions{LibDir: lib, Sources: srcs, Fetcher: f, Now: day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]Outcome{}
+		for _, r := range res {
+			m[r.Entry] = r
+		}
+		return m
+	}
+	r := update()
+	if r["zoom-phone"].Status != "updated" || r["zoom-phone"].Ranges != 2 || r["microsoft-teams"].Status != "updated" || r["microsoft-teams"].Version != "2026112800" || r["microsoft-teams"].Ranges != 4 {
+		t.Fatalf("first update: %+v", r)
+	}
+	cat, warn, err := LoadCatalog(lib)
+	if err != nil || warn != "" {
+		t.Fatal(err, warn)
+	}
+	z, ok := cat.Get("zoom-phone")
+	if !ok || z.Origin != "update" || z.Verified != "2026-12-05" || len(z.Sources) != 1 || !strings.HasPrefix(z.Sources[0].URL, "https://") {
+		t.Fatalf("zoom-phone entry: %+v", z)
+	}
+	ms, _ := cat.Get("microsoft-teams")
+	if strings.Join(ms.Signaling, ",") != "13.107.64.0/18,52.112.0.0/14,52.122.0.0/15,2603:1063::/38" || len(ms.DNS) != 3 || ms.TLSPort != 5061 {
+		t.Errorf("microsoft-teams keeps the embedded entry's transports and names, takes Optimize ranges: %+v", ms)
+	}
+
+	// The same version is not downloaded again.
+	if r = update(); r["microsoft-teams"].Status != "unchanged" || si.m365Hits != 1 {
+		t.Errorf("unchanged version: %+v, %d downloads", r["microsoft-teams"], si.m365Hits)
+	}
+
+	// Refused lists keep the last good entry.
+	for name, bad := range map[string]func(){
+		"private range":            func() { si.zoom = "8.5.128.0/23\n10.0.0.0/8\n" },
+		"documentation":            func() { si.zoom = "192.0.2.0/24\n" },
+		"empty":                    func() { si.zoom = "# nothing today\n" },
+		"html":                     func() { si.zoom = "<html><body>maintenance</body></html>" },
+		"garbage line":             func() { si.zoom = "8.5.128.0/23\nnot-an-address\n" },
+		"truncated":                func() { si.zoom, si.zoomLength = "8.5.128.0/23\n", 4000 },
+		"over the cap":             func() { si.zoom = strings.Repeat("8.5.128.0/23\n", (maxUpdateBytes/13)+10) },
+		"another provider's range": func() { si.zoom = "168.86.128.0/18\n" },
+	} {
+		bad()
+		r = update()
+		si.zoomLength = 0
+		if r["zoom-phone"].Status != "refused" {
+			t.Errorf("%s: not refused: %+v", name, r["zoom-phone"])
+		}
+		cat, _, _ := LoadCatalog(lib)
+		if z, _ := cat.Get("zoom-phone"); z == nil || strings.Join(z.Signaling, ",") != "8.5.128.0/23,173.231.92.0/24" {
+			t.Errorf("%s: the last good entry did not stay: %+v", name, z)
+		}
+	}
+
+	// Plain http is refused outright.
+	plain := httptest.NewServer(si)
+	defer plain.Close()
+	res, _ := Update(context.Background(), UpdateOptions{LibDir: lib, Sources: []UpdateSource{{Entry: "zoom-phone", Kind: "lines", URL: plain.URL + "/ZoomPhone.txt"}}, Fetcher: &feeds.Fetcher{}, Now: day})
+	if len(res) != 1 || res[0].Status != "refused" || !strings.Contains(res[0].Reason, "https") {
+		t.Errorf("http: %+v", res)
+	}
+}
