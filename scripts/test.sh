@@ -44,6 +44,8 @@ command -v lintian >/dev/null 2>&1 || need+=(lintian)
 command -v man     >/dev/null 2>&1 || need+=(man-db)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)   # the units' security score
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)        # the boot test runs the unit's capability set
+command -v pre-commit >/dev/null 2>&1 || need+=(pre-commit)
+command -v git     >/dev/null 2>&1 || need+=(git)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${need[*]}"
