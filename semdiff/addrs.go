@@ -104,3 +104,15 @@ func addrsOf(v4, v6 []netipx.IPRange) Addrs {
 	out := make(Addrs, 0, len(v4)+len(v6))
 	return append(append(out, v4...), v6...)
 }
+
+// size is how many addresses the set holds, roughly (a float: IPv6 sets
+// outgrow every integer type); for ordering sets by size.
+func (s Addrs) size() float64 {
+	var n float64
+	for _, r := range s {
+		fh, fl := u128(r.From())
+		th, tl := u128(r.To())
+		n += (float64(th)-float64(fh))*(1<<64) + float64(tl) - float64(fl) + 1
+	}
+	return n
+}

@@ -1,9 +1,11 @@
 package semdiff
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -227,22 +229,15 @@ func (l labeller) byName(s Addrs) string {
 			cands = append(cands, namedSet{n.name, set})
 		}
 	}
-	for i := 0; i < len(cands); {
-		var others Addrs
-		for j, c := range cands {
-			if j != i {
-				others = others.Union(c.set)
-			}
-		}
-		if len(cands) > 1 && cands[i].set.Subset(others) {
-			cands = append(cands[:i], cands[i+1:]...)
-			continue
-		}
-		i++
-	}
+	// Largest first, each kept only when it adds addresses: one walk per
+	// candidate, whatever the size of a blocklist among them.
+	slices.SortStableFunc(cands, func(a, b namedSet) int { return cmp.Compare(b.set.size(), a.set.size()) })
 	var names []string
 	var union Addrs
 	for _, c := range cands {
+		if len(union) > 0 && c.set.Subset(union) {
+			continue
+		}
 		names = append(names, c.name)
 		union = union.Union(c.set)
 	}

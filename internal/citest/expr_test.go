@@ -176,7 +176,7 @@ func TestExpressions(t *testing.T) {
 	r.a.Inputs = map[string]actionInput{"a": {}, "b": {}}
 	for expr, want := range map[string]bool{
 		"inputs.a == 'x'": true, "inputs.b == ''": true, "inputs.b != ''": false,
-		"always() && inputs.a == 'X' && steps.s.outcome == 'success'": true,
+		"always() && inputs.a == 'X' && steps.s.outcome == 'success'":      true,
 		"github.event_name == 'push' || inputs.b != '' || inputs.a == 'x'": true,
 		"!(inputs.a == 'x')": false, "success()": true, "failure()": false,
 	} {
