@@ -2,8 +2,9 @@
 # The whole test suite, as a new user and CI run it:
 #   ./scripts/test.sh
 # As root it first installs what the live tests need (nftables, sipp, socat, strace,
-# iproute2, bash-completion, ansible-core) and what the package test needs
-# (lintian, man-db) with apt-get when they are missing. Then: gofmt, go vet,
+# iproute2, bash-completion, ansible-core), what the package test needs
+# (lintian, man-db) and what the CI tests need (pre-commit, git) with
+# apt-get when they are missing. Then: gofmt, go vet,
 # go test ./... (unit, golden, nft oracle, network-namespace end-to-end
 # tests, the Ansible collection with ansible-playbook), the .deb built and
 # installed into a scratch root (scripts/test-package.sh), and a bounded run
