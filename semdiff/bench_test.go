@@ -87,7 +87,7 @@ func BenchmarkDiffExamples(b *testing.B) {
 			for _, e := range c.edits {
 				e(b, edited)
 			}
-			old, new := mustLoad(b, filepath.Join(orig, c.policy)), mustLoad(b, filepath.Join(edited, c.policy))
+			old, new := load(b, filepath.Join(orig, c.policy), orig), load(b, filepath.Join(edited, c.policy), edited)
 			for b.Loop() {
 				rep := Compare(old, new, Options{Targets: registry.Targets})
 				var sb strings.Builder

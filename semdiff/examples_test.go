@@ -108,13 +108,15 @@ func copyTree(t testing.TB, name, dir string) {
 	testenv.CopyDir(t, filepath.Join(repo, "examples", name), dir)
 }
 
-func load(t testing.TB, path string) *lang.Policy {
+// load reads a policy of a copy: root is the copy, which a fleet site's
+// use path reaches into (a checkout's repository would be found by its .git).
+func load(t testing.TB, path, root string) *lang.Policy {
 	t.Helper()
-	p, diags := registry.Load(path)
-	if diags.HasErrors() {
-		t.Fatalf("%s: %v", path, diags)
+	l := registry.LoadFullWith(path, lang.LoadOptions{ReadDirs: []string{root}})
+	if l.Diags.HasErrors() {
+		t.Fatalf("%s: %v", path, l.Diags)
 	}
-	return p
+	return l.Policy
 }
 
 // report runs the diff of examples/<example> against an edited copy and
@@ -126,7 +128,7 @@ func report(t *testing.T, c pairCase) (old, new *lang.Policy, rep *Report, lines
 	for _, e := range c.edits {
 		e(t, edited)
 	}
-	old, new = load(t, filepath.Join(orig, c.policy)), load(t, filepath.Join(edited, c.policy))
+	old, new = load(t, filepath.Join(orig, c.policy), orig), load(t, filepath.Join(edited, c.policy), edited)
 	rep = Compare(old, new, Options{Targets: registry.Targets})
 	r := NewRenderer(old, new)
 	for i := range rep.Changes {
