@@ -227,8 +227,9 @@ func (c *checker) openVoice() {
 		if c.onlyRestrictedForwards(r) {
 			continue // a VIP's src-filter already narrows who reaches it
 		}
-		what := touchesSIP(r.Services, false)
-		if x := rtpRange(r.Services); x != "" {
+		svcs := c.admitted(r)
+		what := touchesSIP(svcs, false)
+		if x := rtpRange(svcs); x != "" {
 			what = append(what, x)
 		}
 		if len(what) == 0 {
@@ -241,7 +242,7 @@ func (c *checker) openVoice() {
 		if r.SrcLine > 0 && r.SrcLine != r.Loc.Line {
 			src += fmt.Sprintf(", line %d", r.SrcLine)
 		}
-		x := c.ruleReach(r, suspectServices(r.Services, what))
+		x := c.ruleReach(r, suspectServices(svcs, what))
 		if !x.open {
 			c.shadowedOpen(r.Loc, r.Ref, strings.Join(what, ", "), x)
 			continue
@@ -282,6 +283,42 @@ func (c *checker) openVoice() {
 			}
 		}
 	}
+}
+
+// admitted is what a rule can let in: its services, or, when its only
+// destinations are forwards (a FortiOS policy to VIPs), what those forwards
+// forward of them: a policy of service ALL to a VIP of 2222/tcp admits
+// 2222/tcp, not SIP.
+func (c *checker) admitted(r *devmodel.Rule) []devmodel.Service {
+	if len(r.DstForwards) == 0 || r.Dst.Any || r.Dst.Self || r.Dst.Set == nil || len(r.Dst.Set.Ranges()) > 0 {
+		return r.Services
+	}
+	out := []devmodel.Service{}
+	for _, f := range c.d.Forwards {
+		if !slices.Contains(r.DstForwards, f.Name) {
+			continue
+		}
+		fs := fwdServices(f)
+		if fs == nil {
+			return r.Services // a forward of everything
+		}
+		for _, x := range fs {
+			if r.Services == nil {
+				out = append(out, x)
+				continue
+			}
+			for _, y := range r.Services {
+				if y.Proto == 0 {
+					out = append(out, x)
+				} else if y.Proto == x.Proto {
+					if ps := intersect(x.DstPorts, y.DstPorts); ps == nil || len(ps) > 0 {
+						out = append(out, devmodel.Service{Proto: x.Proto, SrcPorts: y.SrcPorts, DstPorts: ps})
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // suspectServices are the services a finding names (touchesSIP's
