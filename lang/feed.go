@@ -35,6 +35,7 @@ type Feed struct {
 	// File is the blocklist file the feed replaces (resolved path) and
 	// Display its name as diagnostics show it.
 	File, Display string
+	FileRange     hcl.Range // where the file is named
 	Range         hcl.Range // the feed attribute
 }
 
@@ -98,6 +99,12 @@ func (d *decoder) feed(b *rawBlock, files []strItem) *Feed {
 			return nil
 		}
 		f.KeyFile = resolveRelative(b.file, ks.s)
+		// The key is sent to APIBAN: a key_file naming another file
+		// (/etc/shadow) would send that file's first line off the host.
+		if err := d.scope.check(f.KeyFile); err != nil {
+			d.add(errorf(IDBadValue, ks.rng, "key_file outside what the policy may read", "%s. voicewall reads nothing there.", errText(err)))
+			return nil
+		}
 		if x := b.attrs["allow_http"]; x != nil {
 			d.add(errorf(IDSchema, x.NameRange, "allow_http on an APIBAN feed", "APIBAN is always fetched over https; remove allow_http."))
 		}
@@ -136,6 +143,7 @@ func (d *decoder) feed(b *rawBlock, files []strItem) *Feed {
 	}
 	f.File = resolveRelative(b.file, files[0].s)
 	f.Display = displayRel(b.file.name, files[0].s)
+	f.FileRange = files[0].rng
 	return f
 }
 
@@ -241,9 +249,18 @@ func Feeds(path string) ([]NamedFeed, *Loaded) {
 		if b.typ != "blocklist" {
 			continue
 		}
-		if f := d.feed(b, d.blocklistFiles(b)); f != nil {
-			out = append(out, NamedFeed{b.label, f})
+		f := d.feed(b, d.blocklistFiles(b))
+		if f == nil {
+			continue
 		}
+		// The refresh writes the download there: never outside what the
+		// policy may read (file = "/etc/cron.d/x" would have root write
+		// it). The full load reports it when it reads the file.
+		if err := d.scope.check(f.File); err != nil {
+			d.add(errorf(IDBlocklistFile, f.FileRange, "Feed file outside what the policy may read", "%s. A feed is downloaded into its blocklist's file, which must be inside them too.", errText(err)))
+			continue
+		}
+		out = append(out, NamedFeed{b.label, f})
 	}
 	l.Diags = append(l.Diags, d.diags...)
 	if l.Diags.HasErrors() {

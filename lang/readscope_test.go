@@ -2,8 +2,10 @@ package lang
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,4 +126,43 @@ func TestReadScopeRace(t *testing.T) {
 		t.Fatalf("the race did not happen: %d reads, %d refused", reads, refused)
 	}
 	t.Logf("%d reads inside, %d refused", reads, refused)
+}
+
+// A feed's file (the refresh writes it) and an APIBAN key_file (its first
+// line is sent to APIBAN) must be inside what the policy may read too.
+func TestFeedPathsInScope(t *testing.T) {
+	dir := t.TempDir()
+	src := `provider "a" {
+  signaling  = ["192.0.2.1"]
+  media      = ["192.0.2.0/24"]
+  transports = ["tls"]
+}
+blocklist "cron" {
+  file = "/etc/cron.d/voicewall-feed"
+  feed = "https://feed.example/list.txt"
+}
+blocklist "apiban" {
+  file     = "apiban.txt"
+  feed     = "apiban:sip"
+  key_file = "/etc/shadow"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "p.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	feeds, l := Feeds(dir)
+	if len(feeds) != 0 {
+		t.Errorf("feeds outside the scope listed: %+v", feeds)
+	}
+	var got []string
+	for _, d := range l.Diags {
+		if d.Subject != nil {
+			got = append(got, fmt.Sprintf("%d:%d %s", d.Subject.Start.Line, d.Subject.Start.Column, d.Summary))
+		}
+	}
+	for _, want := range []string{"7:10 Feed file outside what the policy may read", "13:14 key_file outside what the policy may read"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("missing %q in %v", want, got)
+		}
+	}
 }
