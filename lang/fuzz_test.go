@@ -62,7 +62,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte("provider \"p\" {\n  signaling = [\"192.0.2.1\"]\n}\nexpect \"e\" {\n  from = \"192.0.2.1\"\n  to = \"[2001:db8::1]:5060/udp\"\n  verdict = \"drop\"\n}\n"))
 	f.Add([]byte("voice_vlan \"v\" {\n  id = 4095\n  subnets = [\"10.0.0.0/8\", \"::/0\"]\n  providers = [\"nope\"]\n}\nrtp {\n  ports = \"0-65536\"\n}\n"))
-	// Depth and size seeds reach checkLimits (issue 12 item 3): each is
+	// Depth and size seeds reach checkLimits: each is
 	// refused before the parser, which 100,000 levels used to overflow.
 	for _, s := range []string{"[", "{a = ", "!", "-", "f(", "\"${", "\"%{if x}"} {
 		f.Add([]byte("a = " + strings.Repeat(s, MaxNesting+1)))

@@ -65,7 +65,7 @@ func writePolicy(t *testing.T, dir, name, src string) {
 	}
 }
 
-// Issue 12 item 2: a FIFO never hangs the loader, whether it is the policy
+// A FIFO never hangs the loader, whether it is the policy
 // path, a .hcl file in the policy directory or a blocklist file.
 func TestFIFORefused(t *testing.T) {
 	dir := t.TempDir()
@@ -92,7 +92,7 @@ func TestFIFORefused(t *testing.T) {
 	wantError(t, l.Diags, "feed.txt", "named pipe")
 }
 
-// Issue 12 item 3: a .hcl symlinked to /dev/zero, a huge file and deep
+// A .hcl symlinked to /dev/zero, a huge file and deep
 // nesting are refused before the parser sees them.
 func TestHugeAndDeepPolicyRefused(t *testing.T) {
 	dir := t.TempDir()
@@ -169,7 +169,7 @@ func TestHugeAndDeepPolicyRefused(t *testing.T) {
 	}
 }
 
-// Issue 12 item 4: the parser's diagnostics are capped per file.
+// The parser's diagnostics are capped per file.
 func TestParseDiagnosticsCapped(t *testing.T) {
 	_, diags := LoadSource("junk.hcl", bytes.Repeat([]byte("a = [,]\n"), 5000))
 	if len(diags) > maxParseDiags+1 {
@@ -180,7 +180,7 @@ func TestParseDiagnosticsCapped(t *testing.T) {
 	}
 }
 
-// Issue 12 item 5: a read error is an error, never the end of the file.
+// A read error is an error, never the end of the file.
 func TestBlocklistReadErrorIsAnError(t *testing.T) {
 	var b netipx.IPSetBuilder
 	r := iotest.TimeoutReader(strings.NewReader("192.0.2.1\n192.0.2.2\n"))
@@ -200,7 +200,7 @@ func TestBlocklistReadErrorIsAnError(t *testing.T) {
 	wantError(t, loadWithin(t, dir).Diags, "a.hcl", "Cannot read blocklist file", "input/output error")
 }
 
-// Issue 12 item 8: an unreadable policy directory says so, instead of
+// An unreadable policy directory says so, instead of
 // "contains no .hcl files". Root reads every directory, so the check runs
 // in a child process as nobody.
 func TestUnreadablePolicyDir(t *testing.T) {
@@ -266,7 +266,7 @@ func rawControl(s string) (rune, bool) {
 	return 0, false
 }
 
-// Issue 12 item 4: nothing raw reaches the terminal, and nothing huge:
+// Nothing raw reaches the terminal, and nothing huge:
 // escape sequences in a policy line, a feed line, a file name and an OS
 // error text are printed escaped; long lines and values are cut; the
 // number of diagnostics printed is bounded.

@@ -15,7 +15,7 @@ import (
 	"go4.org/netipx"
 )
 
-// Defaults from LANGUAGE.md.
+// Defaults of the language (docs/language.md).
 var (
 	DefaultRTP             = PortRange{10000, 20000}
 	DefaultManagementPorts = []Service{

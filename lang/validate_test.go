@@ -13,7 +13,8 @@ import (
 	"github.com/voicewall/voicewall/lang"
 )
 
-// The policies below are written from shared/LANGUAGE.md only. Expected
+// The policies below are written from the language's documentation
+// (docs/language.md) only, not from the implementation. Expected
 // positions are located in the source text itself (see want.at), so a case
 // states exactly which token a diagnostic must point at.
 

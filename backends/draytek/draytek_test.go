@@ -824,6 +824,7 @@ func sameAddr(a, b devmodel.Addr) bool {
 	}
 	return real(a.Set).Equal(real(b.Set))
 }
+
 // --base is refused for DrayTek, saying why and what to do instead: it was
 // silently ignored.
 func TestBaseRefused(t *testing.T) {

@@ -514,8 +514,8 @@ func allBlocks(bs []*Block) []*Block {
 }
 
 // wanDenied reports whether an accept from "any" interface is preceded by a
-// deny of the same traffic from the WAN (management from anywhere but the
-// WAN: issue 13), so the WAN never reaches it.
+// deny of the same traffic from the WAN (management is allowed from anywhere
+// but the WAN), so the WAN never reaches it.
 func wanDenied(tree *Tree, wan string, acc *Entry) bool {
 	same := func(a, b []string) bool { return strings.Join(a, "\x00") == strings.Join(b, "\x00") }
 	for _, e := range tree.Entries("firewall policy") {
@@ -907,7 +907,7 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// TestManagementFromVPN (issue 13): the phones' management is open to the
+// TestManagementFromVPN: the phones' management is open to the
 // management addresses from any interface (an SSL-VPN or IPsec tunnel
 // included), and a deny of the same traffic from the WAN comes first.
 func TestManagementFromVPN(t *testing.T) {

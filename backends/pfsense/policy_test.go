@@ -8,7 +8,7 @@ import (
 )
 
 // Until lang.Load lowers policies, the tests build lang.Policy values by
-// hand, with rules in the order LANGUAGE.md and lang/rules.go describe.
+// hand, with rules in the order lang/rules.go lowers them.
 
 func pfx(ss ...string) []netip.Prefix {
 	var out []netip.Prefix

@@ -365,7 +365,7 @@ func TestConfirmTimeout(t *testing.T) {
 	}
 
 	// While an apply awaits confirmation, plan and status both say so, and
-	// until when (issue 12 item 8, issue 17), in text and JSON.
+	// until when, in text and JSON.
 	stdinIsTerminal = old // no prompt: apply returns while the helper waits
 	if r := vw1("", "apply", b, "--netns", ns.Name, "--auto-approve", "--confirm-timeout", "2m"); r.code != 0 {
 		t.Fatal(r.stderr)

@@ -69,7 +69,7 @@ func TestFastPathNoOpPlan(t *testing.T) {
 
 	// Another table committed in the namespace: the generation moved, but
 	// table inet voicewall did not (its structure digest and set sizes are
-	// the same), so the fast path still answers (issue 18).
+	// the same), so the fast path still answers.
 	if _, err := ns.Run("nft", "add", "table", "ip", "other"); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestFastPathFreshFiles(t *testing.T) {
 
 // A fail2ban-like tool bans addresses in its own table: plan stays fast,
 // sends nothing and says "No changes", in text and JSON, exactly as the full
-// path; a hand edit inside table inet voicewall is still found (issue 18).
+// path; a hand edit inside table inet voicewall is still found.
 func TestFastPathForeignChanges(t *testing.T) {
 	ns := gwNS(t, true)
 	dir, _ := fastPolicy(t)

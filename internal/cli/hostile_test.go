@@ -24,7 +24,7 @@ func runWithin(t *testing.T, args ...string) liveRun {
 	}
 }
 
-// Issue 12 items 2-4 through the commands users run: validate and fmt
+// Hostile files through the commands users run: validate and fmt
 // -check refuse a FIFO, /dev/zero and 100,000 nested '[' with a located
 // error, and print no raw escape sequence.
 func TestHostileInputsThroughCommands(t *testing.T) {
@@ -70,7 +70,7 @@ func TestFmtPrintsFileNamesEscaped(t *testing.T) {
 	}
 }
 
-// Issue 12 item 2 for the other files commands read: compile --base and
+// FIFOs and devices for the other files commands read: compile --base and
 // apply PLANFILE refuse a FIFO and a device instead of hanging on it or
 // reading it forever.
 func TestBaseAndPlanFileMustBeRegular(t *testing.T) {
@@ -98,7 +98,7 @@ func TestErrorsPrintPathsEscaped(t *testing.T) {
 	}
 }
 
-// Issue 12 item 8: an unreadable $SSH_CONNECTION is said, and the apply
+// An unreadable $SSH_CONNECTION is said, and the apply
 // goes on (the guard is a safety net, not a gate).
 func TestUnreadableSSHConnectionWarns(t *testing.T) {
 	ns := gwNS(t, false)

@@ -40,9 +40,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 }
 
-// singleDash are the Go-style single-dash long flags LANGUAGE.md writes
-// (`fmt -check`, `compile -out`); cobra would read "-check" as the shorthand
-// cluster -c -h -e -c -k, and "-out" as -o "ut".
+// singleDash are the Go-style single-dash long flags users write from
+// older docs and scripts (`fmt -check`, `compile -out`); cobra would read
+// "-check" as the shorthand cluster -c -h -e -c -k, and "-out" as -o "ut".
 var singleDash = map[string]string{"-check": "--check", "-out": "--out", "-recursive": "--recursive"}
 
 // normalizeArgs rewrites exactly the single-dash long flags of singleDash

@@ -10,7 +10,7 @@ import (
 	"github.com/voicewall/voicewall/backends/nftables/live"
 )
 
-// The attack of issue 12 item 6: someone who can write the state dir sets
+// The attack on an untrusted state dir: someone who can write the state dir sets
 // the cache entry's generation to the current one after an element went
 // missing in the kernel. In a dir only root can write, that takes root
 // (control); in a writable dir plan refuses the cache, says why, reads

@@ -17,7 +17,7 @@ import (
 // The minimizer's last pass is quadratic in the input's length and
 // policies are kilobytes, so nearly every minimization ran into the limit:
 // FortiGate and nftables reported 7 executions in 20 s, a worker pinned
-// at 100% CPU meanwhile (issue 12). A count limit has no deadline, so a
+// at 100% CPU meanwhile. A count limit has no deadline, so a
 // minimization ends normally and its executions count. 500 keeps one
 // minimization to a few seconds even for pfSense (several compiles and a
 // merge per execution) on a loaded machine; its executions are reported

@@ -9,8 +9,8 @@ import (
 
 // HostileFileNames are policy file names that try to end a comment or a
 // quoted string in a target's output and start a rule, a table or a command
-// of their own (issue 12: a name with `"` and a newline added an accept
-// rule ahead of every drop in the nftables output). Every target's tests
+// of their own (a name with `"` and a newline once added an accept rule
+// ahead of every drop in the nftables output). Every target's tests
 // load a policy from files named so and check that the output has the same
 // shape as with a plain name.
 var HostileFileNames = []string{

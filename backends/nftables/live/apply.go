@@ -244,7 +244,9 @@ func readGen(t *Target) (uint32, error) {
 // set definitions and each set's element count come from the kernel. Set
 // elements are not dumped (a full dump is quadratic in the kernel: about
 // 77 s at a million ranges): the kernel acked every chunk of the batch,
-// each kept under the size that would truncate silently (pitfall 1), each
+// each kept under the size that would truncate silently (an element list
+// over about 60 KB overflows a 16-bit attribute length and the kernel keeps
+// a truncated set without an error), each
 // set holds as many intervals as were planned, and the last interval of
 // every chunk is probed in the kernel (probe.go). It returns the state read
 // back, with the planned set contents.
@@ -287,7 +289,8 @@ func recreateNote(p *Plan) string {
 }
 
 // unknownOutcome re-reads the table after a lost answer and says what the
-// kernel really holds (pitfall 3).
+// kernel really holds: ENOBUFS or a lost ack after the send means the
+// outcome is unknown, not that the batch failed.
 func unknownOutcome(t *Target, p *Plan, res *Result, cause error, start time.Time) (*Result, error) {
 	defer func() { res.Elapsed = time.Since(start) }()
 	dropCache(p.State.Nonce)

@@ -1,6 +1,6 @@
 package live
 
-// The state cache lets a no-op plan skip dumping big sets (pitfall 6: a
+// The state cache lets a no-op plan skip dumping big sets (a
 // 100,000-range set takes about 0.3 s to dump). After every apply voicewall
 // writes the element ranges it left in each set, keyed by the table's
 // identity (a random nonce in the table's userdata, set when voicewall

@@ -317,8 +317,9 @@ func (e *ruleEncoder) stmt(out []expr.Any, s vw.Stmt) ([]expr.Any, error) {
 		}
 		return append(out, &expr.Limit{Type: expr.LimitTypePkts, Rate: uint64(s.Rate.Count), Unit: unit, Burst: 5}), nil
 	case vw.Log:
-		// Level warn set explicitly (pitfall 8): the kernel lists it
-		// back, nft does not print it.
+		// Level warn set explicitly: without it the kernel's listing
+		// differs from what was sent and structural compares flap; nft
+		// does not print it.
 		return append(out, &expr.Log{Key: 1<<unix.NFTA_LOG_PREFIX | 1<<unix.NFTA_LOG_LEVEL, Level: expr.LogLevelWarning, Data: []byte(s.Prefix)}), nil
 	case vw.Counter:
 		return append(out, &expr.Counter{}), nil

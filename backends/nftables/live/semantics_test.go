@@ -121,8 +121,8 @@ rate_limit {
 }
 `
 
-// TestRateLimitNewFlows: the per-source SIP limit counts new flows only
-// (issue 13). In the provider → gateway DNAT → PBX topology with 50/s and
+// TestRateLimitNewFlows: the per-source SIP limit counts new flows only.
+// In the provider → gateway DNAT → PBX topology with 50/s and
 // a burst of 100: one flow of 400 SIP datagrams at 100/s (the PBX answers
 // each, so the flow is established after its first) gets >= 99% through;
 // 400 new flows from one address, one datagram each from its own source
@@ -203,8 +203,8 @@ rtp {
 }
 `
 
-// TestSymmetricRTP: a provider with symmetric_rtp and no published media
-// (issue 13). RTP it sends unsolicited never reaches the PBX, neither
+// TestSymmetricRTP: a provider with symmetric_rtp and no published media.
+// RTP it sends unsolicited never reaches the PBX, neither
 // straight to the PBX's address nor to the gateway's; once the PBX has sent
 // RTP from its port to the carrier, the carrier's replies to that port
 // arrive (conntrack established), and a stranger still cannot use the port.

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Issue 12 item 8: a $SSH_CONNECTION the guard cannot read is said, not
+// A $SSH_CONNECTION the lock-out guard cannot read is said, not
 // silently skipped; an unset or readable one says nothing.
 func TestSSHWarning(t *testing.T) {
 	for _, v := range []string{"", "198.51.100.23 50022 192.0.2.1 22", "fe80::1%eth0 50022 fe80::2%eth0 22"} {

@@ -8,8 +8,7 @@ import (
 	"testing"
 )
 
-// A state dir or file that others can write is not trusted (issue 12,
-// item 6): the cache is not used, nothing is written there, pending files
+// A state dir or file that others can write is not trusted: the cache is not used, nothing is written there, pending files
 // are refused, and the reason says "writable".
 func TestStateDirTrust(t *testing.T) {
 	dir := t.TempDir()

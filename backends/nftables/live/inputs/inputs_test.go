@@ -94,7 +94,7 @@ func TestTake(t *testing.T) {
 }
 
 // A FIFO named as a blocklist file is refused without hanging: the
-// digest stats before it opens (issue 12, item 2).
+// digest stats before it opens.
 func TestTakeRefusesFIFO(t *testing.T) {
 	dir := t.TempDir()
 	p := writeInputs(t, dir, "")

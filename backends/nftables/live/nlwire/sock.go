@@ -28,7 +28,8 @@ const (
 	FlagEcho    = unix.NLM_F_ECHO
 	FlagDump    = unix.NLM_F_DUMP
 	// BufferSize is the send and receive buffer voicewall asks for
-	// (pitfall 2: large batches need about 8 MB; bigger batches get more).
+	// (a 100,000-element batch needs about 8 MB, or the kernel answers
+	// ENOBUFS; bigger batches get more).
 	BufferSize = 8 << 20
 )
 
