@@ -633,7 +633,10 @@ func (c *checker) shadowed() {
 func (c *checker) moveFix(r, a *devmodel.Rule) string {
 	switch c.d.Target {
 	case "fortigate":
-		return "Move the drop above the broader accept: config firewall policy / move " + lastWord(r.Ref) + " before " + lastWord(a.Ref) + " / end."
+		// The table is the Ref's path: firewall policy, local-in-policy or local-in-policy6
+		// (local-in policies match top-down too, and --base moves voicewall's).
+		table := strings.TrimSuffix(r.Ref, " "+lastWord(r.Ref))
+		return "Move the drop above the broader accept: config " + table + " / move " + lastWord(r.Ref) + " before " + lastWord(a.Ref) + " / end."
 	case "pfsense":
 		return "Move the block rule above the pass rule: Firewall > Rules, on the rules' interface tab (Floating for floating rules), drag " + r.Ref + " above " + a.Ref + ", then Save and Apply Changes."
 	case "draytek":

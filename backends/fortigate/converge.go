@@ -8,7 +8,8 @@ package fortigate
 //   - deletes every voicewall-owned object and policy the base has and the
 //     new policy does not, after the new ones are in place, policies before
 //     the objects they name (FortiOS refuses to delete a referenced object);
-//   - moves voicewall's policies above the first policy of the admin's own;
+//   - moves voicewall's firewall, local-in and local-in6 policies above the
+//     first policy of the admin's own in each table;
 //   - deletes the SIP session helper by the id the base gives it.
 // Owned means: the name starts with "vw-" and the comment with "voicewall",
 // or (policies) the id is in voicewall's range and the comment says so.
@@ -259,13 +260,18 @@ func parentsFirst(gs []*cfgEntry) []*cfgEntry {
 
 // firstForeignPolicy is the id of the first firewall policy in the base that
 // is not voicewall's, in evaluation order; "" when there is none.
-func (c *compiler) firstForeignPolicy() string {
+func (c *compiler) firstForeignPolicy() string { return c.firstForeign("firewall policy") }
+
+// firstForeign is the id of the first entry of an ordered policy table
+// (firewall policy, local-in-policy, local-in-policy6) in the base that is
+// not voicewall's, in evaluation order; "" when there is none.
+func (c *compiler) firstForeign(path string) string {
 	if c.base == nil {
 		return ""
 	}
-	for _, blk := range c.base.tables("firewall policy") {
+	for _, blk := range c.base.tables(path) {
 		for _, e := range blk.ordered() {
-			if !ownedEntry("firewall policy", true, e) {
+			if !ownedEntry(path, true, e) {
 				return e.key
 			}
 		}

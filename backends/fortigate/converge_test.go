@@ -2,6 +2,8 @@ package fortigate
 
 import (
 	"fmt"
+	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/voicewall/voicewall/backends"
+	"github.com/voicewall/voicewall/devmodel"
 )
 
 // shrunkPolicy is basePolicy after an edit: provider sipgate gone (its
@@ -359,4 +362,46 @@ func TestStaleVIP6Deleted(t *testing.T) {
 	if vip6 < 0 || pol < 0 || pol > vip6 {
 		t.Errorf("vip6s not deleted after the policies naming them:\n%s", withBase)
 	}
+}
+
+// An admin's earlier local-in accept shadowed voicewall's local-in denies
+// to the FortiGate itself: --base now moves local-in (and local-in6)
+// policies above the admin's first, as it does firewall policies. Read
+// back into devmodel, a stranger's SIP to the FortiGate is dropped by
+// voicewall's deny, and a provider's still passes (its accept moved too).
+func TestLocalInMovesAboveAdminPolicies(t *testing.T) {
+	admin := "config firewall local-in-policy\n    edit 1\n        set intf \"wan1\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set action accept\n        set service \"ALL\"\n        set schedule \"always\"\n    next\nend\n" +
+		"config firewall local-in-policy6\n    edit 1\n        set intf \"wan1\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set action accept\n        set service \"ALL\"\n        set schedule \"always\"\n    next\nend\n"
+	base := admin + script(t, basePolicy, "")
+	s := script(t, basePolicy, base)
+	for _, path := range []string{"firewall local-in-policy", "firewall local-in-policy6"} {
+		if !strings.Contains(s, "config "+path+"\n") || !regexpMoveBefore(s, path, "1") {
+			t.Errorf("%s: no move above the admin's policy 1", path)
+		}
+	}
+	d, err := ReadDevice("device", []byte(base+s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	route := func(dst netip.Addr, in string) string { return "" }
+	for _, c := range []struct {
+		src  string
+		want devmodel.Action
+	}{{"198.18.0.5", devmodel.Drop}, {"2001:db8:99::5", devmodel.Drop}, {"192.76.120.10", devmodel.Accept}} {
+		res := d.Evaluate(devmodel.Packet{In: "wan1", Src: netip.MustParseAddr(c.src), Proto: devmodel.UDP, DstPort: 5060}, route)
+		if res.Verdict != c.want || res.Rule == nil || strings.HasSuffix(res.Rule.Ref, " 1") {
+			t.Errorf("SIP from %s to the FortiGate: %s by %s, want %s by voicewall's local-in policy", c.src, res.Verdict, res.Where(), c.want)
+		}
+	}
+}
+
+// regexpMoveBefore: the script's block for path moves an entry before id.
+func regexpMoveBefore(s, path, id string) bool {
+	i := strings.Index(s, "config "+path+"\n")
+	if i < 0 {
+		return false
+	}
+	blk := s[i:]
+	blk = blk[:strings.Index(blk, "\nend\n")]
+	return regexp.MustCompile(`(?m)^\s*move \d+ before ` + regexp.QuoteMeta(id) + `$`).MatchString(blk)
 }

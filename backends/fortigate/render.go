@@ -304,7 +304,18 @@ func (c *compiler) renderLocalIn(w *writer) {
 				w.comment("when config log setting has set local-in-deny-unicast enable.")
 			}
 		}
-		table(w, path, list, func(li *localIn) string { return strconv.Itoa(li.id) }, func(li *localIn) {
+		// Local-in policies match top-down like firewall policies: an admin's
+		// earlier accept would shadow voicewall's denies, so they move too.
+		first := c.firstForeign(path)
+		if first != "" {
+			w.comment(fmt.Sprintf("%s: the first move puts voicewall's above %s, the first of your own in the base configuration.", path, first))
+		} else {
+			w.comment(fmt.Sprintf("%s matches top-down: a broader accept of your own above these wins. Put them first:", path))
+			w.comment(fmt.Sprintf("config %s / move %d before <id of your first local-in policy> / end, then paste this script again.", path, list[0].id))
+		}
+		w.config(path)
+		for _, li := range list {
+			w.edit(strconv.Itoa(li.id))
 			w.setq("intf", li.intf)
 			w.setq("srcaddr", li.srcaddr...)
 			w.setq("dstaddr", li.dstaddr...)
@@ -315,7 +326,16 @@ func (c *compiler) renderLocalIn(w *writer) {
 				w.set("logtraffic", "enable")
 			}
 			w.setq("comments", "voicewall: "+text(li.comment, maxPolicyComment-20))
-		})
+			w.next()
+		}
+		if first != "" {
+			w.line(fmt.Sprintf("move %d before %s", list[0].id, first))
+		}
+		for i := 1; i < len(list); i++ {
+			w.line(fmt.Sprintf("move %d after %d", list[i].id, list[i-1].id))
+		}
+		w.end()
+		w.blank()
 	}
 }
 
