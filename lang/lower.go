@@ -145,7 +145,7 @@ func (d *decoder) lower(p *Policy) {
 		Comment: "SIP from anyone but a provider", Origin: Origin{Kind: "voicewall"}})
 	add(&Rule{ID: "rtp_drop", Chain: ChainWAN, Kind: RuleRTPDefault, InZone: ZoneWAN,
 		Services: rtp, Action: ActionDrop, Log: logDrops,
-		Comment: "RTP from anyone but a provider's media", Origin: p.rtpOrigin()})
+		Comment: "RTP from anyone but provider media", Origin: p.rtpOrigin()})
 
 	// --- NAT: provider SIP/RTP forwarded to its PBX ---
 	// A PBX with address and address6 gets each family's traffic at the

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/voicewall/voicewall/backends"
 )
@@ -68,6 +69,19 @@ func text(s string, max int) string {
 		out = "voicewall"
 	}
 	return out
+}
+
+// commentText makes free text one '#' comment line's worth: control
+// characters become spaces and it is cut to max bytes on a rune boundary.
+// Unlike text() it keeps quotes and apostrophes ("voicewall's"): a whole-line
+// comment is not a value, and the script's other comment lines carry them too.
+func commentText(s string, max int) string {
+	s = strings.Join(strings.Fields(backends.Printable(s, ' ')), " ")
+	for len(s) > max {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // writer builds the indented config/edit/set/next/end script.

@@ -595,6 +595,13 @@ func TestCompileBase(t *testing.T) {
 			}
 			continue
 		}
+		if len(a["dstaddr"]) == 0 {
+			// The IPv6 half of a rule of both families: never source NAT.
+			if len(a["dstaddr6"]) == 0 || a["nat"][0] != "disable" {
+				t.Errorf("phone accept %s: no IPv4 destination, and not an IPv6 policy without NAT: %v", e.Key, a)
+			}
+			continue
+		}
 		egress++
 		dst := addrSet(t, tree, a["dstaddr"][0], false)
 		var all netipx.IPSetBuilder
@@ -1041,5 +1048,59 @@ func TestVIP6(t *testing.T) {
 		if out, diags := Compile(p, backends.Options{}); out != nil || !diags.HasErrors() || !strings.Contains(diags.Error(), "wan_address6") {
 			t.Errorf("wan_address6 = %q accepted: %v", bad, diags)
 		}
+	}
+}
+
+// TestCommentsAndNATReadBack reads every example's output back: header
+// notes keep their apostrophes ("FortiOS's", not "FortiOSs"); no note says
+// a DSCP class applies to no accepted flow while an accept policy of the
+// same block sets it; and no accept policy mixes IPv6 with "nat enable"
+// (FortiOS's nat enable is IPv4 source NAT: a rule of both families is an
+// IPv4 policy with NAT and an IPv6 policy without).
+func TestCommentsAndNATReadBack(t *testing.T) {
+	checked := 0
+	for _, ex := range testenv.Examples(t, filepath.Join("..", "..")) {
+		p, diags := lang.Load(ex.Dir)
+		if diags.HasErrors() {
+			continue
+		}
+		out, diags := Compile(p, backends.Options{AllowDegraded: true})
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", ex.Name, diags)
+		}
+		src := string(out.Main().Data)
+		for _, bad := range []string{"voicewalls", "FortiOSs", "providers media"} {
+			if strings.Contains(src, bad) {
+				t.Errorf("%s: %q: an apostrophe was dropped", ex.Name, bad)
+			}
+		}
+		tree, err := ParseFortiOS(src)
+		if err != nil {
+			t.Fatalf("%s: %v", ex.Name, err)
+		}
+		for _, b := range tree.Find("firewall policy") {
+			for _, e := range b.Entries {
+				a := e.Attrs
+				if len(a["nat"]) > 0 && a["nat"][0] == "enable" && len(a["srcaddr6"]) > 0 {
+					t.Errorf("%s: policy %s sets nat enable with IPv6 addresses", ex.Name, e.Key)
+				}
+				checked++
+				if code := a["diffservcode-forward"]; len(code) > 0 {
+					for class, v := range lang.DSCPValues {
+						if fmt.Sprintf("%06b", v) == code[0] && strings.Contains(src, "DSCP "+class+" marking applies to no accepted flow") {
+							// The note is per block: it may stand only for a block no accept of which marks.
+							for _, line := range strings.Split(src, "\n") {
+								if strings.Contains(line, "DSCP "+class+" marking applies to no accepted flow") && strings.Contains(strings.Join(a["comments"], " "), strings.SplitN(strings.TrimPrefix(strings.TrimSpace(line), "#   - "), ":", 2)[0]) {
+									t.Errorf("%s: %q contradicts policy %s", ex.Name, line, e.Key)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no policy checked")
 	}
 }

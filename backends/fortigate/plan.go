@@ -335,8 +335,25 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 }
 
 // planForward renders voice egress / ingress rules as firewall policies.
+//
+// An accept to the WAN source-NATs its IPv4 flows (nat enable, fixedport).
+// FortiOS has no NAT of its own for IPv6 in a firewall policy: "set nat
+// enable" is source NAT to the outgoing interface's IPv4 address, and IPv6
+// source NAT needs an ippool6 (NAT66) that voicewall does not create; IPv6
+// phones keep their global addresses. So a rule of both families is split
+// into an IPv4 policy with nat enable and an IPv6 policy with nat disable,
+// and every policy says exactly what it does to each family.
 func (c *compiler) planForward(r *lang.Rule) {
 	v4, v6 := r.Families()
+	if r.Action == lang.ActionAccept && r.OutZone == lang.ZoneWAN && v4 && v6 && !r.Established {
+		c.planForwardFams(r, true, false, r.ID)
+		c.planForwardFams(r, false, true, r.ID+"_v6")
+		return
+	}
+	c.planForwardFams(r, v4, v6, r.ID)
+}
+
+func (c *compiler) planForwardFams(r *lang.Rule, v4, v6 bool, key string) {
 	if r.Action != lang.ActionAccept && r.Action != lang.ActionDrop {
 		c.Gap(lang.GapInternal, r.Origin, fmt.Sprintf("rule %s (%s, %s) has no FortiOS rendering", r.ID, r.Kind, r.Action))
 		return
@@ -396,7 +413,7 @@ func (c *compiler) planForward(r *lang.Rule) {
 	if !c.addrsFor(pol, r, v4, v6) {
 		return
 	}
-	c.addPolicy(r.ID, pol)
+	c.addPolicy(key, pol)
 }
 
 func (c *compiler) markUsed(m *lang.Rule) {
@@ -407,8 +424,15 @@ func (c *compiler) markUsed(m *lang.Rule) {
 }
 
 func (c *compiler) checkMarks(marks []*lang.Rule) {
+	// A block's class is applied when any of its mark rules reached an
+	// accept policy (the RTP class has two: from the RTP range, and to the
+	// provider's media); only a class no accepted flow gets is worth a note.
+	applied := map[string]bool{}
+	for m := range c.usedMarks {
+		applied[m.Origin.String()+"/"+m.DSCP] = true
+	}
 	for _, m := range marks {
-		if !c.usedMarks[m] {
+		if !c.usedMarks[m] && !applied[m.Origin.String()+"/"+m.DSCP] {
 			c.notes = append(c.notes, fmt.Sprintf("%s: DSCP %s marking applies to no accepted flow (FortiOS marks on accept policies; the traffic it names is dropped or not voicewall's).", originText(m.Origin), m.DSCP))
 		}
 	}

@@ -26,7 +26,7 @@ func (c *compiler) render() string {
 		w.comment("Compiled with --base: stale voicewall objects are deleted at the end, and voicewall's policies")
 		w.comment("are moved above the first policy of your own.")
 	}
-	clean := func(s string) string { return text(s, 400) }
+	clean := func(s string) string { return commentText(s, 400) }
 	for _, l := range slices.Concat(backends.Listing("ACTION REQUIRED (this script cannot do it):", c.actions, clean),
 		backends.Listing("NOT ENFORCED on this FortiGate:", c.Gaps.Lines, clean), backends.Listing("Notes:", c.notes, clean),
 		backends.Listing("Provider ranges from the catalog and DNS (fixed here until the next compile):", backends.ProviderSources(c.p), clean)) {

@@ -91,7 +91,7 @@ func TestTestCommandFailure(t *testing.T) {
 		"PASS  scanner is dropped (" + file + ":21): drop by SIP from anyone but a provider (built in)",
 		"FAIL  wrong on purpose (" + file + ":27): expected accept, got drop",
 		"packet: 198.51.100.1 (zone wan) -> the gateway 15000/udp",
-		"drop by RTP from anyone but a provider's media",
+		"drop by RTP from anyone but provider media",
 		"FAILED: 1 of 3 expectations do not hold.",
 	} {
 		if !strings.Contains(out, want) {
