@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/voicewall/voicewall/backends/nftables/live"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -111,7 +112,7 @@ type Answers struct {
 // ReadAnswers reads the kept answers; a missing file is an empty set.
 func ReadAnswers(libDir string) (*Answers, error) {
 	a := &Answers{Names: map[string]*Record{}}
-	b, err := lang.ReadRegular(AnswersPath(libDir), maxStateFile)
+	b, err := live.ReadTrusted(AnswersPath(libDir)) // never believe what others could write
 	if errors.Is(err, fs.ErrNotExist) {
 		return a, nil
 	}

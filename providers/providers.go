@@ -11,17 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/voicewall/voicewall/backends/nftables/live"
 	"github.com/voicewall/voicewall/catalog"
-	"github.com/voicewall/voicewall/internal/safefile"
-	"github.com/voicewall/voicewall/lang"
 )
-
-// maxStateFile bounds what is read back from the state directory.
-const maxStateFile = 4 << 20
 
 // OverlayPath is where `providers update` keeps the refreshed entries.
 func OverlayPath(libDir string) string { return filepath.Join(libDir, "catalog", "overlay.json") }
@@ -67,7 +62,7 @@ func LoadCatalog(libDir string) (*catalog.Catalog, string, error) {
 
 // ReadOverlay reads the overlay file.
 func ReadOverlay(libDir string) (*Overlay, error) {
-	b, err := lang.ReadRegular(OverlayPath(libDir), maxStateFile)
+	b, err := live.ReadTrusted(OverlayPath(libDir)) // never believe what others could write
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +78,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return safefile.Write(path, append(b, '\n'), safefile.Options{Mode: 0o644})
+	// Only into a trusted LibDir: a catalog update widens whitelists, kept
+	// DNS answers become provider addresses.
+	return live.WriteStateMode(path, append(b, '\n'), 0o644)
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -124,12 +125,12 @@ func readTrusted(path string) ([]byte, error) {
 }
 
 // mkStateDir creates dir (0700) when missing and checks that it, and its
-// ancestors, are trusted before anything is written into it. StateDir()
-// itself must not be writable by others even when sticky (/tmp): only
-// its subdirectories would be safe there, and the admin was told nothing
-// is kept in a shared dir.
+// ancestors, are trusted before anything is written into it. The state
+// dir it belongs to (StateDir() or LibDir()) must not be writable by
+// others even when sticky (/tmp): only its subdirectories would be safe
+// there, and the admin was told nothing is kept in a shared dir.
 func mkStateDir(dir string) error {
-	if err := checkStateDir(StateDir()); err != nil {
+	if err := checkStateDir(stateBase(dir)); err != nil {
 		return err
 	}
 	if err := checkStateDir(dir); err != nil {
@@ -141,14 +142,31 @@ func mkStateDir(dir string) error {
 	return checkStateDir(dir)
 }
 
+// stateBase is the state dir (LibDir() or StateDir()) that dir is in; dir
+// itself when it is in neither.
+func stateBase(dir string) string {
+	d, _ := filepath.Abs(dir)
+	for _, base := range []string{LibDir(), StateDir()} {
+		b, _ := filepath.Abs(base)
+		if d == b || strings.HasPrefix(d, strings.TrimSuffix(b, "/")+"/") {
+			return base
+		}
+	}
+	return dir
+}
+
 // WriteState writes a state file (warnings, apply records, caches, pending
 // rollbacks): 0600, through safefile, and only into a trusted state dir.
 // An untrusted one gets nothing at all (an *UntrustedError).
-func WriteState(path string, data []byte) error {
+func WriteState(path string, data []byte) error { return WriteStateMode(path, data, 0o600) }
+
+// WriteStateMode is WriteState for a file others may read (a catalog
+// update is no secret).
+func WriteStateMode(path string, data []byte, mode os.FileMode) error {
 	if err := mkStateDir(filepath.Dir(path)); err != nil {
 		return err
 	}
-	return safefile.Write(path, data, safefile.Options{Mode: 0o600})
+	return safefile.Write(path, data, safefile.Options{Mode: mode})
 }
 
 // ReadState reads a state file only when it and its dir are trusted (what
