@@ -228,9 +228,9 @@ func (c *checker) openVoice() {
 			continue // a VIP's src-filter already narrows who reaches it
 		}
 		svcs := c.admitted(r)
-		what := touchesSIP(svcs, false)
+		what := c.notAsked(touchesSIP(svcs, false), netip.Addr{})
 		if x := rtpRange(svcs); x != "" {
-			what = append(what, x)
+			what = append(what, x) // RTP from any is never asked for
 		}
 		if len(what) == 0 {
 			continue
@@ -256,7 +256,8 @@ func (c *checker) openVoice() {
 		}
 		svc := fwdServices(f)
 		var what []string
-		for _, s := range touchesSIP(svc, false) {
+		all := c.notAsked(touchesSIP(svc, false), f.To)
+		for _, s := range all {
 			if s != "5060/udp" && s != "5060/tcp" { // 5060 is VW306
 				what = append(what, s)
 			}
@@ -264,7 +265,6 @@ func (c *checker) openVoice() {
 		if x := rtpRange(svc); x != "" {
 			what = append(what, x)
 		}
-		all := touchesSIP(svc, false)
 		var x reach
 		if len(what)+len(all) > 0 {
 			if x = c.forwardReach(f, suspectServices(svc, append(all, what...))); !x.open {
@@ -276,13 +276,38 @@ func (c *checker) openVoice() {
 			c.add(IDOpenVoice, SevError, f.Loc, "Restrict the forward to your providers' addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
 				"%s forwards %s to %s from any source on the WAN%s%s", f.Ref, strings.Join(what, ", "), f.To, x.eg(), c.assumed(f.In))
 		}
-		for _, s := range touchesSIP(svc, false) {
+		for _, s := range all {
 			if s == "5060/udp" || s == "5060/tcp" {
 				c.add(IDForwardAnySrc, SevError, f.Loc, "Restrict the forward to your providers' signaling addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
 					"%s forwards %s to %s with no source restriction: SIP scanners reach the PBX%s%s", f.Ref, s, f.To, x.eg(), c.assumed(f.In))
 			}
 		}
 	}
+}
+
+// notAsked drops the SIP services the policy's remote_phones block asks
+// to accept from any source (forwarded to its PBX: to, when the finding is
+// about a forward; an invalid to for a filter rule). RTP is never asked for
+// from any source and stays in every finding.
+func (c *checker) notAsked(sip []string, to netip.Addr) []string {
+	rp := (*lang.RemotePhones)(nil)
+	if c.p != nil {
+		rp = c.p.RemotePhones
+	}
+	if rp == nil || to.IsValid() && !rp.PBX.HasAddress(to) {
+		return sip
+	}
+	var out []string
+	for _, s := range sip {
+		asked := false
+		for _, x := range rp.SIPServices() {
+			asked = asked || s == x.String()
+		}
+		if !asked {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // admitted is what a rule can let in: its services, or, when its only

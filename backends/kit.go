@@ -115,3 +115,18 @@ func CleanName(s, extra string) string {
 	}
 	return b.String()
 }
+
+// Responsive reports whether a rule needs the run-time sets only the Linux
+// gateway has (timed bans, trusted remote phones): its source is a set
+// voicewall fills at run time through netlink. Other targets report it as
+// the responsive gap.
+func Responsive(r *lang.Rule) bool { return r.Src != nil && r.Src.Dynamic }
+
+// ResponsiveWhat says, for a gap message, what a responsive rule leaves
+// out on a target without run-time sets.
+func ResponsiveWhat(r *lang.Rule) string {
+	if r.Kind == lang.RuleBan {
+		return "timed bans (voicewall ban, watch, fail2ban) are not enforced"
+	}
+	return "trusted remote phones (" + r.ID + ": " + r.Comment + ") are not rendered, so remote phones get no RTP and stay rate-limited"
+}

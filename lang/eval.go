@@ -304,6 +304,9 @@ func (e *evaluator) match(r *Rule) (bool, string) {
 		return false, "only replies of flows already allowed; this is a new flow"
 	}
 	v6 := e.src.Is6()
+	if r.V4Only && v6 || r.V6Only && !v6 {
+		return false, "rule is for IPv" + ipv(!v6) + " only, packet is IPv" + ipv(v6)
+	}
 	switch r.Action {
 	case ActionDNAT:
 		if r.DNAT.IsValid() && r.DNAT.Is6() != v6 {

@@ -23,7 +23,7 @@ func (p *Policy) Invariants() []error {
 	}
 	for _, r := range p.Rules {
 		opens := r.Action == ActionAccept || r.Action == ActionDNAT
-		if opens && r.InZone == ZoneWAN && !r.Established && r.opensAny(voice) && (r.Src == nil || r.Src.Set.Empty() && !r.Src.Dynamic) && !p.remoteException(r) {
+		if opens && r.InZone == ZoneWAN && !r.Established && r.opensAny(voice) && (r.Src == nil || r.Src.Set.Empty() && !r.Src.Dynamic) && !p.RemoteException(r) {
 			bad(r, "accepts SIP or RTP from any source on the WAN")
 		}
 		if r.Action == ActionDNAT && (r.PBX == nil || !r.PBX.HasAddress(r.DNAT)) {
@@ -41,11 +41,11 @@ func (p *Policy) Invariants() []error {
 	return errs
 }
 
-// remoteException reports whether r is the one opening from any source a
+// RemoteException reports whether r is the one opening from any source a
 // policy may ask for: remote_phones' SIP (never RTP), each service of it
 // limited per source by an earlier remote rate-limit rule of the same chain
 // (new flows), and, for a forward, sent only to remote_phones' PBX.
-func (p *Policy) remoteException(r *Rule) bool {
+func (p *Policy) RemoteException(r *Rule) bool {
 	rp := p.RemotePhones
 	if rp == nil || r.Src != nil || len(r.Services) == 0 || !ServicesCover(rp.SIPServices(), r.Services) {
 		return false

@@ -127,18 +127,22 @@ func (d *decoder) lower(p *Policy) {
 	}
 	if rp := p.RemotePhones; rp != nil {
 		sip := rp.SIPServices()
-		add(&Rule{ID: "remote_trusted_sip", Chain: ChainWAN, Kind: RuleRemoteTrustedSIP, InZone: ZoneWAN,
+		// Only the families the PBX has: remote SIP of the other family
+		// would be accepted with nowhere to go.
+		only4, only6 := !rp.PBX.Family(true), !rp.PBX.Family(false)
+		fam := func(r *Rule) *Rule { r.V4Only, r.V6Only = only4, only6; return r }
+		add(fam(&Rule{ID: "remote_trusted_sip", Chain: ChainWAN, Kind: RuleRemoteTrustedSIP, InZone: ZoneWAN,
 			Src: trusted, Services: sip, Action: ActionAccept,
-			Comment: "SIP from trusted remote phones", Origin: rp.Origin})
-		add(&Rule{ID: "remote_trusted_rtp", Chain: ChainWAN, Kind: RuleRemoteTrustedRTP, InZone: ZoneWAN,
+			Comment: "SIP from trusted remote phones", Origin: rp.Origin}))
+		add(fam(&Rule{ID: "remote_trusted_rtp", Chain: ChainWAN, Kind: RuleRemoteTrustedRTP, InZone: ZoneWAN,
 			Src: trusted, Services: []Service{{UDP, rp.PBX.RTPPorts}}, Action: ActionAccept,
-			Comment: "RTP from trusted remote phones to pbx " + rp.PBX.Name, Origin: rp.Origin})
-		add(&Rule{ID: "remote_rate_limit", Chain: ChainWAN, Kind: RuleRemoteRateLimit, InZone: ZoneWAN,
+			Comment: "RTP from trusted remote phones to pbx " + rp.PBX.Name, Origin: rp.Origin}))
+		add(fam(&Rule{ID: "remote_rate_limit", Chain: ChainWAN, Kind: RuleRemoteRateLimit, InZone: ZoneWAN,
 			Services: sip, NewFlows: true, Action: ActionDropOverRate, Rate: &rp.Rate, Log: logDrops,
-			Comment: fmt.Sprintf("new remote phone SIP flows over %s per source", rp.Rate.SIP), Origin: rp.Origin})
-		add(&Rule{ID: "remote_sip", Chain: ChainWAN, Kind: RuleRemoteSIP, InZone: ZoneWAN,
+			Comment: fmt.Sprintf("new remote phone SIP flows over %s per source", rp.Rate.SIP), Origin: rp.Origin}))
+		add(fam(&Rule{ID: "remote_sip", Chain: ChainWAN, Kind: RuleRemoteSIP, InZone: ZoneWAN,
 			Services: sip, Action: ActionAccept,
-			Comment: "SIP from remote phones (any source, rate-limited)", Origin: rp.Origin})
+			Comment: "SIP from remote phones (any source, rate-limited)", Origin: rp.Origin}))
 	}
 	add(&Rule{ID: "sip_drop", Chain: ChainWAN, Kind: RuleSIPDefault, InZone: ZoneWAN,
 		Services: sipPorts, Action: ActionDrop, Log: logDrops,
@@ -312,11 +316,16 @@ func relate(p *Policy) {
 			continue
 		}
 		r.Mark = markFor(r, marks[r.Chain])
-		if r.Chain != ChainWAN || r.Src == nil {
+		if r.Chain != ChainWAN || r.Src == nil && r.Kind != RuleRemoteSIP {
 			continue
 		}
 		for _, n := range nat {
-			if n.Action == ActionDNAT && n.Src != nil && n.Src.Name == r.Src.Name && len(IntersectServices(n.Services, r.Services)) > 0 {
+			if n.Action != ActionDNAT || len(IntersectServices(n.Services, r.Services)) == 0 {
+				continue
+			}
+			// remote_phones' SIP from any source pairs with its forwards
+			// from any source; every other accept with its own set's.
+			if r.Src == nil && n.Src == nil || r.Src != nil && n.Src != nil && n.Src.Name == r.Src.Name {
 				r.Forwards = append(r.Forwards, n)
 			}
 		}

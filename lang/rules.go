@@ -137,6 +137,10 @@ type Rule struct {
 	DSCP   string     // ActionMark: class name, a key of DSCPValues
 	Log    bool       // log the drop (rate-limited by Policy.Log)
 
+	// V4Only / V6Only restrict a rule that names no address set to one
+	// family (remote_phones' rules: only the families its PBX has).
+	V4Only, V6Only bool
+
 	Comment string // what the rule is for, in words
 	Origin  Origin // the block it came from
 
@@ -153,7 +157,7 @@ type Rule struct {
 // Family restriction derived from the rule's address sets: a rule whose sets
 // hold only IPv4 renders only for IPv4, and so on.
 func (r *Rule) Families() (v4, v6 bool) {
-	v4, v6 = true, true
+	v4, v6 = !r.V6Only, !r.V4Only
 	for _, ref := range []*AddrRef{r.Src, r.Dst} {
 		if ref == nil || ref.Dynamic {
 			continue

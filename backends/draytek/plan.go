@@ -31,10 +31,21 @@ func (c *compiler) srcRef(r *lang.Rule) *lang.AddrRef {
 }
 
 func renderable(r *lang.Rule) bool {
+	if responsive(r) {
+		return false
+	}
 	if r.Established || r.Action == lang.ActionMark || r.Action == lang.ActionDropOverRate {
 		return false
 	}
 	return r.Action == lang.ActionAccept || r.Action == lang.ActionDrop || r.Action == lang.ActionDNAT
+}
+
+// responsive: a rule of remote_phones or the timed bans. The Vigor renders
+// none of them (the responsive gap): the bans and trusted phones are
+// run-time sets, and SIP from any source needs a per-source limit the
+// Vigor does not have.
+func responsive(r *lang.Rule) bool {
+	return backends.Responsive(r) || r.Origin.Kind == "remote_phones"
 }
 
 func (c *compiler) plan() {
@@ -101,6 +112,13 @@ func (c *compiler) plan() {
 	}
 	for _, r := range c.p.Rules {
 		switch {
+		case responsive(r):
+			what := backends.ResponsiveWhat(r)
+			if r.Src == nil {
+				what = "remote phones' SIP from any source is not forwarded: the Vigor has no per-source limit of new flows"
+			}
+			c.Gap(lang.GapResponsive, r.Origin, fmt.Sprintf("rule %s: %s", r.ID, what))
+			continue
 		case r.Established:
 			continue // the Vigor filter is stateful: replies of allowed sessions pass natively
 		case r.Action == lang.ActionMark:
@@ -424,7 +442,7 @@ func svcName(k svcKey) string {
 func (c *compiler) planNAT() {
 	byKey := map[lang.Service]*natEntry{}
 	for _, r := range c.p.Rules {
-		if r.Action != lang.ActionDNAT {
+		if r.Action != lang.ActionDNAT || responsive(r) {
 			continue
 		}
 		if r.Src == nil {

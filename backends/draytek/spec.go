@@ -17,11 +17,12 @@ var langSpec = lang.TargetSpec{
 		{Name: "filter_set"}, {Name: "rule_base"}, {Name: "nat_base"}, {Name: "vlan_base"}, {Name: "lan_base"},
 		{Name: AttrFloodDefence, Bool: true}},
 	Gaps: map[string]string{
-		lang.GapDSCP:      "the Vigor CLI syntax for DSCP marking (qos) is unconfirmed",
-		lang.GapRateLimit: "Vigor DoS defence thresholds are global, not per source address (flood_defence = true emits a router-wide UDP flood defence sized to the call capacity)",
-		lang.GapAddress6:  "port redirection and open ports take IPv4 private addresses only",
-		lang.GapCapacity:  "object, group, service, filter and NAT tables have fixed sizes",
-		lang.GapBlocklist: "a blocklist must fit the IP object and group tables (192 objects, 32 groups)",
+		lang.GapDSCP:       "the Vigor CLI syntax for DSCP marking (qos) is unconfirmed",
+		lang.GapRateLimit:  "Vigor DoS defence thresholds are global, not per source address (flood_defence = true emits a router-wide UDP flood defence sized to the call capacity)",
+		lang.GapAddress6:   "port redirection and open ports take IPv4 private addresses only",
+		lang.GapCapacity:   "object, group, service, filter and NAT tables have fixed sizes",
+		lang.GapBlocklist:  "a blocklist must fit the IP object and group tables (192 objects, 32 groups)",
+		lang.GapResponsive: "timed bans and trusted remote phones are sets voicewall fills at run time through Linux netlink, which a Vigor command script has no equivalent of; and remote phones' SIP from any source is not forwarded, because the Vigor has no per-source limit of new flows (DoS defence is global)",
 	},
 }
 

@@ -30,6 +30,10 @@ func (c *compiler) plan() {
 	var marks []*lang.Rule
 	for _, ch := range lang.Chains {
 		for _, r := range c.p.RulesIn(ch) {
+			if backends.Responsive(r) {
+				c.Gap(lang.GapResponsive, r.Origin, fmt.Sprintf("rule %s: %s", r.ID, backends.ResponsiveWhat(r)))
+				continue
+			}
 			switch ch {
 			case lang.ChainWAN:
 				c.planWAN(r, forwarded)
@@ -49,7 +53,7 @@ func (c *compiler) plan() {
 	// DNAT rules no WAN accept rule claimed: forwarded anyway (the NAT chain
 	// says so) with their own accept policy, still only from the rule's sources.
 	for _, r := range c.p.RulesIn(lang.ChainNAT) {
-		if !forwarded[r] && r.Action == lang.ActionDNAT {
+		if !forwarded[r] && r.Action == lang.ActionDNAT && !backends.Responsive(r) {
 			c.planVIPAccept(r, r.Services, nil)
 		}
 	}
@@ -62,7 +66,7 @@ func (c *compiler) planWAN(r *lang.Rule, forwarded map[*lang.Rule]bool) {
 	case lang.RuleEstablished:
 		c.notes = append(c.notes, fmt.Sprintf("%s: replies of allowed flows pass through the FortiOS session table (stateful); no policy needed.", originText(r.Origin)))
 		return
-	case lang.RuleRateLimit:
+	case lang.RuleRateLimit, lang.RuleRemoteRateLimit:
 		c.planRate(r)
 		return
 	}
@@ -71,7 +75,7 @@ func (c *compiler) planWAN(r *lang.Rule, forwarded map[*lang.Rule]bool) {
 		return
 	}
 	accept := r.Action == lang.ActionAccept
-	if accept && (r.Kind == lang.RuleProviderSIP || r.Kind == lang.RuleProviderRTP || len(r.Services) > 0) && (r.Src == nil || r.Src.Set.Empty()) {
+	if accept && r.Kind != lang.RuleRemoteSIP && (r.Kind == lang.RuleProviderSIP || r.Kind == lang.RuleProviderRTP || len(r.Services) > 0) && (r.Src == nil || r.Src.Set.Empty()) {
 		// Principle 3: never accept SIP or RTP from "any".
 		c.Errorf(r.Origin, "refusing to accept from any", "rule %s would accept %s from any source on the WAN; voicewall never renders that.", r.ID, servicesText(r.Services))
 		return
@@ -255,7 +259,10 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 		c.Gap(lang.GapInternal, n.Origin, fmt.Sprintf("rule %s forwards without a destination address", n.ID))
 		return
 	}
-	if n.Src == nil || n.Src.Set.Empty() {
+	// remote_phones' SIP is the one forward from any source: its WAN
+	// accept (wan) is the remote SIP rule, behind the per-source DoS limit.
+	fromAny := n.Src == nil && wan != nil && wan.Kind == lang.RuleRemoteSIP
+	if !fromAny && (n.Src == nil || n.Src.Set.Empty()) {
 		c.Errorf(n.Origin, "refusing to forward from any", "rule %s would forward %s from any source to %s; voicewall never renders that.", n.ID, servicesText(svcs), n.DNAT)
 		return
 	}
@@ -268,13 +275,15 @@ func (c *compiler) planVIPAccept(n *lang.Rule, svcs []lang.Service, wan *lang.Ru
 		c.Gap(lang.GapAddress6, n.Origin, fmt.Sprintf("forwarding to the IPv6 PBX address %s needs a vip6 (IPv6 port forward): %s", n.DNAT, why))
 		return
 	}
-	if !n.Src.Set.Has(v6) {
+	if !fromAny && !n.Src.Set.Has(v6) {
 		c.notes = append(c.notes, fmt.Sprintf("%s: rule %s has no %s sources; an %s PBX cannot be reached from them.", originText(n.Origin), n.ID, famName(v6), famName(v6)))
 		return
 	}
 	var filter []string
-	for _, rg := range n.Src.Set.Ranges(v6) {
-		filter = append(filter, rangeText(rg, "/"))
+	if !fromAny {
+		for _, rg := range n.Src.Set.Ranges(v6) {
+			filter = append(filter, rangeText(rg, "/"))
+		}
 	}
 	dstZone := n.OutZone
 	if dstZone == "" {

@@ -163,9 +163,19 @@ func (b *builder) families(r *lang.Rule) []bool {
 		}
 		return out
 	case r.Action == lang.ActionDropOverRate:
-		return []bool{false, true}
+		v4, v6 := r.Families()
+		var out []bool
+		if v4 {
+			out = append(out, false)
+		}
+		if v6 {
+			out = append(out, true)
+		}
+		return out
 	case r.Action == lang.ActionDNAT && r.Src == nil && r.Dst == nil:
 		return []bool{r.DNAT.Is6()} // one family: the forward's address
+	case r.Src == nil && r.Dst == nil && r.V4Only != r.V6Only:
+		return []bool{r.V6Only} // one family, matched explicitly
 	case r.Src == nil && r.Dst == nil:
 		return nil
 	}
@@ -234,7 +244,7 @@ func (b *builder) rule(r *lang.Rule, v6, split bool, proto lang.Proto, protoKey 
 	if r.NewFlows {
 		s = append(s, MatchCtState{States: []string{"new"}})
 	}
-	if (r.Action == lang.ActionMark || r.Action == lang.ActionDNAT) && r.Src == nil && r.Dst == nil {
+	if (r.Action == lang.ActionMark || r.Action == lang.ActionDNAT || r.V4Only != r.V6Only) && r.Src == nil && r.Dst == nil && r.Action != lang.ActionDropOverRate {
 		// An explicit family match: otherwise the counter runs before the
 		// implicit family check of `ip6 dscp set` and counts both families.
 		s = append(s, MatchNfproto{V6: v6})

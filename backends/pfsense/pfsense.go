@@ -392,8 +392,28 @@ func newRateOpts(r *lang.Rule, rl *lang.RateLimit) rateOpts {
 func (c *compiler) renderRules() {
 	var rates []rateOpts
 	logDrops := c.p.LogsDrops()
+	var remoteRate *rateOpts
 	for _, r := range c.p.Rules {
 		switch {
+		case backends.Responsive(r):
+			c.gap(lang.GapResponsive, r.Origin, fmt.Sprintf("rule %s: %s", r.ID, backends.ResponsiveWhat(r)))
+			continue
+		case r.Kind == lang.RuleRemoteRateLimit:
+			// A stranger over the limit is blocked in <virusprot>: for
+			// remote phones' SIP from any source that is the limit's point.
+			// UDP has no per-source limit: remote phones' UDP SIP is then
+			// not forwarded at all (never SIP from any without a limit).
+			ro := newRateOpts(r, r.Rate)
+			remoteRate = &ro
+			for _, s := range r.Services {
+				if s.Proto == lang.UDP {
+					c.gap(lang.GapRateLimit, r.Origin, fmt.Sprintf("remote phones' SIP over UDP (%s) is not forwarded: pf has no per-source limit for UDP (max-src-conn-rate counts TCP connections), and voicewall never forwards SIP from any source without one", s))
+				}
+			}
+			continue
+		case remoteFromAny(r) && r.Action == lang.ActionDNAT:
+			c.renderDNAT(tcpOnly(r))
+			continue
 		case r.Action == lang.ActionDNAT:
 			c.renderDNAT(r)
 			continue
@@ -432,8 +452,11 @@ func (c *compiler) renderRules() {
 			}
 			continue
 		}
+		if remoteFromAny(r) {
+			r = tcpOnly(r)
+		}
 		fam := family(r.Families())
-		if fam == "" {
+		if fam == "" || len(r.Services) == 0 && remoteFromAny(r) {
 			continue
 		}
 		typ := "pass"
@@ -469,7 +492,9 @@ func (c *compiler) renderRules() {
 			if typ == "block" && (r.Log || logDrops) {
 				fr.Log = &Flag{}
 			}
-			if typ == "pass" && m.proto == "tcp" {
+			if typ == "pass" && m.proto == "tcp" && remoteFromAny(r) && remoteRate != nil {
+				fr.MaxSrcConnRate, fr.MaxSrcConnRates = remoteRate.n, remoteRate.secs
+			} else if typ == "pass" && m.proto == "tcp" {
 				for _, ro := range rates {
 					if ro.chain != r.Chain {
 						continue
@@ -485,6 +510,24 @@ func (c *compiler) renderRules() {
 			c.rules = append(c.rules, fr)
 		}
 	}
+}
+
+// remoteFromAny reports remote_phones' SIP accept or forward from any source.
+func remoteFromAny(r *lang.Rule) bool {
+	return r.Src == nil && (r.Kind == lang.RuleRemoteSIP || r.Kind == lang.RuleDNAT)
+}
+
+// tcpOnly is the rule without its UDP services (remote phones' UDP SIP
+// has no per-source limit on pfSense; see the rate_limit gap).
+func tcpOnly(r *lang.Rule) *lang.Rule {
+	c := *r
+	c.Services = nil
+	for _, s := range r.Services {
+		if s.Proto == lang.TCP {
+			c.Services = append(c.Services, s)
+		}
+	}
+	return &c
 }
 
 // acceptsLater reports whether an accept rule after rr in its chain lets in

@@ -15,9 +15,10 @@ var langSpec = lang.TargetSpec{
 	Name: target, WAN: "wan", LAN: "lan",
 	Attrs: []lang.TargetAttr{{Name: "blocklist_url", URL: true}, {Name: "wan_if"}, {Name: "lan_if"}, {Name: AttrProviderConnRate, Bool: true}},
 	Gaps: map[string]string{
-		lang.GapDSCP:      "pfSense rules match DSCP (tos) but cannot set it",
-		lang.GapRateLimit: "pf's max-src-conn-rate counts TCP connections only (no per-source packet rate for UDP SIP), and on TCP it blocks the offending source everywhere and flushes its states (opt in with provider_conn_rate = true)",
-		lang.GapBlocklist: "an alias holds at most 5,000 entries; a larger blocklist needs blocklist_url (urltable alias)",
+		lang.GapDSCP:       "pfSense rules match DSCP (tos) but cannot set it",
+		lang.GapRateLimit:  "pf's max-src-conn-rate counts TCP connections only (no per-source packet rate for UDP SIP), and on TCP it blocks the offending source everywhere and flushes its states (opt in with provider_conn_rate = true)",
+		lang.GapBlocklist:  "an alias holds at most 5,000 entries; a larger blocklist needs blocklist_url (urltable alias)",
+		lang.GapResponsive: "timed bans and trusted remote phones are sets voicewall fills at run time through Linux netlink; config.xml has no alias voicewall could fill at run time, and pf's own overload tables are filled only by max-src-conn-rate",
 	},
 }
 
