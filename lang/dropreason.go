@@ -11,10 +11,11 @@ const (
 	DropNotProviderRTP = "not_provider_rtp" // RTP from outside the providers' media
 	DropVLANEgress     = "vlan_egress"      // phones' SIP/RTP to others than their providers
 	DropManagement     = "management"       // phone management from a source not allowed
+	DropBanned         = "banned"           // the source has a timed ban
 )
 
 // DropReasons lists every drop reason, in a stable order.
-var DropReasons = []string{DropBlocklist, DropRateLimit, DropClosed, DropNotProviderSIP, DropNotProviderRTP, DropVLANEgress, DropManagement}
+var DropReasons = []string{DropBlocklist, DropRateLimit, DropClosed, DropNotProviderSIP, DropNotProviderRTP, DropVLANEgress, DropManagement, DropBanned}
 
 // DropReason is why a rule of this kind drops, or "" for kinds that do not
 // drop.
@@ -22,8 +23,10 @@ func (k RuleKind) DropReason() string {
 	switch k {
 	case RuleBlocklist:
 		return DropBlocklist
-	case RuleRateLimit:
+	case RuleRateLimit, RuleRemoteRateLimit:
 		return DropRateLimit
+	case RuleBan:
+		return DropBanned
 	case RuleClosed:
 		return DropClosed
 	case RuleSIPDefault:

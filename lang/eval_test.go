@@ -409,6 +409,12 @@ func (m *nftModel) run(pkt lang.Packet) nftResult {
 		if s == nil || !a.IsValid() || s.V6() != a.Is6() {
 			return false
 		}
+		if s.Live { // run-time elements: the packet says whether it is in them
+			if strings.HasPrefix(name, "banned_") {
+				return pkt.Banned
+			}
+			return pkt.Trusted
+		}
 		for _, r := range s.Elements {
 			if r.Contains(a) {
 				return true
@@ -528,6 +534,7 @@ func TestEvaluateAgreesWithNFTables(t *testing.T) {
 				if pk.SrcPort == 0 {
 					pk.SrcPort = 40000 // the model needs a concrete port
 				}
+				pk.Trusted, pk.Banned = i%3 == 0, i%11 == 0 // run-time sets, both ways
 				got := p.Evaluate(pk)
 				want := m.run(pk)
 				if got.Verdict != want.verdict || got.Rule != want.rule || got.DNAT != want.dnat || strings.Join(got.Marks, ",") != strings.Join(want.marks, ",") {

@@ -228,3 +228,32 @@ func TestFollowRotation(t *testing.T) {
 		t.Errorf("lines %q, want %q", got, want)
 	}
 }
+
+// TestWatchMetricsDocumented: every family the watcher writes is in
+// docs/monitoring.md, and the alert rule uses the events family.
+func TestWatchMetricsDocumented(t *testing.T) {
+	p := policy(t)
+	tr := NewTracker(p, p.Watches[0])
+	tr.Line(line("InvalidPassword", "198.51.100.5"), time.Now())
+	docs, err := os.ReadFile("../docs/monitoring.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := os.ReadFile("../contrib/prometheus/voicewall.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range strings.Split(string(tr.Metrics()), "\n") {
+		if name, ok := strings.CutPrefix(l, "# TYPE "); ok {
+			n++
+			name = strings.Fields(name)[0]
+			if !strings.Contains(string(docs), "`"+name+"`") {
+				t.Errorf("%s is not documented in docs/monitoring.md", name)
+			}
+		}
+	}
+	if n < 5 || !strings.Contains(string(rules), "voicewall_watch_events_total") {
+		t.Errorf("%d families; alert rule on the events: %v", n, strings.Contains(string(rules), "voicewall_watch_events_total"))
+	}
+}
