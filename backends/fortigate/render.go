@@ -203,7 +203,9 @@ func (c *compiler) renderVIPs(w *writer) {
 		w.set("extport", v.ports)
 		w.setq("mappedip", v.mapped)
 		w.set("mappedport", v.ports)
-		w.setq("src-filter", v.srcFilter...)
+		if len(v.srcFilter) > 0 { // remote phones' forward: from any source
+			w.setq("src-filter", v.srcFilter...)
+		}
 		w.setq("comment", text(v.comment, maxComment))
 	})
 }
@@ -221,7 +223,9 @@ func (c *compiler) renderVIPs6(w *writer) {
 		w.set("extport", v.ports)
 		w.setq("mappedip", v.mapped)
 		w.set("mappedport", v.ports)
-		w.setq("src-filter", v.srcFilter...)
+		if len(v.srcFilter) > 0 { // remote phones' forward: from any source
+			w.setq("src-filter", v.srcFilter...)
+		}
 		w.setq("comment", text(v.comment, maxComment))
 	})
 }

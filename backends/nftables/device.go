@@ -299,8 +299,15 @@ func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netip
 	f = append(f, "", "", "") // every statement reads at most three words ahead
 	fw := &devmodel.Forward{Loc: devmodel.Loc{File: file, Line: l.line}, Ref: "dnat rule", Name: strconv.Itoa(l.line), Src: devmodel.AnyAddr(),
 		Ext: devmodel.Addr{Self: true, Set: &netipx.IPSet{}}}
+	family := 0 // meta nfproto: must agree with the dnat's family
 	for i := 0; i < len(f); {
 		switch f[i] {
+		case "meta":
+			if i+2 >= len(f) || f[i+1] != "nfproto" || (f[i+2] != "ipv4" && f[i+2] != "ipv6") {
+				return fmt.Errorf("meta statement not written by voicewall")
+			}
+			family = map[string]int{"ipv4": 4, "ipv6": 6}[f[i+2]]
+			i += 3
 		case "iifname":
 			fw.In = append(fw.In, strings.Trim(f[i+1], `"`))
 			i += 2
@@ -339,6 +346,9 @@ func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netip
 	}
 	if !fw.To.IsValid() {
 		return fmt.Errorf("dnat rule without an address")
+	}
+	if family != 0 && (family == 6) != fw.To.Is6() {
+		return fmt.Errorf("meta nfproto ipv%d with a dnat to %s", family, fw.To)
 	}
 	d.Forwards = append(d.Forwards, fw)
 	return nil

@@ -127,9 +127,28 @@ func checkFacts(t testing.TB, p *lang.Policy, d *rDoc) {
 		}
 		return false
 	}
+	// remote_phones asks for SIP (never RTP) from any source, forwarded to
+	// its PBX, with pf's per-source limit on the pass rule.
+	remoteSIP := func(proto, port string) bool {
+		if p.RemotePhones == nil {
+			return false
+		}
+		for _, s := range p.RemotePhones.SIPServices() {
+			if s.Proto.String() == proto && port == s.Ports.String() {
+				return true
+			}
+		}
+		return false
+	}
 	var wanSIPPass, wanRTPPass int
 	for _, r := range d.Filter.Rule {
 		if r.Type != "pass" {
+			continue
+		}
+		if r.Source.Any != nil && remoteSIP(r.Protocol, r.Destination.Port) {
+			if r.MaxSrcConnRate == "" {
+				t.Errorf("remote phones' SIP pass from any without max-src-conn-rate: %s", r.Descr)
+			}
 			continue
 		}
 		if r.Protocol == "" && !vlanPass(p, aliases, r) {
@@ -193,6 +212,9 @@ func checkFacts(t testing.TB, p *lang.Policy, d *rDoc) {
 				continue
 			}
 			n++
+			if r.Source.Any != nil && remoteSIP(r.Protocol, r.Destination.Port) && p.RemotePhones.PBX == x {
+				continue
+			}
 			a, ok := aliases[r.Source.Address]
 			if !ok || !(subset(aliasSet(a), sig) || subset(aliasSet(a), media)) {
 				t.Errorf("port forward to the PBX not restricted to provider addresses: %s", r.Descr)
