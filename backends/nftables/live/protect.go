@@ -21,6 +21,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	vw "github.com/voicewall/voicewall/backends/nftables"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -28,6 +29,9 @@ import (
 type Protected struct {
 	Prefix netip.Prefix
 	What   string // `DNS resolver (/etc/resolv.conf)`, `provider "telnyx" signaling (gw.hcl:3)`
+	// Dev is the link the gateway reaches a resolver or next hop through
+	// ("" for the policy's own addresses, or when no route leads there).
+	Dev string
 }
 
 // ResolvConf is the resolver file of the namespace: /etc/netns/NAME/resolv.conf
@@ -88,8 +92,19 @@ func GatewayProtected(t *Target) ([]Protected, error) {
 			addrs, rc = up, stubResolvConf
 		}
 	}
+	h, err := linkHandle(t)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
 	for _, a := range addrs {
-		out = append(out, Protected{netip.PrefixFrom(a, a.BitLen()), "DNS resolver (" + rc + ")"})
+		pr := Protected{Prefix: netip.PrefixFrom(a, a.BitLen()), What: "DNS resolver (" + rc + ")"}
+		if routes, err := h.RouteGet(a.AsSlice()); err == nil && len(routes) > 0 {
+			if l, err := h.LinkByIndex(routes[0].LinkIndex); err == nil {
+				pr.Dev = l.Attrs().Name
+			}
+		}
+		out = append(out, pr)
 	}
 	hops, err := DefaultNextHops(t)
 	if err != nil {
@@ -123,11 +138,12 @@ func DefaultNextHops(t *Target) ([]Protected, error) {
 					return
 				}
 				a = a.Unmap()
-				what := "default gateway"
+				pr := Protected{Prefix: netip.PrefixFrom(a, a.BitLen()), What: "default gateway"}
 				if l, err := h.LinkByIndex(ifindex); err == nil {
-					what += " via " + l.Attrs().Name
+					pr.Dev = l.Attrs().Name
+					pr.What += " via " + pr.Dev
 				}
-				out = append(out, Protected{netip.PrefixFrom(a, a.BitLen()), what})
+				out = append(out, pr)
 			}
 			add(r.Gw, r.LinkIndex)
 			for _, nh := range r.MultiPath {
@@ -146,7 +162,7 @@ func PolicyProtected(p *lang.Policy) []Protected {
 	set := func(s lang.AddrSet, what string) {
 		for _, v6 := range []bool{false, true} {
 			for _, pf := range s.Prefixes(v6) {
-				out = append(out, Protected{pf, what})
+				out = append(out, Protected{Prefix: pf, What: what})
 			}
 		}
 	}
@@ -156,7 +172,7 @@ func PolicyProtected(p *lang.Policy) []Protected {
 	}
 	for _, x := range p.PBXes {
 		for _, a := range x.Addresses() {
-			out = append(out, Protected{netip.PrefixFrom(a, a.BitLen()), x.Origin.String()})
+			out = append(out, Protected{Prefix: netip.PrefixFrom(a, a.BitLen()), What: x.Origin.String()})
 		}
 	}
 	for _, v := range p.VoiceVLANs {
@@ -190,24 +206,33 @@ func CheckBlocklists(p *lang.Policy, prot []Protected) *ProtectedError {
 }
 
 // CheckUnattended is the guard every apply runs, with or without an SSH
-// session: no blocklist may cover the namespace's DNS resolvers, its
-// default gateways or the voice VLANs' management sources (providers are
-// lang's own check). PBX and VLAN subnets are left to the feed guard: a
-// hand-written bogon list that drops 10.0.0.0/8 arriving on the WAN is
-// anti-spoofing, not a lock-out.
+// session: no blocklist may cover the DNS resolvers or default gateways the
+// namespace reaches through the policy's WAN link (blocklists drop what
+// arrives there; a resolver on the LAN side is out of their reach, and one
+// with no route yet, at boot, is checked by the next apply), nor the voice
+// VLANs' management sources. Providers are lang's own check. PBX and VLAN
+// subnets are left to the feed guard: a hand-written bogon list that drops
+// 10.0.0.0/8 arriving on the WAN is anti-spoofing, not a lock-out.
 func CheckUnattended(t *Target, p *lang.Policy) error {
-	gw, err := GatewayProtected(t)
+	all, err := GatewayProtected(t)
 	if err != nil {
 		return fmt.Errorf("cannot check the gateway's resolvers and routes against the blocklists: %w", err)
+	}
+	wan := p.Target(vw.Spec.TargetSpec).Interface(lang.ZoneWAN, p)
+	var prot []Protected
+	for _, g := range all {
+		if g.Dev == wan {
+			prot = append(prot, g)
+		}
 	}
 	for _, v := range p.VoiceVLANs {
 		for _, v6 := range []bool{false, true} {
 			for _, pf := range v.Management.Prefixes(v6) {
-				gw = append(gw, Protected{pf, v.Origin.Block() + " management (" + v.Origin.Pos() + ")"})
+				prot = append(prot, Protected{Prefix: pf, What: v.Origin.Block() + " management (" + v.Origin.Pos() + ")"})
 			}
 		}
 	}
-	if e := CheckBlocklists(p, gw); e != nil {
+	if e := CheckBlocklists(p, prot); e != nil {
 		return e
 	}
 	return nil
