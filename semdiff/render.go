@@ -582,10 +582,13 @@ func noteText(n GapNote) string {
 // Text writes the report for people.
 func (r *Renderer) Text(w io.Writer, rep *Report) error {
 	var b strings.Builder
-	if rep.Same() {
+	switch {
+	case rep.Same():
 		b.WriteString("No changes in meaning.\n")
-	} else if len(rep.Changes) > 0 {
+	case len(rep.Changes) > 0:
 		fmt.Fprintf(&b, "%s in meaning (%s).\n", plural(len(rep.Changes), "change"), kindCounts(rep.Changes))
+	default:
+		fmt.Fprintf(&b, "No changes in the policy's meaning; %s from capability gaps.\n", plural(len(rep.Gaps), "per-target difference"))
 	}
 	var kind Kind
 	for i := range rep.Changes {
@@ -661,7 +664,9 @@ func (r *Renderer) Markdown(w io.Writer, rep *Report, title string) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	if len(rep.Changes) > 0 {
+	if len(rep.Changes) == 0 {
+		fmt.Fprintf(&b, "No changes in the policy's meaning; %s from capability gaps.\n", plural(len(rep.Gaps), "per-target difference"))
+	} else {
 		fmt.Fprintf(&b, "**%s in meaning** (%s).\n\n", plural(len(rep.Changes), "change"), kindCounts(rep.Changes))
 		b.WriteString("| | From | To | Traffic | Before | After | Decided by |\n|---|---|---|---|---|---|---|\n")
 		for i := range rep.Changes {

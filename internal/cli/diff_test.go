@@ -170,3 +170,22 @@ Passes differently:
 		t.Errorf("outside a repository: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// TestDiffGapsOnly: a change only to what a target can carry exits 2 and
+// says the policy's meaning is the same.
+func TestDiffGapsOnly(t *testing.T) {
+	tmp := t.TempDir()
+	old, new := filepath.Join(tmp, "old"), filepath.Join(tmp, "new")
+	copyExampleTo(t, "hosted-tls-vlan", old)
+	copyExampleTo(t, "hosted-tls-vlan", new)
+	editFile(t, filepath.Join(new, "office.hcl"), `accept_gaps = ["rate_limit", "dscp"]`, `accept_gaps = ["rate_limit"]`)
+	r := vcRun("diff", old, new)
+	want := `No changes in the policy's meaning; 1 per-target difference from capability gaps.
+
+Per target, from capability gaps only:
+  draytek: voice_vlan "phones" (office.hcl:33): dscp gap (DSCP marking of voice traffic not enforced) now not accepted (the compile fails without --allow-degraded); was accepted in accept_gaps
+`
+	if r.code != 2 || r.stdout != want {
+		t.Fatalf("exit %d\n%s\nwant:\n%s\n%s", r.code, r.stdout, want, r.stderr)
+	}
+}
