@@ -2,6 +2,7 @@ package semdiff
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +95,74 @@ func BenchmarkDiffExamples(b *testing.B) {
 				_ = NewRenderer(old, new).Text(&sb, rep)
 			}
 		})
+	}
+}
+
+// manyProviders is a policy with n providers (four signaling /28s and four
+// media /26s each, at addresses drawn from a fixed seed), half of them a
+// PBX's and half a voice VLAN's, and a VLAN allow_out of 20 destinations:
+// many address sets on both sides of the packet.
+func manyProviders(n int, extraAllowOut string) string {
+	rnd := rand.New(rand.NewPCG(7, 7))
+	octet := func(lo int) int { return lo + rnd.IntN(223-lo) }
+	var b strings.Builder
+	var names []string
+	for i := range n {
+		name := fmt.Sprintf("p%d", i)
+		names = append(names, `"`+name+`"`)
+		var sig, med []string
+		for range 4 {
+			sig = append(sig, fmt.Sprintf(`"%d.%d.%d.0/28"`, octet(1), rnd.IntN(256), rnd.IntN(256)))
+			med = append(med, fmt.Sprintf(`"%d.%d.%d.0/26"`, octet(1), rnd.IntN(256), rnd.IntN(256)))
+		}
+		fmt.Fprintf(&b, "provider %q {\n  signaling  = [%s]\n  media      = [%s]\n  transports = [\"udp\", \"tls\"]\n}\n\n", name, strings.Join(sig, ", "), strings.Join(med, ", "))
+	}
+	var allow []string
+	for i := range 20 {
+		allow = append(allow, fmt.Sprintf(`"198.18.%d.1:%d/tcp"`, i, 1000+i))
+	}
+	fmt.Fprintf(&b, `pbx "pbx" {
+  address   = "10.20.0.10"
+  providers = [%s]
+}
+
+voice_vlan "phones" {
+  id         = 20
+  subnet     = "10.30.0.0/24"
+  providers  = [%s]
+  management = ["10.0.0.0/24"]
+  allow_out  = ["53/udp", "123/udp", %s%s]
+}
+
+rtp {
+  ports = "10000-20000"
+}
+
+rate_limit {
+  sip   = "10/second"
+  burst = 20
+}
+
+log {
+  dropped = true
+}
+`, strings.Join(names[:n/2], ", "), strings.Join(names[n/2:], ", "), strings.Join(allow, ", "), extraAllowOut)
+	return b.String()
+}
+
+// BenchmarkDiffManyProviders: 30 providers, 240 address ranges, 20
+// allow_out destinations; the change opens 443/tcp to the phones.
+func BenchmarkDiffManyProviders(b *testing.B) {
+	oldDir, newDir := b.TempDir(), b.TempDir()
+	for dir, extra := range map[string]string{oldDir: "", newDir: `, "443/tcp"`} {
+		if err := os.WriteFile(filepath.Join(dir, "policy.hcl"), []byte(manyProviders(30, extra)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	old, new := mustLoad(b, oldDir), mustLoad(b, newDir)
+	for b.Loop() {
+		if rep := Compare(old, new, Options{Targets: registry.Targets}); len(rep.Changes) != 1 {
+			b.Fatalf("%d changes, want 1", len(rep.Changes))
+		}
 	}
 }

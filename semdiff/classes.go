@@ -192,9 +192,10 @@ func lastOf(a netip.Addr) netip.Addr {
 }
 
 // projection maps each class to the id of its signature restricted to the
-// sets relevant for (side, zone): classes with one projection are
-// evaluated once for that policy and zone.
-func (p *partition) projection(side int, zone string) []int {
+// sets relevant for (side, zone), plus what extra says about the class
+// (nil: nothing): classes with one projection are evaluated once for that
+// policy and zone.
+func (p *partition) projection(side int, zone string, extra func(*addrClass) string) []int {
 	var mask []int
 	for i, s := range p.sets {
 		if s.relevant(side, zone) {
@@ -214,6 +215,9 @@ func (p *partition) projection(side int, zone string) []int {
 		bits := p.sigs[c.sig]
 		for _, i := range mask {
 			key = append(key, byte(bits[i/64]>>(i%64)&1))
+		}
+		if extra != nil {
+			key = append(key, extra(&p.classes[ci])...)
 		}
 		id, ok := ids[string(key)]
 		if !ok {

@@ -98,6 +98,12 @@ type space struct {
 	protos  []lang.Proto
 	other   int                // index in protos of the class "any other protocol" (no ports)
 	dyns    []Dynamic          // run-time set memberships a source can have
+	// outZones are, per policy and zone, the leaving zones its rules test
+	// (Rule.OutZone): where a packet leaves matters only as one of these.
+	outZones [2]map[string]map[string]bool
+	// srcGroups and dstGroups are, per zone × run-time membership, the
+	// address classes evaluated together (one projection in both policies).
+	srcGroups, dstGroups [][][]int
 	dports  [][]lang.PortRange // per protocol
 	sports  [][]lang.PortRange
 	classes int // packet classes compared
@@ -155,8 +161,17 @@ func newSpace(old, new *lang.Policy) *space {
 	s.protos = []lang.Proto{lang.TCP, lang.UDP}
 	dports, sports := map[lang.Proto][]lang.PortRange{}, map[lang.Proto][]lang.PortRange{}
 	for side, p := range s.pol {
+		s.outZones[side] = map[string]map[string]bool{}
 		for _, r := range p.Rules {
 			zones := zonesOf(r, s.zones)
+			if r.OutZone != "" {
+				for z := range zones {
+					if s.outZones[side][z] == nil {
+						s.outZones[side][z] = map[string]bool{}
+					}
+					s.outZones[side][z][r.OutZone] = true
+				}
+			}
 			switch {
 			case r.Src != nil && r.Src.Dynamic:
 				// Run-time elements (bans, trusted phones): a dimension of
@@ -188,23 +203,27 @@ func newSpace(old, new *lang.Policy) *space {
 		// Where a packet leaves decides which rules it meets
 		// (Policy.OutZone): the voice VLANs' subnets, the PBXes' and the
 		// providers' addresses split destinations too.
+		// These split classes (so that the leaving zone is one per class)
+		// but no zone's projection looks at them: run keys classes by the
+		// leaving zone Policy.OutZone gives instead.
+		nowhere := map[string]bool{}
 		for _, pr := range p.Providers {
-			dstSets = append(dstSets, &addrSet{set: pr.Signaling, side: side}, &addrSet{set: pr.Media, side: side})
+			dstSets = append(dstSets, &addrSet{set: pr.Signaling, side: side, zones: nowhere}, &addrSet{set: pr.Media, side: side, zones: nowhere})
 		}
 		for _, v := range p.VoiceVLANs {
-			dstSets = append(dstSets, &addrSet{set: v.Subnets, side: side})
+			dstSets = append(dstSets, &addrSet{set: v.Subnets, side: side, zones: nowhere})
 		}
 		for _, x := range p.PBXes {
 			var ps []netip.Prefix
 			for _, a := range x.Addresses() {
 				ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
 			}
-			dstSets = append(dstSets, &addrSet{set: lang.NewAddrSet(ps...), side: side})
+			dstSets = append(dstSets, &addrSet{set: lang.NewAddrSet(ps...), side: side, zones: nowhere})
 		}
 	}
 	// ... and so do private and link-local addresses (routed to the LAN),
 	// as net/netip's IsPrivate and IsLinkLocalUnicast define them.
-	dstSets = append(dstSets, &addrSet{set: localNets, side: -1})
+	dstSets = append(dstSets, &addrSet{set: localNets, side: -1, zones: map[string]bool{}})
 	slices.Sort(s.protos[2:])
 	// Any other protocol (ICMP, GRE, ...): one class, the first number no
 	// rule names (1, ICMP, unless some rule does).
@@ -248,7 +267,10 @@ type Dynamic struct {
 
 // cell is one packet class whose outcome differs.
 type cell struct {
-	zone, src, dst int // zone indexes space.zones × space.dyns; dst -1: the gateway itself from IPv4, -2 from IPv6
+	// zone indexes space.zones × space.dyns; src and dst are groups of
+	// that zone (space.srcGroups, dstGroups); dst -1: the gateway itself
+	// from IPv4, -2 from IPv6.
+	zone, src, dst int
 	proto, sp, dp  int
 	ch             int // index into changes
 }
@@ -274,14 +296,33 @@ func (s *space) run() ([]cell, []change) {
 		zone := s.zones[zi]
 		var ps, pd [2][]int
 		for side := range 2 {
-			ps[side] = s.src.projection(side, zone)
-			pd[side] = s.dst.projection(side, zone)
+			ps[side] = s.src.projection(side, zone, nil)
+			outs := s.outZones[side][zone]
+			pd[side] = s.dst.projection(side, zone, func(c *addrClass) string {
+				if z := s.pol[side].OutZone(c.rep, zone); outs[z] {
+					return "\x00" + z
+				}
+				return "\x00-" // leaves where no rule of this zone looks
+			})
 		}
-		for si := range s.src.classes {
+		// Ports the same way: a class is told apart only by the ranges of
+		// rules that can match in this zone.
+		var pp [2][2][][]int // side, source/destination, protocol → class → projection
+		for side := range 2 {
+			pp[side][0] = s.portProjection(side, zone, true)
+			pp[side][1] = s.portProjection(side, zone, false)
+		}
+		sg, dg := groups(ps), groups(pd)
+		s.srcGroups = append(s.srcGroups, sg)
+		s.dstGroups = append(s.dstGroups, dg)
+		for gi, sgroup := range sg {
+			si := sgroup[0]
 			sc := &s.src.classes[si]
-			for di := -1; di < len(s.dst.classes); di++ {
+			for gj := -1; gj < len(dg); gj++ {
 				var dst netip.Addr
-				if di >= 0 {
+				di := -1
+				if gj >= 0 {
+					di = dg[gj][0]
 					dc := &s.dst.classes[di]
 					if dc.v6 != sc.v6 {
 						continue // a packet's addresses are of one family
@@ -291,11 +332,11 @@ func (s *space) run() ([]cell, []change) {
 				for pi, proto := range s.protos {
 					for spi, sp := range s.sports[pi] {
 						for dpi, dp := range s.dports[pi] {
-							s.classes++
+							s.classes += len(sgroup) * max(1, len(groupAt(dg, gj)))
 							pkt := lang.Packet{Src: sc.rep, SrcPort: sp.First, Zone: zone, Dst: dst, Proto: proto, DstPort: dp.First, Trusted: dyn.Trusted, Banned: dyn.Banned}
 							var res [2]memoVal
 							for side := range 2 {
-								k := memoKey{side, zdi, ps[side][si], -1, pi, spi, dpi}
+								k := memoKey{side, zdi, ps[side][si], -1, pi, pp[side][0][pi][spi], pp[side][1][pi][dpi]}
 								if di >= 0 {
 									k.dst = pd[side][di]
 								}
@@ -317,11 +358,11 @@ func (s *space) run() ([]cell, []change) {
 								chIdx[ch] = ci
 								changes = append(changes, ch)
 							}
-							d := di
+							d := gj
 							if d < 0 && sc.v6 {
 								d = -2
 							}
-							cells = append(cells, cell{zdi, si, d, pi, spi, dpi, ci})
+							cells = append(cells, cell{zdi, gi, d, pi, spi, dpi, ci})
 						}
 					}
 				}
@@ -329,6 +370,68 @@ func (s *space) run() ([]cell, []change) {
 		}
 	}
 	return cells, changes
+}
+
+// portProjection maps each port class of each protocol to the ranges of
+// the rules of one policy that can match in zone which hold it (source
+// ports with src): classes no such rule tells apart share an evaluation.
+func (s *space) portProjection(side int, zone string, src bool) [][]int {
+	out := make([][]int, len(s.protos))
+	for pi, proto := range s.protos {
+		var ranges []lang.PortRange
+		for _, r := range s.pol[side].Rules {
+			if (r.InZone != "" && r.InZone != zone) || r.NotInZone == zone {
+				continue
+			}
+			ranges = append(ranges, r.ServicesFor(proto, src)...)
+		}
+		classes := s.dports[pi]
+		if src {
+			classes = s.sports[pi]
+		}
+		ids := map[string]int{}
+		out[pi] = make([]int, len(classes))
+		key := make([]byte, len(ranges))
+		for ci, c := range classes {
+			for i, r := range ranges {
+				key[i] = 0
+				if r.Contains(c.First) {
+					key[i] = 1
+				}
+			}
+			id, ok := ids[string(key)]
+			if !ok {
+				id = len(ids)
+				ids[string(key)] = id
+			}
+			out[pi][ci] = id
+		}
+	}
+	return out
+}
+
+// groups gathers the classes with one projection in both policies.
+func groups(proj [2][]int) [][]int {
+	idx := map[[2]int]int{}
+	var out [][]int
+	for c := range proj[0] {
+		k := [2]int{proj[0][c], proj[1][c]}
+		g, ok := idx[k]
+		if !ok {
+			g = len(out)
+			idx[k] = g
+			out = append(out, nil)
+		}
+		out[g] = append(out[g], c)
+	}
+	return out
+}
+
+func groupAt(gs [][]int, i int) []int {
+	if i < 0 {
+		return nil
+	}
+	return gs[i]
 }
 
 // blocks lists the policy blocks (as Origin.Block spells them) that have

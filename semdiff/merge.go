@@ -173,7 +173,10 @@ func (s *space) merge(cells []cell, changes []change, newBlocks map[string]bool)
 	srcOf := map[string][]int{}
 	var order5 []k5
 	for _, k := range order4 {
-		ids := srcs[k]
+		var ids []int
+		for _, g := range srcs[k] {
+			ids = append(ids, s.srcGroups[k.zone][g]...)
+		}
 		slices.Sort(ids)
 		sk := joinInts(ids)
 		srcOf[sk] = ids
@@ -201,7 +204,14 @@ func (s *space) merge(cells []cell, changes []change, newBlocks map[string]bool)
 	halves := map[k6a][]*half{}
 	var order6a []k6a
 	for _, k := range order5 {
-		ids := dsts[k]
+		var ids []int
+		for _, g := range dsts[k] {
+			if g < 0 {
+				ids = append(ids, g)
+				continue
+			}
+			ids = append(ids, s.dstGroups[k.zone][g]...)
+		}
 		slices.Sort(ids)
 		h := &half{k5: k, dsts: ids, srcIDs: srcOf[k.src]}
 		h.v6 = s.src.classes[h.srcIDs[0]].v6
