@@ -49,6 +49,7 @@ for f in usr/bin/voicewall \
          lib/systemd/system/voicewall-refresh-apply.service \
          lib/systemd/system/voicewall-providers-update.service lib/systemd/system/voicewall-providers-update.timer \
          lib/systemd/system/voicewall-metrics.service lib/systemd/system/voicewall-metrics.timer \
+         lib/systemd/system/voicewall-watch.service usr/share/doc/voicewall/examples/fail2ban/action.d/voicewall.conf \
          usr/share/bash-completion/completions/voicewall usr/share/zsh/vendor-completions/_voicewall usr/share/fish/vendor_completions.d/voicewall.fish \
          etc/voicewall/blocklists/feeds.conf usr/share/doc/voicewall/copyright usr/share/doc/voicewall/changelog.gz \
          usr/share/doc/voicewall/monitoring.md usr/share/doc/voicewall/examples/prometheus/voicewall.rules.yml; do

@@ -2,7 +2,7 @@
 # The whole test suite, as a new user and CI run it:
 #   ./scripts/test.sh
 # As root it first installs what the live tests need (nftables, sipp, socat, strace,
-# iproute2, bash-completion, ansible-core), what the package test needs
+# iproute2, fail2ban, bash-completion, ansible-core), what the package test needs
 # (lintian, man-db) and what the CI tests need (pre-commit, git) with
 # apt-get when they are missing. Then: gofmt, go vet,
 # go test ./... (unit, golden, nft oracle, network-namespace end-to-end
@@ -36,6 +36,7 @@ need=()
 command -v nft   >/dev/null 2>&1 || need+=(nftables)
 command -v sipp  >/dev/null 2>&1 || need+=(sip-tester)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v fail2ban-client >/dev/null 2>&1 || need+=(fail2ban)
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 command -v ip    >/dev/null 2>&1 || need+=(iproute2)
 command -v strace >/dev/null 2>&1 || need+=(strace)

@@ -204,7 +204,9 @@ node_exporter. A systemd unit runs it: voicewall-watch.service.`,
 			}
 			if textfile != "" {
 				if fi, err := os.Stat(textfile); err != nil || !fi.IsDir() {
-					return fmt.Errorf("--textfile %s: not a directory", textfile)
+					// Metrics are an extra: the watcher still protects.
+					fmt.Fprintf(e.stderr, "warning: --textfile %s is not a directory (is node_exporter installed?); writing no metrics\n", textfile)
+					textfile = ""
 				}
 			}
 			t, err := live.Open(netns)
