@@ -150,7 +150,8 @@ func TestRefreshRefusals(t *testing.T) {
 		lastNil bool
 	}{
 		{name: "cut-off", h: text(cutoff.String()), gw: gw, reason: ReasonProtected, msg: "covers 192.0.2.53/32, the DNS resolver"},
-		{name: "cut-off without gateway facts", h: text(cutoff.String()), reason: ReasonProtected, msg: `covers 10.20.0.0/24, the voice_vlan "phones" subnet`},
+		{name: "cut-off without gateway facts", h: text(cutoff.String()), reason: ReasonProtected, msg: `0.0.0.0/1 covers voice_vlan "phones" management (gw.hcl:6)`},
+		{name: "VLAN subnet", h: text(scannerList(300) + "10.20.0.128/25\n"), reason: ReasonProtected, msg: `covers voice_vlan "phones" subnets`},
 		{name: "share of one entry", h: text(scannerList(300) + "128.0.0.0/2\n"), reason: ReasonShare, msg: "128.0.0.0/2 alone covers 25% of the IPv4 address space"},
 		{name: "bad CIDR", h: text(scannerList(300) + "1.2.3.4/33\n"), reason: ReasonInvalid, msg: `blocklists/scanners.txt:303: Bad blocklist line: "1.2.3.4/33" is not a valid CIDR`},
 		{name: "provider", h: text(scannerList(300) + "203.0.113.9\n"), reason: ReasonInvalid, msg: "blocks a provider"},

@@ -98,17 +98,23 @@ func pct(f float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", f*100), "0"), ".") + "%"
 }
 
-// guard checks a candidate the policy accepted (prot in order of
-// importance: the first protected address covered is reported): display names the file,
+// guard checks a candidate the policy accepted (the gateway's addresses
+// first, then the policy's own: the first one covered is reported): display names the file,
 // merged is the blocklist's whole set with the candidate in place,
 // lastGood the entry count of the file it would replace (-1: none yet).
-func guard(f lang.NamedFeed, display string, cand []byte, merged lang.AddrSet, prot []live.Protected, lastGood int) *Refusal {
+func guard(f lang.NamedFeed, display string, cand []byte, merged lang.AddrSet, gateway []live.Protected, p *lang.Policy, lastGood int) *Refusal {
 	entries := candidateEntries(cand)
-	for _, p := range prot {
+	for _, g := range gateway {
 		for _, e := range entries {
-			if e.prefix.Overlaps(p.Prefix) {
-				return refuse(ReasonProtected, "%s:%d: %s covers %s, the %s: the list would cut it off", display, e.line, e.text, p.Prefix, p.What)
+			if e.prefix.Overlaps(g.Prefix) {
+				return refuse(ReasonProtected, "%s:%d: %s covers %s, the %s: the list would cut it off", display, e.line, e.text, g.Prefix, g.What)
 			}
+		}
+	}
+	// The policy's own addresses, as lang decides them for bans and feeds.
+	for _, e := range entries {
+		if x, ok := p.Protected(e.prefix); ok {
+			return refuse(ReasonProtected, "%s:%d: %s covers %s: the list would cut it off", display, e.line, e.text, x)
 		}
 	}
 	for _, e := range entries {

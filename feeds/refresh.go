@@ -183,12 +183,11 @@ func refreshOne(ctx context.Context, o Options, fetcher *Fetcher, f lang.NamedFe
 			merged = b.Addresses
 		}
 	}
-	prot := append(slices.Clone(o.Gateway), live.PolicyProtected(l.Policy)...)
 	lastGood := -1
 	if oldErr == nil {
 		lastGood = res.Entries
 	}
-	if r := guard(f, f.Display, cand, merged, prot, lastGood); r != nil {
+	if r := guard(f, f.Display, cand, merged, o.Gateway, l.Policy, lastGood); r != nil {
 		return fail(r)
 	}
 	if bytes.Equal(old, cand) {

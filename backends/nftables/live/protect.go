@@ -1,10 +1,10 @@
 package live
 
 // The unattended guard: addresses no blocklist may cover, whoever applies
-// and however the list got there (a feed, a hand edit, an old refresher).
-// The policy's own (providers, PBXes, voice VLANs, management) and the
-// gateway's lifelines read from the target namespace: its DNS resolvers and
-// its default-route next hops. Blocking a resolver or the next hop cuts the
+// and however the list got there (a feed, a hand edit, an old refresher):
+// the gateway's lifelines read from the target namespace, its DNS resolvers
+// and its default-route next hops, besides the policy's own
+// (lang.Policy.Protected). Blocking a resolver or the next hop cuts the
 // gateway off (DNS answers, the next feed download, the admin's SSH come
 // back through them), and nobody is at the console when a timer applies.
 
@@ -152,34 +152,6 @@ func DefaultNextHops(t *Target) ([]Protected, error) {
 		}
 	}
 	return out, nil
-}
-
-// PolicyProtected lists the policy's own addresses no blocklist may cover:
-// every provider's signaling and media, PBX addresses, voice VLAN subnets
-// and their management sources.
-func PolicyProtected(p *lang.Policy) []Protected {
-	var out []Protected
-	set := func(s lang.AddrSet, what string) {
-		for _, v6 := range []bool{false, true} {
-			for _, pf := range s.Prefixes(v6) {
-				out = append(out, Protected{Prefix: pf, What: what})
-			}
-		}
-	}
-	for _, pr := range p.Providers {
-		set(pr.Signaling, pr.Origin.Block()+" signaling ("+pr.Origin.Pos()+")")
-		set(pr.Media, pr.Origin.Block()+" media ("+pr.Origin.Pos()+")")
-	}
-	for _, x := range p.PBXes {
-		for _, a := range x.Addresses() {
-			out = append(out, Protected{Prefix: netip.PrefixFrom(a, a.BitLen()), What: x.Origin.String()})
-		}
-	}
-	for _, v := range p.VoiceVLANs {
-		set(v.Subnets, v.Origin.Block()+" subnet ("+v.Origin.Pos()+")")
-		set(v.Management, v.Origin.Block()+" management ("+v.Origin.Pos()+")")
-	}
-	return out
 }
 
 // ProtectedError is a blocklist that covers a protected address.
