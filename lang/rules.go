@@ -57,6 +57,45 @@ const (
 	RuleRemoteSIP        RuleKind = "remote_sip"         // SIP from any source for remote_phones (rate-limited above)
 )
 
+// RuleKinds are the words status shows for each kind's counters: what the
+// kind counts, for people. Every RuleKind has an entry (TestRuleKindWords).
+var RuleKinds = map[RuleKind]string{
+	RuleBlocklist:         "dropped: blocklisted sources",
+	RuleRateLimit:         "dropped: SIP over the rate limit",
+	RuleClosed:            "dropped: closed ports",
+	RuleSIPDefault:        "dropped: SIP not from a provider",
+	RuleRTPDefault:        "dropped: RTP not from provider media",
+	RulePhoneSIPDefault:   "dropped: phones' SIP to others than their providers",
+	RulePhoneRTPDefault:   "dropped: phones' RTP to others than their providers",
+	RuleMgmtDefault:       "dropped: phone management from elsewhere",
+	RuleEgressDefault:     "dropped: other traffic from phones to the WAN (allow_out)",
+	RuleBan:               "dropped: banned sources",
+	RuleRemoteRateLimit:   "dropped: remote phones' SIP over their rate limit",
+	RuleProviderSIP:       "accepted: provider SIP",
+	RuleProviderRTP:       "accepted: provider RTP",
+	RuleEstablished:       "accepted: replies of known voice flows",
+	RuleEgressEstablished: "accepted: replies to phones' allowed flows",
+	RuleDNAT:              "forwarded to a PBX",
+	RulePhoneSIP:          "accepted: phones' SIP to their providers",
+	RulePhoneRTP:          "accepted: phones' RTP to their providers",
+	RulePhoneRTPSymmetric: "accepted: phones' RTP to symmetric-RTP providers",
+	RuleAllowOut:          "accepted: phones' traffic allowed out (allow_out)",
+	RuleMgmt:              "accepted: phone management",
+	RuleRemoteTrustedSIP:  "accepted: SIP from trusted remote phones",
+	RuleRemoteTrustedRTP:  "accepted: RTP from trusted remote phones",
+	RuleRemoteSIP:         "accepted: SIP from remote phones (rate-limited)",
+	RuleDSCP:              "marked (DSCP)",
+}
+
+// Words is what the kind counts, in words; the raw kind when unknown (a
+// counter read from an older table).
+func (k RuleKind) Words() string {
+	if w, ok := RuleKinds[k]; ok {
+		return w
+	}
+	return string(k)
+}
+
 // Action is what a rule does when it matches.
 type Action string
 

@@ -18,7 +18,7 @@ import (
 func (e *env) fmtCmd() *cobra.Command {
 	var check, recursive bool
 	c := &cobra.Command{
-		Use:   "fmt [-check] [PATH]",
+		Use:   "fmt [-check] [-recursive] [PATH]",
 		Short: "Rewrite policy files in canonical HCL formatting",
 		Example: `  voicewall fmt .
   voicewall fmt -check .            # exit 1 and list files that need formatting
@@ -31,6 +31,12 @@ func (e *env) fmtCmd() *cobra.Command {
 				files, err = hclFilesUnder(pathArg(args))
 			} else {
 				files, _, err = lang.PolicyFiles(pathArg(args))
+				if err != nil {
+					// A fleet root holds its policies in subdirectories (sites/*, common/).
+					if sub, serr := hclFilesUnder(pathArg(args)); serr == nil && len(sub) > 0 {
+						return fmt.Errorf("%v; its subdirectories hold %d .hcl files: voicewall fmt -recursive %s formats them all", err, len(sub), lang.Printable(pathArg(args), 4096, false))
+					}
+				}
 			}
 			if err != nil {
 				return err

@@ -173,26 +173,6 @@ func totals(cs []live.RuleCounter) map[string]uint64 {
 	return m
 }
 
-// kindWords says what a rule kind counts, for the summary.
-var kindWords = map[string]string{
-	"blocklist":          "dropped: blocklisted sources",
-	"rate_limit":         "dropped: SIP over the rate limit",
-	"closed":             "dropped: closed ports",
-	"sip_default":        "dropped: SIP not from a provider",
-	"rtp_default":        "dropped: RTP not from a provider's media",
-	"phone_sip_default":  "dropped: phones' SIP to others than their providers",
-	"phone_rtp_default":  "dropped: phones' RTP to others than their providers",
-	"management_default": "dropped: phone management from elsewhere",
-	"provider_sip":       "accepted: provider SIP",
-	"provider_rtp":       "accepted: provider RTP",
-	"established":        "accepted: replies of known voice flows",
-	"dnat":               "forwarded to a PBX",
-	"phone_sip":          "accepted: phones' SIP to their providers",
-	"phone_rtp":          "accepted: phones' RTP to their providers",
-	"management":         "accepted: phone management",
-	"dscp":               "marked (DSCP)",
-}
-
 func (e *env) printStatus(t *live.Target, st *live.State, cs []live.RuleCounter, path string) {
 	w := e.stdout
 	if !st.Exists {
@@ -238,11 +218,7 @@ func (e *env) printStatus(t *live.Target, st *live.State, cs []live.RuleCounter,
 	sort.Strings(kinds)
 	fmt.Fprintln(w, "\nTotals:")
 	for _, k := range kinds {
-		words := kindWords[k]
-		if words == "" {
-			words = k
-		}
-		fmt.Fprintf(w, "  %-55s %d packets\n", words, tot[k])
+		fmt.Fprintf(w, "  %-55s %d packets\n", lang.RuleKind(k).Words(), tot[k])
 	}
 	if path == "" {
 		fmt.Fprintln(w, "\n(give the policy PATH to match rules to the policy's blocks exactly)")

@@ -232,3 +232,21 @@ log {}
 		}
 	}
 }
+
+// fmt on a fleet root (policies only in subdirectories) names -recursive.
+func TestFmtFleetRootSuggestsRecursive(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sites", "hq"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sites", "hq", "site.hcl"), []byte("rtp {\n  ports = \"10000-20000\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "fmt", "-check", dir)
+	if code != 1 || !strings.Contains(stderr, "voicewall fmt -recursive") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "fmt", "-check", "-recursive", dir); code != 0 {
+		t.Errorf("-recursive: exit %d: %s", code, stderr)
+	}
+}
