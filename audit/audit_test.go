@@ -255,3 +255,52 @@ func TestReadFileRefusesFIFO(t *testing.T) {
 		t.Fatal("audit blocks on a FIFO")
 	}
 }
+
+// TestReadFileSwapRace: the configuration's path is swapped between a
+// regular file and a FIFO while audit reads it, over and over: every read
+// either reads the file or refuses the FIFO, and none waits on it (before,
+// 5 runs in 60 hung on a FIFO swapped in between the stat and the open).
+func TestReadFileSwapRace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fw.conf")
+	conf := []byte("config system settings\n    set default-voip-alg-mode kernel-helper-based\nend\n")
+	regular, fifo := filepath.Join(dir, "regular"), filepath.Join(dir, "fifo")
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i%2 == 0 {
+				if os.WriteFile(regular, conf, 0o600) == nil {
+					os.Rename(regular, path)
+				}
+			} else if syscall.Mkfifo(fifo, 0o600) == nil {
+				os.Rename(fifo, path)
+			}
+		}
+	}()
+	deadline := time.After(20 * time.Second)
+	for i := 0; i < 300; i++ {
+		res := make(chan error, 1)
+		go func() {
+			_, _, err := ReadFile("fortigate", path)
+			res <- err
+		}()
+		select {
+		case err := <-res:
+			if err != nil && !strings.Contains(err.Error(), "named pipe") && !strings.Contains(err.Error(), "no such file") {
+				t.Errorf("read %d: %v", i, err)
+			}
+		case <-deadline:
+			close(stop)
+			t.Fatalf("read %d blocks on the swapped-in FIFO", i)
+		}
+	}
+	close(stop)
+	<-done
+}

@@ -3,8 +3,10 @@ package audit
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/internal/testenv"
 	"github.com/voicewall/voicewall/lang"
@@ -179,4 +181,39 @@ func reported(r *Report, lines []int) bool {
 		}
 	}
 	return false
+}
+
+// TestOpenVIPInFortiGateScript: voicewall's own FortiGate script edited as
+// an admin would (the SIP VIP's src-filter deleted, its policy's srcaddr
+// set to all) is reported with and without the policy. It audited clean
+// without one: the script declares no interfaces, the probes left by an
+// interface the policy does not name, and the open policy was called
+// "shadowed" by a deny that comes after it.
+func TestOpenVIPInFortiGateScript(t *testing.T) {
+	p, diags := registry.Load("../examples/asterisk-udp-trunk")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	src := string(compile(t, p, "fortigate"))
+	for _, e := range [][2]string{
+		{"        set src-filter \"203.0.113.10/31\"\n", ""},
+		{"set srcaddr \"vw-provider_carrier_signaling\"", "set srcaddr \"all\""},
+	} {
+		if !strings.Contains(src, e[0]) {
+			t.Fatalf("the script has no %q", e[0])
+		}
+		src = strings.Replace(src, e[0], e[1], 1)
+	}
+	for _, pol := range []*lang.Policy{nil, p} {
+		d, err := Read("fortigate", "fortigate.conf", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Check(d, []byte(src), Options{Target: "fortigate", Policy: pol})
+		if len(ids(r, IDForwardAnySrc)) == 0 || len(ids(r, IDOpenVoice)) == 0 || len(ids(r, IDShadowedOpen)) != 0 {
+			var b bytes.Buffer
+			r.WriteText(&b)
+			t.Errorf("policy %v: want VW306 on the VIP and VW302 on its policy, no VW312\n%s", pol != nil, b.String())
+		}
+	}
 }
