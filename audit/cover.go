@@ -63,15 +63,16 @@ func takesAll(e, r *devmodel.Rule) bool {
 	if e.InRole != "" && e.InRole != r.InRole || e.OutRole != "" && e.OutRole != r.OutRole {
 		return false
 	}
-	if !addrCovers(e.Src, r.Src) {
-		return false
-	}
 	// forwarded packets: r takes those of its forwards (and, matching
 	// forwarded packets, of its destinations); e must take them too
+	// (checked before the addresses: it is the cheap test that fails most)
 	for _, f := range r.DstForwards {
 		if !slices.Contains(e.DstForwards, f) && !(e.MatchForwarded && e.Dst.Any) {
 			return false
 		}
+	}
+	if !addrCovers(e.Src, r.Src) {
+		return false
 	}
 	if r.MatchForwarded && !(e.MatchForwarded && addrCovers(e.Dst, r.Dst)) {
 		return false

@@ -46,6 +46,7 @@ type space struct {
 	srcs, dsts []netip.Addr
 	sports     []uint16
 	ports      map[string][]uint16 // portClasses, by protocol and ports
+	isNamed    map[netip.Addr]bool
 }
 
 // spaceFor is the space of packets arriving on ifs with one of the
@@ -124,7 +125,7 @@ func svcOverlap(a, b []devmodel.Service) bool {
 }
 
 func newSpace(d *devmodel.Device) *space {
-	sp := &space{d: d, ports: map[string][]uint16{}}
+	sp := &space{d: d, ports: map[string][]uint16{}, isNamed: map[netip.Addr]bool{}}
 	sp.sourceClasses()
 	sp.dstClasses()
 	sp.srcPortClasses()
@@ -194,20 +195,17 @@ func (sp *space) stranger(v6 bool) netip.Addr {
 	return netip.Addr{}
 }
 
-// named: a restricted source set of the space holds a.
+// named: a restricted source set of the space holds a (memoized: asked
+// once per suspect found open).
 func (sp *space) named(a netip.Addr) bool {
+	if v, ok := sp.isNamed[a]; ok {
+		return v
+	}
 	in := func(x devmodel.Addr) bool { return !wide(x) && x.Set != nil && x.Set.Contains(a) }
-	for _, r := range sp.d.Rules {
-		if in(r.Src) {
-			return true
-		}
-	}
-	for _, f := range sp.d.Forwards {
-		if in(f.Src) {
-			return true
-		}
-	}
-	return false
+	v := slices.ContainsFunc(sp.d.Rules, func(r *devmodel.Rule) bool { return in(r.Src) }) ||
+		slices.ContainsFunc(sp.d.Forwards, func(f *devmodel.Forward) bool { return in(f.Src) })
+	sp.isNamed[a] = v
+	return v
 }
 
 // portClasses is one port per class of ports of a protocol the space tells
@@ -453,9 +451,15 @@ func (sp *space) within(x devmodel.Addr) []netip.Addr {
 	if x.Self {
 		out = append(out, netip.Addr{})
 	}
-	for _, a := range sp.dsts {
-		if x.Set != nil && x.Set.Contains(a) {
-			out = append(out, a)
+	if x.Set == nil {
+		return out
+	}
+	// the classes are sorted: find each range's by binary search, so a
+	// narrow destination costs its own classes, not all of them
+	for _, r := range x.Set.Ranges() {
+		i, _ := slices.BinarySearchFunc(sp.dsts, r.From(), func(a, b netip.Addr) int { return a.Compare(b) })
+		for ; i < len(sp.dsts) && sp.dsts[i].Compare(r.To()) <= 0; i++ {
+			out = append(out, sp.dsts[i])
 		}
 	}
 	return out
