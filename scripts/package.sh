@@ -6,10 +6,14 @@
 # (0.1.0~git20261201.abc1234, which sorts before the 0.1.0 release).
 # Man pages and completion scripts are generated from the command tree
 # (scripts/gendocs) at build time. Prints the path of the .deb.
+#
+# Offline: nfpm is pinned as a tool of its own module (tools/go.mod, so its
+# dependencies never change the binary's), and everything else comes from
+# go.mod. After `go mod download && go -C tools mod download` on a machine
+# with the network, GOPROXY=off ./scripts/package.sh builds without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-NFPM=github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.48.0
 pkg=github.com/voicewall/voicewall/internal/cli
 
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -77,5 +81,6 @@ gzip -9n "$STAGE/doc/changelog"
 out="dist/voicewall_${VERSION}_${DEB_ARCH}.deb"
 rm -f "$out"
 repo=$(pwd)
-(cd "$STAGE" && go run "$NFPM" package --config "$repo/scripts/nfpm.yaml" --packager deb --target "$repo/$out") >&2
+nfpm=$(go -C tools tool -n nfpm) # builds it (cached) and prints its path
+(cd "$STAGE" && "$nfpm" package --config "$repo/scripts/nfpm.yaml" --packager deb --target "$repo/$out") >&2
 echo "$out"

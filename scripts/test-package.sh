@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the .deb (scripts/package.sh) and checks it the way a Debian admin
-# meets it: lintian finds no errors; the extracted binary runs and reports
+# Builds the .deb (scripts/package.sh, offline: GOPROXY=off after go mod
+# download) and checks it the way a Debian admin meets it: lintian finds no errors; the extracted binary runs and reports
 # the commit it was built from; dpkg installs it into an empty root (its
 # own dpkg database, nothing touches this system) with its conffile, man
 # pages, completion and systemd units where Debian looks for them; and it
@@ -8,9 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deb=$(./scripts/package.sh)
-echo "package: $deb ($(stat -c %s "$deb") bytes)"
 fail() { echo "test-package: $*" >&2; exit 1; }
+
+# 0. Offline: once the modules are downloaded, the package builds with no
+# network (GOPROXY=off), nfpm included.
+go mod download
+go -C tools mod download
+deb=$(GOPROXY=off GOFLAGS=-mod=mod ./scripts/package.sh) || fail "the package does not build offline (GOPROXY=off) after go mod download"
+echo "package (built with GOPROXY=off): $deb ($(stat -c %s "$deb") bytes)"
 
 if command -v lintian >/dev/null 2>&1; then
   # Warnings are printed; errors fail. (Running as root is expected in CI.)
@@ -35,6 +40,13 @@ commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 grep -qx "commit: $commit" <<<"$ver" || fail "packaged binary does not report commit $commit"
 [ "$("$work/x/usr/bin/voicewall" --version)" = "$ver" ] || fail "--version differs from version"
 "$work/x/usr/bin/voicewall" validate examples/asterisk-udp-trunk >/dev/null 2>&1 || fail "packaged binary cannot validate an example"
+
+# The binary links exactly the modules go.mod gives it: the packaging tool's
+# own dependencies (tools/go.mod) never reach it.
+packaged=$(go version -m "$work/x/usr/bin/voicewall" | awk '$1 == "dep" {print $2, $3}' | sort)
+wanted=$(go list -deps -f '{{with .Module}}{{if not .Main}}{{.Path}} {{.Version}}{{end}}{{end}}' ./cmd/voicewall | sort -u)
+[ "$packaged" = "$wanted" ] || fail "the packaged binary's modules differ from go.mod's:
+$(diff <(echo "$wanted") <(echo "$packaged"))"
 
 # 2. Installed with dpkg into an empty root.
 root="$work/root"
