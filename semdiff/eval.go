@@ -91,23 +91,23 @@ type change struct {
 // destination address classes, protocols and, per protocol, source and
 // destination port classes.
 type space struct {
-	pol     [2]*lang.Policy
-	zones   []string
-	src     *partition
-	dst     *partition
-	protos  []lang.Proto
-	other   int                // index in protos of the class "any other protocol" (no ports)
-	dyns    []Dynamic          // run-time set memberships a source can have
+	pol    [2]*lang.Policy
+	zones  []string
+	src    *partition
+	dst    *partition
+	protos []lang.Proto
+	other  int       // index in protos of the class "any other protocol" (no ports)
+	dyns   []Dynamic // run-time set memberships a source can have
 	// outZones are, per policy and zone, the leaving zones its rules test
 	// (Rule.OutZone): where a packet leaves matters only as one of these.
 	outZones [2]map[string]map[string]bool
 	// srcGroups and dstGroups are, per zone × run-time membership, the
 	// address classes evaluated together (one projection in both policies).
 	srcGroups, dstGroups [][][]int
-	dports  [][]lang.PortRange // per protocol
-	sports  [][]lang.PortRange
-	classes int // packet classes compared
-	evals   int // evaluations run (after sharing)
+	dports               [][]lang.PortRange // per protocol
+	sports               [][]lang.PortRange
+	classes              int // packet classes compared
+	evals                int // evaluations run (after sharing)
 }
 
 // localNets are the addresses Policy.OutZone routes to the LAN by kind:

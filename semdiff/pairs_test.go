@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/voicewall/voicewall/internal/testenv"
 )
 
 // pairs are realistic revisions of every example: what a pull request to
@@ -51,6 +53,11 @@ var pairs = []pairCase{
 	{name: "phones allowed https out", example: "symmetric-rtp-trunk",
 		edits: []edit{replace("gateway.hcl", `allow_out  = ["53/udp", "123/udp"]`, `allow_out  = ["53/udp", "123/udp", "443/tcp"]`)}},
 
+	{name: "remote phones may use tcp and a slower rate", example: "remote-phones",
+		edits: []edit{replace("gateway.hcl", "  transports = [\"tls\"]\n  rate       = \"2/minute\"", "  transports = [\"tls\", \"tcp\"]\n  rate       = \"1/minute\"")}},
+	{name: "sbc rtp range narrowed", example: "teams-direct-routing",
+		edits: []edit{replace("sbc.hcl", `rtp_ports = "20000-21999"`, `rtp_ports = "20000-20999"`), replace("sbc.hcl", `ports = "20000-21999"`, `ports = "20000-20999"`)}},
+
 	{name: "fleet carrier media grows", example: "fleet", policy: "sites/hq-linux",
 		edits: []edit{replace("common/providers.hcl", `media      = ["203.0.113.0/26"]`, `media      = ["203.0.113.0/26", "203.0.113.192/27"]`)}},
 	{name: "fleet site rate limit", example: "fleet", policy: "sites/branch-fortigate",
@@ -73,6 +80,16 @@ var update = flag.Bool("update", false, "rewrite testdata/pairs.golden from the 
 // TestExamplePairs diffs every pair and compares the exact lines with
 // testdata/pairs.golden (go test ./semdiff -run ExamplePairs -update
 // rewrites it: review the change like a golden file's).
+// TestEveryExampleHasPairs: a new example gets its revisions here too.
+func TestEveryExampleHasPairs(t *testing.T) {
+	for _, ex := range testenv.Examples(t, repo) {
+		name, _, _ := strings.Cut(ex.Name, "/") // a fleet's sites share its pairs
+		if !slices.ContainsFunc(pairs, func(c pairCase) bool { return c.example == name }) {
+			t.Errorf("examples/%s has no revision pair in pairs", name)
+		}
+	}
+}
+
 func TestExamplePairs(t *testing.T) {
 	golden := filepath.Join("testdata", "pairs.golden")
 	want := map[string]string{}
