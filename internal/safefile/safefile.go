@@ -22,6 +22,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -136,15 +139,66 @@ func Write(path string, data []byte, o Options) error {
 	return nil
 }
 
-// openDir opens the directory that receives the file. Symlinks on the way
-// there are the admin's own (the path they gave); from here on the
-// directory is pinned by its descriptor.
+// openDir opens the directory that receives the file; from then on the
+// directory is pinned by its descriptor. Symlinks on the way there are
+// followed only when root or this user owns them: a link another user
+// made (their own directory swapped for a link to /etc) is refused. The
+// kernel then says which directory was opened (/proc/self/fd), and it
+// must be the one the checked links lead to: a link swapped in between
+// is refused too.
 func openDir(dir string) (int, error) {
+	want, err := trustedLinks(dir, 0)
+	if err != nil {
+		return -1, err
+	}
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
+	if got, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && got != want {
+		unix.Close(fd)
+		return -1, fmt.Errorf("%s: changed while being opened (it led to %s, now %s); not written", dir, want, got)
+	}
 	return fd, nil
+}
+
+// trustedLinks resolves dir as the kernel would, refusing any symlink on
+// the way that neither root nor this user owns, and returns where it
+// leads.
+func trustedLinks(dir string, depth int) (string, error) {
+	if depth > 40 {
+		return "", &fs.PathError{Op: "open", Path: dir, Err: unix.ELOOP}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	cur := "/"
+	for _, comp := range strings.Split(abs, "/") {
+		if comp == "" {
+			continue
+		}
+		next := filepath.Join(cur, comp)
+		st, err := os.Lstat(next)
+		if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+			cur = next // a missing name: the open reports it
+			continue
+		}
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 && int(sys.Uid) != os.Geteuid() {
+			return "", fmt.Errorf("%s: the path goes through %s, a symbolic link owned by uid %d, not by root: voicewall does not follow another user's links when it writes", dir, next, sys.Uid)
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(cur, target)
+		}
+		if cur, err = trustedLinks(target, depth+1); err != nil {
+			return "", err
+		}
+	}
+	return cur, nil
 }
 
 // resolve returns the file to replace: path itself, or with follow the

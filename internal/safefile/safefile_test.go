@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +96,43 @@ func TestNotARegularFile(t *testing.T) {
 	dir := t.TempDir()
 	if err := Write(dir, []byte("x"), Options{}); err == nil {
 		t.Fatal("writing over a directory must fail")
+	}
+}
+
+// A directory on the way that another user swapped for a symlink (their
+// textfile directory made a link to /etc) is not followed; root's own
+// links are.
+func TestForeignDirectoryLinkRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a link to another user")
+	}
+	top := t.TempDir()
+	victimDir := filepath.Join(top, "etc")
+	if err := os.Mkdir(victimDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(top, "textfile")
+	if err := os.Symlink(victimDir, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(filepath.Join(link, "voicewall.prom"), []byte("x"), Options{}); err != nil {
+		t.Fatalf("root's own link: %v", err)
+	}
+	if err := os.Lchown(link, 4321, 4321); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(victimDir, "voicewall.prom"))
+	err := Write(filepath.Join(link, "voicewall.prom"), []byte("x"), Options{})
+	if err == nil || !strings.Contains(err.Error(), "owned by uid 4321") {
+		t.Fatalf("another user's directory link was followed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(victimDir, "voicewall.prom")); !os.IsNotExist(err) {
+		t.Fatalf("a file was written through the link: %v", err)
+	}
+	if err := MkdirAll(filepath.Join(top, "new", "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(top, "new", "a", "b")); err != nil || !st.IsDir() {
+		t.Fatalf("MkdirAll: %v", err)
 	}
 }
