@@ -160,11 +160,24 @@ func (d *decoder) providerInputs(pr *Provider, b *rawBlock, literalSig, literalM
 					d.add(warnf(IDDNSKept, it.rng, "DNS failed: last answers kept",
 						"signaling_dns %q did not resolve now (%s); provider %q keeps the last answers, resolved %s (%s): %s. The set is never emptied by a failed lookup; fix the resolver to pick up changes.", name, Printable(ans.Err, 200, false), pr.Name, ans.ResolvedAt.UTC().Format(time.RFC3339), age, addrList(ans.Addrs)))
 				}
+				var used []netip.Addr
 				for _, ad := range ans.Addrs {
 					ad = ad.Unmap()
+					// An answer no provider can send from (a resolver's sinkhole,
+					// a misconfigured zone) is never admitted.
+					if !ad.IsValid() || ad.IsUnspecified() || ad.IsLoopback() || ad.IsMulticast() || ad.IsLinkLocalUnicast() || ad.IsInterfaceLocalMulticast() {
+						d.add(warnf(IDDNSKept, it.rng, "DNS answer ignored",
+							"signaling_dns %q answered %s, which no provider sends SIP from (unspecified, loopback, multicast or link-local); it is not admitted. Check the zone and the resolver.", name, ad))
+						continue
+					}
+					used = append(used, ad)
 					sig = append(sig, netip.PrefixFrom(ad, ad.BitLen()))
 				}
-				pr.DNS = append(pr.DNS, DNSUse{Name: name, Addrs: ans.Addrs, ResolvedAt: ans.ResolvedAt, Kept: ans.Kept, Err: ans.Err, Range: it.rng})
+				if len(used) == 0 {
+					d.add(errorf(IDDNSMissing, it.rng, "No usable DNS answer", "signaling_dns %q has no address a provider can send from; provider %q would have no signaling addresses from it.", name, pr.Name))
+					continue
+				}
+				pr.DNS = append(pr.DNS, DNSUse{Name: name, Addrs: used, ResolvedAt: ans.ResolvedAt, Kept: ans.Kept, Err: ans.Err, Range: it.rng})
 			}
 		}
 	}

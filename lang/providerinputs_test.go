@@ -102,6 +102,25 @@ func TestSignalingDNS(t *testing.T) {
 	if !d.HasErrors() || FindingID(d[0]) != IDDNSMissing || d[0].Subject.Start.Line != 2 || !strings.Contains(d[0].Detail, "no such host") {
 		t.Errorf("want VW051 at line 2, got %v", d)
 	}
+	// Answers no provider sends from are never admitted; only those: an error.
+	p, diags = loadWith(t, src, LoadOptions{DNS: map[string]DNSAnswer{
+		"sip.example.net":        {Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("8.8.4.4")}, ResolvedAt: at},
+		"_sips._tcp.example.net": {Addrs: []netip.Addr{netip.MustParseAddr("8.8.4.5")}, ResolvedAt: at},
+	}})
+	if p == nil || p.Providers[0].Signaling.Contains(netip.MustParseAddr("127.0.0.1")) || !strings.Contains(diags, "DNS answer ignored") {
+		t.Errorf("loopback answer: %s", diags)
+	}
+	_, d = LoadSourceWith("p.hcl", []byte(src), LoadOptions{DNS: map[string]DNSAnswer{
+		"sip.example.net":        {Addrs: []netip.Addr{netip.MustParseAddr("0.0.0.0")}, ResolvedAt: at},
+		"_sips._tcp.example.net": {Addrs: []netip.Addr{netip.MustParseAddr("8.8.4.5")}, ResolvedAt: at},
+	}})
+	found := false
+	for _, x := range d {
+		found = found || x.Summary == "No usable DNS answer"
+	}
+	if !d.HasErrors() || !found {
+		t.Errorf("only an unspecified answer: %v", d)
+	}
 	// A bad name is refused.
 	_, d = LoadSourceWith("p.hcl", []byte("provider \"c\" {\n  signaling_dns = [\"bad name!\"]\n  media = [\"9.9.9.0/24\"]\n}\n"), LoadOptions{DNS: map[string]DNSAnswer{}})
 	if !d.HasErrors() || !strings.Contains(d.Error(), "Bad DNS name") {

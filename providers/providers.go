@@ -42,7 +42,7 @@ type UpdatedSource struct {
 // broken overlay is never used (the embedded catalog stands) and is said in
 // the returned warning.
 func LoadCatalog(libDir string) (*catalog.Catalog, string, error) {
-	c, err := catalog.Embedded()
+	c, err := embedded()
 	if err != nil {
 		return nil, "", err
 	}
@@ -58,6 +58,17 @@ func LoadCatalog(libDir string) (*catalog.Catalog, string, error) {
 		return c, fmt.Sprintf("the catalog update %s is not used: %v", OverlayPath(libDir), err), nil
 	}
 	return oc, "", nil
+}
+
+// embedded is the parsed embedded catalog, shared (Overlay copies what it
+// validates): parsing it costs a few milliseconds a process.
+func embedded() (c *catalog.Catalog, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the embedded provider catalog: %v", r)
+		}
+	}()
+	return catalog.MustEmbedded(), nil
 }
 
 // ReadOverlay reads the overlay file.

@@ -92,7 +92,7 @@ func Update(ctx context.Context, o UpdateOptions) ([]Outcome, error) {
 		cp.MaxBytes = maxUpdateBytes
 		f = &cp
 	}
-	base, err := catalog.Embedded()
+	base, err := embedded()
 	if err != nil {
 		return nil, err
 	}
