@@ -29,6 +29,7 @@ type Drift struct {
 // Status is one provider's result.
 type Status struct {
 	Provider string   `json:"provider"`
+	At       string   `json:"at"`      // the provider block: file:line
 	Checked  []string `json:"checked"` // what it was compared with
 	Drift    []Drift  `json:"drift,omitempty"`
 }
@@ -39,7 +40,7 @@ type Status struct {
 func Check(p *lang.Policy, cat *catalog.Catalog, kept *Answers) []Status {
 	var out []Status
 	for _, pr := range p.Providers {
-		st := Status{Provider: pr.Name}
+		st := Status{Provider: pr.Name, At: pr.Origin.Pos()}
 		if pr.Catalog != "" {
 			if e, ok := cat.Get(pr.Catalog); ok {
 				st.Checked = append(st.Checked, "catalog "+e.Name)

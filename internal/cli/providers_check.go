@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/voicewall/voicewall/audit"
 	"github.com/voicewall/voicewall/backends/nftables/live"
+	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/lang"
 	"github.com/voicewall/voicewall/providers"
 )
@@ -83,11 +84,11 @@ func (e *env) printCheck(sts []providers.Status) {
 			with = "compared with " + strings.Join(s.Checked, ", ")
 		}
 		if len(s.Drift) == 0 {
-			fmt.Fprintf(w, "provider %q: current (%s)\n", s.Provider, with)
+			fmt.Fprintf(w, "provider %q (%s): current (%s)\n", s.Provider, s.At, with)
 			continue
 		}
 		drifting++
-		fmt.Fprintf(w, "provider %q: DRIFT (%s)\n", s.Provider, with)
+		fmt.Fprintf(w, "provider %q (%s): DRIFT (%s)\n", s.Provider, s.At, with)
 		for _, d := range s.Drift {
 			fmt.Fprintf(w, "  %s %s:\n", d.Kind, d.Entry)
 			for _, m := range d.Missing {
@@ -122,7 +123,7 @@ func (e *env) providerDriftFindings(path string) []audit.Finding {
 			msg := fmt.Sprintf("provider %q (%s %s): missing %s; stale %s. %s", s.Provider, d.Kind, d.Entry, listOrNone(d.Missing), listOrNone(d.Stale), d.Note)
 			out = append(out, audit.Finding{ID: audit.IDProviderDrift, Severity: audit.SevWarning, Title: audit.Titles[audit.IDProviderDrift],
 				Message: lang.Printable(msg, 4096, false), Fix: "Run `voicewall providers check` and update the policy (catalog = \"NAME\" keeps a provider current), then compile and deploy again.",
-				Policy: s.Provider})
+				Policy: s.Provider, Loc: devmodel.Loc{File: "policy " + s.At}})
 		}
 	}
 	return out

@@ -67,8 +67,8 @@ func TestProvidersCheck(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("want exit 2, got %d: %s %s", code, out, errOut)
 	}
-	for _, want := range []string{`provider "twilio": DRIFT`, "overlap twilio-all", "missing  + 168.86.128.0/18", "stale    - 54.172.60.0/23", "stale    - 54.244.51.0/24",
-		`provider "teams": DRIFT`, "stale    - 13.107.64.0/18"} {
+	for _, want := range []string{`provider "twilio" (p.hcl:5): DRIFT`, "overlap twilio-all", "missing  + 168.86.128.0/18", "stale    - 54.172.60.0/23", "stale    - 54.244.51.0/24",
+		`provider "teams" (p.hcl:11): DRIFT`, "stale    - 13.107.64.0/18"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
@@ -97,5 +97,26 @@ func TestProvidersCheck(t *testing.T) {
 	write(strings.Replace(strings.Replace(fixed, "MEDIA", "", 1), `"microsoft-teams"`, `"microsoft-team"`, 1))
 	if code, _, errOut = run(t, "providers", "check", dir); code != 1 || !strings.Contains(errOut, "p.hcl:12") || !strings.Contains(errOut, `"microsoft-teams"`) {
 		t.Errorf("want exit 1 with a located did-you-mean: %d %s", code, errOut)
+	}
+}
+
+// audit --policy carries the same drift (VW313), located at the policy's
+// provider block.
+func TestAuditCarriesProviderDrift(t *testing.T) {
+	t.Setenv("VOICEWALL_LIB_DIR", t.TempDir())
+	dir, out := t.TempDir(), t.TempDir()
+	src := strings.Replace(checkPolicy, "MEDIA", "", 1)
+	if err := os.WriteFile(filepath.Join(dir, "p.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "compile", dir, "--target", "fortigate", "-o", out); code != 0 {
+		t.Fatalf("compile: %s", errOut)
+	}
+	code, stdout, stderr := run(t, "audit", "--target", "fortigate", filepath.Join(out, "fortigate.conf"), "--policy", dir)
+	if code != 2 || !strings.Contains(stdout, "VW313") || !strings.Contains(stdout, "policy p.hcl:5") || !strings.Contains(stdout, "missing 168.86.128.0/18") {
+		t.Errorf("audit: %d\n%s\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout, `provider "teams"`) && strings.Contains(stdout, "VW313]: Provider ranges drifted") && strings.Count(stdout, "VW313") != 1 {
+		t.Errorf("a current provider was reported:\n%s", stdout)
 	}
 }
