@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/hashicorp/hcl/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +63,7 @@ func (e *env) compileCmd() *cobra.Command {
 			if len(args) > 1 {
 				return e.compileSites(args, targets, opts, outDir)
 			}
-			outputs, ok := e.compilePolicy(pathArg(args), targets, opts)
+			outputs, ok := e.compilePolicy(pathArg(args), targets, opts, "")
 			if !ok {
 				return exitError{1}
 			}
@@ -100,7 +101,8 @@ func (e *env) compileCmd() *cobra.Command {
 // compilePolicy loads one policy and compiles it for every target,
 // printing the diagnostics; ok is false when there was an error. Nothing is
 // written: an error leaves no file.
-func (e *env) compilePolicy(path string, targets []registry.Target, opts backends.Options) (outputs []*backends.Output, ok bool) {
+// site, when not "", is the fleet site the policy is (see nameSite).
+func (e *env) compilePolicy(path string, targets []registry.Target, opts backends.Options, site string) (outputs []*backends.Output, ok bool) {
 	l := loadPolicy(path, true)
 	if l.Diags.HasErrors() {
 		e.printDiags(l)
@@ -125,8 +127,37 @@ func (e *env) compilePolicy(path string, targets []registry.Target, opts backend
 		diags = append(diags, d...)
 		outputs = append(outputs, out)
 	}
+	if site != "" {
+		diags = nameSite(diags, l.Root, site)
+	}
 	e.printDiags(&lang.Loaded{Root: l.Root, Files: l.Files, Diags: diags})
 	return outputs, !diags.HasErrors()
+}
+
+// nameSite: in a fleet compile, a diagnostic located outside the site's own
+// directory (a shared block in common/) is about this site's use of it, and
+// every site that uses the block repeats it: its summary names the site.
+// Locations are relative to the policy root (lang's Root).
+func nameSite(diags hcl.Diagnostics, policyRoot, site string) hcl.Diagnostics {
+	root, err := filepath.Abs(policyRoot)
+	if err != nil {
+		return diags
+	}
+	out := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		out[i] = d
+		if d.Subject == nil {
+			continue
+		}
+		f, err := filepath.Abs(policyFile(policyRoot, d.Subject.Filename))
+		if err != nil || strings.HasPrefix(f, root+string(filepath.Separator)) {
+			continue
+		}
+		c := *d
+		c.Summary += " (site " + site + ")"
+		out[i] = &c
+	}
+	return out
 }
 
 // declaredTargets are the targets a policy has target blocks for, in the
@@ -160,7 +191,7 @@ func (e *env) compileSites(paths []string, targets []registry.Target, opts backe
 	outputs := make([][]*backends.Output, len(paths))
 	var failed []string
 	for i, p := range paths {
-		out, ok := e.compilePolicy(p, targets, opts)
+		out, ok := e.compilePolicy(p, targets, opts, siteName(p))
 		if !ok {
 			failed = append(failed, p)
 		}

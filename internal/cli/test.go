@@ -103,21 +103,33 @@ type jsonTestResult struct {
 
 func runTests(l *lang.Loaded) jsonTestReport {
 	rep := jsonTestReport{Valid: true, Results: []jsonTestResult{}}
+	// Rule and block positions are relative to the policy root (as in the
+	// compiled output); the expect's own location is given as the user can
+	// open it from here. Both are written the same way: from here.
+	var pairs []string
+	seen := map[string]bool{}
+	for _, o := range originFiles(l.Policy) {
+		if !seen[o] && policyFile(l.Root, o) != o {
+			seen[o] = true
+			pairs = append(pairs, "("+o+":", "("+policyFile(l.Root, o)+":")
+		}
+	}
+	here := strings.NewReplacer(pairs...)
 	for _, x := range l.Policy.Expects {
 		ok, r := l.Policy.Check(x)
 		j := jsonTestResult{
 			Name: x.Name, File: policyFile(l.Root, x.Origin.Range.Filename), Line: x.Origin.Range.Start.Line,
 			Pass: ok, Packet: packetText(x.Packet()), Expected: string(x.Verdict), Actual: string(r.Verdict),
-			Managed: r.Managed, Source: r.Source(), Decision: r.Decision(), Trace: []string{},
+			Managed: r.Managed, Source: here.Replace(r.Source()), Decision: here.Replace(r.Decision()), Trace: []string{},
 		}
 		if r.Rule != nil {
-			j.RuleID, j.Rule = r.Rule.ID, lang.RuleName(r.Rule)
+			j.RuleID, j.Rule = r.Rule.ID, here.Replace(lang.RuleName(r.Rule))
 		}
 		if r.DNAT.IsValid() {
 			j.DNAT = r.DNAT.String()
 		}
 		for _, s := range r.Trace {
-			j.Trace = append(j.Trace, s.String())
+			j.Trace = append(j.Trace, here.Replace(s.String()))
 		}
 		rep.Total++
 		if ok {
@@ -188,4 +200,21 @@ func policyFile(root, name string) string {
 		return name
 	}
 	return filepath.ToSlash(filepath.Join(root, name))
+}
+
+// originFiles are the files the policy's rules and expects come from, as
+// their origins name them (relative to the policy root).
+func originFiles(p *lang.Policy) []string {
+	var out []string
+	for _, r := range p.Rules {
+		if f := r.Origin.Range.Filename; f != "" {
+			out = append(out, f)
+		}
+	}
+	for _, x := range p.Expects {
+		if f := x.Origin.Range.Filename; f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -86,8 +86,9 @@ func TestTestCommandFailure(t *testing.T) {
 	}
 	file := filepath.ToSlash(filepath.Join(dir, "gw.hcl"))
 	for _, want := range []string{
-		"PASS  carrier sip (" + file + ":15): accept by SIP over udp from provider carrier (gw.hcl:1)",
-		`from provider "carrier" (gw.hcl:1)`,
+		// The expect and the deciding rule are located the same way: from here.
+		"PASS  carrier sip (" + file + ":15): accept by SIP over udp from provider carrier (" + file + ":1)",
+		`from provider "carrier" (` + file + `:1)`,
 		"PASS  scanner is dropped (" + file + ":21): drop by SIP from anyone but a provider (built in)",
 		"FAIL  wrong on purpose (" + file + ":27): expected accept, got drop",
 		"packet: 198.51.100.1 (zone wan) -> the gateway 15000/udp",
@@ -117,7 +118,7 @@ func TestTestCommandFailure(t *testing.T) {
 	if f.Pass || f.Line != 27 || f.Expected != "accept" || f.Actual != "drop" || f.RuleID != "rtp_drop" || len(f.Trace) == 0 {
 		t.Errorf("%+v", f)
 	}
-	if r := rep.Results[0]; r.RuleID != "provider_carrier_sip_udp" || r.Source != `provider "carrier" (gw.hcl:1)` {
+	if r := rep.Results[0]; r.RuleID != "provider_carrier_sip_udp" || r.Source != `provider "carrier" (`+file+`:1)` || r.File+":1" != file+":1" {
 		t.Errorf("%+v", r)
 	}
 }
@@ -248,5 +249,23 @@ func TestFmtFleetRootSuggestsRecursive(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "fmt", "-check", "-recursive", dir); code != 0 {
 		t.Errorf("-recursive: exit %d: %s", code, stderr)
+	}
+}
+
+// A fleet compile: a warning located in a shared file (common/) names the
+// site it is about; the site's own warnings need no name.
+func TestFleetCompileNamesTheSite(t *testing.T) {
+	root := filepath.Join("..", "..", "examples", "fleet", "sites")
+	code, _, stderr := run(t, "compile", filepath.Join(root, "hq-linux"), filepath.Join(root, "store-pfsense"), "--target", "declared", "-o", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"providers.hcl:10:17: warning[VW101]: Cleartext SIP transport (site hq-linux)", "Cleartext SIP transport (site store-pfsense)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "hq-linux/site.hcl:25:1: warning[VW117]: Voice VLAN egress open besides SIP and RTP (site") {
+		t.Errorf("a site's own warning is named again:\n%s", stderr)
 	}
 }
