@@ -192,6 +192,23 @@ func TestRefreshRefusals(t *testing.T) {
 	}
 }
 
+func TestLock(t *testing.T) {
+	t.Setenv("VOICEWALL_LIB_DIR", t.TempDir())
+	unlock, err := Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lock(); err == nil || !strings.Contains(err.Error(), "another voicewall refresh is running") {
+		t.Errorf("second lock: %v", err)
+	}
+	unlock()
+	u2, err := Lock()
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	u2()
+}
+
 func TestRedirectSameScheme(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/old", redirect(http.StatusFound, "/new"))

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/voicewall/voicewall/backends/nftables/live"
 	"github.com/voicewall/voicewall/internal/safefile"
 )
@@ -109,4 +111,26 @@ func Gauges() ([]live.FeedGauge, error) {
 		return out[i].Blocklist < out[j].Blocklist || out[i].Blocklist == out[j].Blocklist && out[i].Feed < out[j].Feed
 	})
 	return out, nil
+}
+
+// Lock takes the refresh lock (LibDir()/refresh.lock): a manual refresh
+// and the timer's never validate against each other's half-way state. It
+// fails at once when another refresh holds it.
+func Lock() (unlock func(), err error) {
+	dir := filepath.Dir(StatePath())
+	if err := live.MkStateDir(dir); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "refresh.lock"), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, errors.New("another voicewall refresh is running; try again when it is done")
+		}
+		return nil, err
+	}
+	return func() { f.Close() }, nil
 }

@@ -71,6 +71,11 @@ func (e *env) runRefresh(ctx context.Context, path, netns string, apply bool, on
 	if err != nil {
 		return fmt.Errorf("cannot guard the feeds: %w", err)
 	}
+	unlock, err := feeds.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	fetcher := &feeds.Fetcher{APIBANURL: os.Getenv("VOICEWALL_APIBAN_URL")}
 	started := time.Now()
 	rep, loaded, err := feeds.Refresh(ctx, feeds.Options{Path: path, Fetcher: fetcher, Gateway: gw, Only: only})
