@@ -312,12 +312,7 @@ func (s *Sniffer) Matching(match func(Arrival) bool) []Arrival {
 // timeout passes, and reports whether one was seen.
 func (s *Sniffer) Wait(match func(Arrival) bool, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() {
-		s.mu.Lock()
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	})
-	defer timer.Stop()
+	defer wakeAfter(s.cond, timeout)()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {

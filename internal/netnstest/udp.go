@@ -134,12 +134,7 @@ func (l *UDPListener) Reset() {
 // timeout and check the count (a drop cannot be observed any other way).
 func (l *UDPListener) Wait(n int, timeout time.Duration) int {
 	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() {
-		l.mu.Lock()
-		l.cond.Broadcast()
-		l.mu.Unlock()
-	})
-	defer timer.Stop()
+	defer wakeAfter(l.cond, timeout)()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for len(l.got) < n && time.Now().Before(deadline) {
@@ -277,4 +272,15 @@ func Ping(n *NS, src, dst netip.Addr, timeout time.Duration) error {
 // Ping pings dst from the labelled namespace (source src when valid).
 func (tp *Topology) Ping(label string, src, dst netip.Addr) error {
 	return Ping(tp.NS(label), src, dst, 2*time.Second)
+}
+
+// wakeAfter wakes the waiters on cond when timeout passes, so that a wait
+// for arrivals sees its deadline; the returned func cancels it.
+func wakeAfter(cond *sync.Cond, timeout time.Duration) (stop func()) {
+	t := time.AfterFunc(timeout, func() {
+		cond.L.Lock()
+		cond.Broadcast()
+		cond.L.Unlock()
+	})
+	return func() { t.Stop() }
 }

@@ -21,9 +21,7 @@ func (p *Plan) Messages() ([]Msg, []byte, error) {
 	b := newBuilder()
 	if p.Create || p.Recreate != "" {
 		if p.State.Exists {
-			if err := b.delTable(); err != nil {
-				return nil, nil, err
-			}
+			b.delTable()
 		}
 		nonce := newNonce()
 		if err := b.create(p.Desired, nonce); err != nil {
@@ -77,33 +75,24 @@ func (p *Plan) Messages() ([]Msg, []byte, error) {
 	// 5. New rules at their place (before a kept rule, or appended), then
 	// replacements in place (a replaced rule gets a new handle, so inserts
 	// that name it come first).
-	for _, r := range p.Rules {
-		if r.Op == OpAdd {
-			if err := b.addRule(r.Chain, r.rule, r.pos); err != nil {
-				return nil, nil, err
-			}
-		}
-	}
-	for _, r := range p.Rules {
-		if r.Op == OpChange {
-			if err := b.addRule(r.Chain, r.rule, r.pos); err != nil {
-				return nil, nil, err
+	for _, op := range []Op{OpAdd, OpChange} {
+		for _, r := range p.Rules {
+			if r.Op == op {
+				if err := b.addRule(r.Chain, r.rule, r.pos); err != nil {
+					return nil, nil, err
+				}
 			}
 		}
 	}
 	// 6. Removed chains, 7. removed sets (nothing refers to them now).
 	for _, c := range p.Chains {
 		if c.Op == OpRemove {
-			if err := b.delChain(c.Name); err != nil {
-				return nil, nil, err
-			}
+			b.delChain(c.Name)
 		}
 	}
 	for _, s := range p.Sets {
 		if s.Op == OpRemove {
-			if err := b.delSet(s.Name); err != nil {
-				return nil, nil, err
-			}
+			b.delSet(s.Name)
 		}
 	}
 	return b.msgs, p.State.Nonce, nil

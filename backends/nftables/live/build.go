@@ -61,11 +61,10 @@ func (b *builder) addTable(nonce []byte) {
 	b.msg(unix.NFT_MSG_NEWTABLE, flagsNew, "add table inet "+vw.TableName, d)
 }
 
-func (b *builder) delTable() error {
+func (b *builder) delTable() {
 	d := nlwire.AppendStrAttr(inet(), unix.NFTA_TABLE_NAME, vw.TableName)
 	d = nlwire.AppendU32Attr(d, unix.NFTA_TABLE_FLAGS, 0)
 	b.msg(unix.NFT_MSG_DELTABLE, flagsDel, "delete table inet "+vw.TableName, d)
-	return nil
 }
 
 // chainName starts a chain message: the table and the chain's name.
@@ -97,9 +96,8 @@ func (b *builder) addChain(c *vw.Chain) error {
 	return nil
 }
 
-func (b *builder) delChain(name string) error {
+func (b *builder) delChain(name string) {
 	b.msg(unix.NFT_MSG_DELCHAIN, flagsDel, "delete chain "+name, chainName(name))
-	return nil
 }
 
 // setKeyByteOrder is the set userdata nft writes for interval and constant
@@ -152,11 +150,10 @@ func (b *builder) addSet(s *vw.Set) error {
 	return nil
 }
 
-func (b *builder) delSet(name string) error {
+func (b *builder) delSet(name string) {
 	d := nlwire.AppendStrAttr(inet(), unix.NFTA_SET_TABLE, vw.TableName)
 	d = nlwire.AppendStrAttr(d, unix.NFTA_SET_NAME, name)
 	b.msg(unix.NFT_MSG_DELSET, flagsDel, "delete set "+name, d)
-	return nil
 }
 
 // existingSet registers a set that already exists in the kernel (rules

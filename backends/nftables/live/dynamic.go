@@ -73,46 +73,30 @@ type liveRaw struct {
 }
 
 func readLive(s *nlwire.Sock, set string) ([]LiveElem, error) {
-	req := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
-	req = nlwire.AppendStrAttr(req, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
-	req = nlwire.AppendStrAttr(req, unix.NFTA_SET_ELEM_LIST_SET, set)
 	var raw []liveRaw
-	err := s.Dump(nlwire.NftType(unix.NFT_MSG_GETSETELEM), req, func(m nlwire.Message) error {
-		if len(m.Data) < 4 {
-			return nil
-		}
-		nlwire.ForAttrs(m.Data[4:], func(t uint16, d []byte) {
-			if t != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
-				return
-			}
-			nlwire.ForAttrs(d, func(_ uint16, item []byte) {
-				var e liveRaw
-				nlwire.ForAttrs(item, func(t uint16, d []byte) {
-					switch t {
-					case unix.NFTA_SET_ELEM_KEY:
-						nlwire.ForAttrs(d, func(t uint16, v []byte) {
-							if t == unix.NFTA_DATA_VALUE {
-								e.key = bytes.Clone(v)
-							}
-						})
-					case unix.NFTA_SET_ELEM_FLAGS:
-						e.end = nlwire.BE32(d)&unix.NFT_SET_ELEM_INTERVAL_END != 0
-					case unix.NFTA_SET_ELEM_TIMEOUT:
-						e.timeout = time.Duration(nlwire.BE64(d)) * time.Millisecond
-					case unix.NFTA_SET_ELEM_EXPIRATION:
-						e.expires = time.Duration(nlwire.BE64(d)) * time.Millisecond
-					case unix.NFTA_SET_ELEM_USERDATA:
-						if v, ok := udataString(d, 0); ok {
-							e.reason = cleanReason(v)
-						}
+	err := dumpElemMsgs(s, set, func(data []byte) {
+		forElems(data, func(item []byte) {
+			var e liveRaw
+			nlwire.ForAttrs(item, func(t uint16, d []byte) {
+				switch t {
+				case unix.NFTA_SET_ELEM_KEY:
+					e.key = dataValue(d)
+				case unix.NFTA_SET_ELEM_FLAGS:
+					e.end = nlwire.BE32(d)&unix.NFT_SET_ELEM_INTERVAL_END != 0
+				case unix.NFTA_SET_ELEM_TIMEOUT:
+					e.timeout = time.Duration(nlwire.BE64(d)) * time.Millisecond
+				case unix.NFTA_SET_ELEM_EXPIRATION:
+					e.expires = time.Duration(nlwire.BE64(d)) * time.Millisecond
+				case unix.NFTA_SET_ELEM_USERDATA:
+					if v, ok := udataString(d, 0); ok {
+						e.reason = cleanReason(v)
 					}
-				})
-				if e.key != nil {
-					raw = append(raw, e)
 				}
 			})
+			if e.key != nil {
+				raw = append(raw, e)
+			}
 		})
-		return nil
 	})
 	if errors.Is(err, syscall.ENOENT) {
 		return nil, fmt.Errorf("set %s does not exist in table inet %s: apply a policy with a ban, watch or remote_phones block first", set, vw.TableName)

@@ -141,49 +141,67 @@ func elemMsgs(add bool, set string, setID uint32, elems []elem, what string) []M
 
 // dumpSetElems reads every element of a set with one raw dump request on s.
 func dumpSetElems(s *nlwire.Sock, set string) ([]elem, error) {
+	var out []elem
+	err := dumpElemMsgs(s, set, func(data []byte) { out = appendElems(out, data) })
+	return out, err
+}
+
+// dumpElemMsgs dumps the elements of a set of table inet voicewall, calling
+// fn with the attributes (after the nfgenmsg) of each message.
+func dumpElemMsgs(s *nlwire.Sock, set string, fn func(data []byte)) error {
 	req := nlwire.Nfgenmsg(unix.NFPROTO_INET, 0)
 	req = nlwire.AppendStrAttr(req, unix.NFTA_SET_ELEM_LIST_TABLE, vw.TableName)
 	req = nlwire.AppendStrAttr(req, unix.NFTA_SET_ELEM_LIST_SET, set)
-	var out []elem
-	err := s.Dump(nlwire.NftType(unix.NFT_MSG_GETSETELEM), req, func(m nlwire.Message) error {
-		if len(m.Data) < 4 {
-			return nil
+	return s.Dump(nlwire.NftType(unix.NFT_MSG_GETSETELEM), req, func(m nlwire.Message) error {
+		if len(m.Data) >= 4 {
+			fn(m.Data[4:])
 		}
-		out = appendElems(out, m.Data[4:])
 		return nil
 	})
-	return out, err
 }
 
 // appendElems appends the elements of one set-element message (data: its
 // attributes, after the nfgenmsg) to out.
 func appendElems(out []elem, data []byte) []elem {
-	nlwire.ForAttrs(data, func(t uint16, d []byte) {
-		if t != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
-			return
-		}
-		nlwire.ForAttrs(d, func(_ uint16, item []byte) {
-			var e elem
-			nlwire.ForAttrs(item, func(t uint16, d []byte) {
-				switch t {
-				case unix.NFTA_SET_ELEM_KEY:
-					nlwire.ForAttrs(d, func(t uint16, v []byte) {
-						if t == unix.NFTA_DATA_VALUE {
-							e.key = bytes.Clone(v)
-						}
-					})
-				case unix.NFTA_SET_ELEM_FLAGS:
-					e.end = nlwire.BE32(d)&unix.NFT_SET_ELEM_INTERVAL_END != 0
-				case unix.NFTA_SET_ELEM_USERDATA:
-					e.open = bytes.Contains(d, elemFlagOpen)
-				}
-			})
-			if e.key != nil {
-				out = append(out, e)
+	forElems(data, func(item []byte) {
+		var e elem
+		nlwire.ForAttrs(item, func(t uint16, d []byte) {
+			switch t {
+			case unix.NFTA_SET_ELEM_KEY:
+				e.key = dataValue(d)
+			case unix.NFTA_SET_ELEM_FLAGS:
+				e.end = nlwire.BE32(d)&unix.NFT_SET_ELEM_INTERVAL_END != 0
+			case unix.NFTA_SET_ELEM_USERDATA:
+				e.open = bytes.Contains(d, elemFlagOpen)
 			}
 		})
+		if e.key != nil {
+			out = append(out, e)
+		}
 	})
 	return out
+}
+
+// forElems calls fn with the attributes of each element (NFTA_LIST_ELEM)
+// in a set-element message's NFTA_SET_ELEM_LIST_ELEMENTS.
+func forElems(data []byte, fn func(item []byte)) {
+	nlwire.ForAttrs(data, func(t uint16, d []byte) {
+		if t == unix.NFTA_SET_ELEM_LIST_ELEMENTS {
+			nlwire.ForAttrs(d, func(_ uint16, item []byte) { fn(item) })
+		}
+	})
+}
+
+// dataValue is a copy of the NFTA_DATA_VALUE in an element's key (nil
+// when there is none).
+func dataValue(d []byte) []byte {
+	var v []byte
+	nlwire.ForAttrs(d, func(t uint16, b []byte) {
+		if t == unix.NFTA_DATA_VALUE {
+			v = bytes.Clone(b)
+		}
+	})
+	return v
 }
 
 // normalize turns kernel elements into ranges (they come back in reverse

@@ -331,10 +331,7 @@ func restore(p *Pending) RollbackResult {
 	var msgs []Msg
 	if st.Exists {
 		b := newBuilder()
-		if err := b.delTable(); err != nil {
-			res.Message = err.Error()
-			return res
-		}
+		b.delTable()
 		msgs = b.msgs
 		dropCache(st.Nonce)
 	}
