@@ -162,6 +162,21 @@ func Resolve(ctx context.Context, r *Resolver, names []string, a *Answers, now t
 	return out, changed
 }
 
+// KeptAnswers are the kept answers, without looking anything up: for units
+// that have no network (apply, metrics) while `providers update` keeps the
+// answers fresh. A name without a kept answer gets none (lang reports it).
+func KeptAnswers(names []string, a *Answers) map[string]lang.DNSAnswer {
+	out := map[string]lang.DNSAnswer{}
+	for _, n := range names {
+		if rec := a.Names[n]; rec != nil && len(rec.Addrs) > 0 {
+			out[n] = lang.DNSAnswer{Addrs: rec.Addrs, ResolvedAt: rec.ResolvedAt}
+		} else {
+			out[n] = lang.DNSAnswer{Err: "VOICEWALL_DNS=kept and no answer is kept yet (run voicewall providers update PATH)"}
+		}
+	}
+	return out
+}
+
 // MarkApplied records the answers a successful apply used.
 func (a *Answers) MarkApplied(uses []lang.DNSUse, now time.Time) {
 	for _, u := range uses {

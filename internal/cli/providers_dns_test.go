@@ -180,10 +180,27 @@ func TestSignalingDNSThroughRealResolver(t *testing.T) {
 		t.Fatalf("apply: %s", out)
 	}
 
-	// DNS down: the last answers are kept (never an empty set) and said.
+	// providers update PATH resolves and keeps the answers for units that
+	// have no network (VOICEWALL_DNS=kept); its downloads fail here (a closed
+	// local port), which it says without losing the DNS answers.
+	l.reload("198.51.100.11 sip.carrier.test\n198.51.100.12 sip.carrier.test\n198.51.100.13 sip.carrier.test\n198.51.100.21 sip2.carrier.test\n")
+	code, out = l.vw("providers", "update", l.policy, "--source", "zoom-phone=https://127.0.0.1:1/z.txt", "--source", "microsoft-teams=https://127.0.0.1:1/e", "--source", "microsoft-teams.version=https://127.0.0.1:1/v")
+	if !strings.Contains(out, "dns sip.carrier.test: resolved: 198.51.100.11, 198.51.100.12, 198.51.100.13") || !strings.Contains(out, "REFUSED") {
+		t.Fatalf("providers update PATH (%d):\n%s", code, out)
+	}
 	l.stopDNS()
+	kept := append(l.env, "VOICEWALL_DNS=kept")
+	env := l.env
+	l.env = kept
 	code, out = l.vw("plan", l.policy, "--detailed-exitcode")
-	if code != 0 || !strings.Contains(out, "DNS failed: last answers kept") || !strings.Contains(out, "sip.carrier.test") || !strings.Contains(out, " old)") {
+	if code != 2 || !strings.Contains(out, "+ 198.51.100.13") || strings.Contains(out, "DNS failed") {
+		t.Fatalf("VOICEWALL_DNS=kept: want the kept answer planned without a lookup (%d):\n%s", code, out)
+	}
+	l.env = env
+
+	// DNS down: the last answers are kept (never an empty set) and said.
+	code, out = l.vw("plan", l.policy, "--detailed-exitcode")
+	if code != 2 || !strings.Contains(out, "DNS failed: last answers kept") || !strings.Contains(out, "sip.carrier.test") || !strings.Contains(out, " old)") {
 		t.Fatalf("DNS down: want no change and the kept answer said (%d):\n%s", code, out)
 	}
 	if strings.Contains(out, "- 198.51.100.") {

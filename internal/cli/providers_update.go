@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -11,11 +12,19 @@ import (
 	"github.com/voicewall/voicewall/providers"
 )
 
+func addrJoin(as []netip.Addr) string {
+	ss := make([]string, len(as))
+	for i, a := range as {
+		ss[i] = a.String()
+	}
+	return strings.Join(ss, ", ")
+}
+
 func (e *env) providersUpdateCmd() *cobra.Command {
 	var format string
 	var overrides []string
 	c := &cobra.Command{
-		Use:   "update [--format text|json] [--source ENTRY=URL]...",
+		Use:   "update [PATH] [--format text|json] [--source ENTRY=URL]...",
 		Short: "Refresh the catalog from the providers' machine-readable lists (Zoom, Microsoft 365) into the state directory",
 		Long: `update downloads the range lists providers publish in machine-readable form
 (Zoom's range files, Microsoft's 365 endpoints web service with its version) and
@@ -28,13 +37,36 @@ empty, no private, loopback, documentation or other special-purpose range, and
 the whole catalog must still validate with it. A refused list keeps the last
 good one (or the embedded entry) and is said; the exit code is then 1.
 
+With PATH, the signaling_dns names of that policy are also resolved and
+their answers kept (VOICEWALL_LIB_DIR/dns/answers.json), for units that run
+without network access and use the kept answers (VOICEWALL_DNS=kept).
+
 --source ENTRY=URL downloads an entry from a mirror instead (https too);
 ENTRY.version=URL sets the version URL of a 365-style source.`,
 		Example: "  voicewall providers update\n  voicewall providers update --format json",
-		Args:    cobra.NoArgs,
+		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
 				return fmt.Errorf("unknown --format %q: use text or json", format)
+			}
+			dnsFailed := false
+			if len(args) == 1 {
+				// Resolve and keep the policy's DNS answers (loadPolicy with keep).
+				l := loadPolicy(args[0], true)
+				if l.Diags.HasErrors() {
+					e.printDiags(l)
+					dnsFailed = true
+				} else if l.Policy != nil {
+					for _, u := range l.Policy.DNSUses() {
+						state := "resolved"
+						if u.Kept {
+							state, dnsFailed = "DID NOT RESOLVE ("+lang.Printable(u.Err, 300, false)+"), last answers kept", true
+						}
+						if format == "text" {
+							fmt.Fprintf(e.stdout, "dns %s: %s: %s\n", u.Name, state, addrJoin(u.Addrs))
+						}
+					}
+				}
 			}
 			srcs := append([]providers.UpdateSource{}, providers.DefaultSources...)
 			for _, o := range overrides {
@@ -85,7 +117,7 @@ ENTRY.version=URL sets the version URL of a 365-style source.`,
 					fmt.Fprintf(e.stdout, "%s: REFUSED, the last good ranges stay: %s\n", r.Entry, lang.Printable(r.Reason, 2048, false))
 				}
 			}
-			if refused {
+			if refused || dnsFailed {
 				return exitError{1}
 			}
 			return nil
