@@ -15,6 +15,7 @@ func init() { extraCommands = append(extraCommands, (*env).explainCmd) }
 func (e *env) explainCmd() *cobra.Command {
 	var from, to, zone, format string
 	var fromPort uint16
+	var trusted, banned bool
 	c := &cobra.Command{
 		Use:   "explain [PATH] --from ADDR --to [ADDR:]PORT/PROTO",
 		Short: "Show which rule decides a packet, and the policy block it came from",
@@ -53,7 +54,7 @@ gateway itself. IPv6 destinations are written [ADDRESS]:PORT/PROTO.`,
 			if !slices.Contains(p.Zones(), zone) {
 				return fmt.Errorf("--zone %q is not a zone of this policy; zones are %s", zone, strings.Join(p.Zones(), ", "))
 			}
-			pkt := lang.Packet{Src: src, SrcPort: fromPort, Zone: zone, Dst: dst, Proto: svc.Proto, DstPort: svc.Ports.First}
+			pkt := lang.Packet{Src: src, SrcPort: fromPort, Zone: zone, Dst: dst, Proto: svc.Proto, DstPort: svc.Ports.First, Trusted: trusted, Banned: banned}
 			r := p.Evaluate(pkt)
 			if format == "json" {
 				return writeJSON(e.stdout, explainJSON(pkt, r))
@@ -66,6 +67,8 @@ gateway itself. IPv6 destinations are written [ADDRESS]:PORT/PROTO.`,
 	c.Flags().StringVar(&to, "to", "", "destination: [ADDRESS:]PORT/PROTO (no ADDRESS: the gateway itself)")
 	c.Flags().StringVar(&zone, "zone", lang.ZoneWAN, "zone the packet arrives on: wan, lan or a voice_vlan name")
 	c.Flags().Uint16Var(&fromPort, "from-port", 0, "source port (default: an ephemeral port)")
+	c.Flags().BoolVar(&trusted, "trusted", false, "the source is a trusted remote phone (it registered: voicewall watch)")
+	c.Flags().BoolVar(&banned, "banned", false, "the source has a timed ban (voicewall ban)")
 	formatFlag(c, &format, "text", "json")
 	return c
 }
