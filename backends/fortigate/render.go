@@ -194,20 +194,7 @@ func (c *compiler) renderVIPs(w *writer) {
 	if c.wanIP == "0.0.0.0" {
 		w.comment("extip 0.0.0.0 stands for the address of the external interface (set wan_ip to pin it).")
 	}
-	table(w, "firewall vip", c.vips, func(v *vip) string { return q(v.name) }, func(v *vip) {
-		w.set("type", "static-nat")
-		w.set("extip", v.extip)
-		w.setq("extintf", v.extintf)
-		w.set("portforward", "enable")
-		w.set("protocol", v.proto)
-		w.set("extport", v.ports)
-		w.setq("mappedip", v.mapped)
-		w.set("mappedport", v.ports)
-		if len(v.srcFilter) > 0 { // remote phones' forward: from any source
-			w.setq("src-filter", v.srcFilter...)
-		}
-		w.setq("comment", text(v.comment, maxComment))
-	})
+	table(w, "firewall vip", c.vips, func(v *vip) string { return q(v.name) }, func(v *vip) { vipSettings(w, v, true) })
 }
 
 func (c *compiler) renderVIPs6(w *writer) {
@@ -215,19 +202,26 @@ func (c *compiler) renderVIPs6(w *writer) {
 		return
 	}
 	w.comment("IPv6 port forwards to the PBX's address6 on the WAN's IPv6 address (wan_address6), only from the provider's addresses.")
-	table(w, "firewall vip6", c.vips6, func(v *vip) string { return q(v.name) }, func(v *vip) {
-		w.set("type", "static-nat")
-		w.set("extip", v.extip)
-		w.set("portforward", "enable")
-		w.set("protocol", v.proto)
-		w.set("extport", v.ports)
-		w.setq("mappedip", v.mapped)
-		w.set("mappedport", v.ports)
-		if len(v.srcFilter) > 0 { // remote phones' forward: from any source
-			w.setq("src-filter", v.srcFilter...)
-		}
-		w.setq("comment", text(v.comment, maxComment))
-	})
+	table(w, "firewall vip6", c.vips6, func(v *vip) string { return q(v.name) }, func(v *vip) { vipSettings(w, v, false) })
+}
+
+// vipSettings are the settings of one entry of `config firewall vip` or
+// `vip6`; only the IPv4 table names the external interface.
+func vipSettings(w *writer, v *vip, extintf bool) {
+	w.set("type", "static-nat")
+	w.set("extip", v.extip)
+	if extintf {
+		w.setq("extintf", v.extintf)
+	}
+	w.set("portforward", "enable")
+	w.set("protocol", v.proto)
+	w.set("extport", v.ports)
+	w.setq("mappedip", v.mapped)
+	w.set("mappedport", v.ports)
+	if len(v.srcFilter) > 0 { // remote phones' forward: from any source
+		w.setq("src-filter", v.srcFilter...)
+	}
+	w.setq("comment", text(v.comment, maxComment))
 }
 
 func (c *compiler) renderPolicies(w *writer) {
