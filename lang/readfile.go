@@ -63,6 +63,13 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readBounded(f, st, path, max)
+}
+
+// readBounded reads an open regular file of at most max bytes: its size
+// checked first, the limit held while reading (/proc and /sys files report
+// a size of 0).
+func readBounded(f io.Reader, st fs.FileInfo, path string, max int64) ([]byte, error) {
 	if st.Size() > max {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: %d bytes, over the limit of %d", ErrTooLarge, st.Size(), max)}
 	}

@@ -25,7 +25,6 @@ package lang
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -233,17 +232,7 @@ func (s *readScope) read(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st.Size() > max {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: %d bytes, over the limit of %d", ErrTooLarge, st.Size(), max)}
-	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: over the limit of %d bytes", ErrTooLarge, max)}
-	}
-	return b, nil
+	return readBounded(f, st, path, max)
 }
 
 // errText is an error's text without the "open PATH: " prefix when the
