@@ -28,6 +28,10 @@ type Options struct {
 	Gateway []live.Protected
 	// Only, when set, refreshes just these blocklists (by name).
 	Only []string
+	// Load loads the policy as the program does (catalog, DNS answers,
+	// readable directories) with o.Overlay in place of files; nil loads
+	// through the registry with the embedded catalog.
+	Load func(path string, o lang.LoadOptions) *lang.Loaded
 	Now  func() time.Time
 }
 
@@ -170,7 +174,11 @@ func refreshOne(ctx context.Context, o Options, fetcher *Fetcher, f lang.NamedFe
 			overlay[g.File] = nil
 		}
 	}
-	l := registry.LoadFullWith(o.Path, lang.LoadOptions{Overlay: overlay})
+	load := o.Load
+	if load == nil {
+		load = registry.LoadFullWith
+	}
+	l := load(o.Path, lang.LoadOptions{Overlay: overlay})
 	if l.Diags.HasErrors() {
 		res.Loaded = l
 		return fail(refuse(ReasonInvalid, "the policy does not load with the new %s: %s", f.Display, firstError(l.Diags)))

@@ -29,6 +29,12 @@ func loadPolicy(path string, keep bool) *lang.Loaded { return loadPolicyReading(
 // loadPolicyReading is loadPolicy for a policy that may also read
 // readDirs (lang.LoadOptions.ReadDirs).
 func loadPolicyReading(path string, keep bool, readDirs []string) *lang.Loaded {
+	return loadPolicyOpts(path, keep, lang.LoadOptions{ReadDirs: readDirs})
+}
+
+// loadPolicyOpts is loadPolicy with load options set by the caller
+// (ReadDirs, the feed refresh's Overlay); catalog and DNS are added here.
+func loadPolicyOpts(path string, keep bool, opts lang.LoadOptions) *lang.Loaded {
 	lib := live.LibDir()
 	cat, warn, err := providers.LoadCatalog(lib)
 	var extra hcl.Diagnostics
@@ -37,7 +43,6 @@ func loadPolicyReading(path string, keep bool, readDirs []string) *lang.Loaded {
 	} else if warn != "" {
 		extra = append(extra, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Catalog update not used", Detail: warn + " The embedded catalog is used; run `voicewall providers update` again."})
 	}
-	opts := lang.LoadOptions{ReadDirs: readDirs}
 	if cat != nil {
 		opts.Catalog = lang.CatalogOf(cat)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/voicewall/voicewall/backends/nftables/live"
 	"github.com/voicewall/voicewall/feeds"
+	"github.com/voicewall/voicewall/lang"
 )
 
 func init() {
@@ -78,7 +79,10 @@ func (e *env) runRefresh(ctx context.Context, path, netns string, apply bool, on
 	defer unlock()
 	fetcher := &feeds.Fetcher{APIBANURL: os.Getenv("VOICEWALL_APIBAN_URL")}
 	started := time.Now()
-	rep, loaded, err := feeds.Refresh(ctx, feeds.Options{Path: path, Fetcher: fetcher, Gateway: gw, Only: only})
+	rep, loaded, err := feeds.Refresh(ctx, feeds.Options{Path: path, Fetcher: fetcher, Gateway: gw, Only: only,
+		// The program's loader: catalog updates and DNS answers as apply
+		// sees them, without keeping new answers (apply keeps them).
+		Load: func(p string, o lang.LoadOptions) *lang.Loaded { return loadPolicyOpts(p, false, o) }})
 	if loaded != nil && loaded.Diags.HasErrors() {
 		e.printDiags(loaded)
 		return exitError{1}
