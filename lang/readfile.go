@@ -23,6 +23,12 @@ func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return regularOnly(f, path)
+}
+
+// regularOnly returns an opened file with its fstat when it is a regular
+// file, and closes it otherwise.
+func regularOnly(f *os.File, path string) (*os.File, fs.FileInfo, error) {
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()

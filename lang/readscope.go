@@ -213,16 +213,7 @@ func (s *readScope) open(path string) (*os.File, fs.FileInfo, error) {
 			return nil, nil, s.outside(path, real)
 		}
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, fileKind(st.Mode()))}
-	}
-	return f, st, nil
+	return regularOnly(f, path)
 }
 
 // read reads a whole file of at most max bytes through open.

@@ -10,7 +10,6 @@ package live
 // timeouts (CarryLive).
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -123,18 +122,7 @@ func cleanReason(s string) string {
 // start is closed by the end element that follows it in key order; in a
 // plain set every element is one address.
 func pairLive(raw []liveRaw) []LiveElem {
-	slices.SortFunc(raw, func(a, b liveRaw) int {
-		if c := bytes.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		switch {
-		case a.end == b.end:
-			return 0
-		case a.end:
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(raw, func(a, b liveRaw) int { return elemOrder(a.key, a.end, b.key, b.end) })
 	var out []LiveElem
 	for i := 0; i < len(raw); i++ {
 		e := raw[i]

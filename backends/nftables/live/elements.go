@@ -208,19 +208,7 @@ func dataValue(d []byte) []byte {
 // order, as start/end pairs).
 func normalize(es []elem, v6 bool) SetContent {
 	var c SetContent
-	cmp := func(a, b elem) int {
-		if d := bytes.Compare(a.key, b.key); d != 0 {
-			return d
-		}
-		// At one key an end sorts before a start.
-		switch {
-		case a.end == b.end:
-			return 0
-		case a.end:
-			return -1
-		}
-		return 1
-	}
+	cmp := func(a, b elem) int { return elemOrder(a.key, a.end, b.key, b.end) }
 	sorted := slices.IsSortedFunc(es, cmp)
 	if !sorted {
 		rev := make([]elem, len(es))
@@ -293,4 +281,19 @@ func maxAddr(v6 bool) netip.Addr {
 		return netip.AddrFrom16([16]byte{0: 0xff, 1: 0xff, 2: 0xff, 3: 0xff, 4: 0xff, 5: 0xff, 6: 0xff, 7: 0xff, 8: 0xff, 9: 0xff, 10: 0xff, 11: 0xff, 12: 0xff, 13: 0xff, 14: 0xff, 15: 0xff})
 	}
 	return netip.AddrFrom4([4]byte{0xff, 0xff, 0xff, 0xff})
+}
+
+// elemOrder orders interval set elements by key; at one key an end sorts
+// before a start (the end of the interval below, then the next one).
+func elemOrder(ka []byte, enda bool, kb []byte, endb bool) int {
+	if d := bytes.Compare(ka, kb); d != 0 {
+		return d
+	}
+	switch {
+	case enda == endb:
+		return 0
+	case enda:
+		return -1
+	}
+	return 1
 }
