@@ -165,6 +165,10 @@ func agreeExample(t *testing.T, dir string) {
 			return a.Proto == proto && a.From == src && a.DstPort == c.pkt.DstPort && (proto == unix.IPPROTO_UDP || a.SYN)
 		}
 
+		// A trusted or banned expect states run-time set membership that
+		// `voicewall watch`/`ban` would give: put the source there for
+		// this case only, as they would (an element with a timeout).
+		undo := agreeRuntimeState(t, tg, c.pkt)
 		before := agreeCounters(t, tg, tab)
 		stop := func() {}
 		if proto == unix.IPPROTO_UDP {
@@ -186,6 +190,7 @@ func agreeExample(t *testing.T, dir string) {
 			time.Sleep(250 * time.Millisecond) // and for any counter it did not name
 		}
 		stop()
+		undo()
 		var where []string
 		for _, h := range agreeHosts {
 			if len(sniff[h].Matching(match)) > 0 {
@@ -769,5 +774,34 @@ func (l *agreeLayout) extend(t *testing.T, tp *netnstest.Topology) {
 			}
 		}
 		must(netnstest.AddNeighbor(gw, gif, a, mac(n, hif)))
+	}
+}
+
+// agreeRuntimeState adds the packet's source to the run-time set its
+// expect names (remote_trusted_* for trusted, banned_* for banned) and
+// returns what removes it again.
+func agreeRuntimeState(t *testing.T, tg *Target, pkt lang.Packet) func() {
+	t.Helper()
+	if !pkt.Trusted && !pkt.Banned {
+		return func() {}
+	}
+	src := pkt.Src.Unmap()
+	fam := "_v4"
+	if src.Is6() {
+		fam = "_v6"
+	}
+	c := LiveChange{Set: "remote_trusted" + fam}
+	if pkt.Banned {
+		c = LiveChange{Set: "banned" + fam, Interval: true}
+	}
+	e := LiveElem{Range: netipx.RangeOfPrefix(netip.PrefixFrom(src, src.BitLen())), Timeout: time.Minute, Reason: "test"}
+	c.Add = []LiveElem{e}
+	if _, err := ApplyLive(tg, c); err != nil {
+		t.Fatalf("adding %s to %s: %v", src, c.Set, err)
+	}
+	return func() {
+		if _, err := ApplyLive(tg, LiveChange{Set: c.Set, Interval: c.Interval, Del: []LiveElem{e}}); err != nil {
+			t.Errorf("removing %s from %s: %v", src, c.Set, err)
+		}
 	}
 }
