@@ -179,6 +179,12 @@ func newEnv(t *testing.T) *fleetEnv {
 	build(t)
 	f := &fleetEnv{t: t, tmp: t.TempDir(), bin: built.bin}
 	f.fleet = filepath.Join(f.tmp, "fleet")
+	// The fleet is a repository, as in docs/fleet.md: its sites may read
+	// ../../common (a policy reads only inside its repository, its own
+	// tree, /etc/voicewall or VOICEWALL_READ_PATH).
+	if err := os.MkdirAll(filepath.Join(f.fleet, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	f.env = append(os.Environ(),
 		"ANSIBLE_COLLECTIONS_PATH="+built.collections,
 		"ANSIBLE_LOCAL_TEMP="+filepath.Join(f.tmp, "ansible-local"),
