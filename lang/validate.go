@@ -65,70 +65,32 @@ func (d *decoder) validate(raw []*rawBlock) *Policy {
 			seen[key] = b
 		}
 	}
-	for _, b := range byType["target"] {
-		if b.typ != "" {
-			d.target(p, b)
+	// each decodes the blocks of one type in file order, skipping
+	// duplicates (typ cleared above) and, where the type is named, labels a
+	// target could not carry.
+	each := func(typ string, named bool, decode func(*Policy, *rawBlock)) {
+		for _, b := range byType[typ] {
+			if b.typ != "" && (!named || d.checkName(typ, b.label, b.labelR)) {
+				decode(p, b)
+			}
 		}
 	}
-	for _, b := range byType["rtp"] {
-		if b.typ != "" {
-			d.rtp(p, b)
-		}
-	}
-	for _, b := range byType["provider"] {
-		if b.typ != "" && d.checkName("provider", b.label, b.labelR) {
-			d.provider(p, b)
-		}
-	}
+	each("target", false, d.target)
+	each("rtp", false, d.rtp)
+	each("provider", true, d.provider)
 	d.checkWhitelistShares()
 	sort.Slice(p.Providers, func(i, j int) bool { return p.Providers[i].Name < p.Providers[j].Name })
-	for _, b := range byType["voice_vlan"] {
-		if b.typ != "" && d.checkName("voice_vlan", b.label, b.labelR) {
-			d.voiceVLAN(p, b)
-		}
-	}
+	each("voice_vlan", true, d.voiceVLAN)
 	sort.Slice(p.VoiceVLANs, func(i, j int) bool { return p.VoiceVLANs[i].Name < p.VoiceVLANs[j].Name })
-	for _, b := range byType["pbx"] {
-		if b.typ != "" && d.checkName("pbx", b.label, b.labelR) {
-			d.pbx(p, b)
-		}
-	}
+	each("pbx", true, d.pbx)
 	sort.Slice(p.PBXes, func(i, j int) bool { return p.PBXes[i].Name < p.PBXes[j].Name })
-	for _, b := range byType["remote_phones"] {
-		if b.typ != "" {
-			d.remotePhones(p, b)
-		}
-	}
-	for _, b := range byType["ban"] {
-		if b.typ != "" {
-			d.ban(p, b)
-		}
-	}
-	for _, b := range byType["watch"] {
-		if b.typ != "" {
-			d.watch(p, b)
-		}
-	}
-	for _, b := range byType["close"] {
-		if b.typ != "" {
-			d.close(p, b)
-		}
-	}
-	for _, b := range byType["rate_limit"] {
-		if b.typ != "" {
-			d.rateLimit(p, b)
-		}
-	}
-	for _, b := range byType["log"] {
-		if b.typ != "" {
-			d.log(p, b)
-		}
-	}
-	for _, b := range byType["blocklist"] {
-		if b.typ != "" && d.checkName("blocklist", b.label, b.labelR) {
-			d.blocklist(p, b)
-		}
-	}
+	each("remote_phones", false, d.remotePhones)
+	each("ban", false, d.ban)
+	each("watch", false, d.watch)
+	each("close", false, d.close)
+	each("rate_limit", false, d.rateLimit)
+	each("log", false, d.log)
+	each("blocklist", true, d.blocklist)
 	sort.Slice(p.Blocklists, func(i, j int) bool { return p.Blocklists[i].Name < p.Blocklists[j].Name })
 	for _, b := range byType["expect"] {
 		if b.typ != "" && d.checkExpectName(b.label, b.labelR) {

@@ -125,51 +125,44 @@ func splitSource(s string) (block, pos string) {
 	return s, ""
 }
 
-// kindFromKey is a rule's kind from its key when no policy is given: the
-// kernel holds only the key and the block. TestKindFromKeyAgreesWithPolicy
-// keeps it equal to the kind lang gives every rule it lowers.
+// kindFromKey is a rule's kind from its key, for a table applied before
+// rules carried their kind in userdata: the kernel then holds only the key
+// and the block.
 func kindFromKey(key string) string {
-	switch {
-	case strings.HasPrefix(key, "blocklist_"):
-		return "blocklist"
-	case strings.HasPrefix(key, "rate_limit"):
-		return "rate_limit"
-	case strings.HasPrefix(key, "closed_"):
-		return "closed"
-	case strings.HasPrefix(key, "established"):
-		return "established"
-	case strings.HasPrefix(key, "dnat_"), strings.HasPrefix(key, "dnat6_"):
-		return "dnat"
-	case strings.HasPrefix(key, "sip_drop"):
-		return "sip_default"
-	case strings.HasPrefix(key, "rtp_drop"):
-		return "rtp_default"
-	case strings.HasPrefix(key, "provider_") && strings.Contains(key, "_sip"):
-		return "provider_sip"
-	case strings.HasPrefix(key, "provider_") && strings.Contains(key, "_rtp"):
-		return "provider_rtp"
-	case strings.Contains(key, "_dscp_"):
-		return "dscp"
-	case strings.Contains(key, "_egress_established"):
-		return string(lang.RuleEgressEstablished)
-	case strings.Contains(key, "_egress_drop"):
-		return string(lang.RuleEgressDefault)
-	case strings.Contains(key, "_allow_out"):
-		return string(lang.RuleAllowOut)
-	case strings.Contains(key, "_rtp_symmetric"):
-		return string(lang.RulePhoneRTPSymmetric)
-	case strings.Contains(key, "_management_drop"):
-		return "management_default"
-	case strings.Contains(key, "_management"):
-		return "management"
-	case strings.Contains(key, "_sip_drop"):
-		return "phone_sip_default"
-	case strings.Contains(key, "_rtp_drop"):
-		return "phone_rtp_default"
-	case strings.HasPrefix(key, "vlan_") && strings.HasSuffix(key, "_sip") || strings.Contains(key, "_sip_v"):
-		return "phone_sip"
-	case strings.HasPrefix(key, "vlan_"):
-		return "phone_rtp"
+	for _, k := range keyKinds {
+		if strings.HasPrefix(key, k.prefix) && strings.Contains(key, k.contains) && strings.HasSuffix(key, k.suffix) {
+			return k.kind
+		}
 	}
 	return "other"
+}
+
+// keyKinds are checked in order: a key takes the kind of the first row
+// whose non-empty prefix, substring and suffix it all has.
+var keyKinds = []struct {
+	prefix, contains, suffix string
+	kind                     string
+}{
+	{"blocklist_", "", "", "blocklist"},
+	{"rate_limit", "", "", "rate_limit"},
+	{"closed_", "", "", "closed"},
+	{"established", "", "", "established"},
+	{"dnat_", "", "", "dnat"},
+	{"dnat6_", "", "", "dnat"},
+	{"sip_drop", "", "", "sip_default"},
+	{"rtp_drop", "", "", "rtp_default"},
+	{"provider_", "_sip", "", "provider_sip"},
+	{"provider_", "_rtp", "", "provider_rtp"},
+	{"", "_dscp_", "", "dscp"},
+	{"", "_egress_established", "", string(lang.RuleEgressEstablished)},
+	{"", "_egress_drop", "", string(lang.RuleEgressDefault)},
+	{"", "_allow_out", "", string(lang.RuleAllowOut)},
+	{"", "_rtp_symmetric", "", string(lang.RulePhoneRTPSymmetric)},
+	{"", "_management_drop", "", "management_default"},
+	{"", "_management", "", "management"},
+	{"", "_sip_drop", "", "phone_sip_default"},
+	{"", "_rtp_drop", "", "phone_rtp_default"},
+	{"vlan_", "", "_sip", "phone_sip"},
+	{"", "_sip_v", "", "phone_sip"},
+	{"vlan_", "", "", "phone_rtp"},
 }
