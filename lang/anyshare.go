@@ -27,7 +27,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"go4.org/netipx"
 )
 
 // Whitelist share limits: more than this many addresses of a family is the
@@ -45,22 +44,24 @@ type whitelistPiece struct {
 	attr     string // "signaling" or "media"
 }
 
-// prefixesSize is the number of addresses a set of prefixes covers
-// (overlaps counted once) and the set.
-func prefixesSize(ps []whitelistPiece, v6 bool) *big.Int {
-	var b netipx.IPSetBuilder
-	for _, p := range ps {
-		if p.pfx.Addr().Is6() == v6 {
-			b.AddPrefix(p.pfx)
-		}
-	}
-	set, _ := b.IPSet()
-	n, bits := new(big.Int), 32
+// familyBits is the address length of a family.
+func familyBits(v6 bool) int {
 	if v6 {
-		bits = 128
+		return 128
 	}
-	for _, p := range set.Prefixes() {
-		n.Add(n, new(big.Int).Lsh(big.NewInt(1), uint(bits-p.Bits())))
+	return 32
+}
+
+// prefixesSize is the number of addresses the pieces of one family cover,
+// overlaps counted once (AddrSet merges them).
+func prefixesSize(ps []whitelistPiece, v6 bool) *big.Int {
+	pfx := make([]netip.Prefix, 0, len(ps))
+	for _, p := range ps {
+		pfx = append(pfx, p.pfx)
+	}
+	n := new(big.Int)
+	for _, p := range NewAddrSet(pfx...).Prefixes(v6) {
+		n.Add(n, new(big.Int).Lsh(big.NewInt(1), uint(familyBits(v6)-p.Bits())))
 	}
 	return n
 }
@@ -88,7 +89,7 @@ func wideWhitelist(pieces []whitelistPiece, scope string) (hcl.Diagnostics, []wh
 		}
 		// Widest first: the pieces that matter most lead.
 		sort.SliceStable(fam6, func(i, j int) bool { return fam6[i].pfx.Bits() < fam6[j].pfx.Bits() })
-		all := new(big.Int).Lsh(big.NewInt(1), uint(map[bool]int{false: 32, true: 128}[v6]))
+		all := new(big.Int).Lsh(big.NewInt(1), uint(familyBits(v6)))
 		how := "covers all of " + fam
 		if size.Cmp(all) < 0 {
 			how = fmt.Sprintf("covers %s of %s, more than %s", shareText(size, all), fam, share)
