@@ -194,7 +194,7 @@ func (d *decoder) remotePhones(p *Policy, b *rawBlock) {
 	}
 	if a := b.attrs["transports"]; a != nil {
 		if items, ok := d.strList(a); ok {
-			rp.Transports = d.transports(items, a)
+			rp.Transports = d.transports(items, a, nil)
 		}
 	}
 	for _, t := range rp.Transports {
@@ -234,30 +234,36 @@ func (d *decoder) remotePhones(p *Policy, b *rawBlock) {
 	}
 }
 
-// transports reads a transports list (the same words a provider uses).
-func (d *decoder) transports(items []strItem, a *hcl.Attribute) []Transport {
-	seen := map[Transport]bool{}
+// transports reads a transports list (providers' and remote_phones'):
+// each word once, in the order udp, tcp, tls; seen, when given, is called
+// for each transport at the item that first names it.
+func (d *decoder) transports(items []strItem, a *hcl.Attribute, seen func(Transport, hcl.Range)) []Transport {
+	have := map[Transport]bool{}
 	for _, it := range items {
-		t := Transport(it.s)
+		t := Transport(strings.ToLower(it.s))
 		switch t {
 		case TransportUDP, TransportTCP, TransportTLS:
 		default:
-			d.add(errorf(IDBadValue, it.rng, "Unknown transport", "%q is not a transport; use \"udp\", \"tcp\" or \"tls\".%s", it.s, suggest(it.s, []string{"udp", "tcp", "tls"})))
+			d.add(errorf(IDBadValue, it.rng, "Unknown transport", "%q is not a SIP transport; use \"udp\", \"tcp\" or \"tls\".%s", it.s, suggest(it.s, []string{"udp", "tcp", "tls"})))
 			continue
 		}
-		if seen[t] {
+		if have[t] {
 			d.add(errorf(IDDuplicate, it.rng, "Duplicate transport", "%q is listed twice.", it.s))
+			continue
 		}
-		seen[t] = true
+		have[t] = true
+		if seen != nil {
+			seen(t, it.rng)
+		}
+	}
+	if len(items) == 0 {
+		d.add(errorf(IDBadValue, a.Expr.Range(), "No transports", "transports must list at least one of \"udp\", \"tcp\", \"tls\"."))
 	}
 	var out []Transport
 	for _, t := range []Transport{TransportUDP, TransportTCP, TransportTLS} {
-		if seen[t] {
+		if have[t] {
 			out = append(out, t)
 		}
-	}
-	if len(out) == 0 && len(items) == 0 {
-		d.add(errorf(IDBadValue, a.Expr.Range(), "No transports", "transports must name at least one of \"udp\", \"tcp\", \"tls\"."))
 	}
 	return out
 }

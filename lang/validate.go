@@ -389,33 +389,12 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 		}
 	} else if a := b.attrs["transports"]; a != nil {
 		if items, ok := d.strList(a); ok {
-			seen := map[Transport]bool{}
-			var ts []Transport
-			for _, it := range items {
-				t := Transport(strings.ToLower(it.s))
-				switch t {
-				case TransportUDP, TransportTCP, TransportTLS:
-				default:
-					d.add(errorf(IDBadValue, it.rng, "Unknown transport", "%q is not a SIP transport; use \"udp\", \"tcp\" or \"tls\".%s", it.s, suggest(it.s, []string{"udp", "tcp", "tls"})))
-					continue
-				}
-				if seen[t] {
-					d.add(errorf(IDDuplicate, it.rng, "Duplicate transport", "%q is listed twice.", it.s))
-					continue
-				}
-				seen[t] = true
-				ts = append(ts, t)
+			pr.Transports = d.transports(items, a, func(t Transport, rng hcl.Range) {
 				if t != TransportTLS {
-					d.add(warnf(IDCleartext, it.rng, "Cleartext SIP transport",
+					d.add(warnf(IDCleartext, rng, "Cleartext SIP transport",
 						"SIP over %s is unencrypted: credentials digests and call metadata can be read and calls hijacked on the path. Prefer \"tls\" (with SRTP for media) where the provider supports it.", t))
 				}
-			}
-			if len(items) == 0 {
-				d.add(errorf(IDBadValue, a.Expr.Range(), "No transports", "transports must list at least one of \"udp\", \"tcp\", \"tls\"."))
-			}
-			order := map[Transport]int{TransportUDP: 0, TransportTCP: 1, TransportTLS: 2}
-			sort.Slice(ts, func(i, j int) bool { return order[ts[i]] < order[ts[j]] })
-			pr.Transports = ts
+			})
 		}
 	} else {
 		d.add(warnf(IDCleartext, b.rng, "Cleartext SIP transport",
