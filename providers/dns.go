@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -145,7 +146,7 @@ func Resolve(ctx context.Context, r *Resolver, names []string, a *Answers, now t
 				rec = &Record{}
 				a.Names[n] = rec
 			}
-			if !sameAddrs(rec.Addrs, addrs) || rec.ResolvedAt.IsZero() {
+			if !slices.Equal(rec.Addrs, addrs) || rec.ResolvedAt.IsZero() {
 				changed = true
 			}
 			rec.Addrs, rec.ResolvedAt = addrs, now.UTC()
@@ -187,16 +188,4 @@ func (a *Answers) MarkApplied(uses []lang.DNSUse, now time.Time) {
 		}
 		rec.Applied, rec.AppliedAt = append([]netip.Addr{}, u.Addrs...), now.UTC()
 	}
-}
-
-func sameAddrs(a, b []netip.Addr) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

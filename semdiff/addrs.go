@@ -2,6 +2,7 @@ package semdiff
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 
 	"go4.org/netipx"
@@ -30,15 +31,7 @@ func (s Addrs) Family(v6 bool) Addrs {
 
 // Equal reports whether both hold the same addresses.
 func (s Addrs) Equal(t Addrs) bool {
-	if len(s) != len(t) {
-		return false
-	}
-	for i := range s {
-		if s[i] != t[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(s, t)
 }
 
 // Subset reports whether every address of s is in t.

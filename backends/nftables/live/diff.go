@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	vw "github.com/voicewall/voicewall/backends/nftables"
@@ -356,21 +357,9 @@ func chainNames(cs []*vw.Chain) []string {
 func orderAppendable(kept, added, want []string) bool {
 	if len(added) == 0 {
 		// Removals keep the relative order; but kept must match want's order.
-		return equalStrings(kept, want)
+		return slices.Equal(kept, want)
 	}
-	return equalStrings(append(append([]string(nil), kept...), added...), want)
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(append(append([]string(nil), kept...), added...), want)
 }
 
 // diffRules lines the kernel's rules of a chain up with the compiled ones
