@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 	"time"
@@ -32,6 +33,11 @@ type Status struct {
 	At       string   `json:"at"`      // the provider block: file:line
 	Checked  []string `json:"checked"` // what it was compared with
 	Drift    []Drift  `json:"drift,omitempty"`
+	// CatalogEntry is the catalog entry it was compared with (named, or by
+	// overlap) and CatalogVerified the day that entry was last checked
+	// against the provider's page (or refreshed by providers update).
+	CatalogEntry    string `json:"catalog_entry,omitempty"`
+	CatalogVerified string `json:"catalog_verified,omitempty"`
 }
 
 // Check compares every provider of p with the catalog and, for
@@ -44,12 +50,14 @@ func Check(p *lang.Policy, cat *catalog.Catalog, kept *Answers) []Status {
 		if pr.Catalog != "" {
 			if e, ok := cat.Get(pr.Catalog); ok {
 				st.Checked = append(st.Checked, "catalog "+e.Name)
+				st.CatalogEntry, st.CatalogVerified = e.Name, e.Verified
 				if d := pinnedDrift(pr, e); d != nil {
 					st.Drift = append(st.Drift, *d)
 				}
 			}
 		} else if e := bestOverlap(pr, cat); e != nil {
 			st.Checked = append(st.Checked, "catalog "+e.Name+" (by overlap)")
+			st.CatalogEntry, st.CatalogVerified = e.Name, e.Verified
 			if d := overlapDrift(pr, e); d != nil {
 				st.Drift = append(st.Drift, *d)
 			}
@@ -63,6 +71,37 @@ func Check(p *lang.Policy, cat *catalog.Catalog, kept *Answers) []Status {
 		out = append(out, st)
 	}
 	return out
+}
+
+// DefaultMaxAge is how old a catalog entry may be before check calls it
+// drift: providers move (Twilio moved all media in 2023) and a year-old copy
+// of their ranges is no longer known to be current.
+const DefaultMaxAge = 365 * 24 * time.Hour
+
+// Aged adds an "age" drift to every status whose catalog entry was last
+// verified more than maxAge before now (maxAge 0: never). The ranges may
+// still be right; nothing says so any more.
+func Aged(sts []Status, now time.Time, maxAge time.Duration) {
+	if maxAge <= 0 {
+		return
+	}
+	for i := range sts {
+		s := &sts[i]
+		if s.CatalogEntry == "" {
+			continue
+		}
+		verified, err := time.Parse(time.DateOnly, s.CatalogVerified)
+		if err != nil {
+			continue // Validate guarantees the date; an overlay written by hand may not
+		}
+		age := now.Sub(verified)
+		if age <= maxAge {
+			continue
+		}
+		s.Drift = append(s.Drift, Drift{Provider: s.Provider, Kind: "age", Entry: s.CatalogEntry,
+			Note: fmt.Sprintf("catalog entry %s was last verified on %s, %d days ago (more than %d): its ranges are no longer known to be current. Run voicewall providers update (it refreshes the entries providers publish machine-readable), upgrade voicewall for a newer catalog, or check the provider's page (voicewall providers show %s names it)",
+				s.CatalogEntry, s.CatalogVerified, int(age.Hours()/24), int(maxAge.Hours()/24), s.CatalogEntry)})
+	}
 }
 
 // Drifting tells whether any provider drifted.

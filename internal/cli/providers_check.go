@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/voicewall/voicewall/audit"
@@ -15,7 +17,7 @@ import (
 // checkProviders loads the policy (resolving its DNS names now) and compares
 // it with the catalog and the last applied DNS answers. l is returned for
 // printing diagnostics; sts is nil when the policy does not load.
-func checkProviders(path string) (l *lang.Loaded, sts []providers.Status, err error) {
+func checkProviders(path string, maxAge time.Duration) (l *lang.Loaded, sts []providers.Status, err error) {
 	l = loadPolicy(path, false)
 	if l.Diags.HasErrors() {
 		return l, nil, nil
@@ -26,13 +28,15 @@ func checkProviders(path string) (l *lang.Loaded, sts []providers.Status, err er
 		return l, nil, err
 	}
 	kept, _ := providers.ReadAnswers(lib) // unreadable: compared as never applied
-	return l, providers.Check(l.Policy, cat, kept), nil
+	sts = providers.Check(l.Policy, cat, kept)
+	providers.Aged(sts, time.Now(), maxAge)
+	return l, sts, nil
 }
 
 func (e *env) providersCheckCmd() *cobra.Command {
-	var format string
+	var format, maxAge string
 	c := &cobra.Command{
-		Use:   "check [PATH] [--format text|json]",
+		Use:   "check [PATH] [--format text|json] [--max-age DURATION]",
 		Short: "Compare a policy's providers with the catalog and with DNS: exit 0 current, 2 drift, 1 error",
 		Long: `check compares every provider of the policy with its sources:
 
@@ -41,6 +45,9 @@ func (e *env) providersCheckCmd() *cobra.Command {
                      catalog entry is compared with that entry (missing and
                      stale ranges)
   signaling_dns      the answers resolved now vs those the last apply used
+  age                a catalog entry last verified more than --max-age ago
+                     (default 365d; 0 turns it off) is no longer known to
+                     be current: providers update, or a newer voicewall
 
 It changes nothing. Exit 0: every provider is current; 2: drift (each
 provider and its missing and stale ranges are named); 1: an error.`,
@@ -50,7 +57,11 @@ provider and its missing and stale ranges are named); 1: an error.`,
 			if format != "text" && format != "json" {
 				return fmt.Errorf("unknown --format %q: use text or json", format)
 			}
-			l, sts, err := checkProviders(pathArg(args))
+			age, err := parseMaxAge(maxAge)
+			if err != nil {
+				return err
+			}
+			l, sts, err := checkProviders(pathArg(args), age)
 			if err != nil {
 				return err
 			}
@@ -72,7 +83,29 @@ provider and its missing and stale ranges are named); 1: an error.`,
 		},
 	}
 	formatFlag(c, &format, "text", "json")
+	c.Flags().StringVar(&maxAge, "max-age", "", "a catalog entry verified longer ago than this is drift (e.g. 180d; 0: never; default $VOICEWALL_CATALOG_MAX_AGE, else 365d)")
 	return c
+}
+
+// parseMaxAge reads --max-age: a duration such as "180d", or 0 for never;
+// empty is VOICEWALL_CATALOG_MAX_AGE, else providers.DefaultMaxAge. audit
+// and status (which have no flag for it) use the same environment setting.
+func parseMaxAge(s string) (time.Duration, error) {
+	what := "--max-age"
+	if s == "" {
+		s, what = os.Getenv("VOICEWALL_CATALOG_MAX_AGE"), "VOICEWALL_CATALOG_MAX_AGE"
+	}
+	switch s {
+	case "":
+		return providers.DefaultMaxAge, nil
+	case "0", "off":
+		return 0, nil
+	}
+	d, err := lang.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v (or 0 to never call a catalog entry old)", what, err)
+	}
+	return d, nil
 }
 
 func (e *env) printCheck(sts []providers.Status) {
@@ -84,11 +117,11 @@ func (e *env) printCheck(sts []providers.Status) {
 			with = "compared with " + strings.Join(s.Checked, ", ")
 		}
 		if len(s.Drift) == 0 {
-			fmt.Fprintf(w, "provider %q (%s): current (%s)\n", s.Provider, s.At, with)
+			fmt.Fprintf(w, "provider %q (%s): current (%s%s)\n", s.Provider, s.At, with, verifiedOn(s))
 			continue
 		}
 		drifting++
-		fmt.Fprintf(w, "provider %q (%s): DRIFT (%s)\n", s.Provider, s.At, with)
+		fmt.Fprintf(w, "provider %q (%s): DRIFT (%s%s)\n", s.Provider, s.At, with, verifiedOn(s))
 		for _, d := range s.Drift {
 			fmt.Fprintf(w, "  %s %s:\n", d.Kind, d.Entry)
 			for _, m := range d.Missing {
@@ -109,11 +142,22 @@ func (e *env) printCheck(sts []providers.Status) {
 	}
 }
 
+func verifiedOn(s providers.Status) string {
+	if s.CatalogVerified == "" {
+		return ""
+	}
+	return "; the entry was verified " + s.CatalogVerified
+}
+
 // providerDriftFindings are `providers check`'s drift as audit findings
 // (VW313), so `audit --policy` says what the device cannot: that the
 // policy itself no longer matches the provider.
 func (e *env) providerDriftFindings(path string) []audit.Finding {
-	_, sts, err := checkProviders(path)
+	age, err := parseMaxAge("")
+	if err != nil {
+		age = providers.DefaultMaxAge // a bad setting is said by providers check; the default still warns
+	}
+	_, sts, err := checkProviders(path, age)
 	if err != nil || sts == nil {
 		return nil // the policy loaded for audit; a catalog error is said by providers check
 	}
@@ -139,13 +183,21 @@ func listOrNone(ss []string) string {
 // providerDriftGauges are one gauge per provider for status --format
 // prometheus: 1 when it drifted, 0 when current.
 func providerDriftGauges(path string) []live.ProviderDriftGauge {
-	_, sts, err := checkProviders(path)
+	age, err := parseMaxAge("")
+	if err != nil {
+		age = providers.DefaultMaxAge // a bad setting is said by providers check; the default still warns
+	}
+	_, sts, err := checkProviders(path, age)
 	if err != nil || sts == nil {
 		return nil
 	}
 	var out []live.ProviderDriftGauge
 	for _, s := range sts {
-		out = append(out, live.ProviderDriftGauge{Provider: s.Provider, Drift: len(s.Drift) > 0})
+		g := live.ProviderDriftGauge{Provider: s.Provider, Drift: len(s.Drift) > 0, CatalogEntry: s.CatalogEntry}
+		if t, err := time.Parse(time.DateOnly, s.CatalogVerified); err == nil {
+			g.CatalogVerified = t
+		}
+		out = append(out, g)
 	}
 	return out
 }

@@ -54,6 +54,7 @@ pbx "sbc" {
 
 func TestProvidersCheck(t *testing.T) {
 	t.Setenv("VOICEWALL_LIB_DIR", t.TempDir())
+	t.Setenv("VOICEWALL_CATALOG_MAX_AGE", "0") // ages are asserted below, with --max-age
 	dir := t.TempDir()
 	write := func(src string) {
 		if err := os.WriteFile(filepath.Join(dir, "p.hcl"), []byte(src), 0o644); err != nil {
@@ -93,6 +94,20 @@ func TestProvidersCheck(t *testing.T) {
 	if code, out, errOut = run(t, "providers", "check", dir); code != 0 || !strings.Contains(out, "All 2 providers are current") {
 		t.Errorf("want exit 0: %d %s %s", code, out, errOut)
 	}
+	// The same current policy, with entries older than --max-age: drift by
+	// age, each provider naming its entry and the day it was verified.
+	code, out, errOut = run(t, "providers", "check", dir, "--max-age", "1s")
+	if code != 2 || !strings.Contains(out, "  age microsoft-teams:") || !strings.Contains(out, "  age twilio-all:") || !strings.Contains(out, "was last verified on 20") {
+		t.Errorf("want exit 2 with age drift: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut = run(t, "providers", "check", dir, "--max-age", "soon"); code != 1 || !strings.Contains(errOut, "--max-age") {
+		t.Errorf("a bad --max-age: want exit 1 naming the flag: %d %s", code, errOut)
+	}
+	t.Setenv("VOICEWALL_CATALOG_MAX_AGE", "1s")
+	if code, out, _ = run(t, "providers", "check", dir); code != 2 || !strings.Contains(out, "  age twilio-all:") {
+		t.Errorf("VOICEWALL_CATALOG_MAX_AGE: want age drift: %d %s", code, out)
+	}
+	t.Setenv("VOICEWALL_CATALOG_MAX_AGE", "0")
 	// An unknown catalog entry: exit 1 with the located error.
 	write(strings.Replace(strings.Replace(fixed, "MEDIA", "", 1), `"microsoft-teams"`, `"microsoft-team"`, 1))
 	if code, _, errOut = run(t, "providers", "check", dir); code != 1 || !strings.Contains(errOut, "p.hcl:12") || !strings.Contains(errOut, `"microsoft-teams"`) {
@@ -104,6 +119,7 @@ func TestProvidersCheck(t *testing.T) {
 // provider block.
 func TestAuditCarriesProviderDrift(t *testing.T) {
 	t.Setenv("VOICEWALL_LIB_DIR", t.TempDir())
+	t.Setenv("VOICEWALL_CATALOG_MAX_AGE", "0") // only the ranges' drift; the embedded entries' age grows with the clock
 	dir, out := t.TempDir(), t.TempDir()
 	src := strings.Replace(checkPolicy, "MEDIA", "", 1)
 	if err := os.WriteFile(filepath.Join(dir, "p.hcl"), []byte(src), 0o644); err != nil {

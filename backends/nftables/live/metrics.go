@@ -103,6 +103,10 @@ type Metrics struct {
 type ProviderDriftGauge struct {
 	Provider string
 	Drift    bool
+	// CatalogEntry and CatalogVerified: the catalog entry it was compared
+	// with and the day that entry was verified (zero: none).
+	CatalogEntry    string
+	CatalogVerified time.Time
 }
 
 // FeedGauge is one blocklist feed's refresh record.
@@ -403,6 +407,12 @@ func WritePrometheus(out io.Writer, m *Metrics) error {
 		w.family("voicewall_provider_drift", "gauge", "Whether a provider's ranges in the policy drifted from the provider catalog or its DNS answers (1; `voicewall providers check` names the ranges) or are current (0).")
 		for _, p := range m.Providers {
 			w.sample("voicewall_provider_drift", boolValue(p.Drift), "provider", p.Provider)
+		}
+		w.family("voicewall_provider_catalog_verified_timestamp_seconds", "gauge", "When the catalog entry a provider is compared with was last verified against the provider's page (or refreshed by `voicewall providers update`).")
+		for _, p := range m.Providers {
+			if !p.CatalogVerified.IsZero() {
+				w.sample("voicewall_provider_catalog_verified_timestamp_seconds", unixSeconds(p.CatalogVerified), "provider", p.Provider, "entry", p.CatalogEntry)
+			}
 		}
 	}
 

@@ -33,7 +33,7 @@ func TestMonitoringDocs(t *testing.T) {
 		LastApply: &ApplyRecord{Time: now, OK: true, LastOK: now},
 		Pending:   &Pending{Deadline: now.Add(time.Minute)},
 		Feeds:     []FeedGauge{{Blocklist: "voipbl", Feed: "https://voipbl.example/update/", LastAttempt: now, Refusals: map[string]uint64{"share": 1}}},
-		Providers: []ProviderDriftGauge{{Provider: "carrier", Drift: true}},
+		Providers: []ProviderDriftGauge{{Provider: "carrier", Drift: true, CatalogEntry: "twilio-all", CatalogVerified: now.Add(-48 * time.Hour)}},
 	}
 	var b bytes.Buffer
 	if err := WritePrometheus(&b, full); err != nil {
