@@ -7,8 +7,9 @@
 #
 # NFON names no SIP or TLS port (the rule is "all ports"), so sip_port and
 # tls_port are unset (voicewall's defaults, 5060 and 5061, apply) and no
-# media port range is given. The same table appears in NFON's German and
-# Italian leaflets; the English page is the one cited.
+# media port range is given. NFON's English "Firewall Configurations"
+# leaflet (Plug & Play) has the same table; so do its German and Italian
+# editions.
 
 entry "nfon" {
   provider   = "NFON Cloudya"
@@ -18,20 +19,15 @@ entry "nfon" {
   media      = ["109.68.96.0/21"]
   transports = ["udp", "tcp", "tls"]
   verified   = "2026-12-05"
-  notes      = "SIP, RTP, T.38 and FMC over UDP, and SIP, SIP/TLS and FMC over TCP, all to/from 109.68.96.0/21 on all ports (NFON names no specific SIP, TLS or RTP port). Devices connect outbound; no port forwarding is needed. Provisioning (TCP 80, 83, 443, 18443) goes to all networks and is not part of this entry. NFON advises against FQDN-based filter rules; *.cloudya.com and *.cloud-cfg.com are only given as proxy exceptions. Disable SIP ALG; UDP NAT timeout 120-130 s."
+  notes      = "SIP, RTP, T.38 and FMC over UDP, and SIP, SIP/TLS and FMC over TCP, all to/from 109.68.96.0/21 on all ports (NFON names no specific SIP, TLS or RTP port). End devices communicate outbound to NFON. Provisioning (TCP 80, 83, 443, 18443) goes to all networks and is not part of this entry. NFON advises against FQDN-based filter rules; *.cloudya.com and *.cloud-cfg.com are only given as proxy exceptions. Disable SIP ALG; UDP NAT timeout 120-130 s."
   source {
     url    = "https://www.nfon.com/en/systemspecifictopics/technical-requirements-for-cloudya/b-router-/-firewall-settings"
     owner  = "provider"
     covers = "ports table: UDP all ports SIP, RTP, T-38, FMC to 109.68.96.0/21; TCP all ports SIP/TLS, SIP, FMC to 109.68.96.0/21; no FQDN-based rules; SIP ALG off"
   }
   source {
-    url    = "https://www.nfon.com/en/systemspecifictopics/leaflet-plug-play-20/b-router-/-firewall-settings"
+    url    = "https://www.nfon.com/en/service/documentation/leaflets/systemspecifictopics/leaflet-plug-play/b-firewall-configurations"
     owner  = "provider"
-    covers = "Plug & Play leaflet 2.0, the same ports table (its destination column was not legible in the copy read)"
-  }
-  source {
-    url    = "https://www.nfon.com/it/service/documentation/brochures/temi-specifici-del-sistema/brochure-plug-play/b-impostazioni-firewall"
-    owner  = "provider"
-    covers = "the same table (Italian edition) and the proxy exceptions *.cloud-cfg.com, *.cloudya.com, 109.68.96.0/21"
+    covers = "Plug & Play leaflet, B. Firewall Configurations: the same ports table (UDP all ports SIP, RTP, T-38, FMC and TCP all ports SIP/TLS, SIP, FMC to 109.68.96.0/21) and the proxy exceptions *.cloud-cfg.com, *.cloudya.com, 109.68.96.0/21"
   }
 }
