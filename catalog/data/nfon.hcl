@@ -1,9 +1,9 @@
 # NFON (Cloudya cloud telephone system). NFON's "Router / firewall settings"
 # page (Technical requirements for Cloudya) gives one network for all voice
 # traffic: UDP, all ports, "SIP, RTP, T-38, FMC, etc." and TCP, all ports,
-# "SIP/TLS, SIP, FMC", both to 109.68.96.0/21. The devices open every
-# connection towards NFON ("outbound communication"); NFON explicitly
-# advises against DNS/FQDN-based filter rules.
+# "SIP/TLS, SIP, FMC", both to 109.68.96.0/21, for the devices' "outbound
+# communication" with the telephone system. NFON explicitly advises against
+# DNS/FQDN-based filter rules.
 #
 # NFON names no SIP or TLS port (the rule is "all ports"), so sip_port and
 # tls_port are unset (voicewall's defaults, 5060 and 5061, apply) and no
