@@ -45,14 +45,17 @@ type Source struct {
 // Entry is one provider (or one region of a provider that publishes ranges
 // per region).
 type Entry struct {
-	Name         string   `hcl:"name,label" json:"name"`
-	Provider     string   `hcl:"provider" json:"provider"`
-	Region       string   `hcl:"region,optional" json:"region,omitempty"`
-	Family       string   `hcl:"family" json:"family"` // entries of one family may share ranges
-	Signaling    []string `hcl:"signaling" json:"signaling"`
-	Media        []string `hcl:"media,optional" json:"media,omitempty"`
-	Transports   []string `hcl:"transports" json:"transports"`
-	SIPPort      int      `hcl:"sip_port,optional" json:"sip_port,omitempty"`
+	Name       string   `hcl:"name,label" json:"name"`
+	Provider   string   `hcl:"provider" json:"provider"`
+	Region     string   `hcl:"region,optional" json:"region,omitempty"`
+	Family     string   `hcl:"family" json:"family"` // entries of one family may share ranges
+	Signaling  []string `hcl:"signaling" json:"signaling"`
+	Media      []string `hcl:"media,optional" json:"media,omitempty"`
+	Transports []string `hcl:"transports" json:"transports"`
+	SIPPort    int      `hcl:"sip_port,optional" json:"sip_port,omitempty"`
+	// SIPPorts is "LOW-HIGH" for a provider whose udp/tcp SIP uses a range
+	// of ports (instead of sip_port).
+	SIPPorts     string   `hcl:"sip_ports,optional" json:"sip_ports,omitempty"`
 	TLSPort      int      `hcl:"tls_port,optional" json:"tls_port,omitempty"`
 	MediaPorts   string   `hcl:"media_ports,optional" json:"media_ports,omitempty"`
 	DNS          []string `hcl:"dns,optional" json:"dns,omitempty"`
@@ -64,6 +67,15 @@ type Entry struct {
 	Origin string `hcl:"origin,optional" json:"origin,omitempty"`
 
 	sig, media []netip.Prefix
+}
+
+// SIPPortRange is the entry's udp/tcp SIP port or ports (ok false: the
+// entry names none, the provider block's default stands).
+func (e *Entry) SIPPortRange() (lo, hi int, ok bool) {
+	if e.SIPPorts != "" {
+		return portRange(e.SIPPorts)
+	}
+	return e.SIPPort, e.SIPPort, e.SIPPort != 0
 }
 
 // SignalingPrefixes and MediaPrefixes are the parsed ranges (Validate
@@ -237,6 +249,15 @@ func Validate(entries []*Entry) error {
 		for _, p := range []int{e.SIPPort, e.TLSPort} {
 			if p < 0 || p > 65535 {
 				bad(e, "port %d out of range", p)
+			}
+		}
+		if e.SIPPorts != "" {
+			lo, _, ok := portRange(e.SIPPorts)
+			if !ok || lo < 1 {
+				bad(e, "sip_ports %q is not LOW-HIGH (1-65535)", e.SIPPorts)
+			}
+			if e.SIPPort != 0 {
+				bad(e, "sip_port and sip_ports both set: keep one")
 			}
 		}
 		if e.MediaPorts != "" {

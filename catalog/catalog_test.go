@@ -37,6 +37,12 @@ func TestEmbeddedCatalogIsValid(t *testing.T) {
 	if _, ok := c.Get("no-such"); ok {
 		t.Error("unknown entry found")
 	}
+	// RingCentral's phones use a range of SIP ports, not 5060.
+	if rc, ok := c.Get("ringcentral"); !ok {
+		t.Error("no ringcentral entry")
+	} else if lo, hi, ok := rc.SIPPortRange(); !ok || lo != 5090 || hi != 5099 {
+		t.Errorf("ringcentral sip ports %d-%d", lo, hi)
+	}
 	ms, ok := c.Get("microsoft-teams")
 	if !ok || len(ms.Transports) != 1 || ms.Transports[0] != "tls" || ms.TLSPort != 5061 {
 		t.Errorf("microsoft-teams: %+v", ms)
@@ -86,6 +92,16 @@ func TestValidateRejects(t *testing.T) {
 			return []*Entry{e}
 		},
 		"declared twice": func() []*Entry { return []*Entry{good("a", "a", "8.8.8.8"), good("a", "a", "8.8.4.4")} },
+		"sip_ports \"5099-5090\" is not LOW-HIGH": func() []*Entry {
+			e := good("a", "a", "8.8.8.8")
+			e.SIPPorts = "5099-5090"
+			return []*Entry{e}
+		},
+		"sip_port and sip_ports both set": func() []*Entry {
+			e := good("a", "a", "8.8.8.8")
+			e.SIPPort, e.SIPPorts = 5060, "5090-5099"
+			return []*Entry{e}
+		},
 	}
 	for want, mk := range cases {
 		err := Validate(mk())

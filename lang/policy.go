@@ -188,7 +188,10 @@ type Provider struct {
 	Media      AddrSet
 	Transports []Transport // sorted: udp, tcp, tls order as in TransportOrder
 	SIPPort    uint16
-	TLSPort    uint16
+	// SIPPortLast ends the range SIPPort..SIPPortLast for a provider whose
+	// udp and tcp SIP use a range of ports (0: SIPPort alone).
+	SIPPortLast uint16
+	TLSPort     uint16
 	// SymmetricRTP: the provider's media comes from addresses it does not
 	// publish; its RTP is accepted only on flows the PBX or a phone opened
 	// first (conntrack established/related), never unsolicited, and never
@@ -219,11 +222,19 @@ func (p *Provider) SIPServices() []Service {
 func (p *Provider) TransportService(t Transport) Service {
 	switch t {
 	case TransportTCP:
-		return Service{TCP, PortRange{p.SIPPort, p.SIPPort}}
+		return Service{TCP, p.SIPPortRange()}
 	case TransportTLS:
 		return Service{TCP, PortRange{p.TLSPort, p.TLSPort}}
 	}
-	return Service{UDP, PortRange{p.SIPPort, p.SIPPort}}
+	return Service{UDP, p.SIPPortRange()}
+}
+
+// SIPPortRange is the port (or ports) of the provider's udp and tcp SIP.
+func (p *Provider) SIPPortRange() PortRange {
+	if p.SIPPortLast > p.SIPPort {
+		return PortRange{p.SIPPort, p.SIPPortLast}
+	}
+	return PortRange{p.SIPPort, p.SIPPort}
 }
 
 // TLSOnly reports whether the provider speaks only SIP over TLS.

@@ -27,6 +27,9 @@ func (a catalogAdapter) Entry(name string) (CatalogEntry, bool) {
 		Name: e.Name, Signaling: e.SignalingPrefixes(), Media: e.MediaPrefixes(), SymmetricRTP: e.SymmetricRTP,
 		SIPPort: uint16(e.SIPPort), TLSPort: uint16(e.TLSPort), Verified: e.Verified,
 	}
+	if lo, hi, ok := e.SIPPortRange(); ok && hi > lo {
+		le.SIPPort, le.SIPPortLast = uint16(lo), uint16(hi)
+	}
 	for _, t := range e.Transports {
 		le.Transports = append(le.Transports, Transport(t))
 	}
@@ -49,6 +52,7 @@ type CatalogEntry struct {
 	Media        []netip.Prefix
 	Transports   []Transport // empty: the provider block's default
 	SIPPort      uint16      // 0: default
+	SIPPortLast  uint16      // a range SIPPort..SIPPortLast (0: SIPPort alone)
 	TLSPort      uint16      // 0: default
 	SymmetricRTP bool
 	Source       string // the first source URL, for comments

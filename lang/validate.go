@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 	"go4.org/netipx"
 )
 
@@ -243,6 +244,21 @@ func (d *decoder) rtp(p *Policy, b *rawBlock) {
 	}
 }
 
+// sipPorts reads a provider's sip_port: a port (5060, or "5060") or, for a
+// provider that sends SIP from and to a range of ports, "LOW-HIGH".
+func (d *decoder) sipPorts(a *hcl.Attribute) (PortRange, bool) {
+	if v, diags := a.Expr.Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() && strings.Contains(v.AsString(), "-") {
+		r, ok := d.portRange(a)
+		if ok && r.First == 0 {
+			d.add(errorf(IDBadPort, a.Expr.Range(), "Value out of range", "sip_port must be between 1 and 65535."))
+			return PortRange{}, false
+		}
+		return r, ok
+	}
+	n, ok := d.integer(a, 1, 65535)
+	return PortRange{uint16(n), uint16(n)}, ok
+}
+
 func (d *decoder) portRange(a *hcl.Attribute) (PortRange, bool) {
 	v, ok := d.str(a)
 	if !ok {
@@ -349,7 +365,7 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 	if entry != nil {
 		mediaWritten = mediaWritten || len(entry.Media) > 0
 		if entry.SIPPort != 0 {
-			pr.SIPPort = entry.SIPPort
+			pr.SIPPort, pr.SIPPortLast = entry.SIPPort, entry.SIPPortLast
 		}
 		if entry.TLSPort != 0 {
 			pr.TLSPort = entry.TLSPort
@@ -401,8 +417,11 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 			"provider %q uses the default transport, \"udp\": SIP in cleartext. Set transports = [\"tls\"] where the provider supports it.", pr.Name))
 	}
 	if a := b.attrs["sip_port"]; a != nil {
-		if n, ok := d.integer(a, 1, 65535); ok {
-			pr.SIPPort = uint16(n)
+		if r, ok := d.sipPorts(a); ok {
+			pr.SIPPort, pr.SIPPortLast = r.First, r.Last
+			if r.First == r.Last {
+				pr.SIPPortLast = 0
+			}
 		}
 	}
 	if a := b.attrs["tls_port"]; a != nil {
@@ -410,10 +429,10 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 			pr.TLSPort = uint16(n)
 		}
 	}
-	if pr.SIPPort == pr.TLSPort && len(pr.Transports) > 1 {
+	if sip := pr.SIPPortRange(); pr.TLSPort >= sip.First && pr.TLSPort <= sip.Last && len(pr.Transports) > 1 {
 		for _, t := range pr.Transports {
 			if t == TransportTCP {
-				d.add(errorf(IDBadValue, b.rng, "SIP and TLS share a port", "provider %q uses tcp and tls on the same port %d; give tls_port its own port.", pr.Name, pr.SIPPort))
+				d.add(errorf(IDBadValue, b.rng, "SIP and TLS share a port", "provider %q uses tcp and tls on the same port %d; give tls_port its own port.", pr.Name, pr.TLSPort))
 				break
 			}
 		}

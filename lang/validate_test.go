@@ -280,6 +280,31 @@ func TestValidation(t *testing.T) {
   sip_port   = 0
 }
 `, want: []want{wErr(lang.IDBadPort, `sip_port   = |0`, "1 and 65535")}},
+		{name: "sip_port range inverted",
+			src: `+provider "b" {
+  signaling  = ["192.0.2.1"]
+  media      = ["192.0.2.128/25"]
+  transports = ["udp"]
+  sip_port   = "5099-5090"
+}
+`, want: []want{wErr(lang.IDInvertedRange, `"5099-5090"`, "write 5090-5099")}},
+		{name: "sip_port range from 0",
+			src: `+provider "b" {
+  signaling  = ["192.0.2.1"]
+  media      = ["192.0.2.128/25"]
+  transports = ["udp"]
+  sip_port   = "0-10"
+}
+`, want: []want{wErr(lang.IDBadPort, `"0-10"`, "")}},
+		{name: "tls_port inside the sip_port range",
+			src: `+provider "b" {
+  signaling  = ["192.0.2.1"]
+  media      = ["192.0.2.128/25"]
+  transports = ["tcp", "tls"]
+  sip_port   = "5090-5099"
+  tls_port   = 5095
+}
+`, want: []want{wErr(lang.IDBadValue, `provider "b"`, "same port 5095")}},
 		{name: "sip_port 65536",
 			src: `+provider "b" {
   signaling  = ["192.0.2.1"]

@@ -58,6 +58,11 @@ var pairs = []pairCase{
 	{name: "sbc rtp range narrowed", example: "teams-direct-routing",
 		edits: []edit{replace("sbc.hcl", `rtp_ports = "20000-21999"`, `rtp_ports = "20000-20999"`), replace("sbc.hcl", `ports = "20000-21999"`, `ports = "20000-20999"`)}},
 
+	{name: "ringcentral sip pinned to 5060", example: "ringcentral-phones",
+		edits: []edit{replace("office.hcl", "  catalog = \"ringcentral\"\n}", "  catalog  = \"ringcentral\"\n  sip_port = 5060\n}")}},
+	{name: "ringcentral over udp only", example: "ringcentral-phones",
+		edits: []edit{replace("office.hcl", "  catalog = \"ringcentral\"\n}", "  catalog    = \"ringcentral\"\n  transports = [\"udp\"]\n}")}},
+
 	{name: "fleet carrier media grows", example: "fleet", policy: "sites/hq-linux",
 		edits: []edit{replace("common/providers.hcl", `media      = ["203.0.113.0/26"]`, `media      = ["203.0.113.0/26", "203.0.113.192/27"]`)}},
 	{name: "fleet site rate limit", example: "fleet", policy: "sites/branch-fortigate",

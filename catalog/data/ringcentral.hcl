@@ -10,9 +10,9 @@
 # The entry keeps all nine (a firewall must not lock the provider out).
 #
 # Ports are from the QoS lab page: SIP signaling TCP and UDP 5090-5099,
-# audio RTP UDP 20000-64999. sip_port and tls_port are left unset because
-# RingCentral gives a port range, not one port, and names no TLS port; all
-# connections are opened by the phone or app towards RingCentral.
+# audio RTP UDP 20000-64999. RingCentral gives a range of SIP ports, not one
+# port (sip_ports), and names no TLS port; all connections are opened by the
+# phone or app towards RingCentral.
 
 entry "ringcentral" {
   provider    = "RingCentral RingEX"
@@ -21,9 +21,10 @@ entry "ringcentral" {
   signaling   = ["66.81.240.0/20", "80.81.128.0/20", "103.44.68.0/22", "104.245.56.0/21", "185.23.248.0/22", "192.209.24.0/21", "199.68.212.0/22", "199.255.120.0/22", "208.87.40.0/22"]
   media       = ["66.81.240.0/20", "80.81.128.0/20", "103.44.68.0/22", "104.245.56.0/21", "185.23.248.0/22", "192.209.24.0/21", "199.68.212.0/22", "199.255.120.0/22", "208.87.40.0/22"]
   transports  = ["udp", "tcp"]
+  sip_ports   = "5090-5099"
   media_ports = "20000-64999"
   verified    = "2026-12-05"
-  notes       = "Signaling and media come from the same advertised supernets. SIP signaling is on TCP and UDP 5090-5099 (not 5060): RingCentral names a range and no TLS port, so sip_port/tls_port are unset. Phones and apps open every connection towards RingCentral. SOURCES DISAGREE: the QoS lab page's RC-ALLNETS omits 66.81.240.0/20, which the network requirements page lists; both are kept. Customers with CloudConnect (private connections) have additional requirements RingCentral gives on request."
+  notes       = "Signaling and media come from the same advertised supernets. SIP signaling is on TCP and UDP 5090-5099 (not 5060): a voice VLAN's phones may reach RingCentral's SIP on all ten ports. RingCentral names no TLS port. Phones and apps open every connection towards RingCentral. SOURCES DISAGREE: the QoS lab page's RC-ALLNETS omits 66.81.240.0/20, which the network requirements page lists; both are kept. Customers with CloudConnect (private connections) have additional requirements RingCentral gives on request."
   source {
     url    = "https://support.ringcentral.com/de/de/network-and-system-requirements/network-requirements/network-requirements-MVP.html"
     owner  = "provider"

@@ -229,6 +229,9 @@ func (e *env) showEntry(en *catalog.Entry) {
 	if en.SIPPort != 0 {
 		fmt.Fprintf(w, "  sip_port %d", en.SIPPort)
 	}
+	if en.SIPPorts != "" {
+		fmt.Fprintf(w, "  sip_ports %s", en.SIPPorts)
+	}
 	if en.TLSPort != 0 {
 		fmt.Fprintf(w, "  tls_port %d", en.TLSPort)
 	}
