@@ -19,7 +19,7 @@ entry "nfon" {
   media      = ["109.68.96.0/21"]
   transports = ["udp", "tcp", "tls"]
   verified   = "2026-12-05"
-  notes      = "SIP, RTP, T.38 and FMC over UDP, and SIP, SIP/TLS and FMC over TCP, all to/from 109.68.96.0/21 on all ports (NFON names no specific SIP, TLS or RTP port). End devices communicate outbound to NFON. Provisioning (TCP 80, 83, 443, 18443) goes to all networks and is not part of this entry. NFON advises against FQDN-based filter rules; *.cloudya.com and *.cloud-cfg.com are only given as proxy exceptions. Disable SIP ALG; UDP NAT timeout 120-130 s."
+  notes      = "SIP, RTP, T.38 and FMC over UDP, and SIP, SIP/TLS and FMC over TCP, all to/from 109.68.96.0/21 on all ports (NFON names no specific SIP, TLS or RTP port, so voicewall's defaults apply: SIP 5060, TLS 5061; a voice VLAN's phones may send any UDP to the range, as media, but TCP only to those two ports unless allow_out adds the ports your devices use). End devices communicate outbound to NFON. Provisioning (TCP 80, 83, 443, 18443) goes to all networks and is not part of this entry. NFON advises against FQDN-based filter rules; *.cloudya.com and *.cloud-cfg.com are only given as proxy exceptions. Disable SIP ALG; UDP NAT timeout 120-130 s."
   source {
     url    = "https://www.nfon.com/en/systemspecifictopics/technical-requirements-for-cloudya/b-router-/-firewall-settings"
     owner  = "provider"
