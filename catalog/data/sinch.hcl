@@ -16,6 +16,10 @@
 # change when the region is upgraded. Prefer signaling_dns with the
 # region's FQDN, and run `voicewall providers check`.
 #
+# `verified` is therefore the date of that copy, 2021-03-17, not the day
+# it was read: nothing newer confirms these pairs, and `voicewall providers
+# check` says so (an entry verified more than --max-age ago is drift).
+#
 # Media: Sinch "scales its media resources on demand and therefore has no
 # fixed set of IP addresses where it sends media from"; media always comes
 # from RTP ports 10000-20000. So media is accepted on flows the PBX opened
@@ -31,7 +35,7 @@ entry "sinch-south-america" {
   media_ports   = "10000-20000"
   dns           = ["sae1.sip.sinch.com", "sae1.vp.sip.sinch.com"]
   symmetric_rtp = true
-  verified      = "2026-12-05"
+  verified      = "2021-03-17"
   notes         = "LEGACY pair from Sinch's 2021 documentation: not checked against the current page, and replaced when Sinch upgrades this region (Europe and North America already moved). Sinch asks that ALL its addresses be allowed (this catalog lacks the upgraded Europe and North America ranges) and that traffic to Sinch use the FQDN, failing over between the region's addresses. Media has no fixed source addresses (RTP ports 10000-20000): symmetric_rtp. Calls to Sinch over UDP or TCP; calls from Sinch over UDP (default), TCP or TLS. sae1.sip.sinch.com is the older page's FQDN, sae1.vp.sip.sinch.com the Voice API v2 page's."
   source {
     url    = "https://github.com/sinch/docs/blob/18f6c4602ec99730169a053195dd903304dd0bdd/docs/voice/voice-rest-api/voice-sip-trunking.md"
@@ -60,7 +64,7 @@ entry "sinch-southeast-asia" {
   media_ports   = "10000-20000"
   dns           = ["apse1.sip.sinch.com", "apse1.vp.sip.sinch.com"]
   symmetric_rtp = true
-  verified      = "2026-12-05"
+  verified      = "2021-03-17"
   notes         = "LEGACY pair from Sinch's 2021 documentation: not checked against the current page, and replaced when Sinch upgrades this region (Europe and North America already moved). Sinch asks that ALL its addresses be allowed (this catalog lacks the upgraded Europe and North America ranges) and that traffic to Sinch use the FQDN, failing over between the region's addresses. Media has no fixed source addresses (RTP ports 10000-20000): symmetric_rtp. Calls to Sinch over UDP or TCP; calls from Sinch over UDP (default), TCP or TLS. apse1.sip.sinch.com is the older page's FQDN, apse1.vp.sip.sinch.com the Voice API v2 page's."
   source {
     url    = "https://github.com/sinch/docs/blob/18f6c4602ec99730169a053195dd903304dd0bdd/docs/voice/voice-rest-api/voice-sip-trunking.md"
@@ -89,7 +93,7 @@ entry "sinch-australia" {
   media_ports   = "10000-20000"
   dns           = ["apse2.sip.sinch.com", "apse2.vp.sip.sinch.com"]
   symmetric_rtp = true
-  verified      = "2026-12-05"
+  verified      = "2021-03-17"
   notes         = "LEGACY pair from Sinch's 2021 documentation: not checked against the current page, and replaced when Sinch upgrades this region (Europe and North America already moved). Sinch asks that ALL its addresses be allowed (this catalog lacks the upgraded Europe and North America ranges) and that traffic to Sinch use the FQDN, failing over between the region's addresses. Media has no fixed source addresses (RTP ports 10000-20000): symmetric_rtp. Calls to Sinch over UDP or TCP; calls from Sinch over UDP (default), TCP or TLS. apse2.sip.sinch.com is the older page's FQDN, apse2.vp.sip.sinch.com the Voice API v2 page's."
   source {
     url    = "https://github.com/sinch/docs/blob/18f6c4602ec99730169a053195dd903304dd0bdd/docs/voice/voice-rest-api/voice-sip-trunking.md"
