@@ -28,6 +28,14 @@
 # current list). Google's CCAI Platform BYOC list, used before, repeats the
 # sip.telnyx.com signaling pairs and only two of the media subnets; nothing
 # here rests on it any more, so it is no longer a source.
+#
+# Not here, and worth checking: configurations published by third parties
+# quote a Telnyx notice adding media subnets (103.115.247.0/24 in use since
+# August 2026, and others) and a Middle East signaling pair. No Telnyx copy
+# read shows them, so they are not in the catalog. One-way audio from
+# Telnyx is the symptom: compare sip.telnyx.com/#media with `voicewall
+# providers show telnyx-us`, and add a missing subnet next to catalog (media
+# written in the block is added to the entry's).
 
 entry "telnyx-us" {
   provider    = "Telnyx"
