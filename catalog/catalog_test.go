@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 )
@@ -135,5 +137,33 @@ func TestOverlayReplacesByName(t *testing.T) {
 	}
 	if _, err := c.Overlay([]*Entry{good("x", "x", "192.168.1.1")}); err == nil {
 		t.Error("an overlay with a private range was accepted")
+	}
+}
+
+// TestDocsListEveryProvider: docs/providers.md's table names every family
+// of the embedded catalog (one entry at least) and its count line is the
+// catalog's.
+func TestDocsListEveryProvider(t *testing.T) {
+	doc, err := os.ReadFile("../docs/providers.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := MustEmbedded()
+	families := map[string]bool{}
+	named := map[string]bool{}
+	for _, e := range c.Entries() {
+		families[e.Family] = true
+		if strings.Contains(string(doc), "`"+e.Name+"`") {
+			named[e.Family] = true
+		}
+	}
+	for f := range families {
+		if !named[f] {
+			t.Errorf("docs/providers.md names no entry of family %q", f)
+		}
+	}
+	want := fmt.Sprintf("%d entries from %d providers", len(c.Entries()), len(families))
+	if !strings.Contains(string(doc), want) {
+		t.Errorf("docs/providers.md does not say %q", want)
 	}
 }
