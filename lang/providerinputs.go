@@ -198,11 +198,28 @@ func (d *decoder) catalogEntry(v strItem, provider string) *CatalogEntry {
 	}
 	e, ok := d.opts.Catalog.Entry(name)
 	if !ok {
+		if regions := entriesOf(name, d.opts.Catalog.Names()); len(regions) > 0 {
+			d.add(errorf(IDUnknownCatalog, v.rng, "Catalog entries are per region",
+				"%q has several catalog entries, one per region or product: %s. Name the one your trunk uses; where the provider fails over between regions, the entry that covers all of them (`voicewall providers list` shows each entry's region).", name, strings.Join(regions, ", ")))
+			return nil
+		}
 		d.add(errorf(IDUnknownCatalog, v.rng, "Unknown catalog entry",
 			"%q is not in voicewall's provider catalog.%s List the entries with `voicewall providers list`, or write the provider's signaling and media yourself.", name, suggest(name, d.opts.Catalog.Names())))
 		return nil
 	}
 	return &e
+}
+
+// entriesOf are the catalog entries named provider-REGION for a provider
+// name: "twilio" gives twilio-all, twilio-apac, ...
+func entriesOf(provider string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, strings.ToLower(provider)+"-") {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func addrList(as []netip.Addr) string {

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,27 @@ func TestUnknownCatalogIsLocated(t *testing.T) {
 	d := diags[0]
 	if FindingID(d) != IDUnknownCatalog || d.Subject == nil || d.Subject.Start.Line != 2 || !strings.Contains(d.Detail, `"carrier-eu"`) {
 		t.Errorf("want a located error with a suggestion, got %v %s", d.Subject, d.Detail)
+	}
+}
+
+// A provider's name where the catalog has one entry per region: the error
+// lists them, and no cascade of warnings (no media, default transport)
+// follows from the entry it could not read.
+func TestCatalogFamilyNameListsItsEntries(t *testing.T) {
+	_, diags := LoadSourceWith("p.hcl", []byte("provider \"c\" {\n  catalog = \"carrier\"\n}\n"), LoadOptions{Catalog: tcat})
+	if !diags.HasErrors() {
+		t.Fatal("no error")
+	}
+	var ids []string
+	for _, d := range diags {
+		ids = append(ids, FindingID(d))
+	}
+	d := diags[0]
+	if FindingID(d) != IDUnknownCatalog || d.Subject == nil || d.Subject.Start.Line != 2 || !strings.Contains(d.Detail, "carrier-eu") || !strings.Contains(d.Detail, "one per region") {
+		t.Errorf("want a located error listing the entries, got %v %s", d.Subject, d.Detail)
+	}
+	if slices.Contains(ids, IDNoMedia) || slices.Contains(ids, IDCleartext) {
+		t.Errorf("cascading warnings after the catalog error: %v", ids)
 	}
 }
 

@@ -385,7 +385,8 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 		d.add(warnf(IDSymmetricRTP, symmetricFrom, "RTP accepted only on flows opened from inside",
 			"provider %q: its RTP is accepted only as replies on flows the PBX or a phone opened first (conntrack established/related), never unsolicited and never forwarded to a PBX by DNAT. Audio works only with symmetric RTP: the PBX must send RTP first, from the port it receives on (Asterisk PJSIP endpoint: direct_media=no, rtp_symmetric=yes, force_rport=yes; chan_sip: directmedia=no, nat=force_rport,comedia). Phones must do the same.", pr.Name))
 	}
-	if !mediaWritten && !pr.SymmetricRTP {
+	catalogFailed := b.attrs["catalog"] != nil && entry == nil // said at the catalog line; no cascade
+	if !mediaWritten && !pr.SymmetricRTP && !catalogFailed {
 		d.add(warnf(IDNoMedia, b.rng, "Provider has no media addresses",
 			"provider %q lists no media addresses, so its RTP (the call audio) is dropped at the WAN. Add media = [...] from the provider's interconnect guide; many providers send RTP from other hosts than SIP. If it does not publish them, set symmetric_rtp = true.", pr.Name))
 	}
@@ -412,7 +413,7 @@ func (d *decoder) provider(p *Policy, b *rawBlock) {
 				}
 			})
 		}
-	} else {
+	} else if !catalogFailed {
 		d.add(warnf(IDCleartext, b.rng, "Cleartext SIP transport",
 			"provider %q uses the default transport, \"udp\": SIP in cleartext. Set transports = [\"tls\"] where the provider supports it.", pr.Name))
 	}
