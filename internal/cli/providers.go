@@ -148,32 +148,53 @@ func (e *env) catalogOrErr() (*catalog.Catalog, error) {
 func (e *env) providersListCmd() *cobra.Command {
 	var format string
 	c := &cobra.Command{
-		Use:     "list [--format text|json]",
-		Short:   "List the catalog's entries",
-		Example: "  voicewall providers list\n  voicewall providers list --format json",
-		Args:    cobra.NoArgs,
+		Use:     "list [FILTER] [--format text|json]",
+		Short:   "List the catalog's entries (those whose name or provider contains FILTER)",
+		Example: "  voicewall providers list\n  voicewall providers list twilio\n  voicewall providers list --format json",
+		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("unknown --format %q: use text or json", format)
+			}
 			cat, err := e.catalogOrErr()
 			if err != nil {
 				return err
 			}
+			entries := cat.Entries()
+			if len(args) == 1 {
+				entries = matchingEntries(entries, args[0])
+				if len(entries) == 0 {
+					return fmt.Errorf("no catalog entry's name or provider contains %q: run voicewall providers list for all of them", lang.Printable(args[0], 80, false))
+				}
+			}
 			switch format {
 			case "json":
-				return writeJSON(e.stdout, cat.Entries())
-			case "text":
+				return writeJSON(e.stdout, entries)
+			default:
 				w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(w, "NAME\tPROVIDER\tREGION\tTRANSPORTS\tVERIFIED\tFROM")
-				for _, en := range cat.Entries() {
+				for _, en := range entries {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", en.Name, en.Provider, en.Region, strings.Join(en.Transports, ","), en.Verified, en.Origin)
 				}
 				return w.Flush()
-			default:
-				return fmt.Errorf("unknown --format %q: use text or json", format)
 			}
 		},
 	}
 	formatFlag(c, &format, "text", "json")
 	return c
+}
+
+// matchingEntries are the entries whose name, provider or family contains
+// filter, case-insensitively ("twilio", "teams", "chime").
+func matchingEntries(entries []*catalog.Entry, filter string) []*catalog.Entry {
+	f := strings.ToLower(strings.TrimSpace(filter))
+	var out []*catalog.Entry
+	for _, en := range entries {
+		if strings.Contains(en.Name, f) || strings.Contains(strings.ToLower(en.Provider), f) || strings.Contains(en.Family, f) {
+			out = append(out, en)
+		}
+	}
+	return out
 }
 
 func (e *env) providersShowCmd() *cobra.Command {

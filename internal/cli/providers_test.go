@@ -14,6 +14,14 @@ func TestProvidersListShow(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "twilio-all") || !strings.Contains(out, "microsoft-teams") {
 		t.Fatalf("list: %d %s %s", code, out, errOut)
 	}
+	// A filter: Teams's three entries by provider name, nothing else.
+	code, out, errOut = run(t, "providers", "list", "Teams")
+	if code != 0 || strings.Count(out, "microsoft-teams") != 3 || strings.Contains(out, "twilio") {
+		t.Errorf("list Teams: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut = run(t, "providers", "list", "nosuch"); code != 1 || !strings.Contains(errOut, `contains "nosuch"`) {
+		t.Errorf("list with a filter that matches nothing: %d %s", code, errOut)
+	}
 	code, out, _ = run(t, "providers", "show", "twilio-all")
 	if code != 0 || !strings.Contains(out, "168.86.128.0/18") || !strings.Contains(out, "https://www.twilio.com/docs/sip-trunking/ip-addresses") || !strings.Contains(out, "verified:    2026-12-05") {
 		t.Errorf("show: %s", out)
