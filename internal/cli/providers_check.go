@@ -136,9 +136,13 @@ func (e *env) printCheck(sts []providers.Status) {
 		}
 	}
 	if drifting > 0 {
-		fmt.Fprintf(w, "\n%d of %d providers drifted.\n", drifting, len(sts))
+		fmt.Fprintf(w, "\n%d of %s drifted.\n", drifting, plural(len(sts), "provider", "providers"))
 	} else {
-		fmt.Fprintf(w, "\nAll %d providers are current.\n", len(sts))
+		if len(sts) == 1 {
+			fmt.Fprintln(w, "\nThe provider is current.")
+		} else {
+			fmt.Fprintf(w, "\nAll %d providers are current.\n", len(sts))
+		}
 	}
 }
 

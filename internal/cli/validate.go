@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
+	"strings"
 )
 
 func (e *env) validateCmd() *cobra.Command {
@@ -59,8 +60,9 @@ func (e *env) validateCmd() *cobra.Command {
 func summary(l *lang.Loaded) string {
 	p := l.Policy
 	_, w := countDiags(l.Diags)
-	return fmt.Sprintf("%d providers, %d pbx, %d voice VLANs, %d blocklists, %d rules, %d warnings",
-		len(p.Providers), len(p.PBXes), len(p.VoiceVLANs), len(p.Blocklists), len(p.Rules), w)
+	return strings.Join([]string{plural(len(p.Providers), "provider", "providers"), fmt.Sprintf("%d pbx", len(p.PBXes)),
+		plural(len(p.VoiceVLANs), "voice VLAN", "voice VLANs"), plural(len(p.Blocklists), "blocklist", "blocklists"),
+		plural(len(p.Rules), "rule", "rules"), plural(w, "warning", "warnings")}, ", ")
 }
 
 func (e *env) printDiags(l *lang.Loaded) {
