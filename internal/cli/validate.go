@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 	"github.com/voicewall/voicewall/backends/registry"
 	"github.com/voicewall/voicewall/lang"
-	"strings"
 )
 
 func (e *env) validateCmd() *cobra.Command {
