@@ -21,7 +21,8 @@ import (
 type UpdateSource struct {
 	Entry string // the catalog entry it refreshes
 	// Kind is the format: "lines" (one address or CIDR a line: Zoom's
-	// range files) or "m365" (Microsoft's 365 endpoints web service JSON).
+	// range files), "m365" (Microsoft's 365 endpoints web service JSON) or
+	// "didww" (DIDWW's voice.json: signaling only).
 	Kind string
 	URL  string
 	// VersionURL is the m365 version endpoint: an unchanged version is not
@@ -39,6 +40,7 @@ var DefaultSources = []UpdateSource{
 	{Entry: "microsoft-teams", Kind: "m365",
 		URL:        "https://endpoints.office.com/endpoints/worldwide?ServiceAreas=Skype&clientrequestid=" + m365Client,
 		VersionURL: "https://endpoints.office.com/version/worldwide?clientrequestid=" + m365Client},
+	{Entry: "didww", Kind: "didww", URL: "https://doc.didww.com/voice.json"},
 }
 
 // Guards on a downloaded list.
@@ -197,6 +199,17 @@ func fetchEntry(ctx context.Context, f *feeds.Fetcher, s UpdateSource, base *cat
 		if ranges, err = parseM365(body); err != nil {
 			return nil, "", err
 		}
+	case "didww":
+		body, err := f.FetchURL(ctx, s.URL, false)
+		if err != nil {
+			return nil, "", err
+		}
+		if ranges, version, err = parseDIDWW(body); err != nil {
+			return nil, "", err
+		}
+		if version != "" && version == last.Version && last.URL == s.URL {
+			return nil, version, nil
+		}
 	default:
 		return nil, "", fmt.Errorf("unknown source kind %q", s.Kind)
 	}
@@ -226,7 +239,10 @@ func fetchEntry(ctx context.Context, f *feeds.Fetcher, s UpdateSource, base *cat
 	for i, p := range ranges {
 		strs[i] = p.String()
 	}
-	e.Signaling, e.Media = strs, append([]string{}, strs...)
+	e.Signaling = strs
+	if s.Kind != "didww" { // Zoom's and Microsoft's lists do not split signaling from media; DIDWW's is signaling
+		e.Media = append([]string{}, strs...)
+	}
 	e.Verified = now.UTC().Format("2006-01-02")
 	e.Origin = "update"
 	seen := now.UTC().Format("2006-01-02")
@@ -235,6 +251,9 @@ func fetchEntry(ctx context.Context, f *feeds.Fetcher, s UpdateSource, base *cat
 		covers += "; web service version " + version
 	}
 	e.Sources = []catalog.Source{{URL: s.URL, Owner: "provider", Seen: seen, Covers: covers}}
+	if s.Kind == "didww" {
+		e.Notes = "Signaling from DIDWW's voice.json, version " + version + " (static-endpoint origination addresses and registrars). " + e.Notes
+	}
 	if s.Kind == "m365" {
 		e.Notes = "From Microsoft's 365 endpoints web service (service area Skype, category Optimize: Teams media and signaling), version " + version + ". " + e.Notes
 	}
@@ -298,4 +317,67 @@ func parseM365(body []byte) ([]netip.Prefix, error) {
 		}
 	}
 	return out, nil
+}
+
+// parseDIDWW takes the inbound signaling addresses of DIDWW's voice.json:
+// the static-endpoint origination addresses and the registrars, IPv4 and
+// IPv6, with the file's version. Other keys (outbound load balancers, the
+// description texts) are not the addresses calls arrive from.
+func parseDIDWW(body []byte) ([]netip.Prefix, string, error) {
+	var doc struct {
+		Version string `json:"version"`
+		Inbound struct {
+			Signaling struct {
+				StaticSIPURI struct {
+					Endpoints []struct {
+						IPv4 string `json:"ipv4"`
+						IPv6 string `json:"ipv6"`
+					} `json:"endpoints"`
+				} `json:"static_sip_uri"`
+				SIPRegistration struct {
+					Registrars []struct {
+						IPv4 []string `json:"ipv4"`
+						IPv6 []string `json:"ipv6"`
+					} `json:"registrars"`
+				} `json:"sip_registration"`
+			} `json:"signaling"`
+		} `json:"inbound"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, "", fmt.Errorf("not DIDWW's voice.json: %v", err)
+	}
+	if len(doc.Version) > 32 {
+		return nil, "", errors.New("not DIDWW's voice.json: its version is not a version")
+	}
+	var out []netip.Prefix
+	seen := map[netip.Prefix]bool{}
+	add := func(s string) error {
+		if s == "" {
+			return nil
+		}
+		p, err := catalog.ParseRange(s)
+		if err != nil {
+			return err
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+		return nil
+	}
+	for _, ep := range doc.Inbound.Signaling.StaticSIPURI.Endpoints {
+		for _, a := range []string{ep.IPv4, ep.IPv6} {
+			if err := add(a); err != nil {
+				return nil, "", fmt.Errorf("static_sip_uri endpoint: %v", err)
+			}
+		}
+	}
+	for _, r := range doc.Inbound.Signaling.SIPRegistration.Registrars {
+		for _, a := range append(append([]string{}, r.IPv4...), r.IPv6...) {
+			if err := add(a); err != nil {
+				return nil, "", fmt.Errorf("registrar: %v", err)
+			}
+		}
+	}
+	return out, doc.Version, nil
 }

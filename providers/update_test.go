@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 type standIn struct {
 	mu                    sync.Mutex
 	zoom, version, m365   string
+	didww                 string
 	zoomLength            int // a Content-Length to announce (0: the real one)
 	versionHits, m365Hits int
 }
@@ -33,6 +35,8 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/version":
 		s.versionHits++
 		fmt.Fprintf(w, `{"instance":"Worldwide","latest":%q}`, s.version)
+	case "/voice.json":
+		fmt.Fprint(w, s.didww)
 	case "/endpoints":
 		s.m365Hits++
 		fmt.Fprint(w, s.m365)
@@ -119,5 +123,61 @@ func TestUpdateAgainstHTTPSStandIn(t *testing.T) {
 	res, _ := Update(context.Background(), UpdateOptions{LibDir: lib, Sources: []UpdateSource{{Entry: "zoom-phone", Kind: "lines", URL: plain.URL + "/ZoomPhone.txt"}}, Fetcher: &feeds.Fetcher{}, Now: day})
 	if len(res) != 1 || res[0].Status != "refused" || !strings.Contains(res[0].Reason, "https") {
 		t.Errorf("http: %+v", res)
+	}
+}
+
+// didwwJSON has the shape of DIDWW's voice.json (its inbound signaling
+// part) with one location more than the embedded entry.
+const didwwJSON = `{"version": "VERSION", "updated_at": "2026-12-01T00:00:00Z",
+ "inbound": {"signaling": {
+  "static_sip_uri": {"description": "Endpoints DIDWW originates calls from", "endpoints": [
+   {"location": "New York", "ipv4": "46.19.209.14", "ipv6": "2a01:ad00:1:14::14"},
+   {"location": "Amsterdam", "ipv4": "185.238.173.14", "ipv6": "2a01:ad00:8:14::14"},
+   {"location": "Somewhere new", "ipv4": "46.19.216.14", "ipv6": "2a01:ad00:9:14::14"}]},
+  "sip_registration": {"registrars": [
+   {"fqdn": "sip.didww.com", "scope": "global", "ipv4": ["46.19.209.49", "185.238.173.49"], "ipv6": ["2a01:ad00:1:1::49"]}]}}},
+ "outbound": {"signaling": [{"location": "New York", "ipv4": "46.19.209.44"}]}}`
+
+func TestUpdateDIDWW(t *testing.T) {
+	si := &standIn{didww: strings.Replace(didwwJSON, "VERSION", "2026-12-01", 1)}
+	srv := httptest.NewTLSServer(si)
+	defer srv.Close()
+	lib := t.TempDir()
+	srcs := []UpdateSource{{Entry: "didww", Kind: "didww", URL: srv.URL + "/voice.json"}}
+	update := func() Outcome {
+		t.Helper()
+		res, err := Update(context.Background(), UpdateOptions{LibDir: lib, Sources: srcs, Fetcher: &feeds.Fetcher{Client: srv.Client()}, Now: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)})
+		if err != nil || len(res) != 1 {
+			t.Fatal(err, res)
+		}
+		return res[0]
+	}
+	if r := update(); r.Status != "updated" || r.Version != "2026-12-01" || r.Ranges != 9 {
+		t.Fatalf("first update: %+v", r)
+	}
+	cat, warn, err := LoadCatalog(lib)
+	if err != nil || warn != "" {
+		t.Fatal(err, warn)
+	}
+	d, _ := cat.Get("didww")
+	// Signaling only: the outbound load balancer is not an inbound source,
+	// and media stays unpublished (symmetric_rtp), as in the embedded entry.
+	if d == nil || !slices.Contains(d.Signaling, "46.19.216.14/32") || slices.Contains(d.Signaling, "46.19.209.44/32") || len(d.Media) != 0 || !d.SymmetricRTP || d.Origin != "update" || len(d.DNS) != 3 {
+		t.Fatalf("didww entry: %+v", d)
+	}
+	if r := update(); r.Status != "unchanged" {
+		t.Errorf("same version: %+v", r)
+	}
+	si.didww = strings.Replace(strings.Replace(didwwJSON, "VERSION", "2026-12-02", 1), "46.19.216.14", "10.0.0.14", 1)
+	if r := update(); r.Status != "refused" || !strings.Contains(r.Reason, "10.0.0.14") {
+		t.Errorf("a private address: %+v", r)
+	}
+	si.didww = "<html>maintenance</html>"
+	if r := update(); r.Status != "refused" {
+		t.Errorf("html: %+v", r)
+	}
+	cat, _, _ = LoadCatalog(lib)
+	if d, _ := cat.Get("didww"); d == nil || !slices.Contains(d.Signaling, "46.19.216.14/32") {
+		t.Errorf("the last good entry did not stay: %+v", d)
 	}
 }

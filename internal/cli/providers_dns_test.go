@@ -184,7 +184,7 @@ func TestSignalingDNSThroughRealResolver(t *testing.T) {
 	// have no network (VOICEWALL_DNS=kept); its downloads fail here (a closed
 	// local port), which it says without losing the DNS answers.
 	l.reload("198.51.100.11 sip.carrier.test\n198.51.100.12 sip.carrier.test\n198.51.100.13 sip.carrier.test\n198.51.100.21 sip2.carrier.test\n")
-	code, out = l.vw("providers", "update", l.policy, "--source", "zoom-phone=https://127.0.0.1:1/z.txt", "--source", "microsoft-teams=https://127.0.0.1:1/e", "--source", "microsoft-teams.version=https://127.0.0.1:1/v")
+	code, out = l.vw("providers", "update", l.policy, "--source", "zoom-phone=https://127.0.0.1:1/z.txt", "--source", "microsoft-teams=https://127.0.0.1:1/e", "--source", "microsoft-teams.version=https://127.0.0.1:1/v", "--source", "didww=https://127.0.0.1:1/d")
 	if !strings.Contains(out, "dns sip.carrier.test: resolved: 198.51.100.11, 198.51.100.12, 198.51.100.13") || !strings.Contains(out, "REFUSED") {
 		t.Fatalf("providers update PATH (%d):\n%s", code, out)
 	}

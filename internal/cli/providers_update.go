@@ -25,9 +25,10 @@ func (e *env) providersUpdateCmd() *cobra.Command {
 	var overrides []string
 	c := &cobra.Command{
 		Use:   "update [PATH] [--format text|json] [--source ENTRY=URL]...",
-		Short: "Refresh the catalog from the providers' machine-readable lists (Zoom, Microsoft 365) into the state directory",
+		Short: "Refresh the catalog from the providers' machine-readable lists (Zoom, Microsoft 365, DIDWW) into the state directory",
 		Long: `update downloads the range lists providers publish in machine-readable form
-(Zoom's range files, Microsoft's 365 endpoints web service with its version) and
+(Zoom's range files, Microsoft's 365 endpoints web service with its version,
+DIDWW's voice.json with its version) and
 keeps them in VOICEWALL_LIB_DIR/catalog/overlay.json, where they override the
 embedded catalog's entries of the same name.
 
@@ -84,7 +85,11 @@ ENTRY.version=URL sets the version URL of a 365-style source.`,
 					}
 				}
 				if !found {
-					return fmt.Errorf("--source %q: write ENTRY=URL with ENTRY one of zoom-phone, microsoft-teams", lang.Printable(o, 200, false))
+					var names []string
+					for _, s := range srcs {
+						names = append(names, s.Entry)
+					}
+					return fmt.Errorf("--source %q: write ENTRY=URL with ENTRY one of %s", lang.Printable(o, 200, false), strings.Join(names, ", "))
 				}
 			}
 			res, err := providers.Update(cmd.Context(), providers.UpdateOptions{LibDir: live.LibDir(), Sources: srcs, Now: time.Now()})

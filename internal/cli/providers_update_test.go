@@ -25,6 +25,9 @@ func TestProvidersUpdateCommand(t *testing.T) {
 	mux.HandleFunc("/endpoints", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `[{"id":11,"serviceArea":"Skype","category":"Optimize","ips":["13.107.64.0/18","52.112.0.0/14","52.122.0.0/15","2603:1063::/38"]}]`)
 	})
+	mux.HandleFunc("/voice.json", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"version":"2026-12-01","inbound":{"signaling":{"static_sip_uri":{"endpoints":[{"ipv4":"46.19.209.14","ipv6":"2a01:ad00:1:14::14"}]},"sip_registration":{"registrars":[{"ipv4":["46.19.209.49"]}]}}}}`)
+	})
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
 	dir := t.TempDir()
@@ -46,8 +49,8 @@ func TestProvidersUpdateCommand(t *testing.T) {
 		return 0, string(out)
 	}
 	code, out := vw("providers", "update", "--source", "zoom-phone="+srv.URL+"/ZoomPhone.txt",
-		"--source", "microsoft-teams="+srv.URL+"/endpoints", "--source", "microsoft-teams.version="+srv.URL+"/version")
-	if code != 0 || !strings.Contains(out, "zoom-phone: updated, 2 ranges") || !strings.Contains(out, "microsoft-teams: updated, 4 ranges, version 2026112800") {
+		"--source", "microsoft-teams="+srv.URL+"/endpoints", "--source", "microsoft-teams.version="+srv.URL+"/version", "--source", "didww="+srv.URL+"/voice.json")
+	if code != 0 || !strings.Contains(out, "zoom-phone: updated, 2 ranges") || !strings.Contains(out, "microsoft-teams: updated, 4 ranges, version 2026112800") || !strings.Contains(out, "didww: updated, 3 ranges, version 2026-12-01") {
 		t.Fatalf("update: %d\n%s", code, out)
 	}
 	if code, out = vw("providers", "show", "zoom-phone"); code != 0 || !strings.Contains(out, "8.5.128.0/23") || !strings.Contains(out, "(update)") {
@@ -56,7 +59,7 @@ func TestProvidersUpdateCommand(t *testing.T) {
 	// Without the stand-in's certificate the download is refused, and the
 	// last good lists stay.
 	env = append(os.Environ(), "SSL_CERT_FILE="+filepath.Join(dir, "none.pem"), "VOICEWALL_LIB_DIR="+filepath.Join(dir, "lib"))
-	code, out = vw("providers", "update", "--source", "zoom-phone="+srv.URL+"/ZoomPhone.txt", "--source", "microsoft-teams="+srv.URL+"/endpoints", "--source", "microsoft-teams.version="+srv.URL+"/version")
+	code, out = vw("providers", "update", "--source", "zoom-phone="+srv.URL+"/ZoomPhone.txt", "--source", "microsoft-teams="+srv.URL+"/endpoints", "--source", "microsoft-teams.version="+srv.URL+"/version", "--source", "didww="+srv.URL+"/voice.json")
 	if code != 1 || !strings.Contains(out, "REFUSED") {
 		t.Errorf("untrusted certificate: %d\n%s", code, out)
 	}
