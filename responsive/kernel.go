@@ -23,6 +23,45 @@ var Reasons = []string{"cli", "watch", "fail2ban"}
 type Kernel struct {
 	Target *live.Target
 	Policy *lang.Policy
+	// Store, when set, records every ban and unban (store.go) so that an
+	// apply after a reboot puts the bans back; nil: the kernel only.
+	Store *Store
+	// Warn reports what does not stop a ban or unban (a record that could
+	// not be written); nil: not reported.
+	Warn func(string)
+}
+
+func (k *Kernel) warn(format string, a ...any) {
+	if k.Warn != nil {
+		k.Warn(fmt.Sprintf(format, a...))
+	}
+}
+
+// recorded runs change (the kernel's part) under the record's lock and,
+// when it succeeds, edit on the record. Without a store, or when the
+// record cannot be locked or read, the kernel's change is made anyway
+// (the record is an extra: it must never stop a ban) and what was not
+// recorded is reported through Warn.
+func (k *Kernel) recorded(what string, change func() error, edit func(recs []Record, now time.Time) ([]Record, bool)) error {
+	if k.Store == nil {
+		return change()
+	}
+	var kerr error
+	ran := false
+	err := k.Store.Update(func(recs []Record, now time.Time) ([]Record, bool) {
+		ran = true
+		if kerr = change(); kerr != nil {
+			return recs, false
+		}
+		return edit(recs, now)
+	})
+	if !ran {
+		kerr = change()
+	}
+	if kerr == nil && err != nil {
+		k.warn("warning: %s in the kernel, but not in the ban record: %v", what, err)
+	}
+	return kerr
 }
 
 // Ban is one timed ban as the kernel holds it.
@@ -33,6 +72,9 @@ type Ban struct {
 	// ExpiresIn is Expires in whole seconds (JSON).
 	ExpiresIn int64 `json:"expires_in_seconds"`
 	Timeout   int64 `json:"timeout_seconds"`
+	// Recorded: the ban record holds it, so an apply after a reboot puts
+	// it back.
+	Recorded bool `json:"recorded"`
 }
 
 // ProtectedError refuses a ban of an address the policy protects.
@@ -95,6 +137,9 @@ func (k *Kernel) Ban(pfx netip.Prefix, d time.Duration, reason string) error {
 	if !validReason(reason) {
 		return fmt.Errorf("reason %q: use one of %s", reason, strings.Join(Reasons, ", "))
 	}
+	if pfx.Addr().Is4In6() {
+		pfx = netip.PrefixFrom(pfx.Addr().Unmap(), max(pfx.Bits()-96, 0))
+	}
 	pfx = pfx.Masked()
 	if prot, ok := k.Policy.Protected(pfx); ok {
 		return &ProtectedError{Prefix: pfx, Protection: prot}
@@ -105,6 +150,13 @@ func (k *Kernel) Ban(pfx netip.Prefix, d time.Duration, reason string) error {
 	if d < time.Second || d > lang.MaxTimeout {
 		return fmt.Errorf("a ban lasts 1s to %s", lang.FormatDuration(lang.MaxTimeout))
 	}
+	return k.recorded("the ban of "+prefixText(pfx)+" is", func() error { return k.ban(pfx, d, reason) },
+		func(recs []Record, now time.Time) ([]Record, bool) {
+			return put(recs, Record{Prefix: pfx, Reason: reason, Expires: now.Add(d).UTC()}), true
+		})
+}
+
+func (k *Kernel) ban(pfx netip.Prefix, d time.Duration, reason string) error {
 	e := live.LiveElem{Range: netipx.RangeOfPrefix(pfx), Timeout: d, Reason: reason}
 	set := banSet(pfx.Addr().Is6())
 	_, err := live.ApplyLive(k.Target, live.LiveChange{Set: set, Interval: true, Add: []live.LiveElem{e}})
@@ -148,10 +200,37 @@ func validReason(r string) bool {
 	return false
 }
 
-// Unban lifts the ban of exactly pfx. It needs no policy: lifting a ban
-// never endangers anyone.
+// Unban lifts the ban of exactly pfx, in the kernel and in the record.
+// It needs no policy: lifting a ban never endangers anyone. A ban only
+// the record holds (the kernel's set is gone or empty after a reboot) is
+// removed from the record, with a note through Warn.
 func (k *Kernel) Unban(pfx netip.Prefix) error {
 	pfx = pfx.Masked()
+	if k.Store == nil {
+		return k.unban(pfx)
+	}
+	var kerr error
+	ran := false
+	err := k.Store.Update(func(recs []Record, now time.Time) ([]Record, bool) {
+		ran = true
+		kerr = k.unban(pfx)
+		recs, had := drop(recs, pfx)
+		if kerr != nil && had {
+			k.warn("note: %s was not banned in the kernel (%v); its recorded ban is removed, so no apply puts it back", prefixText(pfx), kerr)
+			kerr = nil
+		}
+		return recs, had
+	})
+	if !ran {
+		kerr = k.unban(pfx)
+	}
+	if kerr == nil && err != nil {
+		k.warn("warning: %s is unbanned in the kernel, but the ban record could not be updated (%v): an apply after a reboot may ban it again; run voicewall unban %s again once %s is fixed", prefixText(pfx), err, prefixText(pfx), k.Store.Path)
+	}
+	return kerr
+}
+
+func (k *Kernel) unban(pfx netip.Prefix) error {
 	set := banSet(pfx.Addr().Is6())
 	cur, err := live.ReadLive(k.Target, set)
 	if err != nil {
@@ -172,8 +251,20 @@ func (k *Kernel) Unban(pfx netip.Prefix) error {
 	return fmt.Errorf("%s is not banned", prefixText(pfx))
 }
 
-// Bans lists the timed bans of both families, by address.
+// Bans lists the timed bans of both families, by address; with a Store,
+// each says whether the record holds it (a record that cannot be read is
+// reported through Warn, and every ban is then unrecorded).
 func (k *Kernel) Bans() ([]Ban, error) {
+	rec := map[netip.Prefix]bool{}
+	if k.Store != nil {
+		recs, err := k.Store.Load()
+		if err != nil {
+			k.warn("warning: %v", err)
+		}
+		for _, r := range recs {
+			rec[r.Prefix] = true
+		}
+	}
 	var out []Ban
 	for _, v6 := range []bool{false, true} {
 		es, err := live.ReadLive(k.Target, banSet(v6))
@@ -181,8 +272,10 @@ func (k *Kernel) Bans() ([]Ban, error) {
 			return nil, err
 		}
 		for _, e := range es {
+			p, ok := e.Range.Prefix()
 			out = append(out, Ban{Address: e.String(), Reason: e.Reason, Expires: e.Expires,
-				ExpiresIn: int64((e.Expires + time.Second - 1) / time.Second), Timeout: int64(e.Timeout / time.Second)})
+				ExpiresIn: int64((e.Expires + time.Second - 1) / time.Second), Timeout: int64(e.Timeout / time.Second),
+				Recorded: ok && rec[p]})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Expires < out[j].Expires })

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/voicewall/voicewall/backends/nftables/live"
+	"github.com/voicewall/voicewall/responsive"
 )
 
 func init() {
@@ -145,6 +146,7 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	}
 	res := a.Result
 	if res == nil {
+		e.restoreBans(a, path)
 		return nil
 	}
 	add, change, remove := a.Session.Plan.Counts()
@@ -154,10 +156,27 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	} else {
 		fmt.Fprintln(e.stdout, "\nApply complete! The table was already as planned; nothing was sent.")
 	}
+	e.restoreBans(a, path)
 	if a.Pending == nil {
 		return nil
 	}
 	return e.awaitConfirm(in, a.Pending, a.Session.Target, confirmTimeout)
+}
+
+// restoreBans checks the recorded bans against the policy that applied
+// and, when the apply left the ban sets empty (a new or recreated table),
+// puts them back. It never changes the apply's outcome.
+func (e *env) restoreBans(a *live.Applied, path string) {
+	s := a.Session
+	if s == nil || s.Loaded == nil || s.Loaded.Policy == nil {
+		return // the no-op fast path: the policy and the table are as they were
+	}
+	sent := a.Result != nil && a.Result.Sent
+	keep := a.Pending == nil && (a.Result == nil || a.Result.Unknown == "")
+	r := responsive.AfterApply(s.Target, s.Loaded.Policy, path, sent && responsive.PlanEmptiesBans(s.Plan), keep, func(w string) { fmt.Fprintln(e.stderr, w) })
+	if m := r.Summary(); m != "" {
+		fmt.Fprintln(e.stdout, m)
+	}
 }
 
 // awaitConfirm waits for "confirm" on a terminal; without one it leaves the
@@ -245,6 +264,22 @@ func (e *env) fallbackLastGood(netns string, applyErr error) error {
 	default:
 		fmt.Fprintf(e.stderr, "voicewall: THE POLICY DID NOT APPLY. Loaded the LAST GOOD TABLE instead (applied from %s at %s, %s; nft text: %s).\n  The gateway runs that table, not the policy on disk: fix the policy and run voicewall apply.\n",
 			lg.Policy, lg.Saved.Format(time.RFC3339), lg.File, live.LastGoodTextPath(lg.File))
+		e.restoreSavedBans(netns)
 	}
 	return exitError{1}
+}
+
+// restoreSavedBans puts the recorded bans back into a table that did not
+// come from the policy (the last good one, a rollback's previous one).
+func (e *env) restoreSavedBans(netns string) {
+	t, err := live.Open(netns)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning: recorded bans are not restored: %v\n", err)
+		return
+	}
+	defer t.Close()
+	r := responsive.RestoreSaved(t, func(w string) { fmt.Fprintln(e.stderr, w) })
+	if m := r.Summary(); m != "" {
+		fmt.Fprintln(e.stderr, "voicewall: "+m)
+	}
 }

@@ -48,7 +48,11 @@ a ban as drift and apply keeps it.
 The policy (--policy, default /etc/voicewall) says what is never banned: a
 provider's signaling and media, a voice VLAN's subnets and management, a
 PBX, and ban.never. Such a ban is refused naming the block and its
-file:line. Banning the same prefix again renews it.`,
+file:line. Banning the same prefix again renews it.
+
+Every ban is also recorded (prefix, reason, expiry) in
+$VOICEWALL_LIB_DIR/bans/NAMESPACE.json (default /var/lib/voicewall/bans/),
+so an apply after a reboot puts it back with what is left of its time.`,
 		Example: `  voicewall ban 198.51.100.66 --for 2h
   voicewall ban 198.51.100.0/24 --netns gw --policy examples/remote-phones`,
 		Args: cobra.ExactArgs(1),
@@ -98,7 +102,16 @@ func (e *env) kernel(netns, policy string) (*responsive.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &responsive.Kernel{Target: t, Policy: p}, nil
+	return e.recording(&responsive.Kernel{Target: t, Policy: p}), nil
+}
+
+// recording makes k keep the ban record (LibDir()/bans/), warning on
+// stderr.
+func (e *env) recording(k *responsive.Kernel) *responsive.Kernel {
+	warn := func(s string) { fmt.Fprintln(e.stderr, s) }
+	k.Store = responsive.StoreFor(k.Target.Name)
+	k.Store.Warn, k.Warn = warn, warn
+	return k
 }
 
 func (e *env) unbanCmd() *cobra.Command {
@@ -106,8 +119,9 @@ func (e *env) unbanCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "unban ADDR[/PREFIX] [--netns NAME]",
 		Short: "Lift a timed ban",
-		Long:  `unban removes exactly the ban of ADDR[/PREFIX] (as voicewall bans lists it) from the kernel.`,
-		Args:  cobra.ExactArgs(1),
+		Long: `unban removes exactly the ban of ADDR[/PREFIX] (as voicewall bans lists it) from the
+kernel and from the ban record ($VOICEWALL_LIB_DIR/bans/), so no apply puts it back.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pfx, err := responsive.ParseTarget(args[0])
 			if err != nil {
@@ -118,7 +132,7 @@ func (e *env) unbanCmd() *cobra.Command {
 				return err
 			}
 			defer t.Close()
-			k := &responsive.Kernel{Target: t}
+			k := e.recording(&responsive.Kernel{Target: t})
 			if err := k.Unban(pfx); err != nil {
 				return err
 			}
@@ -135,7 +149,7 @@ func (e *env) bansCmd() *cobra.Command {
 	var netns, format string
 	c := &cobra.Command{
 		Use:   "bans [--netns NAME] [--format text|json]",
-		Short: "List the timed bans: address, reason (cli, watch, fail2ban), expiry",
+		Short: "List the timed bans: address, reason (cli, watch, fail2ban), expiry, whether recorded",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
@@ -146,7 +160,7 @@ func (e *env) bansCmd() *cobra.Command {
 				return err
 			}
 			defer t.Close()
-			bans, err := (&responsive.Kernel{Target: t}).Bans()
+			bans, err := e.recording(&responsive.Kernel{Target: t}).Bans()
 			if err != nil {
 				return err
 			}
@@ -163,9 +177,13 @@ func (e *env) bansCmd() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ADDRESS\tREASON\tEXPIRES IN")
+			fmt.Fprintln(tw, "ADDRESS\tREASON\tEXPIRES IN\tRECORDED")
 			for _, b := range bans {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Address, lang.Printable(b.Reason, 32, false), lang.FormatDuration(time.Duration(max(b.ExpiresIn, 1))*time.Second))
+				rec := "no"
+				if b.Recorded {
+					rec = "yes"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.Address, lang.Printable(b.Reason, 32, false), lang.FormatDuration(time.Duration(max(b.ExpiresIn, 1))*time.Second), rec)
 			}
 			return tw.Flush()
 		},
@@ -216,7 +234,7 @@ node_exporter. A systemd unit runs it: voicewall-watch.service.`,
 			defer t.Close()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			k := &responsive.Kernel{Target: t, Policy: p}
+			k := e.recording(&responsive.Kernel{Target: t, Policy: p})
 			errs := make(chan error, len(p.Watches))
 			for _, w := range p.Watches {
 				go func(w *lang.Watch) {

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/voicewall/voicewall/backends/nftables/live"
+	"github.com/voicewall/voicewall/responsive"
 )
 
 func init() {
@@ -25,12 +26,28 @@ func (e *env) rollbackCmd() *cobra.Command {
 			if state == "" {
 				return fmt.Errorf("--state is required")
 			}
+			// Read first: the helper removes the file when it is done.
+			pend, _ := live.ReadPendingFile(state)
 			if err := live.RunRollback(state); err != nil {
 				fmt.Fprintln(e.stderr, "voicewall rollback:", err)
 				return exitError{1}
 			}
-			if r, err := live.ReadResult(state); err == nil {
-				fmt.Fprintf(e.stdout, "voicewall rollback at %s: %s\n", r.At.Format("2006-01-02 15:04:05"), r.Message)
+			r, err := live.ReadResult(state)
+			if err != nil {
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "voicewall rollback at %s: %s\n", r.At.Format("2006-01-02 15:04:05"), r.Message)
+			if r.Restored && !r.Confirmed && pend != nil && pend.PrevExisted {
+				// The previous table came back with empty ban sets.
+				t, err := live.OpenPath(pend.NetnsPath, pend.NetnsIno)
+				if err != nil {
+					fmt.Fprintf(e.stderr, "warning: recorded bans are not restored: %v\n", err)
+					return nil
+				}
+				defer t.Close()
+				if m := responsive.RestoreSaved(t, func(w string) { fmt.Fprintln(e.stderr, w) }).Summary(); m != "" {
+					fmt.Fprintln(e.stdout, "voicewall rollback: "+m)
+				}
 			}
 			return nil
 		},

@@ -302,3 +302,42 @@ func MkdirAll(dir string, perm fs.FileMode) error {
 	}
 	return nil
 }
+
+// Rename moves the regular file oldName to newName, both names in dir
+// (base names, no slashes), through one descriptor of dir (renameat2): a
+// directory swapped for a symlink on the way cannot redirect it, a symlink
+// at oldName is refused (the link would move, not what it names), and an
+// existing newName is never replaced (it is an error).
+func Rename(dir, oldName, newName string) error {
+	for _, n := range []string{oldName, newName} {
+		if n == "" || n == "." || n == ".." || strings.ContainsRune(n, '/') {
+			return fmt.Errorf("safefile.Rename: %q is not a name in %s", n, dir)
+		}
+	}
+	dfd, err := openDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dfd)
+	var st unix.Stat_t
+	if err := unix.Fstatat(dfd, oldName, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &fs.PathError{Op: "stat", Path: filepath.Join(dir, oldName), Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%s: not a regular file", filepath.Join(dir, oldName))
+	}
+	err = unix.Renameat2(dfd, oldName, dfd, newName, unix.RENAME_NOREPLACE)
+	if err == unix.EINVAL || err == unix.ENOSYS {
+		// A file system without RENAME_NOREPLACE: check, then rename.
+		if err = unix.Fstatat(dfd, newName, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+			err = unix.EEXIST
+		} else if err == unix.ENOENT {
+			err = unix.Renameat(dfd, oldName, dfd, newName)
+		}
+	}
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: filepath.Join(dir, oldName), New: filepath.Join(dir, newName), Err: err}
+	}
+	_ = unix.Fsync(dfd)
+	return nil
+}

@@ -136,3 +136,37 @@ func TestForeignDirectoryLinkRefused(t *testing.T) {
 		t.Fatalf("MkdirAll: %v", err)
 	}
 }
+
+func TestRename(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := os.WriteFile(a, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Rename(dir, "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(b); err != nil || string(got) != "x" {
+		t.Fatalf("b: %q %v", got, err)
+	}
+	// An existing target is never replaced.
+	if err := os.WriteFile(a, []byte("y"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Rename(dir, "a", "b"); err == nil {
+		t.Fatal("replaced an existing file")
+	}
+	if got, _ := os.ReadFile(b); string(got) != "x" {
+		t.Fatalf("b changed: %q", got)
+	}
+	// A symlink is not moved, nor a name with a slash taken.
+	if err := os.Symlink(a, filepath.Join(dir, "l")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Rename(dir, "l", "m"); err == nil {
+		t.Fatal("moved a symlink")
+	}
+	if err := Rename(dir, "../a", "c"); err == nil {
+		t.Fatal("took a path for a name")
+	}
+}
