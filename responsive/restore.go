@@ -15,6 +15,7 @@ package responsive
 // the last good one, saved next to the record (bans/<namespace>.protected.json).
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,7 +46,6 @@ func (g policyGuard) protected(pfx netip.Prefix) (string, bool) {
 // savedGuard is a policy's protected addresses as saved after an apply.
 type savedGuard struct {
 	Policy    string           `json:"policy"`
-	Saved     time.Time        `json:"saved"`
 	Protected []protectedRange `json:"protected"`
 }
 
@@ -66,8 +66,8 @@ func (g *savedGuard) protected(pfx netip.Prefix) (string, bool) {
 }
 
 // guardOf lists what p.Protected checks, in its order.
-func guardOf(p *lang.Policy, path string, now time.Time) *savedGuard {
-	g := &savedGuard{Policy: path, Saved: now.UTC(), Protected: []protectedRange{}}
+func guardOf(p *lang.Policy, path string) *savedGuard {
+	g := &savedGuard{Policy: path, Protected: []protectedRange{}}
 	addSet := func(s lang.AddrSet, what string) {
 		for _, v6 := range []bool{false, true} {
 			for _, r := range s.Ranges(v6) {
@@ -161,8 +161,8 @@ func AfterApply(t *live.Target, p *lang.Policy, path string, restore, keep bool,
 	s := StoreFor(t.Name)
 	s.Warn = warn
 	if keep {
-		b, err := json.Marshal(guardOf(p, path, time.Now()))
-		if err == nil {
+		b, err := json.Marshal(guardOf(p, path))
+		if old, rerr := live.ReadTrusted(guardPath(s)); err == nil && (rerr != nil || !bytes.Equal(old, b)) {
 			err = live.WriteState(guardPath(s), b)
 		}
 		if err != nil {
@@ -204,6 +204,9 @@ func RestoreSaved(t *live.Target, warn func(string)) Restored {
 // timeouts, all under the record's lock.
 func reconcile(t *live.Target, s *Store, g guard, restore bool, warn func(string)) Restored {
 	res := Restored{Record: s.Path}
+	if recs, err := s.Load(); err == nil && len(recs) == 0 {
+		return res // nothing recorded (or all expired): nothing to lock or write
+	}
 	err := s.Update(func(recs []Record, now time.Time) ([]Record, bool) {
 		var keep []Record
 		lift := map[bool][]netipx.IPRange{}

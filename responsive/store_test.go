@@ -225,7 +225,7 @@ func TestSavedGuardMatchesPolicy(t *testing.T) {
 // fallback say what Policy.Protected says, naming the same block.
 func TestSavedGuardAgreesWithPolicy(t *testing.T) {
 	p := policy(t)
-	g := guardOf(p, "gw.hcl", time.Now())
+	g := guardOf(p, "gw.hcl")
 	for _, s := range []string{"203.0.113.10/32", "203.0.113.0/24", "203.0.113.64/32", "10.20.0.10/32", "10.20.0.0/16",
 		"192.0.2.77/32", "192.0.0.0/16", "198.51.100.1/32", "2001:db8::1/128"} {
 		pfx := mustPrefix(s)
