@@ -156,7 +156,8 @@ func TestE2EResponsive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tg.Close()
-	k := &responsive.Kernel{Target: tg, Policy: p}
+	// The watcher records its bans as voicewall watch does.
+	k := &responsive.Kernel{Target: tg, Policy: p, Store: responsive.StoreFor(ns)}
 	decided := make(chan responsive.Decision, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -225,8 +226,19 @@ func TestE2EResponsive(t *testing.T) {
 		t.Errorf("ban of the provider: exit %d\n%s", code, out)
 	}
 	code, out := run(t, "bans", "--netns", ns, "--format", "json")
-	if code != 0 || !strings.Contains(out, `"address": "198.51.100.128/25"`) || !strings.Contains(out, `"reason": "watch"`) || !strings.Contains(out, `"reason": "cli"`) {
+	if code != 0 || !strings.Contains(out, `"address": "198.51.100.128/25"`) || !strings.Contains(out, `"reason": "watch"`) || !strings.Contains(out, `"reason": "cli"`) ||
+		strings.Count(out, `"recorded": true`) != 2 {
 		t.Errorf("bans: %d\n%s", code, out)
+	}
+	// Trusted phones are never recorded: trust is earned again.
+	if recs, err := k.Store.Load(); err != nil || len(recs) != 2 {
+		t.Errorf("recorded: %+v %v", recs, err)
+	} else {
+		for _, r := range recs {
+			if r.Prefix.Addr() == phone {
+				t.Errorf("the trusted phone %s is recorded: %+v", phone, r)
+			}
+		}
 	}
 
 	// A changed policy (the remote rate: its meter is recreated, so the

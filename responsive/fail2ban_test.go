@@ -110,7 +110,7 @@ func TestFail2banAction(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	k := &responsive.Kernel{Target: tg, Policy: p}
+	k := &responsive.Kernel{Target: tg, Policy: p, Store: responsive.StoreFor(ns)}
 	banned := func(addr string) *responsive.Ban {
 		bans, err := k.Bans()
 		if err != nil {
@@ -140,8 +140,8 @@ func TestFail2banAction(t *testing.T) {
 		log, _ := os.ReadFile(filepath.Join(dir, "fail2ban.log"))
 		t.Fatalf("fail2ban's actionban did not ban %s:\n%s", stranger, log)
 	}
-	if b.Reason != "fail2ban" || b.Timeout != 900 {
-		t.Errorf("ban %+v: want reason fail2ban, timeout 900", b)
+	if b.Reason != "fail2ban" || b.Timeout != 900 || !b.Recorded {
+		t.Errorf("ban %+v: want reason fail2ban, timeout 900, recorded", b)
 	}
 	sip := tp.ListenUDP(t, "pbx", netip.AddrPortFrom(tp.Config.PBX, 5060))
 	if err := netnstest.SendUDPNative(tp.Attacker, netip.AddrPortFrom(stranger, 41000), netip.AddrPortFrom(tp.Config.GWWAN.Addr(), 5060), 3, 200); err != nil {
@@ -158,5 +158,8 @@ func TestFail2banAction(t *testing.T) {
 	}
 	if banned(stranger.String()) != nil {
 		t.Error("fail2ban's actionunban did not lift the ban")
+	}
+	if recs, err := k.Store.Load(); err != nil || len(recs) != 0 {
+		t.Errorf("the record after fail2ban's unban: %+v %v", recs, err)
 	}
 }
