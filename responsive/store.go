@@ -153,7 +153,7 @@ func unexpired(recs []Record, now time.Time) []Record {
 	return slices.DeleteFunc(slices.Clone(recs), func(r Record) bool { return !r.Expires.After(now) })
 }
 
-// lock takes the record's flock (blocking: the holders are short).
+// lock takes the record's flock, waiting at most lockWait.
 func (s *Store) lock() (unlock func(), err error) {
 	dir := filepath.Dir(s.Path)
 	if err := live.MkStateDir(dir); err != nil {
@@ -163,18 +163,27 @@ func (s *Store) lock() (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	deadline := time.Now().Add(lockWait)
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if !errors.Is(err, syscall.EINTR) {
-			break
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
 		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("%s is held by another voicewall (ban, unban, watch or apply) for more than %v", f.Name(), lockWait)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { f.Close() }, nil
 }
+
+// lockWait bounds the wait for the record's lock: its holders take
+// milliseconds, and neither a ban nor an apply may hang on a stuck one.
+var lockWait = 10 * time.Second
 
 // Update changes the record under its lock: fn gets the unexpired bans
 // and the time, and returns the new list and whether it changed. The file

@@ -236,3 +236,22 @@ func TestSavedGuardAgreesWithPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreLockBounded: a stuck holder of the lock makes an update fail
+// after lockWait instead of hanging a ban or an apply.
+func TestStoreLockBounded(t *testing.T) {
+	s := testStore(t)
+	unlock, err := s.lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	old := lockWait
+	lockWait = 100 * time.Millisecond
+	defer func() { lockWait = old }()
+	start := time.Now()
+	err = StoreFor("gw").Update(func(r []Record, _ time.Time) ([]Record, bool) { return r, true })
+	if err == nil || !strings.Contains(err.Error(), "held by another voicewall") || time.Since(start) > 2*time.Second {
+		t.Fatalf("update under a held lock: %v after %v", err, time.Since(start))
+	}
+}

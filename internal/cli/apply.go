@@ -60,7 +60,13 @@ Every apply that leaves the kernel holding the policy's table keeps that table
 as the last good one (under $VOICEWALL_LIB_DIR, default /var/lib/voicewall).
 --fallback-last-good (the boot unit uses it): when the apply fails and there is
 no table inet voicewall at all, load the last good table instead of leaving
-the gateway without one, say so, and still exit 1.`,
+the gateway without one, say so, and still exit 1.
+
+Timed bans are recorded under $VOICEWALL_LIB_DIR/bans/. An apply that creates
+or recreates the table (after a reboot), and the fallback, put the unexpired
+ones back with what is left of their time, except those the policy now
+protects (dropped from the record, with a warning). This never fails the
+apply.`,
 		Example: `  voicewall apply examples/asterisk-udp-trunk --netns gw
   voicewall apply . --confirm-timeout 60s
   voicewall apply gw.plan
