@@ -18,10 +18,9 @@ import (
 	"github.com/voicewall/voicewall/responsive"
 )
 
-// e2ePolicy is a gateway with one UDP trunk and remote phones speaking
-// UDP SIP (so plain datagrams can stand in for REGISTERs). LOG is replaced
-// by the test's security log.
-const e2ePolicy = `
+// trunkGateway is a gateway with one UDP trunk to a PBX, the base of the
+// end-to-end policies.
+const trunkGateway = `
 target "nftables" {
   wan = "eth0"
   lan = "eth1"
@@ -36,7 +35,11 @@ pbx "asterisk" {
   providers = ["carrier"]
   rtp_ports = "10000-20000"
 }
-remote_phones {
+`
+
+// e2ePolicy adds remote phones speaking UDP SIP (so plain datagrams can
+// stand in for REGISTERs). LOG is replaced by the test's security log.
+const e2ePolicy = trunkGateway + `remote_phones {
   pbx        = "asterisk"
   transports = ["udp"]
   rate       = "60/minute"

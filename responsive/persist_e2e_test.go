@@ -13,22 +13,7 @@ import (
 	"github.com/voicewall/voicewall/responsive"
 )
 
-const persistPolicy = `
-target "nftables" {
-  wan = "eth0"
-  lan = "eth1"
-}
-provider "carrier" {
-  signaling  = ["203.0.113.10"]
-  media      = ["203.0.113.0/26"]
-  transports = ["udp"]
-}
-pbx "asterisk" {
-  address   = "10.20.0.10"
-  providers = ["carrier"]
-  rtp_ports = "10000-20000"
-}
-ban {
+const persistPolicy = trunkGateway + `ban {
   default = "1h"
 }
 `
