@@ -138,3 +138,51 @@ func BenchmarkAuditNestedGroups(b *testing.B) {
 	b.Run("fortigate", func(b *testing.B) { benchAudit(b, "fortigate", nestedGroups("fortigate", 17, 4), "") })
 	b.Run("pfsense", func(b *testing.B) { benchAudit(b, "pfsense", nestedGroups("pfsense", 17, 4), "") })
 }
+
+// openForwards is n SIP forwards open to any source, each with the filter
+// rule that admits it, in the target's own syntax: FortiGate VIPs of
+// 5060/udp with a policy from all each, pfSense port forwards with their
+// WAN pass rules, Vigor port redirections (each suspect was evaluated over
+// every rule: the audit cost the square of n).
+func openForwards(target string, n int) []byte {
+	var b strings.Builder
+	ext := func(i int) string { return fmt.Sprintf("198.18.%d.%d", i/250, 1+i%250) }
+	in := func(i int) string { return fmt.Sprintf("10.20.%d.%d", i/250, 1+i%250) }
+	switch target {
+	case "fortigate":
+		b.WriteString("config system interface\n    edit \"wan1\"\n        set role wan\n    next\n    edit \"internal\"\n        set role lan\n        set ip 10.20.0.254 255.255.0.0\n    next\nend\nconfig firewall vip\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "    edit \"sip-%d\"\n        set extip %s\n        set mappedip \"%s\"\n        set extintf \"wan1\"\n        set portforward enable\n        set protocol udp\n        set extport 5060\n        set mappedport 5060\n    next\n", i, ext(i), in(i))
+		}
+		b.WriteString("end\nconfig firewall policy\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "    edit %d\n        set srcintf \"wan1\"\n        set dstintf \"internal\"\n        set srcaddr \"all\"\n        set dstaddr \"sip-%d\"\n        set action accept\n        set service \"SIP\"\n    next\n", i+1, i)
+		}
+		b.WriteString("end\n")
+	case "pfsense":
+		b.WriteString("<?xml version=\"1.0\"?>\n<pfsense>\n<interfaces><wan><if>em0</if><ipaddr>dhcp</ipaddr></wan><lan><if>em1</if><ipaddr>10.20.0.254</ipaddr><subnet>16</subnet></lan></interfaces>\n<nat>\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "<rule><interface>wan</interface><protocol>udp</protocol><source><any/></source><destination><address>%s</address><port>5060</port></destination><target>%s</target><local-port>5060</local-port><associated-rule-id>nat_%d</associated-rule-id></rule>\n", ext(i), in(i), i)
+		}
+		b.WriteString("</nat>\n<filter>\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "<rule><type>pass</type><interface>wan</interface><protocol>udp</protocol><source><any/></source><destination><address>%s</address><port>5060</port></destination><associated-rule-id>nat_%d</associated-rule-id></rule>\n", in(i), i)
+		}
+		b.WriteString("</filter>\n</pfsense>\n")
+	case "draytek":
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "srv nat openport %d 1 -a 1 -c sip%d -i %s -w 1 1 -p %s -s %d -e %d -l 0 -g 0\n", i+1, i, in(i), []string{"UDP", "TCP"}[i%2], 5060+i%2, 5060+i%2)
+		}
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkAuditOpenForwards: 100, 1,000 and 5,000 open SIP forwards on
+// each vendor target (goal: the time in proportion to n).
+func BenchmarkAuditOpenForwards(b *testing.B) {
+	for _, target := range []string{"fortigate", "pfsense", "draytek"} {
+		for _, n := range []int{100, 1000, 5000} {
+			b.Run(fmt.Sprintf("%s/%d", target, n), func(b *testing.B) { benchAudit(b, target, openForwards(target, n), "") })
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/voicewall/voicewall/devmodel"
@@ -18,10 +19,7 @@ func (c *checker) covered(r *devmodel.Rule, svcs []devmodel.Service) []string {
 	}
 	var by []string
 	left := slices.Clone(svcs)
-	for _, e := range c.d.Rules {
-		if e == r {
-			break
-		}
+	for _, e := range c.coverCandidates(r) {
 		if len(left) == 0 {
 			break
 		}
@@ -46,6 +44,38 @@ func (c *checker) covered(r *devmodel.Rule, svcs []devmodel.Service) []string {
 		return nil
 	}
 	return by
+}
+
+// coverCandidates are the rules before r that may take every packet of it
+// (takesAll), in order: the ones naming its first forward, or matching
+// every forwarded packet; else the ones whose destination holds its own
+// (looked up by destination, not walked).
+func (c *checker) coverCandidates(r *devmodel.Rule) []*devmodel.Rule {
+	at, ok := c.ix.ruleAt[r]
+	if !ok {
+		return nil
+	}
+	var cand []int
+	switch {
+	case len(r.DstForwards) > 0:
+		cand = slices.Clone(c.ix.ruleNamed[r.DstForwards[0]])
+		for _, k := range c.ix.ruleDst.any {
+			if c.d.Rules[k].MatchForwarded {
+				cand = append(cand, k)
+			}
+		}
+	case r.Dst.Any:
+		cand = slices.Clone(c.ix.ruleDst.any)
+	case r.Dst.Set != nil && len(r.Dst.Set.Ranges()) > 0:
+		cand = c.ix.ruleDst.holding(r.Dst.Set.Ranges()[0].From(), nil)
+	case r.Dst.Self:
+		cand = c.ix.ruleDst.holding(netip.Addr{}, nil)
+	default:
+		return c.d.Rules[:at] // an empty destination: every rule with a set covers it
+	}
+	out := c.rulesAt(cand)
+	n, _ := slices.BinarySearchFunc(out, at, func(e *devmodel.Rule, i int) int { return c.ix.ruleAt[e] - i })
+	return out[:n]
 }
 
 // takesAll: e, a quick arrival-side rule, matches every packet r matches,

@@ -175,6 +175,7 @@ type checker struct {
 	spaces map[string]*space
 	// noWAN: neither the configuration nor the policy names a WAN interface
 	noWAN bool
+	ix    *index // the rules and forwards by destination and name
 	out   []Finding
 }
 
@@ -183,7 +184,7 @@ func (c *checker) add(id string, sev Severity, loc devmodel.Loc, fix, f string, 
 }
 
 func findings(d *devmodel.Device, p *lang.Policy) []Finding {
-	c := &checker{d: d, p: p, wan: map[string]bool{}, lan: map[string]bool{}, spaces: map[string]*space{}}
+	c := &checker{d: d, p: p, wan: map[string]bool{}, lan: map[string]bool{}, spaces: map[string]*space{}, ix: newIndex(d)}
 	if t, ok := registry.Lookup(d.Target); ok && p != nil {
 		c.wan[p.Target(t.TargetSpec).WAN] = true
 		c.lan[p.Target(t.TargetSpec).LAN] = true
@@ -319,10 +320,7 @@ func (c *checker) admitted(r *devmodel.Rule) []devmodel.Service {
 		return r.Services
 	}
 	out := []devmodel.Service{}
-	for _, f := range c.d.Forwards {
-		if !slices.Contains(r.DstForwards, f.Name) {
-			continue
-		}
+	for _, f := range c.fwdsNamed(r.DstForwards) {
 		fs := fwdServices(f)
 		if fs == nil {
 			return r.Services // a forward of everything
@@ -395,8 +393,8 @@ func (c *checker) onlyRestrictedForwards(r *devmodel.Rule) bool {
 	if len(r.DstForwards) == 0 || r.Dst.Any || r.Dst.Set != nil && len(r.Dst.Set.Ranges()) > 0 {
 		return false
 	}
-	for _, f := range c.d.Forwards {
-		if slices.Contains(r.DstForwards, f.Name) && wide(f.Src) {
+	for _, f := range c.fwdsNamed(r.DstForwards) {
+		if wide(f.Src) {
 			return false
 		}
 	}
@@ -406,12 +404,13 @@ func (c *checker) onlyRestrictedForwards(r *devmodel.Rule) bool {
 // reachesForward: a pf-style rule matching forwarded packets by their
 // rewritten destination.
 func (c *checker) reachesForward(r *devmodel.Rule) bool {
-	for _, f := range c.d.Forwards {
-		if r.MatchForwarded && r.Dst.Contains(f.To) {
-			return true
-		}
+	if !r.MatchForwarded {
+		return false
 	}
-	return false
+	if r.Dst.Any {
+		return len(c.d.Forwards) > 0
+	}
+	return len(c.fwdsTo(r.Dst)) > 0
 }
 
 var adminSvc = []struct {
@@ -602,8 +601,8 @@ func (c *checker) limited(f *devmodel.Forward, proto uint8, port uint16) bool {
 			}
 		}
 	}
-	for _, r := range c.d.Rules {
-		if r.RateLimited && r.Action == devmodel.Accept && svcHas(r.Services, proto, port) && (r.Dst.Contains(f.To) || slices.Contains(r.DstForwards, f.Name)) {
+	for _, k := range c.ix.rateRules {
+		if r := c.d.Rules[k]; svcHas(r.Services, proto, port) && (r.Dst.Contains(f.To) || slices.Contains(r.DstForwards, f.Name)) {
 			return true
 		}
 	}

@@ -47,6 +47,7 @@ type space struct {
 	sports     []uint16
 	ports      map[string][]uint16 // portClasses, by protocol and ports
 	isNamed    map[netip.Addr]bool
+	has        map[*devmodel.Rule]bool // the rules of d
 }
 
 // spaceFor is the space of packets arriving on ifs with one of the
@@ -75,6 +76,9 @@ func (c *checker) spaceFor(ifs []string, svcs []devmodel.Service) *space {
 		sub.Rules = append(sub.Rules, r)
 	}
 	sp := newSpace(&sub)
+	for _, r := range sub.Rules {
+		sp.has[r] = true
+	}
 	c.spaces[key] = sp
 	return sp
 }
@@ -125,7 +129,7 @@ func svcOverlap(a, b []devmodel.Service) bool {
 }
 
 func newSpace(d *devmodel.Device) *space {
-	sp := &space{d: d, ports: map[string][]uint16{}, isNamed: map[netip.Addr]bool{}}
+	sp := &space{d: d, ports: map[string][]uint16{}, isNamed: map[netip.Addr]bool{}, has: map[*devmodel.Rule]bool{}}
 	sp.sourceClasses()
 	sp.dstClasses()
 	sp.srcPortClasses()
@@ -331,8 +335,10 @@ type target struct {
 
 // suspect is what a probe run asks about: packets from src arriving on ifs
 // to targets, leaving by outs; sees says the suspect itself takes a packet
-// (only those count), passes that it got through by the suspect.
+// (only those count), passes that it got through by the suspect. dev is
+// the space narrowed to the rules and forwards that may take them.
 type suspect struct {
+	dev     *devmodel.Device
 	src     devmodel.Addr
 	ifs     []string
 	outs    []string
@@ -370,7 +376,7 @@ func (c *checker) probe(sp *space, s suspect) reach {
 								continue // not the suspect's packet: says nothing about it
 							}
 							seen++
-							res := sp.d.Evaluate(pkt, route)
+							res := s.dev.Evaluate(pkt, route)
 							if s.passes(res) {
 								if !sp.named(a) {
 									return reach{open: true, example: pkt}
@@ -498,10 +504,20 @@ func (c *checker) ruleReachTo(r *devmodel.Rule, svcs []devmodel.Service, self bo
 		return reach{shadowers: by}
 	}
 	sp := c.spaceFor(ifs, svcs)
-	sub := sp.d
 	var targets []target
-	for _, f := range c.d.Forwards {
-		if self || f.Disabled || !(slices.Contains(r.DstForwards, f.Name) || r.MatchForwarded && r.Dst.Contains(f.To)) {
+	var fwds []*devmodel.Forward
+	if !self {
+		fwds = c.fwdsNamed(r.DstForwards)
+		if r.MatchForwarded {
+			for _, k := range c.fwdsTo(r.Dst) {
+				fwds = append(fwds, c.d.Forwards[k])
+			}
+			slices.SortFunc(fwds, func(a, b *devmodel.Forward) int { return c.ix.fwdAt[a] - c.ix.fwdAt[b] })
+			fwds = slices.Compact(fwds)
+		}
+	}
+	for _, f := range fwds {
+		if f.Disabled {
 			continue
 		}
 		for _, s := range svcs {
@@ -523,7 +539,8 @@ func (c *checker) ruleReachTo(r *devmodel.Rule, svcs []devmodel.Service, self bo
 			targets = append(targets, target{d, s.Proto, sp.portClasses(s.Proto, s.DstPorts), 0})
 		}
 	}
-	return c.probe(sp, suspect{src: r.Src, ifs: ifs, outs: r.Out, targets: targets,
+	sub := c.narrow(sp, ifs, targets)
+	return c.probe(sp, suspect{dev: sub, src: r.Src, ifs: ifs, outs: r.Out, targets: targets,
 		sees: func(p devmodel.Packet, route devmodel.Route) bool { return sub.Sees(r, p, route) },
 		passes: func(res devmodel.Result) bool {
 			return res.Verdict == devmodel.Accept && (res.Rule == r || res.InRule == r)
@@ -541,7 +558,6 @@ func (c *checker) forwardReach(f *devmodel.Forward, svcs []devmodel.Service) rea
 	}
 	ifs := c.wanIfs(f.In)
 	sp := c.spaceFor(ifs, svcs)
-	sub := sp.d
 	var targets []target
 	for _, s := range svcs {
 		for _, e := range sp.extAddrs(f.Ext) {
@@ -550,12 +566,17 @@ func (c *checker) forwardReach(f *devmodel.Forward, svcs []devmodel.Service) rea
 	}
 	// the interfaces the rules admitting it send it out by
 	var outs []string
-	for _, r := range c.d.Rules {
-		if slices.Contains(r.DstForwards, f.Name) || r.MatchForwarded && r.Action == devmodel.Accept && r.Dst.Contains(f.To) {
-			outs = append(outs, r.Out...)
+	at := slices.Clone(c.ix.ruleNamed[f.Name])
+	for _, k := range c.ix.ruleDst.holding(f.To, nil) {
+		if r := c.d.Rules[k]; r.MatchForwarded && r.Action == devmodel.Accept {
+			at = append(at, k)
 		}
 	}
-	return c.probe(sp, suspect{src: f.Src, ifs: ifs, outs: outs, targets: targets,
+	for _, r := range c.rulesAt(at) {
+		outs = append(outs, r.Out...)
+	}
+	sub := c.narrow(sp, ifs, targets)
+	return c.probe(sp, suspect{dev: sub, src: f.Src, ifs: ifs, outs: outs, targets: targets,
 		sees: func(p devmodel.Packet, _ devmodel.Route) bool { return sub.Takes(f, p) },
 		passes: func(res devmodel.Result) bool {
 			return res.Verdict == devmodel.Accept && res.Forward == f
