@@ -192,6 +192,7 @@ func findings(d *devmodel.Device, p *lang.Policy) []Finding {
 	c.noWAN = len(c.wan) == 0 && !namesWAN(d)
 	c.helpers()
 	c.openVoice()
+	c.openInside()
 	c.admin()
 	c.cleartext()
 	c.outboundNAT()

@@ -48,6 +48,7 @@ type space struct {
 	ports      map[string][]uint16 // portClasses, by protocol and ports
 	isNamed    map[netip.Addr]bool
 	has        map[*devmodel.Rule]bool // the rules of d
+	bounds     map[uint8][]uint32      // boundaries, by protocol
 }
 
 // spaceFor is the space of packets arriving on ifs with one of the
@@ -91,11 +92,14 @@ func (c *checker) withMappedPorts(svcs []devmodel.Service) []devmodel.Service {
 			continue
 		}
 		for _, s := range svcs {
-			if f.Proto != 0 && f.Proto != s.Proto || !portsOverlap(f.Ports, s.DstPorts) {
+			if f.Proto != 0 && f.Proto != s.Proto {
 				continue
 			}
-			w := int(f.Ports[0].Hi) - int(f.Ports[0].Lo)
-			out = append(out, devmodel.Service{Proto: s.Proto, DstPorts: devmodel.PortsOf(f.ToPort, uint16(min(65535, int(f.ToPort)+w)))})
+			for _, m := range f.Mapping() {
+				if portsOverlap(devmodel.Ports{m.Out}, s.DstPorts) {
+					out = append(out, devmodel.Service{Proto: s.Proto, DstPorts: devmodel.Ports{m.In}})
+				}
+			}
 		}
 	}
 	return out
@@ -129,7 +133,7 @@ func svcOverlap(a, b []devmodel.Service) bool {
 }
 
 func newSpace(d *devmodel.Device) *space {
-	sp := &space{d: d, ports: map[string][]uint16{}, isNamed: map[netip.Addr]bool{}, has: map[*devmodel.Rule]bool{}}
+	sp := &space{d: d, ports: map[string][]uint16{}, isNamed: map[netip.Addr]bool{}, has: map[*devmodel.Rule]bool{}, bounds: map[uint8][]uint32{}}
 	sp.sourceClasses()
 	sp.dstClasses()
 	sp.srcPortClasses()
@@ -254,6 +258,53 @@ func (sp *space) portClasses(proto uint8, ps devmodel.Ports) []uint16 {
 	slices.Sort(out)
 	sp.ports[key] = out
 	return out
+}
+
+// mappedClasses are portClasses within ps, and, for a forward that shifts
+// ports, the outside ports it maps onto each boundary of the rules' inside
+// ports (the filter sees the mapped port): one port per class either side.
+func (sp *space) mappedClasses(f *devmodel.Forward, proto uint8, ps devmodel.Ports) []uint16 {
+	out := sp.portClasses(proto, ps)
+	if f.ToPort == 0 || f.ToFixed || len(f.Ports) == 0 {
+		return out
+	}
+	bs := sp.boundaries(proto)
+	n := len(out)
+	for _, m := range f.Mapping() {
+		i, _ := slices.BinarySearch(bs, uint32(m.In.Lo))
+		for ; i < len(bs) && bs[i] <= uint32(m.In.Hi); i++ {
+			if o := uint32(m.Out.Lo) + bs[i] - uint32(m.In.Lo); o <= uint32(m.Out.Hi) && o <= 65535 && (ps == nil || ps.Contains(uint16(o))) && !slices.Contains(out, uint16(o)) {
+				out = append(out, uint16(o))
+			}
+		}
+	}
+	if len(out) > n {
+		out = slices.Clone(out)
+		slices.Sort(out)
+	}
+	return out
+}
+
+// boundaries are the first ports of the classes of destination ports of a
+// protocol the space's rules tell apart, sorted.
+func (sp *space) boundaries(proto uint8) []uint32 {
+	if b, ok := sp.bounds[proto]; ok {
+		return b
+	}
+	var b []uint32
+	for _, r := range sp.d.Rules {
+		for _, s := range r.Services {
+			if s.Proto == proto {
+				for _, x := range s.DstPorts {
+					b = append(b, uint32(x.Lo), uint32(x.Hi)+1)
+				}
+			}
+		}
+	}
+	slices.Sort(b)
+	b = slices.Compact(b)
+	sp.bounds[proto] = b
+	return b
 }
 
 // wanIfs are the interfaces a WAN suspect listens on.
@@ -560,8 +611,9 @@ func (c *checker) forwardReach(f *devmodel.Forward, svcs []devmodel.Service) rea
 	sp := c.spaceFor(ifs, svcs)
 	var targets []target
 	for _, s := range svcs {
+		ps := sp.mappedClasses(f, s.Proto, s.DstPorts)
 		for _, e := range sp.extAddrs(f.Ext) {
-			targets = append(targets, target{e, s.Proto, sp.portClasses(s.Proto, s.DstPorts), fam})
+			targets = append(targets, target{e, s.Proto, ps, fam})
 		}
 	}
 	// the interfaces the rules admitting it send it out by

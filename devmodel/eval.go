@@ -95,9 +95,7 @@ func (d *Device) nat(p Packet, route Route) (Packet, Result) {
 	for _, f := range d.Forwards {
 		if d.Takes(f, p) {
 			res.Forward = f
-			if f.ToPort != 0 && len(f.Ports) > 0 {
-				p.DstPort = f.ToPort + (p.DstPort - f.Ports[0].Lo)
-			}
+			p.DstPort = f.MapPort(p.DstPort)
 			p.Dst = f.To
 			res.Dst = f.To
 			break

@@ -259,11 +259,15 @@ type Forward struct {
 	Src    Addr // source restriction (Any: none)
 	Ext    Addr // external address (Any: the device's own WAN address)
 	// Proto 0: every protocol; Ports nil: every port.
-	Proto    uint8
-	Ports    Ports
-	To       netip.Addr
-	ToPort   uint16 // first mapped port; 0: unchanged
-	NoRules  bool   // the forward passes without the filter (pfSense rdr pass)
+	Proto  uint8
+	Ports  Ports
+	To     netip.Addr
+	ToPort uint16 // first mapped port; 0: unchanged
+	// ToFixed: every port goes to ToPort (nftables dnat to A:P, a pfSense
+	// forward of a port alias); else the ports are shifted, Ports[0].Lo
+	// going to ToPort (a range onto a range of the same size).
+	ToFixed  bool
+	NoRules  bool // the forward passes without the filter (pfSense rdr pass)
 	Disabled bool
 }
 
@@ -282,6 +286,37 @@ func (f *Forward) Maps(inIf string, src netip.Addr, dst netip.Addr, proto uint8,
 		return false
 	}
 	return f.Ports.Contains(port)
+}
+
+// MapPort is the inside port a packet to port reaches.
+func (f *Forward) MapPort(port uint16) uint16 {
+	switch {
+	case f.ToPort == 0:
+		return port
+	case f.ToFixed:
+		return f.ToPort
+	case len(f.Ports) == 0:
+		return port // every port, kept
+	}
+	return uint16(min(65535, int(f.ToPort)+int(port)-int(f.Ports[0].Lo)))
+}
+
+// PortMap is outside ports and the inside ports they reach.
+type PortMap struct{ Out, In PortRange }
+
+// Mapping is what the forward does with its ports: each outside range and
+// the inside range it reaches (MapPort of each end; every port for a
+// forward of every port).
+func (f *Forward) Mapping() []PortMap {
+	ps := f.Ports
+	if ps == nil {
+		ps = PortsOf(0, 65535)
+	}
+	out := make([]PortMap, 0, len(ps))
+	for _, r := range ps {
+		out = append(out, PortMap{Out: r, In: PortRange{f.MapPort(r.Lo), f.MapPort(r.Hi)}})
+	}
+	return out
 }
 
 // Interface is one interface of the device.

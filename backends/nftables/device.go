@@ -294,7 +294,8 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 	return nil
 }
 
-// lowerDNAT reads `iifname X ip saddr @S udp dport P counter ... dnat ip to A`.
+// lowerDNAT reads `iifname X ip saddr @S udp dport P counter ... dnat ip to A`
+// (or `to A:PORT`, `to [A6]:PORT`: every port to PORT).
 func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netipx.IPSet, file string) error {
 	f = append(f, "", "", "") // every statement reads at most three words ahead
 	fw := &devmodel.Forward{Loc: devmodel.Loc{File: file, Line: l.line}, Ref: "dnat rule", Name: strconv.Itoa(l.line), Src: devmodel.AnyAddr(),
@@ -332,7 +333,13 @@ func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netip
 			if i+3 >= len(f) || f[i+2] != "to" {
 				return fmt.Errorf("dnat")
 			}
-			a, err := netip.ParseAddr(strings.Trim(f[i+3], "[]"))
+			to := f[i+3]
+			if ap, err := netip.ParseAddrPort(to); err == nil && ap.Port() != 0 {
+				// dnat to A:P sends every port it takes to P
+				fw.ToPort, fw.ToFixed = ap.Port(), true
+				to = ap.Addr().String()
+			}
+			a, err := netip.ParseAddr(strings.Trim(to, "[]"))
 			if err != nil {
 				return err
 			}

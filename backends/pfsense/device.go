@@ -443,6 +443,12 @@ func (l *pfLowerer) forwards() {
 		f.To, _ = netip.ParseAddr(target)
 		if lp := l.ports(n.get("local-port"), 0); len(lp) > 0 {
 			f.ToPort = lp[0].Lo
+			// pfSense's filter.inc: a range goes onto the range from the
+			// local port (rdr ... port L:L+n); a port alias on either side
+			// sends every port to one (rdr ... port L)
+			_, dstAlias := l.aliases[n.child("destination").get("port")]
+			_, lpAlias := l.aliases[n.get("local-port")]
+			f.ToFixed = dstAlias || lpAlias
 		}
 		f.NoRules = n.get("associated-rule-id") == "pass"
 		l.d.Forwards = append(l.d.Forwards, f)
