@@ -177,12 +177,41 @@ func openForwards(target string, n int) []byte {
 	return []byte(b.String())
 }
 
+// insideForwards is n forwards open to any source from outside ports
+// 20000+i onto SIP 5060 of a host each (FortiGate VIPs with their
+// policies, Vigor port redirections): every one a suspect of its own
+// services.
+func insideForwards(target string, n int) []byte {
+	src := string(openForwards(target, n))
+	var b strings.Builder
+	switch target {
+	case "fortigate":
+		for i, part := range strings.Split(src, "        set extport 5060\n") {
+			if i > 0 {
+				fmt.Fprintf(&b, "        set extport %d\n", 20000+i-1)
+			}
+			b.WriteString(part)
+		}
+	case "draytek":
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "srv nat portmap add %d alt%d udp %d 0 0 10.20.%d.%d 5060 wan1 1\n", i+1, i, 20000+i, i/250, 1+i%250)
+		}
+	}
+	return []byte(b.String())
+}
+
 // BenchmarkAuditOpenForwards: 100, 1,000 and 5,000 open SIP forwards on
-// each vendor target (goal: the time in proportion to n).
+// each vendor target (goal: the time in proportion to n); inside-*: each
+// from its own outside port onto SIP inside.
 func BenchmarkAuditOpenForwards(b *testing.B) {
 	for _, target := range []string{"fortigate", "pfsense", "draytek"} {
 		for _, n := range []int{100, 1000, 5000} {
 			b.Run(fmt.Sprintf("%s/%d", target, n), func(b *testing.B) { benchAudit(b, target, openForwards(target, n), "") })
+		}
+	}
+	for _, target := range []string{"fortigate", "draytek"} {
+		for _, n := range []int{100, 1000, 5000} {
+			b.Run(fmt.Sprintf("inside-%s/%d", target, n), func(b *testing.B) { benchAudit(b, target, insideForwards(target, n), "") })
 		}
 	}
 }

@@ -75,6 +75,32 @@ func (st *stabber) class(a netip.Addr) int {
 	return i - 1
 }
 
+// lists are the node lists on the path to a's class: together the
+// elements whose ranges hold a, each list in the elements' order (they
+// were inserted in it).
+func (st *stabber) lists(a netip.Addr) [][]int32 {
+	c := st.class(a)
+	if c < 0 || len(st.classes) == 0 {
+		return nil
+	}
+	var out [][]int32
+	for n := c + st.size; n >= 1; n /= 2 {
+		if len(st.nodes[n]) > 0 {
+			out = append(out, st.nodes[n])
+		}
+	}
+	return out
+}
+
+// count is how many elements' ranges hold a.
+func (st *stabber) count(a netip.Addr) int {
+	n := 0
+	for _, l := range st.lists(a) {
+		n += len(l)
+	}
+	return n
+}
+
 // stab appends the elements whose ranges hold a.
 func (st *stabber) stab(a netip.Addr, out []int) []int {
 	c := st.class(a)
@@ -92,8 +118,9 @@ func (st *stabber) stab(a netip.Addr, out []int) []int {
 // addrIndex indexes elements by an address set: the ones that hold every
 // address, the ones that hold the device itself, and the rest by range.
 type addrIndex struct {
-	any, self []int
-	ranges    *stabber
+	any, self     []int
+	any32, self32 []int32 // the same, for walkMerged
+	ranges        *stabber
 }
 
 func newAddrIndex(n int, addr func(int) devmodel.Addr) addrIndex {
@@ -115,6 +142,7 @@ func newAddrIndex(n int, addr func(int) devmodel.Addr) addrIndex {
 		}
 	}
 	ix.ranges = newStabber(rs)
+	ix.any32, ix.self32 = int32s(ix.any), int32s(ix.self)
 	return ix
 }
 
@@ -128,12 +156,58 @@ func (ix *addrIndex) holding(a netip.Addr, out []int) []int {
 	return ix.ranges.stab(a.Unmap(), out)
 }
 
+// portIndex is forwards by port: the ones of every port, and the rest by
+// their port ranges (a port p stands as the address 0.p: the stabber
+// works on addresses).
+type portIndex struct {
+	every []int32
+	ports *stabber
+}
+
+func portAddr(p uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{0, byte(p >> 16), byte(p >> 8), byte(p)})
+}
+
+// walkMerged walks sorted lists of element indices together in order (an
+// index in several lists once), until fn returns false.
+func walkMerged(ls [][]int32, fn func(int) bool) {
+	pos := make([]int, len(ls))
+	last := -1
+	for {
+		best := -1
+		for i, l := range ls {
+			for pos[i] < len(l) && int(l[pos[i]]) <= last {
+				pos[i]++
+			}
+			if pos[i] < len(l) && (best < 0 || l[pos[i]] < ls[best][pos[best]]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return
+		}
+		last = int(ls[best][pos[best]])
+		if !fn(last) {
+			return
+		}
+	}
+}
+
+func int32s(x []int) []int32 {
+	out := make([]int32, len(x))
+	for i, v := range x {
+		out[i] = int32(v)
+	}
+	return out
+}
+
 // index is the device's rules and forwards by destination and name.
 type index struct {
 	ruleDst   addrIndex        // rules by destination
 	ruleNamed map[string][]int // rules by the forwards (VIPs) they name
 	ruleAt    map[*devmodel.Rule]int
 	fwdExt    [2]addrIndex     // forwards by external address, taking IPv4 [0] and IPv6 [1]
+	fwdPort   [2]portIndex     // and by port
 	fwdNamed  map[string][]int // forwards by name
 	fwdTo     []int            // forwards with an address, by it
 	fwdNoTo   []int            // forwards without one
@@ -161,6 +235,22 @@ func newIndex(d *devmodel.Device) *index {
 			}
 			return f.Ext
 		})
+	}
+	for k := range ix.fwdPort {
+		var rs []stabRange
+		for i, f := range d.Forwards {
+			if f.To.IsValid() && f.To.Unmap().Is4() != (k == 0) {
+				continue
+			}
+			if f.Ports == nil {
+				ix.fwdPort[k].every = append(ix.fwdPort[k].every, int32(i))
+				continue
+			}
+			for _, r := range f.Ports {
+				rs = append(rs, stabRange{netipx.IPRangeFrom(portAddr(uint32(r.Lo)), portAddr(uint32(r.Hi))), i})
+			}
+		}
+		ix.fwdPort[k].ports = newStabber(rs)
 	}
 	for i, f := range d.Forwards {
 		ix.fwdAt[f] = i
@@ -268,10 +358,15 @@ func (c *checker) narrow(sp *space, ifs []string, ts []target) *devmodel.Device 
 	}
 	var fw []int
 	for _, k := range keys {
-		c.ix.walkFwds(k.dst, k.fam, func(i int) bool {
-			fw = append(fw, i)
-			return !c.fwdTakesAll(c.d.Forwards[i], ifs, byDst[k])
-		})
+		for _, t := range byDst[k] {
+			for _, port := range t.ports {
+				one := []target{{k.dst, t.proto, []uint16{port}, k.fam}}
+				c.walkFwds(k.dst, k.fam, t.proto, port, func(i int) bool {
+					fw = append(fw, i)
+					return !c.fwdTakesAll(c.d.Forwards[i], ifs, one)
+				})
+			}
+		}
 	}
 	fw = sortedUnique(fw)
 	sub := *sp.d
@@ -330,30 +425,36 @@ func (c *checker) fwdTakesAll(f *devmodel.Forward, ifs []string, ts []target) bo
 	return true
 }
 
-// walkFwds calls fn with each forward, in the device's order, whose
-// external address holds dst and that may take a packet of the family,
-// until fn returns false.
-func (ix *index) walkFwds(dst netip.Addr, fam int, fn func(int) bool) {
-	ext := &ix.fwdExt[fam/6]
-	var b []int
-	if !dst.IsValid() {
-		b = ext.self
+// walkFwds calls fn with each forward, in the device's order, that may
+// take a packet of the family to dst on proto/port (its external address
+// holds dst, its protocol and ports the packet's), until fn returns false.
+// It walks the shorter of the forwards by address and by port.
+func (c *checker) walkFwds(dst netip.Addr, fam int, proto uint8, port uint16, fn func(int) bool) {
+	ext, pi := &c.ix.fwdExt[fam/6], &c.ix.fwdPort[fam/6]
+	pa := portAddr(uint32(port))
+	var ls [][]int32
+	byExt := len(ext.any)
+	if dst.IsValid() {
+		byExt += ext.ranges.count(dst.Unmap())
 	} else {
-		b = sortedUnique(ext.ranges.stab(dst.Unmap(), nil))
+		byExt += len(ext.self)
 	}
-	a := ext.any
-	for len(a) > 0 || len(b) > 0 {
-		var k int
-		if len(b) == 0 || len(a) > 0 && a[0] < b[0] {
-			k, a = a[0], a[1:]
+	if byExt <= len(pi.every)+pi.ports.count(pa) {
+		ls = append(ls, ext.any32)
+		if dst.IsValid() {
+			ls = append(ls, ext.ranges.lists(dst.Unmap())...)
 		} else {
-			if len(a) > 0 && a[0] == b[0] {
-				a = a[1:]
-			}
-			k, b = b[0], b[1:]
+			ls = append(ls, ext.self32)
 		}
-		if !fn(k) {
-			return
-		}
+	} else {
+		ls = append(ls, pi.every)
+		ls = append(ls, pi.ports.lists(pa)...)
 	}
+	walkMerged(ls, func(k int) bool {
+		f := c.d.Forwards[k]
+		if f.Disabled || !f.Ext.Contains(dst) || f.Proto != 0 && f.Proto != proto || !f.Ports.Contains(port) {
+			return true
+		}
+		return fn(k)
+	})
 }

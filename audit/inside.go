@@ -31,6 +31,11 @@ func (h insideHit) String(to netip.Addr) string {
 	return fmt.Sprintf("WAN %s/%s is forwarded to %s:%s (%s)", h.out, devmodel.ProtoName(h.proto), host, h.in, h.what)
 }
 
+// short is the part for a note: "15060/tcp to 10.20.0.10:5060 (SIP)".
+func (h insideHit) short(to netip.Addr) string {
+	return strings.TrimPrefix(strings.Replace(h.String(to), " is forwarded to ", " to ", 1), "WAN ")
+}
+
 // insideSIP are the SIP services on an inside host: the standard ports,
 // and with a policy every provider's sip_port and tls_port.
 func (c *checker) insideSIP() []lang.Service {
@@ -134,21 +139,25 @@ func (c *checker) openInside() {
 		if len(hits) == 0 {
 			continue
 		}
-		var svcs []devmodel.Service
-		var texts []string
+		// each part on its own: only the parts a stranger's packet gets
+		// through are reported
+		var dead []string
+		var by reach
 		for _, h := range hits {
-			svcs = append(svcs, devmodel.Service{Proto: h.proto, DstPorts: devmodel.Ports{h.out}})
-			texts = append(texts, h.String(f.To))
-		}
-		x := c.forwardReach(f, svcs)
-		if !x.open {
-			c.shadowedOpen(f.Loc, f.Ref, strings.Join(dedup(texts), "; "), x)
-			continue
-		}
-		for i, h := range hits {
+			text := h.String(f.To)
+			// one space for the protocol, shared by every such forward (each
+			// of its own outside port would build one each)
+			ifs := c.wanIfs(f.In)
+			sp := c.spaceFor(ifs, []devmodel.Service{{Proto: h.proto}})
+			x := c.forwardReachIn(sp, ifs, f, []devmodel.Service{{Proto: h.proto, DstPorts: devmodel.Ports{h.out}}})
+			if !x.open {
+				dead = append(dead, h.short(f.To))
+				by.shadowers = append(by.shadowers, x.shadowers...)
+				continue
+			}
 			if h.cleartext {
 				c.add(IDForwardAnySrc, SevError, f.Loc, "Restrict the forward to your providers' signaling addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object), whatever its outside port.",
-					"%s: %s from any source, with no source restriction: scanners sweep every port, find SIP answering on %d and brute-force it (toll fraud)%s%s", f.Ref, texts[i], h.out.Lo, x.eg(), c.assumed(f.In))
+					"%s: %s from any source, with no source restriction: scanners sweep every port, find SIP answering on %d and brute-force it (toll fraud)%s%s", f.Ref, text, h.out.Lo, x.eg(), c.assumed(f.In))
 				continue
 			}
 			fix := "Restrict the forward to your providers' signaling addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object), whatever its outside port."
@@ -157,7 +166,11 @@ func (c *checker) openInside() {
 				fix = "Restrict the forward to your providers' media addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object), whatever its outside port."
 				why = "anyone on the Internet can send media to the PBX's RTP ports"
 			}
-			c.add(IDOpenVoice, SevError, f.Loc, fix, "%s: %s from any source: %s%s%s", f.Ref, texts[i], why, x.eg(), c.assumed(f.In))
+			c.add(IDOpenVoice, SevError, f.Loc, fix, "%s: %s from any source: %s%s%s", f.Ref, text, why, x.eg(), c.assumed(f.In))
+		}
+		if len(dead) > 0 {
+			by.shadowers = dedup(by.shadowers)
+			c.shadowedOpen(f.Loc, f.Ref, strings.Join(dead, "; "), by)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,5 +173,42 @@ func TestInsideNftables(t *testing.T) {
 		checkInside(t, "nftables restricted", "nftables", []byte(restricted), pol)
 		checkInside(t, "nftables open", "nftables", []byte(open), pol,
 			"VW306 WAN 5080/udp is forwarded to 10.20.0.10:5060 (SIP) from any source")
+	}
+}
+
+// TestInsideShiftedFilter: a pfSense forward of 15060-15061/tcp onto the
+// PBX's 5060-5061, filtered by a pass of 5061 only: the filter sees the
+// mapped port, so 15061 gets through (VW302) and 15060 does not (a note,
+// not VW306).
+func TestInsideShiftedFilter(t *testing.T) {
+	src := fill(pfInside, "PROTO", "tcp", "SOURCE", "<any/>", "EXTPORT", "15060-15061", "MAPPEDPORT", "5060",
+		"<associated-rule-id>pass</associated-rule-id>", "",
+		"</nat>\n", "</nat>\n<filter><rule><type>pass</type><interface>wan</interface><protocol>tcp</protocol><source><any/></source><destination><address>10.20.0.10</address><port>5061</port></destination></rule></filter>\n")
+	checkInside(t, "pfsense shifted, 5061 passed", "pfsense", src, nil,
+		"VW302 WAN 15061/tcp is forwarded to 10.20.0.10:5061 (SIP) from any source",
+		"VW302 filter rule 1 accepts 5061/tcp from any source")
+	d, _ := Read("pfsense", "x", src)
+	r := Check(d, src, Options{Target: "pfsense"})
+	if n := ids(r, IDShadowedOpen); len(n) != 1 || !strings.Contains(text(r), "admits 15060/tcp to 10.20.0.10:5060 (SIP) from any source") {
+		t.Errorf("want the note VW312 for 15060 -> 5060\n%s", text(r))
+	}
+}
+
+// TestShiftedRangeProbed: a pfSense forward of 40000-40999/udp onto the
+// PBX's 10000-10999, the filter passing 10500-10600 only: the probes take
+// the outside ports of the inside classes (40500 reaches 10500), so the
+// forward is open, not "shadowed" (probing 40000 alone reached 10000,
+// which the filter drops).
+func TestShiftedRangeProbed(t *testing.T) {
+	src := fill(pfInside, "PROTO", "udp", "SOURCE", "<any/>", "EXTPORT", "40000-40999", "MAPPEDPORT", "10000",
+		"<associated-rule-id>pass</associated-rule-id>", "",
+		"</nat>\n", "</nat>\n<filter><rule><type>pass</type><interface>wan</interface><protocol>udp</protocol><source><address>203.0.113.10</address></source><destination><address>10.20.0.10</address><port>10500-10600</port></destination></rule><rule><type>pass</type><interface>wan</interface><protocol>udp</protocol><source><any/></source><destination><address>10.20.0.10</address><port>10500-10600</port></destination></rule></filter>\n")
+	d, err := Read("pfsense", "x", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Check(d, src, Options{Target: "pfsense"})
+	if !slices.Contains(ids(r, IDOpenVoice), 6) || len(ids(r, IDShadowedOpen)) != 0 {
+		t.Errorf("want VW302 on the forward (line 6), no VW312\n%s", text(r))
 	}
 }

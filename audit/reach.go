@@ -49,6 +49,7 @@ type space struct {
 	isNamed    map[netip.Addr]bool
 	has        map[*devmodel.Rule]bool // the rules of d
 	bounds     map[uint8][]uint32      // boundaries, by protocol
+	fbounds    map[uint8][]uint32      // allBounds, by protocol
 }
 
 // spaceFor is the space of packets arriving on ifs with one of the
@@ -92,8 +93,8 @@ func (c *checker) withMappedPorts(svcs []devmodel.Service) []devmodel.Service {
 			continue
 		}
 		for _, s := range svcs {
-			if f.Proto != 0 && f.Proto != s.Proto {
-				continue
+			if f.Proto != 0 && f.Proto != s.Proto || s.DstPorts == nil {
+				continue // s takes every port of its protocol already
 			}
 			for _, m := range f.Mapping() {
 				if portsOverlap(devmodel.Ports{m.Out}, s.DstPorts) {
@@ -133,7 +134,7 @@ func svcOverlap(a, b []devmodel.Service) bool {
 }
 
 func newSpace(d *devmodel.Device) *space {
-	sp := &space{d: d, ports: map[string][]uint16{}, isNamed: map[netip.Addr]bool{}, has: map[*devmodel.Rule]bool{}, bounds: map[uint8][]uint32{}}
+	sp := &space{d: d, ports: map[string][]uint16{}, isNamed: map[netip.Addr]bool{}, has: map[*devmodel.Rule]bool{}, bounds: map[uint8][]uint32{}, fbounds: map[uint8][]uint32{}}
 	sp.sourceClasses()
 	sp.dstClasses()
 	sp.srcPortClasses()
@@ -226,36 +227,17 @@ func (sp *space) portClasses(proto uint8, ps devmodel.Ports) []uint16 {
 	if out, ok := sp.ports[key]; ok {
 		return out
 	}
-	seen := map[uint16]bool{}
 	var out []uint16
-	add := func(p uint32) {
-		if p <= 65535 && ps.Contains(uint16(p)) && !seen[uint16(p)] {
-			seen[uint16(p)] = true
-			out = append(out, uint16(p))
-		}
-	}
+	bs := sp.allBounds(proto)
 	for _, r := range ps {
-		add(uint32(r.Lo))
-	}
-	bounds := func(x devmodel.Ports) {
-		for _, r := range x {
-			add(uint32(r.Lo))
-			add(uint32(r.Hi) + 1)
-		}
-	}
-	for _, r := range sp.d.Rules {
-		for _, s := range r.Services {
-			if s.Proto == proto {
-				bounds(s.DstPorts)
-			}
-		}
-	}
-	for _, f := range sp.d.Forwards {
-		if f.Proto == proto || f.Proto == 0 {
-			bounds(f.Ports)
+		out = append(out, r.Lo)
+		k, _ := slices.BinarySearch(bs, uint32(r.Lo))
+		for ; k < len(bs) && bs[k] <= uint32(r.Hi); k++ {
+			out = append(out, uint16(bs[k]))
 		}
 	}
 	slices.Sort(out)
+	out = slices.Compact(out)
 	sp.ports[key] = out
 	return out
 }
@@ -283,6 +265,26 @@ func (sp *space) mappedClasses(f *devmodel.Forward, proto uint8, ps devmodel.Por
 		slices.Sort(out)
 	}
 	return out
+}
+
+// allBounds are the first ports of the classes of ports of a protocol the
+// space's rules and forwards tell apart, sorted.
+func (sp *space) allBounds(proto uint8) []uint32 {
+	if b, ok := sp.fbounds[proto]; ok {
+		return b
+	}
+	b := slices.Clone(sp.boundaries(proto))
+	for _, f := range sp.d.Forwards {
+		if f.Proto == proto || f.Proto == 0 {
+			for _, x := range f.Ports {
+				b = append(b, uint32(x.Lo), uint32(x.Hi)+1)
+			}
+		}
+	}
+	slices.Sort(b)
+	b = slices.Compact(b)
+	sp.fbounds[proto] = b
+	return b
 }
 
 // boundaries are the first ports of the classes of destination ports of a
@@ -600,6 +602,12 @@ func (c *checker) ruleReachTo(r *devmodel.Rule, svcs []devmodel.Service, self bo
 
 // forwardReach: does a packet the forward rewrites get through the device?
 func (c *checker) forwardReach(f *devmodel.Forward, svcs []devmodel.Service) reach {
+	ifs := c.wanIfs(f.In)
+	return c.forwardReachIn(c.spaceFor(ifs, svcs), ifs, f, svcs)
+}
+
+// forwardReachIn is forwardReach in a space of the caller's.
+func (c *checker) forwardReachIn(sp *space, ifs []string, f *devmodel.Forward, svcs []devmodel.Service) reach {
 	fam := 0
 	if f.To.IsValid() {
 		fam = 6
@@ -607,8 +615,6 @@ func (c *checker) forwardReach(f *devmodel.Forward, svcs []devmodel.Service) rea
 			fam = 4
 		}
 	}
-	ifs := c.wanIfs(f.In)
-	sp := c.spaceFor(ifs, svcs)
 	var targets []target
 	for _, s := range svcs {
 		ps := sp.mappedClasses(f, s.Proto, s.DstPorts)
