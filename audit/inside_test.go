@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/voicewall/voicewall/backends/registry"
+	"github.com/voicewall/voicewall/devmodel"
+	"github.com/voicewall/voicewall/internal/testenv"
 	"github.com/voicewall/voicewall/lang"
 )
 
@@ -210,5 +212,63 @@ func TestShiftedRangeProbed(t *testing.T) {
 	r := Check(d, src, Options{Target: "pfsense"})
 	if !slices.Contains(ids(r, IDOpenVoice), 6) || len(ids(r, IDShadowedOpen)) != 0 {
 		t.Errorf("want VW302 on the forward (line 6), no VW312\n%s", text(r))
+	}
+}
+
+// TestMovedForwardIsReported: every example's output for every target,
+// each SIP/RTP forward opened to any source (with every accept admitting
+// it) and moved to outside ports 20000 above, still reaching the same
+// inside ports, is reported with VW302 or VW306 on an opened line, with
+// and without the policy: the outside port hides nothing.
+func TestMovedForwardIsReported(t *testing.T) {
+	total := 0
+	for _, ex := range testenv.Examples(t, "..") {
+		p, diags := lang.Load(ex.Dir)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		for _, target := range append([]string{"nftables"}, Targets...) {
+			src := compile(t, p, target)
+			d0, err := Read(target, "out", src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			names, opens, svcs := openings(d0)
+			for k, open := range opens {
+				if !strings.HasPrefix(names[k], "forward ") {
+					continue
+				}
+				for _, pol := range []*lang.Policy{nil, p} {
+					if askedFor(pol, svcs[k]) {
+						continue
+					}
+					d, _ := Read(target, "out", src)
+					lines := open(d)
+					moved := false
+					for _, f := range d.Forwards {
+						if f.Loc.Line != lines[0] || len(f.Ports) != 1 || f.Ports[0].Hi > 45535 {
+							continue
+						}
+						if f.ToPort == 0 {
+							f.ToPort = f.Ports[0].Lo
+						}
+						f.Ports = devmodel.Ports{{Lo: f.Ports[0].Lo + 20000, Hi: f.Ports[0].Hi + 20000}}
+						moved = true
+					}
+					if !moved {
+						continue
+					}
+					r := Check(d, src, Options{Target: target, Policy: pol})
+					total++
+					if !reported(r, lines) {
+						t.Errorf("%s/%s: %s opened to any and moved 20000 up (policy %v): no finding on lines %v\n%s", ex.Name, target, names[k], pol != nil, lines, text(r))
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d moved forwards, every one reported", total)
+	if total < 50 {
+		t.Errorf("only %d moved forwards", total)
 	}
 }
