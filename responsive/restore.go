@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -176,6 +177,45 @@ func AfterApply(t *live.Target, p *lang.Policy, path string, restore, keep bool,
 		}
 	}
 	return reconcile(t, s, policyGuard{p}, restore, warn)
+}
+
+func pendingGuardPath(s *Store) string { return strings.TrimSuffix(s.Path, ".json") + ".protected.pending.json" }
+
+// SavePendingGuard keeps the protected addresses of p, applied with a
+// confirmation deadline, aside until the apply is confirmed
+// (PromotePendingGuard): until then the last good policy's stay the ones a
+// fallback or a rollback checks recorded bans against.
+func SavePendingGuard(t *live.Target, p *lang.Policy, path string, warn func(string)) {
+	s := StoreFor(t.Name)
+	b, err := json.Marshal(guardOf(p, path))
+	if err == nil {
+		err = live.WriteState(pendingGuardPath(s), b)
+	}
+	if err != nil {
+		warn(fmt.Sprintf("warning: could not keep the policy's protected addresses for its confirmation (%s): %v", pendingGuardPath(s), err))
+	}
+}
+
+// PromotePendingGuard makes the protected addresses saved by
+// SavePendingGuard those of the last good policy: the apply they belong to
+// was confirmed. Nothing pending: nothing to do.
+func PromotePendingGuard(netns string, warn func(string)) {
+	s := StoreFor(netns)
+	b, err := live.ReadTrusted(pendingGuardPath(s))
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err == nil {
+		var g savedGuard
+		if err = json.Unmarshal(b, &g); err == nil {
+			err = live.WriteState(guardPath(s), b)
+		}
+	}
+	if err != nil {
+		warn(fmt.Sprintf("warning: the confirmed policy's protected addresses could not be kept (%s): %v; a fallback checks recorded bans against the previous policy's", pendingGuardPath(s), err))
+		return
+	}
+	os.Remove(pendingGuardPath(s))
 }
 
 // RestoreSaved puts the recorded bans back after the last good table was

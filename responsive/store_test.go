@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/voicewall/voicewall/backends/nftables/live"
 )
 
 func testStore(t *testing.T) *Store {
@@ -254,4 +256,28 @@ func TestStoreLockBounded(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "held by another voicewall") || time.Since(start) > 2*time.Second {
 		t.Fatalf("update under a held lock: %v after %v", err, time.Since(start))
 	}
+}
+
+// TestPendingGuardPromotedOnConfirm: an apply awaiting confirmation keeps
+// its protected addresses aside; the last good policy's stay those a
+// fallback checks against until the apply is confirmed.
+func TestPendingGuardPromotedOnConfirm(t *testing.T) {
+	t.Setenv("VOICEWALL_LIB_DIR", t.TempDir())
+	tgt := &live.Target{Name: "vw-pending-guard"}
+	s := StoreFor(tgt.Name)
+	p := policy(t)
+	AfterApply(tgt, p, "old.hcl", false, true, func(w string) { t.Error(w) })
+	SavePendingGuard(tgt, p, "new.hcl", func(w string) { t.Error(w) })
+	g, err := loadGuard(s)
+	if err != nil || g.Policy != "old.hcl" {
+		t.Fatalf("before the confirm, the last good policy's guard: %+v %v", g, err)
+	}
+	PromotePendingGuard(tgt.Name, func(w string) { t.Error(w) })
+	if g, err = loadGuard(s); err != nil || g.Policy != "new.hcl" {
+		t.Fatalf("after the confirm, the confirmed policy's guard: %+v %v", g, err)
+	}
+	if _, err := os.Stat(pendingGuardPath(s)); !os.IsNotExist(err) {
+		t.Errorf("the pending guard is left behind: %v", err)
+	}
+	PromotePendingGuard(tgt.Name, func(w string) { t.Errorf("nothing pending, yet: %s", w) })
 }

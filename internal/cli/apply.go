@@ -166,7 +166,7 @@ func (e *env) runApply(path, netns string, autoApprove, force bool, confirmTimeo
 	if a.Pending == nil {
 		return nil
 	}
-	return e.awaitConfirm(in, a.Pending, a.Session.Target, confirmTimeout)
+	return e.awaitConfirm(in, a.Pending, a.Session.Target, path, confirmTimeout)
 }
 
 // restoreBans checks the recorded bans against the policy that applied
@@ -179,7 +179,12 @@ func (e *env) restoreBans(a *live.Applied, path string) {
 	}
 	sent := a.Result != nil && a.Result.Sent
 	keep := a.Pending == nil && (a.Result == nil || a.Result.Unknown == "")
-	r := responsive.AfterApply(s.Target, s.Loaded.Policy, path, sent && responsive.PlanEmptiesBans(s.Plan), keep, func(w string) { fmt.Fprintln(e.stderr, w) })
+	warn := func(w string) { fmt.Fprintln(e.stderr, w) }
+	if a.Pending != nil {
+		// Kept as the last good one only once confirmed (keepConfirmed).
+		responsive.SavePendingGuard(s.Target, s.Loaded.Policy, path, warn)
+	}
+	r := responsive.AfterApply(s.Target, s.Loaded.Policy, path, sent && responsive.PlanEmptiesBans(s.Plan), keep, warn)
 	if m := r.Summary(); m != "" {
 		fmt.Fprintln(e.stdout, m)
 	}
@@ -187,7 +192,7 @@ func (e *env) restoreBans(a *live.Applied, path string) {
 
 // awaitConfirm waits for "confirm" on a terminal; without one it leaves the
 // helper armed and says how to confirm.
-func (e *env) awaitConfirm(in *bufio.Reader, pend *live.Pending, t *live.Target, d time.Duration) error {
+func (e *env) awaitConfirm(in *bufio.Reader, pend *live.Pending, t *live.Target, path string, d time.Duration) error {
 	how := fmt.Sprintf("voicewall confirm%s", netnsFlag(t.Name))
 	if !stdinIsTerminal(e.stdin) {
 		fmt.Fprintf(e.stdout, "\nThe previous table is restored at %s (in %v) unless you run `%s` before.\n", pend.Deadline.Format("15:04:05"), d, how)
@@ -223,7 +228,7 @@ func (e *env) awaitConfirm(in *bufio.Reader, pend *live.Pending, t *live.Target,
 				return e.reportRollback(pend)
 			}
 			fmt.Fprintln(e.stdout, "\nConfirmed: the new configuration stays.")
-			return nil
+			return e.keepConfirmed(t, path)
 		case <-tick.C:
 			if _, err := os.Stat(pend.File); errors.Is(err, os.ErrNotExist) {
 				return e.reportRollback(pend)
@@ -233,6 +238,13 @@ func (e *env) awaitConfirm(in *bufio.Reader, pend *live.Pending, t *live.Target,
 			}
 		}
 	}
+}
+
+// keepConfirmed makes a confirmed apply the last good one: its table for
+// boot's fallback, its policy's protected addresses for the ban record.
+func (e *env) keepConfirmed(t *live.Target, path string) error {
+	responsive.PromotePendingGuard(t.Name, func(w string) { fmt.Fprintln(e.stderr, w) })
+	return live.KeepConfirmed(t, path)
 }
 
 func (e *env) reportRollback(pend *live.Pending) error {

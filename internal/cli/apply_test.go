@@ -352,6 +352,19 @@ func TestConfirmTimeout(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Confirmed: the new configuration stays.") {
 		t.Fatalf("typed confirm: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// Confirmed at the prompt is confirmed: the table is the last good one
+	// boot falls back to, as with voicewall confirm.
+	st, err := live.Read(mustOpen(t, ns.Name), live.ReadOptions{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := st.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lg, err := live.LoadLastGood(ns.Name); err != nil || lg.Digest != live.Digest(tab) {
+		t.Errorf("a confirm typed at the prompt did not keep the table as the last good one: %v", err)
+	}
 	// Nothing typed (end of input): the apply waits, the helper restores.
 	r = vw1("yes\n", "apply", b, "--netns", ns.Name, "--confirm-timeout", "1s")
 	if r.code != 1 || !strings.Contains(r.stdout, "Not confirmed in time: restored the previous voicewall table") {

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/voicewall/voicewall/backends/nftables/live"
+	"github.com/voicewall/voicewall/responsive"
 )
 
 func init() {
@@ -29,6 +30,7 @@ back).`,
 			if err != nil {
 				return err
 			}
+			responsive.PromotePendingGuard(t.Name, func(w string) { fmt.Fprintln(e.stderr, w) })
 			fmt.Fprintf(e.stdout, "Confirmed: the configuration applied to %s stays.\n", t)
 			return nil
 		},

@@ -448,15 +448,26 @@ func Confirm(netns string) (*Target, error) {
 	if !ok {
 		return t, fmt.Errorf("too late: the rollback of %s already ran", t)
 	}
-	// The confirmed table is the last good one now.
-	if st, err := Read(t, ReadOptions{NoCache: true}); err == nil {
-		if tab, err := st.Table(); err == nil {
-			if err := SaveLastGood(t, tab, "", Digest(tab)); err != nil {
-				return t, fmt.Errorf("confirmed, but the table could not be kept as the last good one: %w", err)
-			}
-		}
+	return t, KeepConfirmed(t, "")
+}
+
+// KeepConfirmed saves the table t holds, just confirmed, as the last good
+// one boot falls back to: every way of confirming (voicewall confirm, or
+// confirm typed at apply's prompt) must, or a reboot would bring back the
+// table from before the confirmed apply.
+func KeepConfirmed(t *Target, policy string) error {
+	st, err := Read(t, ReadOptions{NoCache: true})
+	if err != nil {
+		return fmt.Errorf("confirmed, but the table could not be read to keep it as the last good one: %w", err)
 	}
-	return t, nil
+	tab, err := st.Table()
+	if err != nil {
+		return fmt.Errorf("confirmed, but the table could not be kept as the last good one: %w", err)
+	}
+	if err := SaveLastGood(t, tab, policy, Digest(tab)); err != nil {
+		return fmt.Errorf("confirmed, but the table could not be kept as the last good one: %w", err)
+	}
+	return nil
 }
 
 // NetnsFlag is the --netns flag that names the namespace in a command the
