@@ -179,7 +179,9 @@ func AfterApply(t *live.Target, p *lang.Policy, path string, restore, keep bool,
 	return reconcile(t, s, policyGuard{p}, restore, warn)
 }
 
-func pendingGuardPath(s *Store) string { return strings.TrimSuffix(s.Path, ".json") + ".protected.pending.json" }
+func pendingGuardPath(s *Store) string {
+	return strings.TrimSuffix(s.Path, ".json") + ".protected.pending.json"
+}
 
 // SavePendingGuard keeps the protected addresses of p, applied with a
 // confirmation deadline, aside until the apply is confirmed
