@@ -8,10 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"go4.org/netipx"
 
 	"github.com/voicewall/voicewall/catalog"
 	"github.com/voicewall/voicewall/feeds"
@@ -65,6 +69,10 @@ type Outcome struct {
 	Version string `json:"version,omitempty"`
 	Ranges  int    `json:"ranges,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// Added and Removed are the ranges the list gained and lost against
+	// the entry it replaces (the last good update, else the embedded one).
+	Added   []string `json:"added,omitempty"`
+	Removed []string `json:"removed,omitempty"`
 }
 
 // UpdateOptions configure Update.
@@ -73,7 +81,16 @@ type UpdateOptions struct {
 	Sources []UpdateSource // nil: DefaultSources
 	Fetcher *feeds.Fetcher // nil: the default (system CA store, https only)
 	Now     time.Time
+	// AllowShrink names the entries whose new list may drop more than
+	// half of the addresses of the one it replaces (normally refused).
+	AllowShrink []string
 }
+
+// minKept is the share of a provider's addresses (per family) a new list
+// must keep: unattended, a list that suddenly loses most of a provider's
+// network is more likely broken than true, and applying it would drop the
+// provider's calls.
+const minKept = 0.5
 
 // Update downloads every source, checks it (https, size, complete body, a
 // list of public ranges, not empty, the whole catalog still valid with it)
@@ -123,6 +140,17 @@ func Update(ctx context.Context, o UpdateOptions) ([]Outcome, error) {
 		case e == nil:
 			res.Status, res.Version = "unchanged", version
 		default:
+			old := kept[e.Name]
+			if old == nil {
+				old, _ = base.Get(e.Name)
+			}
+			if old != nil {
+				res.Added, res.Removed = rangeDiff(old, e)
+				if why := shrinks(old, e); why != "" && !slices.Contains(o.AllowShrink, e.Name) {
+					res.Status, res.Reason = "refused", why+"; if the provider really retired them, run voicewall providers update --allow-shrink "+e.Name
+					break
+				}
+			}
 			trial := map[string]*catalog.Entry{}
 			for k, v := range kept {
 				trial[k] = v
@@ -380,4 +408,73 @@ func parseDIDWW(body []byte) ([]netip.Prefix, string, error) {
 		}
 	}
 	return out, doc.Version, nil
+}
+
+// entrySet is every range of an entry, signaling and media.
+func entrySet(e *catalog.Entry) *netipx.IPSet {
+	var b netipx.IPSetBuilder
+	for _, list := range [][]string{e.Signaling, e.Media} {
+		for _, r := range list {
+			if p, err := catalog.ParseRange(r); err == nil {
+				b.AddPrefix(p)
+			}
+		}
+	}
+	s, _ := b.IPSet()
+	return s
+}
+
+// rangeDiff lists the addresses the new entry holds that the old one did
+// not (added) and those the old one held that the new one no longer does
+// (removed), as the fewest prefixes.
+func rangeDiff(old, nu *catalog.Entry) (added, removed []string) {
+	was, is := entrySet(old), entrySet(nu)
+	minus := func(a, b *netipx.IPSet) []string {
+		var sb netipx.IPSetBuilder
+		sb.AddSet(a)
+		sb.RemoveSet(b)
+		d, _ := sb.IPSet()
+		var out []string
+		for _, p := range d.Prefixes() {
+			out = append(out, p.String())
+		}
+		return out
+	}
+	return minus(is, was), minus(was, is)
+}
+
+// shrinks says why nu keeps less than minKept of old's addresses in a
+// family ("" when it keeps enough). IPv6 is counted in /64s.
+func shrinks(old, nu *catalog.Entry) string {
+	was, is := entrySet(old), entrySet(nu)
+	var kb netipx.IPSetBuilder
+	kb.AddSet(was)
+	kb.Intersect(is)
+	keptSet, _ := kb.IPSet()
+	for _, fam := range []struct {
+		name string
+		v6   bool
+	}{{"IPv4", false}, {"IPv6", true}} {
+		before, after := size(was, fam.v6), size(keptSet, fam.v6)
+		if before > 0 && after < before*minKept {
+			return fmt.Sprintf("the new list keeps %.0f%% of the %s addresses of the last good one", 100*after/before, fam.name)
+		}
+	}
+	return ""
+}
+
+// size counts a set's addresses of one family (IPv6 in /64s).
+func size(s *netipx.IPSet, v6 bool) float64 {
+	n := 0.0
+	for _, p := range s.Prefixes() {
+		if p.Addr().Is6() != v6 {
+			continue
+		}
+		bits := p.Addr().BitLen() - p.Bits()
+		if v6 {
+			bits = max(0, 64-p.Bits())
+		}
+		n += math.Pow(2, float64(bits))
+	}
+	return n
 }

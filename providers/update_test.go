@@ -132,10 +132,15 @@ const didwwJSON = `{"version": "VERSION", "updated_at": "2026-12-01T00:00:00Z",
  "inbound": {"signaling": {
   "static_sip_uri": {"description": "Endpoints DIDWW originates calls from", "endpoints": [
    {"location": "New York", "ipv4": "46.19.209.14", "ipv6": "2a01:ad00:1:14::14"},
+   {"location": "Frankfurt", "ipv4": "46.19.210.14", "ipv6": "2a01:ad00:2:14::14"},
+   {"location": "Los Angeles", "ipv4": "46.19.212.14", "ipv6": "2a01:ad00:4:14::14"},
+   {"location": "Miami", "ipv4": "46.19.213.14", "ipv6": "2a01:ad00:5:14::14"},
+   {"location": "Singapore", "ipv4": "46.19.214.14", "ipv6": "2a01:ad00:6:14::14"},
+   {"location": "Hong Kong", "ipv4": "46.19.215.14", "ipv6": "2a01:ad00:7:14::14"},
    {"location": "Amsterdam", "ipv4": "185.238.173.14", "ipv6": "2a01:ad00:8:14::14"},
    {"location": "Somewhere new", "ipv4": "46.19.216.14", "ipv6": "2a01:ad00:9:14::14"}]},
   "sip_registration": {"registrars": [
-   {"fqdn": "sip.didww.com", "scope": "global", "ipv4": ["46.19.209.49", "185.238.173.49"], "ipv6": ["2a01:ad00:1:1::49"]}]}}},
+   {"fqdn": "sip.didww.com", "scope": "global", "ipv4": ["46.19.209.49", "185.238.173.49"], "ipv6": ["2a01:ad00:1:1::49", "2a01:ad00:8:1::49"]}]}}},
  "outbound": {"signaling": [{"location": "New York", "ipv4": "46.19.209.44"}]}}`
 
 func TestUpdateDIDWW(t *testing.T) {
@@ -152,7 +157,8 @@ func TestUpdateDIDWW(t *testing.T) {
 		}
 		return res[0]
 	}
-	if r := update(); r.Status != "updated" || r.Version != "2026-12-01" || r.Ranges != 9 {
+	if r := update(); r.Status != "updated" || r.Version != "2026-12-01" || r.Ranges != 20 ||
+		strings.Join(r.Added, ",") != "46.19.216.14/32,2a01:ad00:9:14::14/128" || len(r.Removed) != 0 {
 		t.Fatalf("first update: %+v", r)
 	}
 	cat, warn, err := LoadCatalog(lib)
@@ -179,5 +185,41 @@ func TestUpdateDIDWW(t *testing.T) {
 	cat, _, _ = LoadCatalog(lib)
 	if d, _ := cat.Get("didww"); d == nil || !slices.Contains(d.Signaling, "46.19.216.14/32") {
 		t.Errorf("the last good entry did not stay: %+v", d)
+	}
+}
+
+// TestUpdateRefusesAShrink: a list that drops most of a provider's
+// addresses is refused unattended (applying it would drop the provider's
+// calls) unless the entry is named with AllowShrink.
+func TestUpdateRefusesAShrink(t *testing.T) {
+	si := &standIn{zoom: "8.5.128.0/23\n173.231.92.0/24\n170.114.0.0/16\n"}
+	srv := httptest.NewTLSServer(si)
+	defer srv.Close()
+	lib := t.TempDir()
+	update := func(allow ...string) Outcome {
+		t.Helper()
+		res, err := Update(context.Background(), UpdateOptions{LibDir: lib, Sources: []UpdateSource{{Entry: "zoom-phone", Kind: "lines", URL: srv.URL + "/ZoomPhone.txt"}},
+			Fetcher: &feeds.Fetcher{Client: srv.Client()}, Now: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC), AllowShrink: allow})
+		if err != nil || len(res) != 1 {
+			t.Fatal(err, res)
+		}
+		return res[0]
+	}
+	if r := update(); r.Status != "updated" {
+		t.Fatalf("first list: %+v", r)
+	}
+	// The /16 gone: 512+256 of 66,304 addresses kept.
+	si.zoom = "8.5.128.0/23\n173.231.92.0/24\n"
+	r := update()
+	if r.Status != "refused" || !strings.Contains(r.Reason, "keeps 1% of the IPv4 addresses") || !strings.Contains(r.Reason, "--allow-shrink zoom-phone") || strings.Join(r.Removed, ",") != "170.114.0.0/16" {
+		t.Fatalf("a shrink: %+v", r)
+	}
+	cat, _, _ := LoadCatalog(lib)
+	if z, _ := cat.Get("zoom-phone"); z == nil || !slices.Contains(z.Signaling, "170.114.0.0/16") {
+		t.Errorf("the last good list did not stay: %+v", z)
+	}
+	// Named with AllowShrink, the shrink is kept.
+	if r := update("zoom-phone"); r.Status != "updated" || strings.Join(r.Removed, ",") != "170.114.0.0/16" {
+		t.Fatalf("allowed shrink: %+v", r)
 	}
 }

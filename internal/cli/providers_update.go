@@ -22,7 +22,7 @@ func addrJoin(as []netip.Addr) string {
 
 func (e *env) providersUpdateCmd() *cobra.Command {
 	var format string
-	var overrides []string
+	var overrides, allowShrink []string
 	c := &cobra.Command{
 		Use:   "update [PATH] [--format text|json] [--source ENTRY=URL]...",
 		Short: "Refresh the catalog from the providers' machine-readable lists (Zoom, Microsoft 365, DIDWW) into the state directory",
@@ -35,8 +35,12 @@ embedded catalog's entries of the same name.
 Every download is checked before it is kept: https only, at most 1 MiB, the
 whole body (a short read is refused), a list of addresses and CIDRs only, not
 empty, no private, loopback, documentation or other special-purpose range, and
-the whole catalog must still validate with it. A refused list keeps the last
-good one (or the embedded entry) and is said; the exit code is then 1.
+the whole catalog must still validate with it, and it may not drop more than
+half of the entry's addresses (per family) unless --allow-shrink ENTRY says
+the provider really retired them: applied unattended, such a list would drop
+the provider's calls. A refused list keeps the last good one (or the
+embedded entry) and is said; the exit code is then 1. The ranges each list
+gained (+) and lost (-) are printed.
 
 With PATH, the signaling_dns names of that policy are also resolved and
 their answers kept (VOICEWALL_LIB_DIR/dns/answers.json), for units that run
@@ -92,7 +96,7 @@ ENTRY.version=URL sets the version URL of a 365-style source.`,
 					return fmt.Errorf("--source %q: write ENTRY=URL with ENTRY one of %s", lang.Printable(o, 200, false), strings.Join(names, ", "))
 				}
 			}
-			res, err := providers.Update(cmd.Context(), providers.UpdateOptions{LibDir: live.LibDir(), Sources: srcs, Now: time.Now()})
+			res, err := providers.Update(cmd.Context(), providers.UpdateOptions{LibDir: live.LibDir(), Sources: srcs, Now: time.Now(), AllowShrink: allowShrink})
 			if err != nil {
 				return err
 			}
@@ -121,6 +125,12 @@ ENTRY.version=URL sets the version URL of a 365-style source.`,
 				default:
 					fmt.Fprintf(e.stdout, "%s: REFUSED, the last good ranges stay: %s\n", r.Entry, lang.Printable(r.Reason, 2048, false))
 				}
+				for _, a := range r.Added {
+					fmt.Fprintf(e.stdout, "  + %s\n", a)
+				}
+				for _, rm := range r.Removed {
+					fmt.Fprintf(e.stdout, "  - %s\n", rm)
+				}
 			}
 			if refused || dnsFailed {
 				return exitError{1}
@@ -130,5 +140,6 @@ ENTRY.version=URL sets the version URL of a 365-style source.`,
 	}
 	formatFlag(c, &format, "text", "json")
 	c.Flags().StringArrayVar(&overrides, "source", nil, "download ENTRY from URL (a mirror; https only)")
+	c.Flags().StringArrayVar(&allowShrink, "allow-shrink", nil, "accept ENTRY's new list even if it drops more than half of its addresses (repeatable)")
 	return c
 }

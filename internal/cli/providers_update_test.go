@@ -26,7 +26,14 @@ func TestProvidersUpdateCommand(t *testing.T) {
 		fmt.Fprint(w, `[{"id":11,"serviceArea":"Skype","category":"Optimize","ips":["13.107.64.0/18","52.112.0.0/14","52.122.0.0/15","2603:1063::/38"]}]`)
 	})
 	mux.HandleFunc("/voice.json", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"version":"2026-12-01","inbound":{"signaling":{"static_sip_uri":{"endpoints":[{"ipv4":"46.19.209.14","ipv6":"2a01:ad00:1:14::14"}]},"sip_registration":{"registrars":[{"ipv4":["46.19.209.49"]}]}}}}`)
+		// Every address of the embedded entry and one more: a list that
+		// dropped most of them would be refused as a shrink.
+		var eps []string
+		for i, n := range []string{"46.19.209", "46.19.210", "46.19.212", "46.19.213", "46.19.214", "46.19.215", "185.238.173", "46.19.216"} {
+			eps = append(eps, fmt.Sprintf(`{"ipv4":"%s.14","ipv6":"2a01:ad00:%d:14::14"}`, n, []int{1, 2, 4, 5, 6, 7, 8, 9}[i]))
+		}
+		fmt.Fprint(w, `{"version":"2026-12-01","inbound":{"signaling":{"static_sip_uri":{"endpoints":[`+strings.Join(eps, ",")+
+			`]},"sip_registration":{"registrars":[{"ipv4":["46.19.209.49","185.238.173.49"],"ipv6":["2a01:ad00:1:1::49","2a01:ad00:8:1::49"]}]}}}}`)
 	})
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
@@ -50,7 +57,7 @@ func TestProvidersUpdateCommand(t *testing.T) {
 	}
 	code, out := vw("providers", "update", "--source", "zoom-phone="+srv.URL+"/ZoomPhone.txt",
 		"--source", "microsoft-teams="+srv.URL+"/endpoints", "--source", "microsoft-teams.version="+srv.URL+"/version", "--source", "didww="+srv.URL+"/voice.json")
-	if code != 0 || !strings.Contains(out, "zoom-phone: updated, 2 ranges") || !strings.Contains(out, "microsoft-teams: updated, 4 ranges, version 2026112800") || !strings.Contains(out, "didww: updated, 3 ranges, version 2026-12-01") {
+	if code != 0 || !strings.Contains(out, "zoom-phone: updated, 2 ranges") || !strings.Contains(out, "microsoft-teams: updated, 4 ranges, version 2026112800") || !strings.Contains(out, "didww: updated, 20 ranges, version 2026-12-01") || !strings.Contains(out, "  + 46.19.216.14/32") || !strings.Contains(out, "  - 52.120.0.0/15") {
 		t.Fatalf("update: %d\n%s", code, out)
 	}
 	if code, out = vw("providers", "show", "zoom-phone"); code != 0 || !strings.Contains(out, "8.5.128.0/23") || !strings.Contains(out, "(update)") {
