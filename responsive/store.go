@@ -14,6 +14,7 @@ package responsive
 // the kernel's change too, so the record and the kernel agree.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,7 +95,7 @@ func (e *CorruptError) Error() string {
 // file untrusted.
 func parseRecord(b []byte) ([]Record, error) {
 	var f recordFile
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return nil, err
@@ -230,7 +231,7 @@ func (s *Store) write(recs []Record) error {
 	if recs == nil {
 		recs = []Record{}
 	}
-	b, err := json.MarshalIndent(recordFile{Version: recordVersion, Bans: recs}, "", "  ")
+	b, err := json.Marshal(recordFile{Version: recordVersion, Bans: recs}) // people read it with voicewall bans
 	if err != nil {
 		return err
 	}

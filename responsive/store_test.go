@@ -281,3 +281,30 @@ func TestPendingGuardPromotedOnConfirm(t *testing.T) {
 	}
 	PromotePendingGuard(tgt.Name, func(w string) { t.Errorf("nothing pending, yet: %s", w) })
 }
+
+// BenchmarkStoreBanAmongMany is one more ban recorded among n: the cost a
+// ban pays under a scanning storm (the record is rewritten whole).
+func BenchmarkStoreBanAmongMany(b *testing.B) {
+	for _, n := range []int{1000, 10000, 50000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.Setenv("VOICEWALL_LIB_DIR", b.TempDir())
+			s := StoreFor("gw")
+			exp := time.Now().Add(time.Hour)
+			if err := s.Update(func(recs []Record, now time.Time) ([]Record, bool) {
+				for i := range n {
+					recs = append(recs, Record{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}), 32), Reason: "watch", Expires: exp})
+				}
+				return recs, true
+			}); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				r := Record{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{101, byte(i >> 16), byte(i >> 8), byte(i)}), 32), Reason: "watch", Expires: exp}
+				if err := s.Update(func(recs []Record, now time.Time) ([]Record, bool) { return put(recs, r), true }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
