@@ -103,7 +103,7 @@ func TestE2EBansSurviveReboot(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(lib, "bans", ns+".json")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("record: %v %v", st, err)
 	}
-	if r := record(); strings.Contains(r, "203.0.113.10") || !strings.Contains(r, `"reason": "fail2ban"`) {
+	if r := record(); strings.Contains(r, "203.0.113.10") || !strings.Contains(r, `"reason":"fail2ban"`) {
 		t.Fatalf("record:\n%s", r)
 	}
 
