@@ -477,21 +477,19 @@ func (c *checker) admin() {
 // uses it).
 func (c *checker) cleartext() {
 	type admit struct {
-		loc  devmodel.Loc
-		ref  string
-		wide bool
-		svc  []devmodel.Service
+		loc   devmodel.Loc
+		ref   string
+		wide  bool
+		svc   []devmodel.Service
+		moved []string // a forward's cleartext parts on other ports inside than outside
 	}
 	var admits []admit
+	// rules by their services: a rule matches forwarded packets on the port
+	// the forward sends them to already (the device model's filter runs
+	// after destination NAT)
 	for _, r := range c.d.Rules {
 		if !r.Disabled && r.Action == devmodel.Accept && c.onWAN(r.In, r.InRole) && (r.Tagged == "" || r.NotTagged) {
-			admits = append(admits, admit{r.Loc, r.Ref, wide(r.Src), r.Services})
-		}
-	}
-	for _, f := range c.d.Forwards {
-		if !f.Disabled && c.onWAN(f.In, "") {
-			svc := fwdServices(f)
-			admits = append(admits, admit{f.Loc, f.Ref, wide(f.Src), svc})
+			admits = append(admits, admit{loc: r.Loc, ref: r.Ref, wide: wide(r.Src), svc: r.Services})
 		}
 	}
 	tls, clearTrunk := false, false
@@ -511,12 +509,42 @@ func (c *checker) cleartext() {
 			}
 		}
 	}
+	// forwards by their SIP parts (sipParts): TLS or cleartext SIP on the
+	// outside port or on the inside port it reaches
+	for _, f := range c.d.Forwards {
+		if f.Disabled || !c.onWAN(f.In, "") || fwdServices(f) == nil {
+			continue // a forward of everything: VW302 says it
+		}
+		a := admit{loc: f.Loc, ref: f.Ref, wide: wide(f.Src)}
+		clear := false
+		for _, p := range c.sipParts(f) {
+			if p.has(devmodel.TCP, 5061) && !a.wide {
+				tls = true
+			}
+			if p.has(devmodel.UDP, 5060) || p.has(devmodel.TCP, 5060) {
+				clear = true
+				if p.moved() {
+					a.moved = append(a.moved, p.String(f.To))
+				}
+			}
+		}
+		switch {
+		case clear && a.wide:
+			open = append(open, a)
+		case clear:
+			clearTrunk = true
+		}
+	}
 	if !tls || clearTrunk {
 		return
 	}
 	for _, a := range open {
-		c.add(IDCleartextBeside, SevWarning, a.loc, "Close 5060/udp and 5060/tcp on the WAN: the trunk uses TLS (voicewall does this when every provider is TLS-only).",
-			"%s admits cleartext SIP (5060) from the WAN although the only SIP trunk forwarded is TLS (5061/tcp)", a.ref)
+		what, fix := "cleartext SIP (5060)", "Close 5060/udp and 5060/tcp on the WAN: the trunk uses TLS (voicewall does this when every provider is TLS-only)."
+		if len(a.moved) > 0 {
+			what = "cleartext SIP (" + strings.Join(a.moved, "; ") + ")"
+			fix = "Delete the forward: cleartext SIP reaches the PBX through it whatever its outside port, and the trunk uses TLS (voicewall closes 5060 when every provider is TLS-only)."
+		}
+		c.add(IDCleartextBeside, SevWarning, a.loc, fix, "%s admits %s from the WAN although the only SIP trunk forwarded is TLS (5061/tcp)", a.ref, what)
 	}
 }
 
@@ -525,9 +553,14 @@ func (c *checker) outboundNAT() {
 	if o == nil || o.Mode != "automatic" {
 		return
 	}
+	// The voice hosts are the hosts SIP forwards reach (sipParts). The
+	// outside port stays a reason: the check is about the source ports the
+	// outside sees on a host's own traffic, and a host the providers send
+	// SIP to on outside 5060 is a voice host whatever port it listens on;
+	// so is a host whose inside port is SIP, whatever the outside port.
 	var hosts []string
 	for _, f := range c.d.Forwards {
-		if len(touchesSIP(fwdServices(f), false)) > 0 && f.To.IsValid() {
+		if len(c.sipParts(f)) > 0 && f.To.IsValid() {
 			hosts = append(hosts, f.To.String())
 		}
 	}
@@ -560,17 +593,19 @@ func dedup(s []string) []string {
 	return out
 }
 
+// rateLimits: VW307 for each SIP part of a forward (sipParts: SIP on its
+// outside port or on the inside port it reaches) that no per-source limit
+// covers. A limit that sees the packet before destination NAT (a FortiOS
+// DoS policy, an nftables prerouting limit) must cover the outside port; a
+// rule the forwarded packet meets after it (a pf pass rule with
+// max-src-conn-rate) the inside port.
 func (c *checker) rateLimits() {
 	for _, f := range c.d.Forwards {
 		if f.Disabled {
 			continue
 		}
-		svc := fwdServices(f)
-		for _, s := range sipPorts {
-			if !svcHas(svc, s.proto, s.port) {
-				continue
-			}
-			if c.limited(f, s.proto, s.port) {
+		for _, p := range c.sipParts(f) {
+			if c.limited(f, p) {
 				continue
 			}
 			sev := SevWarning
@@ -578,32 +613,61 @@ func (c *checker) rateLimits() {
 				"fortigate": "Add a DoS policy on the WAN interface for the SIP service with tcp_src_session/udp_src_session set to block (rate_limit in voicewall writes one).",
 				"pfsense":   "Restrict the forward's source to the providers. Max. src. conn. Rate (Advanced Options, TCP only) is pfSense's only per-source limit, and it blocks the source in <virusprot> on every protocol and flushes its states: on a forward only providers reach, it cuts their live calls. UDP SIP cannot be limited per source on pfSense.",
 				"draytek":   "Restrict the forward's source to the providers; the Vigor has no per-source limit, and its DoS defence (dos -s udpflood) is router-wide: at its default threshold it drops RTP of a busy office.",
+				"nftables":  "Add a per-source limit of new SIP flows on the WAN before the dnat (rate_limit in voicewall writes one: a prerouting chain at priority mangle with update @set { ip saddr limit rate over N/second } and a drop).",
 			}[c.d.Target]
-			if c.d.Target == "pfsense" && (s.proto == devmodel.UDP || !wide(f.Src)) || c.d.Target == "draytek" && !wide(f.Src) {
+			if c.d.Target == "pfsense" && (p.proto == devmodel.UDP || !wide(f.Src)) || c.d.Target == "draytek" && !wide(f.Src) {
 				// pfSense UDP: pf cannot limit it per source, the fact, not a fixable defect.
 				// From the providers only: pf's one limit would lock them out, and the
 				// Vigor's router-wide flood defence would drop media.
 				sev = SevNote
 			}
-			c.add(IDNoRateLimit, sev, f.Loc, fix, "%s forwards SIP %d/%s with no per-source rate limit: a registration flood or SIP scanner reaches the PBX at full speed", f.Ref, s.port, devmodel.ProtoName(s.proto))
+			if !p.moved() {
+				c.add(IDNoRateLimit, sev, f.Loc, fix, "%s forwards SIP %s/%s with no per-source rate limit: a registration flood or SIP scanner reaches the PBX at full speed", f.Ref, p.sip, devmodel.ProtoName(p.proto))
+				continue
+			}
+			if (c.d.Target == "fortigate" || c.d.Target == "nftables") && fix != "" {
+				fix += fmt.Sprintf(" The limit sees the packet before the forward rewrites it: match the outside port, %s/%s.", p.out, devmodel.ProtoName(p.proto))
+			}
+			c.add(IDNoRateLimit, sev, f.Loc, fix, "%s: %s with no per-source rate limit: a registration flood or SIP scanner reaches the PBX at full speed, whatever the outside port", f.Ref, p.String(f.To))
 		}
 	}
 }
 
-func (c *checker) limited(f *devmodel.Forward, proto uint8, port uint16) bool {
-	in := f.In
+// limited: a per-source limit covers every packet of the part: a limit
+// before destination NAT on its outside ports, one after it (or a rate
+// limited accept to the forward) on its inside ports.
+func (c *checker) limited(f *devmodel.Forward, p sipPart) bool {
+	in := slices.Clone(f.In)
 	if len(in) == 0 {
 		in = c.d.WANs()
 	}
+	in = append(in, "")
 	for _, l := range c.d.Limits {
-		for _, i := range append(in, "") {
-			if l.Covers(i, proto, port) {
+		ports := p.in
+		if l.PreNAT || !judgeInside {
+			ports = p.out
+		}
+		for _, i := range in {
+			if l.CoversRange(i, p.proto, ports) {
 				return true
 			}
 		}
 	}
 	for _, k := range c.ix.rateRules {
-		if r := c.d.Rules[k]; svcHas(r.Services, proto, port) && (r.Dst.Contains(f.To) || slices.Contains(r.DstForwards, f.Name)) {
+		if r := c.d.Rules[k]; svcCoversRange(r.Services, p.proto, p.in) && (r.Dst.Contains(f.To) || slices.Contains(r.DstForwards, f.Name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// svcCoversRange: one of the services takes every port of r of a protocol.
+func svcCoversRange(svcs []devmodel.Service, proto uint8, r devmodel.PortRange) bool {
+	if svcs == nil {
+		return true
+	}
+	for _, s := range svcs {
+		if s.Proto == 0 || s.Proto == proto && (s.DstPorts == nil || covered(s.DstPorts, devmodel.Ports{r})) {
 			return true
 		}
 	}

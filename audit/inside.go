@@ -15,20 +15,34 @@ import (
 // SIP open to the Internet like a forward of 5060 (scanners sweep every
 // port, find SIP answering on 5080 in minutes and brute-force it).
 
+// judgeInside: forwards are judged by the inside ports they reach as well
+// as by their outside ports. Only tests switch it off, to prove that the
+// cases they build are found by it and by nothing else.
+var judgeInside = true
+
 // insideHit is a part of a forward whose mapped ports are SIP or RTP.
 type insideHit struct {
 	proto     uint8
 	out, in   devmodel.PortRange // outside ports and the inside ports they reach
 	what      string             // "SIP" or "RTP"
 	cleartext bool               // SIP 5060 (udp or tcp): VW306 as a forward of 5060
+	// pick: the range a forward that picks a port for each connection
+	// picks from (in lies within it); zero otherwise
+	pick devmodel.PortRange
+}
+
+func hostText(to netip.Addr) string {
+	if to.Is6() {
+		return "[" + to.String() + "]"
+	}
+	return to.String()
 }
 
 func (h insideHit) String(to netip.Addr) string {
-	host := to.String()
-	if to.Is6() {
-		host = "[" + host + "]"
+	if h.pick != (devmodel.PortRange{}) {
+		return fmt.Sprintf("WAN %s/%s is forwarded to %s:%s, a port picked for each connection (%s is %s)", h.out, devmodel.ProtoName(h.proto), hostText(to), h.pick, h.in, h.what)
 	}
-	return fmt.Sprintf("WAN %s/%s is forwarded to %s:%s (%s)", h.out, devmodel.ProtoName(h.proto), host, h.in, h.what)
+	return fmt.Sprintf("WAN %s/%s is forwarded to %s:%s (%s)", h.out, devmodel.ProtoName(h.proto), hostText(to), h.in, h.what)
 }
 
 // short is the part for a note: "15060/tcp to 10.20.0.10:5060 (SIP)".
@@ -88,7 +102,7 @@ func (c *checker) insideHits(f *devmodel.Forward) []insideHit {
 					continue
 				}
 				h := insideHit{proto: proto, what: "SIP", cleartext: s.Proto == lang.UDP && s.Ports == (lang.PortRange{First: 5060, Last: 5060}) || s.Proto == lang.TCP && s.Ports == (lang.PortRange{First: 5060, Last: 5060})}
-				h.out, h.in = outsideOf(f, m, lo, hi), devmodel.PortRange{Lo: lo, Hi: hi}
+				h.out, h.in, h.pick = outsideOf(f, m, lo, hi), devmodel.PortRange{Lo: lo, Hi: hi}, pickOf(f)
 				if h.out == h.in && len(touchesSIP([]devmodel.Service{{Proto: proto, DstPorts: devmodel.Ports{h.out}}}, false)) > 0 {
 					continue // the outside check reports the same port
 				}
@@ -109,7 +123,7 @@ func (c *checker) insideHits(f *devmodel.Forward) []insideHit {
 				if lo > hi {
 					continue
 				}
-				h := insideHit{proto: proto, what: "RTP", in: devmodel.PortRange{Lo: lo, Hi: hi}, out: outsideOf(f, m, lo, hi)}
+				h := insideHit{proto: proto, what: "RTP", in: devmodel.PortRange{Lo: lo, Hi: hi}, out: outsideOf(f, m, lo, hi), pick: pickOf(f)}
 				if !slices.Contains(hits, h) {
 					hits = append(hits, h)
 				}
@@ -119,10 +133,18 @@ func (c *checker) insideHits(f *devmodel.Forward) []insideHit {
 	return hits
 }
 
+// pickOf is the range a forward picks a port from, or zero.
+func pickOf(f *devmodel.Forward) devmodel.PortRange {
+	if f.Picks() {
+		return devmodel.PortRange{Lo: f.ToPort, Hi: f.ToLast}
+	}
+	return devmodel.PortRange{}
+}
+
 // outsideOf: the outside ports of mapping m that reach inside lo..hi.
 func outsideOf(f *devmodel.Forward, m devmodel.PortMap, lo, hi uint16) devmodel.PortRange {
-	if f.ToPort != 0 && f.ToFixed {
-		return m.Out // every port of it reaches the one inside port
+	if f.ToPort != 0 && (f.ToFixed || f.Picks()) {
+		return m.Out // every port of it reaches the one inside port, or may reach any of the range
 	}
 	return devmodel.PortRange{Lo: m.Out.Lo + (lo - m.In.Lo), Hi: m.Out.Lo + (hi - m.In.Lo)}
 }
@@ -131,6 +153,9 @@ func outsideOf(f *devmodel.Forward, m devmodel.PortMap, lo, hi uint16) devmodel.
 // ports are SIP or RTP, with the same findings as a forward of those
 // ports: VW306 for SIP 5060, VW302 for the rest.
 func (c *checker) openInside() {
+	if !judgeInside {
+		return
+	}
 	for _, f := range c.d.Forwards {
 		if f.Disabled || !wide(f.Src) || !c.onWAN(f.In, "") {
 			continue
@@ -173,4 +198,94 @@ func (c *checker) openInside() {
 			c.shadowedOpen(f.Loc, f.Ref, strings.Join(dead, "; "), by)
 		}
 	}
+}
+
+// SIP on either side of a forward. VW307 (rate limit), VW304 (cleartext
+// beside TLS) and VW305 (outbound NAT) take a forward for a SIP forward
+// when its outside port is a standard SIP port — the port providers and
+// scanners send SIP to, whatever the host behind it listens on, as the
+// outside check of VW306 does — or when the port it reaches on the inside
+// host is SIP (the standard ports, and with a policy the providers'
+// sip_port and tls_port, as for VW306 and VW302): WAN 5080/udp forwarded
+// to the PBX's 5060 floods the PBX's SIP as a forward of 5060 does.
+
+// sipPart is a part of a forward with SIP on one side: a protocol, the
+// outside ports and the inside ports they reach, and the SIP ports (on
+// the outside when outside, else on the inside).
+type sipPart struct {
+	proto   uint8
+	out, in devmodel.PortRange
+	sip     devmodel.PortRange
+	outside bool
+	pick    devmodel.PortRange // as insideHit.pick
+}
+
+// moved: the part reaches other ports than its outside ones.
+func (p sipPart) moved() bool { return p.out != p.in }
+
+// String names a moved part: "WAN 5080/udp is forwarded to
+// 10.20.0.10:5060 (SIP)", "WAN 5060/udp (SIP) is forwarded to
+// 10.20.0.10:8080".
+func (p sipPart) String(to netip.Addr) string {
+	if !p.outside {
+		return insideHit{proto: p.proto, out: p.out, in: p.in, what: "SIP", pick: p.pick}.String(to)
+	}
+	return fmt.Sprintf("WAN %s/%s (SIP) is forwarded to %s:%s", p.out, devmodel.ProtoName(p.proto), hostText(to), p.in)
+}
+
+// has reports whether the part's SIP ports hold a standard SIP port.
+func (p sipPart) has(proto uint8, port uint16) bool {
+	return p.proto == proto && p.sip.Lo <= port && port <= p.sip.Hi
+}
+
+// sipParts are the parts of f with SIP on the outside or on the inside
+// (without judgeInside: on the outside only, each taken to reach its own
+// port, as audit judged before).
+func (c *checker) sipParts(f *devmodel.Forward) []sipPart {
+	var protos []uint8
+	if f.Proto != 0 {
+		protos = []uint8{f.Proto}
+	} else {
+		protos = []uint8{devmodel.TCP, devmodel.UDP} // ports exist only there
+	}
+	var parts []sipPart
+	add := func(p sipPart) {
+		if !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	for _, proto := range protos {
+		for _, m := range f.Mapping() {
+			for _, s := range sipPorts {
+				if s.proto != proto || s.port < m.Out.Lo || s.port > m.Out.Hi {
+					continue
+				}
+				one := devmodel.PortRange{Lo: s.port, Hi: s.port}
+				p := sipPart{proto: proto, out: one, in: f.MapRange(s.port), sip: one, outside: true, pick: pickOf(f)}
+				if !judgeInside {
+					p.in, p.pick = one, devmodel.PortRange{}
+				}
+				add(p)
+			}
+			if !judgeInside || !f.To.IsValid() {
+				continue
+			}
+			for _, s := range c.insideSIP() {
+				if uint8(s.Proto) != proto {
+					continue
+				}
+				lo, hi := max(m.In.Lo, s.Ports.First), min(m.In.Hi, s.Ports.Last)
+				if lo > hi {
+					continue
+				}
+				in := devmodel.PortRange{Lo: lo, Hi: hi}
+				p := sipPart{proto: proto, out: outsideOf(f, m, lo, hi), in: in, sip: in, pick: pickOf(f)}
+				if slices.ContainsFunc(parts, func(q sipPart) bool { return q.proto == p.proto && q.out == p.out && q.in == p.in }) {
+					continue // the same port on both sides: named once, as the outside part
+				}
+				add(p)
+			}
+		}
+	}
+	return parts
 }

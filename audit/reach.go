@@ -247,8 +247,8 @@ func (sp *space) portClasses(proto uint8, ps devmodel.Ports) []uint16 {
 // ports (the filter sees the mapped port): one port per class either side.
 func (sp *space) mappedClasses(f *devmodel.Forward, proto uint8, ps devmodel.Ports) []uint16 {
 	out := sp.portClasses(proto, ps)
-	if f.ToPort == 0 || f.ToFixed || len(f.Ports) == 0 {
-		return out
+	if f.ToPort == 0 || f.ToFixed || f.Picks() || len(f.Ports) == 0 {
+		return out // a forward that picks its port: probe takes each pick (natPorts)
 	}
 	bs := sp.boundaries(proto)
 	n := len(out)
@@ -264,6 +264,28 @@ func (sp *space) mappedClasses(f *devmodel.Forward, proto uint8, ps devmodel.Por
 		out = slices.Clone(out)
 		slices.Sort(out)
 	}
+	return out
+}
+
+// natPorts are the inside ports the forward that takes pkt may pick for
+// it, one per class of ports the space's rules tell apart (the filter sees
+// the picked port); nil when that forward picks none.
+func (sp *space) natPorts(dev *devmodel.Device, pkt devmodel.Packet) []uint16 {
+	f := dev.ForwardOf(pkt)
+	if f == nil || !f.Picks() {
+		return nil
+	}
+	key := fmt.Sprint("pick", pkt.Proto, f.ToPort, f.ToLast)
+	if out, ok := sp.ports[key]; ok {
+		return out
+	}
+	out := []uint16{f.ToPort}
+	bs := sp.boundaries(pkt.Proto)
+	k, _ := slices.BinarySearch(bs, uint32(f.ToPort)+1)
+	for ; k < len(bs) && bs[k] <= uint32(f.ToLast); k++ {
+		out = append(out, uint16(bs[k]))
+	}
+	sp.ports[key] = out
 	return out
 }
 
@@ -408,6 +430,8 @@ func (c *checker) probe(sp *space, s suspect) reach {
 	var fallback devmodel.Packet
 	n, seen, drops := 0, 0, 0
 	budget := max(1000, maxReachWork/max(1, len(sp.d.Rules)))
+	picks := slices.ContainsFunc(s.dev.Forwards, (*devmodel.Forward).Picks)
+	none := []uint16{0}
 	for _, via := range c.inward(s.outs) {
 		route := sp.routeVia(via)
 		for _, in := range s.ifs {
@@ -418,35 +442,44 @@ func (c *checker) probe(sp *space, s suspect) reach {
 					}
 					for _, port := range t.ports {
 						for _, sport := range sp.sports {
-							if n++; n > budget {
-								if fallback.Src.IsValid() {
-									return reach{open: true, example: fallback}
-								}
-								return reach{open: true, capped: budget}
-							}
 							pkt := devmodel.Packet{In: in, Src: a, SrcPort: sport, Dst: t.dst, Proto: t.proto, DstPort: port}
-							if !s.sees(pkt, route) {
-								continue // not the suspect's packet: says nothing about it
-							}
-							seen++
-							res := s.dev.Evaluate(pkt, route)
-							if s.passes(res) {
-								if !sp.named(a) {
-									return reach{open: true, example: pkt}
+							nat := none
+							if picks {
+								if ps := sp.natPorts(s.dev, pkt); ps != nil {
+									nat = ps // each port the forward may pick
 								}
-								if !fallback.Src.IsValid() {
-									fallback = pkt // a known source's: look on for a stranger's
-								}
-								continue
 							}
-							w := decider(res)
-							switch {
-							case slices.Contains(out.shadowers, w):
-							case res.Verdict == devmodel.Drop:
-								out.shadowers = slices.Insert(out.shadowers, drops, w)
-								drops++ // the drops first: they keep the strangers out
-							default:
-								out.shadowers = append(out.shadowers, w)
+							for _, np := range nat {
+								pkt.NATPort = np
+								if n++; n > budget {
+									if fallback.Src.IsValid() {
+										return reach{open: true, example: fallback}
+									}
+									return reach{open: true, capped: budget}
+								}
+								if !s.sees(pkt, route) {
+									continue // not the suspect's packet: says nothing about it
+								}
+								seen++
+								res := s.dev.Evaluate(pkt, route)
+								if s.passes(res) {
+									if !sp.named(a) {
+										return reach{open: true, example: pkt}
+									}
+									if !fallback.Src.IsValid() {
+										fallback = pkt // a known source's: look on for a stranger's
+									}
+									continue
+								}
+								w := decider(res)
+								switch {
+								case slices.Contains(out.shadowers, w):
+								case res.Verdict == devmodel.Drop:
+									out.shadowers = slices.Insert(out.shadowers, drops, w)
+									drops++ // the drops first: they keep the strangers out
+								default:
+									out.shadowers = append(out.shadowers, w)
+								}
 							}
 						}
 					}
@@ -686,6 +719,9 @@ func (x reach) eg() string {
 	dst := "the device's address"
 	if p.Dst.IsValid() {
 		dst = p.Dst.String()
+	}
+	if p.NATPort != 0 {
+		return fmt.Sprintf(" (e.g. %s from %s to %s, %d/%s, gets through when the forward picks port %d)", p.In, p.Src, dst, p.DstPort, devmodel.ProtoName(p.Proto), p.NATPort)
 	}
 	return fmt.Sprintf(" (e.g. %s from %s to %s, %d/%s, gets through)", p.In, p.Src, dst, p.DstPort, devmodel.ProtoName(p.Proto))
 }

@@ -15,6 +15,9 @@ type Packet struct {
 	Dst     netip.Addr
 	Proto   uint8
 	DstPort uint16
+	// NATPort is the inside port a forward that picks one (Forward.Picks)
+	// picks for this packet, when in its range; 0: MapPort's.
+	NATPort uint16
 }
 
 // Ephemeral is the source port range of a sender that names none (the
@@ -92,19 +95,31 @@ func (d *Device) Evaluate(p Packet, route Route) Result {
 // nat applies the first forward that takes the packet and routes it.
 func (d *Device) nat(p Packet, route Route) (Packet, Result) {
 	res := Result{Dst: p.Dst}
-	for _, f := range d.Forwards {
-		if d.Takes(f, p) {
-			res.Forward = f
+	if f := d.ForwardOf(p); f != nil {
+		res.Forward = f
+		if r := f.MapRange(p.DstPort); f.Picks() && p.NATPort >= r.Lo && p.NATPort <= r.Hi {
+			p.DstPort = p.NATPort
+		} else {
 			p.DstPort = f.MapPort(p.DstPort)
-			p.Dst = f.To
-			res.Dst = f.To
-			break
 		}
+		p.Dst = f.To
+		res.Dst = f.To
 	}
 	if p.Dst.IsValid() && route != nil {
 		res.Out = route(p.Dst, p.In)
 	}
 	return p, res
+}
+
+// ForwardOf is the forward that rewrites the packet: the first that takes
+// it; nil when none does.
+func (d *Device) ForwardOf(p Packet) *Forward {
+	for _, f := range d.Forwards {
+		if d.Takes(f, p) {
+			return f
+		}
+	}
+	return nil
 }
 
 // Takes reports whether forward f rewrites the packet, whatever forwards

@@ -266,7 +266,12 @@ type Forward struct {
 	// ToFixed: every port goes to ToPort (nftables dnat to A:P, a pfSense
 	// forward of a port alias); else the ports are shifted, Ports[0].Lo
 	// going to ToPort (a range onto a range of the same size).
-	ToFixed  bool
+	ToFixed bool
+	// ToLast, above ToPort: the forward picks a port of ToPort..ToLast for
+	// each new connection (nftables dnat to A:P1-P2), neither keeping nor
+	// shifting the packet's own: any port of that range may be reached
+	// (MapRange), whatever the outside port.
+	ToLast   uint16
 	NoRules  bool // the forward passes without the filter (pfSense rdr pass)
 	Disabled bool
 }
@@ -288,11 +293,24 @@ func (f *Forward) Maps(inIf string, src netip.Addr, dst netip.Addr, proto uint8,
 	return f.Ports.Contains(port)
 }
 
-// MapPort is the inside port a packet to port reaches.
+// Picks reports whether the forward picks the inside port from a range
+// for each connection (ToLast).
+func (f *Forward) Picks() bool { return f.ToPort != 0 && f.ToLast > f.ToPort }
+
+// MapPort is the inside port a packet to port reaches. For a forward that
+// picks a port it is the one Linux picks for a lone packet since 6.8: the
+// packet's own port when it lies in the range, else the first; a port in
+// use moves it on, and older kernels or the random flag pick at random
+// (MapRange is every port it may reach).
 func (f *Forward) MapPort(port uint16) uint16 {
 	switch {
 	case f.ToPort == 0:
 		return port
+	case f.Picks():
+		if port >= f.ToPort && port <= f.ToLast {
+			return port
+		}
+		return f.ToPort
 	case f.ToFixed:
 		return f.ToPort
 	case len(f.Ports) == 0:
@@ -301,12 +319,23 @@ func (f *Forward) MapPort(port uint16) uint16 {
 	return uint16(min(65535, int(f.ToPort)+int(port)-int(f.Ports[0].Lo)))
 }
 
+// MapRange is every inside port a packet to port may reach: MapPort's,
+// or the whole range of a forward that picks one.
+func (f *Forward) MapRange(port uint16) PortRange {
+	if f.Picks() {
+		return PortRange{f.ToPort, f.ToLast}
+	}
+	p := f.MapPort(port)
+	return PortRange{p, p}
+}
+
 // PortMap is outside ports and the inside ports they reach.
 type PortMap struct{ Out, In PortRange }
 
 // Mapping is what the forward does with its ports: each outside range and
 // the inside range it reaches (MapPort of each end; every port for a
-// forward of every port).
+// forward of every port; the whole range a forward picks from, for each
+// outside range).
 func (f *Forward) Mapping() []PortMap {
 	ps := f.Ports
 	if ps == nil {
@@ -314,7 +343,11 @@ func (f *Forward) Mapping() []PortMap {
 	}
 	out := make([]PortMap, 0, len(ps))
 	for _, r := range ps {
-		out = append(out, PortMap{Out: r, In: PortRange{f.MapPort(r.Lo), f.MapPort(r.Hi)}})
+		in := PortRange{f.MapPort(r.Lo), f.MapPort(r.Hi)}
+		if f.Picks() {
+			in = PortRange{f.ToPort, f.ToLast}
+		}
+		out = append(out, PortMap{Out: r, In: in})
 	}
 	return out
 }
@@ -436,6 +469,13 @@ type Limit struct {
 	// PPS is the packets a second above which a router-wide flood defence
 	// starts dropping (0: the device's default threshold).
 	PPS int
+	// PreNAT: the limit sees a packet before destination NAT, so its
+	// services match the outside port a forward takes (a FortiOS DoS
+	// policy, checked at ingress before the VIP; an nftables limit in a
+	// prerouting chain before dstnat); else the inside port the forward
+	// sends it to. A limit of every port of a protocol (the Vigor's
+	// router-wide flood defence) covers either.
+	PreNAT bool
 }
 
 // Covers reports whether the limit applies to a service on the interface.
@@ -448,6 +488,23 @@ func (l *Limit) Covers(inIf string, proto uint8, port uint16) bool {
 	}
 	for _, s := range l.Services {
 		if s.Proto == 0 || s.Proto == proto && s.DstPorts.Contains(port) {
+			return true
+		}
+	}
+	return false
+}
+
+// CoversRange reports whether the limit applies to every port of r of a
+// protocol on the interface.
+func (l *Limit) CoversRange(inIf string, proto uint8, r PortRange) bool {
+	if len(l.In) > 0 && !has(l.In, inIf) {
+		return false
+	}
+	if l.Services == nil {
+		return true
+	}
+	for _, s := range l.Services {
+		if s.Proto == 0 || s.Proto == proto && (s.DstPorts == nil || covers(s.DstPorts, r)) {
 			return true
 		}
 	}

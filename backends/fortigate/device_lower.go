@@ -757,7 +757,11 @@ func (l *lowerer) limits() {
 			if !on {
 				continue
 			}
-			lim := &devmodel.Limit{Loc: l.loc(e.line), Ref: path + " " + e.key, In: l.intfs(val(e, "interface"))}
+			// a DoS policy is checked at ingress, before the VIP rewrites the
+			// destination (FortiOS Handbook, Parallel Path Processing: "DoS
+			// scans are handled very early in the life of the packet"): its
+			// service matches the outside port
+			lim := &devmodel.Limit{Loc: l.loc(e.line), Ref: path + " " + e.key, In: l.intfs(val(e, "interface")), PreNAT: true}
 			svc, all := l.services(val(e, "service"), 0)
 			if !all {
 				lim.Services = svc

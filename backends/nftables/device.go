@@ -22,7 +22,34 @@ const MaxConfigBytes = 64 << 20
 
 type nftChain struct {
 	name, hook, prio string
+	priority         []string // the words after "priority": a name, a number, name + number
 	rules            []nftLine
+}
+
+// beforeDNAT reports whether a prerouting chain sees packets before
+// destination NAT: its priority is below dstnat (-100), e.g. raw or mangle
+// (nft(8), CHAINS: the standard priority names and values). A priority
+// audit cannot read is taken for one before it, as the chain's rules are.
+func (c *nftChain) beforeDNAT() bool {
+	if c.hook != "prerouting" {
+		return false
+	}
+	named := map[string]int{"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50}
+	v, ok := 0, false
+	for k, w := range c.priority {
+		n, err := strconv.Atoi(w)
+		switch {
+		case k == 0 && err == nil:
+			v, ok = n, true
+		case k == 0:
+			v, ok = named[w]
+		case k == 2 && err == nil && c.priority[1] == "+":
+			v += n
+		case k == 2 && err == nil && c.priority[1] == "-":
+			v -= n
+		}
+	}
+	return !ok || v < -100
 }
 
 type nftLine struct {
@@ -80,6 +107,10 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 					cur.hook = f[j+1]
 				case "type":
 					cur.prio = f[j+1]
+				case "priority":
+					for k := j + 1; k < len(f) && k <= j+3 && f[k] != "policy"; k++ {
+						cur.priority = append(cur.priority, f[k])
+					}
 				}
 			}
 		case cur != nil:
@@ -256,7 +287,7 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 			i += 3
 		case "update":
 			// a per-source rate limit: one new packet never goes over it
-			lim := &devmodel.Limit{Loc: r.Loc, Ref: "chain " + c.name + " rate limit", In: r.In}
+			lim := &devmodel.Limit{Loc: r.Loc, Ref: "chain " + c.name + " rate limit", In: r.In, PreNAT: c.beforeDNAT()}
 			if svc.Proto != 0 {
 				lim.Services = []devmodel.Service{svc}
 			}
@@ -295,7 +326,7 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 }
 
 // lowerDNAT reads `iifname X ip saddr @S udp dport P counter ... dnat ip to A`
-// (or `to A:PORT`, `to [A6]:PORT`: every port to PORT).
+// (the target as lowerDNATTarget reads it).
 func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netipx.IPSet, file string) error {
 	f = append(f, "", "", "") // every statement reads at most three words ahead
 	fw := &devmodel.Forward{Loc: devmodel.Loc{File: file, Line: l.line}, Ref: "dnat rule", Name: strconv.Itoa(l.line), Src: devmodel.AnyAddr(),
@@ -330,21 +361,11 @@ func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netip
 		case "counter":
 			i += 5
 		case "dnat":
-			if i+3 >= len(f) || f[i+2] != "to" {
-				return fmt.Errorf("dnat")
-			}
-			to := f[i+3]
-			if ap, err := netip.ParseAddrPort(to); err == nil && ap.Port() != 0 {
-				// dnat to A:P sends every port it takes to P
-				fw.ToPort, fw.ToFixed = ap.Port(), true
-				to = ap.Addr().String()
-			}
-			a, err := netip.ParseAddr(strings.Trim(to, "[]"))
+			next, err := lowerDNATTarget(fw, f, i)
 			if err != nil {
 				return err
 			}
-			fw.To = a
-			i += 4
+			i = next
 		case "":
 			i++
 		default:
@@ -354,9 +375,91 @@ func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netip
 	if !fw.To.IsValid() {
 		return fmt.Errorf("dnat rule without an address")
 	}
+	if fw.ToPort != 0 && fw.Proto == 0 {
+		return fmt.Errorf("dnat to a port without a tcp or udp match")
+	}
 	if family != 0 && (family == 6) != fw.To.Is6() {
 		return fmt.Errorf("meta nfproto ipv%d with a dnat to %s", family, fw.To)
 	}
 	d.Forwards = append(d.Forwards, fw)
 	return nil
+}
+
+// lowerDNATTarget reads the statement `dnat [ip|ip6] to ADDR[:PORT_SPEC]
+// [FLAGS]` at f[i] into fw and returns the index after it (nft(8), NAT
+// STATEMENTS: PORT_SPEC := port | port - port; FLAG := persistent |
+// random | fully-random, comma-separated).
+//
+//   - to A: the port is kept.
+//   - to A:P, [A6]:P: every port the rule takes goes to P (ToFixed).
+//   - to A:P1-P2: the kernel picks a port of P1-P2 for each new
+//     connection; it neither keeps nor shifts the packet's port
+//     (ToPort, ToLast). Linux net/netfilter/nf_nat_core.c,
+//     get_unique_tuple(): a packet whose port is already in the range and
+//     whose tuple is free keeps it ("Only bother mapping if it's not
+//     already in range and unique"); otherwise
+//     nf_nat_l4proto_unique_tuple() walks the range from an offset, 0
+//     since "netfilter: nat: restore default DNAT behavior" (2024), a
+//     random one before it and with the random flags, skipping every port
+//     whose tuple is in use. So a sender who opens connections from one
+//     source port to several outside ports the rule takes reaches one
+//     inside port after another (TestDNATRangeKernel shows it on the
+//     running kernel): each packet may go to any port of the range, and
+//     audit judges the forward as reaching every one. The flags change
+//     which port is picked, never the range, and persistent concerns
+//     address ranges (which this reader refuses).
+func lowerDNATTarget(fw *devmodel.Forward, f []string, i int) (int, error) {
+	j := i + 1
+	if f[j] == "ip" || f[j] == "ip6" {
+		j++
+	}
+	if f[j] != "to" || f[j+1] == "" {
+		return 0, fmt.Errorf("dnat")
+	}
+	to, ports := f[j+1], ""
+	switch {
+	case strings.HasPrefix(to, "["):
+		end := strings.Index(to, "]")
+		if end < 0 {
+			return 0, fmt.Errorf("dnat to %s", to)
+		}
+		to, ports = to[1:end], to[end+1:]
+		if ports != "" && !strings.HasPrefix(ports, ":") {
+			return 0, fmt.Errorf("dnat to %s", f[j+1])
+		}
+		ports = strings.TrimPrefix(ports, ":")
+	case strings.Count(to, ":") == 1:
+		to, ports, _ = strings.Cut(to, ":")
+	}
+	a, err := netip.ParseAddr(to)
+	if err != nil {
+		return 0, fmt.Errorf("dnat to %s: only one address is read", f[j+1])
+	}
+	fw.To = a
+	if ports != "" {
+		lo, hi, isRange := strings.Cut(ports, "-")
+		p1, err1 := strconv.ParseUint(lo, 10, 16)
+		p2, err2 := p1, error(nil)
+		if isRange {
+			p2, err2 = strconv.ParseUint(hi, 10, 16)
+		}
+		if err1 != nil || err2 != nil || p1 == 0 || p2 < p1 {
+			return 0, fmt.Errorf("dnat to %s: ports", f[j+1])
+		}
+		fw.ToPort = uint16(p1)
+		if p2 > p1 {
+			fw.ToLast = uint16(p2) // a port of P1-P2 for each connection
+		} else {
+			fw.ToFixed = true // dnat to A:P sends every port it takes to P
+		}
+	}
+	k := j + 2
+	for ; k < len(f) && f[k] != ""; k++ {
+		for _, flag := range strings.Split(f[k], ",") {
+			if flag != "random" && flag != "fully-random" && flag != "persistent" {
+				return 0, fmt.Errorf("statement %q in a dnat rule", f[k])
+			}
+		}
+	}
+	return k, nil
 }
