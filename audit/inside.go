@@ -174,7 +174,11 @@ func (c *checker) openInside() {
 			// of its own outside port would build one each)
 			ifs := c.wanIfs(f.In)
 			sp := c.spaceFor(ifs, []devmodel.Service{{Proto: h.proto}})
-			x := c.forwardReachIn(sp, ifs, f, []devmodel.Service{{Proto: h.proto, DstPorts: devmodel.Ports{h.out}}})
+			var picked devmodel.PortRange
+			if h.pick != (devmodel.PortRange{}) {
+				picked = h.in // only the picks that land on the SIP or RTP ports
+			}
+			x := c.forwardReachIn(sp, ifs, f, []devmodel.Service{{Proto: h.proto, DstPorts: devmodel.Ports{h.out}}}, picked)
 			if !x.open {
 				dead = append(dead, h.short(f.To))
 				by.shadowers = append(by.shadowers, x.shadowers...)

@@ -219,9 +219,27 @@ func TestShiftedRangeProbed(t *testing.T) {
 // each SIP/RTP forward opened to any source (with every accept admitting
 // it) and moved to outside ports 20000 above, still reaching the same
 // inside ports, is reported with VW302 or VW306 on an opened line, with
-// and without the policy: the outside port hides nothing.
+// and without the policy: the outside port hides nothing. With the inside
+// judgement switched off, cases go unreported: the test has teeth.
 func TestMovedForwardIsReported(t *testing.T) {
-	total := 0
+	total, _ := movedOpenCases(t, true)
+	t.Logf("%d moved forwards, every one reported", total)
+	if total < 50 {
+		t.Errorf("only %d moved forwards", total)
+	}
+	judgeInside = false
+	defer func() { judgeInside = true }()
+	_, missed := movedOpenCases(t, false)
+	t.Logf("without the inside judgement: %d of %d unreported", missed, total)
+	if missed == 0 {
+		t.Error("every moved forward is reported without the inside judgement: the cases prove nothing about it")
+	}
+}
+
+// movedOpenCases runs the cases of TestMovedForwardIsReported; fail:
+// each one unreported is an error.
+func movedOpenCases(t *testing.T, fail bool) (total, missed int) {
+	t.Helper()
 	for _, ex := range testenv.Examples(t, "..") {
 		p, diags := lang.Load(ex.Dir)
 		if diags.HasErrors() {
@@ -244,31 +262,37 @@ func TestMovedForwardIsReported(t *testing.T) {
 					}
 					d, _ := Read(target, "out", src)
 					lines := open(d)
-					moved := false
-					for _, f := range d.Forwards {
-						if f.Loc.Line != lines[0] || len(f.Ports) != 1 || f.Ports[0].Hi > 45535 {
-							continue
-						}
-						if f.ToPort == 0 {
-							f.ToPort = f.Ports[0].Lo
-						}
-						f.Ports = devmodel.Ports{{Lo: f.Ports[0].Lo + 20000, Hi: f.Ports[0].Hi + 20000}}
-						moved = true
-					}
-					if !moved {
+					if !moveForwards(d, lines[0]) {
 						continue
 					}
 					r := Check(d, src, Options{Target: target, Policy: pol})
 					total++
 					if !reported(r, lines) {
-						t.Errorf("%s/%s: %s opened to any and moved 20000 up (policy %v): no finding on lines %v\n%s", ex.Name, target, names[k], pol != nil, lines, text(r))
+						missed++
+						if fail {
+							t.Errorf("%s/%s: %s opened to any and moved 20000 up (policy %v): no finding on lines %v\n%s", ex.Name, target, names[k], pol != nil, lines, text(r))
+						}
 					}
 				}
 			}
 		}
 	}
-	t.Logf("%d moved forwards, every one reported", total)
-	if total < 50 {
-		t.Errorf("only %d moved forwards", total)
+	return total, missed
+}
+
+// moveForwards moves the forwards at line (of one port range, below 45536)
+// 20000 ports up outside, still reaching the same inside ports.
+func moveForwards(d *devmodel.Device, line int) bool {
+	moved := false
+	for _, f := range d.Forwards {
+		if f.Loc.Line != line || len(f.Ports) != 1 || f.Ports[0].Hi > 45535 {
+			continue
+		}
+		if f.ToPort == 0 {
+			f.ToPort = f.Ports[0].Lo
+		}
+		f.Ports = devmodel.Ports{{Lo: f.Ports[0].Lo + 20000, Hi: f.Ports[0].Hi + 20000}}
+		moved = true
 	}
+	return moved
 }

@@ -289,6 +289,21 @@ func (sp *space) natPorts(dev *devmodel.Device, pkt devmodel.Packet) []uint16 {
 	return out
 }
 
+// within: the port classes ps (sorted first ports) cut to r, from r.Lo
+// (zero r: all of them).
+func within(ps []uint16, r devmodel.PortRange) []uint16 {
+	if r == (devmodel.PortRange{}) {
+		return ps
+	}
+	out := []uint16{r.Lo}
+	for _, p := range ps {
+		if p > r.Lo && p <= r.Hi {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // allBounds are the first ports of the classes of ports of a protocol the
 // space's rules and forwards tell apart, sorted.
 func (sp *space) allBounds(proto uint8) []uint32 {
@@ -420,6 +435,9 @@ type suspect struct {
 	targets []target
 	sees    func(devmodel.Packet, devmodel.Route) bool
 	passes  func(devmodel.Result) bool
+	// picked: only the packets a forward that picks its port sends to
+	// these inside ports (zero: every pick)
+	picked devmodel.PortRange
 }
 
 // probe evaluates packets from every source class of the suspect's source
@@ -446,7 +464,7 @@ func (c *checker) probe(sp *space, s suspect) reach {
 							nat := none
 							if picks {
 								if ps := sp.natPorts(s.dev, pkt); ps != nil {
-									nat = ps // each port the forward may pick
+									nat = within(ps, s.picked) // each port the forward may pick
 								}
 							}
 							for _, np := range nat {
@@ -636,11 +654,13 @@ func (c *checker) ruleReachTo(r *devmodel.Rule, svcs []devmodel.Service, self bo
 // forwardReach: does a packet the forward rewrites get through the device?
 func (c *checker) forwardReach(f *devmodel.Forward, svcs []devmodel.Service) reach {
 	ifs := c.wanIfs(f.In)
-	return c.forwardReachIn(c.spaceFor(ifs, svcs), ifs, f, svcs)
+	return c.forwardReachIn(c.spaceFor(ifs, svcs), ifs, f, svcs, devmodel.PortRange{})
 }
 
-// forwardReachIn is forwardReach in a space of the caller's.
-func (c *checker) forwardReachIn(sp *space, ifs []string, f *devmodel.Forward, svcs []devmodel.Service) reach {
+// forwardReachIn is forwardReach in a space of the caller's; picked: for a
+// forward that picks its inside port, only the packets it sends to those
+// ports (zero: all).
+func (c *checker) forwardReachIn(sp *space, ifs []string, f *devmodel.Forward, svcs []devmodel.Service, picked devmodel.PortRange) reach {
 	fam := 0
 	if f.To.IsValid() {
 		fam = 6
@@ -667,7 +687,7 @@ func (c *checker) forwardReachIn(sp *space, ifs []string, f *devmodel.Forward, s
 		outs = append(outs, r.Out...)
 	}
 	sub := c.narrow(sp, ifs, targets)
-	return c.probe(sp, suspect{dev: sub, src: f.Src, ifs: ifs, outs: outs, targets: targets,
+	return c.probe(sp, suspect{dev: sub, src: f.Src, ifs: ifs, outs: outs, targets: targets, picked: picked,
 		sees: func(p devmodel.Packet, _ devmodel.Route) bool { return sub.Takes(f, p) },
 		passes: func(res devmodel.Result) bool {
 			return res.Verdict == devmodel.Accept && res.Forward == f

@@ -294,7 +294,7 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 			d.Limits = append(d.Limits, lim)
 			return nil
 		case "counter":
-			i += 5
+			i += counterLen(f, i)
 		case "accept":
 			r.Action, action = devmodel.Accept, true
 			i++
@@ -359,7 +359,7 @@ func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netip
 			fw.Ports = p
 			i = next
 		case "counter":
-			i += 5
+			i += counterLen(f, i)
 		case "dnat":
 			next, err := lowerDNATTarget(fw, f, i)
 			if err != nil {
@@ -462,4 +462,13 @@ func lowerDNATTarget(fw *devmodel.Forward, f []string, i int) (int, error) {
 		}
 	}
 	return k, nil
+}
+
+// counterLen is the words of the counter statement at f[i]: `counter`,
+// or `counter packets N bytes N` as nft lists it.
+func counterLen(f []string, i int) int {
+	if i+4 < len(f) && f[i+1] == "packets" && f[i+3] == "bytes" {
+		return 5
+	}
+	return 1
 }
