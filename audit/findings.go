@@ -636,25 +636,51 @@ func (c *checker) rateLimits() {
 // limited: a per-source limit covers every packet of the part: a limit
 // before destination NAT on its outside ports, one after it (or a rate
 // limited accept to the forward) on its inside ports.
+//
+// SIP sent to an outside SIP port of a forward that picks its inside port
+// from a range lands on any port of it; the PBX answers SIP only on the
+// SIP ports among them, so a limit after NAT must cover those (the whole
+// range when none is SIP).
 func (c *checker) limited(f *devmodel.Forward, p sipPart) bool {
 	in := slices.Clone(f.In)
 	if len(in) == 0 {
 		in = c.d.WANs()
 	}
 	in = append(in, "")
+	inside := []devmodel.PortRange{p.in}
+	if p.outside && p.pick != (devmodel.PortRange{}) {
+		var sip []devmodel.PortRange
+		for _, s := range c.insideSIP() {
+			if uint8(s.Proto) == p.proto && s.Ports.First <= p.in.Hi && p.in.Lo <= s.Ports.Last {
+				sip = append(sip, devmodel.PortRange{Lo: max(p.in.Lo, s.Ports.First), Hi: min(p.in.Hi, s.Ports.Last)})
+			}
+		}
+		if len(sip) > 0 {
+			inside = sip
+		}
+	}
+	covers := func(ok func(devmodel.PortRange) bool, rs []devmodel.PortRange) bool {
+		for _, r := range rs {
+			if !ok(r) {
+				return false
+			}
+		}
+		return true
+	}
 	for _, l := range c.d.Limits {
-		ports := p.in
+		ports := inside
 		if l.PreNAT || !judgeInside {
-			ports = p.out
+			ports = []devmodel.PortRange{p.out}
 		}
 		for _, i := range in {
-			if l.CoversRange(i, p.proto, ports) {
+			if covers(func(r devmodel.PortRange) bool { return l.CoversRange(i, p.proto, r) }, ports) {
 				return true
 			}
 		}
 	}
 	for _, k := range c.ix.rateRules {
-		if r := c.d.Rules[k]; svcCoversRange(r.Services, p.proto, p.in) && (r.Dst.Contains(f.To) || slices.Contains(r.DstForwards, f.Name)) {
+		r := c.d.Rules[k]
+		if covers(func(x devmodel.PortRange) bool { return svcCoversRange(r.Services, p.proto, x) }, inside) && (r.Dst.Contains(f.To) || slices.Contains(r.DstForwards, f.Name)) {
 			return true
 		}
 	}

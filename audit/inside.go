@@ -234,6 +234,9 @@ func (p sipPart) String(to netip.Addr) string {
 	if !p.outside {
 		return insideHit{proto: p.proto, out: p.out, in: p.in, what: "SIP", pick: p.pick}.String(to)
 	}
+	if p.pick != (devmodel.PortRange{}) {
+		return fmt.Sprintf("WAN %s/%s (SIP) is forwarded to %s:%s, a port picked for each connection", p.out, devmodel.ProtoName(p.proto), hostText(to), p.in)
+	}
 	return fmt.Sprintf("WAN %s/%s (SIP) is forwarded to %s:%s", p.out, devmodel.ProtoName(p.proto), hostText(to), p.in)
 }
 
@@ -284,8 +287,10 @@ func (c *checker) sipParts(f *devmodel.Forward) []sipPart {
 				}
 				in := devmodel.PortRange{Lo: lo, Hi: hi}
 				p := sipPart{proto: proto, out: outsideOf(f, m, lo, hi), in: in, sip: in, pick: pickOf(f)}
-				if slices.ContainsFunc(parts, func(q sipPart) bool { return q.proto == p.proto && q.out == p.out && q.in == p.in }) {
-					continue // the same port on both sides: named once, as the outside part
+				if slices.ContainsFunc(parts, func(q sipPart) bool {
+					return q.outside && q.proto == p.proto && q.out == p.out && q.in.Lo <= p.in.Lo && p.in.Hi <= q.in.Hi
+				}) {
+					continue // SIP on both sides of the same ports: named once, as the outside part
 				}
 				add(p)
 			}

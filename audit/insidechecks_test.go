@@ -243,6 +243,13 @@ func TestInsideChecksNftables(t *testing.T) {
 	// and one that reaches it: 5061 dropped, 5060 reached
 	expectFindings(t, "nftables dnat to a range, 5061 dropped", "nftables", fill(nftRuleset, "PRIO", "mangle", "RULES", pick, "\n}\n", strings.Replace(drop, "5060", "5061", 1)), nil, nil,
 		"VW306 "+picked+" from any source, with no source restriction: scanners sweep every port, find SIP answering on 5080 and brute-force it (toll fraud) (e.g. eth0 from 198.51.100.77 to the device's address, 5080/udp, gets through when the forward picks port 5060)")
+	// SIP outside and inside: one finding, naming the range; a limit after
+	// NAT covers it when it covers where SIP lands (5060 of 5060-5062)
+	to5060 := `iifname "eth0" udp dport 5060 dnat ip to 10.20.0.10:5060-5062`
+	expectFindings(t, "nftables 5060 to a range", "nftables", fill(nftRuleset, "PRIO", "filter", "udp dport 5060 update", "udp dport 5061 update", "RULES", to5060), nil, nil,
+		"VW307 WAN 5060/udp (SIP) is forwarded to 10.20.0.10:5060-5062, a port picked for each connection with no per-source rate limit")
+	expectFindings(t, "nftables 5060 to a range, limited after NAT", "nftables", fill(nftRuleset, "PRIO", "filter", "RULES", to5060), nil, []string{"VW307 5060/udp"})
+	expectFindings(t, "nftables 5060 to a range, limited before NAT", "nftables", fill(nftRuleset, "PRIO", "mangle", "RULES", to5060), nil, []string{"VW307 5060/udp"})
 	// one outside port onto the RTP range of the PBX: RTP from anyone
 	p, diags := registry.Load("../examples/asterisk-udp-trunk") // PBX 10.20.0.10, RTP 10000-20000
 	if diags.HasErrors() {
