@@ -298,10 +298,11 @@ func (f *Forward) Maps(inIf string, src netip.Addr, dst netip.Addr, proto uint8,
 func (f *Forward) Picks() bool { return f.ToPort != 0 && f.ToLast > f.ToPort }
 
 // MapPort is the inside port a packet to port reaches. For a forward that
-// picks a port it is the one Linux picks for a lone packet since 6.8: the
-// packet's own port when it lies in the range, else the first; a port in
-// use moves it on, and older kernels or the random flag pick at random
-// (MapRange is every port it may reach).
+// picks a port it is the one Linux picks for a lone packet (since the 2024
+// fix "netfilter: nat: restore default DNAT behavior"): the packet's own
+// port when it lies in the range, else the first; a port in use moves it
+// on, and older kernels or the random flags pick at random (MapRange is
+// every port it may reach).
 func (f *Forward) MapPort(port uint16) uint16 {
 	switch {
 	case f.ToPort == 0:

@@ -115,7 +115,7 @@ func TestPickedPortEvaluated(t *testing.T) {
 // outside ports the rule takes: the three connections reach three
 // different inside ports, so every port of the range is reached and which
 // one a packet reaches is the sender's to steer (the kernel skips a port
-// whose tuple is in use; before Linux 6.8 it started at a random one). A
+// whose tuple is in use; before a 2024 fix it started at a random one). A
 // packet to a port already in the range keeps it. The reader's model of
 // the same text must hold every port the kernel delivered to.
 func TestDNATRangeKernel(t *testing.T) {
