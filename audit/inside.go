@@ -253,7 +253,7 @@ func (c *checker) sipParts(f *devmodel.Forward) []sipPart {
 	if f.Proto != 0 {
 		protos = []uint8{f.Proto}
 	} else {
-		protos = []uint8{devmodel.TCP, devmodel.UDP} // ports exist only there
+		protos = []uint8{devmodel.UDP, devmodel.TCP} // ports exist only there (in sipPorts' order)
 	}
 	var parts []sipPart
 	add := func(p sipPart) {

@@ -5,7 +5,8 @@ package nftables
 // into the devmodel so the translation-validation test can prove that the
 // rendered text, not only the IR, means what lang's evaluator says. It
 // refuses any statement it does not know: it reads voicewall's output, not
-// arbitrary rulesets.
+// arbitrary rulesets, and of hand-written ones the forms of dnat and
+// counter they commonly take (lowerDNATTarget).
 
 import (
 	"fmt"
