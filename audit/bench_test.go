@@ -196,20 +196,30 @@ func insideForwards(target string, n int) []byte {
 		for i := 0; i < n; i++ {
 			fmt.Fprintf(&b, "srv nat portmap add %d alt%d udp %d 0 0 10.20.%d.%d 5060 wan1 1\n", i+1, i, 20000+i, i/250, 1+i%250)
 		}
+	case "nftables":
+		// each a dnat to a range holding 5060, which the kernel picks from;
+		// the filter drops some of the picks
+		b.WriteString("table inet gw {\n\tchain fwd {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tudp dport 5061-5063 drop\n\t\tudp dport 5066 drop\n\t}\n")
+		b.WriteString("\tchain nat_pre {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "\t\tiifname \"eth0\" udp dport %d dnat ip to 10.20.%d.%d:5060-5069\n", 20000+i, i/250, 1+i%250)
+		}
+		b.WriteString("\t}\n}\n")
 	}
 	return []byte(b.String())
 }
 
 // BenchmarkAuditOpenForwards: 100, 1,000 and 5,000 open SIP forwards on
 // each vendor target (goal: the time in proportion to n); inside-*: each
-// from its own outside port onto SIP inside.
+// from its own outside port onto SIP inside (nftables: onto a range holding
+// it, each port of which is probed).
 func BenchmarkAuditOpenForwards(b *testing.B) {
 	for _, target := range []string{"fortigate", "pfsense", "draytek"} {
 		for _, n := range []int{100, 1000, 5000} {
 			b.Run(fmt.Sprintf("%s/%d", target, n), func(b *testing.B) { benchAudit(b, target, openForwards(target, n), "") })
 		}
 	}
-	for _, target := range []string{"fortigate", "draytek"} {
+	for _, target := range []string{"fortigate", "draytek", "nftables"} {
 		for _, n := range []int{100, 1000, 5000} {
 			b.Run(fmt.Sprintf("inside-%s/%d", target, n), func(b *testing.B) { benchAudit(b, target, insideForwards(target, n), "") })
 		}
