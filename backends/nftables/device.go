@@ -417,7 +417,7 @@ func lowerDNATTarget(fw *devmodel.Forward, f []string, i int) (int, error) {
 	if f[j] != "to" || f[j+1] == "" {
 		return 0, fmt.Errorf("dnat")
 	}
-	to, ports := f[j+1], ""
+	to, ports, hasPort := f[j+1], "", false
 	switch {
 	case strings.HasPrefix(to, "["):
 		end := strings.Index(to, "]")
@@ -428,16 +428,16 @@ func lowerDNATTarget(fw *devmodel.Forward, f []string, i int) (int, error) {
 		if ports != "" && !strings.HasPrefix(ports, ":") {
 			return 0, fmt.Errorf("dnat to %s", f[j+1])
 		}
-		ports = strings.TrimPrefix(ports, ":")
+		ports, hasPort = strings.CutPrefix(ports, ":")
 	case strings.Count(to, ":") == 1:
-		to, ports, _ = strings.Cut(to, ":")
+		to, ports, hasPort = strings.Cut(to, ":")
 	}
 	a, err := netip.ParseAddr(to)
 	if err != nil {
 		return 0, fmt.Errorf("dnat to %s: only one address is read", f[j+1])
 	}
 	fw.To = a
-	if ports != "" {
+	if hasPort {
 		lo, hi, isRange := strings.Cut(ports, "-")
 		p1, err1 := strconv.ParseUint(lo, 10, 16)
 		p2, err2 := p1, error(nil)

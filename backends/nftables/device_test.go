@@ -80,6 +80,10 @@ func TestReadDNATTargets(t *testing.T) {
 		`udp dport 5080-5089 dnat to 10.20.0.10:5060-5069/5080`, // a base port (a shifted map)
 		`dnat to 10.20.0.10:5060`,                               // a port without a protocol
 		`udp dport 5080 dnat to 10.20.0.10:5060 netmap`,
+		`udp dport 5080 dnat to 10.20.0.10:`,
+		`udp dport 5080 dnat ip6 to [2001:db8::10]:`,
+		`udp dport 5080 dnat to 10.20.0.10:0`,
+		`udp dport 5080 dnat to [2001:db8::10`,
 	} {
 		if _, err := readDNAT(t, rule); err == nil || !strings.HasPrefix(err.Error(), "nat.nft:4: ") {
 			t.Errorf("%s: %v, want a located error", rule, err)
