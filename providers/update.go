@@ -167,6 +167,9 @@ func Update(ctx context.Context, o UpdateOptions) ([]Outcome, error) {
 		}
 		out = append(out, res)
 	}
+	if err := recordUpdates(o.LibDir, out, o.Now); err != nil {
+		return out, fmt.Errorf("writing %s: %w", UpdateStatePath(o.LibDir), err)
+	}
 	if changed {
 		ov := &Overlay{Updated: o.Now.UTC(), Entries: values(kept)}
 		for _, m := range meta {

@@ -218,8 +218,16 @@ func TestUpdateRefusesAShrink(t *testing.T) {
 	if z, _ := cat.Get("zoom-phone"); z == nil || !slices.Contains(z.Signaling, "170.114.0.0/16") {
 		t.Errorf("the last good list did not stay: %+v", z)
 	}
+	// The refusal is on record for the metrics, the success before it too.
+	g, err := UpdateGauges(lib)
+	if err != nil || len(g) != 1 || g[0].Entry != "zoom-phone" || g[0].Refusals != 1 || g[0].LastSuccess.IsZero() || !g[0].LastAttempt.Equal(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("update record: %+v %v", g, err)
+	}
 	// Named with AllowShrink, the shrink is kept.
 	if r := update("zoom-phone"); r.Status != "updated" || strings.Join(r.Removed, ",") != "170.114.0.0/16" {
 		t.Fatalf("allowed shrink: %+v", r)
+	}
+	if g, _ := UpdateGauges(lib); len(g) != 1 || g[0].Refusals != 1 {
+		t.Errorf("a success does not reset the refusal count: %+v", g)
 	}
 }

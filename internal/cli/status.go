@@ -15,6 +15,7 @@ import (
 	"github.com/voicewall/voicewall/backends/nftables/live"
 	"github.com/voicewall/voicewall/feeds"
 	"github.com/voicewall/voicewall/lang"
+	"github.com/voicewall/voicewall/providers"
 )
 
 func init() {
@@ -102,6 +103,10 @@ monitoring.md (in /usr/share/doc/voicewall, or docs/ of the source).`,
 				}
 				if path != "" {
 					m.Providers = providerDriftGauges(path)
+				}
+				// The catalog update record (voicewall providers update writes it).
+				if m.ProviderUpdates, err = providers.UpdateGauges(live.LibDir()); err != nil {
+					fmt.Fprintf(e.stderr, "Warning: provider update state: %v\n", err)
 				}
 				if textfile == "" {
 					return live.WritePrometheus(e.stdout, m)

@@ -96,7 +96,10 @@ type Metrics struct {
 	// Providers says, per provider of the policy, whether its ranges drifted
 	// from the catalog or DNS (voicewall providers check; nil without PATH).
 	Providers []ProviderDriftGauge
-	Now       time.Time
+	// ProviderUpdates is the providers update record (the caller reads
+	// it; nil before the first update).
+	ProviderUpdates []ProviderUpdateGauge
+	Now             time.Time
 }
 
 // ProviderDriftGauge is one provider's `providers check` result.
@@ -107,6 +110,14 @@ type ProviderDriftGauge struct {
 	// with and the day that entry was verified (zero: none).
 	CatalogEntry    string
 	CatalogVerified time.Time
+}
+
+// ProviderUpdateGauge is one catalog entry's `providers update` record.
+type ProviderUpdateGauge struct {
+	Entry       string
+	LastAttempt time.Time
+	LastSuccess time.Time // zero: never
+	Refusals    uint64
 }
 
 // FeedGauge is one blocklist feed's refresh record.
@@ -413,6 +424,25 @@ func WritePrometheus(out io.Writer, m *Metrics) error {
 			if !p.CatalogVerified.IsZero() {
 				w.sample("voicewall_provider_catalog_verified_timestamp_seconds", unixSeconds(p.CatalogVerified), "provider", p.Provider, "entry", p.CatalogEntry)
 			}
+		}
+	}
+
+	if len(m.ProviderUpdates) > 0 {
+		w.family("voicewall_provider_update_last_attempt_timestamp_seconds", "gauge", "When `voicewall providers update` last tried to refresh the catalog entry.")
+		for _, u := range m.ProviderUpdates {
+			w.sample("voicewall_provider_update_last_attempt_timestamp_seconds", unixSeconds(u.LastAttempt), "entry", u.Entry)
+		}
+		w.family("voicewall_provider_update_last_success_timestamp_seconds", "gauge", "When the entry's list was last downloaded and kept, or found unchanged (0: never).")
+		for _, u := range m.ProviderUpdates {
+			v := 0.0
+			if !u.LastSuccess.IsZero() {
+				v = unixSeconds(u.LastSuccess)
+			}
+			w.sample("voicewall_provider_update_last_success_timestamp_seconds", v, "entry", u.Entry)
+		}
+		w.family("voicewall_provider_update_refusals_total", "counter", "Downloaded provider lists refused (the last good entry kept): not https, too large, cut off, not a list, special-purpose ranges, another provider's ranges, or a shrink.")
+		for _, u := range m.ProviderUpdates {
+			w.sample("voicewall_provider_update_refusals_total", float64(u.Refusals), "entry", u.Entry)
 		}
 	}
 
