@@ -276,12 +276,12 @@ func (c *checker) openVoice() {
 		}
 		if len(what) > 0 {
 			c.add(IDOpenVoice, SevError, f.Loc, "Restrict the forward to your providers' addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
-				"%s forwards %s to %s from any source on the WAN%s%s", f.Ref, strings.Join(what, ", "), f.To, x.eg(), c.assumed(f.In))
+				"%s forwards %s to %s from any source on the WAN%s%s", f.Ref, strings.Join(what, ", "), fwdTo(f), x.eg(), c.assumed(f.In))
 		}
 		for _, s := range all {
 			if s == "5060/udp" || s == "5060/tcp" {
 				c.add(IDForwardAnySrc, SevError, f.Loc, "Restrict the forward to your providers' signaling addresses (FortiOS src-filter, pfSense source alias, DrayTek source IP object).",
-					"%s forwards %s to %s with no source restriction: SIP scanners reach the PBX%s%s", f.Ref, s, f.To, x.eg(), c.assumed(f.In))
+					"%s forwards %s to %s with no source restriction: SIP scanners reach the PBX%s%s", f.Ref, s, fwdTo(f), x.eg(), c.assumed(f.In))
 			}
 		}
 	}
@@ -841,4 +841,13 @@ func namesWAN(d *devmodel.Device) bool {
 		}
 	}
 	return false
+}
+
+// fwdTo names where a forward sends its packets: its address, or the
+// device itself (an nftables redirect).
+func fwdTo(f *devmodel.Forward) string {
+	if f.ToSelf {
+		return "the device itself"
+	}
+	return f.To.String()
 }

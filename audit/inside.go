@@ -31,18 +31,32 @@ type insideHit struct {
 	pick devmodel.PortRange
 }
 
+// hostText names the host a forward reaches; the invalid address is the
+// device itself (an nftables redirect, Forward.ToSelf).
 func hostText(to netip.Addr) string {
+	if !to.IsValid() {
+		return "the device itself"
+	}
 	if to.Is6() {
 		return "[" + to.String() + "]"
 	}
 	return to.String()
 }
 
+// hostPort names the host and ports a forward reaches:
+// "10.20.0.10:5060", "[2001:db8::10]:5061", "the device itself, port 5060".
+func hostPort(to netip.Addr, ports devmodel.PortRange) string {
+	if !to.IsValid() {
+		return "the device itself, port " + ports.String()
+	}
+	return hostText(to) + ":" + ports.String()
+}
+
 func (h insideHit) String(to netip.Addr) string {
 	if h.pick != (devmodel.PortRange{}) {
-		return fmt.Sprintf("WAN %s/%s is forwarded to %s:%s, a port picked for each connection (%s is %s)", h.out, devmodel.ProtoName(h.proto), hostText(to), h.pick, h.in, h.what)
+		return fmt.Sprintf("WAN %s/%s is forwarded to %s, a port picked for each connection (%s is %s)", h.out, devmodel.ProtoName(h.proto), hostPort(to, h.pick), h.in, h.what)
 	}
-	return fmt.Sprintf("WAN %s/%s is forwarded to %s:%s (%s)", h.out, devmodel.ProtoName(h.proto), hostText(to), h.in, h.what)
+	return fmt.Sprintf("WAN %s/%s is forwarded to %s (%s)", h.out, devmodel.ProtoName(h.proto), hostPort(to, h.in), h.what)
 }
 
 // short is the part for a note: "15060/tcp to 10.20.0.10:5060 (SIP)".
@@ -77,7 +91,7 @@ func (c *checker) insideRTP(to netip.Addr) []devmodel.PortRange {
 // outside check (touchesSIP, rtpRange on the outside ports) does not
 // already report.
 func (c *checker) insideHits(f *devmodel.Forward) []insideHit {
-	if !f.To.IsValid() {
+	if !f.To.IsValid() && !f.ToSelf {
 		return nil
 	}
 	var protos []uint8
@@ -235,9 +249,9 @@ func (p sipPart) String(to netip.Addr) string {
 		return insideHit{proto: p.proto, out: p.out, in: p.in, what: "SIP", pick: p.pick}.String(to)
 	}
 	if p.pick != (devmodel.PortRange{}) {
-		return fmt.Sprintf("WAN %s/%s (SIP) is forwarded to %s:%s, a port picked for each connection", p.out, devmodel.ProtoName(p.proto), hostText(to), p.in)
+		return fmt.Sprintf("WAN %s/%s (SIP) is forwarded to %s, a port picked for each connection", p.out, devmodel.ProtoName(p.proto), hostPort(to, p.in))
 	}
-	return fmt.Sprintf("WAN %s/%s (SIP) is forwarded to %s:%s", p.out, devmodel.ProtoName(p.proto), hostText(to), p.in)
+	return fmt.Sprintf("WAN %s/%s (SIP) is forwarded to %s", p.out, devmodel.ProtoName(p.proto), hostPort(to, p.in))
 }
 
 // has reports whether the part's SIP ports hold a standard SIP port.
@@ -274,7 +288,7 @@ func (c *checker) sipParts(f *devmodel.Forward) []sipPart {
 				}
 				add(p)
 			}
-			if !judgeInside || !f.To.IsValid() {
+			if !judgeInside || !f.To.IsValid() && !f.ToSelf {
 				continue
 			}
 			for _, s := range c.insideSIP() {

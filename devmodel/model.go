@@ -271,7 +271,11 @@ type Forward struct {
 	// each new connection (nftables dnat to A:P1-P2), neither keeping nor
 	// shifting the packet's own: any port of that range may be reached
 	// (MapRange), whatever the outside port.
-	ToLast   uint16
+	ToLast uint16
+	// ToSelf: the forward sends the packet to the device itself (nftables
+	// redirect: to the address of the interface it arrived on); To is
+	// then invalid, the model's address of the device itself.
+	ToSelf   bool
 	NoRules  bool // the forward passes without the filter (pfSense rdr pass)
 	Disabled bool
 }

@@ -11,6 +11,8 @@ package nftables
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,6 +66,7 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes", file, MaxConfigBytes)
 	}
 	sets := map[string]*netipx.IPSet{}
+	maps := map[string]*nftMap{}
 	chains := map[string]*nftChain{}
 	var order []*nftChain
 	lines := strings.Split(string(src), "\n")
@@ -71,10 +74,17 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	for i := 0; i < len(lines); i++ {
 		l := strings.TrimSpace(lines[i])
 		switch {
-		case l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "table ") || strings.HasPrefix(l, "delete table ") || l == "}":
+		case l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "table ") || strings.HasPrefix(l, "delete table ") || l == "}" || l == "flush ruleset":
 			if l == "}" {
 				cur = nil
 			}
+		case cur == nil && strings.HasPrefix(l, "map ") && strings.Contains(l, "{"):
+			m, end, err := readMap(lines, i)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %v", file, i+1, err)
+			}
+			maps[m.name] = m
+			i = end
 		case strings.HasPrefix(l, "set ") && strings.HasSuffix(l, "{"):
 			name := strings.TrimSuffix(strings.TrimPrefix(l, "set "), " {")
 			var b netipx.IPSetBuilder
@@ -126,7 +136,7 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 			continue // a drop_* chain, reached by jump
 		}
 		for _, l := range c.rules {
-			if err := lowerRule(d, c, l, sets, chains, file); err != nil {
+			if err := lowerRule(d, c, l, sets, maps, chains, file); err != nil {
 				return nil, fmt.Errorf("%s:%d: %v: %q", file, l.line, err, l.text)
 			}
 		}
@@ -187,7 +197,7 @@ func ports(f []string, i int) (devmodel.Ports, int, error) {
 	return out, i + 1, nil
 }
 
-func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*netipx.IPSet, chains map[string]*nftChain, file string) error {
+func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*netipx.IPSet, maps map[string]*nftMap, chains map[string]*nftChain, file string) error {
 	text, _, _ := strings.Cut(l.text, ` comment "`)
 	f := strings.Fields(text)
 	r := &devmodel.Rule{Loc: devmodel.Loc{File: file, Line: l.line}, Ref: "chain " + c.name + " rule", Quick: true, MatchForwarded: true,
@@ -196,15 +206,21 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 	case c.hook == "prerouting" && c.prio == "filter":
 		r.PreNAT, r.Hook = true, devmodel.HookBoth
 	case c.hook == "prerouting" && c.prio == "nat":
-		return lowerDNAT(d, f, l, sets, file)
+		return lowerDNAT(d, text, l, sets, maps, file)
 	case c.hook == "forward":
 		r.Hook = devmodel.HookForward
 	default:
 		return fmt.Errorf("chain %s: hook %s is not one voicewall writes", c.name, c.hook)
 	}
-	var svc devmodel.Service
+	var x l4
 	action := false
 	for i := 0; i < len(f); {
+		if next, ok, err := x.read(f, i); err != nil {
+			return err
+		} else if ok {
+			i = next
+			continue
+		}
 		switch f[i] {
 		case "iifname", "oifname":
 			neg := i+1 < len(f) && f[i+1] == "!="
@@ -237,11 +253,10 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 				i += 4
 				continue
 			}
-			set, ok := sets[strings.TrimPrefix(f[i+2], "@")]
-			if !strings.HasPrefix(f[i+2], "@") || !ok {
-				return fmt.Errorf("%s %s: only named sets are read", f[i], f[i+1])
+			a, next, err := addrOperand(f, i+2, sets)
+			if err != nil {
+				return fmt.Errorf("%s %s: %v", f[i], f[i+1], err)
 			}
-			a := devmodel.Addr{Set: set, Text: f[i+2]}
 			switch f[i+1] {
 			case "saddr":
 				r.Src = a
@@ -255,7 +270,7 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 			} else {
 				r.Family = 6
 			}
-			i += 3
+			i = next
 		case "meta":
 			if i+2 < len(f) && f[i+1] == "nfproto" {
 				r.Family = map[string]int{"ipv4": 4, "ipv6": 6}[f[i+2]]
@@ -263,21 +278,6 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 				continue
 			}
 			return fmt.Errorf("meta statement not written by voicewall")
-		case "tcp", "udp":
-			svc.Proto = map[string]uint8{"tcp": devmodel.TCP, "udp": devmodel.UDP}[f[i]]
-			if i+1 >= len(f) {
-				return fmt.Errorf("%s without ports", f[i])
-			}
-			p, next, err := ports(f, i+2)
-			if err != nil {
-				return err
-			}
-			if f[i+1] == "dport" {
-				svc.DstPorts = p
-			} else {
-				svc.SrcPorts = p
-			}
-			i = next
 		case "ct":
 			if i+2 >= len(f) || f[i+1] != "state" {
 				return fmt.Errorf("ct")
@@ -288,10 +288,7 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 			i += 3
 		case "update":
 			// a per-source rate limit: one new packet never goes over it
-			lim := &devmodel.Limit{Loc: r.Loc, Ref: "chain " + c.name + " rate limit", In: r.In, PreNAT: c.beforeDNAT()}
-			if svc.Proto != 0 {
-				lim.Services = []devmodel.Service{svc}
-			}
+			lim := &devmodel.Limit{Loc: r.Loc, Ref: "chain " + c.name + " rate limit", In: r.In, PreNAT: c.beforeDNAT(), Services: x.services()}
 			d.Limits = append(d.Limits, lim)
 			return nil
 		case "counter":
@@ -319,25 +316,165 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 	if !action {
 		return fmt.Errorf("rule without a verdict")
 	}
-	if svc.Proto != 0 {
-		r.Services = []devmodel.Service{svc}
-	}
+	r.Services = x.services()
 	d.Rules = append(d.Rules, r)
 	return nil
 }
 
-// lowerDNAT reads `iifname X ip saddr @S udp dport P counter ... dnat ip to A`
-// (the target as lowerDNATTarget reads it).
-func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netipx.IPSet, file string) error {
-	f = append(f, "", "", "") // every statement reads at most three words ahead
+// protoNums names the layer 4 protocols of meta l4proto and ip protocol
+// as nft writes them (or as a number).
+var protoNums = map[string]uint8{"tcp": devmodel.TCP, "udp": devmodel.UDP, "icmp": 1, "ipv6-icmp": 58, "icmpv6": 58,
+	"gre": 47, "esp": 50, "ah": 51, "sctp": 132, "dccp": 33, "udplite": 136}
+
+// l4protos reads `udp` or `{ tcp, udp }` from f[i:] (the operand of meta
+// l4proto, ip protocol, ip6 nexthdr) and returns them with the index after.
+func l4protos(f []string, i int) ([]uint8, int, error) {
+	one := func(s string) (uint8, error) {
+		s = strings.Trim(s, ",")
+		if n, ok := protoNums[s]; ok {
+			return n, nil
+		}
+		n, err := strconv.ParseUint(s, 10, 8)
+		if err != nil {
+			return 0, fmt.Errorf("protocol %q", s)
+		}
+		return uint8(n), nil
+	}
+	if i >= len(f) || f[i] == "" {
+		return nil, i, fmt.Errorf("no protocol")
+	}
+	if f[i] == "!=" {
+		return nil, i, fmt.Errorf("a negated protocol match is not read")
+	}
+	if f[i] != "{" {
+		p, err := one(f[i])
+		return []uint8{p}, i + 1, err
+	}
+	var out []uint8
+	for i++; i < len(f) && f[i] != "}"; i++ {
+		if strings.Trim(f[i], ",") == "" {
+			continue
+		}
+		p, err := one(f[i])
+		if err != nil {
+			return nil, i, err
+		}
+		out = append(out, p)
+	}
+	return out, i + 1, nil
+}
+
+// l4 is what a rule says of the transport: the protocols (meta l4proto,
+// ip protocol, tcp/udp ...) and the ports (tcp/udp/th dport and sport).
+type l4 struct {
+	protos         []uint8 // nil: every protocol
+	dports, sports devmodel.Ports
+}
+
+// read reads the statement at f[i] when it is one of the transport and
+// returns the index after it; ok is false when it is not.
+func (x *l4) read(f []string, i int) (next int, ok bool, err error) {
+	switch {
+	case f[i] == "meta" && i+1 < len(f) && f[i+1] == "l4proto",
+		f[i] == "ip" && i+1 < len(f) && f[i+1] == "protocol",
+		f[i] == "ip6" && i+1 < len(f) && f[i+1] == "nexthdr":
+		ps, next, err := l4protos(f, i+2)
+		if err != nil {
+			return 0, true, fmt.Errorf("%s %s: %v", f[i], f[i+1], err)
+		}
+		if err := x.only(ps); err != nil {
+			return 0, true, err
+		}
+		return next, true, nil
+	case f[i] == "tcp" || f[i] == "udp" || f[i] == "th":
+		if f[i] != "th" {
+			if err := x.only([]uint8{protoNums[f[i]]}); err != nil {
+				return 0, true, err
+			}
+		} else if len(x.protos) == 0 || slices.ContainsFunc(x.protos, func(p uint8) bool { return p != devmodel.TCP && p != devmodel.UDP }) {
+			// nft(8), RAW PAYLOAD EXPRESSION: th creates no dependency;
+			// alone it matches the bytes of any protocol's header
+			return 0, true, fmt.Errorf("th %s without meta l4proto tcp or udp before it: which protocols it matches is not read", f[min(i+1, len(f)-1)])
+		}
+		if i+1 >= len(f) || f[i+1] != "dport" && f[i+1] != "sport" {
+			return 0, true, fmt.Errorf("%s %s is not read", f[i], f[min(i+1, len(f)-1)])
+		}
+		if i+2 < len(f) && f[i+2] == "map" || i+2 < len(f) && f[i+2] == "." {
+			return i, false, nil // a map key: the nat statement reads it
+		}
+		p, next, err := ports(f, i+2)
+		if err != nil {
+			return 0, true, err
+		}
+		if f[i+1] == "dport" {
+			x.dports = p
+		} else {
+			x.sports = p
+		}
+		return next, true, nil
+	}
+	return i, false, nil
+}
+
+// only narrows the protocols to ps (a contradiction matches nothing, which
+// no hand-written rule means: refused).
+func (x *l4) only(ps []uint8) error {
+	if x.protos == nil {
+		x.protos = ps
+		return nil
+	}
+	var keep []uint8
+	for _, p := range ps {
+		if slices.Contains(x.protos, p) {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 0 {
+		return fmt.Errorf("protocol matches that exclude each other")
+	}
+	x.protos = keep
+	return nil
+}
+
+// services are the services the transport matches (nil: every one).
+func (x *l4) services() []devmodel.Service {
+	if x.protos == nil {
+		if x.dports != nil || x.sports != nil {
+			return nil // not reached: ports set a protocol
+		}
+		return nil
+	}
+	out := make([]devmodel.Service, 0, len(x.protos))
+	for _, p := range x.protos {
+		out = append(out, devmodel.Service{Proto: p, SrcPorts: x.sports, DstPorts: x.dports})
+	}
+	return out
+}
+
+// lowerDNAT reads a rule of a nat prerouting chain: matches of the
+// interface, the source set and the transport, then the nat statement
+// (`dnat` as lowerDNATTarget reads it, through a map as lowerDNATMap
+// reads it, or `redirect`), into one forward per protocol or map element.
+func lowerDNAT(d *devmodel.Device, text string, l nftLine, sets map[string]*netipx.IPSet, maps map[string]*nftMap, file string) error {
+	text, anon := anonMaps(text)
+	f := append(strings.Fields(text), "", "", "") // every statement reads at most three words ahead
 	fw := &devmodel.Forward{Loc: devmodel.Loc{File: file, Line: l.line}, Ref: "dnat rule", Name: strconv.Itoa(l.line), Src: devmodel.AnyAddr(),
 		Ext: devmodel.Addr{Self: true, Set: &netipx.IPSet{}}}
 	family := 0 // meta nfproto: must agree with the dnat's family
+	var x l4
+	var elems []*devmodel.Forward // a map's forwards, in place of fw
+	nat := false
 	for i := 0; i < len(f); {
+		if next, ok, err := x.read(f, i); err != nil {
+			return err
+		} else if ok {
+			i = next
+			continue
+		}
 		switch f[i] {
 		case "meta":
-			if i+2 >= len(f) || f[i+1] != "nfproto" || (f[i+2] != "ipv4" && f[i+2] != "ipv6") {
-				return fmt.Errorf("meta statement not written by voicewall")
+			if f[i+1] != "nfproto" || (f[i+2] != "ipv4" && f[i+2] != "ipv6") {
+				return fmt.Errorf("meta %s in a dnat rule is not read", f[i+1])
 			}
 			family = map[string]int{"ipv4": 4, "ipv6": 6}[f[i+2]]
 			i += 3
@@ -345,24 +482,41 @@ func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netip
 			fw.In = append(fw.In, strings.Trim(f[i+1], `"`))
 			i += 2
 		case "ip", "ip6":
-			set, ok := sets[strings.TrimPrefix(f[i+2], "@")]
-			if f[i+1] != "saddr" || !ok {
+			if f[i+1] != "saddr" && f[i+1] != "daddr" {
 				return fmt.Errorf("dnat matches %s %s", f[i+1], f[i+2])
 			}
-			fw.Src = devmodel.Addr{Set: set, Text: f[i+2]}
-			i += 3
-		case "tcp", "udp":
-			fw.Proto = map[string]uint8{"tcp": devmodel.TCP, "udp": devmodel.UDP}[f[i]]
-			p, next, err := ports(f, i+2)
+			a, next, err := addrOperand(f, i+2, sets)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s %s: %v", f[i], f[i+1], err)
 			}
-			fw.Ports = p
+			if f[i+1] == "saddr" {
+				fw.Src = a
+			} else {
+				fw.Ext = a // the packets sent to these addresses, not the device's own only
+			}
 			i = next
 		case "counter":
 			i += counterLen(f, i)
-		case "dnat":
-			next, err := lowerDNATTarget(fw, f, i)
+		case "dnat", "redirect":
+			if nat {
+				return fmt.Errorf("a second nat statement")
+			}
+			nat = true
+			if x.sports != nil {
+				return fmt.Errorf("a source port match in a dnat rule is not read")
+			}
+			fw.Ports = x.dports
+			var next int
+			var err error
+			switch {
+			case f[i] == "redirect":
+				fw.Ref, fw.ToSelf = "redirect rule", true
+				next, err = lowerRedirect(fw, f, i)
+			case isMapTarget(f, i):
+				elems, next, err = lowerDNATMap(fw, f, i, &x, anon, maps)
+			default:
+				next, err = lowerDNATTarget(fw, f, i)
+			}
 			if err != nil {
 				return err
 			}
@@ -373,17 +527,377 @@ func lowerDNAT(d *devmodel.Device, f []string, l nftLine, sets map[string]*netip
 			return fmt.Errorf("statement %q in a dnat rule", f[i])
 		}
 	}
-	if !fw.To.IsValid() {
+	if !nat {
+		return fmt.Errorf("a rule of a nat chain without dnat or redirect")
+	}
+	if elems == nil {
+		elems = []*devmodel.Forward{fw}
+	}
+	for _, e := range elems {
+		if err := checkForward(e, family); err != nil {
+			return err
+		}
+		if e.ToPort != 0 && e.Proto == 0 && x.protos == nil {
+			return fmt.Errorf("dnat to a port without a tcp or udp match")
+		}
+	}
+	for _, e := range elems {
+		d.Forwards = append(d.Forwards, splitProtos(e, x)...)
+	}
+	return nil
+}
+
+// checkForward: what a forward read must hold.
+func checkForward(fw *devmodel.Forward, family int) error {
+	if !fw.To.IsValid() && !fw.ToSelf {
 		return fmt.Errorf("dnat rule without an address")
 	}
-	if fw.ToPort != 0 && fw.Proto == 0 {
-		return fmt.Errorf("dnat to a port without a tcp or udp match")
-	}
-	if family != 0 && (family == 6) != fw.To.Is6() {
+	if family != 0 && fw.To.IsValid() && (family == 6) != fw.To.Is6() {
 		return fmt.Errorf("meta nfproto ipv%d with a dnat to %s", family, fw.To)
 	}
-	d.Forwards = append(d.Forwards, fw)
 	return nil
+}
+
+// splitProtos gives fw the protocols and ports of the rule's matches: one
+// forward of one protocol, of tcp and udp with ports (Proto 0 with ports
+// takes both, as a pfSense tcp/udp forward), or one forward per protocol.
+func splitProtos(fw *devmodel.Forward, x l4) []*devmodel.Forward {
+	if fw.Proto != 0 || x.protos == nil {
+		return []*devmodel.Forward{fw}
+	}
+	if len(x.protos) == 1 {
+		fw.Proto = x.protos[0]
+		return []*devmodel.Forward{fw}
+	}
+	if fw.Ports != nil && len(x.protos) == 2 && slices.Contains(x.protos, devmodel.TCP) && slices.Contains(x.protos, devmodel.UDP) {
+		return []*devmodel.Forward{fw} // tcp and udp: Proto 0 with ports
+	}
+	var out []*devmodel.Forward
+	for _, p := range x.protos {
+		c := *fw
+		c.Proto = p
+		c.Name = fw.Name + "/" + devmodel.ProtoName(p)
+		out = append(out, &c)
+	}
+	return out
+}
+
+// portSpec reads PORT_SPEC (nft(8), NAT STATEMENTS: port | port - port)
+// into fw: a port sends every port the rule takes to it (ToFixed); a range
+// picks a port of it for each connection (ToLast; see lowerDNATTarget).
+func portSpec(fw *devmodel.Forward, spec, what string) error {
+	lo, hi, isRange := strings.Cut(spec, "-")
+	p1, err1 := strconv.ParseUint(lo, 10, 16)
+	p2, err2 := p1, error(nil)
+	if isRange {
+		p2, err2 = strconv.ParseUint(hi, 10, 16)
+	}
+	if strings.Contains(spec, "/") {
+		// iptables' DNAT --to-destination A:P1-P2/BASE shifts the range
+		// (NF_NAT_RANGE_PROTO_OFFSET); nft has no such syntax (nft(8):
+		// PORT_SPEC := port | port - port; nft -f refuses the slash)
+		return fmt.Errorf("%s: a base port (/BASE) is iptables syntax, not nftables: not read", what)
+	}
+	if err1 != nil || err2 != nil || p1 == 0 || p2 < p1 {
+		return fmt.Errorf("%s: ports", what)
+	}
+	fw.ToPort = uint16(p1)
+	if p2 > p1 {
+		fw.ToLast = uint16(p2) // a port of P1-P2 for each connection
+	} else {
+		fw.ToFixed = true // every port it takes goes to P
+	}
+	return nil
+}
+
+// natFlags reads the flags after a nat statement's target from f[k] and
+// returns the index after them.
+func natFlags(f []string, k int) (int, error) {
+	for ; k < len(f) && f[k] != ""; k++ {
+		for _, flag := range strings.Split(f[k], ",") {
+			if flag != "random" && flag != "fully-random" && flag != "persistent" {
+				return 0, fmt.Errorf("statement %q in a dnat rule", f[k])
+			}
+		}
+	}
+	return k, nil
+}
+
+// lowerRedirect reads `redirect [to [:]PORT_SPEC] [FLAGS]` at f[i] (nft(8),
+// NAT STATEMENTS: "a special form of dnat which always translates the
+// destination address to the local host's one"; `to 26` without the colon
+// is what OpenWrt's fw4 writes, listed back as `to :26`): the forward
+// sends the packet to the device itself (Linux nf_nat_redirect.c: the
+// first address of the interface it arrived on), to PORT_SPEC as dnat
+// does, else to the port it was sent to. TestNATFormsKernel checks it.
+func lowerRedirect(fw *devmodel.Forward, f []string, i int) (int, error) {
+	k := i + 1
+	if f[k] == "to" {
+		if isMapTarget(f, i) {
+			return 0, fmt.Errorf("redirect to a port map is not read")
+		}
+		spec := strings.TrimPrefix(f[k+1], ":")
+		if spec == "" {
+			return 0, fmt.Errorf("redirect to without a port")
+		}
+		if err := portSpec(fw, spec, "redirect to "+f[k+1]); err != nil {
+			return 0, err
+		}
+		k += 2
+	}
+	return natFlags(f, k)
+}
+
+// isMapTarget: the nat statement at f[i] takes its target from a map.
+func isMapTarget(f []string, i int) bool {
+	for k := i + 1; k < len(f) && f[k] != ""; k++ {
+		if f[k] == "map" {
+			return true
+		}
+	}
+	return false
+}
+
+// nftMap is a named map of a table: its elements as written.
+type nftMap struct {
+	name, elements string
+	line           int
+}
+
+var anonMap = regexp.MustCompile(`(^|\s)map\s*\{([^{}]*)\}`)
+
+// anonMaps replaces each anonymous map `map { ... }` of a rule by a
+// reference `map @{N}` and returns the elements of each by reference.
+func anonMaps(text string) (string, map[string]string) {
+	out := map[string]string{}
+	n := 0
+	text = anonMap.ReplaceAllStringFunc(text, func(m string) string {
+		sub := anonMap.FindStringSubmatch(m)
+		ref := "{" + strconv.Itoa(n) + "}"
+		n++
+		out[ref] = sub[2]
+		return sub[1] + "map @" + ref
+	})
+	return text, out
+}
+
+// lowerDNATMap reads `dnat [ip|ip6] [addr . port] to KEY map { ELEMENTS }`
+// or `... map @NAME` at f[i] (nft(8), MAP STATEMENT and NAT STATEMENTS:
+// the target is looked up by the packet's KEY; the nftables wiki, "Multiple
+// NATs using nftables maps", and nftables' own tests, tests/py/ip/dnat.t)
+// into one forward per element: the element's key narrows the rule's
+// matches (a destination port, a destination address (the external
+// address), a source address, an input interface, a protocol, or a
+// concatenation of them: `ip daddr . tcp dport`), and its value is the
+// target, ADDR or ADDR . PORT_SPEC, read as dnat to ADDR[:PORT_SPEC] is.
+// A packet whose key is in no element is not translated (the lookup
+// fails and the rule ends). Keys of load balancing (numgen, jhash,
+// symhash) or marks, an address range as the value, and a port map after
+// the address map (`... map {...} : tcp dport map {...}`) are refused.
+func lowerDNATMap(fw *devmodel.Forward, f []string, i int, x *l4, anon map[string]string, maps map[string]*nftMap) ([]*devmodel.Forward, int, error) {
+	j := i + 1
+	fam := 0
+	switch f[j] {
+	case "ip":
+		fam, j = 4, j+1
+	case "ip6":
+		fam, j = 6, j+1
+	}
+	if f[j] == "addr" && f[j+1] == "." && f[j+2] == "port" {
+		j += 3 // the older spelling of an ADDR . PORT value (nftables wiki)
+	}
+	if f[j] != "to" {
+		return nil, 0, fmt.Errorf("dnat %s through a map is not read", f[j])
+	}
+	k := j + 1
+	var key [][]string
+	cur := []string{}
+	for ; k < len(f) && f[k] != "map" && f[k] != ""; k++ {
+		if f[k] == "." {
+			key = append(key, cur)
+			cur = []string{}
+			continue
+		}
+		cur = append(cur, f[k])
+	}
+	key = append(key, cur)
+	if k >= len(f) || f[k] != "map" {
+		return nil, 0, fmt.Errorf("dnat map")
+	}
+	ref, rest, two := strings.Cut(f[k+1], ":")
+	if two || strings.HasPrefix(f[k+2], ":") {
+		_ = rest
+		return nil, 0, fmt.Errorf("dnat to an address map and a port map (ADDR_MAP : PORT_MAP) is not read")
+	}
+	var body string
+	name := strings.TrimPrefix(ref, "@")
+	if b, ok := anon[name]; ok {
+		body = b
+	} else if m := maps[name]; m != nil && strings.HasPrefix(ref, "@") {
+		body = m.elements
+	} else {
+		return nil, 0, fmt.Errorf("dnat map %s: no such map", ref)
+	}
+	sel := make([]string, len(key))
+	for n, c := range key {
+		s := strings.Join(c, " ")
+		switch s {
+		case "tcp dport", "udp dport":
+			if err := x.only([]uint8{protoNums[c[0]]}); err != nil {
+				return nil, 0, err
+			}
+		case "th dport":
+			if len(x.protos) == 0 || slices.ContainsFunc(x.protos, func(p uint8) bool { return p != devmodel.TCP && p != devmodel.UDP }) {
+				return nil, 0, fmt.Errorf("a map keyed on th dport without meta l4proto tcp or udp before it is not read")
+			}
+		case "ip saddr", "ip6 saddr", "ip daddr", "ip6 daddr", "iifname", "meta iifname", "meta l4proto", "ip protocol":
+		default:
+			return nil, 0, fmt.Errorf("dnat through a map keyed on %q is not read (only addresses, ports, the input interface and the protocol)", s)
+		}
+		sel[n] = s
+	}
+	next, err := natFlags(f, k+2)
+	if err != nil {
+		return nil, 0, err
+	}
+	fw.Ports = x.dports
+	var out []*devmodel.Forward
+	for n, e := range splitElements(body) {
+		k, v, err := splitElement(e)
+		if err != nil {
+			return nil, 0, err
+		}
+		comps := strings.Split(k, " . ")
+		if len(comps) != len(sel) {
+			return nil, 0, fmt.Errorf("map element %q: %d keys, the rule looks up %d", e, len(comps), len(sel))
+		}
+		c := *fw
+		c.Name = fmt.Sprintf("%s#%d", fw.Name, n)
+		c.Ref = fmt.Sprintf("%s (map element %s)", fw.Ref, k)
+		keep := true
+		for m, s := range sel {
+			comp := strings.TrimSpace(comps[m])
+			if keep, err = narrow(&c, s, comp, x); err != nil {
+				return nil, 0, fmt.Errorf("map element %q: %v", e, err)
+			}
+			if !keep {
+				break
+			}
+		}
+		if !keep {
+			continue // the rule's matches never reach this element
+		}
+		vals := strings.Fields(v)
+		a, err := netip.ParseAddr(vals[0])
+		if err != nil {
+			return nil, 0, fmt.Errorf("map element %q: only one address is read as the target", e)
+		}
+		if fam == 4 && !a.Is4() || fam == 6 && !a.Is6() {
+			return nil, 0, fmt.Errorf("map element %q: not an ipv%d address", e, fam)
+		}
+		c.To = a
+		if len(vals) > 2 && vals[1] == "." {
+			if err := portSpec(&c, vals[2], "map element "+e); err != nil {
+				return nil, 0, err
+			}
+			vals = vals[3:]
+		} else {
+			vals = vals[1:]
+		}
+		if len(vals) > 0 && !slices.Contains([]string{"counter", "comment", "timeout", "expires"}, vals[0]) {
+			return nil, 0, fmt.Errorf("map element %q: %q after the target", e, vals[0])
+		}
+		out = append(out, &c)
+	}
+	return out, next, nil
+}
+
+// splitElements splits a set or map's elements at the commas.
+func splitElements(body string) []string {
+	var out []string
+	for _, e := range strings.Split(body, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, regexp.MustCompile(`\s+-\s+`).ReplaceAllString(e, "-"))
+		}
+	}
+	return out
+}
+
+// splitElement splits `KEY : VALUE` (nft lists the colon between spaces;
+// `5060:10.0.0.5` is taken when the key holds no colon).
+func splitElement(e string) (string, string, error) {
+	if k, v, ok := strings.Cut(e, " : "); ok {
+		return strings.TrimSpace(k), strings.TrimSpace(v), nil
+	}
+	if k, v, ok := strings.Cut(e, ":"); ok && !strings.Contains(v, ":") {
+		return strings.TrimSpace(k), strings.TrimSpace(v), nil
+	}
+	return "", "", fmt.Errorf("map element %q: no KEY : VALUE", e)
+}
+
+// narrow narrows the forward c by one key of a map element: the packets
+// whose selector s holds comp. keep is false when no packet the rule
+// takes does.
+func narrow(c *devmodel.Forward, s, comp string, x *l4) (keep bool, err error) {
+	switch s {
+	case "tcp dport", "udp dport", "th dport":
+		var r devmodel.PortRange
+		ps, _, err := ports([]string{comp}, 0)
+		if err != nil || len(ps) != 1 {
+			return false, fmt.Errorf("port %q", comp)
+		}
+		r = ps[0]
+		if c.Ports == nil {
+			c.Ports = devmodel.Ports{r}
+			return true, nil
+		}
+		var in devmodel.Ports
+		for _, p := range c.Ports {
+			if lo, hi := max(p.Lo, r.Lo), min(p.Hi, r.Hi); lo <= hi {
+				in = append(in, devmodel.PortRange{Lo: lo, Hi: hi})
+			}
+		}
+		c.Ports = in
+		return len(in) > 0, nil
+	case "ip saddr", "ip6 saddr", "ip daddr", "ip6 daddr":
+		var b netipx.IPSetBuilder
+		if !addElem(&b, comp) {
+			return false, fmt.Errorf("address %q", comp)
+		}
+		set, _ := b.IPSet()
+		if s == "ip daddr" || s == "ip6 daddr" {
+			if !c.Ext.Self && c.Ext.Set != nil { // the rule's own ip daddr match
+				b.Intersect(c.Ext.Set)
+				set, _ = b.IPSet()
+			}
+			c.Ext = devmodel.Addr{Set: set, Text: comp}
+			return len(set.Ranges()) > 0, nil
+		}
+		if !c.Src.Any {
+			b.Intersect(c.Src.Set)
+			set, _ = b.IPSet()
+		}
+		c.Src = devmodel.Addr{Set: set, Text: comp}
+		return len(set.Ranges()) > 0, nil
+	case "iifname", "meta iifname":
+		name := strings.Trim(comp, `"`)
+		if len(c.In) > 0 && !slices.Contains(c.In, name) {
+			return false, nil
+		}
+		c.In = []string{name}
+		return true, nil
+	case "meta l4proto", "ip protocol":
+		ps, _, err := l4protos([]string{comp}, 0)
+		if err != nil {
+			return false, err
+		}
+		if x.protos != nil && !slices.Contains(x.protos, ps[0]) {
+			return false, nil
+		}
+		c.Proto = ps[0]
+		return true, nil
+	}
+	return false, fmt.Errorf("key %s", s)
 }
 
 // lowerDNATTarget reads the statement `dnat [ip|ip6] to ADDR[:PORT_SPEC]
@@ -415,7 +929,7 @@ func lowerDNATTarget(fw *devmodel.Forward, f []string, i int) (int, error) {
 		j++
 	}
 	if f[j] != "to" || f[j+1] == "" {
-		return 0, fmt.Errorf("dnat")
+		return 0, fmt.Errorf("dnat %s is not read", f[j])
 	}
 	to, ports, hasPort := f[j+1], "", false
 	switch {
@@ -438,31 +952,11 @@ func lowerDNATTarget(fw *devmodel.Forward, f []string, i int) (int, error) {
 	}
 	fw.To = a
 	if hasPort {
-		lo, hi, isRange := strings.Cut(ports, "-")
-		p1, err1 := strconv.ParseUint(lo, 10, 16)
-		p2, err2 := p1, error(nil)
-		if isRange {
-			p2, err2 = strconv.ParseUint(hi, 10, 16)
-		}
-		if err1 != nil || err2 != nil || p1 == 0 || p2 < p1 {
-			return 0, fmt.Errorf("dnat to %s: ports", f[j+1])
-		}
-		fw.ToPort = uint16(p1)
-		if p2 > p1 {
-			fw.ToLast = uint16(p2) // a port of P1-P2 for each connection
-		} else {
-			fw.ToFixed = true // dnat to A:P sends every port it takes to P
+		if err := portSpec(fw, ports, "dnat to "+f[j+1]); err != nil {
+			return 0, err
 		}
 	}
-	k := j + 2
-	for ; k < len(f) && f[k] != ""; k++ {
-		for _, flag := range strings.Split(f[k], ",") {
-			if flag != "random" && flag != "fully-random" && flag != "persistent" {
-				return 0, fmt.Errorf("statement %q in a dnat rule", f[k])
-			}
-		}
-	}
-	return k, nil
+	return natFlags(f, j+2)
 }
 
 // counterLen is the words of the counter statement at f[i]: `counter`,
@@ -472,4 +966,87 @@ func counterLen(f []string, i int) int {
 		return 5
 	}
 	return 1
+}
+
+// readMap reads the map declared at lines[i] (`map NAME {` up to its
+// closing brace, as nft lists it or on one line) and returns the index of
+// its last line. Only the elements are kept: the rule that looks the map
+// up says what its keys are.
+func readMap(lines []string, i int) (*nftMap, int, error) {
+	head := strings.TrimSpace(lines[i])
+	name := strings.TrimSpace(strings.TrimPrefix(head[:strings.Index(head, "{")], "map "))
+	var b strings.Builder
+	depth, end := 0, i
+	for ; end < len(lines); end++ {
+		l := strings.TrimSpace(lines[end])
+		if c, _, ok := strings.Cut(l, "#"); ok && !strings.Contains(l, `"`) {
+			l = c
+		}
+		b.WriteString(l + " ")
+		depth += strings.Count(l, "{") - strings.Count(l, "}")
+		if depth <= 0 {
+			break
+		}
+	}
+	if depth > 0 {
+		return nil, 0, fmt.Errorf("map %s: no closing brace", name)
+	}
+	body := b.String()
+	body = body[strings.Index(body, "{")+1 : strings.LastIndex(body, "}")]
+	m := &nftMap{name: name, line: i + 1}
+	if _, rest, ok := strings.Cut(body, "elements"); ok {
+		rest = strings.TrimLeft(strings.TrimSpace(rest), "= ")
+		if !strings.HasPrefix(rest, "{") || !strings.Contains(rest, "}") {
+			return nil, 0, fmt.Errorf("map %s: elements", name)
+		}
+		m.elements = rest[1:strings.Index(rest, "}")]
+	}
+	return m, end, nil
+}
+
+// addrOperand reads the addresses a match compares with at f[i]: a named
+// set (@NAME), an anonymous set ({ A, P/N, A-B }) or one address, prefix
+// or range, and returns them with the index after.
+func addrOperand(f []string, i int, sets map[string]*netipx.IPSet) (devmodel.Addr, int, error) {
+	if i >= len(f) || f[i] == "" {
+		return devmodel.Addr{}, i, fmt.Errorf("no address")
+	}
+	if f[i] == "!=" {
+		return devmodel.Addr{}, i, fmt.Errorf("a negated address match is not read")
+	}
+	if name, ok := strings.CutPrefix(f[i], "@"); ok {
+		set, ok := sets[name]
+		if !ok {
+			return devmodel.Addr{}, i, fmt.Errorf("no set %s", f[i])
+		}
+		return devmodel.Addr{Set: set, Text: f[i]}, i + 1, nil
+	}
+	var b netipx.IPSetBuilder
+	var text []string
+	add := func(e string) error {
+		if e = strings.Trim(e, ","); e == "" {
+			return nil
+		}
+		if !addElem(&b, e) {
+			return fmt.Errorf("address %q", e)
+		}
+		text = append(text, e)
+		return nil
+	}
+	next := i + 1
+	if f[i] == "{" {
+		for next = i + 1; next < len(f) && f[next] != "}"; next++ {
+			if err := add(f[next]); err != nil {
+				return devmodel.Addr{}, i, err
+			}
+		}
+		if next >= len(f) {
+			return devmodel.Addr{}, i, fmt.Errorf("no closing brace")
+		}
+		next++
+	} else if err := add(f[i]); err != nil {
+		return devmodel.Addr{}, i, err
+	}
+	set, _ := b.IPSet()
+	return devmodel.Addr{Set: set, Text: strings.Join(text, ", ")}, next, nil
 }

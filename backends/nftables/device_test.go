@@ -12,6 +12,7 @@ import (
 
 	"github.com/voicewall/voicewall/devmodel"
 	"github.com/voicewall/voicewall/internal/netnstest"
+	"golang.org/x/sys/unix"
 )
 
 // natRuleset is a hand-written nat table as the reader and nft both read
@@ -194,4 +195,172 @@ func TestDNATRangeKernel(t *testing.T) {
 	if !slices.ContainsFunc(d.Forwards, func(f *devmodel.Forward) bool { return f.Picks() }) {
 		t.Error("no forward read as picking its port")
 	}
+}
+
+// natForms is a hand-written nat table in the forms real rulesets use
+// besides dnat to A[:P]: redirect, meta l4proto with th dport, and dnat
+// through anonymous and named maps.
+const natForms = `table inet vwtest {
+	map m {
+		type ipv4_addr . inet_service : ipv4_addr . inet_service
+		elements = { 192.0.2.1 . 7001 : 10.20.0.10 . 5060, 192.0.2.1 . 7002 : 10.30.0.20 . 5062 }
+	}
+
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "eth0" udp dport 7010 redirect to :5070
+		iifname "eth0" udp dport 7011 counter redirect
+		iifname "eth0" udp dport 7012-7014 redirect to :5071-5073
+		iifname "eth0" meta l4proto udp th dport 7020 dnat ip to 10.20.0.10:5060
+		iifname "eth0" meta l4proto { tcp, udp } th dport 7021 dnat ip to 10.20.0.10:5061
+		iifname "eth0" dnat ip to udp dport map { 7030 : 10.20.0.10, 7031 : 10.30.0.20 }
+		iifname "eth0" dnat ip to udp dport map { 7033 : 10.30.0.20 . 5063 }
+		iifname "eth0" dnat ip to tcp dport map { 7032 : 10.30.0.20 . 5064 }
+		iifname "eth0" meta l4proto udp dnat ip to ip daddr . th dport map @m
+	}
+}
+`
+
+// TestNATFormsKernel: the running kernel, with real traffic between
+// namespaces, against the reader's model of the same ruleset, both as
+// written (nft -f) and as nft lists it back (nft list ruleset rewrites
+// meta l4proto udp th dport as udp dport). Every datagram or SYN a WAN
+// host sends lands where the model's forward sends it: on the PBX or the
+// phone at a port of MapRange, on the gateway itself for a redirect
+// (Forward.ToSelf), and on the gateway at its own port when the model has
+// no forward for it (a protocol or map key the rule does not take).
+func TestNATFormsKernel(t *testing.T) {
+	netnstest.Require(t, "root", "ip", "nft")
+	tp := netnstest.New(t)
+	path := filepath.Join(t.TempDir(), "nat.nft")
+	if err := os.WriteFile(path, []byte(natForms), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := tp.GW.Run("nft", "-f", path); err != nil {
+		t.Fatalf("nft -f: %v\n%s", err, out)
+	}
+	listed, err := tp.GW.Run("nft", "list", "ruleset")
+	if err != nil {
+		t.Fatalf("nft list ruleset: %v\n%s", err, listed)
+	}
+	t.Logf("nft list ruleset:\n%s", listed)
+	hosts := map[string]*netnstest.Sniffer{"gw": netnstest.StartSniffer(t, tp.GW), "pbx": netnstest.StartSniffer(t, tp.PBX), "phone": netnstest.StartSniffer(t, tp.Phone)}
+	hostOf := map[netip.Addr]string{tp.Config.PBX: "pbx", tp.Config.Phone: "phone"}
+	wan := tp.Config.GWWAN.Addr()
+	attacker := tp.Config.Attacker[0]
+	type send struct {
+		proto   uint8
+		port    uint16
+		srcPort uint16
+		toWAN   bool // the model's destination: the WAN address (a map keyed on ip daddr), else the device itself
+	}
+	var sends []send
+	for i, p := range []uint16{7010, 7011, 7020, 7021, 7030, 7031, 7032, 7033, 7001, 7002, 7003} {
+		sends = append(sends, send{devmodel.UDP, p, uint16(41000 + i), p < 7010})
+	}
+	for i, p := range []uint16{7020, 7021, 7030, 7032} {
+		sends = append(sends, send{devmodel.TCP, p, uint16(42000 + i), false})
+	}
+	for _, p := range []uint16{7012, 7013, 7014} {
+		sends = append(sends, send{devmodel.UDP, p, 40000, false}) // one socket: three connections, three picks
+	}
+	for _, s := range sends {
+		src, dst := netip.AddrPortFrom(attacker, s.srcPort), netip.AddrPortFrom(wan, s.port)
+		if s.proto == devmodel.UDP {
+			if err := netnstest.SendUDPFrom(tp.Attacker, src, dst, []byte("probe")); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		stop, err := netnstest.StartTCPConnect(tp.Attacker, src, dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+	}
+	// where each send landed: the host and the port
+	type landing struct {
+		host string
+		port uint16
+	}
+	landed := func(s send, seen map[landing]bool) []landing {
+		var out []landing
+		for name, sn := range hosts {
+			for _, a := range sn.Matching(func(a netnstest.Arrival) bool {
+				return a.From == netip.AddrPortFrom(attacker, s.srcPort) && (s.proto == devmodel.UDP) == (a.Proto == unix.IPPROTO_UDP)
+			}) {
+				l := landing{name, a.DstPort}
+				if !seen[l] {
+					seen[l] = true
+					out = append(out, l)
+				}
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		n := 0
+		for _, s := range sends {
+			if len(landed(s, map[landing]bool{})) > 0 {
+				n++
+			}
+		}
+		if n == len(sends) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, text := range []string{natForms, listed} {
+		d, err := ReadDevice("nat.nft", []byte(text))
+		if err != nil {
+			t.Fatalf("%v\n%s", err, text)
+		}
+		for _, s := range sends {
+			got := landed(s, map[landing]bool{})
+			p := devmodel.Packet{In: "eth0", Src: attacker, SrcPort: s.srcPort, Proto: s.proto, DstPort: s.port}
+			if s.toWAN {
+				p.Dst = wan
+			}
+			f := d.ForwardOf(p)
+			if s.srcPort == 40000 {
+				// one socket's three connections to 7012-7014: the kernel
+				// picks 5071, 5072 and 5073 of the gateway itself, every
+				// one in the model's range
+				if f == nil || !f.ToSelf || !f.Picks() || len(got) != 3 {
+					t.Errorf("%d/udp: landed %v; the model's forward %v", s.port, got, fwdLoc(f))
+					continue
+				}
+				for _, g := range got {
+					if r := f.MapRange(s.port); g.host != "gw" || g.port < r.Lo || g.port > r.Hi {
+						t.Errorf("%d/udp: landed %v, outside the model's %v", s.port, g, r)
+					}
+				}
+				continue
+			}
+			if len(got) != 1 {
+				t.Errorf("%d/%s: landed %v, want one place", s.port, devmodel.ProtoName(s.proto), got)
+				continue
+			}
+			want := landing{"gw", s.port}
+			in := devmodel.PortRange{Lo: s.port, Hi: s.port}
+			if f != nil {
+				in = f.MapRange(s.port)
+				want = landing{hostOf[f.To], got[0].port}
+				if f.ToSelf {
+					want.host = "gw"
+				}
+			}
+			if got[0] != want || got[0].port < in.Lo || got[0].port > in.Hi {
+				t.Errorf("%d/%s: the kernel delivered it to %v; the model's forward %v sends it to %s ports %v", s.port, devmodel.ProtoName(s.proto), got[0], fwdLoc(f), want.host, in)
+			}
+		}
+	}
+}
+
+func fwdLoc(f *devmodel.Forward) string {
+	if f == nil {
+		return "none"
+	}
+	return f.Ref + " (" + f.Loc.String() + ")"
 }
