@@ -152,3 +152,59 @@ func TestHandWrittenNftablesForms(t *testing.T) {
 	}
 	t.Logf("%d rewritten outputs audit as written (%d findings compared)", cases, found)
 }
+
+// TestRedirectAudited: an nftables redirect sends the packet to the
+// gateway itself (Forward.ToSelf): a redirect of SIP from any source on
+// the WAN is reported as a forward of it is, naming the device itself;
+// restricted to the providers it is not open (only the rate limit is
+// missing), dropped before it it is the note VW312.
+func TestRedirectAudited(t *testing.T) {
+	const table = `table inet gw {
+	set providers {
+		type ipv4_addr
+		flags interval
+		elements = { 203.0.113.0/24 }
+	}
+
+	chain wan_in {
+		type filter hook prerouting priority mangle; policy accept;
+		DROP
+	}
+
+	chain wan_nat {
+		type nat hook prerouting priority dstnat; policy accept;
+		RULE
+	}
+}
+`
+	for _, c := range []struct {
+		drop, rule string
+		want       []string // ID and message part of each finding, in order
+	}{
+		{"", `iifname "eth0" udp dport 5080 redirect to :5060`, []string{"VW306 redirect rule: WAN 5080/udp is forwarded to the device itself, port 5060 (SIP) from any source", "VW307 redirect rule: WAN 5080/udp is forwarded to the device itself, port 5060 (SIP) with no per-source rate limit"}},
+		{"", `iifname "eth0" udp dport 5060 counter redirect`, []string{"VW306 redirect rule forwards 5060/udp to the device itself with no source restriction", "VW307 redirect rule forwards SIP 5060/udp with no per-source rate limit"}},
+		{"", `iifname "eth0" ip saddr @providers udp dport 5080 redirect to :5060`, []string{"VW307 redirect rule: WAN 5080/udp is forwarded to the device itself, port 5060 (SIP) with no per-source rate limit"}},
+		{`iifname "eth0" udp dport 5080 drop`, `iifname "eth0" udp dport 5080 redirect to :5060`, []string{"VW307", "VW312 redirect rule admits 5080/udp to the device itself, port 5060 (SIP) from any source on the WAN, but no packet"}},
+		{"", `iifname "eth0" tcp dport 8443 redirect to :443`, nil},
+	} {
+		text := strings.Replace(strings.Replace(table, "RULE", c.rule, 1), "DROP", c.drop, 1)
+		d, err := Read("nftables", "gw.nft", []byte(text))
+		if err != nil {
+			t.Fatalf("%s: %v", c.rule, err)
+		}
+		r := Check(d, []byte(text), Options{Target: "nftables"})
+		var got []string
+		for _, f := range r.Findings {
+			got = append(got, f.ID+" "+f.Message)
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%s: %q, want %q", c.rule, got, c.want)
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.HasPrefix(got[i], w) {
+				t.Errorf("%s: %q, want %q", c.rule, got[i], w)
+			}
+		}
+	}
+}

@@ -5,8 +5,10 @@ package nftables
 // into the devmodel so the translation-validation test can prove that the
 // rendered text, not only the IR, means what lang's evaluator says. It
 // refuses any statement it does not know: it reads voicewall's output, not
-// arbitrary rulesets, and of hand-written ones the forms of dnat and
-// counter they commonly take (lowerDNATTarget).
+// arbitrary rulesets, and of hand-written ones the nat forms they commonly
+// take (dnat to A:P1-P2, redirect, dnat through maps: lowerDNAT), the
+// transport as meta l4proto with th dport (l4), literal addresses and
+// anonymous sets (addrOperand), a bare counter, named maps (readMap).
 
 import (
 	"fmt"
@@ -787,7 +789,7 @@ func lowerDNATMap(fw *devmodel.Forward, f []string, i int, x *l4, anon map[strin
 		if !keep {
 			continue // the rule's matches never reach this element
 		}
-		vals := strings.Fields(v)
+		vals := append(strings.Fields(v), "")
 		a, err := netip.ParseAddr(vals[0])
 		if err != nil {
 			return nil, 0, fmt.Errorf("map element %q: only one address is read as the target", e)
@@ -796,7 +798,7 @@ func lowerDNATMap(fw *devmodel.Forward, f []string, i int, x *l4, anon map[strin
 			return nil, 0, fmt.Errorf("map element %q: not an ipv%d address", e, fam)
 		}
 		c.To = a
-		if len(vals) > 2 && vals[1] == "." {
+		if len(vals) > 3 && vals[1] == "." {
 			if err := portSpec(&c, vals[2], "map element "+e); err != nil {
 				return nil, 0, err
 			}
@@ -804,7 +806,7 @@ func lowerDNATMap(fw *devmodel.Forward, f []string, i int, x *l4, anon map[strin
 		} else {
 			vals = vals[1:]
 		}
-		if len(vals) > 0 && !slices.Contains([]string{"counter", "comment", "timeout", "expires"}, vals[0]) {
+		if vals[0] != "" && !slices.Contains([]string{"counter", "comment", "timeout", "expires"}, vals[0]) {
 			return nil, 0, fmt.Errorf("map element %q: %q after the target", e, vals[0])
 		}
 		out = append(out, &c)
@@ -992,7 +994,11 @@ func readMap(lines []string, i int) (*nftMap, int, error) {
 		return nil, 0, fmt.Errorf("map %s: no closing brace", name)
 	}
 	body := b.String()
-	body = body[strings.Index(body, "{")+1 : strings.LastIndex(body, "}")]
+	open, end0 := strings.Index(body, "{"), strings.LastIndex(body, "}")
+	if open < 0 || end0 < open {
+		return nil, 0, fmt.Errorf("map %s: braces", name)
+	}
+	body = body[open+1 : end0]
 	m := &nftMap{name: name, line: i + 1}
 	if _, rest, ok := strings.Cut(body, "elements"); ok {
 		rest = strings.TrimLeft(strings.TrimSpace(rest), "= ")

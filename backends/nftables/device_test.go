@@ -78,7 +78,7 @@ func TestReadDNATTargets(t *testing.T) {
 	for _, rule := range []string{
 		`udp dport 5080 dnat to 10.20.0.10-10.20.0.12`,          // an address range
 		`udp dport 5080 dnat to 10.20.0.10:5070-5060`,           // a reversed range
-		`udp dport 5080-5089 dnat to 10.20.0.10:5060-5069/5080`, // a base port (a shifted map)
+		`udp dport 5080-5089 dnat to 10.20.0.10:5060-5069/5080`, // a base port: iptables syntax, nft refuses it
 		`dnat to 10.20.0.10:5060`,                               // a port without a protocol
 		`udp dport 5080 dnat to 10.20.0.10:5060 netmap`,
 		`udp dport 5080 dnat to 10.20.0.10:`,
@@ -363,4 +363,124 @@ func fwdLoc(f *devmodel.Forward) string {
 		return "none"
 	}
 	return f.Ref + " (" + f.Loc.String() + ")"
+}
+
+// TestReadHandWrittenNAT: the nat forms of public rulesets, read with their
+// meaning (TestNATFormsKernel checks the meaning on the kernel): lines of
+// nftables' own test dumps (netfilter nftables, tests/shell/testcases/
+// optimizations/dumps/merge_nat.nft, tests/py/ip/redirect.t), of OpenWrt
+// firewall4's expected output (tests/03_rules/07_redirect), of nft(8) and
+// of the nftables wiki ("Multiple NATs using nftables maps").
+func TestReadHandWrittenNAT(t *testing.T) {
+	type fwd struct {
+		proto    uint8
+		ports    string // the outside ports ("any": every port)
+		src, ext string // "" any, the device itself
+		to       string // "self": the device itself
+		reach    string // the inside ports a packet to the first outside port may reach
+		in       string
+	}
+	for _, c := range []struct {
+		table, rule string
+		want        []fwd
+	}{
+		{"ip", `tcp dport 22 redirect to :2222`, []fwd{{devmodel.TCP, "22", "", "", "self", "2222-2222", ""}}},      // nft(8)
+		{"ip", `udp dport 53 redirect`, []fwd{{devmodel.UDP, "53", "", "", "self", "53-53", ""}}},                   // redirect.t
+		{"ip", `udp dport 53 redirect random,persistent`, []fwd{{devmodel.UDP, "53", "", "", "self", "53-53", ""}}}, // redirect.t
+		{"ip", `ip protocol 6 redirect to :100-200`, []fwd{{devmodel.TCP, "any", "", "", "self", "100-200", ""}}},   // redirect.t
+		{"inet", `meta nfproto ipv4 tcp dport 26 counter redirect to 26 comment "!fw4: Redirect test #7"`, []fwd{{devmodel.TCP, "26", "", "", "self", "26-26", ""}}},
+		{"inet", `udp dport 53 counter redirect to 53 comment "!fw4: Redirect test #2"`, []fwd{{devmodel.UDP, "53", "", "", "self", "53-53", ""}}},
+		{"ip", `dnat to ip saddr map { 4.4.4.4 : 1.1.1.1, 5.5.5.5 : 2.2.2.2 }`, []fwd{
+			{0, "any", "4.4.4.4", "", "1.1.1.1", "0-0", ""}, {0, "any", "5.5.5.5", "", "2.2.2.2", "0-0", ""}}}, // merge_nat.nft
+		{"ip", `dnat ip to tcp dport map { 80 : 1.1.1.1 . 8001, 81 : 2.2.2.2 . 9001 }`, []fwd{
+			{devmodel.TCP, "80", "", "", "1.1.1.1", "8001-8001", ""}, {devmodel.TCP, "81", "", "", "2.2.2.2", "9001-9001", ""}}}, // merge_nat.nft
+		{"ip", `dnat ip to ip daddr . tcp dport map { 1.1.1.1 . 80 : 4.4.4.4 . 8000, 2.2.2.2 . 81 : 3.3.3.3 . 9000 }`, []fwd{
+			{devmodel.TCP, "80", "", "1.1.1.1", "4.4.4.4", "8000-8000", ""}, {devmodel.TCP, "81", "", "2.2.2.2", "3.3.3.3", "9000-9000", ""}}}, // merge_nat.nft
+		{"ip", `ip protocol udp dnat ip addr . port to udp dport map @foo`, []fwd{ // the wiki
+			{devmodel.UDP, "1100", "", "", "192.168.1.2", "5061-5061", ""}, {devmodel.UDP, "1101", "", "", "192.168.1.3", "5061-5061", ""}, {devmodel.UDP, "1400", "", "", "192.168.1.4", "5061-5061", ""}}},
+		{"inet", `iifname "eth0" meta l4proto { tcp, udp } th dport 5060 dnat ip to 10.20.0.10`, []fwd{{0, "5060", "", "", "10.20.0.10", "5060-5060", "eth0"}}},
+		{"inet", `iifname "eth0" meta l4proto { tcp, udp } dnat ip to 10.20.0.10`, []fwd{
+			{devmodel.TCP, "any", "", "", "10.20.0.10", "0-0", "eth0"}, {devmodel.UDP, "any", "", "", "10.20.0.10", "0-0", "eth0"}}},
+		{"inet", `iifname "eth0" ip saddr { 203.0.113.10, 198.51.100.0/24 } ip daddr 192.0.2.1 udp dport 5060 dnat ip to 10.20.0.10`, []fwd{{devmodel.UDP, "5060", "203.0.113.10, 198.51.100.0/24", "192.0.2.1", "10.20.0.10", "5060-5060", "eth0"}}},
+		// the rule's ports narrow the map's: 5061 is never looked up
+		{"inet", `iifname "eth0" udp dport { 5060, 5080 } dnat ip to udp dport map { 5060 : 10.20.0.10, 5061 : 10.20.0.11, 5080-5090 : 10.20.0.12 . 5060 }`, []fwd{
+			{devmodel.UDP, "5060", "", "", "10.20.0.10", "5060-5060", "eth0"}, {devmodel.UDP, "5080", "", "", "10.20.0.12", "5060-5060", "eth0"}}},
+	} {
+		text := "table " + c.table + ` vwtest {
+	map foo {
+		type inet_service : ipv4_addr . inet_service
+		elements = { 1100 : 192.168.1.2 . 5061,
+			     1101 : 192.168.1.3 . 5061,
+			     1400 : 192.168.1.4 . 5061 }
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		` + c.rule + `
+	}
+}
+`
+		d, err := ReadDevice("nat.nft", []byte(text))
+		if err != nil {
+			t.Errorf("%s: %v", c.rule, err)
+			continue
+		}
+		var got []fwd
+		for _, f := range d.Forwards {
+			g := fwd{proto: f.Proto, ports: f.Ports.String(), to: f.To.String(), in: strings.Join(f.In, ",")}
+			if !f.Src.Any {
+				g.src = f.Src.Text
+			}
+			if !f.Ext.Self {
+				g.ext = f.Ext.Text
+			}
+			if f.ToSelf {
+				g.to = "self"
+			}
+			first := uint16(0)
+			if len(f.Ports) > 0 {
+				first = f.Ports[0].Lo
+			}
+			g.reach = f.MapRange(first).String()
+			if r := f.MapRange(first); r.Lo == r.Hi {
+				g.reach = fmt.Sprintf("%d-%d", r.Lo, r.Hi)
+			}
+			got = append(got, g)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", c.rule, got, c.want)
+		}
+	}
+	// what the reader cannot give a meaning to is refused, located, saying what
+	for rule, why := range map[string]string{
+		`udp dport 5080 dnat to 10.20.0.10:5060-5069/5080`:                               "iptables syntax",
+		`dnat to numgen inc mod 2 map { 0 : 192.168.10.100, 1 : 192.168.20.200 }`:        "numgen",
+		`dnat to jhash ip saddr mod 2 map { 0 : 192.168.20.100, 1 : 192.168.30.100 }`:    "jhash",
+		`dnat ip to udp dport map { 5092 : 10.20.0.10 }:udp dport map { 5092 : 5060 }`:   "a port map",
+		`redirect to :tcp dport map { 83 : 8083, 84 : 8084 }`:                            "port map",
+		`th dport 5060 dnat to 10.20.0.10`:                                               "without meta l4proto",
+		`meta l4proto udp tcp dport 5060 dnat to 10.20.0.10`:                             "exclude each other",
+		`dnat ip to ip saddr . tcp dport map { 192.168.1.2 . 80 : 10.141.10.0/24 . 80 }`: "one address",
+		`ip daddr != 192.0.2.1 udp dport 5060 dnat to 10.20.0.10`:                        "negated",
+		`udp sport 5060 dnat to 10.20.0.10`:                                              "source port",
+		`dnat ip to udp dport map @nosuch`:                                               "no such map",
+	} {
+		_, err := readDNAT(t, rule)
+		if err == nil || !strings.HasPrefix(err.Error(), "nat.nft:4: ") || !strings.Contains(err.Error(), why) {
+			t.Errorf("%s: %v, want a located error saying %q", rule, err, why)
+		}
+	}
+}
+
+// FuzzReadDevice: no text, however broken, makes the reader panic; an
+// error is an error, never a half-read model.
+func FuzzReadDevice(f *testing.F) {
+	f.Add([]byte(natForms))
+	f.Add([]byte(strings.Replace(natRuleset, "RULE", `iifname "eth0" meta l4proto { tcp, udp } th dport 5060 dnat ip to udp dport map { 5060 : 10.0.0.1 . 5060 }`, 1)))
+	f.Add([]byte("table ip t {\n\tmap m { type ifname . inet_service : ipv4_addr; flags interval; elements = { \"eth0\" . 5060-5070 : 10.0.0.1 } }\n}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		d, err := ReadDevice("fuzz.nft", src)
+		if err != nil && d != nil {
+			t.Fatal("a model beside an error")
+		}
+	})
 }
