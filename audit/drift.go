@@ -406,6 +406,10 @@ func deviceProbes(d *devmodel.Device, p *lang.Policy) []Probe {
 			}
 		}
 	}
+	byName := map[string][]*devmodel.Forward{}
+	for _, f := range d.Forwards {
+		byName[f.Name] = append(byName[f.Name], f)
+	}
 	for _, r := range d.Rules {
 		if r.Disabled || r.Action != devmodel.Accept || r.Dir == devmodel.DirOut {
 			continue
@@ -414,6 +418,19 @@ func deviceProbes(d *devmodel.Device, p *lang.Policy) []Probe {
 			continue
 		}
 		add(r.Ref, r.Src, r.Services)
+		// a policy to a VIP matches its service on the mapped port: what it
+		// admits arrives on the outside port that reaches it
+		var fwds []*devmodel.Forward
+		for _, n := range dedup(r.DstForwards) {
+			fwds = append(fwds, byName[n]...)
+		}
+		var moved []devmodel.Service
+		for _, a := range r.Admits(fwds) {
+			if a.Proto != 0 && a.Moved() {
+				moved = append(moved, devmodel.Service{Proto: a.Proto, DstPorts: devmodel.Ports{a.Out}})
+			}
+		}
+		add(r.Ref, r.Src, moved)
 	}
 	for _, f := range d.Forwards {
 		if svc := fwdServices(f); !f.Disabled && svc != nil {

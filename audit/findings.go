@@ -229,7 +229,7 @@ func (c *checker) openVoice() {
 		if c.onlyRestrictedForwards(r) {
 			continue // a VIP's src-filter already narrows who reaches it
 		}
-		svcs := c.admitted(r)
+		svcs, moved := c.admitted(r)
 		what := c.notAsked(touchesSIP(svcs, false), netip.Addr{})
 		if x := rtpRange(svcs); x != "" {
 			what = append(what, x) // RTP from any is never asked for
@@ -244,13 +244,17 @@ func (c *checker) openVoice() {
 		if r.SrcLine > 0 && r.SrcLine != r.Loc.Line {
 			src += fmt.Sprintf(", line %d", r.SrcLine)
 		}
-		x := c.ruleReach(r, suspectServices(svcs, what))
+		suspect := suspectServices(svcs, what)
+		x := c.ruleReach(r, suspect)
+		if x.restricted {
+			continue // only the providers' packets are its
+		}
 		if !x.open {
 			c.shadowedOpen(r.Loc, r.Ref, strings.Join(what, ", "), x)
 			continue
 		}
 		c.add(IDOpenVoice, SevError, r.Loc, "Accept SIP only from your providers' signaling addresses and RTP only from their media addresses (voicewall compile writes exactly that).",
-			"%s accepts %s from any source (%s) on the WAN: anyone on the Internet can send SIP (toll fraud, scanning) or media to it%s%s", r.Ref, strings.Join(what, ", "), src, x.eg(), c.assumed(r.In))
+			"%s accepts %s%s from any source (%s) on the WAN: anyone on the Internet can send SIP (toll fraud, scanning) or media to it%s%s", r.Ref, strings.Join(what, ", "), movedText(moved, suspect), src, x.eg(), c.assumed(r.In))
 	}
 	for _, f := range c.d.Forwards {
 		if f.Disabled || !wide(f.Src) || !c.onWAN(f.In, "") {
@@ -269,7 +273,9 @@ func (c *checker) openVoice() {
 		}
 		var x reach
 		if len(what)+len(all) > 0 {
-			if x = c.forwardReach(f, suspectServices(svc, append(all, what...))); !x.open {
+			if x = c.forwardReach(f, suspectServices(svc, append(all, what...))); x.restricted {
+				continue // the rules admitting it let only the providers' packets through
+			} else if !x.open {
 				c.shadowedOpen(f.Loc, f.Ref, strings.Join(dedup(append(all, what...)), ", "), x)
 				continue
 			}
@@ -312,37 +318,71 @@ func (c *checker) notAsked(sip []string, to netip.Addr) []string {
 	return out
 }
 
-// admitted is what a rule can let in: its services, or, when its only
-// destinations are forwards (a FortiOS policy to VIPs), what those forwards
-// forward of them: a policy of service ALL to a VIP of 2222/tcp admits
-// 2222/tcp, not SIP.
-func (c *checker) admitted(r *devmodel.Rule) []devmodel.Service {
-	if len(r.DstForwards) == 0 || r.Dst.Any || r.Dst.Self || r.Dst.Set == nil || len(r.Dst.Set.Ranges()) > 0 {
-		return r.Services
+// admitted is what a rule can let in from strangers: its services, or,
+// when its only destinations are forwards (a FortiOS policy to VIPs), what
+// it lets through those of them open to strangers (devmodel Rule.Admits:
+// the VIP's inside ports that the policy's services take, as FortiOS
+// matches a policy's service against the mapped port): a policy of
+// service ALL to a VIP of 2222/tcp onto 22 admits 22/tcp, not SIP; one of
+// SIP to a VIP of 5080/udp onto 5060 admits 5060/udp; one of SIP to a VIP
+// of 5060/udp onto 8080 admits nothing. A VIP restricted to named sources
+// (its src-filter: the providers) lets no stranger through. moved are the
+// parts reaching other ports than their outside ones, for the message.
+func (c *checker) admitted(r *devmodel.Rule) (svcs []devmodel.Service, moved []devmodel.Admit) {
+	if !c.onlyForwards(r) {
+		return r.Services, nil
 	}
-	out := []devmodel.Service{}
+	var fwds []*devmodel.Forward
 	for _, f := range c.fwdsNamed(r.DstForwards) {
-		fs := fwdServices(f)
-		if fs == nil {
-			return r.Services // a forward of everything
+		if f.Protos() == nil && !f.Disabled {
+			return r.Services, nil // a forward of everything: the rule's own services
 		}
-		for _, x := range fs {
-			if r.Services == nil {
-				out = append(out, x)
-				continue
-			}
-			for _, y := range r.Services {
-				if y.Proto == 0 {
-					out = append(out, x)
-				} else if y.Proto == x.Proto {
-					if ps := intersect(x.DstPorts, y.DstPorts); ps == nil || len(ps) > 0 {
-						out = append(out, devmodel.Service{Proto: x.Proto, SrcPorts: y.SrcPorts, DstPorts: ps})
-					}
-				}
-			}
+		if !c.namedOnly(f.Src) {
+			fwds = append(fwds, f)
 		}
 	}
-	return out
+	svcs = []devmodel.Service{}
+	for _, a := range r.Admits(fwds) {
+		svcs = append(svcs, devmodel.Service{Proto: a.Proto, SrcPorts: a.SrcPorts, DstPorts: devmodel.Ports{a.In}})
+		if a.Moved() {
+			moved = append(moved, a)
+		}
+	}
+	return svcs, moved
+}
+
+// onlyForwards: the rule's destinations are forwards only (FortiOS VIPs).
+func (c *checker) onlyForwards(r *devmodel.Rule) bool {
+	return len(r.DstForwards) > 0 && !r.Dst.Any && !r.Dst.Self && r.Dst.Set != nil && len(r.Dst.Set.Ranges()) == 0
+}
+
+// namedOnly: a restricted source set that names its sources (a provider's
+// ranges, trusted hosts), not one too large to be anyone's own
+// (knownSources): no stranger is in it.
+func (c *checker) namedOnly(a devmodel.Addr) bool {
+	if wide(a) || a.Set == nil {
+		return false
+	}
+	return setCovers(knownSources(&devmodel.Device{Forwards: []*devmodel.Forward{{Src: a}}}), a.Set)
+}
+
+// movedText names the parts of forwards a rule admits on other ports than
+// their outside ones that hold a port of what (the finding's services):
+// " (firewall vip pbx-alt: WAN 5080/udp is forwarded to 10.20.0.10:5060)".
+func movedText(moved []devmodel.Admit, what []devmodel.Service) string {
+	var parts []string
+	for _, a := range moved {
+		if !slices.ContainsFunc(what, func(s devmodel.Service) bool {
+			return (s.Proto == 0 || s.Proto == a.Proto) && s.DstPorts.Overlaps(a.In)
+		}) {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: WAN %s/%s is forwarded to %s:%s", a.Forward.Ref, a.Out, devmodel.ProtoName(a.Proto), hostText(a.Forward.To), a.In))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(dedup(parts), "; ") + ")"
 }
 
 // suspectServices are the services a finding names (touchesSIP's
@@ -389,13 +429,13 @@ func (c *checker) shadowedOpen(loc devmodel.Loc, ref, what string, x reach) {
 }
 
 // onlyRestrictedForwards: the rule's destinations are only forwards (FortiOS
-// VIPs), each with a source restriction of its own.
+// VIPs), each restricted to named sources of its own (namedOnly).
 func (c *checker) onlyRestrictedForwards(r *devmodel.Rule) bool {
-	if len(r.DstForwards) == 0 || r.Dst.Any || r.Dst.Set != nil && len(r.Dst.Set.Ranges()) > 0 {
+	if !c.onlyForwards(r) {
 		return false
 	}
 	for _, f := range c.fwdsNamed(r.DstForwards) {
-		if wide(f.Src) {
+		if !c.namedOnly(f.Src) {
 			return false
 		}
 	}
@@ -464,6 +504,9 @@ func (c *checker) admin() {
 		}
 		// a dead rule (earlier rules decide all its packets) exposes nothing
 		x := c.ruleReachTo(r, svcs, true)
+		if x.restricted {
+			continue
+		}
 		if !x.open {
 			c.shadowedOpen(r.Loc, r.Ref, strings.Join(what, ", "), x)
 			continue

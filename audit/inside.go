@@ -193,6 +193,9 @@ func (c *checker) openInside() {
 				picked = h.in // only the picks that land on the SIP or RTP ports
 			}
 			x := c.forwardReachIn(sp, ifs, f, []devmodel.Service{{Proto: h.proto, DstPorts: devmodel.Ports{h.out}}}, picked)
+			if x.restricted {
+				continue // the rules admitting it let only the providers' packets through
+			}
 			if !x.open {
 				dead = append(dead, h.short(f.To))
 				by.shadowers = append(by.shadowers, x.shadowers...)

@@ -112,12 +112,16 @@ func checkInside(t *testing.T, what, target string, src []byte, pol *lang.Policy
 }
 
 func TestInsideFortiGate(t *testing.T) {
+	// the policy of ALL to the VIP accepts what the VIP reaches: FortiOS
+	// matches its service on the mapped port
 	checkInside(t, "fortigate 5080/udp to 5060", "fortigate", fill(fgInside, "PROTO", "udp", "EXTPORT", "5080", "MAPPEDPORT", "5060"), nil,
-		"VW306 WAN 5080/udp is forwarded to 10.20.0.10:5060 (SIP) from any source")
+		"VW306 WAN 5080/udp is forwarded to 10.20.0.10:5060 (SIP) from any source",
+		"VW302 firewall policy 1 accepts 5060/udp (firewall vip pbx-alt: WAN 5080/udp is forwarded to 10.20.0.10:5060) from any source")
 	// a range onto a range: 15060 reaches 5060, 15061 reaches 5061
 	checkInside(t, "fortigate 15060-15061/tcp to 5060-5061", "fortigate", fill(fgInside, "PROTO", "tcp", "EXTPORT", "15060-15061", "MAPPEDPORT", "5060-5061"), nil,
 		"VW306 WAN 15060/tcp is forwarded to 10.20.0.10:5060 (SIP) from any source",
-		"VW302 WAN 15061/tcp is forwarded to 10.20.0.10:5061 (SIP) from any source")
+		"VW302 WAN 15061/tcp is forwarded to 10.20.0.10:5061 (SIP) from any source",
+		"VW302 firewall policy 1 accepts 5060/tcp, 5061/tcp (firewall vip pbx-alt: WAN 15060-15061/tcp is forwarded to 10.20.0.10:5060-5061) from any source")
 	// restricted to the provider's addresses: fine
 	checkInside(t, "fortigate restricted", "fortigate", fill(fgInside, "PROTO", "udp", "EXTPORT", "5080", "MAPPEDPORT", "5060",
 		"        set portforward enable\n", "        set portforward enable\n        set src-filter \"203.0.113.10/31\"\n"), nil)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"math/big"
 	"net/netip"
 	"slices"
 
@@ -34,6 +35,10 @@ type reach struct {
 	// capped: the probes (this many) ran out before a verdict (reported
 	// as open).
 	capped int
+	// restricted: the suspect takes no stranger's packet at all, only
+	// packets of sources the configuration names (the VIPs a policy from
+	// all leads to are restricted to the providers): not open, not dead.
+	restricted bool
 }
 
 // space is the part of the device that can decide a suspect's packets (the
@@ -48,6 +53,7 @@ type space struct {
 	ports      map[string][]uint16 // portClasses, by protocol and ports
 	isNamed    map[netip.Addr]bool
 	has        map[*devmodel.Rule]bool // the rules of d
+	known      *netipx.IPSet           // knownSources, built once
 	bounds     map[uint8][]uint32      // boundaries, by protocol
 	fbounds    map[uint8][]uint32      // allBounds, by protocol
 }
@@ -188,9 +194,9 @@ var strangerCandidates = [2][]netip.Addr{
 	{netip.MustParseAddr("2001:db8::77"), netip.MustParseAddr("2001:db8:ffff:ffff::77")},
 }
 
-// stranger is a documentation address in no restricted source set of the
-// space (no provider's, no trusted host's), so that the packet a finding
-// names comes from a stranger; invalid when every candidate is in one.
+// stranger is a documentation address no source set of the space names
+// (no provider's, no trusted host's), so that the packet a finding names
+// comes from a stranger; invalid when every candidate is named.
 func (sp *space) stranger(v6 bool) netip.Addr {
 	k := 0
 	if v6 {
@@ -204,17 +210,94 @@ func (sp *space) stranger(v6 bool) netip.Addr {
 	return netip.Addr{}
 }
 
-// named: a restricted source set of the space holds a (memoized: asked
-// once per suspect found open).
+// named: a is a source the space's rules and forwards single out
+// (knownSources), not a stranger (memoized).
 func (sp *space) named(a netip.Addr) bool {
 	if v, ok := sp.isNamed[a]; ok {
 		return v
 	}
-	in := func(x devmodel.Addr) bool { return !wide(x) && x.Set != nil && x.Set.Contains(a) }
-	v := slices.ContainsFunc(sp.d.Rules, func(r *devmodel.Rule) bool { return in(r.Src) }) ||
-		slices.ContainsFunc(sp.d.Forwards, func(f *devmodel.Forward) bool { return in(f.Src) })
+	if sp.known == nil {
+		sp.known = knownSources(sp.d)
+	}
+	v := sp.known.Contains(a.Unmap())
 	sp.isNamed[a] = v
 	return v
+}
+
+// A stranger is a source outside every provider and management set: the
+// restricted source sets of the rules and forwards (a provider's ranges, a
+// partner's network, trusted hosts, a blocklist). A suspect is open to any
+// source only when a stranger's packet gets through it: a provider's
+// packet that a policy of its own lets through says nothing about anyone
+// else's.
+//
+// A set larger than anyone's own addresses (more than a /8 of IPv4 or a
+// /16 of IPv6: "the Internet but the private ranges", "every address but
+// the providers'") names no one by its members, which are strangers like
+// any; what it leaves out of its family, when that is no larger, is what
+// it singles out (a deny from every address but the providers' names the
+// providers).
+const (
+	knownMax4 = 32 - 8   // log2 of the most IPv4 addresses a named set holds
+	knownMax6 = 128 - 16 // and IPv6
+)
+
+// knownSources are the addresses d's rules and forwards single out.
+func knownSources(d *devmodel.Device) *netipx.IPSet {
+	var b netipx.IPSetBuilder
+	seen := map[*netipx.IPSet]bool{}
+	add := func(x devmodel.Addr) {
+		if x.Any || x.Set == nil || wide(x) || seen[x.Set] {
+			return
+		}
+		seen[x.Set] = true
+		for _, fam := range []netip.Prefix{all4, all6} {
+			var in netipx.IPSetBuilder
+			in.AddPrefix(fam)
+			in.Intersect(x.Set)
+			part, _ := in.IPSet()
+			if len(part.Ranges()) == 0 {
+				continue
+			}
+			if small(part, fam) {
+				b.AddSet(part)
+				continue
+			}
+			var rest netipx.IPSetBuilder
+			rest.AddPrefix(fam)
+			rest.RemoveSet(part)
+			if r, _ := rest.IPSet(); small(r, fam) {
+				b.AddSet(r)
+			}
+		}
+	}
+	for _, r := range d.Rules {
+		add(r.Src)
+	}
+	for _, f := range d.Forwards {
+		add(f.Src)
+	}
+	out, _ := b.IPSet()
+	return out
+}
+
+// small: s (within family fam) holds no more addresses than a named set
+// may (knownMax4, knownMax6).
+func small(s *netipx.IPSet, fam netip.Prefix) bool {
+	limit := new(big.Int).Lsh(big.NewInt(1), knownMax4)
+	if fam.Addr().Is6() {
+		limit = new(big.Int).Lsh(big.NewInt(1), knownMax6)
+	}
+	n := new(big.Int)
+	for _, r := range s.Ranges() {
+		from, to := r.From().As16(), r.To().As16()
+		size := new(big.Int).Sub(new(big.Int).SetBytes(to[:]), new(big.Int).SetBytes(from[:]))
+		n.Add(n, size.Add(size, big.NewInt(1)))
+		if n.Cmp(limit) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // portClasses is one port per class of ports of a protocol the space tells
@@ -445,8 +528,7 @@ type suspect struct {
 // takes gets through.
 func (c *checker) probe(sp *space, s suspect) reach {
 	var out reach
-	var fallback devmodel.Packet
-	n, seen, drops := 0, 0, 0
+	n, seen, known, drops := 0, 0, 0, 0
 	budget := max(1000, maxReachWork/max(1, len(sp.d.Rules)))
 	picks := slices.ContainsFunc(s.dev.Forwards, (*devmodel.Forward).Picks)
 	none := []uint16{0}
@@ -470,24 +552,19 @@ func (c *checker) probe(sp *space, s suspect) reach {
 							for _, np := range nat {
 								pkt.NATPort = np
 								if n++; n > budget {
-									if fallback.Src.IsValid() {
-										return reach{open: true, example: fallback}
-									}
 									return reach{open: true, capped: budget}
 								}
 								if !s.sees(pkt, route) {
 									continue // not the suspect's packet: says nothing about it
 								}
+								if sp.named(a) {
+									known++ // a provider's or manager's: says nothing about strangers
+									continue
+								}
 								seen++
 								res := s.dev.Evaluate(pkt, route)
 								if s.passes(res) {
-									if !sp.named(a) {
-										return reach{open: true, example: pkt}
-									}
-									if !fallback.Src.IsValid() {
-										fallback = pkt // a known source's: look on for a stranger's
-									}
-									continue
+									return reach{open: true, example: pkt}
 								}
 								w := decider(res)
 								switch {
@@ -505,10 +582,10 @@ func (c *checker) probe(sp *space, s suspect) reach {
 			}
 		}
 	}
-	if fallback.Src.IsValid() {
-		return reach{open: true, example: fallback}
-	}
-	if seen == 0 {
+	switch {
+	case seen == 0 && known > 0:
+		return reach{restricted: true} // only named sources' packets are its
+	case seen == 0:
 		return reach{open: true, blind: true}
 	}
 	return out
@@ -607,7 +684,6 @@ func (c *checker) ruleReachTo(r *devmodel.Rule, svcs []devmodel.Service, self bo
 	if by := c.covered(r, svcs); by != nil {
 		return reach{shadowers: by}
 	}
-	sp := c.spaceFor(ifs, svcs)
 	var targets []target
 	var fwds []*devmodel.Forward
 	if !self {
@@ -620,18 +696,39 @@ func (c *checker) ruleReachTo(r *devmodel.Rule, svcs []devmodel.Service, self bo
 			fwds = slices.Compact(fwds)
 		}
 	}
+	// packets to a forward it admits: the rule's services match the port
+	// the forward sends them to (devmodel Forward.PartsTo), so they are
+	// sent to the outside ports that reach the suspected ones (and the
+	// space holds the rules that see those before the forward)
+	type fwdPorts struct {
+		f     *devmodel.Forward
+		proto uint8
+		out   devmodel.Ports
+	}
+	var outs []fwdPorts
+	spSvcs := svcs
 	for _, f := range fwds {
 		if f.Disabled {
 			continue
 		}
 		for _, s := range svcs {
-			if f.Proto != 0 && f.Proto != s.Proto {
-				continue
+			var out devmodel.Ports
+			for _, m := range f.PartsTo(s.Proto, s.DstPorts) {
+				out = append(out, m.Out)
+				if !svcHas(spSvcs, s.Proto, m.Out.Lo) || !svcCoversRange(spSvcs, s.Proto, m.Out) {
+					spSvcs = append(slices.Clip(spSvcs), devmodel.Service{Proto: s.Proto, DstPorts: devmodel.Ports{m.Out}})
+				}
 			}
-			ps := sp.portClasses(s.Proto, intersect(f.Ports, s.DstPorts))
-			for _, e := range sp.extAddrs(f.Ext) {
-				targets = append(targets, target{e, s.Proto, ps, 0})
+			if len(out) > 0 {
+				outs = append(outs, fwdPorts{f, s.Proto, out})
 			}
+		}
+	}
+	sp := c.spaceFor(ifs, spSvcs)
+	for _, o := range outs {
+		ps := sp.mappedClasses(o.f, o.proto, o.out)
+		for _, e := range sp.extAddrs(o.f.Ext) {
+			targets = append(targets, target{e, o.proto, ps, 0})
 		}
 	}
 	dsts := sp.within(r.Dst)

@@ -10,6 +10,7 @@ package devmodel
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -353,6 +354,126 @@ func (f *Forward) Mapping() []PortMap {
 			in = PortRange{f.ToPort, f.ToLast}
 		}
 		out = append(out, PortMap{Out: r, In: in})
+	}
+	return out
+}
+
+// Outside is the outside ports of mapping part m whose packets may reach
+// the inside ports in (within m.In): the ports that shift onto them, or
+// every outside port of m for a forward that sends every port to one
+// (ToFixed) or picks its port from a range (Picks).
+func (f *Forward) Outside(m PortMap, in PortRange) PortRange {
+	if f.ToPort != 0 && (f.ToFixed || f.Picks()) {
+		return m.Out
+	}
+	return PortRange{Lo: m.Out.Lo + (in.Lo - m.In.Lo), Hi: m.Out.Lo + (in.Hi - m.In.Lo)}
+}
+
+// Protos are the protocols the forward takes: its own, TCP and UDP for a
+// forward of every protocol limited to ports (ports exist only there: a
+// pfSense tcp/udp forward, a Vigor open port of TCP/UDP), nil for one of
+// every protocol and port, kept (a 1:1 NAT, a VIP without port forwarding).
+func (f *Forward) Protos() []uint8 {
+	switch {
+	case f.Proto != 0:
+		return []uint8{f.Proto}
+	case f.Ports == nil && f.ToPort == 0:
+		return nil
+	}
+	return []uint8{TCP, UDP}
+}
+
+// PartsTo are the parts of the forward's mapping (Mapping) of a protocol
+// it takes (Protos) whose inside ports are in ps (nil: every port): the
+// inside ports of each part in ps, with the outside ports that reach them
+// (Outside). A forward of every protocol and port keeps ps as they are.
+func (f *Forward) PartsTo(proto uint8, ps Ports) []PortMap {
+	want := ps
+	if want == nil {
+		want = PortsOf(0, 65535)
+	}
+	protos := f.Protos()
+	if protos == nil {
+		out := make([]PortMap, len(want))
+		for i, w := range want {
+			out[i] = PortMap{Out: w, In: w}
+		}
+		return out
+	}
+	if !slices.Contains(protos, proto) {
+		return nil
+	}
+	var out []PortMap
+	for _, m := range f.Mapping() {
+		for _, w := range want {
+			lo, hi := max(m.In.Lo, w.Lo), min(m.In.Hi, w.Hi)
+			if lo > hi {
+				continue
+			}
+			in := PortRange{lo, hi}
+			out = append(out, PortMap{Out: f.Outside(m, in), In: in})
+		}
+	}
+	return out
+}
+
+// Admit is a part of a forward that a rule naming it lets through: a
+// protocol, the outside ports packets are sent to and the inside ports
+// they reach there, which the rule's service (with its source ports)
+// takes. Proto 0 is every protocol and port, kept (a forward of
+// everything under a rule of every service).
+type Admit struct {
+	Forward  *Forward
+	Proto    uint8
+	Out, In  PortRange
+	SrcPorts Ports
+}
+
+// Moved reports whether the part reaches other ports than its outside ones.
+func (a Admit) Moved() bool { return a.Out != a.In }
+
+// Admits is what rule r lets through the forwards fwds its destination
+// names (DstForwards: a FortiOS policy whose dstaddr is a VIP), as the
+// device evaluates it: the forward rewrites the destination first and the
+// rule's services match the port the packet then has, the inside port
+// (Evaluate; FortiOS looks the policy up after the VIP's destination NAT,
+// so a policy of SIP to a VIP of 5080 onto 5060 takes 5080, and one of
+// SIP to a VIP of 5060 onto 8080 takes nothing). Each part is the inside
+// ports of a forward's mapping that one of the rule's services takes, with
+// the outside ports that reach them. A disabled forward admits nothing.
+func (r *Rule) Admits(fwds []*Forward) []Admit {
+	svcs := r.Services
+	if svcs == nil {
+		svcs = []Service{{}} // every service
+	}
+	var out []Admit
+	for _, f := range fwds {
+		if f.Disabled {
+			continue
+		}
+		protos := f.Protos()
+		for _, s := range svcs {
+			if protos == nil && s.Proto == 0 {
+				out = append(out, Admit{Forward: f, SrcPorts: s.SrcPorts})
+				continue
+			}
+			ps := s.DstPorts
+			if s.Proto == 0 {
+				ps = nil // every protocol: its ports do not apply
+			}
+			for _, proto := range protos {
+				if s.Proto == 0 || s.Proto == proto {
+					for _, m := range f.PartsTo(proto, ps) {
+						out = append(out, Admit{Forward: f, Proto: proto, Out: m.Out, In: m.In, SrcPorts: s.SrcPorts})
+					}
+				}
+			}
+			if protos == nil {
+				for _, m := range f.PartsTo(s.Proto, ps) {
+					out = append(out, Admit{Forward: f, Proto: s.Proto, Out: m.Out, In: m.In, SrcPorts: s.SrcPorts})
+				}
+			}
+		}
 	}
 	return out
 }
