@@ -35,9 +35,11 @@ type reach struct {
 	// capped: the probes (this many) ran out before a verdict (reported
 	// as open).
 	capped int
-	// restricted: the suspect takes no stranger's packet at all, only
-	// packets of sources the configuration names (the VIPs a policy from
-	// all leads to are restricted to the providers): not open, not dead.
+	// restricted: no stranger's packet gets through the suspect, and a
+	// named source's does (the policies admitting a VIP without
+	// src-filter are the providers'), or it takes no stranger's packet
+	// at all (the VIPs a policy from all leads to are restricted to the
+	// providers): not open, and not dead.
 	restricted bool
 }
 
@@ -247,7 +249,7 @@ func knownSources(d *devmodel.Device) *netipx.IPSet {
 	var b netipx.IPSetBuilder
 	seen := map[*netipx.IPSet]bool{}
 	add := func(x devmodel.Addr) {
-		if x.Any || x.Set == nil || wide(x) || seen[x.Set] {
+		if x.Any || x.Set == nil || seen[x.Set] {
 			return
 		}
 		seen[x.Set] = true
@@ -529,6 +531,7 @@ type suspect struct {
 func (c *checker) probe(sp *space, s suspect) reach {
 	var out reach
 	n, seen, known, drops := 0, 0, 0, 0
+	knownPass := false
 	budget := max(1000, maxReachWork/max(1, len(sp.d.Rules)))
 	picks := slices.ContainsFunc(s.dev.Forwards, (*devmodel.Forward).Picks)
 	none := []uint16{0}
@@ -557,12 +560,14 @@ func (c *checker) probe(sp *space, s suspect) reach {
 								if !s.sees(pkt, route) {
 									continue // not the suspect's packet: says nothing about it
 								}
+								res := s.dev.Evaluate(pkt, route)
 								if sp.named(a) {
-									known++ // a provider's or manager's: says nothing about strangers
+									// a provider's or manager's: says nothing about strangers
+									known++
+									knownPass = knownPass || s.passes(res)
 									continue
 								}
 								seen++
-								res := s.dev.Evaluate(pkt, route)
 								if s.passes(res) {
 									return reach{open: true, example: pkt}
 								}
@@ -583,8 +588,8 @@ func (c *checker) probe(sp *space, s suspect) reach {
 		}
 	}
 	switch {
-	case seen == 0 && known > 0:
-		return reach{restricted: true} // only named sources' packets are its
+	case knownPass || seen == 0 && known > 0:
+		return reach{restricted: true} // it works for named sources only
 	case seen == 0:
 		return reach{open: true, blind: true}
 	}
