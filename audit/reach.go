@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"net/netip"
@@ -253,22 +254,30 @@ func knownSources(d *devmodel.Device) *netipx.IPSet {
 			return
 		}
 		seen[x.Set] = true
-		for _, fam := range []netip.Prefix{all4, all6} {
-			var in netipx.IPSetBuilder
-			in.AddPrefix(fam)
-			in.Intersect(x.Set)
-			part, _ := in.IPSet()
-			if len(part.Ranges()) == 0 {
+		var fams [2][]netipx.IPRange // the set's IPv4 and IPv6 ranges
+		for _, r := range x.Set.Ranges() {
+			k := 0
+			if r.From().Is6() {
+				k = 1
+			}
+			fams[k] = append(fams[k], r)
+		}
+		for k, rs := range fams {
+			if len(rs) == 0 {
 				continue
 			}
-			if small(part, fam) {
-				b.AddSet(part)
+			if small(rs, k == 1) {
+				for _, r := range rs {
+					b.AddRange(r)
+				}
 				continue
 			}
 			var rest netipx.IPSetBuilder
-			rest.AddPrefix(fam)
-			rest.RemoveSet(part)
-			if r, _ := rest.IPSet(); small(r, fam) {
+			rest.AddPrefix([]netip.Prefix{all4, all6}[k])
+			for _, r := range rs {
+				rest.RemoveRange(r)
+			}
+			if r, _ := rest.IPSet(); small(r.Ranges(), k == 1) {
 				b.AddSet(r)
 			}
 		}
@@ -283,15 +292,20 @@ func knownSources(d *devmodel.Device) *netipx.IPSet {
 	return out
 }
 
-// small: s (within family fam) holds no more addresses than a named set
+// small: ranges of one family hold no more addresses than a named set
 // may (knownMax4, knownMax6).
-func small(s *netipx.IPSet, fam netip.Prefix) bool {
-	limit := new(big.Int).Lsh(big.NewInt(1), knownMax4)
-	if fam.Addr().Is6() {
-		limit = new(big.Int).Lsh(big.NewInt(1), knownMax6)
+func small(rs []netipx.IPRange, v6 bool) bool {
+	if !v6 {
+		n := uint64(0)
+		for _, r := range rs {
+			f, t := r.From().As4(), r.To().As4()
+			n += uint64(binary.BigEndian.Uint32(t[:])) - uint64(binary.BigEndian.Uint32(f[:])) + 1
+		}
+		return n <= 1<<knownMax4
 	}
+	limit := new(big.Int).Lsh(big.NewInt(1), knownMax6)
 	n := new(big.Int)
-	for _, r := range s.Ranges() {
+	for _, r := range rs {
 		from, to := r.From().As16(), r.To().As16()
 		size := new(big.Int).Sub(new(big.Int).SetBytes(to[:]), new(big.Int).SetBytes(from[:]))
 		n.Add(n, size.Add(size, big.NewInt(1)))
@@ -720,8 +734,10 @@ func (c *checker) ruleReachTo(r *devmodel.Rule, svcs []devmodel.Service, self bo
 			var out devmodel.Ports
 			for _, m := range f.PartsTo(s.Proto, s.DstPorts) {
 				out = append(out, m.Out)
-				if !svcHas(spSvcs, s.Proto, m.Out.Lo) || !svcCoversRange(spSvcs, s.Proto, m.Out) {
-					spSvcs = append(slices.Clip(spSvcs), devmodel.Service{Proto: s.Proto, DstPorts: devmodel.Ports{m.Out}})
+				if !svcCoversRange(spSvcs, s.Proto, m.Out) {
+					// every port of the protocol: one space shared by every
+					// such suspect (one per outside port would build one each)
+					spSvcs = append(slices.Clip(spSvcs), devmodel.Service{Proto: s.Proto})
 				}
 			}
 			if len(out) > 0 {

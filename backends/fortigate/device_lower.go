@@ -681,6 +681,14 @@ func (l *lowerer) policies() {
 			if v6only {
 				src4, dst4, src6, dst6 = nil, nil, src4, dst4
 			}
+			// a policy to a VIP takes the packets the VIP rewrote, and its
+			// service matches the port they then have, the mapped port: the
+			// VIP's destination NAT is done at ingress, before the policy
+			// lookup (FortiOS Handbook, Life of a Packet; Fortinet's
+			// "Technical Tip: How to use virtual IPs with non-standard
+			// external ports": a policy of the external port matches only
+			// the implicit deny). The model evaluates it so (devmodel
+			// Evaluate, Rule.Admits).
 			v4, p4 := l.dstForwards(dst4)
 			v6, p6 := l.dstForwards(dst6)
 			r.DstForwards = append(v4, v6...)
