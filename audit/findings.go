@@ -27,6 +27,7 @@ const (
 	IDDriftExpect     = "VW311" // an expect block of the policy fails on the device
 	IDShadowedOpen    = "VW312" // a rule or forward from any that earlier rules keep every stranger from
 	IDProviderDrift   = "VW313" // a provider's ranges in the policy drifted from the catalog or DNS
+	IDUnmodelled      = "VW314" // a device mode whose forwarding verdicts audit does not model
 )
 
 // Titles of the findings, for SARIF rules and docs.
@@ -44,6 +45,7 @@ var Titles = map[string]string{
 	IDDriftExpect:     "Policy expectation fails on the device",
 	IDShadowedOpen:    "Open rule unreachable: shadowed by earlier rules",
 	IDProviderDrift:   "Provider ranges drifted from the catalog or DNS",
+	IDUnmodelled:      "Device mode audit cannot evaluate",
 }
 
 // sipPorts are the SIP services audit looks for without a policy.
@@ -190,6 +192,7 @@ func findings(d *devmodel.Device, p *lang.Policy) []Finding {
 		c.lan[p.Target(t.TargetSpec).LAN] = true
 	}
 	c.noWAN = len(c.wan) == 0 && !namesWAN(d)
+	c.unmodelled()
 	c.helpers()
 	c.openVoice()
 	c.openInside()
@@ -205,6 +208,17 @@ var helperFix = map[string]string{
 	"fortigate": "config system settings / set default-voip-alg-mode kernel-helper-based / end, then delete the sip entry of config system session-helper (or set sip_helper_index in target \"fortigate\" and compile with voicewall).",
 	"pfsense":   "pfSense has no SIP ALG; remove the siproxd package if it is installed.",
 	"draytek":   "sys sip_alg -e 0 (voicewall's DrayTek script starts with it).",
+}
+
+// unmodelled: a mode in which the device decides forwarded traffic with
+// tables the reader does not hold (FortiOS NGFW policy-based mode: the
+// security policies), so what audit says of forwarded traffic is not the
+// device's whole verdict and the report must not be clean.
+func (c *checker) unmodelled() {
+	for _, s := range c.d.Unmodelled {
+		c.add(IDUnmodelled, SevWarning, s.Loc, "Audit the security policies by hand (a SIP or RTP service from any source to the PBX's address is the danger), or run audit on a profile-based configuration.",
+			"%s: audit cannot evaluate forwarded traffic here: VW302, VW306, VW307, VW312 and the drift checks on forwarded traffic (VW310, VW311) see only the policies it reads, so a forward they call dead may be live and one they pass may be open or closed; a clean report is not possible", s.What)
+	}
 }
 
 func (c *checker) helpers() {

@@ -540,6 +540,10 @@ type Device struct {
 	LANPassesIn bool
 	// Notes: what the reader skipped or could not resolve, located.
 	Notes []Note
+	// Unmodelled: a mode of the device whose forwarding verdicts the model
+	// does not hold (FortiOS NGFW policy-based mode: the security policies
+	// decide), so audit must not call the device clean.
+	Unmodelled []Setting
 }
 
 // Note is something the reader skipped or approximated.

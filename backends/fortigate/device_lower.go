@@ -28,12 +28,51 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 		svc: map[string]*cfgEntry{}, svcGrp: map[string]*cfgEntry{}, vips: map[string]bool{}, vipGrp: map[string][]string{}, zones: map[string][]string{},
 		groups: map[groupKey]*groupSet{}, cycles: map[groupKey]bool{}, svcGroups: map[string]*svcGroup{}}
 	l.index()
+	l.modes()
 	l.interfaces()
 	l.helpers()
 	l.forwards()
 	l.policies()
 	l.limits()
 	return l.d, nil
+}
+
+// modes reads the settings that change how VIPs meet the policies.
+//
+// Central NAT (config system settings / set central-nat enable) and NGFW
+// policy-based mode (set ngfw-mode policy-based, which turns central NAT on
+// by itself) apply every VIP before the policy lookup without the VIP being
+// named in a policy: "Virtual IPs do not need to be explicitly placed into
+// policies for the address/port translation to take effect ... all policies
+// are expected to be based on the post-NAT address of the Virtual IP (i.e.,
+// the real private IP of the host)" (Fortinet Community, "Technical Tip: How
+// to configure port forwarding/Virtual IPs when using NGFW policy-based
+// mode", ta-p/251572; the same for central NAT: "Technical Tip: FortiOS
+// Destination NAT (DNAT) logic when Central NAT is not in use", ta-p/362148,
+// and FortiOS's central DNAT). Every policy then matches a VIP's packets by
+// the mapped address its dstaddr holds (Rule.MatchForwarded), as pf's rules
+// after rdr.
+//
+// In NGFW policy-based mode the forwarding verdict is also the security
+// policies' (config firewall security-policy: "administrators must ensure
+// that traffic is allowed in two separate policy sections"), which this
+// reader does not read: the device is marked Unmodelled.
+func (l *lowerer) modes() {
+	for _, b := range l.t.find("system settings") {
+		if v, ok := b.settings["central-nat"]; ok && len(v.vals) > 0 && v.vals[0] == "enable" {
+			l.centralNAT = true
+			l.centralLine = v.line
+		}
+		if v, ok := b.settings["ngfw-mode"]; ok && len(v.vals) > 0 && v.vals[0] == "policy-based" {
+			l.centralNAT = true
+			l.centralLine = v.line
+			what := "ngfw-mode policy-based: the security policies (config firewall security-policy) decide what is forwarded, after the SSL inspection & authentication policies (config firewall policy) audit reads"
+			if n := len(l.entries("firewall security-policy")); n > 0 {
+				what += fmt.Sprintf("; the %d security policies are not read", n)
+			}
+			l.d.Unmodelled = append(l.d.Unmodelled, devmodel.Setting{Loc: l.loc(v.line), What: what})
+		}
+	}
 }
 
 type svcGroup struct {
@@ -58,6 +97,10 @@ type lowerer struct {
 	// that arrives); the traffic it translates is taken only by the
 	// policies naming it, so it is reachable from their srcintf.
 	vip6In map[string][]string
+	// centralNAT: VIPs apply before the policy lookup without being named
+	// in a policy (modes); centralLine says where.
+	centralNAT  bool
+	centralLine int
 }
 
 func (l *lowerer) entries(path string) []*cfgEntry {
@@ -701,7 +744,7 @@ func (l *lowerer) policies() {
 			default:
 				r.Action = devmodel.Drop // FortiOS's default action is deny
 			}
-			r.MatchForwarded = r.Action == devmodel.Drop && first(e, "match-vip") == "enable"
+			r.MatchForwarded = r.Action == devmodel.Drop && first(e, "match-vip") == "enable" || l.centralNAT
 			svc, all := l.services(val(e, "service"), 0)
 			if !all {
 				r.Services = svc
