@@ -117,6 +117,73 @@ func touchesSIP(svcs []devmodel.Service, all bool) []string {
 	return out
 }
 
+// ruleSIP lists the SIP services a rule's services reach, for the
+// message and as probe services: the standard ports (sipPorts), and with a
+// policy the parts of every provider's sip_port and tls_port (a range too)
+// beyond them that the rule's services take ("5080/udp", "5062-5070/udp"),
+// the same ports the inside check guards (insideSIP).
+func (c *checker) ruleSIP(svcs []devmodel.Service) (what []string, probe []devmodel.Service) {
+	for _, s := range sipPorts {
+		if svcHas(svcs, s.proto, s.port) {
+			what = append(what, fmt.Sprintf("%d/%s", s.port, devmodel.ProtoName(s.proto)))
+			probe = append(probe, devmodel.Service{Proto: s.proto, DstPorts: devmodel.PortsOf(s.port, s.port)})
+		}
+	}
+	if c.p == nil {
+		return what, probe
+	}
+	for _, ps := range c.p.SIPPorts() {
+		proto := devmodel.TCP
+		if ps.Proto == lang.UDP {
+			proto = devmodel.UDP
+		}
+		rest := devmodel.PortsOf(ps.Ports.First, ps.Ports.Last)
+		for _, s := range sipPorts {
+			if s.proto == proto {
+				rest = without(rest, s.port)
+			}
+		}
+		var taken devmodel.Ports
+		for _, x := range svcs {
+			if x.Proto == 0 {
+				taken = append(taken, rest...)
+			} else if x.Proto == proto {
+				taken = append(taken, intersect(x.DstPorts, rest)...)
+			}
+		}
+		if svcs == nil {
+			taken = rest
+		}
+		for _, t := range taken {
+			w := t.String() + "/" + devmodel.ProtoName(proto)
+			if !slices.Contains(what, w) {
+				what = append(what, w)
+				probe = append(probe, devmodel.Service{Proto: proto, DstPorts: devmodel.Ports{t}})
+			}
+		}
+	}
+	return what, probe
+}
+
+// without is ps less one port.
+func without(ps devmodel.Ports, port uint16) devmodel.Ports {
+	out := devmodel.Ports{}
+	for _, r := range ps {
+		switch {
+		case port < r.Lo || port > r.Hi:
+			out = append(out, r)
+		default:
+			if r.Lo < port {
+				out = append(out, devmodel.PortRange{Lo: r.Lo, Hi: port - 1})
+			}
+			if port < r.Hi {
+				out = append(out, devmodel.PortRange{Lo: port + 1, Hi: r.Hi})
+			}
+		}
+	}
+	return out
+}
+
 // fwdServices is what a forward takes: nil (every service) for one of
 // every protocol and port (a 1:1 NAT, a VIP without port forwarding);
 // a forward of every protocol limited to ports (pfSense tcp/udp, a Vigor
@@ -244,9 +311,17 @@ func (c *checker) openVoice() {
 			continue // a VIP's src-filter already narrows who reaches it
 		}
 		svcs, moved := c.admitted(r)
-		what := c.notAsked(touchesSIP(svcs, false), netip.Addr{})
+		sipWhat, sipSvc := c.ruleSIP(svcs)
+		what := c.notAsked(sipWhat, netip.Addr{})
+		var suspect []devmodel.Service
+		for i, w := range sipWhat {
+			if slices.Contains(what, w) {
+				suspect = append(suspect, sipSvc[i])
+			}
+		}
 		if x := rtpRange(svcs); x != "" {
 			what = append(what, x) // RTP from any is never asked for
+			suspect = append(suspect, suspectServices(svcs, []string{x})...)
 		}
 		if len(what) == 0 {
 			continue
@@ -258,7 +333,6 @@ func (c *checker) openVoice() {
 		if r.SrcLine > 0 && r.SrcLine != r.Loc.Line {
 			src += fmt.Sprintf(", line %d", r.SrcLine)
 		}
-		suspect := suspectServices(svcs, what)
 		x := c.ruleReach(r, suspect)
 		if x.restricted {
 			continue // only the providers' packets are its
