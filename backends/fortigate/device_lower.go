@@ -687,9 +687,43 @@ func (l *lowerer) forwards() {
 			if mp := portRange(first(e, "mappedport")); len(mp) > 0 {
 				f.ToPort = mp[0].Lo
 			}
+		} else if names := val(e, "service"); len(names) > 0 {
+			l.d.Forwards = append(l.d.Forwards, l.serviceFiltered(f, names, e.attrs["service"].line)...)
+			continue
 		}
 		l.d.Forwards = append(l.d.Forwards, f)
 	}
+}
+
+// serviceFiltered is a one-to-one VIP (no port forwarding) with the
+// optional service filter (set service, FortiOS 6.2 and later): the whole
+// address is still mapped, ports unchanged, but only those services reach
+// the host ("if the host ... is running other services (such as AD, RDP,
+// DNS, etc.), only HTTPS will be allowed": Fortinet Community, "Technical
+// Tip: Difference between port forwarding and service filtering on VIP
+// configuration", ta-p/404366). One forward a service, each of its
+// protocol and ports, sharing the VIP's name (a policy naming the VIP
+// names them all). A filter of every service, or of names the reader
+// cannot resolve, keeps every port (the safe side: more is forwarded).
+func (l *lowerer) serviceFiltered(f *devmodel.Forward, names []string, line int) []*devmodel.Forward {
+	svcs, all := l.services(names, 0)
+	if all {
+		return []*devmodel.Forward{f}
+	}
+	if len(svcs) == 0 {
+		l.d.Notef(l.loc(line), "%s: service filter %s names no service the reader knows; read as every service", f.Ref, strings.Join(names, " "))
+		return []*devmodel.Forward{f}
+	}
+	var out []*devmodel.Forward
+	for _, s := range svcs {
+		c := *f
+		c.Proto, c.Ports = s.Proto, s.DstPorts
+		if s.Proto != devmodel.TCP && s.Proto != devmodel.UDP && s.Proto != 132 {
+			c.Ports = nil // ports exist only there
+		}
+		out = append(out, &c)
+	}
+	return out
 }
 
 // dstForwards splits a policy's destination names into VIPs (expanded
