@@ -87,13 +87,23 @@ func TestCentralNATVIPs(t *testing.T) {
 	// only the carrier: working, not reported
 	expectFindings(t, "central NAT, policy from the carrier", "fortigate", centralConf(central, "carrier"), nil,
 		[]string{IDForwardAnySrc, IDOpenVoice, IDShadowedOpen, IDUnmodelled})
-	// without central NAT the same policy does not take the VIP's packets
-	// (a policy must name the VIP): the VIP is dead, the policy still
-	// accepts SIP sent to the PBX's own address
-	expectFindings(t, "policy NAT, policy from all", "fortigate", centralConf("    set central-nat disable", "all"), nil,
-		[]string{IDForwardAnySrc, IDUnmodelled},
-		"VW312 firewall vip pbx admits 5060/udp",
+	// without central NAT a VIP named in no policy is not applied (Fortinet
+	// Community ta-p/350101): no finding on it (it was VW312), a reader
+	// note; the policy still accepts SIP sent to the PBX's own address
+	r = expectFindings(t, "policy NAT, policy from all", "fortigate", centralConf("    set central-nat disable", "all"), nil,
+		[]string{IDForwardAnySrc, IDUnmodelled, IDShadowedOpen},
 		"VW302 firewall policy 1 accepts 5060/udp")
+	if !strings.Contains(text(r), "firewall vip pbx is named in no firewall policy") {
+		t.Errorf("no note on the VIP no policy names\n%s", text(r))
+	}
+	// ... and it does not hide a VIP after it: "old" (named by no policy)
+	// before "pbx" (named by a policy from all), both 5060/udp of the same
+	// address: strangers reach the PBX through pbx (it was VW312, dead)
+	shadow := strings.Replace(string(centralConf("", "all")), "config firewall vip\n", "config firewall vip\n    edit \"old\"\n        set extip 192.0.2.10\n        set mappedip \"10.20.0.99\"\n        set extintf \"wan1\"\n        set portforward enable\n        set protocol udp\n        set extport 5060\n        set mappedport 5060\n    next\n", 1)
+	shadow = strings.Replace(shadow, `set dstaddr "pbx-real"`, `set dstaddr "pbx"`, 1)
+	expectFindings(t, "unused VIP before a used one", "fortigate", []byte(shadow), nil,
+		[]string{IDShadowedOpen, "VW306 firewall vip old"},
+		"VW306 firewall vip pbx forwards 5060/udp to 10.20.0.10 with no source restriction")
 	// NGFW policy-based mode: central NAT, and the security policies
 	// (not read) decide as well: never clean, the mode named
 	r = expectFindings(t, "policy-based", "fortigate", centralConf("    set ngfw-mode policy-based", "carrier"), nil,

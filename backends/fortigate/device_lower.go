@@ -101,6 +101,8 @@ type lowerer struct {
 	// in a policy (modes); centralLine says where.
 	centralNAT  bool
 	centralLine int
+	// vipUsed: the VIPs a policy names (directly or through a VIP group)
+	vipUsed map[string]bool
 }
 
 func (l *lowerer) entries(path string) []*cfgEntry {
@@ -129,6 +131,17 @@ func (l *lowerer) index() {
 	}
 	for _, e := range append(l.entries("firewall vipgrp"), l.entries("firewall vipgrp6")...) {
 		l.vipGrp[e.key] = val(e, "member")
+	}
+	l.vipUsed = map[string]bool{}
+	for _, path := range []string{"firewall policy", "firewall policy6"} {
+		for _, e := range l.entries(path) {
+			for _, n := range append(val(e, "dstaddr"), val(e, "dstaddr6")...) {
+				l.vipUsed[n] = true
+				for _, v := range l.vipGrp[n] {
+					l.vipUsed[v] = true
+				}
+			}
+		}
 	}
 	l.vip6In = map[string][]string{}
 	for _, path := range []string{"firewall policy", "firewall policy6"} {
@@ -638,6 +651,16 @@ func (l *lowerer) forwards() {
 			continue
 		}
 		if first(e, "status") == "disable" {
+			f.Disabled = true
+		}
+		if !l.centralNAT && !l.vipUsed[e.key] && !f.Disabled {
+			// without central NAT a VIP is applied only when a policy names
+			// it: "VIPs will only be checked if they are applied on at least
+			// one firewall policy" (Fortinet Community, "Technical Tip:
+			// Virtual IP (VIP) port forwarding order of execution",
+			// ta-p/350101); one named by none neither forwards nor hides the
+			// VIPs after it
+			l.d.Notef(f.Loc, "%s is named in no firewall policy: FortiOS does not apply it (central NAT is off); read as inactive", ref)
 			f.Disabled = true
 		}
 		f.In = l.intfs(val(e, "extintf"))
