@@ -18,7 +18,7 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(uint8(0), []byte("config vdom\nedit root\nconfig firewall policy\nedit 1\nset srcaddr \"a b\" 'c'\nnext\nend\nend\n"))
 	f.Fuzz(func(t *testing.T, which uint8, src []byte) {
-		all := append([]string{"nftables"}, Targets...)
+		all := Targets
 		target := all[int(which)%len(all)]
 		d, err := Read(target, "fuzz", src)
 		if err != nil {

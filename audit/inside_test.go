@@ -249,7 +249,7 @@ func movedOpenCases(t *testing.T, fail bool) (total, missed int) {
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
-		for _, target := range append([]string{"nftables"}, Targets...) {
+		for _, target := range Targets {
 			src := compile(t, p, target)
 			d0, err := Read(target, "out", src)
 			if err != nil {

@@ -308,7 +308,7 @@ func movedRateCases(t *testing.T, fail bool, mutate func(*devmodel.Device)) (tot
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
-		for _, target := range append([]string{"nftables"}, Targets...) {
+		for _, target := range Targets {
 			src := compile(t, p, target)
 			d0, err := Read(target, "out", src)
 			if err != nil {

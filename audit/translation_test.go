@@ -44,7 +44,7 @@ func TestTranslationValidation(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", ex.Name, diags)
 		}
-		for _, target := range append([]string{"nftables"}, Targets...) {
+		for _, target := range Targets {
 			t.Run(ex.Name+"/"+target, func(t *testing.T) {
 				src := compile(t, p, target)
 				d, err := Read(target, target+".out", src)

@@ -27,6 +27,11 @@ const MaxConfigBytes = 64 << 20
 
 type nftChain struct {
 	name, hook, prio string
+	table            *nftTable
+	line             int
+	policy           string // accept (the default) or drop
+	policyLine       int
+	skip             bool     // output and postrouting chains: no inbound exposure
 	priority         []string // the words after "priority": a name, a number, name + number
 	rules            []nftLine
 }
@@ -60,10 +65,23 @@ func (c *nftChain) beforeDNAT() bool {
 type nftLine struct {
 	text string
 	line int
+	// ref names the chain of a rule inlined from a jump (else "").
+	ref string
 }
 
-// ReadDevice reads voicewall's nftables text into the device model.
+// ReadDevice reads an nftables ruleset into the device model: voicewall's
+// own text, or a gateway's as `nft list ruleset` prints it or as written
+// by hand (handwritten.go: define/$var, table families, input chains,
+// jump/goto/return, verdict maps, chain policies).
 func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
+	d, err := readDevice(file, src)
+	if err != nil {
+		return nil, fmt.Errorf("%v (audit cannot judge this ruleset)", err)
+	}
+	return d, nil
+}
+
+func readDevice(file string, src []byte) (*devmodel.Device, error) {
 	if len(src) > MaxConfigBytes {
 		return nil, fmt.Errorf("%s: larger than %d bytes", file, MaxConfigBytes)
 	}
@@ -71,15 +89,35 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 	maps := map[string]*nftMap{}
 	chains := map[string]*nftChain{}
 	var order []*nftChain
-	lines := strings.Split(string(src), "\n")
+	lines, err := expandDefines(file, strings.Split(string(src), "\n"))
+	if err != nil {
+		return nil, err
+	}
 	var cur *nftChain
+	var tab *nftTable
 	for i := 0; i < len(lines); i++ {
 		l := strings.TrimSpace(lines[i])
+		if c, _, ok := strings.Cut(l, " #"); ok && !strings.Contains(l, `"`) {
+			l = strings.TrimSpace(c) // a comment after a statement
+		}
 		switch {
-		case l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "table ") || strings.HasPrefix(l, "delete table ") || l == "}" || l == "flush ruleset":
-			if l == "}" {
+		case l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "delete table ") || l == "flush ruleset":
+		case l == "}":
+			if cur != nil {
 				cur = nil
+			} else {
+				tab = nil
 			}
+		case strings.HasPrefix(l, "table "):
+			if strings.HasSuffix(l, "{") {
+				t, err := readTable(l)
+				if err != nil {
+					return nil, fmt.Errorf("%s:%d: %v", file, i+1, err)
+				}
+				tab = t
+			}
+		case strings.HasPrefix(l, "include "):
+			return nil, fmt.Errorf("%s:%d: %s: audit reads one file; audit what `nft list ruleset` prints on the gateway instead", file, i+1, l)
 		case cur == nil && strings.HasPrefix(l, "map ") && strings.Contains(l, "{"):
 			m, end, err := readMap(lines, i)
 			if err != nil {
@@ -87,6 +125,19 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 			}
 			maps[m.name] = m
 			i = end
+		case strings.HasPrefix(l, "set ") && strings.Contains(l, "{") && strings.Count(l, "{") == strings.Count(l, "}"):
+			// a set on one line: set NAME { type ...; elements = { ... } }
+			name := strings.TrimSpace(l[len("set "):strings.Index(l, "{")])
+			var b netipx.IPSetBuilder
+			if m := oneLineElems.FindStringSubmatch(l); m != nil {
+				for _, e := range strings.Split(m[1], ",") {
+					if e = strings.TrimSpace(e); e != "" && !addElem(&b, e) {
+						return nil, fmt.Errorf("%s:%d: set %s: element %q (only address sets are read)", file, i+1, name, e)
+					}
+				}
+			}
+			s, _ := b.IPSet()
+			sets[name] = s
 		case strings.HasPrefix(l, "set ") && strings.HasSuffix(l, "{"):
 			name := strings.TrimSuffix(strings.TrimPrefix(l, "set "), " {")
 			var b netipx.IPSetBuilder
@@ -109,10 +160,10 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 			s, _ := b.IPSet()
 			sets[name] = s
 		case strings.HasPrefix(l, "chain ") && strings.HasSuffix(l, "{"):
-			cur = &nftChain{name: strings.TrimSuffix(strings.TrimPrefix(l, "chain "), " {")}
-			chains[cur.name] = cur
+			cur = &nftChain{name: strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(l, "chain "), "{")), line: i + 1, table: tab}
+			chains[chainKey(tab, cur.name)] = cur
 			order = append(order, cur)
-		case cur != nil && strings.HasPrefix(l, "type "):
+		case cur != nil && (strings.HasPrefix(l, "type ") || strings.HasPrefix(l, "policy ")):
 			f := strings.Fields(strings.NewReplacer(";", " ").Replace(l))
 			for j := 0; j+1 < len(f); j++ {
 				switch f[j] {
@@ -120,31 +171,56 @@ func ReadDevice(file string, src []byte) (*devmodel.Device, error) {
 					cur.hook = f[j+1]
 				case "type":
 					cur.prio = f[j+1]
+				case "policy":
+					cur.policy, cur.policyLine = f[j+1], i+1
 				case "priority":
 					for k := j + 1; k < len(f) && k <= j+3 && f[k] != "policy"; k++ {
 						cur.priority = append(cur.priority, f[k])
 					}
 				}
 			}
+		case cur != nil && strings.HasPrefix(l, "comment "):
 		case cur != nil:
-			cur.rules = append(cur.rules, nftLine{l, i + 1})
+			start := i
+			// a rule whose braces span lines (an anonymous set or map
+			// written over several), or continued with a backslash
+			for (strings.Count(l, "{") > strings.Count(l, "}") || strings.HasSuffix(l, "\\")) && i+1 < len(lines) {
+				i++
+				l = strings.TrimSuffix(l, "\\") + " " + strings.TrimSpace(lines[i])
+			}
+			cur.rules = append(cur.rules, nftLine{text: l, line: start + 1})
 		default:
 			return nil, fmt.Errorf("%s:%d: unexpected %q", file, i+1, l)
 		}
 	}
 	d := &devmodel.Device{File: file, Target: "nftables", DefaultForward: devmodel.Accept, DefaultLocal: devmodel.Accept}
+	rd := &reader{d: d, file: file, sets: sets, maps: maps, chains: chains}
+	if err := rd.baseChains(order); err != nil {
+		return nil, err
+	}
 	for _, c := range order {
-		if c.hook == "" {
-			continue // a drop_* chain, reached by jump
+		if c.hook == "" || c.skip {
+			continue // a chain reached by jump, or one deciding no inbound exposure
 		}
-		for _, l := range c.rules {
+		rules := c.rules
+		if c.prio == "filter" {
+			flat, err := rd.inline(c, c, nil, 0)
+			if err != nil {
+				return nil, err
+			}
+			rules = flat
+		}
+		for _, l := range rules {
 			if err := lowerRule(d, c, l, sets, maps, chains, file); err != nil {
 				return nil, fmt.Errorf("%s:%d: %v: %q", file, l.line, err, l.text)
 			}
 		}
 	}
+	rd.finish()
 	return d, nil
 }
+
+var oneLineElems = regexp.MustCompile(`elements\s*=\s*\{([^{}]*)\}`)
 
 func addElem(b *netipx.IPSetBuilder, e string) bool {
 	if p, err := netip.ParsePrefix(e); err == nil {
@@ -171,7 +247,22 @@ func addElem(b *netipx.IPSetBuilder, e string) bool {
 func ports(f []string, i int) (devmodel.Ports, int, error) {
 	var out devmodel.Ports
 	one := func(s string) error {
-		lo, hi, _ := strings.Cut(strings.Trim(s, ","), "-")
+		if s = strings.Trim(s, ","); strings.Contains(s, ",") { // {5060,5061} as one word
+			for _, w := range strings.Split(s, ",") {
+				lo, hi, _ := strings.Cut(w, "-")
+				a, err1 := strconv.Atoi(lo)
+				b, err2 := a, error(nil)
+				if hi != "" {
+					b, err2 = strconv.Atoi(hi)
+				}
+				if err1 != nil || err2 != nil {
+					return fmt.Errorf("port %q", w)
+				}
+				out = append(out, devmodel.PortRange{Lo: uint16(a), Hi: uint16(b)})
+			}
+			return nil
+		}
+		lo, hi, _ := strings.Cut(s, "-")
 		a, err := strconv.Atoi(lo)
 		if err != nil {
 			return err
@@ -201,9 +292,13 @@ func ports(f []string, i int) (devmodel.Ports, int, error) {
 
 func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*netipx.IPSet, maps map[string]*nftMap, chains map[string]*nftChain, file string) error {
 	text, _, _ := strings.Cut(l.text, ` comment "`)
-	f := strings.Fields(text)
-	r := &devmodel.Rule{Loc: devmodel.Loc{File: file, Line: l.line}, Ref: "chain " + c.name + " rule", Quick: true, MatchForwarded: true,
-		Src: devmodel.AnyAddr(), Dst: devmodel.AnyAddr()}
+	f := tokens(text)
+	ref := "chain " + c.name + " rule"
+	if l.ref != "" {
+		ref = l.ref
+	}
+	r := &devmodel.Rule{Loc: devmodel.Loc{File: file, Line: l.line}, Ref: ref, Quick: true, MatchForwarded: true,
+		Src: devmodel.AnyAddr(), Dst: devmodel.AnyAddr(), Family: c.table.fam()}
 	switch {
 	case c.hook == "prerouting" && c.prio == "filter":
 		r.PreNAT, r.Hook = true, devmodel.HookBoth
@@ -211,20 +306,32 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 		return lowerDNAT(d, text, l, sets, maps, file)
 	case c.hook == "forward":
 		r.Hook = devmodel.HookForward
+	case c.hook == "input":
+		r.Hook = devmodel.HookLocal // packets to the gateway itself
 	default:
-		return fmt.Errorf("chain %s: hook %s is not one voicewall writes", c.name, c.hook)
+		return fmt.Errorf("chain %s: hook %s is not read", c.name, c.hook)
+	}
+	family := func(fam int) bool { // false: the rule's matches exclude each other
+		if r.Family != 0 && r.Family != fam {
+			return false
+		}
+		r.Family = fam
+		return true
 	}
 	var x l4
 	action := false
 	for i := 0; i < len(f); {
 		if next, ok, err := x.read(f, i); err != nil {
+			if err == errNever {
+				return nil
+			}
 			return err
 		} else if ok {
 			i = next
 			continue
 		}
 		switch f[i] {
-		case "iifname", "oifname":
+		case "iifname", "oifname", "iif", "oif":
 			neg := i+1 < len(f) && f[i+1] == "!="
 			j := i + 1
 			if neg {
@@ -233,19 +340,48 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 			if j >= len(f) {
 				return fmt.Errorf("%s without a name", f[i])
 			}
-			name := strings.Trim(f[j], `"`)
+			var names []string
+			next := j + 1
+			if f[j] == "{" {
+				for next = j + 1; next < len(f) && f[next] != "}"; next++ {
+					for _, n := range strings.Split(f[next], ",") {
+						if n = strings.Trim(n, `"`); n != "" {
+							names = append(names, n)
+						}
+					}
+				}
+				next++
+			} else {
+				names = []string{strings.Trim(f[j], `"`)}
+			}
+			in := f[i] == "iifname" || f[i] == "iif"
 			switch {
-			case f[i] == "iifname" && neg:
-				r.NotIn = append(r.NotIn, name)
-			case f[i] == "iifname":
-				r.In = append(r.In, name)
+			case in && neg:
+				r.NotIn = append(r.NotIn, names...)
+			case in:
+				if r.In != nil { // a second match (a jump's and the rule's): both hold
+					var both []string
+					for _, n := range names {
+						if slices.Contains(r.In, n) {
+							both = append(both, n)
+						}
+					}
+					if len(both) == 0 {
+						return nil // no interface is both: the rule never matches
+					}
+					names = both
+				}
+				r.In = names
 			default:
 				if neg {
-					return fmt.Errorf("oifname != is not written by voicewall")
+					return fmt.Errorf("oifname != is not read")
 				}
-				r.Out = append(r.Out, name)
+				if r.Out != nil {
+					return fmt.Errorf("a second oifname match is not read")
+				}
+				r.Out = names
 			}
-			i = j + 1
+			i = next
 		case "ip", "ip6":
 			if i+2 >= len(f) {
 				return fmt.Errorf("short %s match", f[i])
@@ -261,66 +397,215 @@ func lowerRule(d *devmodel.Device, c *nftChain, l nftLine, sets map[string]*neti
 			}
 			switch f[i+1] {
 			case "saddr":
-				r.Src = a
+				r.Src = both(r.Src, a)
 			case "daddr":
-				r.Dst = a
+				r.Dst = both(r.Dst, a)
 			default:
 				return fmt.Errorf("%s %s", f[i], f[i+1])
 			}
-			if f[i] == "ip" {
-				r.Family = 4
-			} else {
-				r.Family = 6
+			if !family(map[string]int{"ip": 4, "ip6": 6}[f[i]]) {
+				return nil
 			}
 			i = next
 		case "meta":
 			if i+2 < len(f) && f[i+1] == "nfproto" {
-				r.Family = map[string]int{"ipv4": 4, "ipv6": 6}[f[i+2]]
+				if !family(map[string]int{"ipv4": 4, "ipv6": 6}[f[i+2]]) {
+					return nil
+				}
 				i += 3
 				continue
 			}
-			return fmt.Errorf("meta statement not written by voicewall")
+			if i+1 < len(f) && (f[i+1] == "iifname" || f[i+1] == "oifname" || f[i+1] == "iif" || f[i+1] == "oif") {
+				i++ // meta iifname: iifname
+				continue
+			}
+			return fmt.Errorf("meta %s is not read", f[min(i+1, len(f)-1)])
 		case "ct":
+			if i+2 < len(f) && f[i+1] == "status" {
+				if f[i+2] != "dnat" {
+					return fmt.Errorf("ct status %s is not read (only dnat)", f[i+2])
+				}
+				// the packets a nat rule rewrote: the forwards read
+				r.Dst = devmodel.Addr{Set: &netipx.IPSet{}, Text: "ct status dnat"}
+				r.MatchForwarded = false
+				i += 3
+				continue
+			}
 			if i+2 >= len(f) || f[i+1] != "state" {
-				return fmt.Errorf("ct")
+				return fmt.Errorf("ct %s is not read", f[min(i+1, len(f)-1)])
 			}
-			if f[i+2] != "new" {
-				return nil // replies of known flows: never the first packet of a flow
+			states, next, neg := ctStates(f, i+2)
+			if slices.Contains(states, "new") == neg {
+				return nil // never the first packet of a flow (replies of known flows, invalid packets)
 			}
-			i += 3
-		case "update":
+			i = next
+		case "update", "meter":
 			// a per-source rate limit: one new packet never goes over it
 			lim := &devmodel.Limit{Loc: r.Loc, Ref: "chain " + c.name + " rate limit", In: r.In, PreNAT: c.beforeDNAT(), Services: x.services()}
 			d.Limits = append(d.Limits, lim)
 			return nil
 		case "counter":
 			i += counterLen(f, i)
+		case "log":
+			i = skipLog(f, i+1)
+		case "limit":
+			// limit rate [over] N/UNIT [burst N UNIT]: the first packet is
+			// under every rate; over never matches it
+			if i+2 < len(f) && f[i+1] == "rate" && f[i+2] == "over" {
+				return nil
+			}
+			i = skipLimit(f, i+1)
+		case "icmp", "icmpv6":
+			p := map[string]uint8{"icmp": 1, "icmpv6": 58}[f[i]]
+			if err := x.only([]uint8{p}); err != nil {
+				return nil
+			}
+			if i+2 >= len(f) || f[i+1] != "type" && f[i+1] != "code" {
+				return fmt.Errorf("%s %s is not read", f[i], f[min(i+1, len(f)-1)])
+			}
+			i = skipOperand(f, i+2)
 		case "accept":
 			r.Action, action = devmodel.Accept, true
 			i++
 		case "drop":
 			r.Action, action = devmodel.Drop, true
 			i++
+		case "reject":
+			r.Action, action = devmodel.Drop, true // the packet goes no further
+			i++
+			if i < len(f) && f[i] == "with" {
+				i = skipOperand(f, i+3)
+			}
 		case "jump":
 			if i+1 >= len(f) {
 				return fmt.Errorf("jump without a chain")
 			}
-			t := chains[f[i+1]]
+			t := chains[chainKey(c.table, f[i+1])]
 			if t == nil || len(t.rules) == 0 || t.rules[len(t.rules)-1].text != "drop" {
 				return fmt.Errorf("jump to %s, which does not end in drop", f[i+1])
 			}
 			r.Action, action = devmodel.Drop, true
 			i += 2
 		default:
-			return fmt.Errorf("statement %q is not one voicewall writes", f[i])
+			return fmt.Errorf("statement %q is not read", f[i])
 		}
 	}
 	if !action {
-		return fmt.Errorf("rule without a verdict")
+		return nil // no verdict: the packet goes on to the next rule
 	}
 	r.Services = x.services()
 	d.Rules = append(d.Rules, r)
 	return nil
+}
+
+// both is what two address matches of one rule both take.
+func both(a, b devmodel.Addr) devmodel.Addr {
+	switch {
+	case a.Any:
+		return b
+	case b.Any:
+		return a
+	}
+	var s netipx.IPSetBuilder
+	if a.Set != nil {
+		s.AddSet(a.Set)
+	}
+	if b.Set != nil {
+		s.Intersect(b.Set)
+	} else {
+		s.RemoveSet(a.Set)
+	}
+	set, _ := s.IPSet()
+	return devmodel.Addr{Set: set, Text: a.Text + " and " + b.Text}
+}
+
+// ctStates reads the operand of ct state at f[i]: `new`,
+// `established,related`, `{ established, related }`, `!= established`.
+func ctStates(f []string, i int) (states []string, next int, neg bool) {
+	if i < len(f) && f[i] == "!=" {
+		neg, i = true, i+1
+	}
+	add := func(w string) {
+		for _, s := range strings.Split(w, ",") {
+			if s != "" {
+				states = append(states, s)
+			}
+		}
+	}
+	if i < len(f) && f[i] == "{" {
+		for i++; i < len(f) && f[i] != "}"; i++ {
+			add(f[i])
+		}
+		return states, i + 1, neg
+	}
+	if i < len(f) {
+		add(f[i])
+	}
+	return states, i + 1, neg
+}
+
+// skipOperand is the index after the operand at f[i]: a word or a set.
+func skipOperand(f []string, i int) int {
+	if i < len(f) && f[i] == "!=" {
+		i++
+	}
+	if i < len(f) && f[i] == "{" {
+		for i < len(f) && f[i] != "}" {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// skipLog is the index after the log statement's options (nft(8), LOG
+// STATEMENT) from f[i].
+func skipLog(f []string, i int) int {
+	for i < len(f) {
+		switch f[i] {
+		case "prefix", "level", "group", "snaplen", "queue-threshold":
+			i += 2
+		case "flags":
+			i += 2
+			for i < len(f) && strings.HasSuffix(f[i-1], ",") {
+				i++
+			}
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipLimit is the index after `limit`'s operands from f[i] (rate N/UNIT
+// [burst N packets|bytes], or rate N UNIT/UNIT).
+func skipLimit(f []string, i int) int {
+	if i < len(f) && f[i] == "rate" {
+		i++
+	}
+	for i < len(f) {
+		w := f[i]
+		switch {
+		case strings.Contains(w, "/"), w == "burst", w == "packets", w == "bytes", w == "kbytes", w == "mbytes":
+			i++
+		case w != "" && w[0] >= '0' && w[0] <= '9':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func intersectPorts(a, b devmodel.Ports) devmodel.Ports {
+	out := devmodel.Ports{}
+	for _, x := range a {
+		for _, y := range b {
+			if lo, hi := max(x.Lo, y.Lo), min(x.Hi, y.Hi); lo <= hi {
+				out = append(out, devmodel.PortRange{Lo: lo, Hi: hi})
+			}
+		}
+	}
+	return out
 }
 
 // protoNums names the layer 4 protocols of meta l4proto and ip protocol
@@ -366,6 +651,10 @@ func l4protos(f []string, i int) ([]uint8, int, error) {
 	return out, i + 1, nil
 }
 
+// errNever: the rule's matches exclude each other (a jump's and its own):
+// it never matches.
+var errNever = fmt.Errorf("the rule's matches exclude each other")
+
 // l4 is what a rule says of the transport: the protocols (meta l4proto,
 // ip protocol, tcp/udp ...) and the ports (tcp/udp/th dport and sport).
 type l4 struct {
@@ -408,11 +697,16 @@ func (x *l4) read(f []string, i int) (next int, ok bool, err error) {
 		if err != nil {
 			return 0, true, err
 		}
-		if f[i+1] == "dport" {
-			x.dports = p
-		} else {
-			x.sports = p
+		dst := &x.dports
+		if f[i+1] == "sport" {
+			dst = &x.sports
 		}
+		if *dst != nil { // a second match (a jump's and the rule's): both hold
+			if p = intersectPorts(*dst, p); len(p) == 0 {
+				return 0, true, errNever
+			}
+		}
+		*dst = p
 		return next, true, nil
 	}
 	return i, false, nil
@@ -432,7 +726,7 @@ func (x *l4) only(ps []uint8) error {
 		}
 	}
 	if len(keep) == 0 {
-		return fmt.Errorf("protocol matches that exclude each other")
+		return errNever
 	}
 	x.protos = keep
 	return nil
@@ -1030,13 +1324,15 @@ func addrOperand(f []string, i int, sets map[string]*netipx.IPSet) (devmodel.Add
 	var b netipx.IPSetBuilder
 	var text []string
 	add := func(e string) error {
-		if e = strings.Trim(e, ","); e == "" {
-			return nil
+		for _, e := range strings.Split(e, ",") {
+			if e == "" {
+				continue
+			}
+			if !addElem(&b, e) {
+				return fmt.Errorf("address %q", e)
+			}
+			text = append(text, e)
 		}
-		if !addElem(&b, e) {
-			return fmt.Errorf("address %q", e)
-		}
-		text = append(text, e)
 		return nil
 	}
 	next := i + 1

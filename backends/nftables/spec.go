@@ -16,7 +16,7 @@ var langSpec = lang.TargetSpec{
 }
 
 // Spec declares the nftables target.
-var Spec = backends.Spec{TargetSpec: &langSpec, File: FileName, Compile: Compile, ReadDevice: ReadDevice}
+var Spec = backends.Spec{TargetSpec: &langSpec, File: FileName, Compile: Compile, ReadDevice: ReadDevice, Audited: true}
 
 // linuxDevice: IFNAMSIZ is 16 with the NUL; '/' and ':' cannot be in a device name.
 func linuxDevice(dev string) (summary, detail string) {

@@ -13,9 +13,19 @@ func init() { extraCommands = append(extraCommands, (*env).auditCmd) }
 func (e *env) auditCmd() *cobra.Command {
 	var target, policy, format string
 	c := &cobra.Command{
-		Use:   "audit --target fortigate|pfsense|draytek CONFIG",
+		Use:   "audit --target nftables|fortigate|pfsense|draytek CONFIG",
 		Short: "Read a device's own configuration and report VoIP dangers (and, with --policy, drift): exit 0 clean, 2 findings, 1 error",
-		Example: `  voicewall audit --target fortigate backup.conf
+		Long: `Read a device's own configuration and report VoIP dangers (and, with --policy, drift).
+Exit status: 0 clean, 2 findings (errors or warnings), 1 the configuration or policy cannot be read.
+
+nftables: a Linux gateway's ruleset as "nft list ruleset > FILE" prints it, or its
+/etc/nftables.conf (define/$var, input, forward and prerouting chains, jump/goto,
+verdict maps, ct state, ct status dnat, dnat/redirect). output and postrouting chains
+that only NAT or accept are read as deciding no inbound exposure. What audit cannot
+give a meaning to (include, bridge/netdev tables, two filter chains on one hook, ...)
+is an error naming FILE:line: audit never says "clean" about a ruleset it cannot judge.`,
+		Example: `  voicewall audit --target nftables gateway.nft         # nft list ruleset > gateway.nft
+  voicewall audit --target fortigate backup.conf
   voicewall audit --target pfsense config.xml --policy examples/asterisk-udp-trunk
   voicewall audit --target draytek vigor.txt --format sarif > audit.sarif`,
 		Args: cobra.ExactArgs(1),
@@ -67,7 +77,7 @@ func (e *env) auditCmd() *cobra.Command {
 	c.Flags().StringVar(&policy, "policy", "", "a voicewall policy (file or directory) the device must implement")
 	formatFlag(c, &format, "text", "json", "sarif")
 	_ = c.MarkFlagRequired("target")
-	// audit reads three of the targets (registered before the tree-wide
+	// audit reads the targets whose Spec is Audited (registered before the tree-wide
 	// --target completion, which then leaves this one alone)
 	_ = c.RegisterFlagCompletionFunc("target", cobra.FixedCompletions(audit.Targets, cobra.ShellCompDirectiveNoFileComp))
 	return c
