@@ -397,6 +397,9 @@ func (rd *reader) vmap(c, base *nftChain, prefix []string, depth int, l nftLine,
 	if v < klen || v+1 >= len(f) {
 		return nil, false, at("vmap without a key")
 	}
+	if v-klen-1 >= 0 && f[v-klen-1] == "." {
+		return nil, false, at("a verdict map keyed on a concatenation is not read")
+	}
 	key := f[v-klen : v]
 	switch strings.Join(key, " ") {
 	case "tcp dport", "udp dport", "th dport", "ip saddr", "ip daddr", "ip6 saddr", "ip6 daddr", "iifname", "oifname", "iif", "oif",
