@@ -39,6 +39,10 @@ func TestHandWrittenGateways(t *testing.T) {
 		{"vmap-jump.nft", "return", []string{"counter drop\n", "return\n"}, nil},
 		// ... and with policy accept, a later accept of every UDP port takes them
 		{"vmap-jump.nft", "return then accept", []string{"counter drop\n", "return\n", "tcp dport 22 ip saddr 192.0.2.0/24 accept", "meta l4proto udp accept"}, []string{"VW302:23"}},
+		// input's policy accepts what no rule decides: SIP over TCP and the
+		// management reach the gateway from anyone (UDP SIP stays dropped
+		// by sip_in)
+		{"vmap-jump.nft", "policy accept", []string{"type filter hook input priority filter; policy drop;", "type filter hook input priority filter; policy accept;"}, []string{"VW302:14", "VW303:14"}},
 		{"defines.nft", "as written", nil, nil},
 		{"defines.nft", "no rate limit", []string{"iifname $WAN ct state new udp dport $SIP update", "# iifname $WAN ct state new udp dport $SIP update"}, []string{"VW307:55"}},
 		// the goto's chain accepts SIP from anyone

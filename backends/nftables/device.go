@@ -215,6 +215,18 @@ func readDevice(file string, src []byte) (*devmodel.Device, error) {
 				return nil, fmt.Errorf("%s:%d: %v: %q", file, l.line, err, l.text)
 			}
 		}
+		if c.hook == "input" && c.policy != "drop" {
+			// an input chain whose policy accepts: whatever no rule
+			// decides reaches every service of the gateway (a SIP service
+			// on it, its SSH): a rule of the policy's line, so audit
+			// judges what it lets in from the WAN as it judges an accept
+			line := c.policyLine
+			if line == 0 {
+				line = c.line
+			}
+			d.Rules = append(d.Rules, &devmodel.Rule{Loc: devmodel.Loc{File: file, Line: line}, Ref: "chain " + c.name + " policy accept", Quick: true, MatchForwarded: true,
+				Hook: devmodel.HookLocal, Src: devmodel.AnyAddr(), Dst: devmodel.AnyAddr(), Family: c.table.fam(), Action: devmodel.Accept})
+		}
 	}
 	rd.finish()
 	return d, nil

@@ -237,7 +237,7 @@ func (rd *reader) outbound(c *nftChain) error {
 			}
 			if slices.Contains(f, "masquerade") || slices.Contains(f, "snat") {
 				for k := 0; k+1 < len(f); k++ {
-					if (f[k] == "oifname" || f[k] == "oif") && f[k+1] != "!=" {
+					if (f[k] == "oifname" || f[k] == "oif") && f[k+1] != "!=" && rd.d.Interface(strings.Trim(f[k+1], `"`)) == nil {
 						rd.masquerade = append(rd.masquerade, strings.Trim(f[k+1], `"`))
 						rd.d.Interfaces = append(rd.d.Interfaces, &devmodel.Interface{Loc: devmodel.Loc{File: rd.file, Line: l.line}, Name: strings.Trim(f[k+1], `"`), Role: "wan"})
 					}
@@ -484,7 +484,7 @@ func tokens(s string) []string {
 	return out
 }
 
-// finish: ct status dnat rules match what every forward rewrote; the WAN.
+// finish: ct status dnat rules match what every forward rewrote.
 func (rd *reader) finish() {
 	var names []string
 	for _, f := range rd.d.Forwards {
