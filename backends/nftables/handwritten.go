@@ -2,7 +2,17 @@ package nftables
 
 // What a gateway's own ruleset has beyond voicewall's table, as `nft list
 // ruleset` prints it or as written by hand in /etc/nftables.conf, each
-// read with the meaning nft(8) gives it:
+// read with the meaning nft(8) gives it (the man page of nftables 1.0.6:
+// VARIABLES, CHAINS, VERDICT STATEMENT — accept ends the chain's
+// evaluation but "another forward base chain that has a higher priority
+// number" still sees the packet; drop is final; return "in a base chain
+// ... is equivalent to the base chain policy"; jump returns "when the new
+// chain is entirely evaluated or a return verdict is issued"; goto does
+// not push the position —, VMAP STATEMENT, CONNTRACK EXPRESSIONS
+// (ct_status dnat)) and the nftables wiki ("Jumping to chain", rev. of
+// 2021-03-07: after a goto "the default policy applied to the packet will
+// be the default policy of the original base chain"). TestFilterFormsKernel
+// checks jump, return, goto, vmap and ct status dnat on the kernel:
 //
 //   - `define NAME = VALUE` and `$NAME` (nft(8), VARIABLES / DEFINE): the
 //     value is put in place of each use; an undefined variable is an error.
