@@ -159,6 +159,8 @@ func readDevice(file string, src []byte) (*devmodel.Device, error) {
 			}
 			s, _ := b.IPSet()
 			sets[name] = s
+		case strings.HasPrefix(l, "chain ") && strings.HasSuffix(l, "{") && tab == nil:
+			return nil, fmt.Errorf("%s:%d: a chain outside a table", file, i+1)
 		case strings.HasPrefix(l, "chain ") && strings.HasSuffix(l, "{"):
 			cur = &nftChain{name: strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(l, "chain "), "{")), line: i + 1, table: tab}
 			chains[chainKey(tab, cur.name)] = cur

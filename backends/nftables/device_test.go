@@ -475,6 +475,8 @@ func TestReadHandWrittenNAT(t *testing.T) {
 // error is an error, never a half-read model.
 func FuzzReadDevice(f *testing.F) {
 	f.Add([]byte(natForms))
+	f.Add([]byte(filterForms))
+	f.Add([]byte("define WAN = eth0\ndefine P = {\n\t192.0.2.1,\n\t192.0.2.2\n}\ntable inet f {\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n\t\tiifname $WAN ip saddr $P tcp dport vmap { 22 : accept, 5060 : goto g }\n\t}\n\tchain g {\n\t\treturn\n\t}\n}\n"))
 	f.Add([]byte(strings.Replace(natRuleset, "RULE", `iifname "eth0" meta l4proto { tcp, udp } th dport 5060 dnat ip to udp dport map { 5060 : 10.0.0.1 . 5060 }`, 1)))
 	f.Add([]byte("table ip t {\n\tmap m { type ifname . inet_service : ipv4_addr; flags interval; elements = { \"eth0\" . 5060-5070 : 10.0.0.1 } }\n}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
