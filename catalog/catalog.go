@@ -60,6 +60,10 @@ type Entry struct {
 	MediaPorts   string   `hcl:"media_ports,optional" json:"media_ports,omitempty"`
 	DNS          []string `hcl:"dns,optional" json:"dns,omitempty"`
 	SymmetricRTP bool     `hcl:"symmetric_rtp,optional" json:"symmetric_rtp,omitempty"`
+	// Partial: the provider sends from more than the entry holds (ranges
+	// its pages list that could not be read); notes say which. A range
+	// outside a partial entry is not known to be stale.
+	Partial bool `hcl:"partial,optional" json:"partial,omitempty"`
 	Verified     string   `hcl:"verified" json:"verified"` // YYYY-MM-DD
 	Notes        string   `hcl:"notes,optional" json:"notes,omitempty"`
 	Sources      []Source `hcl:"source,block" json:"sources"`

@@ -58,7 +58,7 @@ func Check(p *lang.Policy, cat *catalog.Catalog, kept *Answers) []Status {
 		} else if e := bestOverlap(pr, cat); e != nil {
 			st.Checked = append(st.Checked, "catalog "+e.Name+" (by overlap)")
 			st.CatalogEntry, st.CatalogVerified = e.Name, e.Verified
-			if d := overlapDrift(pr, e); d != nil {
+			if d := overlapDrift(pr, e, cat); d != nil {
 				st.Drift = append(st.Drift, *d)
 			}
 		}
@@ -148,6 +148,9 @@ func outside(ps []netip.Prefix, in *netipx.IPSet) []string {
 // pinnedDrift: ranges a catalog provider pins itself that its entry does not
 // hold (old ranges kept next to the catalog's).
 func pinnedDrift(pr *lang.Provider, e *catalog.Entry) *Drift {
+	if e.Partial {
+		return nil // the provider's other ranges are not in the entry: pinned ones are not known to be stale
+	}
 	stale := append(uncovered(pr.PinnedSignaling, setOf(e.SignalingPrefixes())), uncovered(pr.PinnedMedia, setOf(e.MediaPrefixes()))...)
 	if len(stale) == 0 {
 		return nil
@@ -181,15 +184,30 @@ func bestOverlap(pr *lang.Provider, cat *catalog.Catalog) *catalog.Entry {
 	return best
 }
 
-func overlapDrift(pr *lang.Provider, e *catalog.Entry) *Drift {
+// overlapDrift compares a hand-written provider with the entry it matches
+// best: missing are that entry's ranges the policy lacks; stale the
+// policy's ranges no entry of the provider's family holds (a policy may
+// list several of its regions), never for a partial family.
+func overlapDrift(pr *lang.Provider, e *catalog.Entry, cat *catalog.Catalog) *Drift {
 	sig, media := setOf(pr.PinnedSignaling), setOf(pr.PinnedMedia)
 	missing := uncovered(e.SignalingPrefixes(), sig)
 	if !pr.SymmetricRTP && !e.SymmetricRTP {
 		missing = append(missing, uncovered(e.MediaPrefixes(), media)...)
 	}
-	stale := outside(pr.PinnedSignaling, setOf(e.SignalingPrefixes()))
-	if len(e.MediaPrefixes()) > 0 {
-		stale = append(stale, outside(pr.PinnedMedia, setOf(e.MediaPrefixes()))...)
+	var stale []string
+	var famSig, famMedia []netip.Prefix
+	partial := false
+	for _, f := range cat.Entries() {
+		if f.Family == e.Family {
+			famSig, famMedia = append(famSig, f.SignalingPrefixes()...), append(famMedia, f.MediaPrefixes()...)
+			partial = partial || f.Partial
+		}
+	}
+	if !partial { // a partial family lacks some of the provider's ranges: one outside it may be current
+		stale = outside(pr.PinnedSignaling, setOf(famSig))
+		if len(famMedia) > 0 {
+			stale = append(stale, outside(pr.PinnedMedia, setOf(famMedia))...)
+		}
 	}
 	if len(missing)+len(stale) == 0 {
 		return nil

@@ -20,6 +20,7 @@ entry "flowroute-us-east-va" {
   sip_port      = 5060
   dns           = ["us-east-va.sip.flowroute.com"]
   symmetric_rtp = true
+  partial       = true
   verified      = "2026-12-05"
   notes         = "Only the US-East-VA PoP: Flowroute says it falls back to other regions if necessary, and their ranges are not in this catalog, so a policy pinned to this entry can lose calls during a failover. Media comes from any address (Direct Audio): use symmetric_rtp. SIP on 5060 UDP/TCP; Flowroute names 5160 as an alternate SIP port. The range is as the API reference's example response for GET /routes/edge_strategies gives it (firewall_rules \"34.226.36.32/28, 34.226.36.32-34.226.36.47\")."
   source {

@@ -35,6 +35,7 @@ entry "sinch-south-america" {
   media_ports   = "10000-20000"
   dns           = ["sae1.sip.sinch.com", "sae1.vp.sip.sinch.com"]
   symmetric_rtp = true
+  partial       = true
   verified      = "2021-03-17"
   notes         = "LEGACY pair from Sinch's 2021 documentation: not checked against the current page, and replaced when Sinch upgrades this region (Europe and North America already moved). Sinch asks that ALL its addresses be allowed (this catalog lacks the upgraded Europe and North America ranges) and that traffic to Sinch use the FQDN, failing over between the region's addresses. Media has no fixed source addresses (RTP ports 10000-20000): symmetric_rtp. Calls to Sinch over UDP or TCP; calls from Sinch over UDP (default), TCP or TLS. sae1.sip.sinch.com is the older page's FQDN, sae1.vp.sip.sinch.com the Voice API v2 page's."
   source {
@@ -64,6 +65,7 @@ entry "sinch-southeast-asia" {
   media_ports   = "10000-20000"
   dns           = ["apse1.sip.sinch.com", "apse1.vp.sip.sinch.com"]
   symmetric_rtp = true
+  partial       = true
   verified      = "2021-03-17"
   notes         = "LEGACY pair from Sinch's 2021 documentation: not checked against the current page, and replaced when Sinch upgrades this region (Europe and North America already moved). Sinch asks that ALL its addresses be allowed (this catalog lacks the upgraded Europe and North America ranges) and that traffic to Sinch use the FQDN, failing over between the region's addresses. Media has no fixed source addresses (RTP ports 10000-20000): symmetric_rtp. Calls to Sinch over UDP or TCP; calls from Sinch over UDP (default), TCP or TLS. apse1.sip.sinch.com is the older page's FQDN, apse1.vp.sip.sinch.com the Voice API v2 page's."
   source {
@@ -93,6 +95,7 @@ entry "sinch-australia" {
   media_ports   = "10000-20000"
   dns           = ["apse2.sip.sinch.com", "apse2.vp.sip.sinch.com"]
   symmetric_rtp = true
+  partial       = true
   verified      = "2021-03-17"
   notes         = "LEGACY pair from Sinch's 2021 documentation: not checked against the current page, and replaced when Sinch upgrades this region (Europe and North America already moved). Sinch asks that ALL its addresses be allowed (this catalog lacks the upgraded Europe and North America ranges) and that traffic to Sinch use the FQDN, failing over between the region's addresses. Media has no fixed source addresses (RTP ports 10000-20000): symmetric_rtp. Calls to Sinch over UDP or TCP; calls from Sinch over UDP (default), TCP or TLS. apse2.sip.sinch.com is the older page's FQDN, apse2.vp.sip.sinch.com the Voice API v2 page's."
   source {

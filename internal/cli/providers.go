@@ -246,6 +246,9 @@ func (e *env) showEntry(en *catalog.Entry) {
 	if en.SymmetricRTP {
 		fmt.Fprintln(w, "  media:       not published as ranges: symmetric_rtp")
 	}
+	if en.Partial {
+		fmt.Fprintln(w, "  partial:     the provider sends from more than this entry holds (notes say which)")
+	}
 	fmt.Fprintf(w, "  transports:  %s", strings.Join(en.Transports, ", "))
 	if en.SIPPort != 0 {
 		fmt.Fprintf(w, "  sip_port %d", en.SIPPort)
