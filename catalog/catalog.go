@@ -63,10 +63,10 @@ type Entry struct {
 	// Partial: the provider sends from more than the entry holds (ranges
 	// its pages list that could not be read); notes say which. A range
 	// outside a partial entry is not known to be stale.
-	Partial bool `hcl:"partial,optional" json:"partial,omitempty"`
-	Verified     string   `hcl:"verified" json:"verified"` // YYYY-MM-DD
-	Notes        string   `hcl:"notes,optional" json:"notes,omitempty"`
-	Sources      []Source `hcl:"source,block" json:"sources"`
+	Partial  bool     `hcl:"partial,optional" json:"partial,omitempty"`
+	Verified string   `hcl:"verified" json:"verified"` // YYYY-MM-DD
+	Notes    string   `hcl:"notes,optional" json:"notes,omitempty"`
+	Sources  []Source `hcl:"source,block" json:"sources"`
 	// Origin is where the entry was read: "embedded" or the overlay file.
 	Origin string `hcl:"origin,optional" json:"origin,omitempty"`
 
