@@ -140,6 +140,10 @@ func Read(target, name string, src []byte) (*devmodel.Device, error) {
 type Options struct {
 	Target string
 	Policy *lang.Policy // nil: findings on the configuration alone
+	// WAN names the interfaces that face the Internet, for a configuration
+	// that does not say (an nftables ruleset without masquerade or snat):
+	// every other interface is then not a WAN.
+	WAN []string
 }
 
 // Audit reads a configuration and reports on it.
@@ -153,6 +157,7 @@ func Audit(path string, o Options) (*Report, error) {
 
 // Check reports on a device already read.
 func Check(d *devmodel.Device, src []byte, o Options) *Report {
+	declareWAN(d, o.WAN)
 	r := &Report{File: d.File, Target: d.Target, Source: src, Device: d}
 	r.Findings = findings(d, o.Policy)
 	if o.Policy != nil {
@@ -177,4 +182,16 @@ func sortFindings(fs []Finding) {
 		}
 		return a.ID < b.ID
 	})
+}
+
+// declareWAN gives the named interfaces the WAN role (the user said so:
+// --wan), adding those the configuration does not declare.
+func declareWAN(d *devmodel.Device, names []string) {
+	for _, n := range names {
+		if i := d.Interface(n); i != nil {
+			i.Role = "wan"
+			continue
+		}
+		d.Interfaces = append(d.Interfaces, &devmodel.Interface{Loc: devmodel.Loc{File: "--wan"}, Name: n, Role: "wan"})
+	}
 }

@@ -103,7 +103,11 @@ func (c *checker) assumed(in []string) string {
 	if len(u) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (audit takes %s for the WAN: the configuration declares no WAN interface; if it faces only the LAN, declare it (FortiOS set role lan) and audit again)", strings.Join(u, ", "))
+	how := "declare it (FortiOS set role lan)"
+	if c.d.Target == "nftables" {
+		how = "name the WAN with voicewall audit --wan IFACE (or --policy)"
+	}
+	return fmt.Sprintf(" (audit takes %s for the WAN: the configuration declares no WAN interface; if it faces only the LAN, %s and audit again)", strings.Join(u, ", "), how)
 }
 
 // touchesSIP lists the SIP services a rule's services reach.

@@ -12,6 +12,7 @@ func init() { extraCommands = append(extraCommands, (*env).auditCmd) }
 
 func (e *env) auditCmd() *cobra.Command {
 	var target, policy, format string
+	var wan []string
 	c := &cobra.Command{
 		Use:   "audit --target nftables|fortigate|pfsense|draytek CONFIG",
 		Short: "Read a device's own configuration and report VoIP dangers (and, with --policy, drift): exit 0 clean, 2 findings, 1 error",
@@ -21,7 +22,9 @@ Exit status: 0 clean, 2 findings (errors or warnings), 1 the configuration or po
 nftables: a Linux gateway's ruleset as "nft list ruleset > FILE" prints it, or its
 /etc/nftables.conf (define/$var, input, forward and prerouting chains, jump/goto,
 verdict maps, ct state, ct status dnat, dnat/redirect). output and postrouting chains
-that only NAT or accept are read as deciding no inbound exposure. What audit cannot
+that only NAT or accept are read as deciding no inbound exposure. The WAN is the
+interface masquerade or snat sends out by; where there is none, name it with --wan
+(else audit takes every interface it cannot place for a WAN). What audit cannot
 give a meaning to (include, bridge/netdev tables, two filter chains on one hook, ...)
 is an error naming FILE:line: audit never says "clean" about a ruleset it cannot judge.`,
 		Example: `  voicewall audit --target nftables gateway.nft         # nft list ruleset > gateway.nft
@@ -40,7 +43,7 @@ is an error naming FILE:line: audit never says "clean" about a ruleset it cannot
 			if format != "text" && format != "json" && format != "sarif" {
 				return fmt.Errorf("unknown --format %q: use text, json or sarif", format)
 			}
-			o := audit.Options{Target: target}
+			o := audit.Options{Target: target, WAN: wan}
 			if policy != "" {
 				l := loadPolicy(policy, false)
 				if l.Diags.HasErrors() {
@@ -75,6 +78,7 @@ is an error naming FILE:line: audit never says "clean" about a ruleset it cannot
 	}
 	c.Flags().StringVar(&target, "target", "", "the device's kind: "+orList(audit.Targets))
 	c.Flags().StringVar(&policy, "policy", "", "a voicewall policy (file or directory) the device must implement")
+	c.Flags().StringArrayVar(&wan, "wan", nil, "an interface that faces the Internet, where the configuration does not say (an nftables ruleset without masquerade or snat); repeatable")
 	formatFlag(c, &format, "text", "json", "sarif")
 	_ = c.MarkFlagRequired("target")
 	// audit reads the targets whose Spec is Audited (registered before the tree-wide

@@ -51,3 +51,23 @@ func TestAuditExitCodes(t *testing.T) {
 		t.Errorf("directory: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// An nftables ruleset that does not say which interface is the WAN (no
+// masquerade or snat): audit takes every interface it cannot place for one
+// and says how to name it; --wan names it, and voicewall's own output for a
+// voice VLAN then audits clean.
+func TestAuditNftablesWAN(t *testing.T) {
+	file := filepath.Join("..", "..", "golden", "ringcentral-phones", "nftables.nft")
+	code, out, errOut := run(t, "audit", "--target", "nftables", file)
+	if code != 2 || !strings.Contains(out, "name the WAN with voicewall audit --wan") || strings.Contains(out, "FortiOS") {
+		t.Errorf("without --wan: %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut = run(t, "audit", "--target", "nftables", file, "--wan", "eth0"); code != 0 || !strings.Contains(out, "clean") {
+		t.Errorf("--wan eth0: %d\n%s%s", code, out, errOut)
+	}
+	// Naming the voice VLAN's interface the WAN is believed: its phones'
+	// SIP to RingCentral, accepted from anywhere on it, is then reported.
+	if code, out, _ = run(t, "audit", "--target", "nftables", file, "--wan", "eth1.30"); code != 2 || !strings.Contains(out, "VW302") {
+		t.Errorf("--wan eth1.30: %d\n%s", code, out)
+	}
+}
