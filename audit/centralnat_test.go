@@ -18,16 +18,7 @@ import (
 const fgCentral = `config system settings
 SETTINGS
 end
-config system interface
-    edit "wan1"
-        set role wan
-    next
-    edit "internal"
-        set role lan
-        set ip 10.20.0.1 255.255.255.0
-    next
-end
-config firewall address
+` + fgWANAndLAN + `config firewall address
     edit "carrier"
         set subnet 203.0.113.10 255.255.255.255
     next

@@ -15,16 +15,7 @@ import (
 // outside port: each snippet is in the target's own syntax and read back
 // with its reader.
 
-const fgInside = `config system interface
-    edit "wan1"
-        set role wan
-    next
-    edit "internal"
-        set role lan
-        set ip 10.20.0.1 255.255.255.0
-    next
-end
-config firewall vip
+const fgInside = fgWANAndLAN + `config firewall vip
     edit "pbx-alt"
         set extip 192.0.2.10
         set mappedip "10.20.0.10"
@@ -244,43 +235,32 @@ func TestMovedForwardIsReported(t *testing.T) {
 // each one unreported is an error.
 func movedOpenCases(t *testing.T, fail bool) (total, missed int) {
 	t.Helper()
-	for _, ex := range testenv.Examples(t, "..") {
-		p, diags := lang.Load(ex.Dir)
-		if diags.HasErrors() {
-			t.Fatal(diags)
-		}
-		for _, target := range Targets {
-			src := compile(t, p, target)
-			d0, err := Read(target, "out", src)
-			if err != nil {
-				t.Fatal(err)
+	eachOutput(t, func(ex testenv.Example, p *lang.Policy, target string, src []byte, d0 *devmodel.Device) {
+		names, opens, svcs := openings(d0)
+		for k, open := range opens {
+			if !strings.HasPrefix(names[k], "forward ") {
+				continue
 			}
-			names, opens, svcs := openings(d0)
-			for k, open := range opens {
-				if !strings.HasPrefix(names[k], "forward ") {
+			for _, pol := range []*lang.Policy{nil, p} {
+				if askedFor(pol, svcs[k]) {
 					continue
 				}
-				for _, pol := range []*lang.Policy{nil, p} {
-					if askedFor(pol, svcs[k]) {
-						continue
-					}
-					d, _ := Read(target, "out", src)
-					lines := open(d)
-					if !moveForwards(d, lines[0]) {
-						continue
-					}
-					r := Check(d, src, Options{Target: target, Policy: pol})
-					total++
-					if !reported(r, lines) {
-						missed++
-						if fail {
-							t.Errorf("%s/%s: %s opened to any and moved 20000 up (policy %v): no finding on lines %v\n%s", ex.Name, target, names[k], pol != nil, lines, text(r))
-						}
+				d, _ := Read(target, "out", src)
+				lines := open(d)
+				if !moveForwards(d, lines[0]) {
+					continue
+				}
+				r := Check(d, src, Options{Target: target, Policy: pol})
+				total++
+				if !reported(r, lines) {
+					missed++
+					if fail {
+						t.Errorf("%s/%s: %s opened to any and moved 20000 up (policy %v): no finding on lines %v\n%s", ex.Name, target, names[k], pol != nil, lines, text(r))
 					}
 				}
 			}
 		}
-	}
+	})
 	return total, missed
 }
 

@@ -58,16 +58,7 @@ func fixOf(r *Report, id, msg string) string {
 	return ""
 }
 
-const fgChecks = `config system interface
-    edit "wan1"
-        set role wan
-    next
-    edit "internal"
-        set role lan
-        set ip 10.20.0.1 255.255.255.0
-    next
-end
-config firewall service custom
+const fgChecks = fgWANAndLAN + `config firewall service custom
     edit "SIP-ALT"
         set udp-portrange 5080
     next
@@ -303,57 +294,46 @@ var movedByTarget = map[string]int{}
 func movedRateCases(t *testing.T, fail bool, mutate func(*devmodel.Device)) (total, missed int) {
 	t.Helper()
 	clear(movedByTarget)
-	for _, ex := range testenv.Examples(t, "..") {
-		p, diags := lang.Load(ex.Dir)
-		if diags.HasErrors() {
-			t.Fatal(diags)
-		}
-		for _, target := range Targets {
-			src := compile(t, p, target)
-			d0, err := Read(target, "out", src)
-			if err != nil {
-				t.Fatal(err)
+	eachOutput(t, func(ex testenv.Example, p *lang.Policy, target string, src []byte, d0 *devmodel.Device) {
+		for i, f0 := range d0.Forwards {
+			if f0.Disabled || len(f0.Ports) != 1 || f0.Ports[0].Hi > 45535 || everyPortLimited(d0, f0) {
+				continue
 			}
-			for i, f0 := range d0.Forwards {
-				if f0.Disabled || len(f0.Ports) != 1 || f0.Ports[0].Hi > 45535 || everyPortLimited(d0, f0) {
+			var want []string
+			for _, s := range sipPorts {
+				if (f0.Proto == 0 || f0.Proto == s.proto) && f0.Ports.Contains(s.port) {
+					want = append(want, fmt.Sprintf("WAN %d/%s is forwarded to %s:%d (SIP) with no per-source rate limit", s.port+20000, devmodel.ProtoName(s.proto), hostText(f0.To), f0.MapPort(s.port)))
+				}
+			}
+			if len(want) == 0 {
+				continue
+			}
+			for _, pol := range []*lang.Policy{nil, p} {
+				d, _ := Read(target, "out", src)
+				if !moveForwards(d, d.Forwards[i].Loc.Line) {
 					continue
 				}
-				var want []string
-				for _, s := range sipPorts {
-					if (f0.Proto == 0 || f0.Proto == s.proto) && f0.Ports.Contains(s.port) {
-						want = append(want, fmt.Sprintf("WAN %d/%s is forwarded to %s:%d (SIP) with no per-source rate limit", s.port+20000, devmodel.ProtoName(s.proto), hostText(f0.To), f0.MapPort(s.port)))
-					}
+				if mutate != nil {
+					mutate(d)
 				}
-				if len(want) == 0 {
-					continue
-				}
-				for _, pol := range []*lang.Policy{nil, p} {
-					d, _ := Read(target, "out", src)
-					if !moveForwards(d, d.Forwards[i].Loc.Line) {
-						continue
+				r := Check(d, src, Options{Target: target, Policy: pol})
+				for _, w := range want {
+					total++
+					movedByTarget[target]++
+					found := false
+					for _, g := range r.Findings {
+						found = found || g.ID == IDNoRateLimit && g.Loc == f0.Loc && strings.Contains(g.Message, w)
 					}
-					if mutate != nil {
-						mutate(d)
-					}
-					r := Check(d, src, Options{Target: target, Policy: pol})
-					for _, w := range want {
-						total++
-						movedByTarget[target]++
-						found := false
-						for _, g := range r.Findings {
-							found = found || g.ID == IDNoRateLimit && g.Loc == f0.Loc && strings.Contains(g.Message, w)
-						}
-						if !found {
-							missed++
-							if fail {
-								t.Errorf("%s/%s: %s moved 20000 up (policy %v): no VW307 %q\n%s", ex.Name, target, f0.Ref, pol != nil, w, text(r))
-							}
+					if !found {
+						missed++
+						if fail {
+							t.Errorf("%s/%s: %s moved 20000 up (policy %v): no VW307 %q\n%s", ex.Name, target, f0.Ref, pol != nil, w, text(r))
 						}
 					}
 				}
 			}
 		}
-	}
+	})
 	return total, missed
 }
 

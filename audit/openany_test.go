@@ -99,47 +99,36 @@ func askedFor(p *lang.Policy, svcs []devmodel.Service) bool {
 // without the policy, fails the audit with a finding on an opened line.
 func TestOpenToAnyIsReported(t *testing.T) {
 	total := 0
-	for _, ex := range testenv.Examples(t, "..") {
-		p, diags := lang.Load(ex.Dir)
-		if diags.HasErrors() {
-			t.Fatal(diags)
+	eachOutput(t, func(ex testenv.Example, p *lang.Policy, target string, src []byte, d0 *devmodel.Device) {
+		names, opens, svcs := openings(d0)
+		if len(opens) == 0 {
+			t.Logf("%s/%s: nothing to open: the output admits no SIP/RTP from the WAN", ex.Name, target)
 		}
-		for _, target := range Targets {
-			src := compile(t, p, target)
-			d0, err := Read(target, "out", src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			names, opens, svcs := openings(d0)
-			if len(opens) == 0 {
-				t.Logf("%s/%s: nothing to open: the output admits no SIP/RTP from the WAN", ex.Name, target)
-			}
-			for k, open := range opens {
-				for _, ifs := range []string{"as written", "no interfaces", "all declared"} {
-					for _, pol := range []*lang.Policy{nil, p} {
-						if askedFor(pol, svcs[k]) {
-							continue // remote_phones asks for it: not a finding with the policy
-						}
-						d, _ := Read(target, "out", src)
-						switch ifs {
-						case "no interfaces":
-							d.Interfaces = nil
-						case "all declared":
-							declareAll(d, deviceTarget(p, target).WAN)
-						}
-						lines := open(d)
-						r := Check(d, src, Options{Target: target, Policy: pol})
-						total++
-						if !reported(r, lines) {
-							var b bytes.Buffer
-							r.WriteText(&b)
-							t.Errorf("%s/%s: %s opened to any (%s, policy %v): no finding on lines %v\n%s", ex.Name, target, names[k], ifs, pol != nil, lines, b.String())
-						}
+		for k, open := range opens {
+			for _, ifs := range []string{"as written", "no interfaces", "all declared"} {
+				for _, pol := range []*lang.Policy{nil, p} {
+					if askedFor(pol, svcs[k]) {
+						continue // remote_phones asks for it: not a finding with the policy
+					}
+					d, _ := Read(target, "out", src)
+					switch ifs {
+					case "no interfaces":
+						d.Interfaces = nil
+					case "all declared":
+						declareAll(d, deviceTarget(p, target).WAN)
+					}
+					lines := open(d)
+					r := Check(d, src, Options{Target: target, Policy: pol})
+					total++
+					if !reported(r, lines) {
+						var b bytes.Buffer
+						r.WriteText(&b)
+						t.Errorf("%s/%s: %s opened to any (%s, policy %v): no finding on lines %v\n%s", ex.Name, target, names[k], ifs, pol != nil, lines, b.String())
 					}
 				}
 			}
 		}
-	}
+	})
 	t.Logf("%d opened outputs, every one reported", total)
 	if total < 500 {
 		t.Errorf("only %d opened outputs: the examples lost their forwards and WAN accepts?", total)
@@ -214,6 +203,27 @@ func TestOpenVIPInFortiGateScript(t *testing.T) {
 			var b bytes.Buffer
 			r.WriteText(&b)
 			t.Errorf("policy %v: want VW306 on the VIP and VW302 on its policy, no VW312\n%s", pol != nil, b.String())
+		}
+	}
+}
+
+// eachOutput calls fn with voicewall's own output of every example on every
+// target, read back by the target's device reader (d0: read once, as
+// written; read src again for a device to change).
+func eachOutput(t *testing.T, fn func(ex testenv.Example, p *lang.Policy, target string, src []byte, d0 *devmodel.Device)) {
+	t.Helper()
+	for _, ex := range testenv.Examples(t, "..") {
+		p, diags := lang.Load(ex.Dir)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		for _, target := range Targets {
+			src := compile(t, p, target)
+			d0, err := Read(target, "out", src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn(ex, p, target, src, d0)
 		}
 	}
 }

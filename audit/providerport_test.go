@@ -18,16 +18,7 @@ import (
 // on 5060/5061: a FortiOS policy from all accepting the provider's 5080 is
 // open to SIP scanners there. In FortiOS syntax, read back with the reader.
 
-const fgProviderPort = `config system interface
-    edit "wan1"
-        set role wan
-    next
-    edit "internal"
-        set role lan
-        set ip 10.20.0.1 255.255.255.0
-    next
-end
-config firewall address
+const fgProviderPort = fgWANAndLAN + `config firewall address
     edit "pbx-real"
         set subnet 10.20.0.10 255.255.255.255
     next

@@ -10,7 +10,9 @@ import (
 // such a policy is about the inside port the VIP reaches, not the outside
 // one. Each case is in FortiOS syntax, read back with the reader.
 
-const fgVIP = `config system interface
+// fgWANAndLAN is the interfaces of the FortiOS test configurations: wan1 in
+// the WAN role, internal the LAN with the PBX's subnet.
+const fgWANAndLAN = `config system interface
     edit "wan1"
         set role wan
     next
@@ -19,7 +21,9 @@ const fgVIP = `config system interface
         set ip 10.20.0.1 255.255.255.0
     next
 end
-config firewall address
+`
+
+const fgVIP = fgWANAndLAN + `config firewall address
     edit "carrier"
         set subnet 203.0.113.10 255.255.255.255
     next

@@ -11,16 +11,7 @@ import (
 // (set service) maps the whole address but lets only those services reach
 // the host, ports unchanged. In FortiOS syntax, read back with the reader.
 
-const fgVIPService = `config system interface
-    edit "wan1"
-        set role wan
-    next
-    edit "internal"
-        set role lan
-        set ip 10.20.0.1 255.255.255.0
-    next
-end
-config firewall vip
+const fgVIPService = fgWANAndLAN + `config firewall vip
     edit "pbx"
         set extip 192.0.2.10
         set mappedip "10.20.0.10"
