@@ -73,6 +73,27 @@ func (c *checker) insideSIP() []lang.Service {
 	return lang.StandardSIP
 }
 
+// sipIn is one SIP service's ports within a forward's inside range.
+type sipIn struct {
+	svc lang.Service
+	in  devmodel.PortRange
+}
+
+// insideSIPIn are the SIP services of protocol proto whose ports fall in
+// the inside range r, each cut to r.
+func (c *checker) insideSIPIn(proto uint8, r devmodel.PortRange) []sipIn {
+	var out []sipIn
+	for _, s := range c.insideSIP() {
+		if uint8(s.Proto) != proto {
+			continue
+		}
+		if lo, hi := max(r.Lo, s.Ports.First), min(r.Hi, s.Ports.Last); lo <= hi {
+			out = append(out, sipIn{s, devmodel.PortRange{Lo: lo, Hi: hi}})
+		}
+	}
+	return out
+}
+
 // insideRTP is the RTP range of the PBX at to (with a policy), or nil.
 func (c *checker) insideRTP(to netip.Addr) []devmodel.PortRange {
 	if c.p == nil {
@@ -107,16 +128,9 @@ func (c *checker) insideHits(f *devmodel.Forward) []insideHit {
 	var hits []insideHit
 	for _, proto := range protos {
 		for _, m := range f.Mapping() {
-			for _, s := range c.insideSIP() {
-				if uint8(s.Proto) != proto {
-					continue
-				}
-				lo, hi := max(m.In.Lo, s.Ports.First), min(m.In.Hi, s.Ports.Last)
-				if lo > hi {
-					continue
-				}
-				h := insideHit{proto: proto, what: "SIP", cleartext: s.Proto == lang.UDP && s.Ports == (lang.PortRange{First: 5060, Last: 5060}) || s.Proto == lang.TCP && s.Ports == (lang.PortRange{First: 5060, Last: 5060})}
-				h.out, h.in, h.pick = outsideOf(f, m, lo, hi), devmodel.PortRange{Lo: lo, Hi: hi}, pickOf(f)
+			for _, x := range c.insideSIPIn(proto, m.In) {
+				h := insideHit{proto: proto, what: "SIP", cleartext: x.svc.Ports == (lang.PortRange{First: 5060, Last: 5060})}
+				h.out, h.in, h.pick = outsideOf(f, m, x.in.Lo, x.in.Hi), x.in, pickOf(f)
 				if h.out == h.in && len(touchesSIP([]devmodel.Service{{Proto: proto, DstPorts: devmodel.Ports{h.out}}}, false)) > 0 {
 					continue // the outside check reports the same port
 				}
@@ -294,16 +308,8 @@ func (c *checker) sipParts(f *devmodel.Forward) []sipPart {
 			if !judgeInside || !f.To.IsValid() && !f.ToSelf {
 				continue
 			}
-			for _, s := range c.insideSIP() {
-				if uint8(s.Proto) != proto {
-					continue
-				}
-				lo, hi := max(m.In.Lo, s.Ports.First), min(m.In.Hi, s.Ports.Last)
-				if lo > hi {
-					continue
-				}
-				in := devmodel.PortRange{Lo: lo, Hi: hi}
-				p := sipPart{proto: proto, out: outsideOf(f, m, lo, hi), in: in, sip: in, pick: pickOf(f)}
+			for _, x := range c.insideSIPIn(proto, m.In) {
+				p := sipPart{proto: proto, out: outsideOf(f, m, x.in.Lo, x.in.Hi), in: x.in, sip: x.in, pick: pickOf(f)}
 				if slices.ContainsFunc(parts, func(q sipPart) bool {
 					return q.outside && q.proto == p.proto && q.out == p.out && q.in.Lo <= p.in.Lo && p.in.Hi <= q.in.Hi
 				}) {
