@@ -279,6 +279,7 @@ var helperFix = map[string]string{
 	"fortigate": "config system settings / set default-voip-alg-mode kernel-helper-based / end, then delete the sip entry of config system session-helper (or set sip_helper_index in target \"fortigate\" and compile with voicewall).",
 	"pfsense":   "pfSense has no SIP ALG; remove the siproxd package if it is installed.",
 	"draytek":   "sys sip_alg -e 0 (voicewall's DrayTek script starts with it).",
+	"nftables":  "Delete the rule's ct helper set and the ct helper object of type \"sip\" (voicewall's own table never assigns one, and voicewall plan warns while the nf_conntrack_sip module is loaded).",
 }
 
 // unmodelled: a mode in which the device decides forwarded traffic with

@@ -79,3 +79,38 @@ func TestHandWrittenGateways(t *testing.T) {
 		})
 	}
 }
+
+// A SIP helper assigned in a hand-written ruleset is VW301, with the
+// nftables fix.
+func TestHandWrittenSIPHelper(t *testing.T) {
+	src := []byte(`table inet filter {
+	ct helper sip-5060 {
+		type "sip" protocol udp
+		l3proto inet
+	}
+	chain prerouting {
+		type filter hook prerouting priority filter; policy accept;
+		udp dport 5060 ct helper set "sip-5060"
+	}
+	chain input {
+		type filter hook input priority filter; policy drop;
+		udp dport 5060 ip saddr 203.0.113.10 accept
+	}
+}
+`)
+	d, err := Read("nftables", "gw.nft", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Check(d, src, Options{Target: "nftables", WAN: []string{"eth0"}})
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, f.ID)
+		if f.ID == IDSIPHelper && (f.Loc.Line != 8 || !strings.Contains(f.Fix, "ct helper set")) {
+			t.Errorf("VW301 at %d, fix %q", f.Loc.Line, f.Fix)
+		}
+	}
+	if strings.Join(got, ",") != IDSIPHelper {
+		t.Errorf("findings %v, want only %s", got, IDSIPHelper)
+	}
+}

@@ -62,6 +62,22 @@ func (c *nftChain) beforeDNAT() bool {
 	return !ok || v < -100
 }
 
+// ctHelper is a ct helper object: its type ("sip", "ftp", ...) and line.
+type ctHelper struct {
+	typ  string
+	line int
+}
+
+// ctHelperUse is a rule's ct helper set.
+type ctHelperUse struct {
+	key, name string
+	line      int
+}
+
+// ctHelperSet is the statement that assigns a ct helper object to a
+// connection (nft(8), CONNTRACK STATEMENTS: ct helper set).
+var ctHelperSet = regexp.MustCompile(`\bct helper set "?([A-Za-z0-9_.-]+)"?`)
+
 type nftLine struct {
 	text string
 	line int
@@ -95,6 +111,10 @@ func readDevice(file string, src []byte) (*devmodel.Device, error) {
 	}
 	var cur *nftChain
 	var tab *nftTable
+	// ct helper objects (by table and name) and the rules that assign them:
+	// a SIP helper assigned to traffic is the kernel's SIP ALG.
+	helpers := map[string]ctHelper{}
+	var helperUses []ctHelperUse
 	for i := 0; i < len(lines); i++ {
 		l := strings.TrimSpace(lines[i])
 		if c, _, ok := strings.Cut(l, " #"); ok && !strings.Contains(l, `"`) {
@@ -159,6 +179,15 @@ func readDevice(file string, src []byte) (*devmodel.Device, error) {
 			}
 			s, _ := b.IPSet()
 			sets[name] = s
+		case cur == nil && tab != nil && strings.HasPrefix(l, "ct helper ") && strings.HasSuffix(l, "{"):
+			name := strings.Trim(strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(l, "ct helper "), "{")), `"`)
+			h := ctHelper{line: i + 1}
+			for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "}"; i++ {
+				if f := strings.Fields(strings.TrimSpace(lines[i])); len(f) >= 2 && f[0] == "type" {
+					h.typ = strings.Trim(strings.TrimSuffix(f[1], ";"), `"`)
+				}
+			}
+			helpers[chainKey(tab, name)] = h
 		case strings.HasPrefix(l, "chain ") && strings.HasSuffix(l, "{") && tab == nil:
 			return nil, fmt.Errorf("%s:%d: a chain outside a table", file, i+1)
 		case strings.HasPrefix(l, "chain ") && strings.HasSuffix(l, "{"):
@@ -190,12 +219,28 @@ func readDevice(file string, src []byte) (*devmodel.Device, error) {
 				i++
 				l = strings.TrimSuffix(l, "\\") + " " + strings.TrimSpace(lines[i])
 			}
+			if m := ctHelperSet.FindStringSubmatch(l); m != nil {
+				// The assignment decides nothing; the rule's other
+				// statements still do.
+				helperUses = append(helperUses, ctHelperUse{key: chainKey(tab, m[1]), name: m[1], line: start + 1})
+				l = strings.TrimSpace(ctHelperSet.ReplaceAllString(l, " "))
+			}
 			cur.rules = append(cur.rules, nftLine{text: l, line: start + 1})
 		default:
 			return nil, fmt.Errorf("%s:%d: unexpected %q", file, i+1, l)
 		}
 	}
 	d := &devmodel.Device{File: file, Target: "nftables", DefaultForward: devmodel.Accept, DefaultLocal: devmodel.Accept}
+	for _, u := range helperUses {
+		h, ok := helpers[u.key]
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: ct helper %q is not defined in this table", file, u.line, u.name)
+		}
+		if h.typ == "sip" {
+			d.SIPHelpers = append(d.SIPHelpers, devmodel.Setting{Loc: devmodel.Loc{File: file, Line: u.line},
+				What: fmt.Sprintf("ct helper set %q assigns the kernel's SIP helper (ct helper %s, type \"sip\", line %d)", u.name, u.name, h.line)})
+		}
+	}
 	rd := &reader{d: d, file: file, sets: sets, maps: maps, chains: chains}
 	if err := rd.baseChains(order); err != nil {
 		return nil, err

@@ -184,3 +184,52 @@ func TestFilterFormsKernel(t *testing.T) {
 		}
 	}
 }
+
+// A ct helper object of type "sip" assigned by a rule is the kernel's SIP
+// ALG: a SIP helper setting at the assigning rule's line (what audit
+// reports as VW301); the rule's other statements still decide. The text
+// is as `nft list ruleset` printed it after `nft -f` loaded the written
+// form in a namespace (nftables 1.0.6).
+func TestReadCtHelper(t *testing.T) {
+	const listed = `table inet filter {
+	ct helper sip-5060 {
+		type "sip" protocol udp
+		l3proto inet
+	}
+
+	ct helper ftp-21 {
+		type "ftp" protocol tcp
+		l3proto inet
+	}
+
+	chain prerouting {
+		type filter hook prerouting priority filter; policy accept;
+		udp dport 5060 ct helper set "sip-5060"
+		tcp dport 21 ct helper set "ftp-21"
+	}
+
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		udp dport 5060 ip saddr 203.0.113.10 ct helper set "sip-5060" accept
+	}
+}
+`
+	d, err := ReadDevice("gw.nft", []byte(listed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.SIPHelpers) != 2 || d.SIPHelpers[0].Loc.Line != 14 || d.SIPHelpers[1].Loc.Line != 21 || !strings.Contains(d.SIPHelpers[0].What, `type "sip"`) {
+		t.Fatalf("SIP helpers: %+v", d.SIPHelpers)
+	}
+	accepted := false
+	for _, r := range d.Rules {
+		accepted = accepted || r.Loc.Line == 21 && r.Action == devmodel.Accept
+	}
+	if !accepted {
+		t.Error("the rule that assigns the helper and accepts no longer accepts")
+	}
+	if _, err := ReadDevice("gw.nft", []byte(strings.Replace(listed, `ct helper sip-5060 {`, `ct helper sip-other {`, 1))); err == nil || !strings.Contains(err.Error(), `ct helper "sip-5060" is not defined`) {
+		t.Errorf("an undefined helper: %v", err)
+	}
+}
