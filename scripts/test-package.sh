@@ -118,7 +118,7 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1 && command -v nft >/dev/n
   trap 'ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"' EXIT
   ip -n "$ns" link add eth0 type veth peer name peer0
   ip -n "$ns" link add eth1 type veth peer name peer1
-  export VOICEWALL_STATE_DIR="$work/state"
+  export VOICEWALL_STATE_DIR="$work/state" VOICEWALL_LIB_DIR="$work/lib" # never the machine's /run or /var/lib
   "$root/usr/bin/voicewall" apply examples/smb-blocklist --netns "$ns" --auto-approve >"$work/apply.out" 2>&1 ||
     { cat "$work/apply.out"; fail "the installed binary cannot apply examples/smb-blocklist"; }
   mkdir "$work/textfile"
@@ -126,7 +126,7 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1 && command -v nft >/dev/n
   grep -q "^voicewall_table_present{netns=\"$ns\"} 1\$" "$work/textfile/voicewall-$ns.prom" || fail "status --textfile did not report the table"
   grep -q "^voicewall_last_apply_success{netns=\"$ns\"} 1\$" "$work/textfile/voicewall-$ns.prom" || fail "status --textfile did not report the apply"
   ip netns del "$ns"
-  unset VOICEWALL_STATE_DIR
+  unset VOICEWALL_STATE_DIR VOICEWALL_LIB_DIR
 fi
 
 # 3. Removal keeps the admin's configuration; purge takes it away.

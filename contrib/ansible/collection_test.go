@@ -194,8 +194,10 @@ func newEnv(t *testing.T) *fleetEnv {
 		"ANSIBLE_FORKS=3",
 		"ANSIBLE_RETRY_FILES_ENABLED=0",
 		"ANSIBLE_DEPRECATION_WARNINGS=0",
-		// voicewall's state (cache, pending confirms) stays in the test.
+		// voicewall's state (cache, pending confirms, last good tables,
+		// ban records) stays in the test.
 		"VOICEWALL_STATE_DIR="+filepath.Join(f.tmp, "state"),
+		"VOICEWALL_LIB_DIR="+filepath.Join(f.tmp, "lib"),
 	)
 	return f
 }
