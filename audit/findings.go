@@ -152,7 +152,7 @@ func (c *checker) ruleSIP(svcs []devmodel.Service) (what []string, probe []devmo
 			if x.Proto == 0 {
 				taken = append(taken, rest...)
 			} else if x.Proto == proto {
-				taken = append(taken, intersect(x.DstPorts, rest)...)
+				taken = append(taken, x.DstPorts.Intersect(rest)...)
 			}
 		}
 		if svcs == nil {
@@ -499,7 +499,7 @@ func suspectServices(svcs []devmodel.Service, what []string) []devmodel.Service 
 		case s.Proto == 0:
 			return append(out, devmodel.Service{Proto: devmodel.UDP, DstPorts: above})
 		case s.Proto == devmodel.UDP:
-			if ps := intersect(s.DstPorts, above); len(ps) > 0 {
+			if ps := s.DstPorts.Intersect(above); len(ps) > 0 {
 				out = append(out, devmodel.Service{Proto: devmodel.UDP, DstPorts: ps})
 			}
 		}

@@ -823,25 +823,6 @@ func decider(res devmodel.Result) string {
 	return res.Where()
 }
 
-// intersect is the ports in both lists (nil: every port).
-func intersect(a, b devmodel.Ports) devmodel.Ports {
-	if a == nil {
-		return b
-	}
-	if b == nil {
-		return a
-	}
-	out := devmodel.Ports{}
-	for _, x := range a {
-		for _, y := range b {
-			if lo, hi := max(x.Lo, y.Lo), min(x.Hi, y.Hi); lo <= hi {
-				out = append(out, devmodel.PortRange{Lo: lo, Hi: hi})
-			}
-		}
-	}
-	return out
-}
-
 // eg names the stranger's packet that got through, for the message, or
 // says why audit reports the suspect without one.
 func (x reach) eg() string {

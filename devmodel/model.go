@@ -107,6 +107,25 @@ func (ps Ports) Contains(p uint16) bool {
 	return false
 }
 
+// Intersect is the ports in both lists (nil: every port).
+func (ps Ports) Intersect(b Ports) Ports {
+	if ps == nil {
+		return b
+	}
+	if b == nil {
+		return ps
+	}
+	out := Ports{}
+	for _, x := range ps {
+		for _, y := range b {
+			if lo, hi := max(x.Lo, y.Lo), min(x.Hi, y.Hi); lo <= hi {
+				out = append(out, PortRange{Lo: lo, Hi: hi})
+			}
+		}
+	}
+	return out
+}
+
 // Overlaps reports whether any port of r is in the list.
 func (ps Ports) Overlaps(r PortRange) bool {
 	if ps == nil {

@@ -655,18 +655,6 @@ func skipLimit(f []string, i int) int {
 	return i
 }
 
-func intersectPorts(a, b devmodel.Ports) devmodel.Ports {
-	out := devmodel.Ports{}
-	for _, x := range a {
-		for _, y := range b {
-			if lo, hi := max(x.Lo, y.Lo), min(x.Hi, y.Hi); lo <= hi {
-				out = append(out, devmodel.PortRange{Lo: lo, Hi: hi})
-			}
-		}
-	}
-	return out
-}
-
 // protoNums names the layer 4 protocols of meta l4proto and ip protocol
 // as nft writes them (or as a number).
 var protoNums = map[string]uint8{"tcp": devmodel.TCP, "udp": devmodel.UDP, "icmp": 1, "ipv6-icmp": 58, "icmpv6": 58,
@@ -761,7 +749,7 @@ func (x *l4) read(f []string, i int) (next int, ok bool, err error) {
 			dst = &x.sports
 		}
 		if *dst != nil { // a second match (a jump's and the rule's): both hold
-			if p = intersectPorts(*dst, p); len(p) == 0 {
+			if p = dst.Intersect(p); len(p) == 0 {
 				return 0, true, errNever
 			}
 		}
