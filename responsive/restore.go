@@ -162,11 +162,7 @@ func AfterApply(t *live.Target, p *lang.Policy, path string, restore, keep bool,
 	s := StoreFor(t.Name)
 	s.Warn = warn
 	if keep {
-		b, err := json.Marshal(guardOf(p, path))
-		if old, rerr := live.ReadTrusted(guardPath(s)); err == nil && (rerr != nil || !bytes.Equal(old, b)) {
-			err = live.WriteState(guardPath(s), b)
-		}
-		if err != nil {
+		if err := saveGuard(guardPath(s), p, path); err != nil {
 			warn(fmt.Sprintf("warning: could not save the policy's protected addresses (%s): %v; a fallback to the last good table will not restore bans", guardPath(s), err))
 		}
 	}
@@ -189,13 +185,22 @@ func pendingGuardPath(s *Store) string {
 // fallback or a rollback checks recorded bans against.
 func SavePendingGuard(t *live.Target, p *lang.Policy, path string, warn func(string)) {
 	s := StoreFor(t.Name)
-	b, err := json.Marshal(guardOf(p, path))
-	if err == nil {
-		err = live.WriteState(pendingGuardPath(s), b)
-	}
-	if err != nil {
+	if err := saveGuard(pendingGuardPath(s), p, path); err != nil {
 		warn(fmt.Sprintf("warning: could not keep the policy's protected addresses for its confirmation (%s): %v", pendingGuardPath(s), err))
 	}
+}
+
+// saveGuard writes p's protected addresses (loaded from path) to file,
+// unless it already holds them.
+func saveGuard(file string, p *lang.Policy, path string) error {
+	b, err := json.Marshal(guardOf(p, path))
+	if err != nil {
+		return err
+	}
+	if old, err := live.ReadTrusted(file); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	return live.WriteState(file, b)
 }
 
 // PromotePendingGuard makes the protected addresses saved by
