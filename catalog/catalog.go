@@ -199,6 +199,19 @@ func (c *Catalog) Get(name string) (*Entry, bool) {
 	return e, ok
 }
 
+// Matching are the entries whose name, provider or family contains filter,
+// case-insensitively ("twilio", "teams", "chime").
+func (c *Catalog) Matching(filter string) []*Entry {
+	f := strings.ToLower(strings.TrimSpace(filter))
+	var out []*Entry
+	for _, e := range c.Entries() {
+		if strings.Contains(e.Name, f) || strings.Contains(strings.ToLower(e.Provider), f) || strings.Contains(e.Family, f) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Entries lists every entry, sorted by name.
 func (c *Catalog) Entries() []*Entry {
 	var out []*Entry

@@ -162,7 +162,7 @@ func (e *env) providersListCmd() *cobra.Command {
 			}
 			entries := cat.Entries()
 			if len(args) == 1 {
-				entries = matchingEntries(entries, args[0])
+				entries = cat.Matching(args[0])
 				if len(entries) == 0 {
 					return fmt.Errorf("no catalog entry's name or provider contains %q: run voicewall providers list for all of them", lang.Printable(args[0], 80, false))
 				}
@@ -182,19 +182,6 @@ func (e *env) providersListCmd() *cobra.Command {
 	}
 	formatFlag(c, &format, "text", "json")
 	return c
-}
-
-// matchingEntries are the entries whose name, provider or family contains
-// filter, case-insensitively ("twilio", "teams", "chime").
-func matchingEntries(entries []*catalog.Entry, filter string) []*catalog.Entry {
-	f := strings.ToLower(strings.TrimSpace(filter))
-	var out []*catalog.Entry
-	for _, en := range entries {
-		if strings.Contains(en.Name, f) || strings.Contains(strings.ToLower(en.Provider), f) || strings.Contains(en.Family, f) {
-			out = append(out, en)
-		}
-	}
-	return out
 }
 
 func (e *env) providersShowCmd() *cobra.Command {
